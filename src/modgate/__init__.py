@@ -1,0 +1,1 @@
+"""modgate: self-hosted content moderation for images and video."""

@@ -1,0 +1,198 @@
+"""The one error tree of modgate.
+
+Every error a user can see is a ``ModgateError``. Each class carries a stable ``code`` (its class
+name, never reused), the HTTP status the API answers with, and ``aws_code``: the name Amazon
+Rekognition uses for the nearest equivalent, so the Rekognition-compatible API can answer in
+Rekognition's own words. A class docstring is its default message.
+
+    ModgateError (500)
+    ├── InvalidParameterException (400)            [Rekognition]
+    │   ├── EmptyMediaException (400)
+    │   ├── ImageTooSmallException (400)
+    │   ├── UnknownLabelException (400)
+    │   ├── SettingsError (400)
+    │   ├── PolicyError (400)
+    │   └── IdempotentParameterMismatchException (409)  [Rekognition]
+    ├── InvalidImageFormatException (400)          [Rekognition]
+    │   ├── UnsupportedMediaTypeException (415)
+    │   │   ├── UnsafeMediaTypeException (415)       markup that can carry script: SVG, HTML, XML
+    │   │   └── ArchiveNotAllowedException (415)     ZIP, tar, gzip, 7z, RAR …
+    │   ├── CorruptMediaException (400)
+    │   │   └── TruncatedMediaException (400)
+    │   └── NoVideoStreamException (400)
+    ├── ImageTooLargeException (413)               [Rekognition]
+    │   └── DecompressionBombException (413)
+    ├── VideoTooLargeException (413)               [Rekognition]
+    │   └── VideoTooLongException (413)
+    ├── InvalidS3ObjectException (400)             [Rekognition]
+    ├── ResourceNotFoundException (404)            [Rekognition]
+    ├── AccessDeniedException (403)                [Rekognition]
+    ├── AuthenticationRequiredException (401)
+    ├── ConflictException (409)
+    ├── DetectorLoadError (500)
+    └── StoreUnavailableException (503)
+
+Errors from lower layers (Pillow, PyAV, boto3, SQLAlchemy) are translated into this tree at the
+one place that calls them, always with ``raise ... from exc`` so the cause stays in the logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ModgateError(Exception):
+    """An internal error occurred."""
+
+    http_status: ClassVar[int] = 500
+    aws_code: ClassVar[str] = "InternalServerError"
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
+        self.details = details
+        super().__init__(self.message)
+
+    @property
+    def code(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return {"error": body}
+
+
+class InvalidParameterException(ModgateError):
+    """Input parameter violated a constraint."""
+
+    http_status = 400
+    aws_code = "InvalidParameterException"
+
+
+class EmptyMediaException(InvalidParameterException):
+    """The uploaded file is empty (zero bytes)."""
+
+
+class ImageTooSmallException(InvalidParameterException):
+    """The image is smaller than the minimum size on a side."""
+
+
+class UnknownLabelException(InvalidParameterException):
+    """The label name is not in the moderation taxonomy."""
+
+
+class SettingsError(InvalidParameterException):
+    """A setting has an invalid value."""
+
+
+class PolicyError(InvalidParameterException):
+    """The policy is invalid."""
+
+
+class IdempotentParameterMismatchException(InvalidParameterException):
+    """The request token was already used with different parameters."""
+
+    http_status = 409
+    aws_code = "IdempotentParameterMismatchException"
+
+
+class InvalidImageFormatException(ModgateError):
+    """The provided media format is not supported."""
+
+    http_status = 400
+    aws_code = "InvalidImageFormatException"
+
+
+class UnsupportedMediaTypeException(InvalidImageFormatException):
+    """The file is not an image or video of a supported type."""
+
+    http_status = 415
+
+
+class UnsafeMediaTypeException(UnsupportedMediaTypeException):
+    """Markup documents (SVG, HTML, XML) are refused: they can carry script."""
+
+
+class ArchiveNotAllowedException(UnsupportedMediaTypeException):
+    """Archives are refused: upload each image or video on its own."""
+
+
+class CorruptMediaException(InvalidImageFormatException):
+    """The file claims a supported type but cannot be decoded."""
+
+
+class TruncatedMediaException(CorruptMediaException):
+    """The file ends before its data does: it was cut short."""
+
+
+class NoVideoStreamException(InvalidImageFormatException):
+    """The container holds no video stream."""
+
+
+class ImageTooLargeException(ModgateError):
+    """The input image size exceeds the allowed limit."""
+
+    http_status = 413
+    aws_code = "ImageTooLargeException"
+
+
+class DecompressionBombException(ImageTooLargeException):
+    """The image declares more pixels than allowed; it was not decoded."""
+
+
+class VideoTooLargeException(ModgateError):
+    """The video exceeds the allowed size."""
+
+    http_status = 413
+    aws_code = "VideoTooLargeException"
+
+
+class VideoTooLongException(VideoTooLargeException):
+    """The video is longer than the allowed duration."""
+
+
+class InvalidS3ObjectException(ModgateError):
+    """Unable to access the object in the blob store."""
+
+    http_status = 400
+    aws_code = "InvalidS3ObjectException"
+
+
+class ResourceNotFoundException(ModgateError):
+    """The requested resource does not exist."""
+
+    http_status = 404
+    aws_code = "ResourceNotFoundException"
+
+
+class AccessDeniedException(ModgateError):
+    """You are not allowed to do this."""
+
+    http_status = 403
+    aws_code = "AccessDeniedException"
+
+
+class AuthenticationRequiredException(ModgateError):
+    """Sign in or send a valid API key."""
+
+    http_status = 401
+    aws_code = "AccessDeniedException"
+
+
+class ConflictException(ModgateError):
+    """The resource is not in a state that allows this."""
+
+    http_status = 409
+    aws_code = "InvalidParameterException"
+
+
+class DetectorLoadError(ModgateError):
+    """A detector could not be loaded."""
+
+
+class StoreUnavailableException(ModgateError):
+    """A backing store is unavailable; retry later."""
+
+    http_status = 503
+    aws_code = "ThrottlingException"
