@@ -1,0 +1,62 @@
+"""Running the Alembic migrations that ship inside the package (``modgate db upgrade``).
+
+Each domain keeps its own Alembic branch (``branch_labels=("policy",)`` …) whose first revision
+``depends_on`` the core one, so domains add tables without merge revisions; upgrading means
+upgrading every head.
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib import resources
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine
+
+from modgate.db.base import make_engine
+
+# Modules that declare tables on ``Base``; imported so the metadata is complete.
+TABLE_MODULES = (
+    "modgate.media.tables",
+    "modgate.pipeline.tables",
+    "modgate.policy.tables",
+    "modgate.review.tables",
+    "modgate.audit.tables",
+)
+
+
+def import_tables() -> None:
+    for name in TABLE_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("modgate.db") / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, engine: Engine | None = None) -> None:
+    """Bring the database at ``url`` to the newest schema of every domain."""
+    config = alembic_config(url)
+    own_engine = engine is None
+    engine = engine or make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "heads")
+    finally:
+        if own_engine:
+            engine.dispose()
+
+
+def current_heads(engine: Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
