@@ -1,0 +1,56 @@
+"""Facts about one piece of media, found from its bytes (never from its name or Content-Type)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+MediaKind = Literal["image", "video"]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaInfo:
+    """What intake learned about a file. ``format`` is the real container/codec family."""
+
+    kind: MediaKind
+    format: str  # JPEG, PNG, WEBP, GIF, BMP, TIFF, MP4, MOV, WEBM, MKV, AVI
+    mime: str
+    size_bytes: int
+    sha256: str
+    width: int
+    height: int
+    frame_count: int | None = None
+    duration_seconds: float | None = None
+    codec: str | None = None
+    frame_rate: float | None = None
+    animated: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class MediaLimits:
+    """Intake limits; defaults are at least as generous as Amazon Rekognition's."""
+
+    max_image_bytes: int = 15 * 1024 * 1024
+    max_image_side: int = 10_000
+    max_image_pixels: int = 100_000_000
+    min_image_side: int = 16
+    max_video_bytes: int = 10 * 1024**3
+    max_video_seconds: float = 6 * 3600
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return max(self.max_image_bytes, self.max_video_bytes)
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> MediaLimits:
+        return cls(
+            max_image_bytes=settings.max_image_bytes,
+            max_image_side=settings.max_image_side,
+            max_image_pixels=settings.max_image_pixels,
+            min_image_side=settings.min_image_side,
+            max_video_bytes=settings.max_video_bytes,
+            max_video_seconds=settings.max_video_seconds,
+        )

@@ -1,0 +1,70 @@
+"""Reviewer renditions made at intake: a downscaled preview and a blurred one (JPEG).
+
+Reviewers see the blurred rendition first and reveal the sharp one on purpose. The blur radius
+is given for a preview whose long side is ``max_side`` and scales with the actual size, so small
+images are as unrecognisable as large ones.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+from PIL import Image, ImageFilter, ImageOps
+
+from modgate.media.models import MediaInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Previews:
+    preview_jpeg: bytes
+    blurred_jpeg: bytes
+
+
+def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
+    """The image itself (first frame if animated) or a frame of a video, as RGB."""
+    if info.kind == "image":
+        with Image.open(path) as image:
+            image.seek(0)
+            frame = ImageOps.exif_transpose(image.convert("RGBA" if _has_alpha(image) else "RGB"))
+            return _flatten(frame)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        for frame in container.decode(stream):
+            return frame.to_image().convert("RGB")
+    raise ValueError("no frame")  # probe already proved a frame exists
+
+
+def make_previews(path: Path, info: MediaInfo, max_side: int = 640, blur_radius: float = 24.0
+                  ) -> Previews:
+    frame = representative_frame(path, info)
+    frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    radius = max(2.0, blur_radius * max(frame.size) / max_side)
+    # Pixelate, then blur: a blur alone can leave recognisable shapes at small radii.
+    small = frame.resize(
+        (max(1, frame.width // 16), max(1, frame.height // 16)), Image.Resampling.BILINEAR
+    )
+    blurred = small.resize(frame.size, Image.Resampling.BILINEAR).filter(
+        ImageFilter.GaussianBlur(radius)
+    )
+    return Previews(_jpeg(frame), _jpeg(blurred))
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    if image.mode != "RGBA":
+        return image.convert("RGB")
+    background = Image.new("RGB", image.size, (255, 255, 255))
+    background.paste(image, mask=image.getchannel("A"))
+    return background
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=82, optimize=True)
+    return out.getvalue()

@@ -1,0 +1,121 @@
+"""Where media records are kept: a narrow ``MediaStore`` Protocol and its SQL implementation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.db.base import utcnow
+from modgate.media.models import MediaInfo
+from modgate.media.tables import MediaRow
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRecord:
+    """A stored piece of media: its facts and where its bytes and previews live."""
+
+    id: str
+    info: MediaInfo
+    blob_key: str
+    preview_key: str | None
+    blurred_key: str | None
+    created_at: dt.datetime
+
+    def to_public(self) -> dict[str, Any]:
+        info = self.info
+        return {
+            "id": self.id,
+            "sha256": info.sha256,
+            "kind": info.kind,
+            "format": info.format,
+            "mime": info.mime,
+            "size_bytes": info.size_bytes,
+            "width": info.width,
+            "height": info.height,
+            "frame_count": info.frame_count,
+            "duration_seconds": info.duration_seconds,
+            "codec": info.codec,
+            "frame_rate": info.frame_rate,
+            "animated": info.animated,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+class MediaStore(Protocol):
+    def get(self, media_id: str) -> MediaRecord | None: ...
+    def get_by_sha256(self, sha256: str) -> MediaRecord | None: ...
+    def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
+        """Store ``record``; if its sha256 is already stored, return that one and ``False``."""
+        ...
+
+
+def _from_row(row: MediaRow) -> MediaRecord:
+    info = MediaInfo(
+        kind=row.kind,  # type: ignore[arg-type]
+        format=row.format, mime=row.mime, size_bytes=row.size_bytes, sha256=row.sha256,
+        width=row.width or 0, height=row.height or 0, frame_count=row.frame_count,
+        duration_seconds=row.duration_seconds, codec=row.codec, frame_rate=row.frame_rate,
+        animated=row.kind == "image" and (row.frame_count or 1) > 1,
+    )
+    return MediaRecord(row.id, info, row.blob_key, row.preview_key, row.blurred_key,
+                       row.created_at)
+
+
+class SqlMediaStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def get(self, media_id: str) -> MediaRecord | None:
+        with self.sessions() as session:
+            row = session.get(MediaRow, media_id)
+            return _from_row(row) if row else None
+
+    def get_by_sha256(self, sha256: str) -> MediaRecord | None:
+        with self.sessions() as session:
+            row = session.scalars(select(MediaRow).where(MediaRow.sha256 == sha256)).first()
+            return _from_row(row) if row else None
+
+    def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
+        info = record.info
+        row = MediaRow(
+            id=record.id, sha256=info.sha256, kind=info.kind, format=info.format, mime=info.mime,
+            size_bytes=info.size_bytes, width=info.width, height=info.height,
+            frame_count=info.frame_count, duration_seconds=info.duration_seconds,
+            codec=info.codec, frame_rate=info.frame_rate, blob_key=record.blob_key,
+            preview_key=record.preview_key, blurred_key=record.blurred_key,
+            created_at=record.created_at or utcnow(),
+        )
+        try:
+            with self.sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError:
+            existing = self.get_by_sha256(info.sha256)
+            if existing is None:
+                raise
+            return existing, False
+        return record, True
+
+
+class InMemoryMediaStore:
+    """A ``MediaStore`` in a dict, for unit tests."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, MediaRecord] = {}
+
+    def get(self, media_id: str) -> MediaRecord | None:
+        return self.records.get(media_id)
+
+    def get_by_sha256(self, sha256: str) -> MediaRecord | None:
+        return next((r for r in self.records.values() if r.info.sha256 == sha256), None)
+
+    def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
+        existing = self.get_by_sha256(record.info.sha256)
+        if existing:
+            return existing, False
+        self.records[record.id] = record
+        return record, True
