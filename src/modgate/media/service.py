@@ -100,6 +100,13 @@ class _Spool:
         if self.directory:
             self.directory.mkdir(parents=True, exist_ok=True)
         fd, self.name = tempfile.mkstemp(prefix="modgate-upload-", dir=self.directory)
+        try:
+            return Path(self.name), self._copy(fd)
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _copy(self, fd: int) -> str:
         digest = hashlib.sha256()
         size = 0
         with os.fdopen(fd, "wb") as out:
@@ -113,7 +120,7 @@ class _Spool:
                 out.write(chunk)
         if size == 0:
             raise EmptyMediaException()
-        return Path(self.name), digest.hexdigest()
+        return digest.hexdigest()
 
     def __exit__(self, *exc: object) -> None:
         if self.name:

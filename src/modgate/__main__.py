@@ -1,0 +1,5 @@
+"""``python -m modgate`` runs the command line."""
+
+from modgate.cli import main
+
+main()

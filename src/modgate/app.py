@@ -1,0 +1,90 @@
+"""``create_app(settings)``: the FastAPI application, with one translation point for errors.
+
+Every error leaves as ``{"error": {"code": ..., "message": ...}}`` with the status its class
+declares; request-shape errors become ``InvalidParameterException`` (400); anything unexpected is
+logged with its traceback and answered as ``InternalServerError`` (500) without details.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import modgate
+from modgate.errors import ModgateError
+from modgate.media.routes import router as media_router
+from modgate.services import Services
+from modgate.settings import Settings, load_settings
+from modgate.version import __version__
+
+logger = logging.getLogger(__name__)
+
+_STATUS_CODES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge",
+                 401: "AuthenticationRequiredException", 403: "AccessDeniedException"}
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if extra:
+        body["details"] = extra
+    return JSONResponse({"error": body}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ModgateError)
+    async def _modgate(_request: Request, exc: ModgateError) -> JSONResponse:
+        if exc.http_status >= 500:
+            logger.error("request failed: %s", exc, exc_info=exc)
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()
+        )
+        return error_response(400, "InvalidParameterException", problems or "Invalid request.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "InvalidParameterException")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        return error_response(500, "InternalServerError", "An internal error occurred.")
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    built = services or Services.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if services is None:
+            built.close()
+
+    app = FastAPI(title="modgate", version=__version__, lifespan=lifespan,
+                  description=modgate.__doc__ or "")
+    app.state.services = built
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
+    def healthz() -> dict[str, Any]:
+        from sqlalchemy import text
+
+        with built.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    app.include_router(media_router)
+    return app

@@ -1,0 +1,44 @@
+"""HTTP routes of media intake: upload, facts, previews."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from modgate.errors import InvalidParameterException, ResourceNotFoundException
+from modgate.media.store import MediaRecord
+
+router = APIRouter(prefix="/v1/media", tags=["media"])
+
+
+def _record(request: Request, media_id: str) -> MediaRecord:
+    record = request.app.state.services.media.store.get(media_id)
+    if record is None:
+        raise ResourceNotFoundException(f"No media {media_id!r}.")
+    return record  # type: ignore[no-any-return]
+
+
+@router.post("", status_code=201, summary="Upload an image or video (multipart field `file`)")
+def upload_media(request: Request, file: Annotated[UploadFile | None, File()] = None) -> Any:
+    if file is None:
+        raise InvalidParameterException("Send the media as multipart/form-data in the field 'file'.")
+    record, created = request.app.state.services.media.ingest_stream(file.file)
+    body = record.to_public() | {"created": created}
+    return JSONResponse(body, status_code=201 if created else 200)
+
+
+@router.get("/{media_id}", summary="Facts about stored media")
+def get_media(request: Request, media_id: str) -> dict[str, Any]:
+    return _record(request, media_id).to_public()
+
+
+@router.get("/{media_id}/preview", summary="Reviewer preview (blurred unless blurred=false)")
+def get_preview(request: Request, media_id: str, blurred: bool = True) -> Response:
+    record = _record(request, media_id)
+    key = record.blurred_key if blurred else record.preview_key
+    if key is None:
+        raise ResourceNotFoundException("This media has no preview.")
+    data = request.app.state.services.media.read_blob(key)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

@@ -1,0 +1,69 @@
+"""Both blob stores pass the same contract: a local folder and S3 over real HTTP (moto's server)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import boto3
+import pytest
+
+from modgate.errors import InvalidParameterException, InvalidS3ObjectException
+from modgate.media import LocalBlobStore, S3BlobStore
+from modgate.media.blobstore import BlobStore
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
+    if request.param == "local":
+        return LocalBlobStore(tmp_path / "blobs")
+    endpoint = request.getfixturevalue("s3_endpoint")
+    bucket = f"modgate-{uuid.uuid4().hex[:8]}"
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    client.create_bucket(Bucket=bucket)
+    return S3BlobStore(bucket, "prefix/", client=client)
+
+
+def test_round_trip(store: BlobStore, tmp_path: Path) -> None:
+    store.put_bytes("media/ab/one.bin", b"hello")
+    source = tmp_path / "two.bin"
+    source.write_bytes(b"x" * 3_000_000)
+    store.put_file("media/cd/two.bin", source)
+    assert store.get_bytes("media/ab/one.bin") == b"hello"
+    assert store.exists("media/cd/two.bin")
+    target = tmp_path / "back.bin"
+    store.download("media/cd/two.bin", target)
+    assert target.read_bytes() == source.read_bytes()
+    assert store.keys("media/") == ["media/ab/one.bin", "media/cd/two.bin"]
+    store.delete("media/ab/one.bin")
+    assert not store.exists("media/ab/one.bin")
+
+
+def test_missing_key_is_a_clear_error(store: BlobStore) -> None:
+    with pytest.raises(InvalidS3ObjectException):
+        store.get_bytes("media/none/here.jpg")
+
+
+@pytest.mark.parametrize("key", ["../escape", "/abs", "a//b", "a/./b", ""])
+def test_unsafe_keys_are_refused(store: BlobStore, key: str) -> None:
+    with pytest.raises(InvalidParameterException):
+        store.put_bytes(key, b"x")
+
+
+def test_local_write_is_atomic(tmp_path: Path) -> None:
+    store = LocalBlobStore(tmp_path)
+
+    class Exploding:
+        def read(self, _size: int) -> bytes:
+            raise OSError("disk gone")
+
+    source = tmp_path / "src.bin"
+    source.write_bytes(b"data")
+    store.put_bytes("k/v.bin", b"first")
+    with pytest.raises(OSError):
+        store._write("k/v.bin", lambda out: (out.write(b"partial"), Exploding().read(1)))
+    assert store.get_bytes("k/v.bin") == b"first"
+    assert [p.name for p in (tmp_path / "k").iterdir()] == ["v.bin"]
+    assert not any(name.startswith(".incoming") for name in os.listdir(tmp_path / "k"))

@@ -1,0 +1,104 @@
+"""Media intake against a real database (SQLite and PostgreSQL) and a real blob store."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from corpus import bad_corpus, image_bytes, valid_corpus
+from modgate.db import make_engine, session_factory, upgrade
+from modgate.errors import ModgateError
+from modgate.media import LocalBlobStore, MediaLimits, MediaService, SqlMediaStore
+from modgate.media.tables import MediaRow
+
+
+@pytest.fixture
+def intake(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = make_engine(database_url)
+    upgrade(database_url, engine)
+    sessions = session_factory(engine)
+    service = MediaService(SqlMediaStore(sessions), LocalBlobStore(tmp_path / "blobs"),
+                           MediaLimits(), spool_dir=tmp_path / "spool")
+    yield service, sessions
+    engine.dispose()
+
+
+def _rows(sessions) -> int:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(MediaRow)) or 0)
+
+
+def test_same_bytes_are_stored_once(intake) -> None:  # type: ignore[no-untyped-def]
+    service, sessions = intake
+    data = image_bytes("JPEG")
+    first, created_first = service.ingest_bytes(data)
+    second, created_second = service.ingest_bytes(data)
+    assert created_first and not created_second
+    assert first.id == second.id
+    assert _rows(sessions) == 1
+    assert service.read_blob(first.blob_key) == data
+
+
+def test_every_valid_type_is_stored_with_previews(intake) -> None:  # type: ignore[no-untyped-def]
+    service, sessions = intake
+    for _name, (_file, data, kind, fmt) in valid_corpus().items():
+        record, created = service.ingest_bytes(data)
+        assert created and record.info.format == fmt and record.info.kind == kind
+        preview = Image.open(io.BytesIO(service.read_blob(record.preview_key)))
+        blurred = Image.open(io.BytesIO(service.read_blob(record.blurred_key)))
+        assert preview.format == "JPEG" and max(preview.size) <= 640
+        assert blurred.size == preview.size
+    assert _rows(sessions) == len(valid_corpus())
+
+
+def test_blurred_preview_hides_detail(intake) -> None:  # type: ignore[no-untyped-def]
+    service, _ = intake
+    checkerboard = Image.new("L", (512, 512))
+    checkerboard.putdata([255 * (((x // 8) + (y // 8)) % 2) for y in range(512) for x in range(512)])
+    out = io.BytesIO()
+    checkerboard.convert("RGB").save(out, format="PNG")
+    record, _ = service.ingest_bytes(out.getvalue())
+    sharp = Image.open(io.BytesIO(service.read_blob(record.preview_key))).convert("L")
+    blurred = Image.open(io.BytesIO(service.read_blob(record.blurred_key))).convert("L")
+    low, high = sharp.getextrema()
+    assert high - low > 200
+    low, high = blurred.getextrema()
+    assert high - low < 40
+
+
+def test_bad_input_writes_nothing(intake, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    service, sessions = intake
+    for name, (_file, data, code) in bad_corpus().items():
+        with pytest.raises(ModgateError) as caught:
+            service.ingest_bytes(data)
+        assert caught.value.code == code, name
+    assert _rows(sessions) == 0
+    assert service.blobs.keys() == []
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
+def test_concurrent_uploads_of_the_same_bytes_make_one_record(intake) -> None:  # type: ignore[no-untyped-def]
+    service, sessions = intake
+    data = image_bytes("PNG", seed=5)
+    results: list[str] = []
+    errors: list[Exception] = []
+
+    def upload() -> None:
+        try:
+            results.append(service.ingest_bytes(data)[0].id)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upload) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(results)) == 1
+    assert _rows(sessions) == 1

@@ -1,0 +1,62 @@
+"""The ``modgate`` command as a user runs it: a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from corpus import bad_corpus, image_bytes, write_corpus
+
+
+def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"MODGATE_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "modgate", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_version_and_db_upgrade(tmp_path: Path) -> None:
+    version = run(["version"], tmp_path)
+    assert version.returncode == 0 and version.stdout.strip()
+    upgraded = run(["db", "upgrade"], tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "modgate.db").is_file()
+
+
+def test_media_add_valid_file(tmp_path: Path) -> None:
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(image_bytes("PNG"))
+    result = run(["media", "add", str(photo)], tmp_path / "data")
+    assert result.returncode == 0, result.stderr
+    line = json.loads(result.stdout)
+    assert line["format"] == "PNG" and line["created"] is True
+
+
+def test_bad_files_exit_non_zero_with_their_code(tmp_path: Path) -> None:
+    cases = bad_corpus()
+    paths = write_corpus(tmp_path / "bad", cases)
+    for name, path in paths.items():
+        result = run(["media", "add", str(path)], tmp_path / "data")
+        assert result.returncode != 0, name
+        assert cases[name][2] in result.stderr, (name, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data" / "blobs").exists() or not any(
+        p.is_file() for p in (tmp_path / "data" / "blobs").rglob("*"))
+
+
+def test_bad_setting_exits_with_message(tmp_path: Path) -> None:
+    env = os.environ | {"MODGATE_DATA_DIR": str(tmp_path), "MODGATE_MAX_IMAGE_SIDE": "huge"}
+    result = subprocess.run([sys.executable, "-m", "modgate", "db", "upgrade"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode != 0
+    assert "MODGATE_MAX_IMAGE_SIDE" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["nope.jpg"])
+def test_missing_file(tmp_path: Path, missing: str) -> None:
+    result = run(["media", "add", str(tmp_path / missing)], tmp_path)
+    assert result.returncode != 0 and "InvalidParameterException" in result.stderr
