@@ -12,6 +12,9 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── UnknownLabelException (400)
     │   ├── SettingsError (400)
     │   ├── PolicyError (400)
+    │   │   ├── PolicyValidationError (400)      every problem as file:line:column
+    │   │   └── PolicyCasesError (400)           a test-cases file that cannot be read
+    │   ├── InvalidContextError (400)
     │   └── IdempotentParameterMismatchException (409)  [Rekognition]
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
@@ -26,6 +29,7 @@ Rekognition's own words. A class docstring is its default message.
     │   └── VideoTooLongException (413)
     ├── InvalidS3ObjectException (400)             [Rekognition]
     ├── ResourceNotFoundException (404)            [Rekognition]
+    │   └── PolicyVersionNotFoundException (404)
     ├── AccessDeniedException (403)                [Rekognition]
     ├── AuthenticationRequiredException (401)
     ├── ConflictException (409)
@@ -196,3 +200,24 @@ class StoreUnavailableException(ModgateError):
 
     http_status = 503
     aws_code = "ThrottlingException"
+
+
+class PolicyValidationError(PolicyError):
+    """The policy file has problems; each is reported as file:line:column."""
+
+    def __init__(self, problems: list[str], message: str | None = None) -> None:
+        self.problems = list(problems)
+        text = message or "\n".join(self.problems)
+        super().__init__(text, problems=self.problems)
+
+
+class PolicyCasesError(PolicyError):
+    """The policy test-cases file cannot be read."""
+
+
+class InvalidContextError(InvalidParameterException):
+    """The moderation context has an invalid value."""
+
+
+class PolicyVersionNotFoundException(ResourceNotFoundException):
+    """No stored policy version matches."""
