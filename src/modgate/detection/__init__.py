@@ -1,0 +1,37 @@
+"""Detection: detector plugins, the built-in models, fusion into taxonomy v7 labels.
+
+Public API: ``DetectionEngine.from_settings(settings)`` → ``detect_image`` / ``detect_frames``
+returning ``DetectionResult`` (Rekognition-shaped labels); ``detect_video`` for sampled frames;
+``Detector`` to write a plugin; ``DetectionCache`` and ``InMemoryDetectionCache``.
+
+Names are imported on first use: ``modgate.settings`` imports ``detection.settings``, and
+loading settings must not pull in onnxruntime.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "Calibration": "modgate.detection.base",
+    "Detector": "modgate.detection.base",
+    "DetectorOptions": "modgate.detection.base",
+    "DetectorOutput": "modgate.detection.base",
+    "Evidence": "modgate.detection.base",
+    "DetectionCache": "modgate.detection.cache",
+    "InMemoryDetectionCache": "modgate.detection.cache",
+    "DetectionEngine": "modgate.detection.engine",
+    "DetectionResult": "modgate.detection.engine",
+    "PreparedImage": "modgate.detection.frames",
+    "detect_video": "modgate.detection.video",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modgate.detection' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,57 @@
+"""nsfwjs's MobileNetV2 (converted to ONNX, shipped in ``detection/models``) → content types and
+explicit/suggestive evidence.
+
+Five classes: Drawing, Hentai, Neutral, Porn, Sexy. Drawing → ``Illustrated`` and Hentai →
+``Animated`` content types; Porn and Hentai → ``Explicit``; Sexy (revealing clothing, suggestive
+poses) → the ``Non-Explicit Nudity of Intimate parts and Kissing`` L1, capped at 70 because the
+class mixes swimwear, lingerie and implied nudity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from modgate.detection.base import Calibration, Detector, DetectorOutput, Evidence
+from modgate.detection.detectors._onnx_helpers import MODELS_DIR, stack_resized
+from modgate.detection.frames import PreparedImage
+from modgate.detection.runtime import create_session
+
+CLASSES = ("Drawing", "Hentai", "Neutral", "Porn", "Sexy")
+EXPLICIT = Calibration(((0.0, 0.0), (0.3, 0.1), (0.6, 0.55), (0.9, 0.9), (1.0, 0.97)))
+SUGGESTIVE = Calibration(((0.0, 0.0), (0.5, 0.25), (0.9, 0.65), (1.0, 0.7)))
+CONTENT = Calibration(((0.0, 0.0), (1.0, 1.0)))
+SUGGESTIVE_LABEL = "Non-Explicit Nudity of Intimate parts and Kissing"
+
+
+class NsfwjsDetector(Detector):
+    """Drawing/Hentai/Neutral/Porn/Sexy → ContentTypes and Explicit / suggestive evidence."""
+
+    name = "nsfwjs"
+    version = "4.4.0-mobilenet_v2.1"
+    labels = ("Explicit", SUGGESTIVE_LABEL)
+    content_types = ("Animated", "Illustrated")
+
+    def setup(self) -> None:
+        self.session = create_session(MODELS_DIR / "nsfwjs_mobilenet_v2.onnx", self.threads,
+                                      self.name)
+
+    def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
+        batch = stack_resized(images, 224) / 255.0
+        probabilities = self.session.run(None, {"input": batch})[0]
+        explicit = self.calibration(EXPLICIT)
+        outputs = []
+        for row in probabilities:
+            scores = dict(zip(CLASSES, (float(value) for value in row), strict=True))
+            outputs.append(DetectorOutput(
+                evidence=[
+                    Evidence("Explicit", explicit(scores["Porn"] + scores["Hentai"]), self.name,
+                             "Porn+Hentai"),
+                    Evidence(SUGGESTIVE_LABEL, SUGGESTIVE(scores["Sexy"]), self.name, "Sexy"),
+                ],
+                content_types=[
+                    Evidence("Illustrated", CONTENT(scores["Drawing"]), self.name, "Drawing"),
+                    Evidence("Animated", CONTENT(scores["Hentai"]), self.name, "Hentai"),
+                ],
+                raw=scores,
+            ))
+        return outputs

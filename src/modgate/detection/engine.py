@@ -1,0 +1,201 @@
+"""The detection engine: loads the detectors once, runs them concurrently, fuses their evidence.
+
+``DetectionEngine.from_settings(settings)`` picks the detectors (entry points + settings),
+loads every model at once — so a broken detector is reported at start, not on the first
+request — and then serves ``detect_image``/``detect_frames``. Each image is decoded and resized
+once (``PreparedImage``); every (image, detector) pair is one task on a thread pool sized to
+the cores, and each onnxruntime session uses one thread, so the cores stay busy without
+oversubscription.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image
+
+from modgate.detection.base import Detector, DetectorOutput, Evidence
+from modgate.detection.cache import DetectionCache
+from modgate.detection.frames import PreparedImage
+from modgate.detection.fusion import FUSION_VERSION, fuse_content_types, fuse_labels
+from modgate.detection.registry import build_detectors
+from modgate.errors import DetectorLoadError, ModgateError
+from modgate.taxonomy import taxonomy_v7, to_response_labels
+
+if TYPE_CHECKING:
+    from modgate.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+TAXONOMY_VERSION = "7.0"
+
+
+@dataclass(slots=True)
+class DetectionResult:
+    """The fused labels of one image or frame, in Rekognition's shapes.
+
+    ``moderation_labels`` holds every label at or above the record floor (1 %), ancestors
+    included; ``to_rekognition`` applies a ``MinConfidence`` the way Rekognition does.
+    """
+
+    moderation_labels: list[dict[str, Any]]
+    content_types: list[dict[str, Any]]
+    text_detections: list[dict[str, Any]]
+    model_version: str
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def to_rekognition(self, min_confidence: float = 50.0) -> dict[str, Any]:
+        """A ``DetectModerationLabels`` response body (``TextDetections`` added when OCR ran)."""
+        body: dict[str, Any] = {
+            "ModerationLabels": [
+                label for label in self.moderation_labels if label["Confidence"] >= min_confidence
+            ],
+            "ModerationModelVersion": self.model_version,
+            "ContentTypes": [
+                item for item in self.content_types if item["Confidence"] >= min_confidence
+            ],
+        }
+        if self.text_detections:
+            body["TextDetections"] = self.text_detections
+        return body
+
+    def confidence(self, label: str) -> float:
+        """The fused confidence of ``label`` (0 when absent); the name must be a v7 label."""
+        name = taxonomy_v7().canonical(label)
+        return next((item["Confidence"] for item in self.moderation_labels if item["Name"] == name),
+                    0.0)
+
+
+def fuse_outputs(outputs: Sequence[DetectorOutput], model_version: str) -> DetectionResult:
+    """One image's detector outputs → a ``DetectionResult``."""
+    evidence = [item for output in outputs for item in output.evidence]
+    fused = fuse_labels(evidence)
+    content = fuse_content_types(item for output in outputs for item in output.content_types)
+    return DetectionResult(
+        moderation_labels=to_response_labels({name: label.confidence for name, label in
+                                              fused.items()}),
+        content_types=[
+            {"Name": name, "Confidence": round(value, 4)}
+            for name, value in sorted(content.items(), key=lambda pair: -pair[1])
+        ],
+        text_detections=[item for output in outputs for item in output.text_detections],
+        model_version=model_version,
+        evidence=evidence + [item for output in outputs for item in output.content_types],
+    )
+
+
+class DetectionEngine:
+    """Loaded detectors plus the thread pool that runs them. One per process."""
+
+    def __init__(
+        self,
+        detectors: Sequence[Detector],
+        threads: int | None = None,
+        cache: DetectionCache | None = None,
+    ) -> None:
+        if not detectors:
+            raise ModgateError("DetectionEngine needs at least one detector")
+        self.detectors = list(detectors)
+        self.threads = threads or os.cpu_count() or 1
+        self.cache = cache
+        self.model_version = f"{TAXONOMY_VERSION}+fusion{FUSION_VERSION}:" + ",".join(
+            f"{detector.name}-{detector.version}" for detector in self.detectors
+        )
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="modgate-detect")
+        self.load_seconds: dict[str, float] = {}
+        self._load()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, cache: DetectionCache | None = None
+    ) -> DetectionEngine:
+        """Pick, configure and load the detectors named by ``settings.detection``."""
+        detection = settings.detection
+        detectors = build_detectors(detection, threads_per_session=detection.session_threads)
+        return cls(detectors, threads=detection.threads, cache=cache)
+
+    def _load(self) -> None:
+        def load(detector: Detector) -> float:
+            started = time.perf_counter()
+            try:
+                detector.setup()
+            except ModgateError:
+                raise
+            except Exception as exc:
+                raise DetectorLoadError(
+                    f"detector {detector.name!r} failed to load: {exc}. Disable it with "
+                    f"MODGATE_DETECTION__DISABLED='[\"{detector.name}\"]' or reinstall it.",
+                    detector=detector.name,
+                ) from exc
+            return time.perf_counter() - started
+
+        futures = {detector.name: self._pool.submit(load, detector) for detector in self.detectors}
+        for name, future in futures.items():
+            self.load_seconds[name] = future.result()
+        logger.info("detectors loaded: %s", self.model_version)
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Name, version, labels and content types of each loaded detector."""
+        return [
+            {"name": d.name, "version": d.version, "labels": list(d.labels),
+             "content_types": list(d.content_types), "text": d.emits_text}
+            for d in self.detectors
+        ]
+
+    def detect_image(self, image: Image.Image, sha256: str | None = None) -> DetectionResult:
+        """Labels of one image; with ``sha256`` and a cache, the same bytes are detected once."""
+        if sha256 and self.cache is not None:
+            cached = self.cache.get(sha256, self.model_version)
+            if cached is not None:
+                return cached
+        result = self.detect_frames([image])[0]
+        if sha256 and self.cache is not None:
+            self.cache.put(sha256, self.model_version, result)
+        return result
+
+    def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
+        """Labels of each frame, in order. All (frame, detector) pairs run concurrently."""
+        prepared = [PreparedImage(frame) for frame in frames]
+        futures: list[list[Future[list[DetectorOutput]]]] = [
+            [self._pool.submit(self._predict, detector, image) for detector in self.detectors]
+            for image in prepared
+        ]
+        results = []
+        for per_detector in futures:
+            outputs = [future.result()[0] for future in per_detector]
+            results.append(fuse_outputs(outputs, self.model_version))
+        return results
+
+    def detect_video(self, path: str, fps: float = 1.0) -> Iterator[tuple[int, DetectionResult]]:
+        """Labels of frames sampled every ``1 / fps`` seconds, as ``(timestamp_ms, result)``."""
+        from modgate.detection.video import detect_video
+
+        return detect_video(self, path, fps)
+
+    @staticmethod
+    def _predict(detector: Detector, image: PreparedImage) -> list[DetectorOutput]:
+        try:
+            outputs = detector.predict([image])
+        except ModgateError:
+            raise
+        except Exception as exc:
+            raise ModgateError(f"detector {detector.name!r} failed: {exc}",
+                               detector=detector.name) from exc
+        if len(outputs) != 1:
+            raise ModgateError(f"detector {detector.name!r} returned {len(outputs)} outputs for 1")
+        return outputs
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> DetectionEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

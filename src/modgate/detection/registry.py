@@ -1,0 +1,89 @@
+"""The detector registry: every detector, built-in or third-party, comes from entry points.
+
+Like datasette's plugins, the built-in detectors are registered in modgate's own
+``pyproject.toml`` under the ``modgate.detectors`` group, exactly as a third-party package would
+register its own. ``build_detectors`` picks and configures them from ``DetectionSettings``.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+
+from modgate.detection.base import Detector
+from modgate.detection.settings import DetectionSettings
+from modgate.errors import DetectorLoadError, SettingsError
+
+logger = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "modgate.detectors"
+
+
+def available_detectors() -> dict[str, type[Detector]]:
+    """Every registered detector class by name (whether or not its extra is installed)."""
+    found: dict[str, type[Detector]] = {}
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            detector_class = entry_point.load()
+        except Exception as exc:
+            raise DetectorLoadError(
+                f"detector plugin {entry_point.name!r} ({entry_point.value}) cannot be "
+                f"imported: {exc}. Reinstall or uninstall the package that provides it.",
+                detector=entry_point.name,
+            ) from exc
+        if not (isinstance(detector_class, type) and issubclass(detector_class, Detector)):
+            raise DetectorLoadError(
+                f"entry point {entry_point.name!r} ({entry_point.value}) is not a Detector class",
+                detector=entry_point.name,
+            )
+        found[entry_point.name] = detector_class
+    return dict(sorted(found.items()))
+
+
+def select_detectors(
+    settings: DetectionSettings, registered: dict[str, type[Detector]] | None = None
+) -> list[type[Detector]]:
+    """The detector classes to run: enabled (or on by default), not disabled, installed."""
+    registered = available_detectors() if registered is None else registered
+    for name in [*(settings.enabled or []), *settings.disabled, *settings.options]:
+        if name not in registered:
+            raise SettingsError(
+                f"MODGATE_DETECTION__*: unknown detector {name!r}; installed detectors: "
+                f"{', '.join(registered) or 'none'}"
+            )
+    chosen: list[type[Detector]] = []
+    for name, detector_class in registered.items():
+        if name in settings.disabled:
+            continue
+        explicitly = settings.enabled is not None and name in settings.enabled
+        if settings.enabled is not None and not explicitly:
+            continue
+        if settings.enabled is None and not detector_class.default_enabled:
+            continue
+        missing = detector_class.missing_requirements()
+        if missing:
+            hint = f"pip install 'modgate[{detector_class.extra}]'" if detector_class.extra else (
+                f"pip install {' '.join(missing)}"
+            )
+            if explicitly:
+                raise DetectorLoadError(
+                    f"detector {name!r} is enabled but {', '.join(missing)} is not installed: "
+                    f"{hint}", detector=name,
+                )
+            logger.warning("detector %s skipped: %s not installed (%s)", name, missing, hint)
+            continue
+        chosen.append(detector_class)
+    if not chosen:
+        raise SettingsError(
+            "no detector is enabled; check MODGATE_DETECTION__ENABLED and "
+            "MODGATE_DETECTION__DISABLED"
+        )
+    return chosen
+
+
+def build_detectors(settings: DetectionSettings, threads_per_session: int) -> list[Detector]:
+    """Instantiate the chosen detectors with their options (validated now, loaded later)."""
+    return [
+        detector_class(settings.options.get(detector_class.name), threads=threads_per_session)
+        for detector_class in select_detectors(settings)
+    ]
