@@ -113,6 +113,9 @@ def _describe_schema_error(doc: SourceDocument, error: jsonschema.ValidationErro
         deepest = max(error.context, key=lambda e: len(e.absolute_path))
         if len(deepest.absolute_path) > len(error.absolute_path):
             return _describe_schema_error(doc, deepest)
+        relevant = [e for e in error.context if e.validator not in ("const", "type")]
+        if relevant:
+            return _describe_schema_error(doc, relevant[0])
         if isinstance(error.instance, str):
             return doc.problem(path, f"{error.instance!r} is not allowed here (use 'ignore' or a mapping)")
     where = "/".join(map(str, path)) or "top level"

@@ -1,0 +1,1 @@
+"""Store-backed ``modgate policy`` commands (filled in with the store and backtest)."""
