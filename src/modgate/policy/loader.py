@@ -63,7 +63,7 @@ def policy_from_text(text: str, filename: str = "<policy>") -> Policy:
     if problems:
         raise PolicyValidationError(problems)
     checker = SemanticChecker(doc)
-    policy = _build(doc, checker)
+    policy = _build(doc, checker, text)
     if checker.problems:
         raise PolicyValidationError(checker.problems)
     policy.warnings = tuple(checker.warnings)
@@ -130,7 +130,7 @@ def _route(raw: dict[str, Any], fallback: Route) -> Route:
     )
 
 
-def _build(doc: SourceDocument, checker: SemanticChecker) -> Policy:
+def _build(doc: SourceDocument, checker: SemanticChecker, text: str) -> Policy:
     data: dict[str, Any] = doc.data
     groups = dict(region_codes.BUILTIN_GROUPS)
     for name, members in (data.get("regions") or {}).items():
@@ -154,15 +154,11 @@ def _build(doc: SourceDocument, checker: SemanticChecker) -> Policy:
         base=base,
         overlays=tuple(overlays),
         document=data,
-        source=doc_source(doc),
+        source=text,
         filename=doc.filename,
         description=data.get("description", ""),
         surfaces=tuple(data.get("surfaces") or ()),
     )
-
-
-def doc_source(doc: SourceDocument) -> str:
-    return json.dumps(doc.data, sort_keys=True, ensure_ascii=False)
 
 
 def _order(doc: SourceDocument, path: Path) -> int:

@@ -1,0 +1,307 @@
+"""Where policy versions, activations and shadow decisions live.
+
+``PolicyStore`` is the narrow interface the services use; ``SqlPolicyStore`` keeps it in the
+database (SQLite or PostgreSQL), ``InMemoryPolicyStore`` in dicts for tests. A version is the
+sha256 of the policy document, so saving the same policy twice is a no-op. Each surface has at
+most one active version; every activation is kept, so history and rollback need no extra state.
+Clocks are injected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.db.base import new_id, transaction, utcnow
+from modgate.errors import ConflictException, PolicyVersionNotFoundException, StoreUnavailableException
+from modgate.policy.loader import policy_from_text
+from modgate.policy.model import Policy
+from modgate.policy.tables import (
+    PolicyActivationRow,
+    PolicyShadowRow,
+    PolicyVersionRow,
+    ShadowDecisionRow,
+)
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True)
+class StoredPolicy:
+    version: str
+    name: str
+    source: str
+    author: str
+    note: str
+    created_at: dt.datetime
+
+    def load(self) -> Policy:
+        """The policy itself (compiled once per process per version)."""
+        return _load_cached(self.version, self.source, self.name)
+
+
+@lru_cache(maxsize=64)
+def _load_cached(version: str, source: str, name: str) -> Policy:
+    return policy_from_text(source, f"<policy {name}@{version[:12]}>")
+
+
+@dataclass(frozen=True)
+class Activation:
+    id: str
+    surface: str
+    version: str
+    actor: str
+    note: str
+    activated_at: dt.datetime
+    deactivated_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ShadowRecord:
+    surface: str
+    candidate_version: str
+    candidate_action: str
+    candidate_rule: str
+    active_version: str | None
+    active_action: str | None
+    active_rule: str | None
+    decision: dict[str, Any]
+    created_at: dt.datetime
+    moderation_id: str | None = None
+    id: str = field(default_factory=lambda: new_id("shd"))
+
+
+class PolicyStore(Protocol):
+    def save(self, policy: Policy, *, author: str, note: str = "") -> StoredPolicy: ...
+    def get(self, version: str) -> StoredPolicy: ...
+    def versions(self) -> list[StoredPolicy]: ...
+    def activate(self, version: str, surface: str, *, actor: str, note: str = "") -> Activation: ...
+    def active_for(self, surface: str) -> StoredPolicy | None: ...
+    def history(self, surface: str) -> list[Activation]: ...
+    def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation: ...
+    def start_shadow(self, version: str, surface: str, *, actor: str) -> None: ...
+    def stop_shadow(self, version: str, surface: str) -> None: ...
+    def shadows_for(self, surface: str) -> list[StoredPolicy]: ...
+    def record_shadow(self, records: Sequence[ShadowRecord]) -> None: ...
+    def shadow_records(self, surface: str, since: dt.datetime | None = None,
+                       until: dt.datetime | None = None) -> list[ShadowRecord]: ...
+
+
+def _previous(history: list[Activation]) -> str:
+    """The version active before the current one (history newest first)."""
+    if not history or history[0].deactivated_at is not None:
+        raise ConflictException("nothing is active on this surface, so there is nothing to roll back")
+    current = history[0].version
+    for activation in history[1:]:
+        if activation.version != current:
+            return activation.version
+    raise ConflictException("there is no earlier version to roll back to")
+
+
+def _resolve(versions: Iterable[str], wanted: str) -> str:
+    matches = [v for v in versions if v.startswith(wanted)] if len(wanted) >= 6 else []
+    if wanted in matches:
+        return wanted
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise ConflictException(f"version prefix {wanted!r} is ambiguous; give more characters")
+    raise PolicyVersionNotFoundException(f"no stored policy version {wanted!r}")
+
+
+class InMemoryPolicyStore:
+    """The store in plain dicts: for unit tests and one-off tools."""
+
+    def __init__(self, clock: Clock = utcnow) -> None:
+        self.clock = clock
+        self._versions: dict[str, StoredPolicy] = {}
+        self._activations: list[Activation] = []
+        self._shadows: dict[tuple[str, str], bool] = {}
+        self._records: list[ShadowRecord] = []
+
+    def save(self, policy: Policy, *, author: str, note: str = "") -> StoredPolicy:
+        if policy.version not in self._versions:
+            self._versions[policy.version] = StoredPolicy(
+                policy.version, policy.name, policy.source, author, note, self.clock())
+        return self._versions[policy.version]
+
+    def get(self, version: str) -> StoredPolicy:
+        return self._versions[_resolve(self._versions, version)]
+
+    def versions(self) -> list[StoredPolicy]:
+        return sorted(self._versions.values(), key=lambda v: v.created_at, reverse=True)
+
+    def activate(self, version: str, surface: str, *, actor: str, note: str = "") -> Activation:
+        stored = self.get(version)
+        now = self.clock()
+        self._activations = [
+            replace(a, deactivated_at=now) if a.surface == surface and a.deactivated_at is None
+            else a for a in self._activations
+        ]
+        activation = Activation(new_id("pac"), surface, stored.version, actor, note, now, None)
+        self._activations.append(activation)
+        return activation
+
+    def active_for(self, surface: str) -> StoredPolicy | None:
+        for activation in self._activations:
+            if activation.surface == surface and activation.deactivated_at is None:
+                return self._versions[activation.version]
+        return None
+
+    def history(self, surface: str) -> list[Activation]:
+        found = [a for a in self._activations if a.surface == surface]
+        return list(reversed(found))
+
+    def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
+        return self.activate(_previous(self.history(surface)), surface, actor=actor,
+                             note=note or "rollback")
+
+    def start_shadow(self, version: str, surface: str, *, actor: str) -> None:
+        self._shadows[(self.get(version).version, surface)] = True
+
+    def stop_shadow(self, version: str, surface: str) -> None:
+        self._shadows.pop((self.get(version).version, surface), None)
+
+    def shadows_for(self, surface: str) -> list[StoredPolicy]:
+        return [self._versions[v] for (v, s) in self._shadows if s == surface]
+
+    def record_shadow(self, records: Sequence[ShadowRecord]) -> None:
+        self._records.extend(records)
+
+    def shadow_records(self, surface: str, since: dt.datetime | None = None,
+                       until: dt.datetime | None = None) -> list[ShadowRecord]:
+        return [r for r in self._records if r.surface == surface
+                and (since is None or r.created_at >= since)
+                and (until is None or r.created_at < until)]
+
+
+class SqlPolicyStore:
+    """The store in the database; every method is one transaction."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    def _run(self, work: Callable[[Session], Any]) -> Any:
+        try:
+            with transaction(self.sessions) as session:
+                return work(session)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailableException(f"policy store: {type(exc).__name__}") from exc
+
+    def save(self, policy: Policy, *, author: str, note: str = "") -> StoredPolicy:
+        def work(session: Session) -> StoredPolicy:
+            row = session.get(PolicyVersionRow, policy.version)
+            if row is None:
+                row = PolicyVersionRow(version=policy.version, name=policy.name,
+                                       source=policy.source, author=author, note=note,
+                                       created_at=self.clock())
+                session.add(row)
+                session.flush()
+            return _stored(row)
+        return self._run(work)  # type: ignore[no-any-return]
+
+    def get(self, version: str) -> StoredPolicy:
+        def work(session: Session) -> StoredPolicy:
+            row = session.get(PolicyVersionRow, version)
+            if row is None:
+                like = select(PolicyVersionRow.version).where(
+                    PolicyVersionRow.version.startswith(version)).limit(2)
+                row = session.get(PolicyVersionRow, _resolve(session.scalars(like), version))
+            assert row is not None
+            return _stored(row)
+        return self._run(work)  # type: ignore[no-any-return]
+
+    def versions(self) -> list[StoredPolicy]:
+        query = select(PolicyVersionRow).order_by(PolicyVersionRow.created_at.desc())
+        return self._run(lambda s: [_stored(r) for r in s.scalars(query)])  # type: ignore[no-any-return]
+
+    def activate(self, version: str, surface: str, *, actor: str, note: str = "") -> Activation:
+        stored = self.get(version)
+
+        def work(session: Session) -> Activation:
+            now = self.clock()
+            session.execute(update(PolicyActivationRow).where(
+                PolicyActivationRow.surface == surface,
+                PolicyActivationRow.deactivated_at.is_(None)).values(deactivated_at=now))
+            row = PolicyActivationRow(id=new_id("pac"), surface=surface, version=stored.version,
+                                      mode="active", actor=actor, note=note, activated_at=now)
+            session.add(row)
+            session.flush()
+            return _activation(row)
+        return self._run(work)  # type: ignore[no-any-return]
+
+    def active_for(self, surface: str) -> StoredPolicy | None:
+        query = select(PolicyVersionRow).join(
+            PolicyActivationRow, PolicyActivationRow.version == PolicyVersionRow.version
+        ).where(PolicyActivationRow.surface == surface, PolicyActivationRow.deactivated_at.is_(None))
+        return self._run(lambda s: next((_stored(r) for r in s.scalars(query)), None))  # type: ignore[no-any-return]
+
+    def history(self, surface: str) -> list[Activation]:
+        query = select(PolicyActivationRow).where(PolicyActivationRow.surface == surface).order_by(
+            PolicyActivationRow.activated_at.desc(), PolicyActivationRow.deactivated_at.is_(None).desc())
+        return self._run(lambda s: [_activation(r) for r in s.scalars(query)])  # type: ignore[no-any-return]
+
+    def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
+        return self.activate(_previous(self.history(surface)), surface, actor=actor,
+                             note=note or "rollback")
+
+    def start_shadow(self, version: str, surface: str, *, actor: str) -> None:
+        stored = self.get(version)
+        if any(s.version == stored.version for s in self.shadows_for(surface)):
+            return
+        self._run(lambda s: s.add(PolicyShadowRow(id=new_id("psh"), surface=surface,
+                                                  version=stored.version, actor=actor,
+                                                  started_at=self.clock())))
+
+    def stop_shadow(self, version: str, surface: str) -> None:
+        stored = self.get(version)
+        self._run(lambda s: s.execute(update(PolicyShadowRow).where(
+            PolicyShadowRow.surface == surface, PolicyShadowRow.version == stored.version,
+            PolicyShadowRow.stopped_at.is_(None)).values(stopped_at=self.clock())))
+
+    def shadows_for(self, surface: str) -> list[StoredPolicy]:
+        query = select(PolicyVersionRow).join(
+            PolicyShadowRow, PolicyShadowRow.version == PolicyVersionRow.version
+        ).where(PolicyShadowRow.surface == surface, PolicyShadowRow.stopped_at.is_(None))
+        return self._run(lambda s: [_stored(r) for r in s.scalars(query)])  # type: ignore[no-any-return]
+
+    def record_shadow(self, records: Sequence[ShadowRecord]) -> None:
+        if records:
+            self._run(lambda s: s.add_all([ShadowDecisionRow(
+                id=r.id, moderation_id=r.moderation_id, surface=r.surface,
+                candidate_version=r.candidate_version, active_version=r.active_version,
+                candidate_action=r.candidate_action, candidate_rule=r.candidate_rule,
+                active_action=r.active_action, active_rule=r.active_rule, decision=r.decision,
+                created_at=r.created_at) for r in records]))
+
+    def shadow_records(self, surface: str, since: dt.datetime | None = None,
+                       until: dt.datetime | None = None) -> list[ShadowRecord]:
+        query = select(ShadowDecisionRow).where(ShadowDecisionRow.surface == surface)
+        if since is not None:
+            query = query.where(ShadowDecisionRow.created_at >= since)
+        if until is not None:
+            query = query.where(ShadowDecisionRow.created_at < until)
+        query = query.order_by(ShadowDecisionRow.created_at, ShadowDecisionRow.id)
+        return self._run(lambda s: [ShadowRecord(  # type: ignore[no-any-return]
+            surface=r.surface, candidate_version=r.candidate_version,
+            candidate_action=r.candidate_action, candidate_rule=r.candidate_rule,
+            active_version=r.active_version, active_action=r.active_action,
+            active_rule=r.active_rule, decision=r.decision, created_at=r.created_at,
+            moderation_id=r.moderation_id, id=r.id) for r in s.scalars(query)])
+
+
+def _stored(row: PolicyVersionRow) -> StoredPolicy:
+    return StoredPolicy(row.version, row.name, row.source, row.author, row.note, row.created_at)
+
+
+def _activation(row: PolicyActivationRow) -> Activation:
+    return Activation(row.id, row.surface, row.version, row.actor, row.note, row.activated_at,
+                      row.deactivated_at)
