@@ -1,1 +1,137 @@
-"""Store-backed ``modgate policy`` commands (filled in with the store and backtest)."""
+"""Store-backed ``modgate policy`` commands: save, activate, active, history, rollback,
+backtest and shadow. The database URL comes from ``--database-url`` or ``MODGATE_DATABASE_URL``
+(default: the embedded SQLite file under ``./modgate-data``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modgate.errors import InvalidParameterException
+from modgate.policy.backtest import format_report, iter_history, plot_sweep, run_backtest
+from modgate.policy.cli import policy_app
+from modgate.policy.loader import load_policy
+from modgate.policy.shadow import shadow_report
+from modgate.policy.store import SqlPolicyStore
+
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="Database URL.")]
+Surface = Annotated[str, typer.Option("--surface", "-s", help="Product surface.")]
+shadow_app = typer.Typer(help="Run a candidate policy beside the active one.", no_args_is_help=True)
+policy_app.add_typer(shadow_app, name="shadow")
+
+
+def _url(url: str | None) -> str:
+    if url:
+        return url
+    if os.environ.get("MODGATE_DATABASE_URL"):
+        return os.environ["MODGATE_DATABASE_URL"]
+    data = Path(os.environ.get("MODGATE_DATA_DIR", "./modgate-data"))
+    return f"sqlite:///{(data / 'modgate.db').resolve()}"
+
+
+def _store(url: str | None) -> SqlPolicyStore:
+    from modgate.db import make_engine, session_factory
+
+    return SqlPolicyStore(session_factory(make_engine(_url(url))))
+
+
+def _date(text: str | None, name: str) -> dt.datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidParameterException(f"{name} {text!r} is not an ISO 8601 date") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+@policy_app.command("save")
+def save(file: Path, author: Annotated[str, typer.Option(help="Who wrote this version.")],
+         note: str = "", database_url: DatabaseUrl = None) -> None:
+    """Store a policy version (by content hash)."""
+    stored = _store(database_url).save(load_policy(file), author=author, note=note)
+    typer.echo(f"saved {stored.name} version {stored.version}")
+
+
+@policy_app.command("activate")
+def activate(version: str, surface: Surface, actor: Annotated[str, typer.Option()],
+             note: str = "", database_url: DatabaseUrl = None) -> None:
+    """Make a stored version the active policy of a surface."""
+    activation = _store(database_url).activate(version, surface, actor=actor, note=note)
+    typer.echo(f"{surface}: active version is now {activation.version[:12]}")
+
+
+@policy_app.command("active")
+def active(surface: Surface, database_url: DatabaseUrl = None) -> None:
+    """Print the active version of a surface."""
+    stored = _store(database_url).active_for(surface)
+    typer.echo(f"{surface}: {stored.name} {stored.version}" if stored else f"{surface}: none")
+
+
+@policy_app.command("history")
+def history(surface: Surface, database_url: DatabaseUrl = None) -> None:
+    """Every activation of a surface, newest first."""
+    for item in _store(database_url).history(surface):
+        state = "active" if item.deactivated_at is None else f"until {item.deactivated_at:%F %T}"
+        typer.echo(f"{item.activated_at:%F %T}  {item.version[:12]}  {item.actor:<16} {state}  "
+                   f"{item.note}")
+
+
+@policy_app.command("rollback")
+def rollback(surface: Surface, actor: Annotated[str, typer.Option()],
+             database_url: DatabaseUrl = None) -> None:
+    """Re-activate the version that was active before the current one."""
+    activation = _store(database_url).rollback(surface, actor=actor)
+    typer.echo(f"{surface}: rolled back to {activation.version[:12]}")
+
+
+@policy_app.command("backtest")
+def backtest(
+    file: Path,
+    since: Annotated[str | None, typer.Option(help="Only moderations from this date.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only moderations before this date.")] = None,
+    surface: Annotated[str | None, typer.Option(help="Only this surface; compared with its "
+                                                     "active policy.")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write the threshold sweep PNG here.")] = None,
+    output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Replay stored detections through FILE and compare with the active policy."""
+    candidate = load_policy(file)
+    store = _store(database_url)
+    stored = store.active_for(surface) if surface else None
+    items = iter_history(store.sessions, since=_date(since, "--since"),
+                         until=_date(until, "--until"), surface=surface)
+    report = run_backtest(candidate, items, stored.load() if stored else None)
+    if plot is not None:
+        plot_sweep(report, str(plot))
+    typer.echo(json.dumps(report.to_dict(), indent=2) if output == "json" else format_report(report))
+
+
+@shadow_app.command("start")
+def shadow_start(version: str, surface: Surface, actor: Annotated[str, typer.Option()],
+                 database_url: DatabaseUrl = None) -> None:
+    """Evaluate a stored version beside the active one on live traffic."""
+    _store(database_url).start_shadow(version, surface, actor=actor)
+    typer.echo(f"{surface}: shadowing {version[:12]}")
+
+
+@shadow_app.command("stop")
+def shadow_stop(version: str, surface: Surface, database_url: DatabaseUrl = None) -> None:
+    _store(database_url).stop_shadow(version, surface)
+    typer.echo(f"{surface}: stopped shadowing {version[:12]}")
+
+
+@shadow_app.command("report")
+def shadow_diff(surface: Surface, version: Annotated[str | None, typer.Option()] = None,
+                since: str | None = None, until: str | None = None,
+                database_url: DatabaseUrl = None) -> None:
+    """Diff shadow decisions against the active ones over a time window (JSON)."""
+    report = shadow_report(_store(database_url), surface, candidate_version=version,
+                           since=_date(since, "--since"), until=_date(until, "--until"))
+    typer.echo(json.dumps(report.to_dict(), indent=2))
