@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
+
 from modgate.errors import EmptyMediaException
 from modgate.media.models import MediaInfo, MediaLimits
 from modgate.media.probe import probe_image, probe_video
@@ -40,6 +42,12 @@ def inspect_path(path: Path, limits: MediaLimits | Any = None, sha256: str | Non
 
     ``limits`` is a ``MediaLimits`` or a ``Settings`` (its limit fields are used).
     """
+    return inspect_and_decode(path, limits, sha256)[0]
+
+
+def inspect_and_decode(path: Path, limits: MediaLimits | Any = None, sha256: str | None = None
+                       ) -> tuple[MediaInfo, Image.Image | None]:
+    """``inspect_path`` plus, for images, the decoded first frame (``None`` for video)."""
     limits = _limits(limits)
     size = path.stat().st_size
     if size == 0:
@@ -47,18 +55,18 @@ def inspect_path(path: Path, limits: MediaLimits | Any = None, sha256: str | Non
     with path.open("rb") as handle:
         sniffed = sniff(handle.read(HEADER_BYTES))
     if sniffed.kind == "image":
-        width, height, frames, duration, animated = probe_image(path, sniffed, size, limits)
+        width, height, frames, duration, animated, frame = probe_image(path, sniffed, size, limits)
         return MediaInfo(
             kind="image", format=sniffed.format, mime=sniffed.mime, size_bytes=size,
             sha256=sha256 or sha256_file(path), width=width, height=height, frame_count=frames,
             duration_seconds=duration, animated=animated,
-        )
+        ), frame
     width, height, frames, duration, codec, rate = probe_video(path, sniffed, size, limits)
     return MediaInfo(
         kind="video", format=sniffed.format, mime=sniffed.mime, size_bytes=size,
         sha256=sha256 or sha256_file(path), width=width, height=height, frame_count=frames,
         duration_seconds=duration, codec=codec, frame_rate=rate,
-    )
+    ), None
 
 
 def inspect_bytes(data: bytes, limits: MediaLimits | Any = None) -> MediaInfo:

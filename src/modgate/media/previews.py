@@ -23,13 +23,18 @@ class Previews:
     blurred_jpeg: bytes
 
 
+def to_rgb(image: Image.Image) -> Image.Image:
+    """An upright RGB copy: EXIF orientation applied, transparency flattened onto white."""
+    upright = ImageOps.exif_transpose(image.convert("RGBA" if _has_alpha(image) else "RGB"))
+    return _flatten(upright)
+
+
 def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
     """The image itself (first frame if animated) or a frame of a video, as RGB."""
     if info.kind == "image":
         with Image.open(path) as image:
             image.seek(0)
-            frame = ImageOps.exif_transpose(image.convert("RGBA" if _has_alpha(image) else "RGB"))
-            return _flatten(frame)
+            return to_rgb(image)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
@@ -37,17 +42,25 @@ def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
     raise ValueError("no frame")  # probe already proved a frame exists
 
 
-def make_previews(path: Path, info: MediaInfo, max_side: int = 640, blur_radius: float = 24.0
-                  ) -> Previews:
-    frame = representative_frame(path, info)
-    frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-    radius = max(2.0, blur_radius * max(frame.size) / max_side)
-    # Pixelate, then blur: a blur alone can leave recognisable shapes at small radii.
+def make_previews(path: Path, info: MediaInfo, max_side: int = 640, blur_radius: float = 24.0,
+                  decoded: Image.Image | None = None) -> Previews:
+    """Both renditions; ``decoded`` is the already-decoded image, when intake has it."""
+    if decoded is not None:
+        frame = decoded.copy()
+        frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        frame = to_rgb(frame)
+    else:
+        frame = representative_frame(path, info)
+        frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    # Pixelate to 1/16, blur at that scale, scale back up: as unrecognisable as a large blur
+    # on the full preview, at a fraction of its cost.
+    factor = 16
     small = frame.resize(
-        (max(1, frame.width // 16), max(1, frame.height // 16)), Image.Resampling.BILINEAR
+        (max(1, frame.width // factor), max(1, frame.height // factor)), Image.Resampling.BOX
     )
-    blurred = small.resize(frame.size, Image.Resampling.BILINEAR).filter(
-        ImageFilter.GaussianBlur(radius)
+    radius = max(1.0, blur_radius * max(frame.size) / max_side / factor)
+    blurred = small.filter(ImageFilter.GaussianBlur(radius)).resize(
+        frame.size, Image.Resampling.BILINEAR
     )
     return Previews(_jpeg(frame), _jpeg(blurred))
 
@@ -66,5 +79,5 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
-    image.save(out, format="JPEG", quality=82, optimize=True)
+    image.save(out, format="JPEG", quality=82)
     return out.getvalue()

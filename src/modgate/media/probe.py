@@ -36,8 +36,12 @@ _PIL_FORMATS = {"JPEG": {"JPEG", "MPO"}, "PNG": {"PNG"}, "GIF": {"GIF"}, "WEBP":
 
 
 def probe_image(source: Path | IO[bytes], sniffed: Sniffed, size: int, limits: MediaLimits
-                ) -> tuple[int, int, int, float | None, bool]:
-    """Check an image's header against the limits, then decode it fully."""
+                ) -> tuple[int, int, int, float | None, bool, Image.Image]:
+    """Check an image's header against the limits, then decode it fully.
+
+    Returns (width, height, frame_count, duration_seconds, animated, decoded first frame); the
+    decoded frame is handed on so previews and detection never decode the file again.
+    """
     if size > limits.max_image_bytes:
         raise ImageTooLargeException(
             f"The image is {size} bytes; the limit is {limits.max_image_bytes} bytes.",
@@ -66,7 +70,7 @@ def probe_image(source: Path | IO[bytes], sniffed: Sniffed, size: int, limits: M
                 image.load()
         except Exception as exc:
             raise _decode_error(exc, sniffed) from exc
-    return width, height, frames, duration, animated
+    return width, height, frames, duration, animated, image
 
 
 def _check_dimensions(width: int, height: int, limits: MediaLimits) -> None:

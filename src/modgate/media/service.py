@@ -19,7 +19,7 @@ from typing import IO
 from modgate.db.base import new_id, utcnow
 from modgate.errors import EmptyMediaException, VideoTooLargeException
 from modgate.media.blobstore import BlobStore
-from modgate.media.inspect import CHUNK, inspect_path
+from modgate.media.inspect import CHUNK, inspect_and_decode
 from modgate.media.models import MediaInfo, MediaLimits
 from modgate.media.previews import make_previews
 from modgate.media.store import MediaRecord, MediaStore
@@ -53,11 +53,12 @@ class MediaService:
 
     def ingest_path(self, path: Path, sha256: str | None = None) -> tuple[MediaRecord, bool]:
         """Intake the file at ``path``; returns the record and whether it was new."""
-        info = inspect_path(path, self.limits, sha256)
+        info, decoded = inspect_and_decode(path, self.limits, sha256)
         existing = self.store.get_by_sha256(info.sha256)
         if existing is not None:
             return existing, False
-        previews = make_previews(path, info, self.preview_max_side, self.preview_blur_radius)
+        previews = make_previews(path, info, self.preview_max_side, self.preview_blur_radius,
+                                 decoded)
         key = blob_key(info)
         preview_key, blurred_key = preview_keys(info.sha256)
         self.blobs.put_file(key, path, info.mime)
