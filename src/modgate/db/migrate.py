@@ -24,6 +24,7 @@ TABLE_MODULES = (
     "modgate.policy.tables",
     "modgate.review.tables",
     "modgate.audit.tables",
+    "modgate.events.tables",
 )
 
 
