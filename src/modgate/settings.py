@@ -22,7 +22,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from modgate.auth.settings import AuthSettings
 from modgate.detection.settings import DetectionSettings
+from modgate.review.settings import ReviewSettings
 from modgate.errors import SettingsError
 
 MB = 1024 * 1024
@@ -77,6 +79,12 @@ class Settings(BaseSettings):
 
     detection: DetectionSettings = Field(
         default_factory=DetectionSettings, description="Detection stage; see the section below."
+    )
+    review: ReviewSettings = Field(
+        default_factory=ReviewSettings, description="Review lane; see the section below."
+    )
+    auth: AuthSettings = Field(
+        default_factory=AuthSettings, description="Accounts and API keys; see the section below."
     )
 
     @classmethod
