@@ -32,8 +32,10 @@ def realistic_detections(rng: random.Random, count: int) -> list[dict[str, objec
         if rng.random() < 0.6:
             out.append({"ModerationLabels": [], "ModerationModelVersion": "7.0"})
             continue
-        picks = {rng.choice(leaves): round(rng.uniform(50, 100), 2)
-                 for _ in range(rng.choice((1, 1, 2, 3)))}
+        picks = {
+            rng.choice(leaves): round(rng.uniform(50, 100), 2)
+            for _ in range(rng.choice((1, 1, 2, 3)))
+        }
         out.append({"ModerationLabels": expand_labels(picks), "ModerationModelVersion": "7.0"})
     return out
 
@@ -45,8 +47,12 @@ def bench_evaluate(count: int, flagged_only: bool = False) -> float:
     if flagged_only:
         detections = [d for d in detections if d["ModerationLabels"]]
     detections = detections[:5000]
-    contexts = [Context.from_dict({"region": r, "surface": s, "audience": a})
-                for r in ("DE", "US", "FR") for s in ("social", "kids") for a in ("13-17", "18+")]
+    contexts = [
+        Context.from_dict({"region": r, "surface": s, "audience": a})
+        for r in ("DE", "US", "FR")
+        for s in ("social", "kids")
+        for a in ("13-17", "18+")
+    ]
     for item in detections[:1000]:
         evaluate(policy, item, contexts[0])
     start = time.perf_counter()
@@ -64,10 +70,16 @@ def build_history(path: Path, rows: int) -> None:
     upgrade(f"sqlite:///{path}")
     rng = random.Random(11)
     pool = [json.dumps(item["ModerationLabels"]) for item in realistic_detections(rng, 20000)]
-    contexts = [json.dumps({"region": r, "audience": a, "user_state": u})
-                for r in ("DE", "US", "FR", "SA") for a in ("13-17", "18+") for u in ("new", "trusted")]
-    verdicts = [None] * 8 + [json.dumps({"action": "block", "labels": {"Explicit": True}}),
-                             json.dumps({"action": "allow", "labels": {"Violence": False}})]
+    contexts = [
+        json.dumps({"region": r, "audience": a, "user_state": u})
+        for r in ("DE", "US", "FR", "SA")
+        for a in ("13-17", "18+")
+        for u in ("new", "trusted")
+    ]
+    verdicts = [None] * 8 + [
+        json.dumps({"action": "block", "labels": {"Explicit": True}}),
+        json.dumps({"action": "allow", "labels": {"Violence": False}}),
+    ]
     start = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
     connection = sqlite3.connect(path)
     connection.execute("PRAGMA journal_mode=WAL")
@@ -76,9 +88,24 @@ def build_history(path: Path, rows: int) -> None:
     batch = []
     for n in range(rows):
         created = (start + dt.timedelta(seconds=2 * n)).isoformat(sep=" ")
-        batch.append((f"mod_{n:012d}", "med_x", f"{n:064d}", "image", "done", "social",
-                      rng.choice(contexts), pool[n % len(pool)], "allow", None, "old",
-                      rng.choice(verdicts), created, created))
+        batch.append(
+            (
+                f"mod_{n:012d}",
+                "med_x",
+                f"{n:064d}",
+                "image",
+                "done",
+                "social",
+                rng.choice(contexts),
+                pool[n % len(pool)],
+                "allow",
+                None,
+                "old",
+                rng.choice(verdicts),
+                created,
+                created,
+            )
+        )
         if len(batch) == 50_000:
             _insert(connection, batch)
             batch = []
@@ -91,7 +118,9 @@ def _insert(connection: sqlite3.Connection, batch: list[tuple[object, ...]]) -> 
     connection.executemany(
         "INSERT INTO moderations (id, media_id, sha256, kind, status, surface, context, labels,"
         " action, rule_id, policy_version, verdict, created_at, updated_at)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", batch)
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        batch,
+    )
 
 
 def bench_backtest(path: Path, rows: int) -> tuple[float, int]:
@@ -116,20 +145,28 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=Path("/tmp/modgate_bench_policy.db"))
     args = parser.parse_args()
     rate = bench_evaluate(args.evaluations)
-    print(f"evaluate (seed policy, realistic detections): {rate:,.0f} evaluations/s on one core "
-          f"(target 100,000/s, ratio {rate / 100_000:.2f})")
+    print(
+        f"evaluate (seed policy, realistic detections): {rate:,.0f} evaluations/s on one core "
+        f"(target 100,000/s, ratio {rate / 100_000:.2f})"
+    )
     flagged = bench_evaluate(args.evaluations, flagged_only=True)
-    print(f"evaluate (seed policy, flagged items only, 3-9 labels each): {flagged:,.0f} "
-          f"evaluations/s (ratio {flagged / 100_000:.2f})")
+    print(
+        f"evaluate (seed policy, flagged items only, 3-9 labels each): {flagged:,.0f} "
+        f"evaluations/s (ratio {flagged / 100_000:.2f})"
+    )
     if args.rows:
         started = time.perf_counter()
         build_history(args.db, args.rows)
-        print(f"built a history of {args.rows:,} moderations in {time.perf_counter() - started:.1f} s")
+        print(
+            f"built a history of {args.rows:,} moderations in {time.perf_counter() - started:.1f} s"
+        )
         elapsed, total = bench_backtest(args.db, args.rows)
         scaled = elapsed * 1_000_000 / total
-        print(f"backtest over {total:,} stored detections on SQLite: {elapsed:.1f} s "
-              f"({total / elapsed:,.0f} items/s; {scaled:.1f} s per million, target 60 s, "
-              f"ratio {60 / scaled:.2f})")
+        print(
+            f"backtest over {total:,} stored detections on SQLite: {elapsed:.1f} s "
+            f"({total / elapsed:,.0f} items/s; {scaled:.1f} s per million, target 60 s, "
+            f"ratio {60 / scaled:.2f})"
+        )
 
 
 if __name__ == "__main__":

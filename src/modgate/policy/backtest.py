@@ -66,8 +66,12 @@ class BacktestReport:
     changes: Counter[tuple[str, str]] = field(default_factory=Counter)
     sample: list[dict[str, Any]] = field(default_factory=list)
     with_verdict: int = 0
-    candidate_categories: dict[str, CategoryCounts] = field(default_factory=lambda: defaultdict(CategoryCounts))
-    active_categories: dict[str, CategoryCounts] = field(default_factory=lambda: defaultdict(CategoryCounts))
+    candidate_categories: dict[str, CategoryCounts] = field(
+        default_factory=lambda: defaultdict(CategoryCounts)
+    )
+    active_categories: dict[str, CategoryCounts] = field(
+        default_factory=lambda: defaultdict(CategoryCounts)
+    )
     review_tasks: int = 0
     review_queues: Counter[str] = field(default_factory=Counter)
     # sweep[category][threshold] = [flagged, false_positives, false_negatives]
@@ -77,11 +81,14 @@ class BacktestReport:
         return sum(counter[a] for a in actions) / self.total if self.total else 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        def shares(counter: Counter[str]) -> dict[str, float]:
-            return {"auto_allowed": self.share(counter, "allow", "annotate"),
-                    "auto_blocked": self.share(counter, "block"),
-                    "review": self.share(counter, "review"),
-                    "counts": {a: counter[a] for a in ACTIONS}}
+        def shares(counter: Counter[str]) -> dict[str, Any]:
+            return {
+                "auto_allowed": self.share(counter, "allow", "annotate"),
+                "auto_blocked": self.share(counter, "block"),
+                "review": self.share(counter, "review"),
+                "counts": {a: counter[a] for a in ACTIONS},
+            }
+
         return {
             "total": self.total,
             "candidate_version": self.candidate_version,
@@ -89,19 +96,29 @@ class BacktestReport:
             "candidate": shares(self.candidate_actions),
             "active": shares(self.active_actions),
             "changed": sum(self.changes.values()),
-            "changes": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(self.changes.items())],
+            "changes": [
+                {"from": a, "to": b, "count": n} for (a, b), n in sorted(self.changes.items())
+            ],
             "sample": self.sample,
             "with_verdict": self.with_verdict,
             "categories": {
                 "candidate": {c: v.to_dict() for c, v in sorted(self.candidate_categories.items())},
                 "active": {c: v.to_dict() for c, v in sorted(self.active_categories.items())},
             },
-            "review_load": {"items": self.candidate_actions["review"],
-                            "reviewer_tasks": self.review_tasks,
-                            "queues": dict(sorted(self.review_queues.items()))},
-            "sweep": {c: {str(t): dict(zip(("flagged", "false_positives", "false_negatives"), v,
-                                           strict=True)) for t, v in rows.items()}
-                      for c, rows in sorted(self.sweep.items())},
+            "review_load": {
+                "items": self.candidate_actions["review"],
+                "reviewer_tasks": self.review_tasks,
+                "queues": dict(sorted(self.review_queues.items())),
+            },
+            "sweep": {
+                c: {
+                    str(t): dict(
+                        zip(("flagged", "false_positives", "false_negatives"), v, strict=True)
+                    )
+                    for t, v in rows.items()
+                }
+                for c, rows in sorted(self.sweep.items())
+            },
         }
 
 
@@ -119,7 +136,9 @@ def _truth(verdict: dict[str, Any], tops: dict[str, str | None]) -> set[str]:
     return present  # type: ignore[return-value]
 
 
-def _count(counts: dict[str, CategoryCounts], action: str, blamed: set[str], truth: set[str]) -> None:
+def _count(
+    counts: dict[str, CategoryCounts], action: str, blamed: set[str], truth: set[str]
+) -> None:
     for category in truth:
         counts[category].truly_present += 1
         if action in ("allow", "annotate"):
@@ -133,11 +152,15 @@ def _count(counts: dict[str, CategoryCounts], action: str, blamed: set[str], tru
             counts[category].reviewed += 1
 
 
-def run_backtest(candidate: Policy, items: Iterable[HistoryItem], active: Policy | None = None,
-                 ) -> BacktestReport:
+def run_backtest(
+    candidate: Policy,
+    items: Iterable[HistoryItem],
+    active: Policy | None = None,
+) -> BacktestReport:
     """Replay ``items`` through ``candidate`` and compare with ``active`` (or the stored action)."""
-    report = BacktestReport(candidate_version=candidate.version,
-                            active_version=active.version if active else None)
+    report = BacktestReport(
+        candidate_version=candidate.version, active_version=active.version if active else None
+    )
     tops: dict[str, str | None] = {}
     contexts: dict[str, Context] = {}
     sweep_truth: dict[str, list[int]] = defaultdict(lambda: [0] * 102)
@@ -159,8 +182,15 @@ def run_backtest(candidate: Policy, items: Iterable[HistoryItem], active: Policy
         if decision.action != old_action:
             report.changes[(old_action, decision.action)] += 1
             if len(report.sample) < SAMPLE_SIZE:
-                report.sample.append({"id": item.id, "from": old_action, "to": decision.action,
-                                      "active_rule": old_rule, "candidate_rule": decision.rule})
+                report.sample.append(
+                    {
+                        "id": item.id,
+                        "from": old_action,
+                        "to": decision.action,
+                        "active_rule": old_rule,
+                        "candidate_rule": decision.rule,
+                    }
+                )
         if decision.action == "review" and decision.review is not None:
             report.review_tasks += decision.review.reviewers
             report.review_queues[decision.review.queue] += 1
@@ -170,8 +200,12 @@ def run_backtest(candidate: Policy, items: Iterable[HistoryItem], active: Policy
         if item.verdict:
             report.with_verdict += 1
             truth = _truth(item.verdict, tops)
-            _count(report.candidate_categories, decision.action,
-                   _blamed(decision.matched, decision.action, tops), truth)
+            _count(
+                report.candidate_categories,
+                decision.action,
+                _blamed(decision.matched, decision.action, tops),
+                truth,
+            )
             if old_blamed is None:
                 old_blamed = {c for c in peaks} if old_action in ("block", "review") else set()
             _count(report.active_categories, old_action, old_blamed, truth)
@@ -209,8 +243,9 @@ def _peaks(labels: list[dict[str, Any]], tops: dict[str, str | None]) -> dict[st
     return peaks
 
 
-def _sweep(all_items: dict[str, list[int]], truth: dict[str, list[int]],
-           false: dict[str, list[int]]) -> dict[str, dict[int, list[int]]]:
+def _sweep(
+    all_items: dict[str, list[int]], truth: dict[str, list[int]], false: dict[str, list[int]]
+) -> dict[str, dict[int, list[int]]]:
     """For each threshold t: items whose peak ≥ t (flagged), verdict-backed FP and FN."""
     out: dict[str, dict[int, list[int]]] = {}
     for category, histogram in all_items.items():
@@ -219,7 +254,7 @@ def _sweep(all_items: dict[str, list[int]], truth: dict[str, list[int]],
         # index 0 holds items where the category was not detected at all.
         for threshold in SWEEP_THRESHOLDS:
             flagged = sum(histogram[threshold:101])
-            false_pos = sum(false.get(category, [0] * 102)[threshold + 1:])
+            false_pos = sum(false.get(category, [0] * 102)[threshold + 1 :])
             true_hist = truth.get(category, [0] * 102)
             false_neg = sum(true_hist[: threshold + 1])
             rows[threshold] = [flagged, false_pos, false_neg]
@@ -227,18 +262,30 @@ def _sweep(all_items: dict[str, list[int]], truth: dict[str, list[int]],
     return out
 
 
-def iter_history(sessions: Any, *, since: dt.datetime | None = None,
-                 until: dt.datetime | None = None, surface: str | None = None,
-                 batch: int = 5000) -> Iterator[HistoryItem]:
+def iter_history(
+    sessions: Any,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    surface: str | None = None,
+    batch: int = 5000,
+) -> Iterator[HistoryItem]:
     """Stored moderations with detections, oldest first, read in batches."""
     from sqlalchemy import select
 
     from modgate.pipeline.tables import ModerationRow
 
     table = ModerationRow.__table__
-    query = select(table.c.id, table.c.labels, table.c.context, table.c.action, table.c.rule_id,
-                   table.c.policy_version, table.c.verdict, table.c.surface).where(
-        table.c.labels.is_not(None))
+    query = select(
+        table.c.id,
+        table.c.labels,
+        table.c.context,
+        table.c.action,
+        table.c.rule_id,
+        table.c.policy_version,
+        table.c.verdict,
+        table.c.surface,
+    ).where(table.c.labels.is_not(None))
     if since is not None:
         query = query.where(table.c.created_at >= since)
     if until is not None:
@@ -253,36 +300,58 @@ def iter_history(sessions: Any, *, since: dt.datetime | None = None,
             if row.surface and "surface" not in context:
                 context["surface"] = row.surface
             context.setdefault("item_key", row.id)
-            yield HistoryItem(row.id, row.labels or [], context, row.action, row.rule_id,
-                              row.policy_version, row.verdict)
+            yield HistoryItem(
+                row.id,
+                row.labels or [],
+                context,
+                row.action,
+                row.rule_id,
+                row.policy_version,
+                row.verdict,
+            )
 
 
 def format_report(report: BacktestReport) -> str:
     data = report.to_dict()
-    lines = [f"replayed {report.total} stored moderations "
-             f"(candidate {report.candidate_version[:12]} vs "
-             f"{(report.active_version or 'stored actions')[:12]})", "",
-             f"{'':<10}{'auto-allowed':>14}{'auto-blocked':>14}{'review':>10}"]
+    lines = [
+        f"replayed {report.total} stored moderations "
+        f"(candidate {report.candidate_version[:12]} vs "
+        f"{(report.active_version or 'stored actions')[:12]})",
+        "",
+        f"{'':<10}{'auto-allowed':>14}{'auto-blocked':>14}{'review':>10}",
+    ]
     for name in ("active", "candidate"):
         row = data[name]
-        lines.append(f"{name:<10}{row['auto_allowed']:>14.1%}{row['auto_blocked']:>14.1%}"
-                     f"{row['review']:>10.1%}")
+        lines.append(
+            f"{name:<10}{row['auto_allowed']:>14.1%}{row['auto_blocked']:>14.1%}"
+            f"{row['review']:>10.1%}"
+        )
     lines += ["", f"changed: {data['changed']} items"]
     lines += [f"  {c['from']:>8} → {c['to']:<8} {c['count']}" for c in data["changes"]]
     if report.sample:
-        lines.append("  sample: " + ", ".join(f"{s['id']} ({s['from']}→{s['to']})"
-                                              for s in report.sample[:10]))
-    lines += ["", f"review load: {data['review_load']['items']} items, "
-              f"{data['review_load']['reviewer_tasks']} reviewer tasks "
-              f"{data['review_load']['queues']}"]
+        lines.append(
+            "  sample: "
+            + ", ".join(f"{s['id']} ({s['from']}→{s['to']})" for s in report.sample[:10])
+        )
+    lines += [
+        "",
+        f"review load: {data['review_load']['items']} items, "
+        f"{data['review_load']['reviewer_tasks']} reviewer tasks "
+        f"{data['review_load']['queues']}",
+    ]
     if report.with_verdict:
-        lines += ["", f"with human verdicts: {report.with_verdict}",
-                  f"{'category':<52}{'FP now':>8}{'FP new':>8}{'FN now':>8}{'FN new':>8}"]
+        lines += [
+            "",
+            f"with human verdicts: {report.with_verdict}",
+            f"{'category':<52}{'FP now':>8}{'FP new':>8}{'FN now':>8}{'FN new':>8}",
+        ]
         for category in sorted(set(report.candidate_categories) | set(report.active_categories)):
             new = report.candidate_categories[category]
             old = report.active_categories[category]
-            lines.append(f"{category:<52}{old.false_positives:>8}{new.false_positives:>8}"
-                         f"{old.false_negatives:>8}{new.false_negatives:>8}")
+            lines.append(
+                f"{category:<52}{old.false_positives:>8}{new.false_positives:>8}"
+                f"{old.false_negatives:>8}{new.false_negatives:>8}"
+            )
     lines += ["", "threshold sweep (flagged / FP / FN at each threshold):"]
     for category, rows in sorted(report.sweep.items()):
         cells = "  ".join(f"{t}:{v[0]}/{v[1]}/{v[2]}" for t, v in rows.items() if t % 10 == 0)
@@ -302,8 +371,10 @@ def plot_sweep(report: BacktestReport, path: str) -> None:
     for category, rows in sorted(report.sweep.items()):
         thresholds = list(rows)
         for index, axis in enumerate(axes):
-            values = [rows[t][index] / (report.total or 1) if index == 0 else rows[t][index]
-                      for t in thresholds]
+            values = [
+                rows[t][index] / (report.total or 1) if index == 0 else rows[t][index]
+                for t in thresholds
+            ]
             axis.plot(thresholds, values, label=category)
     for axis, title in zip(axes, titles, strict=True):
         axis.set_title(title)

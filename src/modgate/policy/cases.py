@@ -51,8 +51,9 @@ def expand_labels(labels: dict[str, float]) -> list[dict[str, Any]]:
     ]
 
 
-def run_cases(policy: Policy, cases_path: str | Path, *, text: str | None = None
-              ) -> list[CaseResult]:
+def run_cases(
+    policy: Policy, cases_path: str | Path, *, text: str | None = None
+) -> list[CaseResult]:
     path = Path(cases_path)
     if text is None:
         try:

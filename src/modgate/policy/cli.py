@@ -20,8 +20,9 @@ from modgate.policy.context import Context
 from modgate.policy.engine import evaluate
 from modgate.policy.loader import load_policy
 
-policy_app = typer.Typer(help="Write, check, test and roll out moderation policies.",
-                         no_args_is_help=True)
+policy_app = typer.Typer(
+    help="Write, check, test and roll out moderation policies.", no_args_is_help=True
+)
 
 
 @policy_app.command("check")
@@ -31,17 +32,24 @@ def check(file: Annotated[Path, typer.Argument(help="Policy YAML file.")]) -> No
     for warning in policy.warnings:
         typer.echo(warning)
     overlays = ", ".join(layer.id for layer in policy.overlays) or "none"
-    typer.echo(f"{file}: ok — policy {policy.name} version {policy.version[:12]} "
-               f"({len(policy.base.categories)} category rules, overlays: {overlays})")
+    typer.echo(
+        f"{file}: ok — policy {policy.name} version {policy.version[:12]} "
+        f"({len(policy.base.categories)} category rules, overlays: {overlays})"
+    )
 
 
 @policy_app.command("explain")
 def explain(
     file: Annotated[Path, typer.Argument(help="Policy YAML file.")],
-    detections: Annotated[Path, typer.Option("--detections", "-d",
-                                             help="DetectModerationLabels JSON (modgate scan output).")],
-    context: Annotated[str, typer.Option("--context", "-c",
-                                         help="key=value,... e.g. region=DE,surface=kids")] = "",
+    detections: Annotated[
+        Path,
+        typer.Option(
+            "--detections", "-d", help="DetectModerationLabels JSON (modgate scan output)."
+        ),
+    ],
+    context: Annotated[
+        str, typer.Option("--context", "-c", help="key=value,... e.g. region=DE,surface=kids")
+    ] = "",
     output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
     now: Annotated[str | None, typer.Option(help="Clock for timezone contexts (ISO 8601).")] = None,
 ) -> None:
@@ -50,7 +58,9 @@ def explain(
     try:
         data = json.loads(detections.read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise InvalidParameterException(f"{detections}: cannot read detections JSON: {exc}") from exc
+        raise InvalidParameterException(
+            f"{detections}: cannot read detections JSON: {exc}"
+        ) from exc
     clock = _clock(now)
     decision = evaluate(policy, data, Context.parse(context, now=clock))
     if output == "json":

@@ -51,16 +51,25 @@ def _date(text: str | None, name: str) -> dt.datetime | None:
 
 
 @policy_app.command("save")
-def save(file: Path, author: Annotated[str, typer.Option(help="Who wrote this version.")],
-         note: str = "", database_url: DatabaseUrl = None) -> None:
+def save(
+    file: Path,
+    author: Annotated[str, typer.Option(help="Who wrote this version.")],
+    note: str = "",
+    database_url: DatabaseUrl = None,
+) -> None:
     """Store a policy version (by content hash)."""
     stored = _store(database_url).save(load_policy(file), author=author, note=note)
     typer.echo(f"saved {stored.name} version {stored.version}")
 
 
 @policy_app.command("activate")
-def activate(version: str, surface: Surface, actor: Annotated[str, typer.Option()],
-             note: str = "", database_url: DatabaseUrl = None) -> None:
+def activate(
+    version: str,
+    surface: Surface,
+    actor: Annotated[str, typer.Option()],
+    note: str = "",
+    database_url: DatabaseUrl = None,
+) -> None:
     """Make a stored version the active policy of a surface."""
     activation = _store(database_url).activate(version, surface, actor=actor, note=note)
     typer.echo(f"{surface}: active version is now {activation.version[:12]}")
@@ -78,13 +87,15 @@ def history(surface: Surface, database_url: DatabaseUrl = None) -> None:
     """Every activation of a surface, newest first."""
     for item in _store(database_url).history(surface):
         state = "active" if item.deactivated_at is None else f"until {item.deactivated_at:%F %T}"
-        typer.echo(f"{item.activated_at:%F %T}  {item.version[:12]}  {item.actor:<16} {state}  "
-                   f"{item.note}")
+        typer.echo(
+            f"{item.activated_at:%F %T}  {item.version[:12]}  {item.actor:<16} {state}  {item.note}"
+        )
 
 
 @policy_app.command("rollback")
-def rollback(surface: Surface, actor: Annotated[str, typer.Option()],
-             database_url: DatabaseUrl = None) -> None:
+def rollback(
+    surface: Surface, actor: Annotated[str, typer.Option()], database_url: DatabaseUrl = None
+) -> None:
     """Re-activate the version that was active before the current one."""
     activation = _store(database_url).rollback(surface, actor=actor)
     typer.echo(f"{surface}: rolled back to {activation.version[:12]}")
@@ -95,8 +106,9 @@ def backtest(
     file: Path,
     since: Annotated[str | None, typer.Option(help="Only moderations from this date.")] = None,
     until: Annotated[str | None, typer.Option(help="Only moderations before this date.")] = None,
-    surface: Annotated[str | None, typer.Option(help="Only this surface; compared with its "
-                                                     "active policy.")] = None,
+    surface: Annotated[
+        str | None, typer.Option(help="Only this surface; compared with its active policy.")
+    ] = None,
     plot: Annotated[Path | None, typer.Option(help="Write the threshold sweep PNG here.")] = None,
     output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
     database_url: DatabaseUrl = None,
@@ -105,17 +117,27 @@ def backtest(
     candidate = load_policy(file)
     store = _store(database_url)
     stored = store.active_for(surface) if surface else None
-    items = iter_history(store.sessions, since=_date(since, "--since"),
-                         until=_date(until, "--until"), surface=surface)
+    items = iter_history(
+        store.sessions,
+        since=_date(since, "--since"),
+        until=_date(until, "--until"),
+        surface=surface,
+    )
     report = run_backtest(candidate, items, stored.load() if stored else None)
     if plot is not None:
         plot_sweep(report, str(plot))
-    typer.echo(json.dumps(report.to_dict(), indent=2) if output == "json" else format_report(report))
+    typer.echo(
+        json.dumps(report.to_dict(), indent=2) if output == "json" else format_report(report)
+    )
 
 
 @shadow_app.command("start")
-def shadow_start(version: str, surface: Surface, actor: Annotated[str, typer.Option()],
-                 database_url: DatabaseUrl = None) -> None:
+def shadow_start(
+    version: str,
+    surface: Surface,
+    actor: Annotated[str, typer.Option()],
+    database_url: DatabaseUrl = None,
+) -> None:
     """Evaluate a stored version beside the active one on live traffic."""
     _store(database_url).start_shadow(version, surface, actor=actor)
     typer.echo(f"{surface}: shadowing {version[:12]}")
@@ -128,10 +150,19 @@ def shadow_stop(version: str, surface: Surface, database_url: DatabaseUrl = None
 
 
 @shadow_app.command("report")
-def shadow_diff(surface: Surface, version: Annotated[str | None, typer.Option()] = None,
-                since: str | None = None, until: str | None = None,
-                database_url: DatabaseUrl = None) -> None:
+def shadow_diff(
+    surface: Surface,
+    version: Annotated[str | None, typer.Option()] = None,
+    since: str | None = None,
+    until: str | None = None,
+    database_url: DatabaseUrl = None,
+) -> None:
     """Diff shadow decisions against the active ones over a time window (JSON)."""
-    report = shadow_report(_store(database_url), surface, candidate_version=version,
-                           since=_date(since, "--since"), until=_date(until, "--until"))
+    report = shadow_report(
+        _store(database_url),
+        surface,
+        candidate_version=version,
+        since=_date(since, "--since"),
+        until=_date(until, "--until"),
+    )
     typer.echo(json.dumps(report.to_dict(), indent=2))

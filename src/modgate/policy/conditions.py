@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-COMPARISONS = {
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "ConfidenceEquals": lambda value, limit: value == limit,
     "ConfidenceLessThan": lambda value, limit: value < limit,
     "ConfidenceLessThanEquals": lambda value, limit: value <= limit,
@@ -150,12 +150,16 @@ def _parse_one(raw: Any, path: tuple[str | int, ...]) -> Condition:
             raise ConditionFormatError(
                 (*path, "ConditionParameters"), "Sampling takes only RandomSamplingPercentage"
             )
+        if not isinstance(percentage, int | float):
+            raise ConditionFormatError(
+                (*path, "ConditionParameters"), "Sampling takes only RandomSamplingPercentage"
+            )
         if not 0.01 <= percentage <= 100:
             raise ConditionFormatError(
                 (*path, "ConditionParameters", "RandomSamplingPercentage"),
                 "RandomSamplingPercentage must be between 0.01 and 100",
             )
-        return Sampling(percentage)
+        return Sampling(float(percentage))
     if kind == "ModerationLabelConfidenceCheck":
         name = params.get("ModerationLabelName")
         comparisons = [key for key in params if key in COMPARISONS]

@@ -40,7 +40,9 @@ class Context:
         )
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None, *, now: dt.datetime | None = None) -> Context:
+    def from_dict(
+        cls, data: Mapping[str, Any] | None, *, now: dt.datetime | None = None
+    ) -> Context:
         """A context from a dict; ``now`` (aware) is the injected clock for ``timezone``."""
         data = data or {}
         region = data.get("region")

@@ -79,8 +79,13 @@ class Decision:
             "reasons": self.reasons,
             "review": self.review.to_dict() if self.review else None,
             "trace": [
-                {"step": kind, "subject": subject, "confidence": confidence, "rule": rule,
-                 "outcome": outcome}
+                {
+                    "step": kind,
+                    "subject": subject,
+                    "confidence": confidence,
+                    "rule": rule,
+                    "outcome": outcome,
+                }
                 for kind, subject, confidence, rule, outcome in self.trace
             ],
         }
@@ -96,7 +101,9 @@ class Decision:
             lines.append(f"  {kind:<7} {subject:<45} {conf}  {rule or '-':<32} {outcome}")
         route = ""
         if self.review:
-            route = (f"  queue={self.review.queue} priority={self.review.priority}"
-                     f" reviewers={self.review.reviewers}")
+            route = (
+                f"  queue={self.review.queue} priority={self.review.priority}"
+                f" reviewers={self.review.reviewers}"
+            )
         lines.append(f"→ {self.action.upper()} by rule {self.rule}{route}")
         return "\n".join(lines)

@@ -41,8 +41,11 @@ _CACHE_LIMIT = 8192
 Entry = tuple[str, int, BandRule | None, tuple[str, ...], bool, float, float, float]
 
 
-def evaluate(policy: Policy, detections: Any, context: Context | Mapping[str, Any] | None = None,
-             ) -> Decision:
+def evaluate(
+    policy: Policy,
+    detections: Any,
+    context: Context | Mapping[str, Any] | None = None,
+) -> Decision:
     """Decide on one item. ``detections`` is a DetectModerationLabels-shaped response (or its
     ``ModerationLabels`` list, or a GetContentModeration response for video)."""
     if context is not None and not isinstance(context, Context):
@@ -113,21 +116,29 @@ class Table:
         catch_all = rules.get(ANY_LABEL)
         effective: dict[str, BandRule | None] = {}
         for label in taxonomy:
-            found = next((rules[a.name] for a in taxonomy.lineage(label.name) if a.name in rules),
-                         catch_all)
+            found = next(
+                (rules[a.name] for a in taxonomy.lineage(label.name) if a.name in rules), catch_all
+            )
             effective[label.name] = found
         entries: dict[str, Entry] = {}
         for label in taxonomy:
             rule = effective[label.name]
-            suppressible = any(effective[d.name] is not rule for d in taxonomy.descendants(label.name))
+            suppressible = any(
+                effective[d.name] is not rule for d in taxonomy.descendants(label.name)
+            )
             if rule is None or rule.ignore:
                 bands = (INF, INF, INF)
             else:
-                bands = tuple(INF if v is None else float(v)
-                              for v in (rule.block, rule.review, rule.annotate))  # type: ignore[assignment]
+                bands = tuple(
+                    INF if v is None else float(v) for v in (rule.block, rule.review, rule.annotate)
+                )  # type: ignore[assignment]
             entries[label.name] = (
-                label.name, label.level, rule,
-                tuple(a.name for a in taxonomy.ancestors(label.name)), suppressible, *bands,
+                label.name,
+                label.level,
+                rule,
+                tuple(a.name for a in taxonomy.ancestors(label.name)),
+                suppressible,
+                *bands,
             )
         for alias in taxonomy._aliases:  # alternate spellings resolve to the same entry
             entries[alias] = entries[taxonomy.canonical(alias)]
@@ -175,8 +186,11 @@ class CompiledPolicy:
     def table_for(self, context: Context) -> Table:
         combo = self._combos.get(context.key)
         if combo is None:
-            combo = tuple(i for i, layer in enumerate(self._overlays)
-                          if layer.when is not None and when_matches(layer.when, context))
+            combo = tuple(
+                i
+                for i, layer in enumerate(self._overlays)
+                if layer.when is not None and when_matches(layer.when, context)
+            )
             if len(self._combos) >= _CACHE_LIMIT:
                 self._combos.clear()
             self._combos[context.key] = combo
@@ -200,7 +214,9 @@ class CompiledPolicy:
             name = item["Name"]
             entry = lookup.get(name)
             if entry is None:
-                trace.append(("label", name, item.get("Confidence"), None, "unknown label, skipped"))
+                trace.append(
+                    ("label", name, item.get("Confidence"), None, "unknown label, skipped")
+                )
                 continue
             suppress = suppress or entry[4]
             live.append((entry, item["Confidence"]))
@@ -227,7 +243,9 @@ class CompiledPolicy:
             if severity:
                 stamps = _stamps(segments, entry, severity) if segments else ()
                 matched.append(Match(entry[0], confidence, action, rule.id, stamps))
-                if severity > best_severity or (severity == best_severity and rule.order < best_order):
+                if severity > best_severity or (
+                    severity == best_severity and rule.order < best_order
+                ):
                     best_severity, best_order, best_rule = severity, rule.order, rule
         candidates: list[tuple[int, float, Any]] = []
         if table.text and text:
@@ -239,20 +257,21 @@ class CompiledPolicy:
         for severity, order, rule in candidates:
             if severity > best_severity or (severity == best_severity and order < best_order):
                 best_severity, best_order, best_rule = severity, order, rule
-        if best_rule is None:
-            best_rule = table.default
+        decided: Any = best_rule
+        if decided is None:
+            decided = table.default
             action = table.default.action
-            trace.append(("default", "no rule fired", None, best_rule.id, action))
+            trace.append(("default", "no rule fired", None, decided.id, action))
         else:
             action = ACTIONS[best_severity]
         return Decision(
             action=action,
-            rule=best_rule.id,
+            rule=decided.id,
             policy_version=self.version,
             policy_name=self.name,
             matched=tuple(matched),
             trace=tuple(trace),
-            review=best_rule.route if action == "review" else None,
+            review=decided.route if action == "review" else None,
             overlays=table.overlays,
         )
 
@@ -279,8 +298,15 @@ def _explained_away(
         if keep:
             kept.append((entry, confidence))
         else:
-            trace.append(("label", name, confidence, rule.id if rule else None,
-                          "explained by more specific labels"))
+            trace.append(
+                (
+                    "label",
+                    name,
+                    confidence,
+                    rule.id if rule else None,
+                    "explained by more specific labels",
+                )
+            )
     return kept
 
 
@@ -332,15 +358,22 @@ def _segment_span(segment: Mapping[str, Any], point_ms: int) -> tuple[int, int]:
 def _stamps(segments: list[Any], entry: Entry, severity: int) -> tuple[int, ...]:
     threshold = entry[8 - severity]
     names = {entry[0]}
-    return tuple(sorted({
-        _segment_span(s, 0)[0] for s in segments
-        if s["ModerationLabel"]["Name"] in names and s["ModerationLabel"]["Confidence"] >= threshold
-    }))
+    return tuple(
+        sorted(
+            {
+                _segment_span(s, 0)[0]
+                for s in segments
+                if s["ModerationLabel"]["Name"] in names
+                and s["ModerationLabel"]["Confidence"] >= threshold
+            }
+        )
+    )
 
 
-def _evaluate_text(table: Table, text: str, trace: list[TraceStep], matched: list[Match]
-                   ) -> list[tuple[int, float, Any]]:
-    fired = []
+def _evaluate_text(
+    table: Table, text: str, trace: list[TraceStep], matched: list[Match]
+) -> list[tuple[int, float, Any]]:
+    fired: list[tuple[int, float, Any]] = []
     lines = text.split("\n")
     for rule, patterns in table.text:
         usable = "\n".join(_text_line(line, rule.min_confidence) for line in lines)
@@ -367,26 +400,35 @@ def _text_line(line: str, min_confidence: float) -> str:
         return line
 
 
-def _evaluate_video(table: Table, segments: list[Any], trace: list[TraceStep],
-                    matched: list[Match]) -> list[tuple[int, float, Any]]:
-    fired = []
+def _evaluate_video(
+    table: Table, segments: list[Any], trace: list[TraceStep], matched: list[Match]
+) -> list[tuple[int, float, Any]]:
+    fired: list[tuple[int, float, Any]] = []
     for rule, covered in table.video:
         spans = sorted(
-            _segment_span(s, rule.point_duration_ms) for s in segments
+            _segment_span(s, rule.point_duration_ms)
+            for s in segments
             if s["ModerationLabel"]["Name"] in covered
             and s["ModerationLabel"]["Confidence"] >= rule.min_confidence
         )
         total = _union_length(spans)
-        peak = max((s["ModerationLabel"]["Confidence"] for s in segments
-                    if s["ModerationLabel"]["Name"] in covered), default=0.0)
+        peak = max(
+            (
+                s["ModerationLabel"]["Confidence"]
+                for s in segments
+                if s["ModerationLabel"]["Name"] in covered
+            ),
+            default=0.0,
+        )
         if spans and total >= rule.min_duration_ms:
             trace.append(("video", f"{rule.label} for {total} ms", peak, rule.id, rule.action))
             stamps = tuple(start for start, _ in spans)
             matched.append(Match(rule.label, peak, rule.action, rule.id, stamps))
             fired.append((SEVERITY[rule.action], rule.order, rule))
         else:
-            trace.append(("video", f"{rule.label} for {total} ms", peak or None, rule.id,
-                          "not long enough"))
+            trace.append(
+                ("video", f"{rule.label} for {total} ms", peak or None, rule.id, "not long enough")
+            )
     return fired
 
 
@@ -404,8 +446,13 @@ def _union_length(spans: Iterable[tuple[int, int]]) -> int:
     return total
 
 
-def _evaluate_a2i(table: Table, labels: list[Mapping[str, Any]], context: Context,
-                  trace: list[TraceStep], matched: list[Match]) -> list[tuple[int, float, Any]]:
+def _evaluate_a2i(
+    table: Table,
+    labels: list[Mapping[str, Any]],
+    context: Context,
+    trace: list[TraceStep],
+    matched: list[Match],
+) -> list[tuple[int, float, Any]]:
     rule = table.a2i
     assert rule is not None
     confidences = {item["Name"]: item["Confidence"] for item in labels}

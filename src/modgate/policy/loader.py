@@ -52,7 +52,9 @@ def load_policy(source: str | FilePath, *, text: str | None = None) -> Policy:
         try:
             text = path.read_text("utf-8")
         except OSError as exc:
-            raise PolicyValidationError([f"{path}:1:1: cannot read the file: {exc.strerror}"]) from exc
+            raise PolicyValidationError(
+                [f"{path}:1:1: cannot read the file: {exc.strerror}"]
+            ) from exc
     return policy_from_text(text, str(source))
 
 
@@ -117,7 +119,9 @@ def _describe_schema_error(doc: SourceDocument, error: jsonschema.ValidationErro
         if relevant:
             return _describe_schema_error(doc, relevant[0])
         if isinstance(error.instance, str):
-            return doc.problem(path, f"{error.instance!r} is not allowed here (use 'ignore' or a mapping)")
+            return doc.problem(
+                path, f"{error.instance!r} is not allowed here (use 'ignore' or a mapping)"
+            )
     where = "/".join(map(str, path)) or "top level"
     return doc.problem(path, f"{error.message} (at {where})")
 
@@ -136,7 +140,7 @@ def _build(doc: SourceDocument, checker: SemanticChecker, text: str) -> Policy:
     for name, members in (data.get("regions") or {}).items():
         groups[name] = tuple(region_codes.expand(members, region_codes.BUILTIN_GROUPS))
     checker.groups = groups
-    for index, (name, members) in enumerate((data.get("regions") or {}).items()):
+    for name, members in (data.get("regions") or {}).items():
         for position, code in enumerate(members):
             checker.region(("regions", name, position), code)
     root_route = _route(data.get("review") or {}, Route())
@@ -236,9 +240,9 @@ def _layer(
         for i, spec in enumerate(raw.get("text") or [])
     )
     video_rules = tuple(
-        rule
+        video
         for i, spec in enumerate(raw.get("video") or [])
-        if (rule := _video_rule(doc, checker, spec, (*path, "video", i), route)) is not None
+        if (video := _video_rule(doc, checker, spec, (*path, "video", i), route)) is not None
     )
     return Layer(
         id=layer_id,

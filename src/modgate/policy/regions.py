@@ -11,7 +11,34 @@ import re
 from functools import cache
 from importlib import resources
 
-EU = ("AT BE BG HR CY CZ DK EE FI FR DE GR IE IT LV LT LU MT NL PL PT RO SK SI ES SE").split()
+EU = [
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+]
 BUILTIN_GROUPS: dict[str, tuple[str, ...]] = {
     "EU": tuple(EU),
     "EEA": (*EU, "IS", "LI", "NO"),

@@ -22,8 +22,9 @@ from modgate.policy.store import ShadowRecord
 
 class ShadowRecorder(Protocol):
     def record_shadow(self, records: Sequence[ShadowRecord]) -> None: ...
-    def shadow_records(self, surface: str, since: dt.datetime | None = None,
-                       until: dt.datetime | None = None) -> list[ShadowRecord]: ...
+    def shadow_records(
+        self, surface: str, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[ShadowRecord]: ...
 
 
 def evaluate_with_shadow(
@@ -43,12 +44,20 @@ def evaluate_with_shadow(
     records = []
     for candidate in candidates:
         shadow = evaluate(candidate, detections, context)
-        records.append(ShadowRecord(
-            surface=surface, candidate_version=candidate.version,
-            candidate_action=shadow.action, candidate_rule=shadow.rule,
-            active_version=active.version, active_action=decision.action,
-            active_rule=decision.rule, decision=shadow.to_dict(), created_at=now,
-            moderation_id=moderation_id))
+        records.append(
+            ShadowRecord(
+                surface=surface,
+                candidate_version=candidate.version,
+                candidate_action=shadow.action,
+                candidate_rule=shadow.rule,
+                active_version=active.version,
+                active_action=decision.action,
+                active_rule=decision.rule,
+                decision=shadow.to_dict(),
+                created_at=now,
+                moderation_id=moderation_id,
+            )
+        )
     recorder.record_shadow(records)
     return decision
 
@@ -73,14 +82,22 @@ class ShadowReport:
             "agreement": self.agreed / self.total if self.total else None,
             "active": dict(self.active_actions),
             "candidate": dict(self.candidate_actions),
-            "changes": [{"from": a, "to": b, "count": n} for (a, b), n in sorted(self.changes.items())],
+            "changes": [
+                {"from": a, "to": b, "count": n} for (a, b), n in sorted(self.changes.items())
+            ],
             "sample": self.sample,
         }
 
 
-def shadow_report(recorder: ShadowRecorder, surface: str, *, candidate_version: str | None = None,
-                  since: dt.datetime | None = None, until: dt.datetime | None = None,
-                  sample_size: int = 20) -> ShadowReport:
+def shadow_report(
+    recorder: ShadowRecorder,
+    surface: str,
+    *,
+    candidate_version: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    sample_size: int = 20,
+) -> ShadowReport:
     report = ShadowReport(surface, candidate_version)
     for record in recorder.shadow_records(surface, since, until):
         if candidate_version and not record.candidate_version.startswith(candidate_version):
@@ -94,7 +111,12 @@ def shadow_report(recorder: ShadowRecorder, surface: str, *, candidate_version: 
         else:
             report.changes[(active, record.candidate_action)] += 1
             if len(report.sample) < sample_size:
-                report.sample.append({"moderation_id": record.moderation_id, "from": active,
-                                      "to": record.candidate_action,
-                                      "candidate_rule": record.candidate_rule})
+                report.sample.append(
+                    {
+                        "moderation_id": record.moderation_id,
+                        "from": active,
+                        "to": record.candidate_action,
+                        "candidate_rule": record.candidate_rule,
+                    }
+                )
     return report

@@ -68,7 +68,10 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: SourceDocum
                 raise PolicyValidationError(
                     [f"{doc.filename}:{line}:{column}: duplicate key {key!r}"]
                 )
-            doc.key_positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            doc.key_positions[child] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             result[key] = _walk(loader, value_node, child, doc)
         return result
     if isinstance(node, yaml.SequenceNode):

@@ -20,7 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import new_id, transaction, utcnow
-from modgate.errors import ConflictException, PolicyVersionNotFoundException, StoreUnavailableException
+from modgate.errors import (
+    ConflictException,
+    PolicyVersionNotFoundException,
+    StoreUnavailableException,
+)
 from modgate.policy.loader import policy_from_text
 from modgate.policy.model import Policy
 from modgate.policy.tables import (
@@ -90,14 +94,17 @@ class PolicyStore(Protocol):
     def stop_shadow(self, version: str, surface: str) -> None: ...
     def shadows_for(self, surface: str) -> list[StoredPolicy]: ...
     def record_shadow(self, records: Sequence[ShadowRecord]) -> None: ...
-    def shadow_records(self, surface: str, since: dt.datetime | None = None,
-                       until: dt.datetime | None = None) -> list[ShadowRecord]: ...
+    def shadow_records(
+        self, surface: str, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[ShadowRecord]: ...
 
 
 def _previous(history: list[Activation]) -> str:
     """The version active before the current one (history newest first)."""
     if not history or history[0].deactivated_at is not None:
-        raise ConflictException("nothing is active on this surface, so there is nothing to roll back")
+        raise ConflictException(
+            "nothing is active on this surface, so there is nothing to roll back"
+        )
     current = history[0].version
     for activation in history[1:]:
         if activation.version != current:
@@ -129,7 +136,8 @@ class InMemoryPolicyStore:
     def save(self, policy: Policy, *, author: str, note: str = "") -> StoredPolicy:
         if policy.version not in self._versions:
             self._versions[policy.version] = StoredPolicy(
-                policy.version, policy.name, policy.source, author, note, self.clock())
+                policy.version, policy.name, policy.source, author, note, self.clock()
+            )
         return self._versions[policy.version]
 
     def get(self, version: str) -> StoredPolicy:
@@ -142,8 +150,10 @@ class InMemoryPolicyStore:
         stored = self.get(version)
         now = self.clock()
         self._activations = [
-            replace(a, deactivated_at=now) if a.surface == surface and a.deactivated_at is None
-            else a for a in self._activations
+            replace(a, deactivated_at=now)
+            if a.surface == surface and a.deactivated_at is None
+            else a
+            for a in self._activations
         ]
         activation = Activation(new_id("pac"), surface, stored.version, actor, note, now, None)
         self._activations.append(activation)
@@ -160,8 +170,9 @@ class InMemoryPolicyStore:
         return list(reversed(found))
 
     def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
-        return self.activate(_previous(self.history(surface)), surface, actor=actor,
-                             note=note or "rollback")
+        return self.activate(
+            _previous(self.history(surface)), surface, actor=actor, note=note or "rollback"
+        )
 
     def start_shadow(self, version: str, surface: str, *, actor: str) -> None:
         self._shadows[(self.get(version).version, surface)] = True
@@ -175,11 +186,16 @@ class InMemoryPolicyStore:
     def record_shadow(self, records: Sequence[ShadowRecord]) -> None:
         self._records.extend(records)
 
-    def shadow_records(self, surface: str, since: dt.datetime | None = None,
-                       until: dt.datetime | None = None) -> list[ShadowRecord]:
-        return [r for r in self._records if r.surface == surface
-                and (since is None or r.created_at >= since)
-                and (until is None or r.created_at < until)]
+    def shadow_records(
+        self, surface: str, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[ShadowRecord]:
+        return [
+            r
+            for r in self._records
+            if r.surface == surface
+            and (since is None or r.created_at >= since)
+            and (until is None or r.created_at < until)
+        ]
 
 
 class SqlPolicyStore:
@@ -200,23 +216,33 @@ class SqlPolicyStore:
         def work(session: Session) -> StoredPolicy:
             row = session.get(PolicyVersionRow, policy.version)
             if row is None:
-                row = PolicyVersionRow(version=policy.version, name=policy.name,
-                                       source=policy.source, author=author, note=note,
-                                       created_at=self.clock())
+                row = PolicyVersionRow(
+                    version=policy.version,
+                    name=policy.name,
+                    source=policy.source,
+                    author=author,
+                    note=note,
+                    created_at=self.clock(),
+                )
                 session.add(row)
                 session.flush()
             return _stored(row)
+
         return self._run(work)  # type: ignore[no-any-return]
 
     def get(self, version: str) -> StoredPolicy:
         def work(session: Session) -> StoredPolicy:
             row = session.get(PolicyVersionRow, version)
             if row is None:
-                like = select(PolicyVersionRow.version).where(
-                    PolicyVersionRow.version.startswith(version)).limit(2)
+                like = (
+                    select(PolicyVersionRow.version)
+                    .where(PolicyVersionRow.version.startswith(version))
+                    .limit(2)
+                )
                 row = session.get(PolicyVersionRow, _resolve(session.scalars(like), version))
             assert row is not None
             return _stored(row)
+
         return self._run(work)  # type: ignore[no-any-return]
 
     def versions(self) -> list[StoredPolicy]:
@@ -228,74 +254,143 @@ class SqlPolicyStore:
 
         def work(session: Session) -> Activation:
             now = self.clock()
-            session.execute(update(PolicyActivationRow).where(
-                PolicyActivationRow.surface == surface,
-                PolicyActivationRow.deactivated_at.is_(None)).values(deactivated_at=now))
-            row = PolicyActivationRow(id=new_id("pac"), surface=surface, version=stored.version,
-                                      mode="active", actor=actor, note=note, activated_at=now)
+            session.execute(
+                update(PolicyActivationRow)
+                .where(
+                    PolicyActivationRow.surface == surface,
+                    PolicyActivationRow.deactivated_at.is_(None),
+                )
+                .values(deactivated_at=now)
+            )
+            row = PolicyActivationRow(
+                id=new_id("pac"),
+                surface=surface,
+                version=stored.version,
+                mode="active",
+                actor=actor,
+                note=note,
+                activated_at=now,
+            )
             session.add(row)
             session.flush()
             return _activation(row)
+
         return self._run(work)  # type: ignore[no-any-return]
 
     def active_for(self, surface: str) -> StoredPolicy | None:
-        query = select(PolicyVersionRow).join(
-            PolicyActivationRow, PolicyActivationRow.version == PolicyVersionRow.version
-        ).where(PolicyActivationRow.surface == surface, PolicyActivationRow.deactivated_at.is_(None))
+        query = (
+            select(PolicyVersionRow)
+            .join(PolicyActivationRow, PolicyActivationRow.version == PolicyVersionRow.version)
+            .where(
+                PolicyActivationRow.surface == surface, PolicyActivationRow.deactivated_at.is_(None)
+            )
+        )
         return self._run(lambda s: next((_stored(r) for r in s.scalars(query)), None))  # type: ignore[no-any-return]
 
     def history(self, surface: str) -> list[Activation]:
-        query = select(PolicyActivationRow).where(PolicyActivationRow.surface == surface).order_by(
-            PolicyActivationRow.activated_at.desc(), PolicyActivationRow.deactivated_at.is_(None).desc())
+        query = (
+            select(PolicyActivationRow)
+            .where(PolicyActivationRow.surface == surface)
+            .order_by(
+                PolicyActivationRow.activated_at.desc(),
+                PolicyActivationRow.deactivated_at.is_(None).desc(),
+            )
+        )
         return self._run(lambda s: [_activation(r) for r in s.scalars(query)])  # type: ignore[no-any-return]
 
     def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
-        return self.activate(_previous(self.history(surface)), surface, actor=actor,
-                             note=note or "rollback")
+        return self.activate(
+            _previous(self.history(surface)), surface, actor=actor, note=note or "rollback"
+        )
 
     def start_shadow(self, version: str, surface: str, *, actor: str) -> None:
         stored = self.get(version)
         if any(s.version == stored.version for s in self.shadows_for(surface)):
             return
-        self._run(lambda s: s.add(PolicyShadowRow(id=new_id("psh"), surface=surface,
-                                                  version=stored.version, actor=actor,
-                                                  started_at=self.clock())))
+        self._run(
+            lambda s: s.add(
+                PolicyShadowRow(
+                    id=new_id("psh"),
+                    surface=surface,
+                    version=stored.version,
+                    actor=actor,
+                    started_at=self.clock(),
+                )
+            )
+        )
 
     def stop_shadow(self, version: str, surface: str) -> None:
         stored = self.get(version)
-        self._run(lambda s: s.execute(update(PolicyShadowRow).where(
-            PolicyShadowRow.surface == surface, PolicyShadowRow.version == stored.version,
-            PolicyShadowRow.stopped_at.is_(None)).values(stopped_at=self.clock())))
+        self._run(
+            lambda s: s.execute(
+                update(PolicyShadowRow)
+                .where(
+                    PolicyShadowRow.surface == surface,
+                    PolicyShadowRow.version == stored.version,
+                    PolicyShadowRow.stopped_at.is_(None),
+                )
+                .values(stopped_at=self.clock())
+            )
+        )
 
     def shadows_for(self, surface: str) -> list[StoredPolicy]:
-        query = select(PolicyVersionRow).join(
-            PolicyShadowRow, PolicyShadowRow.version == PolicyVersionRow.version
-        ).where(PolicyShadowRow.surface == surface, PolicyShadowRow.stopped_at.is_(None))
+        query = (
+            select(PolicyVersionRow)
+            .join(PolicyShadowRow, PolicyShadowRow.version == PolicyVersionRow.version)
+            .where(PolicyShadowRow.surface == surface, PolicyShadowRow.stopped_at.is_(None))
+        )
         return self._run(lambda s: [_stored(r) for r in s.scalars(query)])  # type: ignore[no-any-return]
 
     def record_shadow(self, records: Sequence[ShadowRecord]) -> None:
         if records:
-            self._run(lambda s: s.add_all([ShadowDecisionRow(
-                id=r.id, moderation_id=r.moderation_id, surface=r.surface,
-                candidate_version=r.candidate_version, active_version=r.active_version,
-                candidate_action=r.candidate_action, candidate_rule=r.candidate_rule,
-                active_action=r.active_action, active_rule=r.active_rule, decision=r.decision,
-                created_at=r.created_at) for r in records]))
+            self._run(
+                lambda s: s.add_all(
+                    [
+                        ShadowDecisionRow(
+                            id=r.id,
+                            moderation_id=r.moderation_id,
+                            surface=r.surface,
+                            candidate_version=r.candidate_version,
+                            active_version=r.active_version,
+                            candidate_action=r.candidate_action,
+                            candidate_rule=r.candidate_rule,
+                            active_action=r.active_action,
+                            active_rule=r.active_rule,
+                            decision=r.decision,
+                            created_at=r.created_at,
+                        )
+                        for r in records
+                    ]
+                )
+            )
 
-    def shadow_records(self, surface: str, since: dt.datetime | None = None,
-                       until: dt.datetime | None = None) -> list[ShadowRecord]:
+    def shadow_records(
+        self, surface: str, since: dt.datetime | None = None, until: dt.datetime | None = None
+    ) -> list[ShadowRecord]:
         query = select(ShadowDecisionRow).where(ShadowDecisionRow.surface == surface)
         if since is not None:
             query = query.where(ShadowDecisionRow.created_at >= since)
         if until is not None:
             query = query.where(ShadowDecisionRow.created_at < until)
         query = query.order_by(ShadowDecisionRow.created_at, ShadowDecisionRow.id)
-        return self._run(lambda s: [ShadowRecord(  # type: ignore[no-any-return]
-            surface=r.surface, candidate_version=r.candidate_version,
-            candidate_action=r.candidate_action, candidate_rule=r.candidate_rule,
-            active_version=r.active_version, active_action=r.active_action,
-            active_rule=r.active_rule, decision=r.decision, created_at=r.created_at,
-            moderation_id=r.moderation_id, id=r.id) for r in s.scalars(query)])
+        return self._run(  # type: ignore[no-any-return]
+            lambda s: [
+                ShadowRecord(
+                    surface=r.surface,
+                    candidate_version=r.candidate_version,
+                    candidate_action=r.candidate_action,
+                    candidate_rule=r.candidate_rule,
+                    active_version=r.active_version,
+                    active_action=r.active_action,
+                    active_rule=r.active_rule,
+                    decision=r.decision,
+                    created_at=r.created_at,
+                    moderation_id=r.moderation_id,
+                    id=r.id,
+                )
+                for r in s.scalars(query)
+            ]
+        )
 
 
 def _stored(row: PolicyVersionRow) -> StoredPolicy:
@@ -303,5 +398,6 @@ def _stored(row: PolicyVersionRow) -> StoredPolicy:
 
 
 def _activation(row: PolicyActivationRow) -> Activation:
-    return Activation(row.id, row.surface, row.version, row.actor, row.note, row.activated_at,
-                      row.deactivated_at)
+    return Activation(
+        row.id, row.surface, row.version, row.actor, row.note, row.activated_at, row.deactivated_at
+    )

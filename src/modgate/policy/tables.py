@@ -31,9 +31,13 @@ class PolicyActivationRow(Base):
     __tablename__ = "policy_activations"
     __table_args__ = (
         Index("ix_policy_activations_surface_activated_at", "surface", "activated_at"),
-        Index("uq_policy_activations_active_surface", "surface", unique=True,
-              sqlite_where=text("deactivated_at IS NULL"),
-              postgresql_where=text("deactivated_at IS NULL")),
+        Index(
+            "uq_policy_activations_active_surface",
+            "surface",
+            unique=True,
+            sqlite_where=text("deactivated_at IS NULL"),
+            postgresql_where=text("deactivated_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -93,7 +93,9 @@ class SemanticChecker:
                 self.problem(path, "a carve-out ('ignore') cannot also have bands", key=True)
             return
         if not given:
-            self.problem(path, "give at least one of block, review, annotate (or 'ignore')", key=True)
+            self.problem(
+                path, "give at least one of block, review, annotate (or 'ignore')", key=True
+            )
             return
         for (upper, high), (lower, low) in zip(given, given[1:], strict=False):
             if high == low:
@@ -141,9 +143,7 @@ class SemanticChecker:
                     self.problem((*path, "audience", index), f"age band {low}-{high} is empty")
         windows = None
         if "time" in raw:
-            windows = tuple(
-                (parse_minutes(w["from"]), parse_minutes(w["to"])) for w in raw["time"]
-            )
+            windows = tuple((parse_minutes(w["from"]), parse_minutes(w["to"])) for w in raw["time"])
             for index, (start, end) in enumerate(windows):
                 if start == end:
                     self.problem(
@@ -173,10 +173,16 @@ class SemanticChecker:
                     continue
                 path = self._band_paths.get(id(rule), ())
                 if outer.ignore and rule.ignore:
-                    self.warn(path, f"{name!r} is already carved out by {ancestor.name!r}", key=True)
+                    self.warn(
+                        path, f"{name!r} is already carved out by {ancestor.name!r}", key=True
+                    )
                 elif (outer.block, outer.review, outer.annotate, outer.ignore) == (
-                    rule.block, rule.review, rule.annotate, rule.ignore
+                    rule.block,
+                    rule.review,
+                    rule.annotate,
+                    rule.ignore,
                 ) and outer.route == rule.route:
-                    self.warn(path, f"same bands as {ancestor.name!r}, which already covers it",
-                              key=True)
+                    self.warn(
+                        path, f"same bands as {ancestor.name!r}, which already covers it", key=True
+                    )
                 break

@@ -15,10 +15,14 @@ from modgate.policy import evaluate, policy_from_text
 from modgate.policy.backtest import iter_history, plot_sweep, run_backtest
 from modgate.policy.cases import expand_labels
 
-ACTIVE = policy_from_text("policy: act\ncategories:\n  Explicit: {id: explicit, block: 90}\n"
-                          "  Violence: {id: violence, review: 70}\n")
-CANDIDATE = policy_from_text("policy: cand\ncategories:\n  Explicit: {id: explicit, block: 80}\n"
-                             "  Violence: {id: violence, block: 85, review: 60}\n")
+ACTIVE = policy_from_text(
+    "policy: act\ncategories:\n  Explicit: {id: explicit, block: 90}\n"
+    "  Violence: {id: violence, review: 70}\n"
+)
+CANDIDATE = policy_from_text(
+    "policy: cand\ncategories:\n  Explicit: {id: explicit, block: 80}\n"
+    "  Violence: {id: violence, block: 85, review: 60}\n"
+)
 START = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
 
 # (labels, verdict, stored by the active version?)
@@ -46,15 +50,36 @@ def sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
         for number, (labels, verdict, stored, created) in enumerate(rows):
             detections = expand_labels(labels)
             decision = evaluate(ACTIVE, {"ModerationLabels": detections})
-            session.add(MediaRow(id=f"med_{number}", sha256=f"{number:064d}", kind="image",
-                                 format="JPEG", mime="image/jpeg", size_bytes=1, blob_key="k",
-                                 created_at=created))
-            session.add(ModerationRow(
-                id=f"mod_{number}", media_id=f"med_{number}", sha256=f"{number:064d}",
-                kind="image", status="done", surface="social", context={"region": "DE"},
-                labels=detections, action=decision.action if stored else "allow",
-                rule_id=decision.rule, policy_version=ACTIVE.version if stored else "old",
-                verdict=verdict, created_at=created, updated_at=created))
+            session.add(
+                MediaRow(
+                    id=f"med_{number}",
+                    sha256=f"{number:064d}",
+                    kind="image",
+                    format="JPEG",
+                    mime="image/jpeg",
+                    size_bytes=1,
+                    blob_key="k",
+                    created_at=created,
+                )
+            )
+            session.add(
+                ModerationRow(
+                    id=f"mod_{number}",
+                    media_id=f"med_{number}",
+                    sha256=f"{number:064d}",
+                    kind="image",
+                    status="done",
+                    surface="social",
+                    context={"region": "DE"},
+                    labels=detections,
+                    action=decision.action if stored else "allow",
+                    rule_id=decision.rule,
+                    policy_version=ACTIVE.version if stored else "old",
+                    verdict=verdict,
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
     yield factory
     engine.dispose()
 
@@ -69,25 +94,51 @@ def test_backtest_matches_hand_computed_numbers(sessions, tmp_path: Path) -> Non
     assert (data["active"]["auto_blocked"], data["candidate"]["auto_blocked"]) == (0.125, 0.5)
     assert data["changed"] == 4
     assert {(c["from"], c["to"]): c["count"] for c in data["changes"]} == {
-        ("allow", "block"): 2, ("allow", "review"): 1, ("review", "block"): 1}
+        ("allow", "block"): 2,
+        ("allow", "review"): 1,
+        ("review", "block"): 1,
+    }
     assert {s["id"] for s in data["sample"]} == {"mod_2", "mod_3", "mod_4", "mod_5"}
     assert data["with_verdict"] == 6
     candidate = data["categories"]["candidate"]
-    assert candidate["Explicit"] == {"blocked": 3, "reviewed": 0, "false_positives": 1,
-                                     "false_negatives": 0, "truly_present": 2}
-    assert candidate["Violence"] == {"blocked": 1, "reviewed": 1, "false_positives": 0,
-                                     "false_negatives": 1, "truly_present": 2}
+    assert candidate["Explicit"] == {
+        "blocked": 3,
+        "reviewed": 0,
+        "false_positives": 1,
+        "false_negatives": 0,
+        "truly_present": 2,
+    }
+    assert candidate["Violence"] == {
+        "blocked": 1,
+        "reviewed": 1,
+        "false_positives": 0,
+        "false_negatives": 1,
+        "truly_present": 2,
+    }
     active = data["categories"]["active"]
-    assert active["Explicit"] == {"blocked": 1, "reviewed": 0, "false_positives": 0,
-                                  "false_negatives": 1, "truly_present": 2}
-    assert active["Violence"] == {"blocked": 0, "reviewed": 2, "false_positives": 0,
-                                  "false_negatives": 1, "truly_present": 2}
+    assert active["Explicit"] == {
+        "blocked": 1,
+        "reviewed": 0,
+        "false_positives": 0,
+        "false_negatives": 1,
+        "truly_present": 2,
+    }
+    assert active["Violence"] == {
+        "blocked": 0,
+        "reviewed": 2,
+        "false_positives": 0,
+        "false_negatives": 1,
+        "truly_present": 2,
+    }
     assert data["review_load"] == {"items": 2, "reviewer_tasks": 2, "queues": {"default": 2}}
     explicit = data["sweep"]["Explicit"]
     assert explicit["80"] == {"flagged": 3, "false_positives": 1, "false_negatives": 0}
     assert explicit["90"] == {"flagged": 1, "false_positives": 0, "false_negatives": 1}
-    assert data["sweep"]["Violence"]["70"] == {"flagged": 2, "false_positives": 1,
-                                               "false_negatives": 1}
+    assert data["sweep"]["Violence"]["70"] == {
+        "flagged": 2,
+        "false_positives": 1,
+        "false_negatives": 1,
+    }
     plot = tmp_path / "sweep.png"
     plot_sweep(report, str(plot))
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

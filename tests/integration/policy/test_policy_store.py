@@ -64,8 +64,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PolicyStor
     engine = make_engine(url)
     if request.param == "postgres":
         with engine.begin() as connection:
-            for table in ("shadow_decisions", "policy_shadows", "policy_activations",
-                          "policy_versions"):
+            for table in (
+                "shadow_decisions",
+                "policy_shadows",
+                "policy_activations",
+                "policy_versions",
+            ):
                 connection.execute(sa.text(f"DELETE FROM {table}"))
     yield SqlPolicyStore(session_factory(engine), clock)
     engine.dispose()
@@ -118,8 +122,15 @@ def test_shadow_decisions_are_recorded_and_reported(store: PolicyStore) -> None:
     for number, confidence in enumerate((95, 75, 55, 10)):
         detections = {"ModerationLabels": [{"Name": "Explicit", "Confidence": confidence}]}
         decision = evaluate_with_shadow(
-            active, [s.load() for s in store.shadows_for("kids")], detections, Context(),
-            surface="kids", recorder=store, clock=clock, moderation_id=f"mod_{number}")
+            active,
+            [s.load() for s in store.shadows_for("kids")],
+            detections,
+            Context(),
+            surface="kids",
+            recorder=store,
+            clock=clock,
+            moderation_id=f"mod_{number}",
+        )
         outcomes.append(decision.action)
     assert outcomes == ["block", "allow", "allow", "allow"]  # the candidate is never enforced
     report = shadow_report(store, "kids")

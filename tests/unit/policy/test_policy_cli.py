@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import typer
+from policy_helpers import POLICIES
 from typer.testing import CliRunner
 
 from modgate.errors import ModgateError
 from modgate.policy.cli import register
-from policy_helpers import POLICIES
 
 app = typer.Typer()
 register(app)
@@ -41,36 +41,82 @@ def test_check_ok_and_with_problems(tmp_path: Path) -> None:
 
 def test_explain_text_and_json(tmp_path: Path) -> None:
     detections = tmp_path / "scan.json"
-    detections.write_text(json.dumps({"ModerationLabels": [
-        {"Name": "Physical Violence", "ParentName": "Graphic Violence", "TaxonomyLevel": 3,
-         "Confidence": 55.0},
-        {"Name": "Graphic Violence", "ParentName": "Violence", "TaxonomyLevel": 2, "Confidence": 55.0},
-        {"Name": "Violence", "ParentName": "", "TaxonomyLevel": 1, "Confidence": 55.0}],
-        "ModerationModelVersion": "7.0"}))
+    detections.write_text(
+        json.dumps(
+            {
+                "ModerationLabels": [
+                    {
+                        "Name": "Physical Violence",
+                        "ParentName": "Graphic Violence",
+                        "TaxonomyLevel": 3,
+                        "Confidence": 55.0,
+                    },
+                    {
+                        "Name": "Graphic Violence",
+                        "ParentName": "Violence",
+                        "TaxonomyLevel": 2,
+                        "Confidence": 55.0,
+                    },
+                    {"Name": "Violence", "ParentName": "", "TaxonomyLevel": 1, "Confidence": 55.0},
+                ],
+                "ModerationModelVersion": "7.0",
+            }
+        )
+    )
     kids = str(POLICIES / "kids.yaml")
-    code, out = run("policy", "explain", kids, "--detections", str(detections),
-                    "--context", "region=DE,surface=kids,local_time=21:30,item_key=a")
-    assert code == 0 and "night/Violence" in out and out.strip().endswith("BLOCK by rule night/Violence")
-    code, out = run("policy", "explain", kids, "--detections", str(detections),
-                    "--context", "surface=kids,timezone=Europe/Berlin,item_key=a",
-                    "--now", "2026-11-25T10:00:00+00:00", "--format", "json")
+    code, out = run(
+        "policy",
+        "explain",
+        kids,
+        "--detections",
+        str(detections),
+        "--context",
+        "region=DE,surface=kids,local_time=21:30,item_key=a",
+    )
+    assert (
+        code == 0
+        and "night/Violence" in out
+        and out.strip().endswith("BLOCK by rule night/Violence")
+    )
+    code, out = run(
+        "policy",
+        "explain",
+        kids,
+        "--detections",
+        str(detections),
+        "--context",
+        "surface=kids,timezone=Europe/Berlin,item_key=a",
+        "--now",
+        "2026-11-25T10:00:00+00:00",
+        "--format",
+        "json",
+    )
     body = json.loads(out)
     assert code == 0 and body["action"] == "review" and body["rule"] == "kids-violence"
     assert len(body["policy_version"]) == 64 and body["trace"]
     code, out = run("policy", "explain", kids, "--detections", str(tmp_path / "none.json"))
     assert code == 2 and out.startswith("InvalidParameterException:")
-    code, out = run("policy", "explain", kids, "--detections", str(detections),
-                    "--context", "timezone=Nowhere/City")
+    code, out = run(
+        "policy",
+        "explain",
+        kids,
+        "--detections",
+        str(detections),
+        "--context",
+        "timezone=Nowhere/City",
+    )
     assert code == 2 and out.startswith("InvalidContextError: unknown time zone")
 
 
 def test_test_command_passes_and_fails(tmp_path: Path) -> None:
-    code, out = run("policy", "test", str(POLICIES / "seed.yaml"),
-                    str(POLICIES / "seed.cases.yaml"))
+    code, out = run(
+        "policy", "test", str(POLICIES / "seed.yaml"), str(POLICIES / "seed.cases.yaml")
+    )
     assert code == 0 and "17/17 cases passed" in out
     cases = tmp_path / "cases.yaml"
-    cases.write_text("cases:\n  - name: wrong on purpose\n    labels: {Explicit: 95}\n"
-                     "    expect: allow\n")
+    cases.write_text(
+        "cases:\n  - name: wrong on purpose\n    labels: {Explicit: 95}\n    expect: allow\n"
+    )
     code, out = run("policy", "test", str(POLICIES / "seed.yaml"), str(cases))
     assert code == 1
     assert "FAIL wrong on purpose" in out and "expected allow, got block" in out
@@ -84,18 +130,38 @@ def test_store_commands_on_sqlite(tmp_path: Path) -> None:
 
     url = f"sqlite:///{tmp_path / 'm.db'}"
     upgrade(url)
-    code, out = run("policy", "save", str(POLICIES / "seed.yaml"), "--author", "ana",
-                    "--database-url", url)
+    code, out = run(
+        "policy", "save", str(POLICIES / "seed.yaml"), "--author", "ana", "--database-url", url
+    )
     assert code == 0
     version = out.split()[-1]
-    code, out = run("policy", "activate", version[:12], "--surface", "social", "--actor", "ana",
-                    "--database-url", url)
+    code, out = run(
+        "policy",
+        "activate",
+        version[:12],
+        "--surface",
+        "social",
+        "--actor",
+        "ana",
+        "--database-url",
+        url,
+    )
     assert code == 0
     code, out = run("policy", "active", "--surface", "social", "--database-url", url)
     assert out.strip() == f"social: seed {version}"
-    code, out = run("policy", "rollback", "--surface", "social", "--actor", "ana",
-                    "--database-url", url)
+    code, out = run(
+        "policy", "rollback", "--surface", "social", "--actor", "ana", "--database-url", url
+    )
     assert code == 2 and out.startswith("ConflictException:")
-    code, out = run("policy", "backtest", str(POLICIES / "kids.yaml"), "--surface", "social",
-                    "--format", "json", "--database-url", url)
+    code, out = run(
+        "policy",
+        "backtest",
+        str(POLICIES / "kids.yaml"),
+        "--surface",
+        "social",
+        "--format",
+        "json",
+        "--database-url",
+        url,
+    )
     assert code == 0 and json.loads(out)["total"] == 0

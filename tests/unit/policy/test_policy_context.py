@@ -3,11 +3,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from policy_helpers import detect, make_policy
 
 from modgate.errors import InvalidContextError
 from modgate.policy import Context, evaluate
-
-from policy_helpers import detect, make_policy
 
 LAYERED = """
 policy: layered
@@ -68,7 +67,9 @@ def test_country_code_covers_subdivisions_but_not_the_reverse() -> None:
 
 def test_named_group_from_policy_and_time_window_wrapping_midnight() -> None:
     assert decide({"Drinking": 45}, region="CH", local_time="23:10")[:2] == (
-        "block", "dach-night/Drinking")
+        "block",
+        "dach-night/Drinking",
+    )
     assert decide({"Drinking": 45}, region="CH", local_time="05:59")[0] == "block"
     assert decide({"Drinking": 45}, region="CH", local_time="06:00")[0] == "allow"
     assert decide({"Drinking": 45}, region="CH", local_time="21:59")[0] == "allow"
@@ -89,7 +90,9 @@ def test_local_time_offset_and_timezone_with_injected_clock() -> None:
 
 def test_audience_band_must_lie_inside_the_rule_band_and_surface_must_match() -> None:
     assert decide({"Alcohol": 35}, audience="14-16", surface="kids")[:2] == (
-        "block", "teens/Alcohol")
+        "block",
+        "teens/Alcohol",
+    )
     assert decide({"Alcohol": 35}, audience="16-19", surface="kids")[0] == "allow"
     assert decide({"Alcohol": 35}, audience="15", surface="social")[0] == "block"
     assert decide({"Alcohol": 35}, audience="15", surface="dating")[0] == "allow"

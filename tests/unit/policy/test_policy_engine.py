@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from modgate.policy import Context, evaluate
-
 from policy_helpers import detect, make_policy
+
+from modgate.policy import Context, evaluate
 
 BANDS = """
 policy: bands
@@ -33,8 +33,10 @@ def test_decision_names_rule_and_version() -> None:
 
 
 def test_version_ignores_comments_and_layout() -> None:
-    other = make_policy("# a comment\npolicy: bands\ncategories:\n  Explicit:\n"
-                        "    annotate: 30\n    review: 60\n    block: 90\n    id: explicit\n")
+    other = make_policy(
+        "# a comment\npolicy: bands\ncategories:\n  Explicit:\n"
+        "    annotate: 30\n    review: 60\n    block: 90\n    id: explicit\n"
+    )
     assert other.version == make_policy(BANDS).version
 
 
@@ -72,8 +74,13 @@ def test_l3_carve_out_ignores_label_and_the_ancestors_it_explains() -> None:
     policy = make_policy(HIERARCHY)
     decision = evaluate(policy, detect({"Exposed Female Nipple": 99}))
     assert decision.action == "allow"
-    assert ("label", "Exposed Female Nipple", 99.0, "Exposed Female Nipple", "carved out") in \
-        decision.trace
+    assert (
+        "label",
+        "Exposed Female Nipple",
+        99.0,
+        "Exposed Female Nipple",
+        "carved out",
+    ) in decision.trace
 
 
 def test_carve_out_does_not_hide_a_sibling() -> None:
@@ -102,8 +109,9 @@ def test_catch_all_applies_to_uncovered_categories_only() -> None:
 
 
 def test_tie_between_rules_goes_to_the_rule_first_in_the_file() -> None:
-    policy = make_policy("policy: x\ncategories:\n  Gambling: {id: g, review: 50}\n"
-                         "  Alcohol: {id: a, review: 50}\n")
+    policy = make_policy(
+        "policy: x\ncategories:\n  Gambling: {id: g, review: 50}\n  Alcohol: {id: a, review: 50}\n"
+    )
     decision = evaluate(policy, detect({"Alcohol": 90, "Gambling": 55}))
     assert decision.rule == "g"
     decision = evaluate(policy, detect({"Gambling": 55, "Alcohol": 90}))
@@ -111,21 +119,31 @@ def test_tie_between_rules_goes_to_the_rule_first_in_the_file() -> None:
 
 
 def test_review_decision_carries_queue_priority_and_reviewers() -> None:
-    policy = make_policy("policy: x\nreview: {queue: general}\ncategories:\n"
-                         "  Violence: {review: 50, queue: violence, priority: high, reviewers: 3}\n"
-                         "  Alcohol: {review: 50}\n")
+    policy = make_policy(
+        "policy: x\nreview: {queue: general}\ncategories:\n"
+        "  Violence: {review: 50, queue: violence, priority: high, reviewers: 3}\n"
+        "  Alcohol: {review: 50}\n"
+    )
     route = evaluate(policy, detect({"Weapons": 70})).review
     assert route is not None and (route.queue, route.priority, route.reviewers) == (
-        "violence", "high", 3)
+        "violence",
+        "high",
+        3,
+    )
     route = evaluate(policy, detect({"Alcohol": 70})).review
     assert route is not None and (route.queue, route.priority, route.reviewers) == (
-        "general", "normal", 1)
+        "general",
+        "normal",
+        1,
+    )
     assert evaluate(policy, detect({})).review is None
 
 
 def test_default_action_applies_when_nothing_fires() -> None:
-    policy = make_policy("policy: x\ndefault: {action: annotate, id: log-all}\n"
-                         "categories:\n  Violence: {block: 90}\n")
+    policy = make_policy(
+        "policy: x\ndefault: {action: annotate, id: log-all}\n"
+        "categories:\n  Violence: {block: 90}\n"
+    )
     decision = evaluate(policy, detect({"Violence": 10}))
     assert (decision.action, decision.rule) == ("annotate", "log-all")
 

@@ -73,7 +73,8 @@ def test_unquoted_yaml_times_are_read_as_clock_times() -> None:
 def test_yaml_syntax_error_and_duplicate_key_have_positions() -> None:
     assert problems("policy: x\ncategories: {Alcohol: [}\n")[0].startswith("p.yaml:2:")
     assert problems("policy: x\npolicy: y\ncategories: {}\n") == [
-        "p.yaml:2:1: duplicate key 'policy'"]
+        "p.yaml:2:1: duplicate key 'policy'"
+    ]
 
 
 def test_missing_file_is_a_policy_error(tmp_path) -> None:  # type: ignore[no-untyped-def]

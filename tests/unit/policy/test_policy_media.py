@@ -27,8 +27,10 @@ video:
 
 
 def segment(name: str, confidence: float, start: int, end: int | None = None) -> dict[str, Any]:
-    item: dict[str, Any] = {"Timestamp": start, "ModerationLabel": {"Name": name,
-                                                                    "Confidence": confidence}}
+    item: dict[str, Any] = {
+        "Timestamp": start,
+        "ModerationLabel": {"Name": name, "Confidence": confidence},
+    }
     if end is not None:
         item.update(StartTimestampMillis=start, EndTimestampMillis=end, DurationMillis=end - start)
     return item
@@ -36,8 +38,11 @@ def segment(name: str, confidence: float, start: int, end: int | None = None) ->
 
 def test_explicit_for_one_second_in_total_is_blocked() -> None:
     policy = policy_from_text(VIDEO)
-    pieces = [segment("Exposed Female Nipple", 95, 0, 400), segment("Explicit Nudity", 93, 300, 700),
-              segment("Explicit", 91, 5000, 5300)]
+    pieces = [
+        segment("Exposed Female Nipple", 95, 0, 400),
+        segment("Explicit Nudity", 93, 300, 700),
+        segment("Explicit", 91, 5000, 5300),
+    ]
     decision = evaluate(policy, {"ModerationLabels": pieces})
     assert (decision.action, decision.rule) == ("block", "explicit-1s")
     assert decision.matched[-1].timestamps == (0, 300, 5000)
@@ -45,8 +50,11 @@ def test_explicit_for_one_second_in_total_is_blocked() -> None:
 
 def test_overlaps_are_counted_once() -> None:
     policy = policy_from_text(VIDEO)
-    pieces = [segment("Explicit", 95, 0, 600), segment("Explicit Nudity", 95, 0, 600),
-              segment("Explicit", 95, 500, 900)]
+    pieces = [
+        segment("Explicit", 95, 0, 600),
+        segment("Explicit Nudity", 95, 0, 600),
+        segment("Explicit", 95, 500, 900),
+    ]
     assert evaluate(policy, {"ModerationLabels": pieces}).action == "allow"
 
 
@@ -91,8 +99,12 @@ def test_words_match_whole_words_case_insensitively() -> None:
 
 def test_patterns_over_detect_text_lines_respect_confidence() -> None:
     policy = policy_from_text(TEXT)
-    lines = {"TextDetections": [{"DetectedText": "call 555-1234", "Type": "LINE", "Confidence": 95},
-                                {"DetectedText": "call", "Type": "WORD", "Confidence": 95}]}
+    lines = {
+        "TextDetections": [
+            {"DetectedText": "call 555-1234", "Type": "LINE", "Confidence": 95},
+            {"DetectedText": "call", "Type": "WORD", "Confidence": 95},
+        ]
+    }
     decision = evaluate(policy, lines)
     assert (decision.action, decision.rule) == ("review", "contact")
     assert decision.matched[0].text == "555-1234"

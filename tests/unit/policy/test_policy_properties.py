@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from policy_helpers import POLICIES, make_policy
 
 from modgate.policy import SEVERITY, evaluate
 from modgate.taxonomy import taxonomy_v7
-from policy_helpers import POLICIES, make_policy
 
 NAMES = taxonomy_v7().names
 BAND_POLICY = make_policy(

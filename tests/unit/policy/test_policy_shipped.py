@@ -11,10 +11,10 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from policy_helpers import POLICIES
 
 from modgate.policy import load_policy, policy_schema
 from modgate.policy.cases import run_cases
-from policy_helpers import POLICIES
 
 DOCS = POLICIES.parent / "docs" / "policy.md"
 SHIPPED = sorted(p for p in POLICIES.glob("*.yaml") if not p.name.endswith(".cases.yaml"))
@@ -59,7 +59,9 @@ def test_every_schema_property_is_documented() -> None:
 
 
 def test_schema_file_is_valid_json_schema() -> None:
-    text = (Path(__file__).resolve().parents[3] / "src/modgate/policy/policy.schema.json").read_text()
+    text = (
+        Path(__file__).resolve().parents[3] / "src/modgate/policy/policy.schema.json"
+    ).read_text()
     jsonschema.Draft202012Validator.check_schema(json.loads(text))
 
 
@@ -67,7 +69,11 @@ def test_seed_policy_reproduces_the_table() -> None:
     policy = load_policy(POLICIES / "seed.yaml")
     bands = {label: (rule.block, rule.review) for label, rule in policy.base.categories.items()}
     assert bands == {
-        "Explicit": (90, None), "Violence": (None, 70), "Drugs & Tobacco": (None, 80),
-        "Hate Symbols": (85, None), "Gambling": (None, 75), "Visually Disturbing": (None, 70),
+        "Explicit": (90, None),
+        "Violence": (None, 70),
+        "Drugs & Tobacco": (None, 80),
+        "Hate Symbols": (85, None),
+        "Gambling": (None, 75),
+        "Visually Disturbing": (None, 70),
         "*": (None, 50),
     }
