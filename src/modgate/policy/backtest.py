@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from modgate.policy.context import Context
-from modgate.policy.engine import evaluate
+from modgate.policy.engine import has_sampling
 from modgate.policy.model import ACTIONS, Policy
 from modgate.taxonomy import taxonomy_v7
 
@@ -38,6 +38,7 @@ class HistoryItem:
     id: str
     labels: list[dict[str, Any]]
     context: dict[str, Any]
+    item_key: str | None = None
     action: str | None = None
     rule: str | None = None
     policy_version: str | None = None
@@ -162,19 +163,27 @@ def run_backtest(
         candidate_version=candidate.version, active_version=active.version if active else None
     )
     tops: dict[str, str | None] = {}
-    contexts: dict[str, Context] = {}
+    contexts: dict[Any, Context] = {}
+    # Only A2I sampling looks at the item key; without it, contexts repeat and are cached.
+    keyed = uses_sampling(candidate) or (active is not None and uses_sampling(active))
+    run_candidate = candidate.compiled.evaluate
+    run_active = active.compiled.evaluate if active is not None else None
     sweep_truth: dict[str, list[int]] = defaultdict(lambda: [0] * 102)
     sweep_false: dict[str, list[int]] = defaultdict(lambda: [0] * 102)
     sweep_all: dict[str, list[int]] = defaultdict(lambda: [0] * 102)
     for item in items:
         report.total += 1
-        context = _context(item, contexts)
-        decision = evaluate(candidate, {"ModerationLabels": item.labels}, context)
-        if active is None or item.policy_version == active.version and item.action:
+        context = _context(item, contexts, keyed)
+        decision = run_candidate(item.labels, context)
+        if (
+            run_active is None
+            or active is None
+            or (item.policy_version == active.version and item.action)
+        ):
             old_action, old_rule = item.action or "allow", item.rule
             old_blamed: set[str] | None = None
         else:
-            old = evaluate(active, {"ModerationLabels": item.labels}, context)
+            old = run_active(item.labels, context)
             old_action, old_rule = old.action, old.rule
             old_blamed = _blamed(old.matched, old.action, tops)
         report.candidate_actions[decision.action] += 1
@@ -216,8 +225,21 @@ def run_backtest(
     return report
 
 
-def _context(item: HistoryItem, cache: dict[str, Context]) -> Context:
-    key = json.dumps(item.context, sort_keys=True, default=str)
+def uses_sampling(policy: Policy) -> bool:
+    return any(
+        layer.a2i is not None and has_sampling(layer.a2i.condition)
+        for layer in (policy.base, *policy.overlays)
+    )
+
+
+def _context(item: HistoryItem, cache: dict[Any, Context], keyed: bool) -> Context:
+    if keyed:
+        return Context.from_dict({**item.context, "item_key": item.item_key or item.id})
+    try:
+        key: Any = tuple(sorted(item.context.items()))
+        hash(key)
+    except TypeError:
+        key = json.dumps(item.context, sort_keys=True, default=str)
     context = cache.get(key)
     if context is None:
         context = Context.from_dict(item.context)
@@ -285,6 +307,7 @@ def iter_history(
         table.c.policy_version,
         table.c.verdict,
         table.c.surface,
+        table.c.sha256,
     ).where(table.c.labels.is_not(None))
     if since is not None:
         query = query.where(table.c.created_at >= since)
@@ -299,11 +322,11 @@ def iter_history(
             context = dict(row.context or {})
             if row.surface and "surface" not in context:
                 context["surface"] = row.surface
-            context.setdefault("item_key", row.id)
             yield HistoryItem(
                 row.id,
                 row.labels or [],
                 context,
+                row.sha256,
                 row.action,
                 row.rule_id,
                 row.policy_version,

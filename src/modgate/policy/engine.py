@@ -105,7 +105,7 @@ class Table:
             text.extend(layer.text)
             video.extend(layer.video)
         self.overlays = tuple(layer.id for layer in layers[1:])
-        self.a2i_samples = self.a2i is not None and _has_sampling(self.a2i.condition)
+        self.a2i_samples = self.a2i is not None and has_sampling(self.a2i.condition)
         self.entries = self._entries(rules)
         self.text = [_compile_text(rule) for rule in text]
         self.video = [(rule, _covered(rule)) for rule in video]
@@ -145,11 +145,11 @@ class Table:
         return entries
 
 
-def _has_sampling(condition: Condition) -> bool:
+def has_sampling(condition: Condition) -> bool:
     if isinstance(condition, Sampling):
         return True
     if isinstance(condition, AllOf | AnyOf):
-        return any(_has_sampling(member) for member in condition.members)
+        return any(has_sampling(member) for member in condition.members)
     return False
 
 
