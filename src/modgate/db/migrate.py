@@ -25,6 +25,7 @@ TABLE_MODULES = (
     "modgate.review.tables",
     "modgate.audit.tables",
     "modgate.events.tables",
+    "modgate.auth.tables",
 )
 
 
