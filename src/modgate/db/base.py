@@ -67,12 +67,24 @@ def new_id(prefix: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, start transactions (see ``_sqlite_begin``).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """``BEGIN IMMEDIATE`` for transactions that will write after reading (claims), else ``BEGIN``.
+
+    A deferred transaction that reads and then writes can fail with SQLITE_BUSY when another
+    writer committed in between; taking the write lock up front makes it wait its turn instead.
+    """
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -84,6 +96,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
@@ -94,7 +107,13 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """A session whose work commits on success and rolls back on any error."""
+def transaction(factory: sessionmaker[Session], immediate: bool = False) -> Iterator[Session]:
+    """A session whose work commits on success and rolls back on any error.
+
+    ``immediate=True`` takes SQLite's write lock at the start (``BEGIN IMMEDIATE``), for
+    read-then-write work such as claiming a job or a review task; other databases ignore it.
+    """
     with factory() as session, session.begin():
+        if immediate:
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         yield session
