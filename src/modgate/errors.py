@@ -31,8 +31,12 @@ Rekognition's own words. A class docstring is its default message.
     ├── ResourceNotFoundException (404)            [Rekognition]
     │   └── PolicyVersionNotFoundException (404)
     ├── AccessDeniedException (403)                [Rekognition]
+    │   ├── CsrfTokenException (403)             a console form without its CSRF token
+    │   └── RevealLimitReachedException (403)    a reviewer's daily cap of unblurred items
     ├── AuthenticationRequiredException (401)
     ├── ConflictException (409)
+    │   ├── LeaseLostException (409)             a review claim expired and was taken over
+    │   └── AlreadyAppealedException (409)
     ├── DetectorLoadError (500)
     └── StoreUnavailableException (503)
 
@@ -221,3 +225,19 @@ class InvalidContextError(InvalidParameterException):
 
 class PolicyVersionNotFoundException(ResourceNotFoundException):
     """No stored policy version matches."""
+
+
+class CsrfTokenException(AccessDeniedException):
+    """The form's CSRF token is missing or wrong; reload the page and try again."""
+
+
+class RevealLimitReachedException(AccessDeniedException):
+    """You reached today's limit of revealed items; it resets at midnight UTC."""
+
+
+class LeaseLostException(ConflictException):
+    """Your claim on this task expired and another reviewer took it; claim the next task."""
+
+
+class AlreadyAppealedException(ConflictException):
+    """This moderation has already been appealed."""

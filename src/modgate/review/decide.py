@@ -1,0 +1,189 @@
+"""From verdicts to decisions: recording one reviewer's verdict, consolidating a review once
+every slot has answered, escalating ties to the senior queue, resolving appeals.
+
+Runs inside one transaction: the verdict, the moderation's ``verdict``/``final_action`` and the
+``review.completed`` / ``appeal.resolved`` event are committed together or not at all. The review
+row is locked first so two last verdicts arriving together consolidate exactly once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from modgate.db.base import new_id
+from modgate.errors import InvalidParameterException, ResourceNotFoundException, UnknownLabelException
+from modgate.events import APPEAL_RESOLVED, REVIEW_COMPLETED, record_event
+from modgate.pipeline.tables import ModerationRow
+from modgate.review.consolidation import Consolidated, Vote, consolidate
+from modgate.review.models import REVIEW_ESCALATED, VERDICT_ACTIONS, VerdictInput
+from modgate.review.settings import ReviewSettings
+from modgate.review.store import owned_task
+from modgate.review.tables import (
+    AppealRow,
+    ReviewDisagreementRow,
+    ReviewRow,
+    ReviewVerdictRow,
+)
+
+MAX_NOTE = 2000
+MAX_SECONDS = 24 * 3600.0
+
+
+def validate_verdict(verdict: VerdictInput, selected: Sequence[dict[str, Any]]) -> VerdictInput:
+    """Refuse a verdict that does not answer the question asked, with a message saying why."""
+    if verdict.action not in VERDICT_ACTIONS:
+        raise InvalidParameterException(
+            f"action must be one of {', '.join(VERDICT_ACTIONS)} (got {verdict.action!r}).")
+    flagged = [str(m["label"]) for m in selected]
+    unknown = sorted(set(verdict.labels) - set(flagged))
+    if unknown:
+        raise InvalidParameterException(
+            f"Only the flagged labels can be judged; not flagged: {', '.join(unknown)}.")
+    missing = [name for name in flagged if name not in verdict.labels]
+    if missing:
+        raise InvalidParameterException(
+            f"Say whether each flagged label was right; missing: {', '.join(missing)}.")
+    from modgate.taxonomy import taxonomy_v7
+
+    taxonomy = taxonomy_v7()
+    missed: list[str] = []
+    for name in verdict.missed:
+        if name not in taxonomy:
+            hint = taxonomy.suggest(name)
+            raise UnknownLabelException(
+                f"{name!r} is not a moderation label" + (f"; did you mean {hint[0]!r}?" if hint
+                                                         else "."))
+        canonical = taxonomy.canonical(name)
+        if canonical not in flagged and canonical not in missed:
+            missed.append(canonical)
+    if len(verdict.note) > MAX_NOTE:
+        raise InvalidParameterException(f"The note is longer than {MAX_NOTE} characters.")
+    seconds = min(max(float(verdict.seconds_spent or 0.0), 0.0), MAX_SECONDS)
+    return VerdictInput(verdict.action, dict(verdict.labels), tuple(missed), verdict.note, seconds)
+
+
+def _locked_review(session: Session, review_id: str) -> ReviewRow:
+    query = select(ReviewRow).where(ReviewRow.id == review_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    review = session.scalars(query).first()
+    if review is None:
+        raise ResourceNotFoundException(f"No review {review_id!r}.")
+    return review
+
+
+def submit_verdict(session: Session, task_id: str, reviewer_id: str, verdict: VerdictInput,
+                   now: dt.datetime, settings: ReviewSettings) -> dict[str, Any]:
+    task = owned_task(session, task_id, reviewer_id)
+    review = _locked_review(session, task.review_id)
+    clean = validate_verdict(verdict, review.selected)
+    session.add(ReviewVerdictRow(
+        id=new_id("vrd"), task_id=task.id, review_id=review.id, moderation_id=review.moderation_id,
+        reviewer_id=reviewer_id, action=clean.action, labels=clean.labels,
+        missed=list(clean.missed), note=clean.note, seconds_spent=clean.seconds_spent,
+        created_at=now))
+    task.status, task.completed_at = "done", now
+    session.flush()
+    verdicts = _verdicts(session, review.id)
+    result: dict[str, Any] = {"review_id": review.id, "moderation_id": review.moderation_id,
+                              "submitted": len(verdicts), "needed": review.reviewers_needed}
+    if len(verdicts) < review.reviewers_needed:
+        return result | {"status": "waiting"}
+    return result | finish_review(session, review, verdicts, now, settings, reviewer_id)
+
+
+def _verdicts(session: Session, review_id: str) -> list[ReviewVerdictRow]:
+    return list(session.scalars(select(ReviewVerdictRow).where(
+        ReviewVerdictRow.review_id == review_id).order_by(ReviewVerdictRow.created_at,
+                                                          ReviewVerdictRow.id)))
+
+
+def _votes(rows: Sequence[ReviewVerdictRow]) -> list[Vote]:
+    return [Vote(r.reviewer_id, r.action, {k: bool(v) for k, v in r.labels.items()},
+                 tuple(r.missed)) for r in rows]
+
+
+def finish_review(session: Session, review: ReviewRow, verdicts: list[ReviewVerdictRow],
+                  now: dt.datetime, settings: ReviewSettings, actor: str) -> dict[str, Any]:
+    moderation = session.get(ModerationRow, review.moderation_id)
+    if moderation is None:
+        raise ResourceNotFoundException(f"No moderation {review.moderation_id!r}.")
+    if review.kind == "appeal":
+        return _resolve_appeal(session, review, moderation, verdicts, now, actor)
+    if review.kind == "escalation":
+        parent = session.get(ReviewRow, review.parent_id) if review.parent_id else None
+        strategy = parent.strategy if parent else review.strategy
+        earlier = _verdicts(session, parent.id) if parent else []
+        outcome = consolidate(_votes(verdicts), "majority")
+        return _decide(session, review, moderation, outcome, len(earlier) + len(verdicts),
+                       strategy, now, actor, escalated=True)
+    outcome = consolidate(_votes(verdicts), review.strategy)
+    if len(verdicts) > 1:
+        for category, disagreed in outcome.disagreements.items():
+            session.add(ReviewDisagreementRow(
+                review_id=review.id, category=category[:128], moderation_id=moderation.id,
+                reviewers=len(verdicts), disagreed=disagreed, created_at=now))
+    if outcome.action is None:
+        return _escalate(session, review, outcome, verdicts, now, settings, actor)
+    return _decide(session, review, moderation, outcome, len(verdicts), review.strategy, now,
+                   actor, escalated=False)
+
+
+def _decide(session: Session, review: ReviewRow, moderation: ModerationRow,
+            outcome: Consolidated, reviewers: int, strategy: str, now: dt.datetime, actor: str,
+            escalated: bool) -> dict[str, Any]:
+    verdict = {"action": outcome.action, "labels": outcome.labels, "missed": outcome.missed,
+               "reviewers": reviewers, "strategy": strategy, "escalated": escalated}
+    moderation.verdict = verdict
+    moderation.final_action = outcome.action
+    review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    record_event(session, REVIEW_COMPLETED, moderation.id,
+                 {"review_id": review.id, **verdict}, actor)
+    return {"status": "decided", "final_action": outcome.action, "verdict": verdict}
+
+
+def _escalate(session: Session, review: ReviewRow, outcome: Consolidated,
+              verdicts: list[ReviewVerdictRow], now: dt.datetime, settings: ReviewSettings,
+              actor: str) -> dict[str, Any]:
+    from modgate.review.service import create_review
+
+    review.status, review.outcome, review.completed_at = "escalated", outcome.to_dict(), now
+    priority = review.priority if review.priority in ("high", "urgent") else "high"
+    senior = create_review(
+        session, settings, review.moderation_id, kind="escalation", queue=settings.senior_queue,
+        priority=priority, reviewers=1, selected=list(review.selected), rule_id=review.rule_id,
+        policy_version=review.policy_version, now=now,
+        excluded=[v.reviewer_id for v in verdicts], parent_id=review.id, actor=actor)
+    record_event(session, REVIEW_ESCALATED, review.moderation_id, {
+        "review_id": review.id, "escalation_id": senior.id, "reason": outcome.reason,
+        "disagreements": sorted(k for k, v in outcome.disagreements.items() if v)}, actor)
+    return {"status": "escalated", "escalation_id": senior.id, "reason": outcome.reason}
+
+
+def _resolve_appeal(session: Session, review: ReviewRow, moderation: ModerationRow,
+                    verdicts: list[ReviewVerdictRow], now: dt.datetime,
+                    actor: str) -> dict[str, Any]:
+    appeal = session.get(AppealRow, review.appeal_id) if review.appeal_id else None
+    if appeal is None:
+        raise ResourceNotFoundException("The appeal of this review is missing.")
+    outcome = consolidate(_votes(verdicts), "majority")
+    action = outcome.action or appeal.previous_action or moderation.final_action
+    result = "upheld" if action == appeal.previous_action else "overturned"
+    appeal.status, appeal.outcome, appeal.final_action, appeal.resolved_at = (
+        "resolved", result, action, now)
+    review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    verdict = dict(moderation.verdict or {})
+    verdict["appeal"] = {"id": appeal.id, "outcome": result, "action": action,
+                         "previous_action": appeal.previous_action}
+    moderation.verdict = verdict
+    moderation.final_action = action
+    payload = {"appeal_id": appeal.id, "review_id": review.id, "outcome": result,
+               "previous_action": appeal.previous_action, "final_action": action,
+               "labels": outcome.labels, "missed": outcome.missed}
+    record_event(session, APPEAL_RESOLVED, moderation.id, payload, actor)
+    return {"status": "decided", "final_action": action, "appeal": payload}
