@@ -58,7 +58,7 @@ def label_scores(probabilities: np.ndarray, class_map: Sequence[ClassMapping]) -
     scores: dict[str, float] = {}
     for row in class_map:
         probability = float(probabilities[row.class_index])
-        if probability >= row.min_probability:
+        if probability > 0.0 and probability >= row.min_probability:
             scores[row.label] = scores.get(row.label, 0.0) + probability
     return scores
 
