@@ -18,6 +18,7 @@ install: $(BIN)/python
 
 install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[$(TEST_EXTRAS)]'
+	$(BIN)/pip install --quiet -e tests/plugins/marker_detector
 
 serve: install
 	$(BIN)/modgate db upgrade

@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import modgate
 from modgate.errors import ModgateError
 from modgate.media.routes import router as media_router
+from modgate.pipeline.routes import router as pipeline_router
+from modgate.pipeline.runtime import Pipeline
 from modgate.services import Services
 from modgate.settings import Settings, load_settings
 from modgate.version import __version__
@@ -65,12 +67,20 @@ def install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or load_settings()
     built = services or Services.from_settings(settings)
+    pipeline = built.extras.get("pipeline")
+    if pipeline is None:
+        pipeline = built.extras["pipeline"] = Pipeline(built, role="api")
+    # Detectors load now, so one that cannot load stops the start with its reason.
+    pipeline.start()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if services is None:
-            built.close()
+        try:
+            yield
+        finally:
+            pipeline.stop()
+            if services is None:
+                built.close()
 
     app = FastAPI(title="modgate", version=__version__, lifespan=lifespan,
                   description=modgate.__doc__ or "")
@@ -87,4 +97,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return {"status": "ok", "version": __version__}
 
     app.include_router(media_router)
+    app.include_router(pipeline_router)
     return app

@@ -26,6 +26,7 @@ from modgate.auth.settings import AuthSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.review.settings import ReviewSettings
 from modgate.errors import SettingsError
+from modgate.pipeline.settings import PipelineSettings
 
 MB = 1024 * 1024
 
@@ -79,6 +80,9 @@ class Settings(BaseSettings):
 
     detection: DetectionSettings = Field(
         default_factory=DetectionSettings, description="Detection stage; see the section below."
+    )
+    pipeline: PipelineSettings = Field(
+        default_factory=PipelineSettings, description="Jobs, video and webhooks; see below."
     )
     review: ReviewSettings = Field(
         default_factory=ReviewSettings, description="Review lane; see the section below."

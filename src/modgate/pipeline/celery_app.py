@@ -1,0 +1,37 @@
+"""The Celery application: one task, ``modgate.run_job(job_id)``; the broker carries only ids.
+
+``modgate worker`` builds the same services as ``modgate serve`` and runs this task in threads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+_RUN_JOB: Any = None
+
+
+def make_celery(broker_url: str) -> Celery:
+    app = Celery("modgate", broker=broker_url)
+    app.conf.update(
+        task_ignore_result=True,
+        worker_prefetch_multiplier=1,
+        task_acks_late=True,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+
+    @app.task(name="modgate.run_job")  # type: ignore[untyped-decorator]
+    def run_job(job_id: str) -> None:
+        if _RUN_JOB is None:
+            raise RuntimeError("the worker has no job runner")
+        _RUN_JOB(job_id)
+
+    return app
+
+
+def bind_runner(run_job: Any) -> None:
+    """Give the task its runner (called by ``modgate worker`` before the worker starts)."""
+    global _RUN_JOB
+    _RUN_JOB = run_job

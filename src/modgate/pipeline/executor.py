@@ -1,0 +1,140 @@
+"""Executors run jobs by id; the database decides who runs what.
+
+- ``EmbeddedExecutor`` (default): worker threads inside ``modgate serve``. Idle workers poll for
+  claimable jobs, so at start they resume whatever a crash left queued or half-run (a running job
+  is claimable again once its lease expires).
+- ``CeleryExecutor``: ``enqueue`` publishes the job id to the broker; ``modgate worker`` processes
+  run the same task. Each worker also polls the database, so a lost broker message only delays a
+  job.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from modgate.pipeline.jobs import Claim, JobStore
+
+logger = logging.getLogger(__name__)
+
+
+class Executor(Protocol):
+    def enqueue(self, job_id: str) -> None: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def worker_name(prefix: str = "worker") -> str:
+    return f"{prefix}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class JobRunner:
+    """Claims a job (by id or the next one) and runs the task on it."""
+
+    def __init__(self, jobs: JobStore, task: Callable[[Claim, str], None],
+                 lease_seconds: float) -> None:
+        self.jobs = jobs
+        self.task = task
+        self.lease_seconds = lease_seconds
+
+    def run_next(self, worker: str) -> bool:
+        claim = self.jobs.claim(worker, self.lease_seconds)
+        if claim is None:
+            return False
+        self.task(claim, worker)
+        return True
+
+    def run_id(self, job_id: str, worker: str) -> bool:
+        claim = self.jobs.claim(worker, self.lease_seconds, job_id=job_id)
+        if claim is None:
+            return False
+        self.task(claim, worker)
+        return True
+
+
+class PollingWorkers:
+    """``count`` threads that claim and run jobs until stopped; ``wake`` cuts the idle wait."""
+
+    def __init__(self, runner: JobRunner, count: int, poll_seconds: float,
+                 name: str = "embedded") -> None:
+        self.runner = runner
+        self.count = count
+        self.poll_seconds = poll_seconds
+        self.name = name
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._stop.clear()
+        for index in range(self.count):
+            thread = threading.Thread(target=self._loop, args=(worker_name(self.name),),
+                                      name=f"modgate-{self.name}-{index}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _loop(self, worker: str) -> None:
+        while not self._stop.is_set():
+            try:
+                worked = self.runner.run_next(worker)
+            except Exception:  # the database may be briefly unavailable: keep going
+                logger.exception("worker %s: claiming failed", worker)
+                worked = False
+            if not worked:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        self._threads.clear()
+
+
+class EmbeddedExecutor:
+    def __init__(self, runner: JobRunner, workers: int, poll_seconds: float) -> None:
+        self.runner = runner
+        self.pool = PollingWorkers(runner, workers, poll_seconds)
+
+    def enqueue(self, job_id: str) -> None:
+        self.pool.wake()
+
+    def start(self) -> None:
+        self.pool.start()
+
+    def stop(self) -> None:
+        self.pool.stop()
+
+
+class CeleryExecutor:
+    """Publishes job ids; ``modgate worker`` runs them."""
+
+    def __init__(self, broker_url: str) -> None:
+        from modgate.pipeline.celery_app import make_celery
+
+        self.app = make_celery(broker_url)
+
+    def enqueue(self, job_id: str) -> None:
+        try:
+            self.app.send_task("modgate.run_job", args=[job_id])
+        except Exception:  # the row is queued: a worker's poll will pick it up
+            logger.exception("could not publish job %s; workers will find it by polling", job_id)
+
+    def start(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+
+def describe(executor: Any) -> str:
+    return type(executor).__name__

@@ -1,0 +1,151 @@
+"""Durable jobs: the database row is the single source of truth for a job's state.
+
+States: ``queued`` → ``running`` (claimed under a lease) → ``succeeded`` | ``failed`` |
+``cancelled``; a failed try with tries left goes back to ``queued`` with a later ``run_after``.
+A ``running`` job whose lease expired (its worker died or hung) is claimable again, so a killed
+worker never loses a job. Claiming is one atomic statement: PostgreSQL picks the row with
+``FOR UPDATE SKIP LOCKED``; SQLite serialises writers with ``BEGIN IMMEDIATE``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.db.base import new_id, transaction, utcnow
+from modgate.errors import ConflictException, ResourceNotFoundException
+from modgate.pipeline.tables import JobRow
+
+Clock = Callable[[], dt.datetime]
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    job_id: str
+    moderation_id: str
+    attempt: int
+    max_attempts: int
+
+
+class JobStore:
+    def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    @staticmethod
+    def add(session: Session, moderation_id: str, max_attempts: int, now: dt.datetime) -> JobRow:
+        """Create a queued job inside the caller's transaction."""
+        row = JobRow(id=new_id("job"), moderation_id=moderation_id, status="queued",
+                     max_attempts=max_attempts, run_after=now, created_at=now, updated_at=now)
+        session.add(row)
+        return row
+
+    def _claimable(self, now: dt.datetime):  # type: ignore[no-untyped-def]
+        return or_(
+            (JobRow.status == "queued") & (JobRow.run_after <= now),
+            (JobRow.status == "running") & (JobRow.locked_until < now),
+        )
+
+    def claim(self, worker: str, lease_seconds: float, job_id: str | None = None) -> Claim | None:
+        """Claim ``job_id`` (or the oldest claimable job) for ``worker``; None if none is free."""
+        now = self.clock()
+        with transaction(self.sessions, immediate=True) as session:
+            pick = select(JobRow.id).where(self._claimable(now))
+            if job_id is not None:
+                pick = pick.where(JobRow.id == job_id)
+            pick = pick.order_by(JobRow.run_after, JobRow.id).limit(1)
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            chosen = session.scalar(pick)
+            if chosen is None:
+                return None
+            row = session.execute(
+                update(JobRow)
+                .where(JobRow.id == chosen, self._claimable(now))
+                .values(status="running", locked_by=worker, attempts=JobRow.attempts + 1,
+                        locked_until=now + dt.timedelta(seconds=lease_seconds), updated_at=now)
+                .returning(JobRow.id, JobRow.moderation_id, JobRow.attempts, JobRow.max_attempts)
+            ).first()
+            if row is None:
+                return None
+            return Claim(row[0], row[1], row[2], row[3])
+
+    def finish(self, session: Session, job_id: str, worker: str) -> bool:
+        """Mark the job succeeded inside the caller's transaction (only if still ours)."""
+        now = self.clock()
+        result = session.execute(
+            update(JobRow).where(JobRow.id == job_id, JobRow.status == "running",
+                                 JobRow.locked_by == worker)
+            .values(status="succeeded", finished_at=now, updated_at=now, locked_until=None)
+        )
+        return bool(result.rowcount)
+
+    def retry_later(self, job_id: str, worker: str, error: str, delay_seconds: float) -> None:
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(JobRow).where(JobRow.id == job_id, JobRow.locked_by == worker,
+                                     JobRow.status == "running")
+                .values(status="queued", last_error=error[:4000], locked_until=None,
+                        locked_by=None, updated_at=now,
+                        run_after=now + dt.timedelta(seconds=delay_seconds))
+            )
+
+    def mark_failed(self, session: Session, job_id: str, error: str) -> None:
+        now = self.clock()
+        session.execute(
+            update(JobRow).where(JobRow.id == job_id)
+            .values(status="failed", last_error=error[:4000], finished_at=now, updated_at=now,
+                    locked_until=None)
+        )
+
+    def get(self, job_id: str) -> JobRow:
+        with self.sessions() as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise ResourceNotFoundException(f"No job {job_id!r}.")
+            return row
+
+    def list(self, status: str | None = None, limit: int = 100) -> Sequence[JobRow]:
+        with self.sessions() as session:
+            query = select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)
+            if status:
+                query = query.where(JobRow.status == status)
+            return session.scalars(query).all()
+
+    def retry(self, job_id: str) -> None:
+        """Queue a failed or cancelled job again with a fresh set of tries."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise ResourceNotFoundException(f"No job {job_id!r}.")
+            if row.status not in ("failed", "cancelled"):
+                raise ConflictException(f"Job {job_id} is {row.status}; only failed or cancelled "
+                                        "jobs can be retried.")
+            row.status, row.attempts, row.run_after = "queued", 0, now
+            row.finished_at, row.locked_by, row.locked_until = None, None, None
+
+    def cancel(self, job_id: str) -> None:
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            row = session.get(JobRow, job_id)
+            if row is None:
+                raise ResourceNotFoundException(f"No job {job_id!r}.")
+            if row.status != "queued":
+                raise ConflictException(f"Job {job_id} is {row.status}; only queued jobs can be "
+                                        "cancelled.")
+            row.status, row.finished_at, row.updated_at = "cancelled", now, now
+
+    def claimable_ids(self, limit: int = 100) -> list[str]:
+        now = self.clock()
+        with self.sessions() as session:
+            return list(session.scalars(
+                select(JobRow.id).where(self._claimable(now)).order_by(JobRow.run_after)
+                .limit(limit)
+            ))

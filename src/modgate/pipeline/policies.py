@@ -1,0 +1,44 @@
+"""Which policy decides a moderation: the one active for its surface, else the one active for
+``default``, else the default policy file. Loaded policies are cached by version."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from modgate.policy import Policy, load_policy
+from modgate.policy.store import PolicyStore
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SURFACE = "default"
+
+
+def shipped_seed_policy() -> Path | None:
+    """``policies/seed.yaml`` of a source checkout, when modgate runs from one."""
+    candidate = Path(__file__).resolve().parents[3] / "policies" / "seed.yaml"
+    return candidate if candidate.is_file() else None
+
+
+class PolicyResolver:
+    def __init__(self, store: PolicyStore, default_file: str = "") -> None:
+        self.store = store
+        self.default_file = Path(default_file) if default_file else shipped_seed_policy()
+        self._fallback: Policy | None = None
+
+    def fallback(self) -> Policy | None:
+        if self._fallback is None and self.default_file is not None:
+            self._fallback = load_policy(self.default_file)
+            logger.info("no active policy: using %s (%s)", self.default_file,
+                        self._fallback.version[:12])
+        return self._fallback
+
+    def for_surface(self, surface: str | None) -> tuple[Policy | None, list[Policy]]:
+        """The policy to enforce and the shadow candidates for ``surface``."""
+        name = surface or DEFAULT_SURFACE
+        for candidate in dict.fromkeys((name, DEFAULT_SURFACE)):
+            stored = self.store.active_for(candidate)
+            if stored is not None:
+                shadows = [s.load() for s in self.store.shadows_for(candidate)]
+                return stored.load(), shadows
+        return self.fallback(), []

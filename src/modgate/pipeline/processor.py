@@ -1,0 +1,292 @@
+"""The job task: detect (or reuse stored detections), decide with the active policy, record.
+
+``ModerationProcessor.run(claim)`` is the one task function, run the same way by the embedded
+executor and by Celery workers. Its result is written exactly once: the final ``UPDATE`` only
+applies to a moderation that is not yet decided, in the same transaction as the job's success,
+the review tasks and the ``moderation.completed`` event. A worker that lost its lease and wakes up
+late finds the moderation decided and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import tempfile
+import traceback
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageSequence
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.db.base import transaction, utcnow
+from modgate.errors import ModgateError
+from modgate.events import MODERATION_COMPLETED, record_event
+from modgate.media.blobstore import BlobStore
+from modgate.media.previews import to_rgb
+from modgate.media.store import MediaRecord, MediaStore
+from modgate.pipeline.detections import SqlDetectionStore
+from modgate.pipeline.jobs import Claim, JobStore
+from modgate.pipeline.policies import PolicyResolver
+from modgate.pipeline.settings import PipelineSettings
+from modgate.pipeline.tables import ModerationExtraRow, ModerationRow
+from modgate.pipeline.video import detect_video, flagged_timestamps
+from modgate.policy import Context, evaluate
+from modgate.policy.shadow import evaluate_with_shadow
+from modgate.policy.store import ShadowRecord
+
+logger = logging.getLogger(__name__)
+
+THUMBNAIL_SIDE = 320
+FLAG_FLOOR = 50.0
+FAILURE_ROUTE = {"queue": "failures", "priority": "high", "reviewers": 1}
+
+
+class _Buffer:
+    """Collects shadow decisions so they are stored only once the real decision is committed."""
+
+    def __init__(self) -> None:
+        self.records: list[ShadowRecord] = []
+
+    def record_shadow(self, records: Sequence[ShadowRecord]) -> None:
+        self.records.extend(records)
+
+    def shadow_records(self, *args: Any, **kwargs: Any) -> list[ShadowRecord]:
+        return list(self.records)
+
+
+class ModerationProcessor:
+    def __init__(self, sessions: sessionmaker[Session], media: MediaStore, blobs: BlobStore,
+                 engine_factory: Callable[[], Any], policies: PolicyResolver,
+                 detections: SqlDetectionStore, jobs: JobStore, settings: PipelineSettings,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.sessions = sessions
+        self.media = media
+        self.blobs = blobs
+        self.engine_factory = engine_factory
+        self.policies = policies
+        self.detections = detections
+        self.jobs = jobs
+        self.settings = settings
+        self.clock = clock
+
+    # ---- the task -------------------------------------------------------------------------
+    def run(self, claim: Claim, worker: str) -> None:
+        try:
+            self._run(claim, worker)
+        except Exception as exc:  # every failure is recorded on the job; none escapes silently
+            self._failed_try(claim, worker, exc)
+
+    def _run(self, claim: Claim, worker: str) -> None:
+        with self.sessions() as session:
+            moderation = session.get(ModerationRow, claim.moderation_id)
+            if moderation is None:
+                raise ModgateError(f"moderation {claim.moderation_id} is missing")
+            if moderation.status in ("completed", "failed"):
+                with transaction(self.sessions) as tx:
+                    self.jobs.finish(tx, claim.job_id, worker)
+                return
+            context = dict(moderation.context or {})
+            surface = moderation.surface
+            created_at = moderation.created_at
+        record = self.media.get(moderation.media_id)
+        if record is None:
+            raise ModgateError(f"media {moderation.media_id} is missing")
+        engine = self.engine_factory()
+        detected = self.detections.get(record.info.sha256, engine.model_version)
+        if detected is None:
+            detected = self._detect(engine, record)
+            self.detections.put(record.info.sha256, engine.model_version, detected)
+        self._decide(claim, worker, record, detected, context, surface, created_at)
+
+    def _detect(self, engine: Any, record: MediaRecord) -> dict[str, Any]:
+        info = record.info
+        with tempfile.TemporaryDirectory(prefix="modgate-job-") as folder:
+            path = Path(folder) / "media"
+            self.blobs.download(record.blob_key, path)
+            if info.kind == "video":
+                entries, samples = detect_video(
+                    engine, path, self.settings.video_fps, self.settings.scene_threshold,
+                    round((info.duration_seconds or 0) * 1000) or None)
+                images = {s.timestamp_ms: s.image for s in samples}
+            elif info.animated:
+                entries, images = self._detect_animation(engine, path)
+            else:
+                with Image.open(path) as image:
+                    frame = to_rgb(image)
+                result = engine.detect_image(frame)
+                body = result.to_rekognition(min_confidence=0.0)
+                return {"kind": "image", "ModerationModelVersion": engine.model_version,
+                        "ModerationLabels": body["ModerationLabels"],
+                        "ContentTypes": body["ContentTypes"],
+                        "TextDetections": body.get("TextDetections", [])}
+        thumbnails = self._thumbnails(info.sha256, entries, images)
+        return {"kind": "timeline", "ModerationModelVersion": engine.model_version,
+                "entries": entries, "thumbnails": thumbnails,
+                "samples": sorted(images)}
+
+    def _detect_animation(self, engine: Any, path: Path
+                          ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
+        """Animated GIF/WebP: frames at the sampling rate by their display time, like video."""
+        step = 1000.0 / self.settings.video_fps
+        samples: list[tuple[int, Image.Image]] = []
+        with Image.open(path) as image:
+            elapsed = 0.0
+            next_sample = 0.0
+            for frame in ImageSequence.Iterator(image):
+                if elapsed + 0.5 >= next_sample:
+                    samples.append((round(elapsed), to_rgb(frame.copy())))
+                    while next_sample <= elapsed + 0.5:
+                        next_sample += step
+                elapsed += float(frame.info.get("duration", 100) or 100)
+        results = engine.detect_frames([image for _, image in samples])
+        entries = []
+        for index, ((stamp, _), result) in enumerate(zip(samples, results, strict=True)):
+            end = samples[index + 1][0] if index + 1 < len(samples) else round(elapsed)
+            end = max(end, stamp + 1)
+            for label in result.moderation_labels:
+                entries.append({"Timestamp": stamp, "ModerationLabel": dict(label),
+                                "StartTimestampMillis": stamp, "EndTimestampMillis": end,
+                                "DurationMillis": end - stamp,
+                                "ContentTypes": list(result.content_types)})
+        return entries, dict(samples)
+
+    def _thumbnails(self, sha256: str, entries: list[dict[str, Any]],
+                    images: dict[int, Image.Image]) -> dict[str, str]:
+        keys: dict[str, str] = {}
+        for stamp in flagged_timestamps(entries, FLAG_FLOOR):
+            image = images.get(stamp)
+            if image is None:
+                continue
+            thumb = image.copy()
+            thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            out = io.BytesIO()
+            thumb.convert("RGB").save(out, format="JPEG", quality=80)
+            key = f"thumbnails/{sha256[:2]}/{sha256}/{stamp}.jpg"
+            self.blobs.put_bytes(key, out.getvalue(), "image/jpeg")
+            keys[str(stamp)] = key
+        return keys
+
+    # ---- the decision ---------------------------------------------------------------------
+    def _decide(self, claim: Claim, worker: str, record: MediaRecord, detected: dict[str, Any],
+                context: dict[str, Any], surface: str | None, created_at: dt.datetime) -> None:
+        policy, shadows = self.policies.for_surface(surface)
+        policy_input = policy_input_of(detected)
+        policy_context = Context.from_dict(context, now=created_at)
+        buffer = _Buffer()
+        if policy is None:
+            decision_dict: dict[str, Any] = {
+                "action": "review", "rule": "modgate.no-active-policy", "policy_version": None,
+                "reasons": ["no policy is active for this surface"], "matched": [],
+                "review": FAILURE_ROUTE | {"queue": "default"}, "trace": []}
+        else:
+            if shadows:
+                decision = evaluate_with_shadow(
+                    policy, shadows, policy_input, policy_context, surface=surface or "default",
+                    recorder=buffer, clock=self.clock, moderation_id=claim.moderation_id)
+            else:
+                decision = evaluate(policy, policy_input, policy_context)
+            decision_dict = decision.to_dict()
+        labels = detected["entries"] if detected["kind"] == "timeline" else detected[
+            "ModerationLabels"]
+        content_types = [] if detected["kind"] == "timeline" else detected.get("ContentTypes", [])
+        with transaction(self.sessions) as session:
+            if self._commit(session, claim, worker, record, detected, labels, content_types,
+                            decision_dict, status="completed"):
+                logger.info("moderation %s: %s by %s", claim.moderation_id,
+                            decision_dict["action"], decision_dict["rule"])
+            else:
+                buffer.records.clear()
+        if buffer.records:
+            self.policies.store.record_shadow(buffer.records)
+
+    def _commit(self, session: Session, claim: Claim, worker: str, record: MediaRecord | None,
+                detected: dict[str, Any] | None, labels: list[Any] | None,
+                content_types: list[Any] | None, decision: dict[str, Any], status: str,
+                error: dict[str, Any] | None = None) -> bool:
+        """Write the result once; False when another worker already did."""
+        now = self.clock()
+        action = decision["action"]
+        values: dict[str, Any] = dict(
+            status=status, action=action, rule_id=decision["rule"],
+            policy_version=decision.get("policy_version"), decision=decision, decided_at=now,
+            updated_at=now, final_action=None if action == "review" else action, error=error)
+        if detected is not None:
+            values.update(labels=labels, content_types=content_types,
+                          model_version=detected["ModerationModelVersion"])
+        result = session.execute(
+            update(ModerationRow)
+            .where(ModerationRow.id == claim.moderation_id,
+                   ModerationRow.status.not_in(("completed", "failed")))
+            .values(**values)
+        )
+        if not result.rowcount:
+            self.jobs.finish(session, claim.job_id, worker)
+            return False
+        if detected is not None and detected["kind"] == "timeline":
+            extra = session.get(ModerationExtraRow, claim.moderation_id)
+            if extra is not None:
+                extra.thumbnails = detected.get("thumbnails") or {}
+        moderation = session.get(ModerationRow, claim.moderation_id)
+        assert moderation is not None
+        if action == "review":
+            open_review(session, moderation)
+        record_event(session, MODERATION_COMPLETED, claim.moderation_id,
+                     moderation_summary(moderation))
+        if status == "failed":
+            self.jobs.mark_failed(session, claim.job_id, (error or {}).get("message", ""))
+        else:
+            self.jobs.finish(session, claim.job_id, worker)
+        return True
+
+    def _failed_try(self, claim: Claim, worker: str, exc: Exception) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        permanent = isinstance(exc, ModgateError) and 400 <= exc.http_status < 500
+        if not permanent and claim.attempt < claim.max_attempts:
+            delay = self.settings.retry_backoff_seconds * 2 ** (claim.attempt - 1)
+            logger.warning("job %s try %d/%d failed, retrying in %.1fs: %s", claim.job_id,
+                           claim.attempt, claim.max_attempts, delay, message)
+            self.jobs.retry_later(claim.job_id, worker, message, delay)
+            return
+        logger.error("job %s failed for good after %d tries: %s\n%s", claim.job_id,
+                     claim.attempt, message, "".join(traceback.format_exception(exc)))
+        decision = {"action": "review", "rule": "modgate.processing-failed",
+                    "policy_version": None, "reasons": [f"processing failed: {message}"],
+                    "matched": [], "review": dict(FAILURE_ROUTE), "trace": []}
+        with transaction(self.sessions) as session:
+            self._commit(session, claim, worker, None, None, None, None, decision,
+                         status="failed", error={"code": getattr(exc, "code", "InternalError"),
+                                                 "message": message})
+
+
+def policy_input_of(detected: dict[str, Any]) -> dict[str, Any]:
+    """What the policy engine reads: an image response, or per-timestamp entries for video."""
+    if detected["kind"] == "timeline":
+        return {"ModerationLabels": detected["entries"]}
+    return {"ModerationLabels": detected["ModerationLabels"],
+            "ContentTypes": detected.get("ContentTypes", []),
+            "TextDetections": detected.get("TextDetections", [])}
+
+
+def moderation_summary(row: ModerationRow) -> dict[str, Any]:
+    decision = row.decision or {}
+    return {
+        "moderation_id": row.id, "external_id": row.external_id, "status": row.status,
+        "kind": row.kind, "sha256": row.sha256, "action": row.action,
+        "final_action": row.final_action, "rule": row.rule_id,
+        "policy_version": row.policy_version, "reasons": decision.get("reasons", []),
+        "surface": row.surface,
+    }
+
+
+def open_review(session: Session, moderation: ModerationRow) -> None:
+    """Create the review tasks the decision asks for (when the review lane is installed)."""
+    try:
+        from modgate.review.service import open_review as create_tasks
+    except ImportError:
+        logger.warning("review lane unavailable: moderation %s awaits review", moderation.id)
+        return
+    create_tasks(session, moderation)

@@ -1,0 +1,88 @@
+"""Builds the pipeline's moving parts from settings: detection engine (once per process),
+policy resolution, job store, the task, the executor, webhooks."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from modgate.pipeline.detections import SqlDetectionStore
+from modgate.pipeline.executor import CeleryExecutor, EmbeddedExecutor, Executor, JobRunner
+from modgate.pipeline.executor import worker_name as make_worker_name
+from modgate.pipeline.jobs import JobStore
+from modgate.pipeline.policies import PolicyResolver
+from modgate.pipeline.processor import ModerationProcessor
+from modgate.pipeline.service import ModerationService
+from modgate.pipeline.webhooks import WebhookDispatcher, WebhookService
+from modgate.policy.store import SqlPolicyStore
+
+if TYPE_CHECKING:
+    from modgate.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+class Pipeline:
+    """Everything the moderation pipeline needs in one process."""
+
+    def __init__(self, services: Services, role: str = "api", engine: Any = None) -> None:
+        settings = services.settings
+        self.settings = settings.pipeline
+        self.services = services
+        self.role = role
+        self._engine = engine
+        self._engine_lock = threading.Lock()
+        self.jobs = JobStore(services.sessions)
+        self.policy_store = SqlPolicyStore(services.sessions)
+        self.policies = PolicyResolver(self.policy_store, self.settings.default_policy_file)
+        self.detections = SqlDetectionStore(services.sessions)
+        self.processor = ModerationProcessor(
+            services.sessions, services.media.store, services.blobs, self.engine,
+            self.policies, self.detections, self.jobs, self.settings)
+        self.runner = JobRunner(self.jobs, self.processor.run, self.settings.job_timeout_seconds)
+        self.executor: Executor
+        inline = None
+        if self.settings.executor == "celery" and role == "api":
+            self.executor = CeleryExecutor(self.settings.broker_url)
+        else:
+            self.executor = EmbeddedExecutor(self.runner, self.settings.workers,
+                                             self.settings.poll_seconds)
+            if self.settings.workers == 0:
+                inline = self.run_job_inline
+        self.moderations = ModerationService(services.sessions, services.media, self.jobs,
+                                             self.executor, self.settings,
+                                             inline_runner=inline)
+        self.webhooks = WebhookService(services.sessions, self.settings)
+        self.dispatcher = WebhookDispatcher(self.webhooks, self.settings.poll_seconds)
+        self._inline_worker = make_worker_name("inline")
+
+    @property
+    def runs_jobs(self) -> bool:
+        return isinstance(self.executor, EmbeddedExecutor) and self.settings.workers > 0
+
+    def engine(self) -> Any:
+        """The detection engine, loaded on first use (once per process)."""
+        with self._engine_lock:
+            if self._engine is None:
+                from modgate.detection import DetectionEngine
+
+                self._engine = DetectionEngine.from_settings(self.services.settings)
+            return self._engine
+
+    def run_job_inline(self, job_id: str) -> None:
+        self.runner.run_id(job_id, self._inline_worker)
+
+    def start(self, dispatch_webhooks: bool = True) -> None:
+        if self.runs_jobs:
+            self.engine()  # a detector that cannot load fails the start, not the first job
+        self.executor.start()
+        if dispatch_webhooks:
+            self.dispatcher.start()
+
+    def stop(self) -> None:
+        self.executor.stop()
+        self.dispatcher.stop()
+        engine = self._engine
+        if engine is not None and hasattr(engine, "close"):
+            engine.close()

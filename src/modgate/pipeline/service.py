@@ -1,0 +1,259 @@
+"""Moderation use cases: submit, read, list, video labels. Routes and the CLI call these.
+
+Submitting stores the media (content-addressed), then — in one transaction — the moderation row,
+its job and the ``moderation.created`` event; only then is the executor told. So an accepted
+request is never lost: a crash after the commit leaves a queued job that a worker picks up.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.db.base import new_id, transaction, utcnow
+from modgate.errors import (
+    IdempotentParameterMismatchException,
+    InvalidParameterException,
+    ResourceNotFoundException,
+)
+from modgate.events import MODERATION_CREATED, record_event
+from modgate.media.service import MediaService
+from modgate.media.store import MediaRecord
+from modgate.pipeline.executor import Executor
+from modgate.pipeline.jobs import JobStore
+from modgate.pipeline.labels import labels_response, public_moderation
+from modgate.pipeline.settings import PipelineSettings
+from modgate.pipeline.tables import JobRow, ModerationExtraRow, ModerationRow
+from modgate.policy import Context
+
+CONTEXT_KEYS = ("region", "surface", "audience", "user_state", "local_time", "timezone")
+LIST_FILTERS = ("status", "action", "final_action", "surface", "external_id", "kind", "sha256")
+
+
+class ModerationService:
+    def __init__(self, sessions: sessionmaker[Session], media: MediaService, jobs: JobStore,
+                 executor: Executor, settings: PipelineSettings,
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 inline_runner: Callable[[str], None] | None = None) -> None:
+        self.sessions = sessions
+        self.media = media
+        self.jobs = jobs
+        self.executor = executor
+        self.settings = settings
+        self.clock = clock
+        self.inline_runner = inline_runner
+
+    # ---- submit ---------------------------------------------------------------------------
+    def submit(self, *, stream: IO[bytes] | None = None, data_base64: str | None = None,
+               blob_key: str | None = None, media_id: str | None = None,
+               context: dict[str, Any] | None = None, client_request_token: str | None = None,
+               external_id: str | None = None, metadata: dict[str, Any] | None = None,
+               client: str | None = None) -> tuple[dict[str, Any], bool]:
+        """Store the media and queue its moderation; returns (moderation, created)."""
+        context = clean_context(context)
+        Context.from_dict(context, now=self.clock())  # refuse a bad context before storing
+        sources = [s is not None for s in (stream, data_base64, blob_key, media_id)]
+        if sum(sources) != 1:
+            raise InvalidParameterException(
+                "Give the media exactly one way: a multipart file, base64 data, a blob-store "
+                "key or an already stored media id.")
+        record = self._media(stream, data_base64, blob_key, media_id)
+        fingerprint = _fingerprint(record.info.sha256, context, external_id, metadata)
+        if client_request_token:
+            existing = self._by_token(client_request_token, fingerprint)
+            if existing is not None:
+                return existing, False
+        now = self.clock()
+        moderation_id = new_id("mod")
+        try:
+            with transaction(self.sessions) as session:
+                session.add(ModerationRow(
+                    id=moderation_id, media_id=record.id, sha256=record.info.sha256,
+                    kind=record.info.kind, status="queued",
+                    client_request_token=client_request_token, external_id=external_id,
+                    surface=context.get("surface"), context=context, created_at=now,
+                    updated_at=now))
+                session.flush()
+                session.add(ModerationExtraRow(
+                    moderation_id=moderation_id, client=client, client_metadata=metadata or {},
+                    request_fingerprint=fingerprint,
+                    video_metadata=_video_metadata(record) if record.info.kind == "video"
+                    else None))
+                job = JobStore.add(session, moderation_id, self.settings.max_attempts, now)
+                record_event(session, MODERATION_CREATED, moderation_id,
+                             {"external_id": external_id, "sha256": record.info.sha256},
+                             actor=client)
+                job_id = job.id
+        except IntegrityError:
+            if client_request_token:
+                existing = self._by_token(client_request_token, fingerprint)
+                if existing is not None:
+                    return existing, False
+            raise
+        self.executor.enqueue(job_id)
+        return self.get(moderation_id), True
+
+    def _media(self, stream: IO[bytes] | None, data_base64: str | None, blob_key: str | None,
+               media_id: str | None) -> MediaRecord:
+        if stream is not None:
+            return self.media.ingest_stream(stream)[0]
+        if data_base64 is not None:
+            try:
+                data = base64.b64decode(data_base64, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise InvalidParameterException("media.base64 is not valid base64.") from exc
+            return self.media.ingest_bytes(data)[0]
+        if blob_key is not None:
+            with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
+                path = Path(folder) / "object"
+                self.media.blobs.download(blob_key, path)
+                return self.media.ingest_path(path)[0]
+        record = self.media.store.get(str(media_id))
+        if record is None:
+            raise ResourceNotFoundException(f"No media {media_id!r}.")
+        return record
+
+    def _by_token(self, token: str, fingerprint: str) -> dict[str, Any] | None:
+        with self.sessions() as session:
+            row = session.scalar(select(ModerationRow).where(
+                ModerationRow.client_request_token == token))
+            if row is None:
+                return None
+            extra = session.get(ModerationExtraRow, row.id)
+            if extra is not None and extra.request_fingerprint != fingerprint:
+                raise IdempotentParameterMismatchException(
+                    f"client_request_token {token!r} was already used for a different request.")
+        return self.get(row.id)
+
+    # ---- read -----------------------------------------------------------------------------
+    def _row(self, session: Session, moderation_id: str) -> ModerationRow:
+        row = session.get(ModerationRow, moderation_id)
+        if row is None:
+            raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
+        return row
+
+    def get(self, moderation_id: str) -> dict[str, Any]:
+        with self.sessions() as session:
+            row = self._row(session, moderation_id)
+            extra = session.get(ModerationExtraRow, moderation_id)
+            record = self.media.store.get(row.media_id)
+            review = _review_state(session, moderation_id)
+            return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
+
+    def wait(self, moderation_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """The moderation once decided, or as it stands when ``timeout`` runs out."""
+        deadline = time.monotonic() + (timeout or self.settings.wait_timeout_seconds)
+        job_id = self._job_id(moderation_id)
+        if self.inline_runner is not None and job_id:
+            self.inline_runner(job_id)
+        delay = 0.02
+        while True:
+            current = self.get(moderation_id)
+            if current["status"] in ("completed", "failed") or time.monotonic() >= deadline:
+                return current
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+
+    def _job_id(self, moderation_id: str) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(select(JobRow.id).where(JobRow.moderation_id == moderation_id)
+                                  .order_by(JobRow.created_at.desc()).limit(1))
+
+    def list(self, filters: dict[str, Any], limit: int = 50, cursor: str | None = None,
+             created_after: dt.datetime | None = None, created_before: dt.datetime | None = None
+             ) -> tuple[list[dict[str, Any]], str | None]:
+        if not 1 <= limit <= 500:
+            raise InvalidParameterException("limit must be between 1 and 500.")
+        query = select(ModerationRow).order_by(ModerationRow.created_at.desc(),
+                                               ModerationRow.id.desc()).limit(limit + 1)
+        for name, value in filters.items():
+            if name not in LIST_FILTERS:
+                raise InvalidParameterException(f"Unknown filter {name!r}.")
+            if value is not None:
+                query = query.where(getattr(ModerationRow, name) == value)
+        if created_after:
+            query = query.where(ModerationRow.created_at >= created_after)
+        if created_before:
+            query = query.where(ModerationRow.created_at < created_before)
+        if cursor:
+            stamp, last_id = _decode_cursor(cursor)
+            query = query.where(
+                (ModerationRow.created_at < stamp)
+                | ((ModerationRow.created_at == stamp) & (ModerationRow.id < last_id)))
+        with self.sessions() as session:
+            rows = list(session.scalars(query))
+            more = len(rows) > limit
+            rows = rows[:limit]
+            items = []
+            for row in rows:
+                record = self.media.store.get(row.media_id)
+                items.append(public_moderation(row, session.get(ModerationExtraRow, row.id),
+                                               record, None, self.settings.segment_gap_ms,
+                                               brief=True))
+        next_cursor = _encode_cursor(rows[-1]) if more and rows else None
+        return items, next_cursor
+
+    def labels(self, moderation_id: str, **options: Any) -> dict[str, Any]:
+        """Video labels as Amazon Rekognition's ``GetContentModeration`` answers."""
+        with self.sessions() as session:
+            row = self._row(session, moderation_id)
+            extra = session.get(ModerationExtraRow, moderation_id)
+            return labels_response(row, extra, default_gap_ms=self.settings.segment_gap_ms,
+                                   **options)
+
+
+def clean_context(context: dict[str, Any] | None) -> dict[str, Any]:
+    if context is None:
+        return {}
+    if not isinstance(context, dict):
+        raise InvalidParameterException("context must be an object.")
+    return {key: value for key, value in context.items() if value not in (None, "")}
+
+
+def _fingerprint(sha256: str, context: dict[str, Any], external_id: str | None,
+                 metadata: dict[str, Any] | None) -> str:
+    canonical = json.dumps([sha256, context, external_id, metadata or {}], sort_keys=True,
+                           default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _video_metadata(record: MediaRecord) -> dict[str, Any]:
+    info = record.info
+    return {"Codec": info.codec, "DurationMillis": round((info.duration_seconds or 0) * 1000),
+            "Format": info.format, "FrameRate": info.frame_rate, "FrameHeight": info.height,
+            "FrameWidth": info.width}
+
+
+def _encode_cursor(row: ModerationRow) -> str:
+    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, last_id = json.loads(raw)
+        return dt.datetime.fromisoformat(stamp), str(last_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise InvalidParameterException("cursor is not valid; use next_cursor as given.") from exc
+
+
+def _review_state(session: Session, moderation_id: str) -> dict[str, Any] | None:
+    try:
+        from modgate.review.service import review_state
+    except ImportError:
+        return None
+    result: dict[str, Any] | None = review_state(session, moderation_id)
+    return result

@@ -1,0 +1,51 @@
+"""Settings of the moderation pipeline (the ``pipeline`` section; env ``MODGATE_PIPELINE__*``)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class PipelineSettings(BaseModel):
+    """Every field is documented in ``docs/settings.md`` (section ``pipeline``)."""
+
+    executor: Literal["embedded", "celery"] = Field(
+        default="embedded", description="Run jobs inside `modgate serve` or on Celery workers."
+    )
+    workers: int = Field(default=2, ge=0, description="Embedded worker threads (0: none).")
+    broker_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Celery broker (Redis or RabbitMQ)."
+    )
+    max_attempts: int = Field(default=3, ge=1, le=50, description="Tries before a job fails.")
+    retry_backoff_seconds: float = Field(
+        default=2.0, ge=0, description="First retry delay; doubles on each further try."
+    )
+    job_timeout_seconds: float = Field(
+        default=600.0, gt=0, description="A running job's lease; past it the job is retried."
+    )
+    poll_seconds: float = Field(
+        default=1.0, gt=0, description="How often idle workers look for claimable jobs."
+    )
+    wait_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Longest `wait=true` holds a request open."
+    )
+    video_fps: float = Field(default=1.0, gt=0, le=30, description="Video frames sampled per second.")
+    scene_threshold: float = Field(
+        default=0.30, ge=0, le=1, description="Mean frame difference that counts as a scene change "
+        "(an extra sample); 0 disables.",
+    )
+    segment_gap_ms: int = Field(
+        default=1500, ge=0, description="Detections of a label closer than this merge into one segment."
+    )
+    default_policy_file: str = Field(
+        default="", description="Policy used for a surface with no active policy; empty means the "
+        "shipped seed policy when available."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Webhook HTTP timeout.")
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Webhook tries before a delivery is marked failed."
+    )
+    webhook_backoff_seconds: float = Field(
+        default=5.0, ge=0, description="First webhook retry delay; doubles on each further try."
+    )

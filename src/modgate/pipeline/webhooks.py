@@ -1,0 +1,279 @@
+"""Webhooks: endpoints per API client, signed deliveries, retries with backoff, a delivery log.
+
+Events are read from the event log only after their transaction committed, so a customer is
+never told about a decision that could still roll back. Each event fans out into one delivery
+row per subscribed endpoint (exactly once: the fan-out is recorded with the deliveries); each
+delivery is claimed under a lease, POSTed, and retried with exponential backoff until it gets a
+2xx or runs out of tries. Receivers deduplicate by ``Modgate-Event-Id``.
+
+Signature: ``Modgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``;
+``verify_signature`` checks one (and the timestamp's age, against replays).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.db.base import new_id, transaction, utcnow
+from modgate.errors import InvalidParameterException, ResourceNotFoundException
+from modgate.events import WEBHOOK_EVENTS, EventRow
+from modgate.pipeline.settings import PipelineSettings
+from modgate.pipeline.tables import (
+    ModerationExtraRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
+    WebhookFanoutRow,
+)
+
+logger = logging.getLogger(__name__)
+SIGNATURE_HEADER = "Modgate-Signature"
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def verify_signature(secret: str, header: str, body: bytes, now: float,
+                     tolerance_seconds: int = 300) -> bool:
+    """True when ``header`` signs ``body`` with ``secret`` and is at most ``tolerance`` old."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs(now - timestamp) > tolerance_seconds:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+def _public_endpoint(row: WebhookEndpointRow, with_secret: bool = False) -> dict[str, Any]:
+    body = {"id": row.id, "url": row.url, "events": row.events, "active": row.active,
+            "client": row.client, "created_at": row.created_at.isoformat()}
+    if with_secret:
+        body["secret"] = row.secret
+    return body
+
+
+def _public_delivery(row: WebhookDeliveryRow) -> dict[str, Any]:
+    return {"id": row.id, "event_id": row.event_id, "event": row.event_name,
+            "moderation_id": row.moderation_id, "status": row.status, "attempts": row.attempts,
+            "last_status": row.last_status, "last_error": row.last_error,
+            "next_attempt_at": row.next_attempt_at.isoformat(),
+            "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None}
+
+
+class WebhookService:
+    def __init__(self, sessions: sessionmaker[Session], settings: PipelineSettings,
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 http: httpx.Client | None = None) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.http = http or httpx.Client(timeout=settings.webhook_timeout_seconds,
+                                         follow_redirects=False)
+
+    # ---- endpoints ------------------------------------------------------------------------
+    def register(self, url: str, events: list[str] | None = None, client: str | None = None,
+                 secret: str | None = None) -> dict[str, Any]:
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise InvalidParameterException("url must be an absolute http:// or https:// URL.")
+        chosen = list(events or WEBHOOK_EVENTS)
+        unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
+        if unknown:
+            raise InvalidParameterException(
+                f"Unknown events {unknown}; choose from {list(WEBHOOK_EVENTS)}.")
+        row = WebhookEndpointRow(id=new_id("whk"), client=client, url=url, events=chosen,
+                                 secret=secret or secrets.token_urlsafe(32),
+                                 created_at=self.clock())
+        with transaction(self.sessions) as session:
+            session.add(row)
+        return _public_endpoint(row, with_secret=True)
+
+    def endpoints(self, client: str | None = None) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            query = select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True))
+            if client is not None:
+                query = query.where(WebhookEndpointRow.client == client)
+            return [_public_endpoint(row) for row in session.scalars(query)]
+
+    def _endpoint(self, session: Session, endpoint_id: str, client: str | None
+                  ) -> WebhookEndpointRow:
+        row = session.get(WebhookEndpointRow, endpoint_id)
+        if row is None or not row.active or (client is not None and row.client != client):
+            raise ResourceNotFoundException(f"No webhook endpoint {endpoint_id!r}.")
+        return row
+
+    def remove(self, endpoint_id: str, client: str | None = None) -> None:
+        with transaction(self.sessions) as session:
+            self._endpoint(session, endpoint_id, client).active = False
+
+    def deliveries(self, endpoint_id: str, client: str | None = None, limit: int = 100
+                   ) -> list[dict[str, Any]]:
+        with self.sessions() as session:
+            self._endpoint(session, endpoint_id, client)
+            rows = session.scalars(
+                select(WebhookDeliveryRow).where(WebhookDeliveryRow.endpoint_id == endpoint_id)
+                .order_by(WebhookDeliveryRow.created_at.desc()).limit(limit))
+            return [_public_delivery(row) for row in rows]
+
+    # ---- dispatch -------------------------------------------------------------------------
+    def fan_out(self, batch: int = 200) -> int:
+        """Turn committed, not yet fanned-out webhook events into deliveries."""
+        now = self.clock()
+        with transaction(self.sessions, immediate=True) as session:
+            events = list(session.scalars(
+                select(EventRow)
+                .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
+                .where(WebhookFanoutRow.event_id.is_(None), EventRow.name.in_(WEBHOOK_EVENTS))
+                .order_by(EventRow.id).limit(batch)))
+            if not events:
+                return 0
+            endpoints = list(session.scalars(
+                select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True))))
+            for event in events:
+                client = None
+                if event.moderation_id:
+                    extra = session.get(ModerationExtraRow, event.moderation_id)
+                    client = extra.client if extra else None
+                for endpoint in endpoints:
+                    if event.name not in endpoint.events:
+                        continue
+                    if endpoint.client is not None and endpoint.client != client:
+                        continue
+                    session.add(WebhookDeliveryRow(
+                        id=new_id("dlv"), event_id=event.id, endpoint_id=endpoint.id,
+                        event_name=event.name, moderation_id=event.moderation_id,
+                        next_attempt_at=now, created_at=now))
+                session.add(WebhookFanoutRow(event_id=event.id, created_at=now))
+            try:
+                session.flush()
+            except IntegrityError:  # another dispatcher fanned these out first
+                session.rollback()
+                return 0
+            return len(events)
+
+    def _claim(self) -> WebhookDeliveryRow | None:
+        now = self.clock()
+        lease = dt.timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
+        with transaction(self.sessions, immediate=True) as session:
+            query = (select(WebhookDeliveryRow.id)
+                     .where(WebhookDeliveryRow.status == "pending",
+                            WebhookDeliveryRow.next_attempt_at <= now,
+                            (WebhookDeliveryRow.locked_until.is_(None))
+                            | (WebhookDeliveryRow.locked_until < now))
+                     .order_by(WebhookDeliveryRow.next_attempt_at).limit(1))
+            if session.bind is not None and session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            chosen = session.scalar(query)
+            if chosen is None:
+                return None
+            session.execute(update(WebhookDeliveryRow).where(WebhookDeliveryRow.id == chosen)
+                            .values(locked_until=now + lease,
+                                    attempts=WebhookDeliveryRow.attempts + 1))
+            row = session.get(WebhookDeliveryRow, chosen)
+            assert row is not None
+            session.refresh(row)
+            session.expunge(row)
+            return row
+
+    def deliver_due(self, limit: int = 50) -> int:
+        """Send due deliveries; returns how many were attempted."""
+        sent = 0
+        while sent < limit:
+            delivery = self._claim()
+            if delivery is None:
+                break
+            self._send(delivery)
+            sent += 1
+        return sent
+
+    def _send(self, delivery: WebhookDeliveryRow) -> None:
+        with self.sessions() as session:
+            endpoint = session.get(WebhookEndpointRow, delivery.endpoint_id)
+            event = session.get(EventRow, delivery.event_id)
+        assert endpoint is not None and event is not None
+        body = json.dumps({"id": event.id, "type": event.name,
+                           "created_at": event.created_at.isoformat(),
+                           "data": event.payload}, sort_keys=True).encode()
+        timestamp = int(self.clock().timestamp())
+        headers = {"Content-Type": "application/json", "User-Agent": "modgate-webhooks",
+                   "Modgate-Event": event.name, "Modgate-Event-Id": str(event.id),
+                   "Modgate-Delivery": delivery.id,
+                   SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body)}
+        status_code: int | None = None
+        error: str | None = None
+        try:
+            response = self.http.post(endpoint.url, content=body, headers=headers)
+            status_code = response.status_code
+            if not 200 <= status_code < 300:
+                error = f"HTTP {status_code}: {response.text[:200]}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        self._record(delivery, status_code, error)
+
+    def _record(self, delivery: WebhookDeliveryRow, status_code: int | None, error: str | None
+                ) -> None:
+        now = self.clock()
+        values: dict[str, Any] = {"last_status": status_code, "last_error": error,
+                                  "locked_until": None}
+        if error is None:
+            values.update(status="delivered", delivered_at=now)
+        elif delivery.attempts >= self.settings.webhook_max_attempts:
+            values.update(status="failed")
+            logger.warning("webhook delivery %s failed for good: %s", delivery.id, error)
+        else:
+            delay = self.settings.webhook_backoff_seconds * 2 ** (delivery.attempts - 1)
+            values.update(next_attempt_at=now + dt.timedelta(seconds=delay))
+        with transaction(self.sessions) as session:
+            session.execute(update(WebhookDeliveryRow)
+                            .where(WebhookDeliveryRow.id == delivery.id).values(**values))
+
+
+class WebhookDispatcher:
+    """A background thread: fan out new events, deliver what is due, repeat."""
+
+    def __init__(self, service: WebhookService, poll_seconds: float) -> None:
+        self.service = service
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="modgate-webhooks", daemon=True)
+        self._thread.start()
+
+    def run_once(self) -> None:
+        while self.service.fan_out():
+            pass
+        self.service.deliver_due()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                logger.exception("webhook dispatch failed; retrying")
+            self._stop.wait(self.poll_seconds)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
