@@ -30,7 +30,7 @@ class PreparedImage:
         self.image = image
         self.width, self.height = image.size
         self._views: dict[Hashable, np.ndarray] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # views build on other views (the reduced source)
 
     def _view(self, key: Hashable, build: Callable[[], np.ndarray]) -> np.ndarray:
         with self._lock:
