@@ -85,7 +85,7 @@ class ModerationProcessor:
             moderation = session.get(ModerationRow, claim.moderation_id)
             if moderation is None:
                 raise ModgateError(f"moderation {claim.moderation_id} is missing")
-            if moderation.status in ("completed", "failed"):
+            if moderation.status == "completed":
                 with transaction(self.sessions) as tx:
                     self.jobs.finish(tx, claim.job_id, worker)
                 return
@@ -207,7 +207,11 @@ class ModerationProcessor:
                 detected: dict[str, Any] | None, labels: list[Any] | None,
                 content_types: list[Any] | None, decision: dict[str, Any], status: str,
                 error: dict[str, Any] | None = None) -> bool:
-        """Write the result once; False when another worker already did."""
+        """Write the result once; False when another worker already did.
+
+        A moderation whose job failed for good may be decided later by a retried job; a
+        completed one is never written again.
+        """
         now = self.clock()
         action = decision["action"]
         values: dict[str, Any] = dict(
@@ -220,7 +224,7 @@ class ModerationProcessor:
         result = session.execute(
             update(ModerationRow)
             .where(ModerationRow.id == claim.moderation_id,
-                   ModerationRow.status.not_in(("completed", "failed")))
+                   ModerationRow.status != "completed")
             .values(**values)
         )
         if not result.rowcount:

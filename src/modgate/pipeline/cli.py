@@ -1,0 +1,216 @@
+"""Pipeline commands: ``worker``, ``jobs list|retry|cancel``, ``submit`` (bulk, with progress)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from modgate.errors import InvalidParameterException, ModgateError
+from modgate.settings import load_settings
+
+jobs_app = typer.Typer(help="Inspect and steer jobs.", no_args_is_help=True)
+MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".mp4",
+                  ".mov", ".webm", ".mkv", ".avi", ".m4v"}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker)
+    app.command("submit")(submit)
+    app.add_typer(jobs_app, name="jobs")
+
+
+def _services(role: str) -> tuple[Any, Any]:
+    from modgate.pipeline.runtime import Pipeline
+    from modgate.services import Services
+
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    services = Services.from_settings(settings)
+    pipeline = Pipeline(services, role=role)
+    services.extras["pipeline"] = pipeline
+    return services, pipeline
+
+
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Jobs run at once.")] = None,
+) -> None:
+    """Run jobs: a Celery worker when the executor is celery, else a polling worker pool."""
+    from modgate.pipeline.celery_app import bind_runner, make_celery
+    from modgate.pipeline.executor import PollingWorkers, worker_name
+
+    services, pipeline = _services("worker")
+    settings = pipeline.settings
+    count = concurrency or max(1, settings.workers)
+    pipeline.engine()  # a detector that cannot load stops the worker now
+    pipeline.dispatcher.start()
+    if settings.executor != "celery":
+        pool = PollingWorkers(pipeline.runner, count, settings.poll_seconds, name="worker")
+        pool.start()
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        typer.echo(f"modgate worker: {count} threads polling the database")
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        pool.stop()
+        pipeline.stop()
+        services.close()
+        return
+    name = worker_name("celery")
+    bind_runner(lambda job_id: pipeline.runner.run_id(job_id, name))
+    # The database is the source of truth: one extra thread picks up jobs whose broker
+    # message was lost or whose worker died (expired lease).
+    sweeper = PollingWorkers(pipeline.runner, 1, max(settings.poll_seconds, 1.0), name="sweep")
+    sweeper.start()
+    app = make_celery(settings.broker_url)
+    try:
+        app.worker_main(argv=["worker", "--pool=threads", f"--concurrency={count}",
+                              "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                              "--without-heartbeat", f"--hostname={name}"])
+    finally:
+        sweeper.stop()
+        pipeline.stop()
+        services.close()
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="queued, running, succeeded, failed, "
+                                                    "cancelled")] = None,
+    limit: int = 50,
+) -> None:
+    """Recent jobs, newest first."""
+    from modgate.pipeline.jobs import JobStore
+    from modgate.services import Services
+
+    services = Services.from_settings(load_settings())
+    try:
+        for row in JobStore(services.sessions).list(status, limit):
+            typer.echo(f"{row.id}  {row.status:<9}  tries {row.attempts}/{row.max_attempts}  "
+                       f"{row.moderation_id}  {row.created_at:%Y-%m-%d %H:%M:%S}  "
+                       f"{(row.last_error or '')[:80]}")
+    finally:
+        services.close()
+
+
+@jobs_app.command("retry")
+def jobs_retry(job_id: str) -> None:
+    """Queue a failed or cancelled job again."""
+    _job_command("retry", job_id)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(job_id: str) -> None:
+    """Cancel a queued job."""
+    _job_command("cancel", job_id)
+
+
+def _job_command(verb: str, job_id: str) -> None:
+    from modgate.pipeline.jobs import JobStore
+    from modgate.services import Services
+
+    services = Services.from_settings(load_settings())
+    try:
+        getattr(JobStore(services.sessions), verb)(job_id)
+        typer.echo(f"{job_id}: {verb} done")
+    finally:
+        services.close()
+
+
+def _local_files(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        yield from sorted(p for p in path.rglob("*")
+                          if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
+    elif path.is_file():
+        yield path
+    else:
+        raise InvalidParameterException(f"{path}: no such file or folder")
+
+
+def _parse_context(text: str) -> dict[str, str]:
+    context: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise InvalidParameterException(f"--context wants key=value pairs, got {part!r}")
+        context[key.strip()] = value.strip()
+    return context
+
+
+def submit(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or s3://bucket/prefix.")],
+    context: Annotated[str, typer.Option(help="region=DE,surface=kids,…")] = "",
+    process: Annotated[bool, typer.Option(help="Run the jobs here and print decisions.")] = False,
+) -> None:
+    """Submit many files for moderation, with a progress bar; one JSON line per item."""
+    from tqdm import tqdm
+
+    services, pipeline = _services("api")
+    parsed = _parse_context(context)
+    sources = list(_sources(paths, services))
+    failures = 0
+    submitted: list[tuple[str, str]] = []
+    try:
+        for name, opener in tqdm(sources, desc="submit", unit="file", disable=None):
+            try:
+                with opener() as stream:
+                    moderation, _created = pipeline.moderations.submit(stream=stream,
+                                                                       context=parsed)
+                submitted.append((name, moderation["id"]))
+                if not process:
+                    typer.echo(json.dumps({"File": name, "id": moderation["id"],
+                                           "status": moderation["status"]}))
+            except ModgateError as error:
+                failures += 1
+                typer.echo(json.dumps({"File": name, "error": {"code": error.code,
+                                                                 "message": error.message}}))
+        if process:
+            for name, moderation_id in tqdm(submitted, desc="moderate", unit="item",
+                                            disable=None):
+                job_id = pipeline.moderations._job_id(moderation_id)
+                if job_id:
+                    pipeline.run_job_inline(job_id)
+                result = pipeline.moderations.get(moderation_id)
+                typer.echo(json.dumps({"File": name} | {key: result[key] for key in (
+                    "id", "status", "action", "rule", "final_action")}))
+    finally:
+        pipeline.stop()
+        services.close()
+    if failures:
+        raise typer.Exit(code=2)
+
+
+def _sources(paths: list[str], services: Any) -> Iterator[tuple[str, Any]]:
+    for item in paths:
+        if item.startswith("s3://"):
+            yield from _s3_sources(item, services.settings)
+        else:
+            for path in _local_files(Path(item)):
+                yield str(path), (lambda p=path: p.open("rb"))
+
+
+def _s3_sources(url: str, settings: Any) -> Iterator[tuple[str, Any]]:
+    import io
+
+    import boto3
+
+    bucket, _, prefix = url[len("s3://"):].partition("/")
+    args: dict[str, Any] = {"region_name": settings.s3_region}
+    if settings.s3_endpoint_url:
+        args["endpoint_url"] = settings.s3_endpoint_url
+    client = boto3.client("s3", **args)
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            if Path(key).suffix.lower() in MEDIA_SUFFIXES:
+                yield f"s3://{bucket}/{key}", (
+                    lambda k=key: io.BytesIO(client.get_object(Bucket=bucket, Key=k)["Body"].read()))
