@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from modgate.errors import InvalidContextError
+from modgate.policy.regions import check_code
 from modgate.policy.validate import parse_age_band
 
 KNOWN_KEYS = ("region", "surface", "audience", "user_state", "local_time", "timezone", "item_key")
@@ -48,6 +49,9 @@ class Context:
         region = data.get("region")
         if region is not None:
             region = str(region).strip().upper()
+            problem = check_code(region, {}) if region else None
+            if problem:
+                raise InvalidContextError(problem.replace(" or a group ().", "."))
         audience = data.get("audience")
         band = None
         if audience not in (None, ""):
