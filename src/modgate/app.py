@@ -97,5 +97,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return {"status": "ok", "version": __version__}
 
     app.include_router(media_router)
+    from modgate.review.routes import router as review_router
+    from modgate.web.routes import install_console
+
+    app.include_router(review_router)
+    install_console(app)
     app.include_router(pipeline_router)
     return app

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "modgate.core_cli",
     "modgate.detection.cli",
     "modgate.policy.cli",
+    "modgate.auth.cli",
     "modgate.pipeline.cli",
 )
 

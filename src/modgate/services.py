@@ -36,6 +36,8 @@ class Services:
         if migrate:
             upgrade(url, engine)
         sessions = session_factory(engine)
+        # The review lane reads its settings from sessions the pipeline opens (open_review).
+        sessions.configure(info={"modgate.review_settings": settings.review})
         blobs = make_blob_store(settings)
         media = MediaService(
             SqlMediaStore(sessions), blobs, MediaLimits.from_settings(settings),

@@ -240,3 +240,12 @@ class ReviewService:
     def state(self, moderation_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:
             return review_state(session, moderation_id)
+
+
+def review_service(services: Any) -> ReviewService:
+    """The process's ``ReviewService``, built on first use from the composition root."""
+    found = services.extras.get("review")
+    if found is None:
+        found = ReviewService(services.sessions, services.settings.review)
+        services.extras["review"] = found
+    return found  # type: ignore[no-any-return]

@@ -1,0 +1,119 @@
+"""``modgate users add/list/disable/enable`` and ``modgate keys create/list/revoke``."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Annotated
+
+import typer
+
+from modgate.auth.models import ROLES, SCOPES
+from modgate.errors import ModgateError
+
+users_app = typer.Typer(help="Console accounts and roles.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for services.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(keys_app, name="keys")
+
+
+def _auth():  # type: ignore[no-untyped-def]
+    from modgate.auth.service import AuthService
+    from modgate.db import make_engine, session_factory, upgrade
+    from modgate.settings import load_settings
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    engine = make_engine(url)
+    upgrade(url, engine)
+    return AuthService(session_factory(engine), settings.auth)
+
+
+def _fail(error: ModgateError) -> None:
+    typer.echo(f"{error.code}: {error.message}", err=True)
+    raise typer.Exit(code=2)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="Sign-in name (lowercase).")],
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "reviewer",
+    queue: Annotated[list[str] | None, typer.Option(
+        help="A queue the user reviews (repeat; '*' = every queue).")] = None,
+    password_env: Annotated[str, typer.Option(
+        help="Read the password from this environment variable instead of a prompt.")] = "",
+) -> None:
+    """Create an account. The password is prompted for (or read from --password-env)."""
+    if password_env:
+        password = os.environ.get(password_env, "")
+        if not password:
+            typer.echo(f"InvalidParameterException: ${password_env} is empty or unset.", err=True)
+            raise typer.Exit(code=2)
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _auth().add_user(username, password, role, queue or ())
+    except ModgateError as error:
+        _fail(error)
+    typer.echo(json.dumps(user.to_public()))
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """One JSON line per account."""
+    for user in _auth().list_users():
+        typer.echo(json.dumps(user.to_public()))
+
+
+@users_app.command("disable")
+def users_disable(username: str) -> None:
+    """Disable an account and end its sessions."""
+    try:
+        user = _auth().set_disabled(username, True)
+    except ModgateError as error:
+        _fail(error)
+    typer.echo(json.dumps(user.to_public()))
+
+
+@users_app.command("enable")
+def users_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    try:
+        user = _auth().set_disabled(username, False)
+    except ModgateError as error:
+        _fail(error)
+    typer.echo(json.dumps(user.to_public()))
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="What the key is for, e.g. 'upload-service'.")],
+    scope: Annotated[list[str], typer.Option(help=f"Repeat; from: {', '.join(SCOPES)}.")],
+) -> None:
+    """Create an API key. The key is printed once; only its hash is stored."""
+    try:
+        plaintext, key = _auth().create_key(name, scope)
+    except ModgateError as error:
+        _fail(error)
+    typer.echo(json.dumps(key.to_public() | {"key": plaintext}))
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """One JSON line per key (never the secret)."""
+    for key in _auth().list_keys():
+        typer.echo(json.dumps(key.to_public()))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (or the whole key).")]) -> None:
+    """Revoke a key; it stops working on its next request."""
+    try:
+        key = _auth().revoke_key(key_id)
+    except ModgateError as error:
+        _fail(error)
+    typer.echo(json.dumps(key.to_public()))

@@ -1,0 +1,160 @@
+"""FastAPI dependencies that declare and enforce who may call a route.
+
+Every route carries exactly one access rule, readable from its dependencies (``.access``), so a
+test can walk ``app.routes`` and refuse a route that declares none:
+
+* ``public`` — anyone (sign-in page, static files, health).
+* ``require_scopes("moderations:write")`` — a service client with an API key holding every scope
+  named (``Authorization: Bearer mgk_…`` or ``X-API-Key``). With ``auth.api_keys_required=false``
+  calls without a key are let through; a key that is sent must still be valid.
+* ``require_role("reviewer", ...)`` / ``require_permission("review:work")`` — a signed-in console
+  user with one of the roles; unsafe methods also need the session's CSRF token (form field
+  ``csrf_token`` or header ``X-CSRF-Token``).
+
+Missing or bad credentials answer 401; valid credentials without the right answer 403.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from modgate.auth.models import PERMISSIONS, ROLES, SCOPES, ApiKey, ConsoleSession, User
+from modgate.auth.service import AuthService
+from modgate.errors import (
+    AccessDeniedException,
+    AuthenticationRequiredException,
+    CsrfTokenException,
+)
+
+SESSION_COOKIE = "modgate_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class SignInRequired(AuthenticationRequiredException):
+    """Sign in to the console first."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRule:
+    kind: str  # public | scopes | console
+    scopes: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+
+def auth_service(services: Any) -> AuthService:
+    found = services.extras.get("auth")
+    if found is None:
+        found = AuthService(services.sessions, services.settings.auth)
+        services.extras["auth"] = found
+    return found  # type: ignore[no-any-return]
+
+
+def _auth(request: Request) -> AuthService:
+    return auth_service(request.app.state.services)
+
+
+def public() -> None:
+    """Anyone may call this route."""
+
+
+public.access = AccessRule("public")  # type: ignore[attr-defined]
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[ApiKey | None]]:
+    unknown = [s for s in scopes if s not in SCOPES]
+    if unknown or not scopes:
+        raise ValueError(f"require_scopes needs scopes from {SCOPES}; unknown: {unknown}")
+
+    async def dependency(request: Request) -> ApiKey | None:
+        presented = _presented_key(request)
+        if presented is None:
+            if not request.app.state.settings.auth.api_keys_required:
+                return None
+            raise AuthenticationRequiredException(
+                "Send an API key: Authorization: Bearer mgk_… (create one with `modgate keys "
+                "create`).")
+        key = await run_in_threadpool(_auth(request).verify_key, presented)
+        if key is None:
+            raise AuthenticationRequiredException("The API key is unknown or revoked.")
+        missing = [s for s in scopes if s not in key.scopes]
+        if missing:
+            raise AccessDeniedException(f"This API key lacks the scope {', '.join(missing)}.")
+        request.state.api_key = key
+        return key
+
+    dependency.access = AccessRule("scopes", scopes=tuple(scopes))  # type: ignore[attr-defined]
+    return dependency
+
+
+async def console_session(request: Request) -> ConsoleSession | None:
+    """The signed-in console session, if any (no checks)."""
+    cached = getattr(request.state, "console", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    found = await run_in_threadpool(_auth(request).session, token)
+    request.state.console = found
+    return found
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    token = request.headers.get("x-csrf-token")
+    if not token and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        value = form.get("csrf_token")
+        token = value if isinstance(value, str) else None
+    if not token or not hmac.compare_digest(token, expected):
+        raise CsrfTokenException()
+
+
+def require_role(*roles: str) -> Callable[[Request], Awaitable[User]]:
+    unknown = [r for r in roles if r not in ROLES]
+    if unknown or not roles:
+        raise ValueError(f"require_role needs roles from {ROLES}; unknown: {unknown}")
+
+    async def dependency(request: Request) -> User:
+        console = await console_session(request)
+        if console is None:
+            raise SignInRequired()
+        if console.user.role not in roles:
+            raise AccessDeniedException(
+                f"Your role ({console.user.role}) cannot do this; it needs one of: "
+                f"{', '.join(roles)}.")
+        if request.method not in SAFE_METHODS:
+            await check_csrf(request, console.csrf_token)
+        return console.user
+
+    dependency.access = AccessRule("console", roles=tuple(roles))  # type: ignore[attr-defined]
+    return dependency
+
+
+def roles_with(permission: str) -> tuple[str, ...]:
+    roles = tuple(role for role in ROLES if permission in PERMISSIONS[role])
+    if not roles:
+        raise ValueError(f"no role has the permission {permission!r}")
+    return roles
+
+
+def require_permission(permission: str) -> Callable[[Request], Awaitable[User]]:
+    return require_role(*roles_with(permission))
+
+
+def access_rule(dependency: Any) -> AccessRule | None:
+    rule = getattr(dependency, "access", None)
+    return rule if isinstance(rule, AccessRule) else None

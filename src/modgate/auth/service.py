@@ -1,0 +1,207 @@
+"""Accounts, console sessions and API keys.
+
+Passwords are hashed with argon2id. A console session is a random token in an HttpOnly cookie;
+only its sha256 is stored, next to the session's CSRF token. An API key reads
+``mgk_<id>_<secret>``: the id finds the row, the secret is compared by its sha256 (the secret is
+256 random bits, so a slow hash would add latency and no safety). Revoked keys and disabled users
+stop working on their next request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.auth.models import ROLES, SCOPES, ApiKey, ConsoleSession, User
+from modgate.auth.settings import AuthSettings
+from modgate.auth.tables import ApiKeyRow, SessionRow, UserRow
+from modgate.db.base import new_id, utcnow
+from modgate.errors import (
+    AuthenticationRequiredException,
+    ConflictException,
+    InvalidParameterException,
+    ResourceNotFoundException,
+)
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+QUEUE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$")
+KEY = re.compile(r"^mgk_([0-9a-f]{16})_([A-Za-z0-9_-]{20,})$")
+_hasher = PasswordHasher()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.username, row.role, tuple(row.queues or ()), row.disabled,
+                row.created_at, row.last_login_at)
+
+
+def _key(row: ApiKeyRow) -> ApiKey:
+    return ApiKey(row.id, row.name, tuple(row.scopes or ()), row.created_at, row.revoked_at)
+
+
+class AuthService:
+    def __init__(self, sessions: sessionmaker[Session], settings: AuthSettings,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+
+    # users -----------------------------------------------------------------------------------
+    def add_user(self, username: str, password: str, role: str,
+                 queues: Iterable[str] = ()) -> User:
+        username = username.strip().lower()
+        if not USERNAME.match(username):
+            raise InvalidParameterException(
+                "A username is 2-64 characters: lowercase letters, digits, '.', '_' or '-'.")
+        if role not in ROLES:
+            raise InvalidParameterException(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+        if len(password) < self.settings.min_password_length:
+            raise InvalidParameterException(
+                f"The password needs at least {self.settings.min_password_length} characters.")
+        queue_list = sorted(set(queues))
+        bad = [q for q in queue_list if not QUEUE.match(q)]
+        if bad:
+            raise InvalidParameterException(f"Invalid queue names: {', '.join(bad)}.")
+        row = UserRow(id=new_id("usr"), username=username, password_hash=_hasher.hash(password),
+                      role=role, queues=queue_list, disabled=False, created_at=self.clock())
+        try:
+            with self.sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError as exc:
+            raise ConflictException(f"The username {username!r} is taken.") from exc
+        return _user(row)
+
+    def list_users(self) -> list[User]:
+        with self.sessions() as session:
+            return [_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+
+    def get_user(self, username: str) -> User:
+        with self.sessions() as session:
+            row = session.scalars(select(UserRow).where(
+                UserRow.username == username.strip().lower())).first()
+            if row is None:
+                raise ResourceNotFoundException(f"No user {username!r}.")
+            return _user(row)
+
+    def set_disabled(self, username: str, disabled: bool = True) -> User:
+        with self.sessions() as session, session.begin():
+            row = session.scalars(select(UserRow).where(
+                UserRow.username == username.strip().lower())).first()
+            if row is None:
+                raise ResourceNotFoundException(f"No user {username!r}.")
+            row.disabled = disabled
+            if disabled:
+                session.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            return _user(row)
+
+    # sessions --------------------------------------------------------------------------------
+    def sign_in(self, username: str, password: str) -> tuple[str, ConsoleSession]:
+        """A new session token for a correct password; one vague error for every failure."""
+        failure = AuthenticationRequiredException("Wrong username or password.")
+        with self.sessions() as session, session.begin():
+            row = session.scalars(select(UserRow).where(
+                UserRow.username == username.strip().lower())).first()
+            if row is None:
+                _hasher.hash(password)  # same work as a real check: no user enumeration by time
+                raise failure
+            try:
+                _hasher.verify(row.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                raise failure from None
+            if row.disabled:
+                raise failure
+            if _hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = _hasher.hash(password)
+            now = self.clock()
+            row.last_login_at = now
+            token = secrets.token_urlsafe(32)
+            expires = now + dt.timedelta(hours=self.settings.session_hours)
+            csrf = secrets.token_urlsafe(32)
+            session.add(SessionRow(token_hash=_sha256(token), user_id=row.id, csrf_token=csrf,
+                                   created_at=now, expires_at=expires))
+            return token, ConsoleSession(_user(row), csrf, expires)
+
+    def session(self, token: str | None) -> ConsoleSession | None:
+        if not token:
+            return None
+        with self.sessions() as session:
+            found = session.execute(select(SessionRow, UserRow).join(
+                UserRow, UserRow.id == SessionRow.user_id).where(
+                SessionRow.token_hash == _sha256(token))).first()
+        if found is None:
+            return None
+        row, user = found
+        if row.expires_at <= self.clock() or user.disabled:
+            return None
+        return ConsoleSession(_user(user), row.csrf_token, row.expires_at)
+
+    def sign_out(self, token: str | None) -> None:
+        if token:
+            with self.sessions() as session, session.begin():
+                session.execute(delete(SessionRow).where(SessionRow.token_hash == _sha256(token)))
+
+    # API keys --------------------------------------------------------------------------------
+    def create_key(self, name: str, scopes: Iterable[str]) -> tuple[str, ApiKey]:
+        """A new key; the plaintext is returned once and never stored."""
+        scope_list = sorted(set(scopes))
+        unknown = [s for s in scope_list if s not in SCOPES]
+        if unknown or not scope_list:
+            raise InvalidParameterException(
+                f"Give one or more scopes from: {', '.join(SCOPES)}"
+                + (f" (unknown: {', '.join(unknown)})." if unknown else "."))
+        if not name.strip() or len(name) > 128:
+            raise InvalidParameterException("A key needs a name of 1-128 characters.")
+        key_id = secrets.token_hex(8)
+        secret = secrets.token_urlsafe(32)
+        row = ApiKeyRow(id=key_id, name=name.strip(), secret_hash=_sha256(secret),
+                        scopes=scope_list, created_at=self.clock())
+        with self.sessions() as session, session.begin():
+            session.add(row)
+        return f"mgk_{key_id}_{secret}", _key(row)
+
+    def revoke_key(self, key_id: str) -> ApiKey:
+        key_id = key_id.removeprefix("mgk_").split("_")[0]
+        with self.sessions() as session, session.begin():
+            row = session.get(ApiKeyRow, key_id)
+            if row is None:
+                raise ResourceNotFoundException(f"No API key {key_id!r}.")
+            row.revoked_at = row.revoked_at or self.clock()
+            return _key(row)
+
+    def list_keys(self) -> list[ApiKey]:
+        with self.sessions() as session:
+            return [_key(r) for r in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
+
+    def verify_key(self, presented: str) -> ApiKey | None:
+        match = KEY.match(presented.strip())
+        if match is None:
+            return None
+        key_id, secret = match.groups()
+        with self.sessions() as session:
+            row = session.get(ApiKeyRow, key_id)
+            if row is None or row.revoked_at is not None:
+                return None
+            if not hmac.compare_digest(row.secret_hash, _sha256(secret)):
+                return None
+            key = _key(row)
+            now = self.clock()
+            last = row.last_used_at
+        if last is None or now - last > dt.timedelta(minutes=1):
+            with self.sessions() as session, session.begin():
+                stored = session.get(ApiKeyRow, key_id)
+                if stored is not None:
+                    stored.last_used_at = now
+        return key

@@ -1,0 +1,205 @@
+"""What the reviewer console shows and records: the task page's data (only the labels that
+triggered review, the rule and policy version, flagged video moments), reveals of unblurred
+previews under a daily cap, and a reviewer's own figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from modgate.db.base import new_id
+from modgate.errors import AccessDeniedException, ResourceNotFoundException, RevealLimitReachedException
+from modgate.events import PREVIEW_REVEALED, record_event
+from modgate.media.tables import MediaRow
+from modgate.pipeline.tables import ModerationRow
+from modgate.review.models import Reviewer
+from modgate.review.service import ReviewService, appeal_public
+from modgate.review.store import owned_task
+from modgate.review.tables import (
+    AppealRow,
+    ReviewDisagreementRow,
+    ReviewRow,
+    ReviewTaskRow,
+    ReviewVerdictRow,
+    RevealRow,
+)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def flagged_segments(selected: list[dict[str, Any]], labels: list[Any] | None) -> list[dict[str, Any]]:
+    """Moments to jump to, in ms: from the matches' ``timestamps`` and from stored video labels
+    (``Timestamp`` with optional ``StartTimestampMillis``/``EndTimestampMillis``, the label either
+    nested in ``ModerationLabel`` or flat). Only labels that triggered review, or their children."""
+    from modgate.taxonomy import taxonomy_v7
+
+    taxonomy = taxonomy_v7()
+    wanted = {str(m.get("label")) for m in selected}
+
+    def relevant(name: str) -> bool:
+        if name in wanted:
+            return True
+        return name in taxonomy and any(w in taxonomy and taxonomy.is_within(name, w)
+                                        for w in wanted)
+
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for match in selected:
+        for stamp in match.get("timestamps") or []:
+            start = _number(stamp.get("start") if isinstance(stamp, dict) else stamp)
+            end = _number(stamp.get("end")) if isinstance(stamp, dict) else None
+            if start is not None:
+                found[(str(match["label"]), int(start))] = {
+                    "label": str(match["label"]), "start_ms": int(start),
+                    "end_ms": int(end) if end is not None else int(start),
+                    "confidence": _number(match.get("confidence"))}
+    for entry in labels or []:
+        if not isinstance(entry, dict):
+            continue
+        inner = entry.get("ModerationLabel") if isinstance(entry.get("ModerationLabel"), dict) else entry
+        name = inner.get("Name")
+        start = _number(entry.get("StartTimestampMillis", entry.get("Timestamp")))
+        if not name or start is None or not relevant(str(name)):
+            continue
+        end = _number(entry.get("EndTimestampMillis"))
+        key = (str(name), int(start))
+        if key not in found:
+            found[key] = {"label": str(name), "start_ms": int(start),
+                          "end_ms": int(end) if end is not None else int(start),
+                          "confidence": _number(inner.get("Confidence"))}
+    return sorted(found.values(), key=lambda s: (s["start_ms"], s["label"]))
+
+
+def _day_start(now: dt.datetime) -> dt.datetime:
+    return now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def reveals_today(session: Any, user_id: str, now: dt.datetime) -> int:
+    return int(session.scalar(select(func.count(func.distinct(RevealRow.moderation_id))).where(
+        RevealRow.user_id == user_id, RevealRow.created_at >= _day_start(now))) or 0)
+
+
+def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str, Any]:
+    """Everything the review page shows. Peers' verdicts are never included for a first pass."""
+    now = service.clock()
+    with service.sessions() as session:
+        task = owned_task(session, task_id, reviewer.id, lock=False)
+        review = session.get(ReviewRow, task.review_id)
+        moderation = session.get(ModerationRow, task.moderation_id)
+        if review is None or moderation is None:
+            raise ResourceNotFoundException("The item of this task is missing.")
+        media = session.get(MediaRow, moderation.media_id)
+        earlier: list[dict[str, Any]] = []
+        if review.kind in ("escalation", "appeal"):
+            rows = session.scalars(select(ReviewVerdictRow).where(
+                ReviewVerdictRow.moderation_id == moderation.id,
+                ReviewVerdictRow.review_id != review.id).order_by(ReviewVerdictRow.created_at))
+            earlier = [{"reviewer": f"Reviewer {i + 1}", "action": v.action, "labels": v.labels,
+                        "missed": v.missed, "note": v.note} for i, v in enumerate(rows)]
+        appeal = session.get(AppealRow, review.appeal_id) if review.appeal_id else None
+        revealed = session.scalar(select(RevealRow.id).where(
+            RevealRow.user_id == reviewer.id, RevealRow.moderation_id == moderation.id).limit(1))
+        today = reveals_today(session, reviewer.id, now)
+    decision = moderation.decision or {}
+    return {
+        "task": {"id": task.id, "queue": task.queue,
+                 "lease_expires_at": task.available_at.isoformat(),
+                 "lease_seconds_left": max(0, int((task.available_at - now).total_seconds()))},
+        "review": {"id": review.id, "kind": review.kind, "priority": review.priority,
+                   "due_at": review.due_at.isoformat(), "rule": review.rule_id,
+                   "policy_version": review.policy_version,
+                   "policy": decision.get("policy"), "reviewers": review.reviewers_needed},
+        "labels": [{"label": str(m.get("label")), "confidence": _number(m.get("confidence")),
+                    "rule": m.get("rule"), "action": m.get("action")}
+                   for m in review.selected],
+        "reasons": list(decision.get("reasons") or []),
+        "moderation": {"id": moderation.id, "kind": moderation.kind,
+                       "action": moderation.action, "final_action": moderation.final_action,
+                       "surface": moderation.surface},
+        "media": {"id": media.id if media else None, "kind": media.kind if media else None,
+                  "mime": media.mime if media else None,
+                  "duration_seconds": media.duration_seconds if media else None,
+                  "has_preview": bool(media and media.blurred_key)},
+        "segments": flagged_segments(list(review.selected), moderation.labels)
+        if moderation.kind == "video" else [],
+        "earlier_verdicts": earlier,
+        "appeal": appeal_public(appeal) if appeal else None,
+        "revealed": revealed is not None,
+        "reveals_today": today,
+        "reveal_cap": service.settings.daily_reveal_cap,
+    }
+
+
+def reveal(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str, Any]:
+    """Log that ``reviewer`` looks at the unblurred item of ``task_id``, within the daily cap.
+
+    Looking again at an item already revealed today does not count twice; it is logged anyway.
+    """
+    now = service.clock()
+    cap = service.settings.daily_reveal_cap
+    with service.transaction(immediate=True) as session:
+        task = owned_task(session, task_id, reviewer.id, lock=False)
+        already = session.scalar(select(RevealRow.id).where(
+            RevealRow.user_id == reviewer.id, RevealRow.moderation_id == task.moderation_id,
+            RevealRow.created_at >= _day_start(now)).limit(1))
+        count = reveals_today(session, reviewer.id, now)
+        if already is None and cap and count >= cap:
+            raise RevealLimitReachedException(
+                f"You revealed {count} items today, the daily limit; it resets at midnight UTC.")
+        session.add(RevealRow(id=new_id("rvl"), user_id=reviewer.id,
+                              moderation_id=task.moderation_id, task_id=task.id, created_at=now))
+        record_event(session, PREVIEW_REVEALED, task.moderation_id,
+                     {"task_id": task.id, "review_id": task.review_id}, reviewer.id)
+        return {"revealed_today": count + (0 if already else 1), "cap": cap}
+
+
+def media_for_task(service: ReviewService, task_id: str, reviewer: Reviewer,
+                   need_reveal: bool) -> MediaRow:
+    with service.sessions() as session:
+        task = owned_task(session, task_id, reviewer.id, lock=False)
+        moderation = session.get(ModerationRow, task.moderation_id)
+        media = session.get(MediaRow, moderation.media_id) if moderation else None
+        if media is None:
+            raise ResourceNotFoundException("This item's media is missing.")
+        if need_reveal and session.scalar(select(RevealRow.id).where(
+                RevealRow.user_id == reviewer.id,
+                RevealRow.moderation_id == task.moderation_id).limit(1)) is None:
+            raise AccessDeniedException("Reveal the item first; every reveal is logged.")
+        return media
+
+
+def my_stats(service: ReviewService, reviewer: Reviewer) -> dict[str, Any]:
+    now = service.clock()
+    day = _day_start(now)
+    with service.sessions() as session:
+        rows = list(session.execute(select(
+            ReviewVerdictRow.review_id, ReviewVerdictRow.action, ReviewVerdictRow.seconds_spent,
+            ReviewVerdictRow.created_at, ReviewVerdictRow.moderation_id).where(
+            ReviewVerdictRow.reviewer_id == reviewer.id)))
+        finals = dict(session.execute(select(ModerationRow.id, ModerationRow.final_action).where(
+            ModerationRow.id.in_({r.moderation_id for r in rows}))).all()) if rows else {}
+        split = session.scalar(select(func.count()).select_from(ReviewDisagreementRow).where(
+            ReviewDisagreementRow.category == "action", ReviewDisagreementRow.disagreed.is_(True),
+            ReviewDisagreementRow.review_id.in_({r.review_id for r in rows}))) if rows else 0
+        in_progress = session.scalar(select(func.count()).select_from(ReviewTaskRow).where(
+            ReviewTaskRow.claimed_by == reviewer.id, ReviewTaskRow.status == "pending",
+            ReviewTaskRow.available_at > now)) or 0
+        revealed = reveals_today(session, reviewer.id, now)
+    decided = [r for r in rows if finals.get(r.moderation_id)]
+    agreed = sum(1 for r in decided if finals[r.moderation_id] == r.action)
+    return {
+        "verdicts_total": len(rows),
+        "verdicts_today": sum(1 for r in rows if r.created_at >= day),
+        "average_seconds": round(sum(r.seconds_spent for r in rows) / len(rows), 1) if rows else None,
+        "agreement_with_final": round(100 * agreed / len(decided), 1) if decided else None,
+        "split_decisions": int(split or 0),
+        "in_progress": int(in_progress),
+        "reveals_today": revealed,
+        "reveal_cap": service.settings.daily_reveal_cap,
+    }

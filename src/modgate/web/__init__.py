@@ -1,0 +1,1 @@
+"""The reviewer console: server-rendered pages, small plain JavaScript, no build step."""

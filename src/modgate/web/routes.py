@@ -1,0 +1,221 @@
+"""Routes of the reviewer console (``/console``): sign-in, queue overview, the review page,
+verdicts, reveals of unblurred previews, media for the video player, my figures.
+
+Pages are rendered on the server with Jinja2; forms carry the session's CSRF token. Every route
+declares who may call it with a dependency from ``modgate.auth.deps``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from modgate.auth.deps import (
+    SESSION_COOKIE,
+    SignInRequired,
+    auth_service,
+    console_session,
+    public,
+    require_permission,
+)
+from modgate.auth.models import User
+from modgate.errors import AuthenticationRequiredException, CsrfTokenException, ModgateError
+from modgate.review.console import media_for_task, my_stats, reveal, task_view
+from modgate.review.models import QueueScope
+from modgate.review.service import ReviewService, review_service
+from modgate.web.forms import verdict_from_form
+
+HERE = Path(__file__).parent
+LOGIN_CSRF_COOKIE = "modgate_login_csrf"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
+
+Worker = Annotated[User, Depends(require_permission("review:work"))]
+Viewer = Annotated[User, Depends(require_permission("queues:read"))]
+Console = Annotated[User, Depends(require_permission("console"))]
+
+
+def _reviews(request: Request) -> ReviewService:
+    return review_service(request.app.state.services)
+
+
+async def _page(request: Request, name: str, user: User | None, status: int = 200,
+                **context: Any) -> Response:
+    console = await console_session(request)
+    return templates.TemplateResponse(request, name, {
+        "user": user, "csrf_token": console.csrf_token if console else "", **context},
+        status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _safe_next(value: str | None) -> str:
+    if value and value.startswith("/console") and not value.startswith("//"):
+        return value
+    return "/console"
+
+
+@router.get("/login", dependencies=[Depends(public)])
+async def login_page(request: Request, next: str | None = None, error: str | None = None) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = await _page(request, "login.html", None, login_csrf=token, next=_safe_next(next),
+                           error=error)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        path="/console", secure=request.app.state.settings.auth.cookie_secure)
+    return response
+
+
+@router.post("/login", dependencies=[Depends(public)])
+async def login(request: Request, username: Annotated[str, Form()] = "",
+                password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "/console") -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        raise CsrfTokenException()
+    auth = auth_service(request.app.state.services)
+    try:
+        token, session = await run_in_threadpool(auth.sign_in, username, password)
+    except AuthenticationRequiredException:
+        return RedirectResponse(f"/console/login?error=1&next={quote(_safe_next(next))}", 303)
+    response = RedirectResponse(_safe_next(next), 303)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
+                        max_age=int((session.expires_at - auth.clock()).total_seconds()),
+                        secure=request.app.state.settings.auth.cookie_secure)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, _user: Console) -> Response:
+    auth = auth_service(request.app.state.services)
+    await run_in_threadpool(auth.sign_out, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/console/login", 303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("")
+async def queues_page(request: Request, user: Viewer, empty: str | None = None,
+                      saved: str | None = None) -> Response:
+    service = _reviews(request)
+    scope = service.scope_for(user.reviewer) if user.can("review:work") else QueueScope(None)
+    stats = await run_in_threadpool(service.queue_stats, scope)
+    current = (await run_in_threadpool(service.current_claim, user.reviewer)
+               if user.can("review:work") else None)
+    assigned = sorted(set(user.reviewer.queues) | (
+        {service.settings.senior_queue, service.settings.appeals_queue}
+        if user.role == "senior_reviewer" else set()))
+    return await _page(request, "queues.html", user, stats=stats, current=current,
+                       assigned=assigned, empty=empty, saved=saved,
+                       can_review=user.can("review:work"))
+
+
+@router.post("/claim")
+async def claim(request: Request, user: Worker) -> Response:
+    form = await request.form()
+    queue = str(form.get("queue") or "") or None
+    claimed = await run_in_threadpool(_reviews(request).claim_next, user.reviewer, queue)
+    if claimed is None:
+        return RedirectResponse(f"/console?empty={quote(queue or '*')}", 303)
+    return RedirectResponse(f"/console/tasks/{claimed.task_id}", 303)
+
+
+@router.get("/tasks/{task_id}")
+async def task_page(request: Request, task_id: str, user: Worker) -> Response:
+    view = await run_in_threadpool(task_view, _reviews(request), task_id, user.reviewer)
+    return await _page(request, "task.html", user, view=view)
+
+
+@router.post("/tasks/{task_id}/verdict")
+async def submit_verdict(request: Request, task_id: str, user: Worker) -> Response:
+    form = await request.form()
+    service = _reviews(request)
+    view = await run_in_threadpool(task_view, service, task_id, user.reviewer)
+    verdict = verdict_from_form(form, [label["label"] for label in view["labels"]])
+    result = await run_in_threadpool(service.submit_verdict, task_id, user.reviewer, verdict)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(result)
+    return RedirectResponse(f"/console?saved={quote(result['status'])}", 303)
+
+
+@router.post("/tasks/{task_id}/release")
+async def release(request: Request, task_id: str, user: Worker) -> Response:
+    await run_in_threadpool(_reviews(request).release, task_id, user.reviewer)
+    return RedirectResponse("/console", 303)
+
+
+@router.post("/tasks/{task_id}/skip")
+async def skip(request: Request, task_id: str, user: Worker) -> Response:
+    await run_in_threadpool(_reviews(request).skip, task_id, user.reviewer)
+    return RedirectResponse("/console", 303)
+
+
+@router.post("/tasks/{task_id}/reveal")
+async def reveal_item(request: Request, task_id: str, user: Worker) -> dict[str, Any]:
+    return await run_in_threadpool(reveal, _reviews(request), task_id, user.reviewer)
+
+
+@router.get("/tasks/{task_id}/preview")
+async def preview(request: Request, task_id: str, user: Worker, blurred: bool = True) -> Response:
+    media = await run_in_threadpool(media_for_task, _reviews(request), task_id, user.reviewer,
+                                    not blurred)
+    key = media.blurred_key if blurred else media.preview_key
+    if key is None:
+        return JSONResponse({"error": {"code": "ResourceNotFoundException",
+                                       "message": "This media has no preview."}}, 404)
+    data = await run_in_threadpool(request.app.state.services.media.read_blob, key)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/tasks/{task_id}/media")
+async def original_media(request: Request, task_id: str, user: Worker) -> Response:
+    """The original file, with HTTP Range support so the video player can seek."""
+    media = await run_in_threadpool(media_for_task, _reviews(request), task_id, user.reviewer,
+                                    False)
+    path = await run_in_threadpool(_local_copy, request, media.blob_key)
+    return FileResponse(path, media_type=media.mime,
+                        headers={"Cache-Control": "private, no-store"})
+
+
+def _local_copy(request: Request, key: str) -> Path:
+    services = request.app.state.services
+    settings = services.settings
+    if settings.blob_store == "local":
+        from modgate.media.blobstore import check_key
+
+        return Path(settings.resolved_blob_dir) / check_key(key)
+    cached = settings.data_dir / "cache" / "console" / key.replace("/", "_")
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(cached.suffix + f".{secrets.token_hex(4)}.part")
+        services.blobs.download(key, partial)
+        partial.replace(cached)
+    return cached
+
+
+@router.get("/me")
+async def stats_page(request: Request, user: Worker) -> Response:
+    stats = await run_in_threadpool(my_stats, _reviews(request), user.reviewer)
+    return await _page(request, "stats.html", user, stats=stats)
+
+
+def install_console(app: FastAPI) -> None:
+    """Add the console and its static files to ``app``; browsers asking for a page without a
+    session are sent to the sign-in page."""
+
+    async def sign_in_first(request: Request, exc: Exception) -> Response:
+        if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse(f"/console/login?next={quote(request.url.path)}", 303)
+        assert isinstance(exc, ModgateError)
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+
+    app.add_exception_handler(SignInRequired, sign_in_first)
+    app.include_router(router)
+    app.mount("/console/static", StaticFiles(directory=str(HERE / "static")),
+              name="console-static")
