@@ -1,0 +1,68 @@
+"""Video through the pipeline: a generated clip whose frames show the marker colour in a known
+interval; the segment found must match the truth within one sampling interval."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from corpus import video_bytes
+from pipeline_helpers import RED, wait_decided
+
+TRUTH = (3.0, 6.5)  # seconds during which the frames are red
+
+
+@pytest.fixture
+def clip() -> bytes:
+    return video_bytes("mp4", "libx264", seconds=10.0, fps=10, width=192, height=108,
+                       colour_at=(TRUTH[0], TRUTH[1], RED))
+
+
+def test_segment_matches_the_truth_within_one_interval(live_server, clip: bytes) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.post(f"{live_server.url}/v1/moderations", files={"file": ("c.mp4", clip)},
+                          timeout=60)
+    assert response.status_code == 202
+    body = wait_decided(live_server.url, response.json()["id"])
+    assert body["status"] == "completed" and body["kind"] == "video"
+    assert body["action"] == "block"
+    interval_ms = 1000  # default 1 fps
+    segments = [s for s in body["segments"] if s["ModerationLabel"]["Name"] == "Explicit Nudity"]
+    assert len(segments) == 1
+    start, end = segments[0]["StartTimestampMillis"], segments[0]["EndTimestampMillis"]
+    assert abs(start - TRUTH[0] * 1000) <= interval_ms
+    assert abs(end - TRUTH[1] * 1000) <= interval_ms
+    assert body["flagged_timestamps"][0] == start
+    # The reviewer's thumbnail at the flagged moment exists and is a JPEG.
+    thumb = httpx.get(f"{live_server.url}/v1/moderations/{body['id']}/thumbnails/{start}")
+    assert thumb.status_code == 200 and thumb.content[:2] == b"\xff\xd8"
+
+
+def test_get_content_moderation_shapes(live_server, clip: bytes) -> None:  # type: ignore[no-untyped-def]
+    moderation_id = httpx.post(f"{live_server.url}/v1/moderations",
+                               files={"file": ("c.mp4", clip)}).json()["id"]
+    wait_decided(live_server.url, moderation_id)
+    url = f"{live_server.url}/v1/moderations/{moderation_id}/labels"
+    stamps = httpx.get(url).json()
+    assert stamps["JobStatus"] == "SUCCEEDED"
+    assert stamps["VideoMetadata"]["DurationMillis"] == 10000
+    assert stamps["VideoMetadata"]["Codec"] == "h264"
+    assert stamps["GetRequestMetadata"] == {"SortBy": "TIMESTAMP", "AggregateBy": "TIMESTAMPS"}
+    times = [item["Timestamp"] for item in stamps["ModerationLabels"]]
+    assert times == sorted(times) and len(times) >= 6  # two labels at 3 or 4 sampled seconds
+    by_name = httpx.get(url, params={"sort_by": "NAME"}).json()["ModerationLabels"]
+    names = [item["ModerationLabel"]["Name"] for item in by_name]
+    assert names == sorted(names)
+    page = httpx.get(url, params={"max_results": 2}).json()
+    assert len(page["ModerationLabels"]) == 2 and page["NextToken"]
+    following = httpx.get(url, params={"max_results": 2, "next_token": page["NextToken"]}).json()
+    assert following["ModerationLabels"][0] != page["ModerationLabels"][0]
+    segments = httpx.get(url, params={"aggregate_by": "SEGMENTS"}).json()["ModerationLabels"]
+    assert {s["ModerationLabel"]["Name"] for s in segments} == {"Explicit", "Explicit Nudity"}
+    assert all(s["DurationMillis"] > 0 for s in segments)
+    assert httpx.get(url, params={"aggregate_by": "FRAMES"}).status_code == 400
+
+
+def test_wait_is_refused_for_video(live_server, clip: bytes) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.post(f"{live_server.url}/v1/moderations", params={"wait": "true"},
+                          files={"file": ("c.mp4", clip)})
+    assert response.status_code == 400
