@@ -89,8 +89,9 @@ class Detector(abc.ABC):
     Required class attributes: ``name`` (the registry key), ``version`` (changes whenever outputs
     can change; part of ``ModerationModelVersion``), ``labels`` (the v7 labels it can emit).
     Optional: ``content_types``, ``emits_text``, ``default_enabled``, ``requires`` (importable
-    modules of an optional extra), ``extra`` (the pip extra that installs them), ``Options``
-    (a ``DetectorOptions`` subclass).
+    modules of an optional extra), ``extra`` (the pip extra that installs them), ``input_side``
+    (the image is decoded at least this large for it), ``Options`` (a ``DetectorOptions``
+    subclass).
 
     Example::
 
@@ -118,6 +119,7 @@ class Detector(abc.ABC):
     default_enabled: ClassVar[bool] = True
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
+    input_side: ClassVar[int] = 320  # longest side, in pixels, of the input the model looks at
     Options: ClassVar[type[DetectorOptions]] = DetectorOptions
 
     def __init__(self, options: Mapping[str, Any] | None = None, threads: int = 1) -> None:

@@ -51,7 +51,7 @@ def scan_file(engine: DetectionEngine, settings: Settings, path: Path,
         }
     try:
         with Image.open(path) as image:
-            image.load()
+            # Not loaded here: the engine decodes it only as large as its detectors need.
             result = engine.detect_image(image, sha256=info.sha256)
     except (OSError, ValueError) as exc:
         raise CorruptMediaException(f"{path} cannot be decoded: {exc}") from exc

@@ -25,7 +25,7 @@ from modgate.detection.cache import DetectionCache
 from modgate.detection.frames import PreparedImage
 from modgate.detection.fusion import FUSION_VERSION, fuse_content_types, fuse_labels
 from modgate.detection.registry import build_detectors
-from modgate.errors import DetectorLoadError, ModgateError
+from modgate.errors import CorruptMediaException, DetectorLoadError, ModgateError
 from modgate.taxonomy import taxonomy_v7, to_response_labels
 
 if TYPE_CHECKING:
@@ -107,6 +107,7 @@ class DetectionEngine:
         self.model_version = f"{TAXONOMY_VERSION}+fusion{FUSION_VERSION}:" + ",".join(
             f"{detector.name}-{detector.version}" for detector in self.detectors
         )
+        self.max_side = max(detector.input_side for detector in self.detectors)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="modgate-detect")
         self.load_seconds: dict[str, float] = {}
         self._load()
@@ -161,7 +162,7 @@ class DetectionEngine:
 
     def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
         """Labels of each frame, in order. All (frame, detector) pairs run concurrently."""
-        prepared = [PreparedImage(frame) for frame in frames]
+        prepared = list(self._pool.map(self._prepare, frames))
         futures: list[list[Future[list[DetectorOutput]]]] = [
             [self._pool.submit(self._predict, detector, image) for detector in self.detectors]
             for image in prepared
@@ -177,6 +178,12 @@ class DetectionEngine:
         from modgate.detection.video import detect_video
 
         return detect_video(self, path, fps)
+
+    def _prepare(self, frame: Image.Image) -> PreparedImage:
+        try:
+            return PreparedImage(frame, self.max_side)
+        except (OSError, ValueError) as exc:
+            raise CorruptMediaException(f"the image cannot be decoded: {exc}") from exc
 
     @staticmethod
     def _predict(detector: Detector, image: PreparedImage) -> list[DetectorOutput]:

@@ -1,8 +1,11 @@
 """Decode once, resize once: one ``PreparedImage`` per image, shared by every detector.
 
-Detectors ask for the pixels they need (``resized(224, 224)``, ``letterboxed(320)``) and get a
-cached uint8 array; when two detectors want the same size, the second gets the first one's work.
-Safe to use from several threads: each view is computed once under a lock.
+The image is decoded only as large as the detectors need (``max_side``: the largest input any
+enabled detector uses): a JPEG is decoded straight at 1/2, 1/4 or 1/8 scale by libjpeg's DCT
+scaling, anything else is box-reduced once. Detectors then ask for the pixels they need
+(``resized(224, 224)``, ``letterboxed(320)``) and get a cached uint8 array; when two detectors
+want the same size, the second gets the first one's work. Safe to use from several threads:
+each view is computed once under a lock.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from PIL import Image
 class PreparedImage:
     """An RGB image with cached resized views as ``uint8`` HWC arrays."""
 
-    def __init__(self, image: Image.Image) -> None:
+    def __init__(self, image: Image.Image, max_side: int | None = None) -> None:
+        self.original_width, self.original_height = image.size
+        if max_side:
+            image = _decode_small(image, max_side)
         if image.mode != "RGB":
             # Transparent areas become white rather than black, as a viewer would show them.
             has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
@@ -29,6 +35,8 @@ class PreparedImage:
                 image = image.convert("RGB")
         self.image = image
         self.width, self.height = image.size
+        # Multiply working-image pixels by this to get pixels of the original image.
+        self.scale_to_original = self.original_width / self.width
         self._views: dict[Hashable, np.ndarray] = {}
         self._lock = threading.RLock()  # views build on other views (the reduced source)
 
@@ -72,7 +80,7 @@ class PreparedImage:
             canvas[:inner_height, :inner_width] = np.asarray(inner)
             return canvas
 
-        return self._view(("letterboxed", size), build), side / size
+        return self._view(("letterboxed", size), build), side / size * self.scale_to_original
 
     def _reduced_source(self, width: int, height: int) -> Image.Image:
         """A cheap box-filtered copy a little larger than the target, so big images resize fast."""
@@ -87,3 +95,19 @@ class PreparedImage:
             with self._lock:
                 self._views.setdefault(key, cached)
         return Image.fromarray(cached)
+
+
+def _decode_small(image: Image.Image, max_side: int) -> Image.Image:
+    """``image`` decoded (JPEG) or reduced (others) to a long side of at least ``max_side``."""
+    long_side = max(image.size)
+    if long_side <= max_side:
+        return image
+    if image.format == "JPEG" and getattr(image, "_im", None) is None:  # not decoded yet
+        ratio = max_side / long_side
+        image.draft("RGB", (int(image.width * ratio) + 1, int(image.height * ratio) + 1))
+        image.load()
+        long_side = max(image.size)
+    factor = long_side // max_side
+    if factor >= 2:
+        image = image.reduce(factor)
+    return image

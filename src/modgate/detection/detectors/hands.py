@@ -25,7 +25,7 @@ FINGERS = {"index": (6, 8), "middle": (10, 12), "ring": (14, 16), "pinky": (18, 
 WRIST = 0
 EXTENDED_RATIO = 1.25
 FOLDED_RATIO = 1.05
-MAX_SIDE = 640
+MAX_SIDE = 512
 
 
 class HandsOptions(DetectorOptions):
@@ -61,6 +61,7 @@ class MiddleFingerDetector(Detector):
 
     name = "hands"
     version = "mediapipe-0.10.21.1"
+    input_side = MAX_SIDE
     labels = ("Middle Finger",)
     requires = ("mediapipe",)
     extra = "hands"

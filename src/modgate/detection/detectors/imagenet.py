@@ -71,6 +71,7 @@ class ImageNetDetector(Detector):
 
     name = "imagenet"
     version = "efficientnet_lite0.1"
+    input_side = 224
     labels = tuple(sorted({row.label for row in CLASS_MAP}))
 
     def setup(self) -> None:

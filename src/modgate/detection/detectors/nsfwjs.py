@@ -28,6 +28,7 @@ class NsfwjsDetector(Detector):
 
     name = "nsfwjs"
     version = "4.4.0-mobilenet_v2.1"
+    input_side = 224
     labels = ("Explicit", SUGGESTIVE_LABEL)
     content_types = ("Animated", "Illustrated")
 

@@ -79,6 +79,7 @@ class NudeNetDetector(Detector):
 
     name = "nudenet"
     version = "3.4.2-320n.1"
+    input_side = INPUT_SIZE
     labels: ClassVar[tuple[str, ...]] = tuple(sorted({label for label, _ in CLASS_LABELS.values()}))
     requires = ("nudenet",)
     extra = "nudenet"

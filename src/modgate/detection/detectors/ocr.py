@@ -53,6 +53,7 @@ class TextDetector(Detector):
 
     name = "ocr"
     version = "rapidocr-1.4.4.1"
+    input_side = MAX_SIDE
     emits_text = True
     default_enabled = False
     requires = ("rapidocr_onnxruntime",)

