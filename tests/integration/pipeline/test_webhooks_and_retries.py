@@ -83,7 +83,7 @@ def test_bad_webhook_registration(live_server) -> None:  # type: ignore[no-untyp
 
 
 def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> None:  # type: ignore[no-untyped-def]
-    from conftest import LiveServer
+    from servers import LiveServer
     from modgate.app import create_app
     from modgate.services import Services
 

@@ -1,0 +1,57 @@
+"""Kill -9 workers while jobs run: after a restart every job completes exactly once."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from modgate.events import MODERATION_COMPLETED, EventRow
+from modgate.pipeline.tables import ModerationRow, WebhookDeliveryRow
+from pipeline_helpers import Receiver, marker_png, plain_png, wait_for
+
+ITEMS = 10
+
+
+@pytest.mark.parametrize("deployment", ["celery"], indirect=True)
+def test_killed_worker_loses_nothing_and_duplicates_nothing(deployment) -> None:  # type: ignore[no-untyped-def]
+    slow = {"MODGATE_DETECTION__OPTIONS": '{"marker": {"delay": 0.6}}'}
+    deployment.kill_workers()
+    deployment.start_worker(slow)
+    with Receiver() as receiver:
+        httpx.post(f"{deployment.url}/v1/webhooks", json={"url": receiver.url})
+        ids = []
+        for index in range(ITEMS):
+            media = marker_png(index) if index % 2 else plain_png(index)
+            ids.append(httpx.post(f"{deployment.url}/v1/moderations",
+                                  files={"file": ("x.png", media)}).json()["id"])
+
+        def completed() -> int:
+            with deployment.services.sessions() as session:
+                return int(session.scalar(select(func.count()).select_from(ModerationRow)
+                                          .where(ModerationRow.status == "completed")) or 0)
+
+        wait_for(lambda: completed() >= 2, timeout=60)
+        deployment.kill_workers(signal.SIGKILL)  # mid-run: some jobs hold leases
+        assert completed() < ITEMS
+        deployment.start_worker(slow)
+        deployment.start_worker(slow)
+        wait_for(lambda: completed() == ITEMS, timeout=120, interval=0.3)
+        time.sleep(2)  # let any stray duplicate show itself
+        with deployment.services.sessions() as session:
+            events = session.execute(
+                select(EventRow.moderation_id, func.count()).where(
+                    EventRow.name == MODERATION_COMPLETED).group_by(EventRow.moderation_id)
+            ).all()
+            assert sorted(moderation for moderation, _ in events) == sorted(ids)
+            assert all(count == 1 for _, count in events)
+            wait_for(lambda: session.scalar(
+                select(func.count()).select_from(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.status == "delivered")) == ITEMS, timeout=60)
+        delivered = {event["data"]["moderation_id"] for event in receiver.events()}
+        assert delivered == set(ids)
+        actions = {httpx.get(f"{deployment.url}/v1/moderations/{i}").json()["action"] for i in ids}
+        assert actions == {"allow", "block"}
