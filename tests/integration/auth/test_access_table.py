@@ -154,37 +154,8 @@ def _outcome(status: int) -> str:
     return {401: "unauthenticated", 403: "denied"}.get(status, "allowed")
 
 
-def test_access_table(server: dict[str, Any]) -> None:
-    auth = server["auth"]
-    checked = 0
-    wrong = []
-    for endpoint in endpoints(server["app"]):
-        if endpoint.rule is None:
-            continue
-        if endpoint.method == "POST" and endpoint.path == "/console/login":
-            continue  # public, with its own CSRF cookie: see test_sign_in_needs_its_form_token
-        keys: dict[str, str] = {}
-        if endpoint.rule.kind == "scopes":
-            keys["key with scopes"] = auth.create_key("with", endpoint.rule.scopes)[0]
-            others = [s for s in SCOPES if s not in endpoint.rule.scopes]
-            keys["key without scopes"] = auth.create_key("without", others)[0]
-        for principal in [*server["principals"], *keys]:
-            response = _request(server, endpoint, principal, keys.get(principal))
-            expected = _expected(endpoint.rule, principal, keys.get(principal))
-            got = _outcome(response.status_code)
-            checked += 1
-            if got != expected:
-                wrong.append(f"{endpoint.method} {endpoint.path} as {principal}: expected "
-                             f"{expected}, got {response.status_code} {response.text[:120]}")
-            if got in ("unauthenticated", "denied"):
-                assert response.json()["error"]["code"] in (
-                    "AuthenticationRequiredException", "AccessDeniedException",
-                    "SignInRequired"), response.text
-    assert checked > 100
-    assert not wrong, "\n".join(wrong)
-
-
 def test_console_forms_need_the_csrf_token(server: dict[str, Any]) -> None:
+    """Runs before the table (file order), while every session is alive."""
     posts = [e for e in endpoints(server["app"]) if e.rule and e.rule.kind == "console"
              and e.method == "POST"]
     assert posts
@@ -212,3 +183,34 @@ def test_sign_in_needs_its_form_token_and_a_browser_is_sent_to_sign_in(
                                                    "csrf_token": token.group(1)},
                           follow_redirects=False)
         assert bad.status_code == 303 and "error=1" in bad.headers["location"]
+
+
+def test_access_table(server: dict[str, Any]) -> None:
+    auth = server["auth"]
+    checked = 0
+    wrong = []
+    # Signing out ends the session the other rows use: check it last.
+    for endpoint in sorted(endpoints(server["app"]), key=lambda e: e.path == "/console/logout"):
+        if endpoint.rule is None:
+            continue
+        if endpoint.method == "POST" and endpoint.path == "/console/login":
+            continue  # public, with its own CSRF cookie: see test_sign_in_needs_its_form_token
+        keys: dict[str, str] = {}
+        if endpoint.rule.kind == "scopes":
+            keys["key with scopes"] = auth.create_key("with", endpoint.rule.scopes)[0]
+            others = [s for s in SCOPES if s not in endpoint.rule.scopes]
+            keys["key without scopes"] = auth.create_key("without", others)[0]
+        for principal in [*server["principals"], *keys]:
+            response = _request(server, endpoint, principal, keys.get(principal))
+            expected = _expected(endpoint.rule, principal, keys.get(principal))
+            got = _outcome(response.status_code)
+            checked += 1
+            if got != expected:
+                wrong.append(f"{endpoint.method} {endpoint.path} as {principal}: expected "
+                             f"{expected}, got {response.status_code} {response.text[:120]}")
+            if got in ("unauthenticated", "denied"):
+                assert response.json()["error"]["code"] in (
+                    "AuthenticationRequiredException", "AccessDeniedException",
+                    "SignInRequired"), response.text
+    assert checked > 100
+    assert not wrong, "\n".join(wrong)
