@@ -103,14 +103,14 @@ def build_nsfwjs_graph(topology: dict[str, Any], weights: dict[str, np.ndarray])
         size = spatial.get(inputs[0], 0)
         if kind == "ZeroPadding2D":
             (top, bottom), (left, right) = config["padding"]
-            pads = constant(f"{name}/pads", np.array([0, 0, top, left, 0, 0, bottom, right]))
-            initializers[-1] = numpy_helper.from_array(
-                np.array([0, 0, top, left, 0, 0, bottom, right], dtype=np.int64), pads
-            )
+            pads = f"{name}/pads"
+            initializers.append(numpy_helper.from_array(
+                np.array([0, 0, top, left, 0, 0, bottom, right], dtype=np.int64), pads))
             nodes.append(helper.make_node("Pad", [inputs[0], pads], [name], mode="constant"))
             spatial[name] = size + top + bottom
         elif kind in ("Conv2D", "DepthwiseConv2D"):
-            kernel = weights[f"{name}/{'depthwise_kernel' if kind == 'DepthwiseConv2D' else 'kernel'}"]
+            weight_name = "depthwise_kernel" if kind == "DepthwiseConv2D" else "kernel"
+            kernel = weights[f"{name}/{weight_name}"]
             kh, kw = config["kernel_size"]
             stride = config["strides"][0]
             if kind == "DepthwiseConv2D":

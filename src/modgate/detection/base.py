@@ -84,7 +84,8 @@ class Detector(abc.ABC):
        calls ``setup`` of every detector before serving, so a broken one is reported at start.
     3. ``predict(images)`` — per batch, possibly from several threads at once: return one
        ``DetectorOutput`` per image, same order. Read pixels through ``PreparedImage`` methods
-       (``resized``, ``letterboxed``, ``array``) so decode and resize are shared with other detectors.
+       (``resized``, ``letterboxed``, ``array``) so decode and resize are shared with the
+       other detectors.
 
     Required class attributes: ``name`` (the registry key), ``version`` (changes whenever outputs
     can change; part of ``ModerationModelVersion``), ``labels`` (the v7 labels it can emit).

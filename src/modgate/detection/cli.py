@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from PIL import Image
@@ -80,12 +80,14 @@ def format_table(line: dict[str, Any]) -> str:
 
 
 def scan(
-    files: list[Path] = typer.Argument(..., help="Images and videos to scan."),
-    min_confidence: float = typer.Option(
-        None, "--min-confidence", min=0, max=100,
-        help="Report labels at or above this confidence (default: MODGATE_DETECTION__MIN_CONFIDENCE, 50).",
-    ),
-    output_format: str = typer.Option("json", "--format", help="json (JSON Lines) or table."),
+    files: Annotated[list[Path], typer.Argument(help="Images and videos to scan.")],
+    min_confidence: Annotated[float | None, typer.Option(
+        "--min-confidence", min=0, max=100,
+        help="Report labels at or above this confidence "
+        "(default: MODGATE_DETECTION__MIN_CONFIDENCE, 50).",
+    )] = None,
+    output_format: Annotated[str, typer.Option(
+        "--format", help="json (JSON Lines) or table.")] = "json",
 ) -> None:
     """Detect moderation labels in local files; one JSON line per file, as Rekognition answers."""
     if output_format not in ("json", "table"):
@@ -120,10 +122,13 @@ def detectors() -> None:
 
 
 def evaluate(
-    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Labelled images."),
-    labels: Path = typer.Option(..., "--labels", exists=True, dir_okay=False,
-                                help="CSV: file,label[,label…] per row (labels: v7 names)."),
-    output: Path = typer.Option(Path("eval-report"), "--output", help="Folder for the PNGs."),
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False,
+                                           help="Folder of labelled images.")],
+    labels: Annotated[Path, typer.Option(
+        "--labels", exists=True, dir_okay=False,
+        help="CSV with header file,labels; labels are v7 names separated by ';'.")],
+    output: Annotated[Path, typer.Option("--output", help="Folder for the PNGs.")] = Path(
+        "eval-report"),
 ) -> None:
     """Per-label precision, recall and false-positive rate by threshold, and PR-curve PNGs."""
     from modgate.detection.evaluation import run_evaluation

@@ -121,6 +121,7 @@ def run_evaluation(engine: DetectionEngine, folder: Path, labels_file: Path,
         for row in table:
             lines.append(f"{label} | {row.threshold:g} | {row.precision:.3f} | "
                          f"{row.recall:.3f} | {row.false_positive_rate:.3f}")
-        plot_pr_curve(label, table, output / f"pr-{label.replace(' ', '_').replace('&', 'and')}.png")
+        file_name = f"pr-{label.replace(' ', '_').replace('&', 'and')}.png"
+        plot_pr_curve(label, table, output / file_name)
     lines.append(f"PR curves written to {output}")
     return "\n".join(lines)

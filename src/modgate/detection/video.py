@@ -38,7 +38,7 @@ def sample_frames(path: str | Path, fps: float = 1.0) -> Iterator[tuple[int, Ima
                 if frame.time is None:
                     continue
                 if frame.time + 1e-6 >= next_time:
-                    yield round(frame.time * 1000), frame.to_image()
+                    yield round(frame.time * 1000), frame.to_image()  # type: ignore[no-untyped-call]
                     while next_time <= frame.time + 1e-6:
                         next_time += step
     except av.error.FFmpegError as exc:

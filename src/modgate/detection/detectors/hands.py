@@ -38,8 +38,8 @@ def extension_ratios(landmarks: np.ndarray) -> dict[str, float]:
     """Per finger, distance wrist→tip over distance wrist→middle joint (21 × 2 or 3 array)."""
     wrist = landmarks[WRIST, :2]
     return {
-        finger: float(np.linalg.norm(landmarks[tip, :2] - wrist)
-                      / max(np.linalg.norm(landmarks[joint, :2] - wrist), 1e-6))
+        finger: float(np.linalg.norm(landmarks[tip, :2] - wrist))
+        / max(float(np.linalg.norm(landmarks[joint, :2] - wrist)), 1e-6)
         for finger, (joint, tip) in FINGERS.items()
     }
 

@@ -80,7 +80,8 @@ class ImageNetDetector(Detector):
 
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
         batch = (stack_resized(images, 224) - 127.0) / 128.0
-        logits = self.session.run(None, {"input": np.ascontiguousarray(batch.transpose(0, 3, 1, 2))})[0]
+        feed = {"input": np.ascontiguousarray(batch.transpose(0, 3, 1, 2))}
+        logits = self.session.run(None, feed)[0]
         calibration = self.calibration(CALIBRATION)
         outputs = []
         for probabilities in softmax(logits):
