@@ -69,10 +69,12 @@ def flagged_segments(selected: list[dict[str, Any]], labels: list[Any] | None) -
             continue
         end = _number(entry.get("EndTimestampMillis"))
         key = (str(name), int(start))
-        if key not in found:
-            found[key] = {"label": str(name), "start_ms": int(start),
-                          "end_ms": int(end) if end is not None else int(start),
-                          "confidence": _number(inner.get("Confidence"))}
+        end_ms = int(end) if end is not None else int(start)
+        if key in found:  # the same moment from the decision: keep its span's end
+            found[key]["end_ms"] = max(found[key]["end_ms"], end_ms)
+            continue
+        found[key] = {"label": str(name), "start_ms": int(start), "end_ms": end_ms,
+                      "confidence": _number(inner.get("Confidence"))}
     return sorted(found.values(), key=lambda s: (s["start_ms"], s["label"]))
 
 
