@@ -45,9 +45,10 @@ def inspect_path(path: Path, limits: MediaLimits | Any = None, sha256: str | Non
     return inspect_and_decode(path, limits, sha256)[0]
 
 
-def inspect_and_decode(path: Path, limits: MediaLimits | Any = None, sha256: str | None = None
-                       ) -> tuple[MediaInfo, Image.Image | None]:
-    """``inspect_path`` plus, for images, the decoded first frame (``None`` for video)."""
+def inspect_and_decode(path: Path, limits: MediaLimits | Any = None, sha256: str | None = None,
+                       decode_side: int | None = None) -> tuple[MediaInfo, Image.Image | None]:
+    """``inspect_path`` plus, for images, the decoded first frame (``None`` for video), decoded
+    at least ``decode_side`` pixels on its long side when given (full size otherwise)."""
     limits = _limits(limits)
     size = path.stat().st_size
     if size == 0:
@@ -55,7 +56,8 @@ def inspect_and_decode(path: Path, limits: MediaLimits | Any = None, sha256: str
     with path.open("rb") as handle:
         sniffed = sniff(handle.read(HEADER_BYTES))
     if sniffed.kind == "image":
-        width, height, frames, duration, animated, frame = probe_image(path, sniffed, size, limits)
+        width, height, frames, duration, animated, frame = probe_image(path, sniffed, size, limits,
+                                                                   decode_side)
         return MediaInfo(
             kind="image", format=sniffed.format, mime=sniffed.mime, size_bytes=size,
             sha256=sha256 or sha256_file(path), width=width, height=height, frame_count=frames,

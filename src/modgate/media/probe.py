@@ -35,9 +35,14 @@ _PIL_FORMATS = {"JPEG": {"JPEG", "MPO"}, "PNG": {"PNG"}, "GIF": {"GIF"}, "WEBP":
                 "BMP": {"BMP", "DIB"}, "TIFF": {"TIFF"}}
 
 
-def probe_image(source: Path | IO[bytes], sniffed: Sniffed, size: int, limits: MediaLimits
-                ) -> tuple[int, int, int, float | None, bool, Image.Image]:
+def probe_image(source: Path | IO[bytes], sniffed: Sniffed, size: int, limits: MediaLimits,
+                decode_side: int | None = None) -> tuple[int, int, int, float | None, bool,
+                                                         Image.Image]:
     """Check an image's header against the limits, then decode it fully.
+
+    ``decode_side`` lets JPEG decode at a reduced scale (DCT scaling) when the caller only needs
+    that many pixels on the long side; every entropy-coded block is still read, so truncated or
+    corrupt data is caught all the same.
 
     Returns (width, height, frame_count, duration_seconds, animated, decoded first frame); the
     decoded frame is handed on so previews and detection never decode the file again.
@@ -67,6 +72,9 @@ def probe_image(source: Path | IO[bytes], sniffed: Sniffed, size: int, limits: M
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 image.seek(0)
+                if decode_side and sniffed.format == "JPEG" and max(width, height) > decode_side:
+                    ratio = decode_side / max(width, height)
+                    image.draft("RGB", (int(width * ratio) + 1, int(height * ratio) + 1))
                 image.load()
         except Exception as exc:
             raise _decode_error(exc, sniffed) from exc

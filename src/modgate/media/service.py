@@ -53,7 +53,7 @@ class MediaService:
 
     def ingest_path(self, path: Path, sha256: str | None = None) -> tuple[MediaRecord, bool]:
         """Intake the file at ``path``; returns the record and whether it was new."""
-        info, decoded = inspect_and_decode(path, self.limits, sha256)
+        info, decoded = inspect_and_decode(path, self.limits, sha256, self.preview_max_side)
         existing = self.store.get_by_sha256(info.sha256)
         if existing is not None:
             return existing, False

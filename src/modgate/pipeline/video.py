@@ -41,6 +41,8 @@ def sample_frames(path: Path, fps: float, scene_threshold: float) -> Iterator[Sa
     """Frames every ``1 / fps`` s from the start, plus frames where the scene changes."""
     step_ms = 1000.0 / fps
     min_gap_ms = step_ms / 4
+    check_every_ms = step_ms / 8  # comparing every decoded frame would cost more than decoding
+    last_check = -1e9
     try:
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
@@ -55,7 +57,8 @@ def sample_frames(path: Path, fps: float, scene_threshold: float) -> Iterator[Sa
                 regular = now_ms + 0.5 >= next_regular
                 grey = None
                 scene = False
-                if scene_threshold > 0:
+                if scene_threshold > 0 and (regular or now_ms - last_check >= check_every_ms):
+                    last_check = now_ms
                     grey = frame.reformat(width=64, height=36, format="gray").to_ndarray()
                     if last_grey is not None and now_ms - last_ms >= min_gap_ms:
                         change = float(np.abs(grey.astype(np.int16) - last_grey).mean()) / 255.0

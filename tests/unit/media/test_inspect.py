@@ -68,3 +68,23 @@ def test_bomb_is_refused_from_the_header_alone() -> None:
     with pytest.raises(ModgateError) as caught:
         inspect_bytes(png_declaring(50_000, 50_000))
     assert caught.value.code == "DecompressionBombException"
+
+
+def test_reduced_decode_still_catches_truncation() -> None:
+    from pathlib import Path
+    import tempfile
+
+    from modgate.media.inspect import inspect_and_decode
+
+    data = image_bytes("JPEG", 2000, 1500)
+    with tempfile.TemporaryDirectory() as folder:
+        whole = Path(folder) / "whole.jpg"
+        whole.write_bytes(data)
+        info, decoded = inspect_and_decode(whole, decode_side=640)
+        assert (info.width, info.height) == (2000, 1500)  # the real size, not the decoded one
+        assert decoded is not None and 640 <= max(decoded.size) < 2000
+        cut = Path(folder) / "cut.jpg"
+        cut.write_bytes(data[: len(data) * 2 // 3])
+        with pytest.raises(ModgateError) as caught:
+            inspect_and_decode(cut, decode_side=640)
+        assert caught.value.code == "TruncatedMediaException"
