@@ -51,6 +51,7 @@ def test_scan_table_format(photo: Path) -> None:
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith(str(photo))
     assert "no label at or above" in completed.stdout
+    assert completed.stderr == ""  # no library log noise for a clean run
 
 
 def test_every_bad_file_gets_its_error_code_and_a_nonzero_exit(tmp_path: Path,

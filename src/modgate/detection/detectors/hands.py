@@ -9,9 +9,11 @@ whichever way the hand is turned. MediaPipe's graph is not thread-safe: calls ar
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,20 @@ WRIST = 0
 EXTENDED_RATIO = 1.25
 FOLDED_RATIO = 1.05
 MAX_SIDE = 512
+
+
+@contextlib.contextmanager
+def _silenced_stderr() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the duration (C++ logging bypasses Python)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as sink:
+            os.dup2(sink.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class HandsOptions(DetectorOptions):
@@ -80,6 +96,10 @@ class MiddleFingerDetector(Detector):
             min_detection_confidence=options.min_detection_confidence,
         )
         self.lock = threading.Lock()
+        # The first call creates the TFLite interpreter, which writes C++ log lines straight to
+        # file descriptor 2; do it now, at start, with that descriptor silenced.
+        with _silenced_stderr():
+            self.hands.process(np.zeros((64, 64, 3), dtype=np.uint8))
 
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
         return [self._one(image) for image in images]
