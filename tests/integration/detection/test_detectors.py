@@ -3,6 +3,8 @@ positives get their label."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
@@ -103,3 +105,16 @@ def test_detect_frames_keeps_order_and_model_version(
     assert all(f"{d.name}-{d.version}" in engine.model_version for d in engine.detectors)
     single = engine.detect_frames([frames[1]])[0]
     assert results[1].moderation_labels == single.moderation_labels
+
+
+def test_video_frames_are_sampled_at_the_requested_rate(engine: DetectionEngine,
+                                                        tmp_path: Path) -> None:
+    from corpus import video_bytes
+
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(video_bytes("mp4", "libx264", seconds=3.0))
+    timestamps = [timestamp for timestamp, result in engine.detect_video(str(clip), fps=1.0)
+                  if result.model_version == engine.model_version]
+    assert timestamps == [0, 1000, 2000]
+    halves = [timestamp for timestamp, _ in engine.detect_video(str(clip), fps=2.0)]
+    assert halves == [0, 500, 1000, 1500, 2000, 2500]
