@@ -116,6 +116,11 @@ class ModerationProcessor:
                 entries, images = self._detect_animation(engine, path)
             else:
                 with Image.open(path) as image:
+                    # Decode JPEGs only as large as the detectors need (DCT scaling).
+                    ratio = getattr(engine, "max_side", 0) / max(image.size)
+                    if 0 < ratio < 1:
+                        image.draft("RGB", (int(image.width * ratio) + 1,
+                                            int(image.height * ratio) + 1))
                     frame = to_rgb(image)
                 result = engine.detect_image(frame)
                 body = result.to_rekognition(min_confidence=0.0)

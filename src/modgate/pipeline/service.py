@@ -158,13 +158,18 @@ class ModerationService:
         job_id = self._job_id(moderation_id)
         if self.inline_runner is not None and job_id:
             self.inline_runner(job_id)
-        delay = 0.02
-        while True:
-            current = self.get(moderation_id)
-            if current["status"] in ("completed", "failed") or time.monotonic() >= deadline:
-                return current
+        delay = 0.01
+        while self._status(moderation_id) not in ("completed", "failed"):
+            if time.monotonic() >= deadline:
+                break
             time.sleep(delay)
-            delay = min(delay * 1.5, 0.25)
+            delay = min(delay * 1.5, 0.2)
+        return self.get(moderation_id)
+
+    def _status(self, moderation_id: str) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(select(ModerationRow.status).where(
+                ModerationRow.id == moderation_id))
 
     def _job_id(self, moderation_id: str) -> str | None:
         with self.sessions() as session:
