@@ -108,10 +108,10 @@ class ModerationProcessor:
             path = Path(folder) / "media"
             self.blobs.download(record.blob_key, path)
             if info.kind == "video":
-                entries, samples = detect_video(
+                entries, images = detect_video(
                     engine, path, self.settings.video_fps, self.settings.scene_threshold,
-                    round((info.duration_seconds or 0) * 1000) or None)
-                images = {s.timestamp_ms: s.image for s in samples}
+                    round((info.duration_seconds or 0) * 1000) or None, FLAG_FLOOR,
+                    THUMBNAIL_SIDE)
             elif info.animated:
                 entries, images = self._detect_animation(engine, path)
             else:
@@ -130,8 +130,7 @@ class ModerationProcessor:
                         "TextDetections": body.get("TextDetections", [])}
         thumbnails = self._thumbnails(info.sha256, entries, images)
         return {"kind": "timeline", "ModerationModelVersion": engine.model_version,
-                "entries": entries, "thumbnails": thumbnails,
-                "samples": sorted(images)}
+                "entries": entries, "thumbnails": thumbnails}
 
     def _detect_animation(self, engine: Any, path: Path
                           ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:

@@ -10,7 +10,9 @@ segments are derived from them on demand.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -75,35 +77,68 @@ def sample_frames(path: Path, fps: float, scene_threshold: float) -> Iterator[Sa
 
 
 def detect_video(engine: FrameDetector, path: Path, fps: float, scene_threshold: float,
-                 duration_ms: int | None = None) -> tuple[list[dict[str, Any]], list[Sample]]:
-    """Per-timestamp label entries (GetContentModeration's TIMESTAMPS shape) and the samples.
+                 duration_ms: int | None = None, flag_floor: float = 50.0,
+                 thumbnail_side: int = 320) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
+    """Per-timestamp label entries (GetContentModeration's TIMESTAMPS shape) and small copies of
+    the flagged frames (any label at or above ``flag_floor``), by timestamp.
 
-    Each entry covers its sample's time up to the next sample (``EndTimestampMillis``), which is
-    what duration rules in policies measure.
+    Decoding runs while the previous batch is being detected; at most two batches are in flight,
+    and only thumbnails of flagged frames are kept, so memory stays flat for long videos. Each
+    entry covers its sample's time up to the next sample (``EndTimestampMillis``), which is what
+    duration rules in policies measure.
     """
-    samples = list(sample_frames(path, fps, scene_threshold))
+    stamps: list[int] = []
     results: list[Any] = []
-    for start in range(0, len(samples), BATCH):
-        batch = samples[start:start + BATCH]
-        results.extend(engine.detect_frames([sample.image for sample in batch]))
+    thumbnails: dict[int, Image.Image] = {}
+    in_flight: deque[tuple[list[Sample], Future[list[Any]]]] = deque()
+
+    def collect() -> None:
+        batch, future = in_flight.popleft()
+        for sample, result in zip(batch, future.result(), strict=True):
+            stamps.append(sample.timestamp_ms)
+            results.append(result)
+            if any(label["Confidence"] >= flag_floor for label in result.moderation_labels):
+                small = sample.image.copy()
+                small.thumbnail((thumbnail_side, thumbnail_side))
+                thumbnails[sample.timestamp_ms] = small
+
+    with ThreadPoolExecutor(1, thread_name_prefix="modgate-video") as pool:
+        batch: list[Sample] = []
+        for sample in sample_frames(path, fps, scene_threshold):
+            batch.append(sample)
+            if len(batch) == BATCH:
+                in_flight.append((batch, pool.submit(engine.detect_frames,
+                                                     [s.image for s in batch])))
+                batch = []
+                if len(in_flight) > 2:
+                    collect()
+        if batch:
+            in_flight.append((batch, pool.submit(engine.detect_frames, [s.image for s in batch])))
+        while in_flight:
+            collect()
+    return _entries(stamps, results, fps, duration_ms), thumbnails
+
+
+def _entries(stamps: list[int], results: list[Any], fps: float, duration_ms: int | None
+             ) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     step_ms = round(1000.0 / fps)
-    for index, (sample, result) in enumerate(zip(samples, results, strict=True)):
-        if index + 1 < len(samples):
-            end = samples[index + 1].timestamp_ms
+    for index, (stamp, result) in enumerate(zip(stamps, results, strict=True)):
+        if index + 1 < len(stamps):
+            end = stamps[index + 1]
         else:
-            end = min(sample.timestamp_ms + step_ms, duration_ms or sample.timestamp_ms + step_ms)
-        end = max(end, sample.timestamp_ms + 1)
+            end = min(stamp + step_ms, duration_ms or stamp + step_ms)
+        end = max(end, stamp + 1)
         for label in result.moderation_labels:
             entries.append({
-                "Timestamp": sample.timestamp_ms,
+                "Timestamp": stamp,
                 "ModerationLabel": dict(label),
-                "StartTimestampMillis": sample.timestamp_ms,
+                "StartTimestampMillis": stamp,
                 "EndTimestampMillis": end,
-                "DurationMillis": end - sample.timestamp_ms,
+                "DurationMillis": end - stamp,
                 "ContentTypes": list(result.content_types),
             })
-    return entries, samples
+    return entries
 
 
 def segments(entries: Iterable[dict[str, Any]], min_confidence: float, gap_ms: int
