@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import LiveServer
+from servers import LiveServer
 from fastapi.routing import iter_route_contexts
 
 from modgate.auth.deps import AccessRule, access_rule, auth_service

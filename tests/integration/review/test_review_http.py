@@ -81,7 +81,7 @@ def test_reveals_are_logged_capped_and_required_for_clear_previews(live_server: 
     auth_service(services).add_user("ann", PASSWORD, "reviewer", ["*"])
     first_media, _ = services.media.ingest_bytes(image_bytes("JPEG", seed=1))
     second_media, _ = services.media.ingest_bytes(video_bytes(seconds=1.0))
-    first = add_moderation(services.sessions, media_id=first_media.id)
+    first = add_moderation(services.sessions, media_id=first_media.id, priority="high")
     add_moderation(services.sessions, media_id=second_media.id, kind="video")
     client, csrf = sign_in(live_server.url, "ann")
     try:
