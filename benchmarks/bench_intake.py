@@ -55,8 +55,9 @@ def intake(paths: list[Path], root: Path) -> float:
     url = f"sqlite:///{root / 'modgate.db'}"
     engine = make_engine(url)
     upgrade(url, engine)
-    service = MediaService(SqlMediaStore(session_factory(engine)), LocalBlobStore(root / "blobs"),
-                           MediaLimits())
+    service = MediaService(
+        SqlMediaStore(session_factory(engine)), LocalBlobStore(root / "blobs"), MediaLimits()
+    )
     start = time.perf_counter()
     for path in paths:
         service.ingest_path(path)
@@ -76,10 +77,18 @@ def main() -> None:
         bare_s = bare(paths, work / "bare")
         intake_s = intake(paths, work / "intake")
         print(f"images: {len(paths)} ({megabytes:.1f} MB), sizes {SIZES}, formats JPEG/PNG/WebP")
-        print(f"bare read+sha256+copy : {len(paths) / bare_s:8.1f} files/s {megabytes / bare_s:8.1f} MB/s")
-        print(f"full intake           : {len(paths) / intake_s:8.1f} files/s {megabytes / intake_s:8.1f} MB/s")
-        print(f"intake / bare time ratio: {intake_s / bare_s:.1f}x "
-              "(intake also decodes every image and encodes two JPEG previews)")
+        print(
+            f"bare read+sha256+copy : {len(paths) / bare_s:8.1f} files/s "
+            f"{megabytes / bare_s:8.1f} MB/s"
+        )
+        print(
+            f"full intake           : {len(paths) / intake_s:8.1f} files/s "
+            f"{megabytes / intake_s:8.1f} MB/s"
+        )
+        print(
+            f"intake / bare time ratio: {intake_s / bare_s:.1f}x "
+            "(intake also decodes every image and encodes two JPEG previews)"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     sys.stdout.flush()

@@ -37,7 +37,6 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from bench_detection import test_jpegs  # noqa: E402
-from servers import LiveServer, free_port  # noqa: E402
 
 from modgate.app import create_app  # noqa: E402
 from modgate.detection.engine import DetectionEngine  # noqa: E402
@@ -45,6 +44,7 @@ from modgate.media.previews import to_rgb  # noqa: E402
 from modgate.pipeline.video import sample_frames  # noqa: E402
 from modgate.services import Services  # noqa: E402
 from modgate.settings import load_settings  # noqa: E402
+from servers import LiveServer, free_port  # noqa: E402
 
 WORKERS = 2
 DETECTION = {"disabled": ["ocr"]}
@@ -69,13 +69,21 @@ def detection_alone(jpegs: list[bytes], settings) -> float:  # type: ignore[no-u
 def through_api(jpegs: list[bytes], settings, clients: int) -> float:  # type: ignore[no-untyped-def]
     services = Services.from_settings(settings)
     with LiveServer(create_app(settings, services)) as server:
-        warm = httpx.post(f"{server.url}/v1/moderations", params={"wait": "true"},
-                          files={"file": ("w.jpg", _jpeg_variant(jpegs[0]))}, timeout=120)
+        warm = httpx.post(
+            f"{server.url}/v1/moderations",
+            params={"wait": "true"},
+            files={"file": ("w.jpg", _jpeg_variant(jpegs[0]))},
+            timeout=120,
+        )
         warm.raise_for_status()
 
         def one(data: bytes) -> None:
-            response = httpx.post(f"{server.url}/v1/moderations", params={"wait": "true"},
-                                  files={"file": ("x.jpg", data)}, timeout=300)
+            response = httpx.post(
+                f"{server.url}/v1/moderations",
+                params={"wait": "true"},
+                files={"file": ("x.jpg", data)},
+                timeout=300,
+            )
             if response.json().get("status") != "completed":
                 raise RuntimeError(response.text)
 
@@ -97,8 +105,10 @@ def _jpeg_variant(data: bytes) -> bytes:
 def make_clip(path: Path, seconds: int = 60) -> None:
     import av
 
-    frames = [np.asarray(Image.open(io.BytesIO(j)).convert("RGB").resize((1280, 720)))
-              for j in test_jpegs(6)]
+    frames = [
+        np.asarray(Image.open(io.BytesIO(j)).convert("RGB").resize((1280, 720)))
+        for j in test_jpegs(6)
+    ]
     with av.open(str(path), "w") as output:
         stream = output.add_stream("libx264", rate=30)
         stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
@@ -122,9 +132,11 @@ def video(settings, clip: Path) -> tuple[float, float]:  # type: ignore[no-untyp
     services = Services.from_settings(settings)
     with LiveServer(create_app(settings, services)) as server:
         start = time.perf_counter()
-        moderation = httpx.post(f"{server.url}/v1/moderations",
-                                files={"file": ("clip.mp4", clip.read_bytes())},
-                                timeout=300).json()
+        moderation = httpx.post(
+            f"{server.url}/v1/moderations",
+            files={"file": ("clip.mp4", clip.read_bytes())},
+            timeout=300,
+        ).json()
         while True:
             body = httpx.get(f"{server.url}/v1/moderations/{moderation['id']}").json()
             if body["status"] in ("completed", "failed"):
@@ -132,18 +144,27 @@ def video(settings, clip: Path) -> tuple[float, float]:  # type: ignore[no-untyp
             time.sleep(0.05)
         total_s = time.perf_counter() - start
     services.close()
-    print(f"video: {samples} samples; decode+sample alone {decode_s:.2f} s "
-          f"({60 / decode_s:.0f}x real time)")
+    print(
+        f"video: {samples} samples; decode+sample alone {decode_s:.2f} s "
+        f"({60 / decode_s:.0f}x real time)"
+    )
     return total_s, decode_s
 
 
 def peak_memory(data_dir: Path, jpegs: list[bytes]) -> tuple[int, int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")}
-    env |= {"MODGATE_DATA_DIR": str(data_dir), "MODGATE_DETECTION__DISABLED": '["ocr"]',
-            "MODGATE_PIPELINE__WORKERS": str(WORKERS)}
+    env |= {
+        "MODGATE_DATA_DIR": str(data_dir),
+        "MODGATE_DETECTION__DISABLED": '["ocr"]',
+        "MODGATE_PIPELINE__WORKERS": str(WORKERS),
+    }
     port = free_port()
-    serve = subprocess.Popen([sys.executable, "-m", "modgate", "serve", "--port", str(port)],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "modgate", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
@@ -154,20 +175,31 @@ def peak_memory(data_dir: Path, jpegs: list[bytes]) -> tuple[int, int]:
             except httpx.HTTPError:
                 time.sleep(0.3)
         for data in jpegs[:16]:
-            httpx.post(f"{url}/v1/moderations", params={"wait": "true"},
-                       files={"file": ("x.jpg", _jpeg_variant(data))}, timeout=300)
+            httpx.post(
+                f"{url}/v1/moderations",
+                params={"wait": "true"},
+                files={"file": ("x.jpg", _jpeg_variant(data))},
+                timeout=300,
+            )
         serve_peak = _vm_hwm(serve.pid)
     finally:
         serve.terminate()
         serve.wait(timeout=60)
     worker_env = env | {"MODGATE_PIPELINE__WORKERS": "0"}
-    submit = subprocess.run([sys.executable, "-m", "modgate", "submit", str(data_dir / "in")],
-                            env=worker_env, capture_output=True, timeout=600)
+    submit = subprocess.run(
+        [sys.executable, "-m", "modgate", "submit", str(data_dir / "in")],
+        env=worker_env,
+        capture_output=True,
+        timeout=600,
+    )
     if submit.returncode not in (0, 2):
         raise RuntimeError(submit.stderr.decode())
-    worker = subprocess.Popen([sys.executable, "-m", "modgate", "worker", "--concurrency",
-                               str(WORKERS)], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "modgate", "worker", "--concurrency", str(WORKERS)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         time.sleep(25)
         worker_peak = _vm_hwm(worker.pid)
@@ -192,30 +224,45 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="modgate-bench-pipeline-"))
     jpegs = test_jpegs(args.images)
-    settings = load_settings(data_dir=work / "api", detection=DETECTION,
-                             pipeline={"workers": WORKERS, "poll_seconds": 0.05})
+    settings = load_settings(
+        data_dir=work / "api",
+        detection=DETECTION,
+        pipeline={"workers": WORKERS, "poll_seconds": 0.05},
+    )
     alone = detection_alone(jpegs, settings)
     api = through_api(jpegs, settings, args.clients)
-    print(f"images: {len(jpegs)} distinct 1024x768 JPEGs, default detectors without OCR, "
-          f"{WORKERS} workers, {args.clients} HTTP clients")
+    print(
+        f"images: {len(jpegs)} distinct 1024x768 JPEGs, default detectors without OCR, "
+        f"{WORKERS} workers, {args.clients} HTTP clients"
+    )
     print(f"detection stage alone      : {alone:6.2f} images/s")
     print(f"API → committed decision   : {api:6.2f} images/s")
-    print(f"ratio (target >= 0.90)     : {api / alone:6.3f}  (overhead {100 * (1 - api / alone):.1f}%)")
+    print(
+        f"ratio (target >= 0.90)     : {api / alone:6.3f}  "
+        f"(overhead {100 * (1 - api / alone):.1f}%)"
+    )
     clip = work / "clip.mp4"
     make_clip(clip)
-    video_settings = load_settings(data_dir=work / "video", detection=DETECTION,
-                                   pipeline={"workers": WORKERS, "poll_seconds": 0.05})
+    video_settings = load_settings(
+        data_dir=work / "video",
+        detection=DETECTION,
+        pipeline={"workers": WORKERS, "poll_seconds": 0.05},
+    )
     total_s, _decode_s = video(video_settings, clip)
-    print(f"video 60 s 720p H.264 at 1 fps: {total_s:.2f} s → {60 / total_s:.1f}x real time "
-          "(target >= 20x)")
+    print(
+        f"video 60 s 720p H.264 at 1 fps: {total_s:.2f} s → {60 / total_s:.1f}x real time "
+        "(target >= 20x)"
+    )
     if not args.skip_memory:
         folder = work / "mem" / "in"
         folder.mkdir(parents=True)
         for index, data in enumerate(jpegs[16:48]):
             (folder / f"{index}.jpg").write_bytes(_jpeg_variant(data))
         serve_peak, worker_peak = peak_memory(work / "mem", jpegs)
-        print(f"peak memory: modgate serve {serve_peak / 2**20:.0f} MiB, "
-              f"modgate worker {worker_peak / 2**20:.0f} MiB")
+        print(
+            f"peak memory: modgate serve {serve_peak / 2**20:.0f} MiB, "
+            f"modgate worker {worker_peak / 2**20:.0f} MiB"
+        )
     sys.stdout.flush()
     threading.Event().wait(0)
 

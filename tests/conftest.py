@@ -40,8 +40,8 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     admin = sa.create_engine(postgres_server, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(postgres_server).set(database=name).render_as_string(
-        hide_password=False
+    url = (
+        sa.engine.make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
     )
     try:
         yield url

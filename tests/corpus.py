@@ -33,8 +33,9 @@ def image_bytes(fmt: str, width: int = 320, height: int = 240, seed: int = 0) ->
     image = gradient_image(width, height, seed)
     if fmt == "GIF":
         frames = [gradient_image(width, height, seed + i).convert("P") for i in range(3)]
-        frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=100,
-                       loop=0)
+        frames[0].save(
+            out, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0
+        )
     elif fmt == "WEBP":
         image.save(out, format="WEBP", quality=80)
     else:
@@ -42,10 +43,17 @@ def image_bytes(fmt: str, width: int = 320, height: int = 240, seed: int = 0) ->
     return out.getvalue()
 
 
-def video_bytes(container: str = "mp4", codec: str = "libx264", seconds: float = 2.0,
-                fps: int = 10, width: int = 160, height: int = 120,
-                colour_at: tuple[float, float, tuple[int, int, int]] | None = None) -> bytes:
-    """A small synthetic clip; ``colour_at=(start, end, rgb)`` paints a solid colour in [start, end)."""
+def video_bytes(
+    container: str = "mp4",
+    codec: str = "libx264",
+    seconds: float = 2.0,
+    fps: int = 10,
+    width: int = 160,
+    height: int = 120,
+    colour_at: tuple[float, float, tuple[int, int, int]] | None = None,
+) -> bytes:
+    """A small synthetic clip; ``colour_at=(start, end, rgb)`` paints a solid colour in
+    [start, end)."""
     out = io.BytesIO()
     with av.open(out, mode="w", format=container) as output:
         stream = output.add_stream(codec, rate=fps)
@@ -74,7 +82,7 @@ def audio_only_mp4(seconds: float = 1.0) -> bytes:
         samples = int(seconds * rate)
         tone = (np.sin(np.arange(samples) * 2 * np.pi * 440 / rate) * 0.3).astype(np.float32)
         for start in range(0, samples, 1024):
-            chunk = tone[start:start + 1024]
+            chunk = tone[start : start + 1024]
             frame = av.AudioFrame.from_ndarray(chunk[None, :], format="fltp", layout="mono")
             frame.sample_rate = rate
             frame.pts = start
@@ -93,8 +101,12 @@ def png_declaring(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims ``width`` × ``height`` pixels (a decompression bomb)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00" * 64)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
-            + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", ihdr)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def noise_png(target_bytes: int) -> bytes:
@@ -113,18 +125,30 @@ def zip_bytes() -> bytes:
     return out.getvalue()
 
 
-SVG_WITH_SCRIPT = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100" '
-                   b'height="100"><script>alert(document.cookie)</script>'
-                   b'<rect width="100" height="100" fill="red"/></svg>\n')
-HTML_PAGE = (b"<!DOCTYPE html>\n<html><head><title>x</title></head><body>"
-             b"<img src=x onerror=alert(1)></body></html>\n")
+SVG_WITH_SCRIPT = (
+    b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100" '
+    b'height="100"><script>alert(document.cookie)</script>'
+    b'<rect width="100" height="100" fill="red"/></svg>\n'
+)
+HTML_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>x</title></head><body>"
+    b"<img src=x onerror=alert(1)></body></html>\n"
+)
 
 
 def valid_corpus() -> dict[str, tuple[str, bytes, str, str]]:
     """name → (file name, bytes, kind, format) for every supported type."""
-    cases = {fmt.lower(): (f"sample.{ext}", image_bytes(fmt), "image", fmt)
-             for fmt, ext in (("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp"), ("GIF", "gif"),
-                              ("BMP", "bmp"), ("TIFF", "tif"))}
+    cases = {
+        fmt.lower(): (f"sample.{ext}", image_bytes(fmt), "image", fmt)
+        for fmt, ext in (
+            ("JPEG", "jpg"),
+            ("PNG", "png"),
+            ("WEBP", "webp"),
+            ("GIF", "gif"),
+            ("BMP", "bmp"),
+            ("TIFF", "tif"),
+        )
+    }
     cases["mp4"] = ("clip.mp4", video_bytes("mp4", "libx264"), "video", "MP4")
     cases["mov"] = ("clip.mov", video_bytes("mov", "libx264"), "video", "MOV")
     cases["webm"] = ("clip.webm", video_bytes("webm", "libvpx-vp9"), "video", "WEBM")
@@ -143,18 +167,27 @@ def bad_corpus(size_limit_bytes: int = 15 * 1024 * 1024) -> dict[str, tuple[str,
         "truncated_jpeg": ("cut.jpg", jpeg[: len(jpeg) // 2], "TruncatedMediaException"),
         "truncated_png": ("cut.png", png[: len(png) // 2], "TruncatedMediaException"),
         "png_bomb": ("bomb.png", png_declaring(100_000, 100_000), "DecompressionBombException"),
-        "random_bytes": ("noise.jpg", random.Random(7).randbytes(4096),
-                         "UnsupportedMediaTypeException"),
-        "text_as_jpeg": ("notes.jpg", b"Just some text, not a picture.\n" * 20,
-                         "UnsupportedMediaTypeException"),
+        "random_bytes": (
+            "noise.jpg",
+            random.Random(7).randbytes(4096),
+            "UnsupportedMediaTypeException",
+        ),
+        "text_as_jpeg": (
+            "notes.jpg",
+            b"Just some text, not a picture.\n" * 20,
+            "UnsupportedMediaTypeException",
+        ),
         "svg_with_script": ("logo.svg", SVG_WITH_SCRIPT, "UnsafeMediaTypeException"),
         "html": ("page.png", HTML_PAGE, "UnsafeMediaTypeException"),
         "zip": ("photos.zip", zip_bytes(), "ArchiveNotAllowedException"),
         "mp4_without_video": ("voice.mp4", audio_only_mp4(), "NoVideoStreamException"),
         "truncated_mp4": ("cut.mp4", mp4[: len(mp4) // 2], "TruncatedMediaException"),
         "one_pixel": ("dot.png", image_bytes("PNG", 1, 1), "ImageTooSmallException"),
-        "over_size_limit": ("huge.png", noise_png(size_limit_bytes + 1024),
-                            "ImageTooLargeException"),
+        "over_size_limit": (
+            "huge.png",
+            noise_png(size_limit_bytes + 1024),
+            "ImageTooLargeException",
+        ),
     }
 
 

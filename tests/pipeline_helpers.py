@@ -44,8 +44,9 @@ def wait_for(check: Callable[[], Any], timeout: float = 60.0, interval: float = 
         time.sleep(interval)
 
 
-def wait_decided(base_url: str, moderation_id: str, timeout: float = 60.0,
-                 headers: dict[str, str] | None = None) -> dict[str, Any]:
+def wait_decided(
+    base_url: str, moderation_id: str, timeout: float = 60.0, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     def decided() -> dict[str, Any] | None:
         body = httpx.get(f"{base_url}/v1/moderations/{moderation_id}", headers=headers).json()
         return body if body["status"] in ("completed", "failed") else None

@@ -28,8 +28,13 @@ from modgate.version import __version__
 
 logger = logging.getLogger(__name__)
 
-_STATUS_CODES = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge",
-                 401: "AuthenticationRequiredException", 403: "AccessDeniedException"}
+_STATUS_CODES = {
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    413: "RequestTooLarge",
+    401: "AuthenticationRequiredException",
+    403: "AccessDeniedException",
+}
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -82,8 +87,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if services is None:
                 built.close()
 
-    app = FastAPI(title="modgate", version=__version__, lifespan=lifespan,
-                  description=modgate.__doc__ or "")
+    app = FastAPI(
+        title="modgate", version=__version__, lifespan=lifespan, description=modgate.__doc__ or ""
+    )
     app.state.services = built
     app.state.settings = settings
     install_error_handlers(app)

@@ -17,8 +17,11 @@ import typer
 import modgate
 from modgate.errors import ModgateError
 
-app = typer.Typer(help="modgate: self-hosted content moderation for images and video.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="modgate: self-hosted content moderation for images and video.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 # Domains that contribute commands; each module defines ``register(app: typer.Typer) -> None``.
 COMMAND_MODULES = (

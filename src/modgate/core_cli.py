@@ -39,7 +39,9 @@ def serve(
     if port is not None:
         overrides["port"] = port
     settings = load_settings(**overrides)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     app = create_app(settings)
     typer.echo(f"modgate {__version__} serving on http://{settings.host}:{settings.port}")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
@@ -80,11 +82,16 @@ def media_add(files: Annotated[list[Path], typer.Argument(help="Images or videos
                 if not path.is_file():
                     raise InvalidParameterException(f"{path}: no such file")
                 record, created = services.media.ingest_path(path)
-                typer.echo(json.dumps({"File": str(path)} | record.to_public() | {"created": created}))
+                typer.echo(
+                    json.dumps({"File": str(path)} | record.to_public() | {"created": created})
+                )
             except ModgateError as error:
                 failed = error
-                typer.echo(json.dumps({"File": str(path), "error": {"code": error.code,
-                                                                      "message": error.message}}))
+                typer.echo(
+                    json.dumps(
+                        {"File": str(path), "error": {"code": error.code, "message": error.message}}
+                    )
+                )
                 typer.echo(f"{path}: {error.code}: {error.message}", err=True)
     finally:
         services.close()

@@ -56,7 +56,9 @@ class ModgateError(Exception):
     aws_code: ClassVar[str] = "InternalServerError"
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
-        self.message = message or (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
+        self.message = (
+            message or (type(self).__doc__ or type(self).__name__).strip().splitlines()[0]
+        )
         self.details = details
         super().__init__(self.message)
 

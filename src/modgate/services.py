@@ -40,7 +40,9 @@ class Services:
         sessions.configure(info={"modgate.review_settings": settings.review})
         blobs = make_blob_store(settings)
         media = MediaService(
-            SqlMediaStore(sessions), blobs, MediaLimits.from_settings(settings),
+            SqlMediaStore(sessions),
+            blobs,
+            MediaLimits.from_settings(settings),
             preview_max_side=settings.preview_max_side,
             preview_blur_radius=settings.preview_blur_radius,
             spool_dir=settings.data_dir / "spool",

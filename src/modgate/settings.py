@@ -24,9 +24,9 @@ from pydantic_settings import (
 
 from modgate.auth.settings import AuthSettings
 from modgate.detection.settings import DetectionSettings
-from modgate.review.settings import ReviewSettings
 from modgate.errors import SettingsError
 from modgate.pipeline.settings import PipelineSettings
+from modgate.review.settings import ReviewSettings
 
 MB = 1024 * 1024
 

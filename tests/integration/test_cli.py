@@ -15,8 +15,13 @@ from corpus import bad_corpus, image_bytes, write_corpus
 
 def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"MODGATE_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "modgate", *args], capture_output=True,
-                          text=True, env=env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "modgate", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 def test_version_and_db_upgrade(tmp_path: Path) -> None:
@@ -45,13 +50,19 @@ def test_bad_files_exit_non_zero_with_their_code(tmp_path: Path) -> None:
         assert cases[name][2] in result.stderr, (name, result.stderr)
         assert "Traceback" not in result.stderr
     assert not (tmp_path / "data" / "blobs").exists() or not any(
-        p.is_file() for p in (tmp_path / "data" / "blobs").rglob("*"))
+        p.is_file() for p in (tmp_path / "data" / "blobs").rglob("*")
+    )
 
 
 def test_bad_setting_exits_with_message(tmp_path: Path) -> None:
     env = os.environ | {"MODGATE_DATA_DIR": str(tmp_path), "MODGATE_MAX_IMAGE_SIDE": "huge"}
-    result = subprocess.run([sys.executable, "-m", "modgate", "db", "upgrade"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "modgate", "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "MODGATE_MAX_IMAGE_SIDE" in result.stderr and "Traceback" not in result.stderr
 

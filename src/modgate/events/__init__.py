@@ -22,8 +22,13 @@ PREVIEW_REVEALED = "preview.revealed"
 WEBHOOK_EVENTS = (MODERATION_COMPLETED, REVIEW_COMPLETED, APPEAL_RESOLVED)
 
 
-def record_event(session: Session, name: str, moderation_id: str | None = None,
-                 payload: dict[str, Any] | None = None, actor: str | None = None) -> EventRow:
+def record_event(
+    session: Session,
+    name: str,
+    moderation_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    actor: str | None = None,
+) -> EventRow:
     """Append an event inside the caller's transaction."""
     row = EventRow(name=name, moderation_id=moderation_id, payload=payload or {}, actor=actor)
     session.add(row)

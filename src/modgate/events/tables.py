@@ -19,8 +19,9 @@ class EventRow(Base):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_name_id", "name", "id"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
-                                    primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
     name: Mapped[str] = mapped_column(String(64))
     moderation_id: Mapped[str | None] = mapped_column(String(40), index=True)
     actor: Mapped[str | None] = mapped_column(String(128))

@@ -102,8 +102,9 @@ def _copy(source: Any, out: Any) -> None:
 class S3BlobStore:
     """An S3 bucket (AWS or any S3-compatible endpoint), under a key prefix."""
 
-    def __init__(self, bucket: str, prefix: str = "", client: Any = None, **client_args: Any
-                 ) -> None:
+    def __init__(
+        self, bucket: str, prefix: str = "", client: Any = None, **client_args: Any
+    ) -> None:
         import boto3  # the s3 extra
 
         self.bucket = bucket
@@ -115,13 +116,15 @@ class S3BlobStore:
 
     def put_file(self, key: str, path: Path, content_type: str = "") -> None:
         extra = {"ContentType": content_type} if content_type else {}
-        self._call(self.client.upload_file, str(path), self.bucket, self._key(key),
-                   ExtraArgs=extra or None)
+        self._call(
+            self.client.upload_file, str(path), self.bucket, self._key(key), ExtraArgs=extra or None
+        )
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "") -> None:
         extra = {"ContentType": content_type} if content_type else {}
-        self._call(self.client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data,
-                   **extra)
+        self._call(
+            self.client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data, **extra
+        )
 
     def get_bytes(self, key: str) -> bytes:
         response = self._call(self.client.get_object, Bucket=self.bucket, Key=self._key(key))
@@ -149,7 +152,7 @@ class S3BlobStore:
         found: list[str] = []
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            found.extend(item["Key"][len(self.prefix):] for item in page.get("Contents", []))
+            found.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", []))
         return sorted(found)
 
     def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
@@ -161,8 +164,7 @@ class S3BlobStore:
         try:
             return method(*args, **kwargs)
         except (ClientError, BotoCoreError, S3UploadFailedError) as exc:
-            raise _s3_error(exc, str(kwargs.get("Key", args[2] if len(args) > 2 else ""))
-                            ) from exc
+            raise _s3_error(exc, str(kwargs.get("Key", args[2] if len(args) > 2 else ""))) from exc
 
 
 def _s3_error(exc: Exception, key: str) -> ModgateError:

@@ -36,8 +36,9 @@ def _limits(limits: MediaLimits | Any) -> MediaLimits:
     return limits if isinstance(limits, MediaLimits) else MediaLimits.from_settings(limits)
 
 
-def inspect_path(path: Path, limits: MediaLimits | Any = None, sha256: str | None = None
-                 ) -> MediaInfo:
+def inspect_path(
+    path: Path, limits: MediaLimits | Any = None, sha256: str | None = None
+) -> MediaInfo:
     """Everything intake needs to know about the file at ``path``, or the reason it is refused.
 
     ``limits`` is a ``MediaLimits`` or a ``Settings`` (its limit fields are used).
@@ -45,8 +46,12 @@ def inspect_path(path: Path, limits: MediaLimits | Any = None, sha256: str | Non
     return inspect_and_decode(path, limits, sha256)[0]
 
 
-def inspect_and_decode(path: Path, limits: MediaLimits | Any = None, sha256: str | None = None,
-                       decode_side: int | None = None) -> tuple[MediaInfo, Image.Image | None]:
+def inspect_and_decode(
+    path: Path,
+    limits: MediaLimits | Any = None,
+    sha256: str | None = None,
+    decode_side: int | None = None,
+) -> tuple[MediaInfo, Image.Image | None]:
     """``inspect_path`` plus, for images, the decoded first frame (``None`` for video), decoded
     at least ``decode_side`` pixels on its long side when given (full size otherwise)."""
     limits = _limits(limits)
@@ -56,18 +61,34 @@ def inspect_and_decode(path: Path, limits: MediaLimits | Any = None, sha256: str
     with path.open("rb") as handle:
         sniffed = sniff(handle.read(HEADER_BYTES))
     if sniffed.kind == "image":
-        width, height, frames, duration, animated, frame = probe_image(path, sniffed, size, limits,
-                                                                   decode_side)
+        width, height, frames, duration, animated, frame = probe_image(
+            path, sniffed, size, limits, decode_side
+        )
         return MediaInfo(
-            kind="image", format=sniffed.format, mime=sniffed.mime, size_bytes=size,
-            sha256=sha256 or sha256_file(path), width=width, height=height, frame_count=frames,
-            duration_seconds=duration, animated=animated,
+            kind="image",
+            format=sniffed.format,
+            mime=sniffed.mime,
+            size_bytes=size,
+            sha256=sha256 or sha256_file(path),
+            width=width,
+            height=height,
+            frame_count=frames,
+            duration_seconds=duration,
+            animated=animated,
         ), frame
     width, height, frames, duration, codec, rate = probe_video(path, sniffed, size, limits)
     return MediaInfo(
-        kind="video", format=sniffed.format, mime=sniffed.mime, size_bytes=size,
-        sha256=sha256 or sha256_file(path), width=width, height=height, frame_count=frames,
-        duration_seconds=duration, codec=codec, frame_rate=rate,
+        kind="video",
+        format=sniffed.format,
+        mime=sniffed.mime,
+        size_bytes=size,
+        sha256=sha256 or sha256_file(path),
+        width=width,
+        height=height,
+        frame_count=frames,
+        duration_seconds=duration,
+        codec=codec,
+        frame_rate=rate,
     ), None
 
 

@@ -42,8 +42,13 @@ def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
     raise ValueError("no frame")  # probe already proved a frame exists
 
 
-def make_previews(path: Path, info: MediaInfo, max_side: int = 640, blur_radius: float = 24.0,
-                  decoded: Image.Image | None = None) -> Previews:
+def make_previews(
+    path: Path,
+    info: MediaInfo,
+    max_side: int = 640,
+    blur_radius: float = 24.0,
+    decoded: Image.Image | None = None,
+) -> Previews:
     """Both renditions; ``decoded`` is the already-decoded image, when intake has it."""
     if decoded is not None:
         frame = decoded.copy()

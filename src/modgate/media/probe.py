@@ -31,13 +31,23 @@ from modgate.media.sniff import Sniffed
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-_PIL_FORMATS = {"JPEG": {"JPEG", "MPO"}, "PNG": {"PNG"}, "GIF": {"GIF"}, "WEBP": {"WEBP"},
-                "BMP": {"BMP", "DIB"}, "TIFF": {"TIFF"}}
+_PIL_FORMATS = {
+    "JPEG": {"JPEG", "MPO"},
+    "PNG": {"PNG"},
+    "GIF": {"GIF"},
+    "WEBP": {"WEBP"},
+    "BMP": {"BMP", "DIB"},
+    "TIFF": {"TIFF"},
+}
 
 
-def probe_image(source: Path | IO[bytes], sniffed: Sniffed, size: int, limits: MediaLimits,
-                decode_side: int | None = None) -> tuple[int, int, int, float | None, bool,
-                                                         Image.Image]:
+def probe_image(
+    source: Path | IO[bytes],
+    sniffed: Sniffed,
+    size: int,
+    limits: MediaLimits,
+    decode_side: int | None = None,
+) -> tuple[int, int, int, float | None, bool, Image.Image]:
     """Check an image's header against the limits, then decode it fully.
 
     ``decode_side`` lets JPEG decode at a reduced scale (DCT scaling) when the caller only needs
@@ -50,7 +60,8 @@ def probe_image(source: Path | IO[bytes], sniffed: Sniffed, size: int, limits: M
     if size > limits.max_image_bytes:
         raise ImageTooLargeException(
             f"The image is {size} bytes; the limit is {limits.max_image_bytes} bytes.",
-            size_bytes=size, limit=limits.max_image_bytes,
+            size_bytes=size,
+            limit=limits.max_image_bytes,
         )
     try:
         with warnings.catch_warnings():
@@ -86,17 +97,22 @@ def _check_dimensions(width: int, height: int, limits: MediaLimits) -> None:
         raise DecompressionBombException(
             f"The image declares {width} × {height} = {width * height} pixels; the limit is "
             f"{limits.max_image_pixels}. It was not decoded.",
-            width=width, height=height,
+            width=width,
+            height=height,
         )
     if max(width, height) > limits.max_image_side:
         raise ImageTooLargeException(
             f"The image is {width} × {height}; each side must be at most "
-            f"{limits.max_image_side} pixels.", width=width, height=height,
+            f"{limits.max_image_side} pixels.",
+            width=width,
+            height=height,
         )
     if min(width, height) < limits.min_image_side:
         raise ImageTooSmallException(
             f"The image is {width} × {height}; each side must be at least "
-            f"{limits.min_image_side} pixels.", width=width, height=height,
+            f"{limits.min_image_side} pixels.",
+            width=width,
+            height=height,
         )
 
 
@@ -125,13 +141,15 @@ def _decode_error(exc: Exception, sniffed: Sniffed) -> CorruptMediaException:
     )
 
 
-def probe_video(path: Path, sniffed: Sniffed, size: int, limits: MediaLimits
-                ) -> tuple[int, int, int | None, float | None, str, float | None]:
+def probe_video(
+    path: Path, sniffed: Sniffed, size: int, limits: MediaLimits
+) -> tuple[int, int, int | None, float | None, str, float | None]:
     """(width, height, frame_count, duration_seconds, codec, frame_rate) of a decodable video."""
     if size > limits.max_video_bytes:
         raise VideoTooLargeException(
             f"The video is {size} bytes; the limit is {limits.max_video_bytes} bytes.",
-            size_bytes=size, limit=limits.max_video_bytes,
+            size_bytes=size,
+            limit=limits.max_video_bytes,
         )
     _check_container_length(path, sniffed, size)
     try:
@@ -165,8 +183,9 @@ def probe_video(path: Path, sniffed: Sniffed, size: int, limits: MediaLimits
     return width, height, frames, duration, codec, rate
 
 
-def _duration_seconds(container: av.container.InputContainer, stream: av.VideoStream
-                      ) -> float | None:
+def _duration_seconds(
+    container: av.container.InputContainer, stream: av.VideoStream
+) -> float | None:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
@@ -174,8 +193,9 @@ def _duration_seconds(container: av.container.InputContainer, stream: av.VideoSt
     return None
 
 
-def _first_frame(container: av.container.InputContainer, stream: av.VideoStream,
-                 sniffed: Sniffed) -> av.VideoFrame:
+def _first_frame(
+    container: av.container.InputContainer, stream: av.VideoStream, sniffed: Sniffed
+) -> av.VideoFrame:
     try:
         for frame in container.decode(stream):
             return frame

@@ -23,7 +23,9 @@ def _record(request: Request, media_id: str) -> MediaRecord:
 @router.post("", status_code=201, summary="Upload an image or video (multipart field `file`)")
 def upload_media(request: Request, file: Annotated[UploadFile | None, File()] = None) -> Any:
     if file is None:
-        raise InvalidParameterException("Send the media as multipart/form-data in the field 'file'.")
+        raise InvalidParameterException(
+            "Send the media as multipart/form-data in the field 'file'."
+        )
     record, created = request.app.state.services.media.ingest_stream(file.file)
     body = record.to_public() | {"created": created}
     return JSONResponse(body, status_code=201 if created else 200)

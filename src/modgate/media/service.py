@@ -26,9 +26,19 @@ from modgate.media.store import MediaRecord, MediaStore
 
 logger = logging.getLogger(__name__)
 
-_EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp",
-               "TIFF": "tiff", "MP4": "mp4", "MOV": "mov", "WEBM": "webm", "MKV": "mkv",
-               "AVI": "avi"}
+_EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "GIF": "gif",
+    "WEBP": "webp",
+    "BMP": "bmp",
+    "TIFF": "tiff",
+    "MP4": "mp4",
+    "MOV": "mov",
+    "WEBM": "webm",
+    "MKV": "mkv",
+    "AVI": "avi",
+}
 
 
 def blob_key(info: MediaInfo) -> str:
@@ -41,9 +51,15 @@ def preview_keys(sha256: str) -> tuple[str, str]:
 
 
 class MediaService:
-    def __init__(self, store: MediaStore, blobs: BlobStore, limits: MediaLimits,
-                 preview_max_side: int = 640, preview_blur_radius: float = 24.0,
-                 spool_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        store: MediaStore,
+        blobs: BlobStore,
+        limits: MediaLimits,
+        preview_max_side: int = 640,
+        preview_blur_radius: float = 24.0,
+        spool_dir: Path | None = None,
+    ) -> None:
         self.store = store
         self.blobs = blobs
         self.limits = limits
@@ -57,8 +73,9 @@ class MediaService:
         existing = self.store.get_by_sha256(info.sha256)
         if existing is not None:
             return existing, False
-        previews = make_previews(path, info, self.preview_max_side, self.preview_blur_radius,
-                                 decoded)
+        previews = make_previews(
+            path, info, self.preview_max_side, self.preview_blur_radius, decoded
+        )
         key = blob_key(info)
         preview_key, blurred_key = preview_keys(info.sha256)
         self.blobs.put_file(key, path, info.mime)
@@ -67,8 +84,13 @@ class MediaService:
         record = MediaRecord(new_id("med"), info, key, preview_key, blurred_key, utcnow())
         stored, created = self.store.add(record)
         if created:
-            logger.info("stored %s %s (%d bytes) as %s", info.format, info.sha256, info.size_bytes,
-                        stored.id)
+            logger.info(
+                "stored %s %s (%d bytes) as %s",
+                info.format,
+                info.sha256,
+                info.size_bytes,
+                stored.id,
+            )
         return stored, created
 
     def ingest_stream(self, stream: IO[bytes]) -> tuple[MediaRecord, bool]:

@@ -57,13 +57,19 @@ class MediaStore(Protocol):
 def _from_row(row: MediaRow) -> MediaRecord:
     info = MediaInfo(
         kind=row.kind,  # type: ignore[arg-type]
-        format=row.format, mime=row.mime, size_bytes=row.size_bytes, sha256=row.sha256,
-        width=row.width or 0, height=row.height or 0, frame_count=row.frame_count,
-        duration_seconds=row.duration_seconds, codec=row.codec, frame_rate=row.frame_rate,
+        format=row.format,
+        mime=row.mime,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        width=row.width or 0,
+        height=row.height or 0,
+        frame_count=row.frame_count,
+        duration_seconds=row.duration_seconds,
+        codec=row.codec,
+        frame_rate=row.frame_rate,
         animated=row.kind == "image" and (row.frame_count or 1) > 1,
     )
-    return MediaRecord(row.id, info, row.blob_key, row.preview_key, row.blurred_key,
-                       row.created_at)
+    return MediaRecord(row.id, info, row.blob_key, row.preview_key, row.blurred_key, row.created_at)
 
 
 class SqlMediaStore:
@@ -83,11 +89,21 @@ class SqlMediaStore:
     def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
         info = record.info
         row = MediaRow(
-            id=record.id, sha256=info.sha256, kind=info.kind, format=info.format, mime=info.mime,
-            size_bytes=info.size_bytes, width=info.width, height=info.height,
-            frame_count=info.frame_count, duration_seconds=info.duration_seconds,
-            codec=info.codec, frame_rate=info.frame_rate, blob_key=record.blob_key,
-            preview_key=record.preview_key, blurred_key=record.blurred_key,
+            id=record.id,
+            sha256=info.sha256,
+            kind=info.kind,
+            format=info.format,
+            mime=info.mime,
+            size_bytes=info.size_bytes,
+            width=info.width,
+            height=info.height,
+            frame_count=info.frame_count,
+            duration_seconds=info.duration_seconds,
+            codec=info.codec,
+            frame_rate=info.frame_rate,
+            blob_key=record.blob_key,
+            preview_key=record.preview_key,
+            blurred_key=record.blurred_key,
             created_at=record.created_at or utcnow(),
         )
         try:

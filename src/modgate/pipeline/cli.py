@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -16,8 +17,22 @@ from modgate.errors import InvalidParameterException, ModgateError
 from modgate.settings import load_settings
 
 jobs_app = typer.Typer(help="Inspect and steer jobs.", no_args_is_help=True)
-MEDIA_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".mp4",
-                  ".mov", ".webm", ".mkv", ".avi", ".m4v"}
+MEDIA_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".mp4",
+    ".mov",
+    ".webm",
+    ".mkv",
+    ".avi",
+    ".m4v",
+}
 
 
 def register(app: typer.Typer) -> None:
@@ -31,8 +46,9 @@ def _services(role: str) -> tuple[Any, Any]:
     from modgate.services import Services
 
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     services = Services.from_settings(settings)
     pipeline = Pipeline(services, role=role)
     services.extras["pipeline"] = pipeline
@@ -57,10 +73,8 @@ def worker(
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         typer.echo(f"modgate worker: {count} threads polling the database")
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
         pool.stop()
         pipeline.stop()
         services.close()
@@ -73,9 +87,18 @@ def worker(
     sweeper.start()
     app = make_celery(settings.broker_url)
     try:
-        app.worker_main(argv=["worker", "--pool=threads", f"--concurrency={count}",
-                              "--loglevel=INFO", "--without-gossip", "--without-mingle",
-                              "--without-heartbeat", f"--hostname={name}"])
+        app.worker_main(
+            argv=[
+                "worker",
+                "--pool=threads",
+                f"--concurrency={count}",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                f"--hostname={name}",
+            ]
+        )
     finally:
         sweeper.stop()
         pipeline.stop()
@@ -84,8 +107,9 @@ def worker(
 
 @jobs_app.command("list")
 def jobs_list(
-    status: Annotated[str | None, typer.Option(help="queued, running, succeeded, failed, "
-                                                    "cancelled")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="queued, running, succeeded, failed, cancelled")
+    ] = None,
     limit: int = 50,
 ) -> None:
     """Recent jobs, newest first."""
@@ -95,9 +119,11 @@ def jobs_list(
     services = Services.from_settings(load_settings())
     try:
         for row in JobStore(services.sessions).list(status, limit):
-            typer.echo(f"{row.id}  {row.status:<9}  tries {row.attempts}/{row.max_attempts}  "
-                       f"{row.moderation_id}  {row.created_at:%Y-%m-%d %H:%M:%S}  "
-                       f"{(row.last_error or '')[:80]}")
+            typer.echo(
+                f"{row.id}  {row.status:<9}  tries {row.attempts}/{row.max_attempts}  "
+                f"{row.moderation_id}  {row.created_at:%Y-%m-%d %H:%M:%S}  "
+                f"{(row.last_error or '')[:80]}"
+            )
     finally:
         services.close()
 
@@ -128,8 +154,9 @@ def _job_command(verb: str, job_id: str) -> None:
 
 def _local_files(path: Path) -> Iterator[Path]:
     if path.is_dir():
-        yield from sorted(p for p in path.rglob("*")
-                          if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
+        yield from sorted(
+            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
+        )
     elif path.is_file():
         yield path
     else:
@@ -163,25 +190,38 @@ def submit(
         for name, opener in tqdm(sources, desc="submit", unit="file", disable=None):
             try:
                 with opener() as stream:
-                    moderation, _created = pipeline.moderations.submit(stream=stream,
-                                                                       context=parsed)
+                    moderation, _created = pipeline.moderations.submit(
+                        stream=stream, context=parsed
+                    )
                 submitted.append((name, moderation["id"]))
                 if not process:
-                    typer.echo(json.dumps({"File": name, "id": moderation["id"],
-                                           "status": moderation["status"]}))
+                    typer.echo(
+                        json.dumps(
+                            {"File": name, "id": moderation["id"], "status": moderation["status"]}
+                        )
+                    )
             except ModgateError as error:
                 failures += 1
-                typer.echo(json.dumps({"File": name, "error": {"code": error.code,
-                                                                 "message": error.message}}))
+                typer.echo(
+                    json.dumps(
+                        {"File": name, "error": {"code": error.code, "message": error.message}}
+                    )
+                )
         if process:
-            for name, moderation_id in tqdm(submitted, desc="moderate", unit="item",
-                                            disable=None):
+            for name, moderation_id in tqdm(submitted, desc="moderate", unit="item", disable=None):
                 job_id = pipeline.moderations._job_id(moderation_id)
                 if job_id:
                     pipeline.run_job_inline(job_id)
                 result = pipeline.moderations.get(moderation_id)
-                typer.echo(json.dumps({"File": name} | {key: result[key] for key in (
-                    "id", "status", "action", "rule", "final_action")}))
+                typer.echo(
+                    json.dumps(
+                        {"File": name}
+                        | {
+                            key: result[key]
+                            for key in ("id", "status", "action", "rule", "final_action")
+                        }
+                    )
+                )
     finally:
         pipeline.stop()
         services.close()
@@ -203,7 +243,7 @@ def _s3_sources(url: str, settings: Any) -> Iterator[tuple[str, Any]]:
 
     import boto3
 
-    bucket, _, prefix = url[len("s3://"):].partition("/")
+    bucket, _, prefix = url[len("s3://") :].partition("/")
     args: dict[str, Any] = {"region_name": settings.s3_region}
     if settings.s3_endpoint_url:
         args["endpoint_url"] = settings.s3_endpoint_url
@@ -212,5 +252,11 @@ def _s3_sources(url: str, settings: Any) -> Iterator[tuple[str, Any]]:
         for item in page.get("Contents", []):
             key = item["Key"]
             if Path(key).suffix.lower() in MEDIA_SUFFIXES:
-                yield f"s3://{bucket}/{key}", (
-                    lambda k=key: io.BytesIO(client.get_object(Bucket=bucket, Key=k)["Body"].read()))
+                yield (
+                    f"s3://{bucket}/{key}",
+                    (
+                        lambda k=key: io.BytesIO(
+                            client.get_object(Bucket=bucket, Key=k)["Body"].read()
+                        )
+                    ),
+                )

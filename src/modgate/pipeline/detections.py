@@ -28,7 +28,6 @@ class SqlDetectionStore:
     def put(self, sha256: str, model_version: str, result: dict[str, Any]) -> None:
         try:
             with transaction(self.sessions) as session:
-                session.add(DetectionRow(sha256=sha256, model_version=model_version,
-                                         result=result))
+                session.add(DetectionRow(sha256=sha256, model_version=model_version, result=result))
         except IntegrityError:
             pass  # another worker stored the same detections first: identical by construction

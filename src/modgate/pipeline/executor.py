@@ -36,8 +36,9 @@ def worker_name(prefix: str = "worker") -> str:
 class JobRunner:
     """Claims a job (by id or the next one) and runs the task on it."""
 
-    def __init__(self, jobs: JobStore, task: Callable[[Claim, str], None],
-                 lease_seconds: float) -> None:
+    def __init__(
+        self, jobs: JobStore, task: Callable[[Claim, str], None], lease_seconds: float
+    ) -> None:
         self.jobs = jobs
         self.task = task
         self.lease_seconds = lease_seconds
@@ -60,8 +61,9 @@ class JobRunner:
 class PollingWorkers:
     """``count`` threads that claim and run jobs until stopped; ``wake`` cuts the idle wait."""
 
-    def __init__(self, runner: JobRunner, count: int, poll_seconds: float,
-                 name: str = "embedded") -> None:
+    def __init__(
+        self, runner: JobRunner, count: int, poll_seconds: float, name: str = "embedded"
+    ) -> None:
         self.runner = runner
         self.count = count
         self.poll_seconds = poll_seconds
@@ -73,8 +75,12 @@ class PollingWorkers:
     def start(self) -> None:
         self._stop.clear()
         for index in range(self.count):
-            thread = threading.Thread(target=self._loop, args=(worker_name(self.name),),
-                                      name=f"modgate-{self.name}-{index}", daemon=True)
+            thread = threading.Thread(
+                target=self._loop,
+                args=(worker_name(self.name),),
+                name=f"modgate-{self.name}-{index}",
+                daemon=True,
+            )
             thread.start()
             self._threads.append(thread)
 

@@ -40,8 +40,15 @@ class JobStore:
     @staticmethod
     def add(session: Session, moderation_id: str, max_attempts: int, now: dt.datetime) -> JobRow:
         """Create a queued job inside the caller's transaction."""
-        row = JobRow(id=new_id("job"), moderation_id=moderation_id, status="queued",
-                     max_attempts=max_attempts, run_after=now, created_at=now, updated_at=now)
+        row = JobRow(
+            id=new_id("job"),
+            moderation_id=moderation_id,
+            status="queued",
+            max_attempts=max_attempts,
+            run_after=now,
+            created_at=now,
+            updated_at=now,
+        )
         session.add(row)
         return row
 
@@ -67,8 +74,13 @@ class JobStore:
             row = session.execute(
                 update(JobRow)
                 .where(JobRow.id == chosen, self._claimable(now))
-                .values(status="running", locked_by=worker, attempts=JobRow.attempts + 1,
-                        locked_until=now + dt.timedelta(seconds=lease_seconds), updated_at=now)
+                .values(
+                    status="running",
+                    locked_by=worker,
+                    attempts=JobRow.attempts + 1,
+                    locked_until=now + dt.timedelta(seconds=lease_seconds),
+                    updated_at=now,
+                )
                 .returning(JobRow.id, JobRow.moderation_id, JobRow.attempts, JobRow.max_attempts)
             ).first()
             if row is None:
@@ -79,8 +91,8 @@ class JobStore:
         """Mark the job succeeded inside the caller's transaction (only if still ours)."""
         now = self.clock()
         result = session.execute(
-            update(JobRow).where(JobRow.id == job_id, JobRow.status == "running",
-                                 JobRow.locked_by == worker)
+            update(JobRow)
+            .where(JobRow.id == job_id, JobRow.status == "running", JobRow.locked_by == worker)
             .values(status="succeeded", finished_at=now, updated_at=now, locked_until=None)
         )
         return bool(result.rowcount)
@@ -89,19 +101,30 @@ class JobStore:
         now = self.clock()
         with transaction(self.sessions) as session:
             session.execute(
-                update(JobRow).where(JobRow.id == job_id, JobRow.locked_by == worker,
-                                     JobRow.status == "running")
-                .values(status="queued", last_error=error[:4000], locked_until=None,
-                        locked_by=None, updated_at=now,
-                        run_after=now + dt.timedelta(seconds=delay_seconds))
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.locked_by == worker, JobRow.status == "running")
+                .values(
+                    status="queued",
+                    last_error=error[:4000],
+                    locked_until=None,
+                    locked_by=None,
+                    updated_at=now,
+                    run_after=now + dt.timedelta(seconds=delay_seconds),
+                )
             )
 
     def mark_failed(self, session: Session, job_id: str, error: str) -> None:
         now = self.clock()
         session.execute(
-            update(JobRow).where(JobRow.id == job_id)
-            .values(status="failed", last_error=error[:4000], finished_at=now, updated_at=now,
-                    locked_until=None)
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(
+                status="failed",
+                last_error=error[:4000],
+                finished_at=now,
+                updated_at=now,
+                locked_until=None,
+            )
         )
 
     def get(self, job_id: str) -> JobRow:
@@ -126,8 +149,9 @@ class JobStore:
             if row is None:
                 raise ResourceNotFoundException(f"No job {job_id!r}.")
             if row.status not in ("failed", "cancelled"):
-                raise ConflictException(f"Job {job_id} is {row.status}; only failed or cancelled "
-                                        "jobs can be retried.")
+                raise ConflictException(
+                    f"Job {job_id} is {row.status}; only failed or cancelled jobs can be retried."
+                )
             row.status, row.attempts, row.run_after = "queued", 0, now
             row.finished_at, row.locked_by, row.locked_until = None, None, None
 
@@ -138,14 +162,19 @@ class JobStore:
             if row is None:
                 raise ResourceNotFoundException(f"No job {job_id!r}.")
             if row.status != "queued":
-                raise ConflictException(f"Job {job_id} is {row.status}; only queued jobs can be "
-                                        "cancelled.")
+                raise ConflictException(
+                    f"Job {job_id} is {row.status}; only queued jobs can be cancelled."
+                )
             row.status, row.finished_at, row.updated_at = "cancelled", now, now
 
     def claimable_ids(self, limit: int = 100) -> list[str]:
         now = self.clock()
         with self.sessions() as session:
-            return list(session.scalars(
-                select(JobRow.id).where(self._claimable(now)).order_by(JobRow.run_after)
-                .limit(limit)
-            ))
+            return list(
+                session.scalars(
+                    select(JobRow.id)
+                    .where(self._claimable(now))
+                    .order_by(JobRow.run_after)
+                    .limit(limit)
+                )
+            )

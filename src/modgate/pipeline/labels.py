@@ -13,17 +13,26 @@ from modgate.media.store import MediaRecord
 from modgate.pipeline.tables import ModerationExtraRow, ModerationRow
 from modgate.pipeline.video import segments
 
-JOB_STATUS = {"queued": "IN_PROGRESS", "processing": "IN_PROGRESS", "completed": "SUCCEEDED",
-              "failed": "FAILED"}
+JOB_STATUS = {
+    "queued": "IN_PROGRESS",
+    "processing": "IN_PROGRESS",
+    "completed": "SUCCEEDED",
+    "failed": "FAILED",
+}
 
 
 def is_timeline(row: ModerationRow) -> bool:
     return bool(row.labels) and "ModerationLabel" in (row.labels or [{}])[0]
 
 
-def public_moderation(row: ModerationRow, extra: ModerationExtraRow | None,
-                      record: MediaRecord | None, review: dict[str, Any] | None, gap_ms: int,
-                      brief: bool = False) -> dict[str, Any]:
+def public_moderation(
+    row: ModerationRow,
+    extra: ModerationExtraRow | None,
+    record: MediaRecord | None,
+    review: dict[str, Any] | None,
+    gap_ms: int,
+    brief: bool = False,
+) -> dict[str, Any]:
     decision = row.decision or {}
     body: dict[str, Any] = {
         "id": row.id,
@@ -51,18 +60,39 @@ def public_moderation(row: ModerationRow, extra: ModerationExtraRow | None,
     else:
         body["labels"] = [label for label in (row.labels or []) if label["Confidence"] >= 50.0]
         body["content_types"] = [c for c in (row.content_types or []) if c["Confidence"] >= 50.0]
-    body["decision"] = {key: decision.get(key) for key in
-                        ("action", "rule", "policy", "policy_version", "reasons", "matched",
-                         "review", "overlays")} if decision else None
+    body["decision"] = (
+        {
+            key: decision.get(key)
+            for key in (
+                "action",
+                "rule",
+                "policy",
+                "policy_version",
+                "reasons",
+                "matched",
+                "review",
+                "overlays",
+            )
+        }
+        if decision
+        else None
+    )
     body["review"] = review
     body["error"] = row.error
     return body
 
 
-def labels_response(row: ModerationRow, extra: ModerationExtraRow | None, *,
-                    sort_by: str = "TIMESTAMP", aggregate_by: str = "TIMESTAMPS",
-                    max_results: int = 1000, next_token: str | None = None,
-                    min_confidence: float = 50.0, default_gap_ms: int = 1500) -> dict[str, Any]:
+def labels_response(
+    row: ModerationRow,
+    extra: ModerationExtraRow | None,
+    *,
+    sort_by: str = "TIMESTAMP",
+    aggregate_by: str = "TIMESTAMPS",
+    max_results: int = 1000,
+    next_token: str | None = None,
+    min_confidence: float = 50.0,
+    default_gap_ms: int = 1500,
+) -> dict[str, Any]:
     sort_by, aggregate_by = sort_by.upper(), aggregate_by.upper()
     if sort_by not in ("TIMESTAMP", "NAME"):
         raise InvalidParameterException("SortBy must be TIMESTAMP or NAME.")
@@ -86,9 +116,11 @@ def labels_response(row: ModerationRow, extra: ModerationExtraRow | None, *,
         return body
     if not is_timeline(row):
         raise InvalidParameterException(
-            "This moderation is a still image; its labels are in GET /v1/moderations/{id}.")
-    entries = [dict(e) for e in row.labels or []
-               if e["ModerationLabel"]["Confidence"] >= min_confidence]
+            "This moderation is a still image; its labels are in GET /v1/moderations/{id}."
+        )
+    entries = [
+        dict(e) for e in row.labels or [] if e["ModerationLabel"]["Confidence"] >= min_confidence
+    ]
     if aggregate_by == "SEGMENTS":
         entries = segments(entries, min_confidence, default_gap_ms)
     if sort_by == "NAME":
@@ -96,7 +128,7 @@ def labels_response(row: ModerationRow, extra: ModerationExtraRow | None, *,
     else:
         entries.sort(key=lambda e: (e["Timestamp"], e["ModerationLabel"]["Name"]))
     start = _offset(next_token)
-    page = entries[start:start + max_results]
+    page = entries[start : start + max_results]
     body["ModerationLabels"] = page
     if start + max_results < len(entries):
         body["NextToken"] = _token(start + max_results)

@@ -29,8 +29,9 @@ class PolicyResolver:
     def fallback(self) -> Policy | None:
         if self._fallback is None and self.default_file is not None:
             self._fallback = load_policy(self.default_file)
-            logger.info("no active policy: using %s (%s)", self.default_file,
-                        self._fallback.version[:12])
+            logger.info(
+                "no active policy: using %s (%s)", self.default_file, self._fallback.version[:12]
+            )
         return self._fallback
 
     def for_surface(self, surface: str | None) -> tuple[Policy | None, list[Policy]]:

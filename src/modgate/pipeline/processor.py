@@ -59,10 +59,18 @@ class _Buffer:
 
 
 class ModerationProcessor:
-    def __init__(self, sessions: sessionmaker[Session], media: MediaStore, blobs: BlobStore,
-                 engine_factory: Callable[[], Any], policies: PolicyResolver,
-                 detections: SqlDetectionStore, jobs: JobStore, settings: PipelineSettings,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        media: MediaStore,
+        blobs: BlobStore,
+        engine_factory: Callable[[], Any],
+        policies: PolicyResolver,
+        detections: SqlDetectionStore,
+        jobs: JobStore,
+        settings: PipelineSettings,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.sessions = sessions
         self.media = media
         self.blobs = blobs
@@ -109,9 +117,14 @@ class ModerationProcessor:
             self.blobs.download(record.blob_key, path)
             if info.kind == "video":
                 entries, images = detect_video(
-                    engine, path, self.settings.video_fps, self.settings.scene_threshold,
-                    round((info.duration_seconds or 0) * 1000) or None, FLAG_FLOOR,
-                    THUMBNAIL_SIDE)
+                    engine,
+                    path,
+                    self.settings.video_fps,
+                    self.settings.scene_threshold,
+                    round((info.duration_seconds or 0) * 1000) or None,
+                    FLAG_FLOOR,
+                    THUMBNAIL_SIDE,
+                )
             elif info.animated:
                 entries, images = self._detect_animation(engine, path)
             else:
@@ -119,21 +132,30 @@ class ModerationProcessor:
                     # Decode JPEGs only as large as the detectors need (DCT scaling).
                     ratio = getattr(engine, "max_side", 0) / max(image.size)
                     if 0 < ratio < 1:
-                        image.draft("RGB", (int(image.width * ratio) + 1,
-                                            int(image.height * ratio) + 1))
+                        image.draft(
+                            "RGB", (int(image.width * ratio) + 1, int(image.height * ratio) + 1)
+                        )
                     frame = to_rgb(image)
                 result = engine.detect_image(frame)
                 body = result.to_rekognition(min_confidence=0.0)
-                return {"kind": "image", "ModerationModelVersion": engine.model_version,
-                        "ModerationLabels": body["ModerationLabels"],
-                        "ContentTypes": body["ContentTypes"],
-                        "TextDetections": body.get("TextDetections", [])}
+                return {
+                    "kind": "image",
+                    "ModerationModelVersion": engine.model_version,
+                    "ModerationLabels": body["ModerationLabels"],
+                    "ContentTypes": body["ContentTypes"],
+                    "TextDetections": body.get("TextDetections", []),
+                }
         thumbnails = self._thumbnails(info.sha256, entries, images)
-        return {"kind": "timeline", "ModerationModelVersion": engine.model_version,
-                "entries": entries, "thumbnails": thumbnails}
+        return {
+            "kind": "timeline",
+            "ModerationModelVersion": engine.model_version,
+            "entries": entries,
+            "thumbnails": thumbnails,
+        }
 
-    def _detect_animation(self, engine: Any, path: Path
-                          ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
+    def _detect_animation(
+        self, engine: Any, path: Path
+    ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
         """Animated GIF/WebP: frames at the sampling rate by their display time, like video."""
         step = 1000.0 / self.settings.video_fps
         samples: list[tuple[int, Image.Image]] = []
@@ -152,14 +174,21 @@ class ModerationProcessor:
             end = samples[index + 1][0] if index + 1 < len(samples) else round(elapsed)
             end = max(end, stamp + 1)
             for label in result.moderation_labels:
-                entries.append({"Timestamp": stamp, "ModerationLabel": dict(label),
-                                "StartTimestampMillis": stamp, "EndTimestampMillis": end,
-                                "DurationMillis": end - stamp,
-                                "ContentTypes": list(result.content_types)})
+                entries.append(
+                    {
+                        "Timestamp": stamp,
+                        "ModerationLabel": dict(label),
+                        "StartTimestampMillis": stamp,
+                        "EndTimestampMillis": end,
+                        "DurationMillis": end - stamp,
+                        "ContentTypes": list(result.content_types),
+                    }
+                )
         return entries, dict(samples)
 
-    def _thumbnails(self, sha256: str, entries: list[dict[str, Any]],
-                    images: dict[int, Image.Image]) -> dict[str, str]:
+    def _thumbnails(
+        self, sha256: str, entries: list[dict[str, Any]], images: dict[int, Image.Image]
+    ) -> dict[str, str]:
         keys: dict[str, str] = {}
         for stamp in flagged_timestamps(entries, FLAG_FLOOR):
             image = images.get(stamp)
@@ -175,42 +204,85 @@ class ModerationProcessor:
         return keys
 
     # ---- the decision ---------------------------------------------------------------------
-    def _decide(self, claim: Claim, worker: str, record: MediaRecord, detected: dict[str, Any],
-                context: dict[str, Any], surface: str | None, created_at: dt.datetime) -> None:
+    def _decide(
+        self,
+        claim: Claim,
+        worker: str,
+        record: MediaRecord,
+        detected: dict[str, Any],
+        context: dict[str, Any],
+        surface: str | None,
+        created_at: dt.datetime,
+    ) -> None:
         policy, shadows = self.policies.for_surface(surface)
         policy_input = policy_input_of(detected)
         policy_context = Context.from_dict(context, now=created_at)
         buffer = _Buffer()
         if policy is None:
             decision_dict: dict[str, Any] = {
-                "action": "review", "rule": "modgate.no-active-policy", "policy_version": None,
-                "reasons": ["no policy is active for this surface"], "matched": [],
-                "review": FAILURE_ROUTE | {"queue": "default"}, "trace": []}
+                "action": "review",
+                "rule": "modgate.no-active-policy",
+                "policy_version": None,
+                "reasons": ["no policy is active for this surface"],
+                "matched": [],
+                "review": FAILURE_ROUTE | {"queue": "default"},
+                "trace": [],
+            }
         else:
             if shadows:
                 decision = evaluate_with_shadow(
-                    policy, shadows, policy_input, policy_context, surface=surface or "default",
-                    recorder=buffer, clock=self.clock, moderation_id=claim.moderation_id)
+                    policy,
+                    shadows,
+                    policy_input,
+                    policy_context,
+                    surface=surface or "default",
+                    recorder=buffer,
+                    clock=self.clock,
+                    moderation_id=claim.moderation_id,
+                )
             else:
                 decision = evaluate(policy, policy_input, policy_context)
             decision_dict = decision.to_dict()
-        labels = detected["entries"] if detected["kind"] == "timeline" else detected[
-            "ModerationLabels"]
+        labels = (
+            detected["entries"] if detected["kind"] == "timeline" else detected["ModerationLabels"]
+        )
         content_types = [] if detected["kind"] == "timeline" else detected.get("ContentTypes", [])
         with transaction(self.sessions) as session:
-            if self._commit(session, claim, worker, record, detected, labels, content_types,
-                            decision_dict, status="completed"):
-                logger.info("moderation %s: %s by %s", claim.moderation_id,
-                            decision_dict["action"], decision_dict["rule"])
+            if self._commit(
+                session,
+                claim,
+                worker,
+                record,
+                detected,
+                labels,
+                content_types,
+                decision_dict,
+                status="completed",
+            ):
+                logger.info(
+                    "moderation %s: %s by %s",
+                    claim.moderation_id,
+                    decision_dict["action"],
+                    decision_dict["rule"],
+                )
             else:
                 buffer.records.clear()
         if buffer.records:
             self.policies.store.record_shadow(buffer.records)
 
-    def _commit(self, session: Session, claim: Claim, worker: str, record: MediaRecord | None,
-                detected: dict[str, Any] | None, labels: list[Any] | None,
-                content_types: list[Any] | None, decision: dict[str, Any], status: str,
-                error: dict[str, Any] | None = None) -> bool:
+    def _commit(
+        self,
+        session: Session,
+        claim: Claim,
+        worker: str,
+        record: MediaRecord | None,
+        detected: dict[str, Any] | None,
+        labels: list[Any] | None,
+        content_types: list[Any] | None,
+        decision: dict[str, Any],
+        status: str,
+        error: dict[str, Any] | None = None,
+    ) -> bool:
         """Write the result once; False when another worker already did.
 
         A moderation whose job failed for good may be decided later by a retried job; a
@@ -219,16 +291,25 @@ class ModerationProcessor:
         now = self.clock()
         action = decision["action"]
         values: dict[str, Any] = dict(
-            status=status, action=action, rule_id=decision["rule"],
-            policy_version=decision.get("policy_version"), decision=decision, decided_at=now,
-            updated_at=now, final_action=None if action == "review" else action, error=error)
+            status=status,
+            action=action,
+            rule_id=decision["rule"],
+            policy_version=decision.get("policy_version"),
+            decision=decision,
+            decided_at=now,
+            updated_at=now,
+            final_action=None if action == "review" else action,
+            error=error,
+        )
         if detected is not None:
-            values.update(labels=labels, content_types=content_types,
-                          model_version=detected["ModerationModelVersion"])
+            values.update(
+                labels=labels,
+                content_types=content_types,
+                model_version=detected["ModerationModelVersion"],
+            )
         result = session.execute(
             update(ModerationRow)
-            .where(ModerationRow.id == claim.moderation_id,
-                   ModerationRow.status != "completed")
+            .where(ModerationRow.id == claim.moderation_id, ModerationRow.status != "completed")
             .values(**values)
         )
         if not result.rowcount:
@@ -242,8 +323,9 @@ class ModerationProcessor:
         assert moderation is not None
         if action == "review":
             open_review(session, moderation)
-        record_event(session, MODERATION_COMPLETED, claim.moderation_id,
-                     moderation_summary(moderation))
+        record_event(
+            session, MODERATION_COMPLETED, claim.moderation_id, moderation_summary(moderation)
+        )
         if status == "failed":
             self.jobs.mark_failed(session, claim.job_id, (error or {}).get("message", ""))
         else:
@@ -255,37 +337,71 @@ class ModerationProcessor:
         permanent = isinstance(exc, ModgateError) and 400 <= exc.http_status < 500
         if not permanent and claim.attempt < claim.max_attempts:
             delay = self.settings.retry_backoff_seconds * 2 ** (claim.attempt - 1)
-            logger.warning("job %s try %d/%d failed, retrying in %.1fs: %s", claim.job_id,
-                           claim.attempt, claim.max_attempts, delay, message)
+            logger.warning(
+                "job %s try %d/%d failed, retrying in %.1fs: %s",
+                claim.job_id,
+                claim.attempt,
+                claim.max_attempts,
+                delay,
+                message,
+            )
             self.jobs.retry_later(claim.job_id, worker, message, delay)
             return
-        logger.error("job %s failed for good after %d tries: %s\n%s", claim.job_id,
-                     claim.attempt, message, "".join(traceback.format_exception(exc)))
-        decision = {"action": "review", "rule": "modgate.processing-failed",
-                    "policy_version": None, "reasons": [f"processing failed: {message}"],
-                    "matched": [], "review": dict(FAILURE_ROUTE), "trace": []}
+        logger.error(
+            "job %s failed for good after %d tries: %s\n%s",
+            claim.job_id,
+            claim.attempt,
+            message,
+            "".join(traceback.format_exception(exc)),
+        )
+        decision = {
+            "action": "review",
+            "rule": "modgate.processing-failed",
+            "policy_version": None,
+            "reasons": [f"processing failed: {message}"],
+            "matched": [],
+            "review": dict(FAILURE_ROUTE),
+            "trace": [],
+        }
         with transaction(self.sessions) as session:
-            self._commit(session, claim, worker, None, None, None, None, decision,
-                         status="failed", error={"code": getattr(exc, "code", "InternalError"),
-                                                 "message": message})
+            self._commit(
+                session,
+                claim,
+                worker,
+                None,
+                None,
+                None,
+                None,
+                decision,
+                status="failed",
+                error={"code": getattr(exc, "code", "InternalError"), "message": message},
+            )
 
 
 def policy_input_of(detected: dict[str, Any]) -> dict[str, Any]:
     """What the policy engine reads: an image response, or per-timestamp entries for video."""
     if detected["kind"] == "timeline":
         return {"ModerationLabels": detected["entries"]}
-    return {"ModerationLabels": detected["ModerationLabels"],
-            "ContentTypes": detected.get("ContentTypes", []),
-            "TextDetections": detected.get("TextDetections", [])}
+    return {
+        "ModerationLabels": detected["ModerationLabels"],
+        "ContentTypes": detected.get("ContentTypes", []),
+        "TextDetections": detected.get("TextDetections", []),
+    }
 
 
 def moderation_summary(row: ModerationRow) -> dict[str, Any]:
     decision = row.decision or {}
     return {
-        "moderation_id": row.id, "external_id": row.external_id, "status": row.status,
-        "kind": row.kind, "sha256": row.sha256, "action": row.action,
-        "final_action": row.final_action, "rule": row.rule_id,
-        "policy_version": row.policy_version, "reasons": decision.get("reasons", []),
+        "moderation_id": row.id,
+        "external_id": row.external_id,
+        "status": row.status,
+        "kind": row.kind,
+        "sha256": row.sha256,
+        "action": row.action,
+        "final_action": row.final_action,
+        "rule": row.rule_id,
+        "policy_version": row.policy_version,
+        "reasons": decision.get("reasons", []),
         "surface": row.surface,
     }
 

@@ -21,20 +21,42 @@ router = APIRouter(prefix="/v1", tags=["moderations"])
 _BODY_DOC = {
     "requestBody": {
         "content": {
-            "multipart/form-data": {"schema": {"type": "object", "properties": {
-                "file": {"type": "string", "format": "binary"},
-                "context": {"type": "string", "description": "JSON object"},
-                **{key: {"type": "string"} for key in CONTEXT_KEYS},
-                "external_id": {"type": "string"}, "metadata": {"type": "string"},
-                "client_request_token": {"type": "string"}, "wait": {"type": "boolean"}},
-                "required": ["file"]}},
-            "application/json": {"schema": {"type": "object", "properties": {
-                "media": {"type": "object", "properties": {
-                    "base64": {"type": "string"}, "blob_key": {"type": "string"},
-                    "media_id": {"type": "string"}}},
-                "context": {"type": "object"}, "external_id": {"type": "string"},
-                "metadata": {"type": "object"}, "client_request_token": {"type": "string"},
-                "wait": {"type": "boolean"}}, "required": ["media"]}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "context": {"type": "string", "description": "JSON object"},
+                        **{key: {"type": "string"} for key in CONTEXT_KEYS},
+                        "external_id": {"type": "string"},
+                        "metadata": {"type": "string"},
+                        "client_request_token": {"type": "string"},
+                        "wait": {"type": "boolean"},
+                    },
+                    "required": ["file"],
+                }
+            },
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "media": {
+                            "type": "object",
+                            "properties": {
+                                "base64": {"type": "string"},
+                                "blob_key": {"type": "string"},
+                                "media_id": {"type": "string"},
+                            },
+                        },
+                        "context": {"type": "object"},
+                        "external_id": {"type": "string"},
+                        "metadata": {"type": "object"},
+                        "client_request_token": {"type": "string"},
+                        "wait": {"type": "boolean"},
+                    },
+                    "required": ["media"],
+                }
+            },
         },
         "required": True,
     }
@@ -68,8 +90,9 @@ def _flag(value: Any) -> bool:
     return str(value).lower() in ("1", "true", "yes", "on")
 
 
-@router.post("/moderations", status_code=202, openapi_extra=_BODY_DOC,
-             summary="Moderate an image or video")
+@router.post(
+    "/moderations", status_code=202, openapi_extra=_BODY_DOC, summary="Moderate an image or video"
+)
 async def create_moderation(request: Request, wait: bool = False) -> JSONResponse:
     pipeline = pipeline_of(request)
     content_type = request.headers.get("content-type", "")
@@ -81,10 +104,13 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
             raise InvalidParameterException("Send the media in the multipart field 'file'.")
         context = _json_field(form.get("context"), "context") or {}
         context.update({key: form[key] for key in CONTEXT_KEYS if form.get(key)})
-        arguments = {"stream": upload.file, "context": context,
-                     "metadata": _json_field(form.get("metadata"), "metadata"),
-                     "external_id": form.get("external_id") or None,
-                     "client_request_token": form.get("client_request_token") or None}
+        arguments = {
+            "stream": upload.file,
+            "context": context,
+            "metadata": _json_field(form.get("metadata"), "metadata"),
+            "external_id": form.get("external_id") or None,
+            "client_request_token": form.get("client_request_token") or None,
+        }
         wait = wait or _flag(form.get("wait", False))
     elif content_type.startswith("application/json"):
         try:
@@ -93,30 +119,40 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
             raise InvalidParameterException("The body is not valid JSON.") from exc
         if not isinstance(body, dict) or not isinstance(body.get("media"), dict):
             raise InvalidParameterException(
-                'The body needs "media": {"base64": …} or {"blob_key": …} or {"media_id": …}.')
+                'The body needs "media": {"base64": …} or {"blob_key": …} or {"media_id": …}.'
+            )
         media = body["media"]
-        arguments = {"data_base64": media.get("base64"), "blob_key": media.get("blob_key"),
-                     "media_id": media.get("media_id"),
-                     "context": _json_field(body.get("context"), "context") or {},
-                     "metadata": _json_field(body.get("metadata"), "metadata"),
-                     "external_id": body.get("external_id"),
-                     "client_request_token": body.get("client_request_token")}
+        arguments = {
+            "data_base64": media.get("base64"),
+            "blob_key": media.get("blob_key"),
+            "media_id": media.get("media_id"),
+            "context": _json_field(body.get("context"), "context") or {},
+            "metadata": _json_field(body.get("metadata"), "metadata"),
+            "external_id": body.get("external_id"),
+            "client_request_token": body.get("client_request_token"),
+        }
         wait = wait or _flag(body.get("wait", False))
     else:
         raise InvalidParameterException(
-            "Send multipart/form-data (field 'file') or application/json.")
-    moderation, created = await _in_thread(pipeline.moderations.submit, client=client_of(request),
-                                           **arguments)
+            "Send multipart/form-data (field 'file') or application/json."
+        )
+    moderation, created = await _in_thread(
+        pipeline.moderations.submit, client=client_of(request), **arguments
+    )
     if wait and moderation["status"] not in ("completed", "failed"):
         if moderation["kind"] != "image":
-            raise InvalidParameterException("wait=true is for images; video is always "
-                                            "asynchronous: poll or use a webhook.")
+            raise InvalidParameterException(
+                "wait=true is for images; video is always asynchronous: poll or use a webhook."
+            )
         moderation = await _in_thread(pipeline.moderations.wait, moderation["id"])
-    status = 202 if moderation["status"] not in ("completed", "failed") else (201 if created else 200)
+    status = (
+        202 if moderation["status"] not in ("completed", "failed") else (201 if created else 200)
+    )
     if not created:
         status = 200
-    return JSONResponse(moderation, status_code=status,
-                        headers={"Location": f"/v1/moderations/{moderation['id']}"})
+    return JSONResponse(
+        moderation, status_code=status, headers={"Location": f"/v1/moderations/{moderation['id']}"}
+    )
 
 
 async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
@@ -133,16 +169,30 @@ def get_moderation(request: Request, moderation_id: str) -> dict[str, Any]:
 @router.get("/moderations", summary="Moderations, newest first, with filters and a cursor")
 def list_moderations(
     request: Request,
-    status: str | None = None, action: str | None = None, final_action: str | None = None,
-    surface: str | None = None, external_id: str | None = None, kind: str | None = None,
+    status: str | None = None,
+    action: str | None = None,
+    final_action: str | None = None,
+    surface: str | None = None,
+    external_id: str | None = None,
+    kind: str | None = None,
     sha256: str | None = None,
-    created_after: dt.datetime | None = None, created_before: dt.datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, cursor: str | None = None,
+    created_after: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
 ) -> dict[str, Any]:
-    filters = {"status": status, "action": action, "final_action": final_action,
-               "surface": surface, "external_id": external_id, "kind": kind, "sha256": sha256}
+    filters = {
+        "status": status,
+        "action": action,
+        "final_action": final_action,
+        "surface": surface,
+        "external_id": external_id,
+        "kind": kind,
+        "sha256": sha256,
+    }
     items, next_cursor = pipeline_of(request).moderations.list(
-        filters, limit, cursor, _aware(created_after), _aware(created_before))
+        filters, limit, cursor, _aware(created_after), _aware(created_before)
+    )
     return {"items": items, "next_cursor": next_cursor}
 
 
@@ -152,29 +202,44 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-@router.get("/moderations/{moderation_id}/labels",
-            summary="Video labels, as Rekognition's GetContentModeration")
+@router.get(
+    "/moderations/{moderation_id}/labels",
+    summary="Video labels, as Rekognition's GetContentModeration",
+)
 def get_labels(
-    request: Request, moderation_id: str,
-    sort_by: str = "TIMESTAMP", aggregate_by: str = "TIMESTAMPS",
-    max_results: Annotated[int, Query(ge=1, le=1000)] = 1000, next_token: str | None = None,
+    request: Request,
+    moderation_id: str,
+    sort_by: str = "TIMESTAMP",
+    aggregate_by: str = "TIMESTAMPS",
+    max_results: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    next_token: str | None = None,
     min_confidence: Annotated[float, Query(ge=0, le=100)] = 50.0,
 ) -> dict[str, Any]:
     return pipeline_of(request).moderations.labels(
-        moderation_id, sort_by=sort_by, aggregate_by=aggregate_by, max_results=max_results,
-        next_token=next_token, min_confidence=min_confidence)
+        moderation_id,
+        sort_by=sort_by,
+        aggregate_by=aggregate_by,
+        max_results=max_results,
+        next_token=next_token,
+        min_confidence=min_confidence,
+    )
 
 
-@router.get("/moderations/{moderation_id}/thumbnails/{timestamp_ms}",
-            summary="The frame kept at a flagged video timestamp")
+@router.get(
+    "/moderations/{moderation_id}/thumbnails/{timestamp_ms}",
+    summary="The frame kept at a flagged video timestamp",
+)
 def get_thumbnail(request: Request, moderation_id: str, timestamp_ms: int) -> Response:
     pipeline = pipeline_of(request)
     moderation = pipeline.moderations.get(moderation_id)
     key = (moderation.get("thumbnails") or {}).get(str(timestamp_ms))
     if key is None:
         raise ResourceNotFoundException(f"No thumbnail at {timestamp_ms} ms.")
-    return Response(pipeline.services.blobs.get_bytes(key), media_type="image/jpeg",
-                    headers={"Cache-Control": "private, no-store"})
+    return Response(
+        pipeline.services.blobs.get_bytes(key),
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 class WebhookCreate(BaseModel):
@@ -185,8 +250,9 @@ class WebhookCreate(BaseModel):
 
 @router.post("/webhooks", status_code=201, tags=["webhooks"], summary="Register an endpoint")
 def create_webhook(request: Request, body: WebhookCreate) -> dict[str, Any]:
-    return pipeline_of(request).webhooks.register(body.url, body.events, client_of(request),
-                                                  body.secret)
+    return pipeline_of(request).webhooks.register(
+        body.url, body.events, client_of(request), body.secret
+    )
 
 
 @router.get("/webhooks", tags=["webhooks"], summary="Registered endpoints")
@@ -200,7 +266,10 @@ def delete_webhook(request: Request, endpoint_id: str) -> Response:
     return Response(status_code=204)
 
 
-@router.get("/webhooks/{endpoint_id}/deliveries", tags=["webhooks"],
-            summary="Delivery log: status, tries, last error")
+@router.get(
+    "/webhooks/{endpoint_id}/deliveries",
+    tags=["webhooks"],
+    summary="Delivery log: status, tries, last error",
+)
 def list_deliveries(request: Request, endpoint_id: str) -> dict[str, Any]:
     return {"items": pipeline_of(request).webhooks.deliveries(endpoint_id, client_of(request))}

@@ -38,21 +38,34 @@ class Pipeline:
         self.policies = PolicyResolver(self.policy_store, self.settings.default_policy_file)
         self.detections = SqlDetectionStore(services.sessions)
         self.processor = ModerationProcessor(
-            services.sessions, services.media.store, services.blobs, self.engine,
-            self.policies, self.detections, self.jobs, self.settings)
+            services.sessions,
+            services.media.store,
+            services.blobs,
+            self.engine,
+            self.policies,
+            self.detections,
+            self.jobs,
+            self.settings,
+        )
         self.runner = JobRunner(self.jobs, self.processor.run, self.settings.job_timeout_seconds)
         self.executor: Executor
         inline = None
         if self.settings.executor == "celery" and role == "api":
             self.executor = CeleryExecutor(self.settings.broker_url)
         else:
-            self.executor = EmbeddedExecutor(self.runner, self.settings.workers,
-                                             self.settings.poll_seconds)
+            self.executor = EmbeddedExecutor(
+                self.runner, self.settings.workers, self.settings.poll_seconds
+            )
             if self.settings.workers == 0:
                 inline = self.run_job_inline
-        self.moderations = ModerationService(services.sessions, services.media, self.jobs,
-                                             self.executor, self.settings,
-                                             inline_runner=inline)
+        self.moderations = ModerationService(
+            services.sessions,
+            services.media,
+            self.jobs,
+            self.executor,
+            self.settings,
+            inline_runner=inline,
+        )
         self.webhooks = WebhookService(services.sessions, self.settings)
         self.dispatcher = WebhookDispatcher(self.webhooks, self.settings.poll_seconds)
         self._inline_worker = make_worker_name("inline")

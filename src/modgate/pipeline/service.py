@@ -43,10 +43,16 @@ LIST_FILTERS = ("status", "action", "final_action", "surface", "external_id", "k
 
 
 class ModerationService:
-    def __init__(self, sessions: sessionmaker[Session], media: MediaService, jobs: JobStore,
-                 executor: Executor, settings: PipelineSettings,
-                 clock: Callable[[], dt.datetime] = utcnow,
-                 inline_runner: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        media: MediaService,
+        jobs: JobStore,
+        executor: Executor,
+        settings: PipelineSettings,
+        clock: Callable[[], dt.datetime] = utcnow,
+        inline_runner: Callable[[str], None] | None = None,
+    ) -> None:
         self.sessions = sessions
         self.media = media
         self.jobs = jobs
@@ -56,11 +62,19 @@ class ModerationService:
         self.inline_runner = inline_runner
 
     # ---- submit ---------------------------------------------------------------------------
-    def submit(self, *, stream: IO[bytes] | None = None, data_base64: str | None = None,
-               blob_key: str | None = None, media_id: str | None = None,
-               context: dict[str, Any] | None = None, client_request_token: str | None = None,
-               external_id: str | None = None, metadata: dict[str, Any] | None = None,
-               client: str | None = None) -> tuple[dict[str, Any], bool]:
+    def submit(
+        self,
+        *,
+        stream: IO[bytes] | None = None,
+        data_base64: str | None = None,
+        blob_key: str | None = None,
+        media_id: str | None = None,
+        context: dict[str, Any] | None = None,
+        client_request_token: str | None = None,
+        external_id: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        client: str | None = None,
+    ) -> tuple[dict[str, Any], bool]:
         """Store the media and queue its moderation; returns (moderation, created)."""
         context = clean_context(context)
         Context.from_dict(context, now=self.clock())  # refuse a bad context before storing
@@ -68,7 +82,8 @@ class ModerationService:
         if sum(sources) != 1:
             raise InvalidParameterException(
                 "Give the media exactly one way: a multipart file, base64 data, a blob-store "
-                "key or an already stored media id.")
+                "key or an already stored media id."
+            )
         record = self._media(stream, data_base64, blob_key, media_id)
         fingerprint = _fingerprint(record.info.sha256, context, external_id, metadata)
         if client_request_token:
@@ -79,22 +94,41 @@ class ModerationService:
         moderation_id = new_id("mod")
         try:
             with transaction(self.sessions) as session:
-                session.add(ModerationRow(
-                    id=moderation_id, media_id=record.id, sha256=record.info.sha256,
-                    kind=record.info.kind, status="queued",
-                    client_request_token=client_request_token, external_id=external_id,
-                    surface=context.get("surface"), context=context, created_at=now,
-                    updated_at=now))
+                session.add(
+                    ModerationRow(
+                        id=moderation_id,
+                        media_id=record.id,
+                        sha256=record.info.sha256,
+                        kind=record.info.kind,
+                        status="queued",
+                        client_request_token=client_request_token,
+                        external_id=external_id,
+                        surface=context.get("surface"),
+                        context=context,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
                 session.flush()
-                session.add(ModerationExtraRow(
-                    moderation_id=moderation_id, client=client, client_metadata=metadata or {},
-                    request_fingerprint=fingerprint,
-                    video_metadata=_video_metadata(record) if record.info.kind == "video"
-                    else None))
+                session.add(
+                    ModerationExtraRow(
+                        moderation_id=moderation_id,
+                        client=client,
+                        client_metadata=metadata or {},
+                        request_fingerprint=fingerprint,
+                        video_metadata=_video_metadata(record)
+                        if record.info.kind == "video"
+                        else None,
+                    )
+                )
                 job = JobStore.add(session, moderation_id, self.settings.max_attempts, now)
-                record_event(session, MODERATION_CREATED, moderation_id,
-                             {"external_id": external_id, "sha256": record.info.sha256},
-                             actor=client)
+                record_event(
+                    session,
+                    MODERATION_CREATED,
+                    moderation_id,
+                    {"external_id": external_id, "sha256": record.info.sha256},
+                    actor=client,
+                )
                 job_id = job.id
         except IntegrityError:
             if client_request_token:
@@ -105,8 +139,13 @@ class ModerationService:
         self.executor.enqueue(job_id)
         return self.get(moderation_id), True
 
-    def _media(self, stream: IO[bytes] | None, data_base64: str | None, blob_key: str | None,
-               media_id: str | None) -> MediaRecord:
+    def _media(
+        self,
+        stream: IO[bytes] | None,
+        data_base64: str | None,
+        blob_key: str | None,
+        media_id: str | None,
+    ) -> MediaRecord:
         if stream is not None:
             return self.media.ingest_stream(stream)[0]
         if data_base64 is not None:
@@ -127,14 +166,16 @@ class ModerationService:
 
     def _by_token(self, token: str, fingerprint: str) -> dict[str, Any] | None:
         with self.sessions() as session:
-            row = session.scalar(select(ModerationRow).where(
-                ModerationRow.client_request_token == token))
+            row = session.scalar(
+                select(ModerationRow).where(ModerationRow.client_request_token == token)
+            )
             if row is None:
                 return None
             extra = session.get(ModerationExtraRow, row.id)
             if extra is not None and extra.request_fingerprint != fingerprint:
                 raise IdempotentParameterMismatchException(
-                    f"client_request_token {token!r} was already used for a different request.")
+                    f"client_request_token {token!r} was already used for a different request."
+                )
         return self.get(row.id)
 
     # ---- read -----------------------------------------------------------------------------
@@ -168,21 +209,34 @@ class ModerationService:
 
     def _status(self, moderation_id: str) -> str | None:
         with self.sessions() as session:
-            return session.scalar(select(ModerationRow.status).where(
-                ModerationRow.id == moderation_id))
+            return session.scalar(
+                select(ModerationRow.status).where(ModerationRow.id == moderation_id)
+            )
 
     def _job_id(self, moderation_id: str) -> str | None:
         with self.sessions() as session:
-            return session.scalar(select(JobRow.id).where(JobRow.moderation_id == moderation_id)
-                                  .order_by(JobRow.created_at.desc()).limit(1))
+            return session.scalar(
+                select(JobRow.id)
+                .where(JobRow.moderation_id == moderation_id)
+                .order_by(JobRow.created_at.desc())
+                .limit(1)
+            )
 
-    def list(self, filters: dict[str, Any], limit: int = 50, cursor: str | None = None,
-             created_after: dt.datetime | None = None, created_before: dt.datetime | None = None
-             ) -> tuple[list[dict[str, Any]], str | None]:
+    def list(
+        self,
+        filters: dict[str, Any],
+        limit: int = 50,
+        cursor: str | None = None,
+        created_after: dt.datetime | None = None,
+        created_before: dt.datetime | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
         if not 1 <= limit <= 500:
             raise InvalidParameterException("limit must be between 1 and 500.")
-        query = select(ModerationRow).order_by(ModerationRow.created_at.desc(),
-                                               ModerationRow.id.desc()).limit(limit + 1)
+        query = (
+            select(ModerationRow)
+            .order_by(ModerationRow.created_at.desc(), ModerationRow.id.desc())
+            .limit(limit + 1)
+        )
         for name, value in filters.items():
             if name not in LIST_FILTERS:
                 raise InvalidParameterException(f"Unknown filter {name!r}.")
@@ -196,7 +250,8 @@ class ModerationService:
             stamp, last_id = _decode_cursor(cursor)
             query = query.where(
                 (ModerationRow.created_at < stamp)
-                | ((ModerationRow.created_at == stamp) & (ModerationRow.id < last_id)))
+                | ((ModerationRow.created_at == stamp) & (ModerationRow.id < last_id))
+            )
         with self.sessions() as session:
             rows = list(session.scalars(query))
             more = len(rows) > limit
@@ -204,9 +259,16 @@ class ModerationService:
             items = []
             for row in rows:
                 record = self.media.store.get(row.media_id)
-                items.append(public_moderation(row, session.get(ModerationExtraRow, row.id),
-                                               record, None, self.settings.segment_gap_ms,
-                                               brief=True))
+                items.append(
+                    public_moderation(
+                        row,
+                        session.get(ModerationExtraRow, row.id),
+                        record,
+                        None,
+                        self.settings.segment_gap_ms,
+                        brief=True,
+                    )
+                )
         next_cursor = _encode_cursor(rows[-1]) if more and rows else None
         return items, next_cursor
 
@@ -215,8 +277,9 @@ class ModerationService:
         with self.sessions() as session:
             row = self._row(session, moderation_id)
             extra = session.get(ModerationExtraRow, moderation_id)
-            return labels_response(row, extra, default_gap_ms=self.settings.segment_gap_ms,
-                                   **options)
+            return labels_response(
+                row, extra, default_gap_ms=self.settings.segment_gap_ms, **options
+            )
 
 
 def clean_context(context: dict[str, Any] | None) -> dict[str, Any]:
@@ -227,18 +290,25 @@ def clean_context(context: dict[str, Any] | None) -> dict[str, Any]:
     return {key: value for key, value in context.items() if value not in (None, "")}
 
 
-def _fingerprint(sha256: str, context: dict[str, Any], external_id: str | None,
-                 metadata: dict[str, Any] | None) -> str:
-    canonical = json.dumps([sha256, context, external_id, metadata or {}], sort_keys=True,
-                           default=str)
+def _fingerprint(
+    sha256: str, context: dict[str, Any], external_id: str | None, metadata: dict[str, Any] | None
+) -> str:
+    canonical = json.dumps(
+        [sha256, context, external_id, metadata or {}], sort_keys=True, default=str
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _video_metadata(record: MediaRecord) -> dict[str, Any]:
     info = record.info
-    return {"Codec": info.codec, "DurationMillis": round((info.duration_seconds or 0) * 1000),
-            "Format": info.format, "FrameRate": info.frame_rate, "FrameHeight": info.height,
-            "FrameWidth": info.width}
+    return {
+        "Codec": info.codec,
+        "DurationMillis": round((info.duration_seconds or 0) * 1000),
+        "Format": info.format,
+        "FrameRate": info.frame_rate,
+        "FrameHeight": info.height,
+        "FrameWidth": info.width,
+    }
 
 
 def _encode_cursor(row: ModerationRow) -> str:

@@ -30,17 +30,25 @@ class PipelineSettings(BaseModel):
     wait_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Longest `wait=true` holds a request open."
     )
-    video_fps: float = Field(default=1.0, gt=0, le=30, description="Video frames sampled per second.")
+    video_fps: float = Field(
+        default=1.0, gt=0, le=30, description="Video frames sampled per second."
+    )
     scene_threshold: float = Field(
-        default=0.30, ge=0, le=1, description="Mean frame difference that counts as a scene change "
+        default=0.30,
+        ge=0,
+        le=1,
+        description="Mean frame difference that counts as a scene change "
         "(an extra sample); 0 disables.",
     )
     segment_gap_ms: int = Field(
-        default=1500, ge=0, description="Detections of a label closer than this merge into one segment."
+        default=1500,
+        ge=0,
+        description="Detections of a label closer than this merge into one segment.",
     )
     default_policy_file: str = Field(
-        default="", description="Policy used for a surface with no active policy; empty means the "
-        "shipped seed policy when available."
+        default="",
+        description="Policy used for a surface with no active policy; empty means the "
+        "shipped seed policy when available.",
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Webhook HTTP timeout.")
     webhook_max_attempts: int = Field(

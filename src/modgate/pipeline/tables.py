@@ -132,6 +132,7 @@ class WebhookFanoutRow(Base):
 
     __tablename__ = "webhook_fanout"
 
-    event_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
-                                          primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

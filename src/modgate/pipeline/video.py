@@ -76,9 +76,15 @@ def sample_frames(path: Path, fps: float, scene_threshold: float) -> Iterator[Sa
         raise CorruptMediaException(f"The video cannot be decoded: {exc}") from exc
 
 
-def detect_video(engine: FrameDetector, path: Path, fps: float, scene_threshold: float,
-                 duration_ms: int | None = None, flag_floor: float = 50.0,
-                 thumbnail_side: int = 320) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
+def detect_video(
+    engine: FrameDetector,
+    path: Path,
+    fps: float,
+    scene_threshold: float,
+    duration_ms: int | None = None,
+    flag_floor: float = 50.0,
+    thumbnail_side: int = 320,
+) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
     """Per-timestamp label entries (GetContentModeration's TIMESTAMPS shape) and small copies of
     the flagged frames (any label at or above ``flag_floor``), by timestamp.
 
@@ -107,8 +113,9 @@ def detect_video(engine: FrameDetector, path: Path, fps: float, scene_threshold:
         for sample in sample_frames(path, fps, scene_threshold):
             batch.append(sample)
             if len(batch) == BATCH:
-                in_flight.append((batch, pool.submit(engine.detect_frames,
-                                                     [s.image for s in batch])))
+                in_flight.append(
+                    (batch, pool.submit(engine.detect_frames, [s.image for s in batch]))
+                )
                 batch = []
                 if len(in_flight) > 2:
                     collect()
@@ -119,8 +126,9 @@ def detect_video(engine: FrameDetector, path: Path, fps: float, scene_threshold:
     return _entries(stamps, results, fps, duration_ms), thumbnails
 
 
-def _entries(stamps: list[int], results: list[Any], fps: float, duration_ms: int | None
-             ) -> list[dict[str, Any]]:
+def _entries(
+    stamps: list[int], results: list[Any], fps: float, duration_ms: int | None
+) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     step_ms = round(1000.0 / fps)
     for index, (stamp, result) in enumerate(zip(stamps, results, strict=True)):
@@ -130,19 +138,22 @@ def _entries(stamps: list[int], results: list[Any], fps: float, duration_ms: int
             end = min(stamp + step_ms, duration_ms or stamp + step_ms)
         end = max(end, stamp + 1)
         for label in result.moderation_labels:
-            entries.append({
-                "Timestamp": stamp,
-                "ModerationLabel": dict(label),
-                "StartTimestampMillis": stamp,
-                "EndTimestampMillis": end,
-                "DurationMillis": end - stamp,
-                "ContentTypes": list(result.content_types),
-            })
+            entries.append(
+                {
+                    "Timestamp": stamp,
+                    "ModerationLabel": dict(label),
+                    "StartTimestampMillis": stamp,
+                    "EndTimestampMillis": end,
+                    "DurationMillis": end - stamp,
+                    "ContentTypes": list(result.content_types),
+                }
+            )
     return entries
 
 
-def segments(entries: Iterable[dict[str, Any]], min_confidence: float, gap_ms: int
-             ) -> list[dict[str, Any]]:
+def segments(
+    entries: Iterable[dict[str, Any]], min_confidence: float, gap_ms: int
+) -> list[dict[str, Any]]:
     """Merge entries of the same label at or above ``min_confidence`` into segments.
 
     Two detections of a label join when the later starts at most ``gap_ms`` after the earlier
@@ -159,17 +170,22 @@ def segments(entries: Iterable[dict[str, Any]], min_confidence: float, gap_ms: i
         current: dict[str, Any] | None = None
         for entry in items:
             if current and entry["StartTimestampMillis"] <= current["EndTimestampMillis"] + gap_ms:
-                current["EndTimestampMillis"] = max(current["EndTimestampMillis"],
-                                                    entry["EndTimestampMillis"])
+                current["EndTimestampMillis"] = max(
+                    current["EndTimestampMillis"], entry["EndTimestampMillis"]
+                )
                 label = current["ModerationLabel"]
-                label["Confidence"] = max(label["Confidence"],
-                                          entry["ModerationLabel"]["Confidence"])
+                label["Confidence"] = max(
+                    label["Confidence"], entry["ModerationLabel"]["Confidence"]
+                )
                 current["_last"] = entry["StartTimestampMillis"]
             else:
                 if current:
                     merged.append(current)
-                current = {**entry, "ModerationLabel": dict(entry["ModerationLabel"]),
-                           "_last": entry["StartTimestampMillis"]}
+                current = {
+                    **entry,
+                    "ModerationLabel": dict(entry["ModerationLabel"]),
+                    "_last": entry["StartTimestampMillis"],
+                }
         if current:
             merged.append(current)
     for segment in merged:
@@ -180,5 +196,6 @@ def segments(entries: Iterable[dict[str, Any]], min_confidence: float, gap_ms: i
 
 
 def flagged_timestamps(entries: Iterable[dict[str, Any]], min_confidence: float) -> list[int]:
-    return sorted({e["Timestamp"] for e in entries
-                   if e["ModerationLabel"]["Confidence"] >= min_confidence})
+    return sorted(
+        {e["Timestamp"] for e in entries if e["ModerationLabel"]["Confidence"] >= min_confidence}
+    )

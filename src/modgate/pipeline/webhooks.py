@@ -48,8 +48,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def verify_signature(secret: str, header: str, body: bytes, now: float,
-                     tolerance_seconds: int = 300) -> bool:
+def verify_signature(
+    secret: str, header: str, body: bytes, now: float, tolerance_seconds: int = 300
+) -> bool:
     """True when ``header`` signs ``body`` with ``secret`` and is at most ``tolerance`` old."""
     try:
         parts = dict(item.split("=", 1) for item in header.split(","))
@@ -63,34 +64,57 @@ def verify_signature(secret: str, header: str, body: bytes, now: float,
 
 
 def _public_endpoint(row: WebhookEndpointRow, with_secret: bool = False) -> dict[str, Any]:
-    body = {"id": row.id, "url": row.url, "events": row.events, "active": row.active,
-            "client": row.client, "created_at": row.created_at.isoformat()}
+    body = {
+        "id": row.id,
+        "url": row.url,
+        "events": row.events,
+        "active": row.active,
+        "client": row.client,
+        "created_at": row.created_at.isoformat(),
+    }
     if with_secret:
         body["secret"] = row.secret
     return body
 
 
 def _public_delivery(row: WebhookDeliveryRow) -> dict[str, Any]:
-    return {"id": row.id, "event_id": row.event_id, "event": row.event_name,
-            "moderation_id": row.moderation_id, "status": row.status, "attempts": row.attempts,
-            "last_status": row.last_status, "last_error": row.last_error,
-            "next_attempt_at": row.next_attempt_at.isoformat(),
-            "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None}
+    return {
+        "id": row.id,
+        "event_id": row.event_id,
+        "event": row.event_name,
+        "moderation_id": row.moderation_id,
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "next_attempt_at": row.next_attempt_at.isoformat(),
+        "delivered_at": row.delivered_at.isoformat() if row.delivered_at else None,
+    }
 
 
 class WebhookService:
-    def __init__(self, sessions: sessionmaker[Session], settings: PipelineSettings,
-                 clock: Callable[[], dt.datetime] = utcnow,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: PipelineSettings,
+        clock: Callable[[], dt.datetime] = utcnow,
+        http: httpx.Client | None = None,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
-        self.http = http or httpx.Client(timeout=settings.webhook_timeout_seconds,
-                                         follow_redirects=False)
+        self.http = http or httpx.Client(
+            timeout=settings.webhook_timeout_seconds, follow_redirects=False
+        )
 
     # ---- endpoints ------------------------------------------------------------------------
-    def register(self, url: str, events: list[str] | None = None, client: str | None = None,
-                 secret: str | None = None) -> dict[str, Any]:
+    def register(
+        self,
+        url: str,
+        events: list[str] | None = None,
+        client: str | None = None,
+        secret: str | None = None,
+    ) -> dict[str, Any]:
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise InvalidParameterException("url must be an absolute http:// or https:// URL.")
@@ -98,10 +122,16 @@ class WebhookService:
         unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
         if unknown:
             raise InvalidParameterException(
-                f"Unknown events {unknown}; choose from {list(WEBHOOK_EVENTS)}.")
-        row = WebhookEndpointRow(id=new_id("whk"), client=client, url=url, events=chosen,
-                                 secret=secret or secrets.token_urlsafe(32),
-                                 created_at=self.clock())
+                f"Unknown events {unknown}; choose from {list(WEBHOOK_EVENTS)}."
+            )
+        row = WebhookEndpointRow(
+            id=new_id("whk"),
+            client=client,
+            url=url,
+            events=chosen,
+            secret=secret or secrets.token_urlsafe(32),
+            created_at=self.clock(),
+        )
         with transaction(self.sessions) as session:
             session.add(row)
         return _public_endpoint(row, with_secret=True)
@@ -113,8 +143,9 @@ class WebhookService:
                 query = query.where(WebhookEndpointRow.client == client)
             return [_public_endpoint(row) for row in session.scalars(query)]
 
-    def _endpoint(self, session: Session, endpoint_id: str, client: str | None
-                  ) -> WebhookEndpointRow:
+    def _endpoint(
+        self, session: Session, endpoint_id: str, client: str | None
+    ) -> WebhookEndpointRow:
         row = session.get(WebhookEndpointRow, endpoint_id)
         if row is None or not row.active or (client is not None and row.client != client):
             raise ResourceNotFoundException(f"No webhook endpoint {endpoint_id!r}.")
@@ -124,13 +155,17 @@ class WebhookService:
         with transaction(self.sessions) as session:
             self._endpoint(session, endpoint_id, client).active = False
 
-    def deliveries(self, endpoint_id: str, client: str | None = None, limit: int = 100
-                   ) -> list[dict[str, Any]]:
+    def deliveries(
+        self, endpoint_id: str, client: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
         with self.sessions() as session:
             self._endpoint(session, endpoint_id, client)
             rows = session.scalars(
-                select(WebhookDeliveryRow).where(WebhookDeliveryRow.endpoint_id == endpoint_id)
-                .order_by(WebhookDeliveryRow.created_at.desc()).limit(limit))
+                select(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.endpoint_id == endpoint_id)
+                .order_by(WebhookDeliveryRow.created_at.desc())
+                .limit(limit)
+            )
             return [_public_delivery(row) for row in rows]
 
     # ---- dispatch -------------------------------------------------------------------------
@@ -138,15 +173,22 @@ class WebhookService:
         """Turn committed, not yet fanned-out webhook events into deliveries."""
         now = self.clock()
         with transaction(self.sessions, immediate=True) as session:
-            events = list(session.scalars(
-                select(EventRow)
-                .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
-                .where(WebhookFanoutRow.event_id.is_(None), EventRow.name.in_(WEBHOOK_EVENTS))
-                .order_by(EventRow.id).limit(batch)))
+            events = list(
+                session.scalars(
+                    select(EventRow)
+                    .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
+                    .where(WebhookFanoutRow.event_id.is_(None), EventRow.name.in_(WEBHOOK_EVENTS))
+                    .order_by(EventRow.id)
+                    .limit(batch)
+                )
+            )
             if not events:
                 return 0
-            endpoints = list(session.scalars(
-                select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True))))
+            endpoints = list(
+                session.scalars(
+                    select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True))
+                )
+            )
             for event in events:
                 client = None
                 if event.moderation_id:
@@ -157,10 +199,17 @@ class WebhookService:
                         continue
                     if endpoint.client is not None and endpoint.client != client:
                         continue
-                    session.add(WebhookDeliveryRow(
-                        id=new_id("dlv"), event_id=event.id, endpoint_id=endpoint.id,
-                        event_name=event.name, moderation_id=event.moderation_id,
-                        next_attempt_at=now, created_at=now))
+                    session.add(
+                        WebhookDeliveryRow(
+                            id=new_id("dlv"),
+                            event_id=event.id,
+                            endpoint_id=endpoint.id,
+                            event_name=event.name,
+                            moderation_id=event.moderation_id,
+                            next_attempt_at=now,
+                            created_at=now,
+                        )
+                    )
                 session.add(WebhookFanoutRow(event_id=event.id, created_at=now))
             try:
                 session.flush()
@@ -173,20 +222,27 @@ class WebhookService:
         now = self.clock()
         lease = dt.timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
         with transaction(self.sessions, immediate=True) as session:
-            query = (select(WebhookDeliveryRow.id)
-                     .where(WebhookDeliveryRow.status == "pending",
-                            WebhookDeliveryRow.next_attempt_at <= now,
-                            (WebhookDeliveryRow.locked_until.is_(None))
-                            | (WebhookDeliveryRow.locked_until < now))
-                     .order_by(WebhookDeliveryRow.next_attempt_at).limit(1))
+            query = (
+                select(WebhookDeliveryRow.id)
+                .where(
+                    WebhookDeliveryRow.status == "pending",
+                    WebhookDeliveryRow.next_attempt_at <= now,
+                    (WebhookDeliveryRow.locked_until.is_(None))
+                    | (WebhookDeliveryRow.locked_until < now),
+                )
+                .order_by(WebhookDeliveryRow.next_attempt_at)
+                .limit(1)
+            )
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             chosen = session.scalar(query)
             if chosen is None:
                 return None
-            session.execute(update(WebhookDeliveryRow).where(WebhookDeliveryRow.id == chosen)
-                            .values(locked_until=now + lease,
-                                    attempts=WebhookDeliveryRow.attempts + 1))
+            session.execute(
+                update(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.id == chosen)
+                .values(locked_until=now + lease, attempts=WebhookDeliveryRow.attempts + 1)
+            )
             row = session.get(WebhookDeliveryRow, chosen)
             assert row is not None
             session.refresh(row)
@@ -209,14 +265,24 @@ class WebhookService:
             endpoint = session.get(WebhookEndpointRow, delivery.endpoint_id)
             event = session.get(EventRow, delivery.event_id)
         assert endpoint is not None and event is not None
-        body = json.dumps({"id": event.id, "type": event.name,
-                           "created_at": event.created_at.isoformat(),
-                           "data": event.payload}, sort_keys=True).encode()
+        body = json.dumps(
+            {
+                "id": event.id,
+                "type": event.name,
+                "created_at": event.created_at.isoformat(),
+                "data": event.payload,
+            },
+            sort_keys=True,
+        ).encode()
         timestamp = int(self.clock().timestamp())
-        headers = {"Content-Type": "application/json", "User-Agent": "modgate-webhooks",
-                   "Modgate-Event": event.name, "Modgate-Event-Id": str(event.id),
-                   "Modgate-Delivery": delivery.id,
-                   SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body)}
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "modgate-webhooks",
+            "Modgate-Event": event.name,
+            "Modgate-Event-Id": str(event.id),
+            "Modgate-Delivery": delivery.id,
+            SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
+        }
         status_code: int | None = None
         error: str | None = None
         try:
@@ -228,11 +294,15 @@ class WebhookService:
             error = f"{type(exc).__name__}: {exc}"
         self._record(delivery, status_code, error)
 
-    def _record(self, delivery: WebhookDeliveryRow, status_code: int | None, error: str | None
-                ) -> None:
+    def _record(
+        self, delivery: WebhookDeliveryRow, status_code: int | None, error: str | None
+    ) -> None:
         now = self.clock()
-        values: dict[str, Any] = {"last_status": status_code, "last_error": error,
-                                  "locked_until": None}
+        values: dict[str, Any] = {
+            "last_status": status_code,
+            "last_error": error,
+            "locked_until": None,
+        }
         if error is None:
             values.update(status="delivered", delivered_at=now)
         elif delivery.attempts >= self.settings.webhook_max_attempts:
@@ -242,8 +312,11 @@ class WebhookService:
             delay = self.settings.webhook_backoff_seconds * 2 ** (delivery.attempts - 1)
             values.update(next_attempt_at=now + dt.timedelta(seconds=delay))
         with transaction(self.sessions) as session:
-            session.execute(update(WebhookDeliveryRow)
-                            .where(WebhookDeliveryRow.id == delivery.id).values(**values))
+            session.execute(
+                update(WebhookDeliveryRow)
+                .where(WebhookDeliveryRow.id == delivery.id)
+                .values(**values)
+            )
 
 
 class WebhookDispatcher:

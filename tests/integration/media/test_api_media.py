@@ -22,7 +22,12 @@ def test_upload_reports_facts_and_deduplicates(live_server) -> None:  # type: ig
     first = httpx.post(f"{live_server.url}/v1/media", files=files)
     assert first.status_code == 201, first.text
     body = first.json()
-    assert (body["format"], body["kind"], body["width"], body["height"]) == ("WEBP", "image", 400, 300)
+    assert (body["format"], body["kind"], body["width"], body["height"]) == (
+        "WEBP",
+        "image",
+        400,
+        300,
+    )
     assert body["size_bytes"] == len(data) and body["created"] is True
     second = httpx.post(f"{live_server.url}/v1/media", files=files)
     assert second.status_code == 200 and second.json()["id"] == body["id"]
@@ -44,8 +49,9 @@ def test_video_upload_reports_duration(live_server) -> None:  # type: ignore[no-
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_bad_uploads_get_4xx_with_code(live_server, services, name: str) -> None:  # type: ignore[no-untyped-def]
     file_name, data, code = BAD[name]
-    response = httpx.post(f"{live_server.url}/v1/media", files={"file": (file_name, data)},
-                          timeout=60)
+    response = httpx.post(
+        f"{live_server.url}/v1/media", files={"file": (file_name, data)}, timeout=60
+    )
     assert 400 <= response.status_code < 500
     assert response.json()["error"]["code"] == code
     assert services.blobs.keys() == []

@@ -22,8 +22,12 @@ def intake(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     engine = make_engine(database_url)
     upgrade(database_url, engine)
     sessions = session_factory(engine)
-    service = MediaService(SqlMediaStore(sessions), LocalBlobStore(tmp_path / "blobs"),
-                           MediaLimits(), spool_dir=tmp_path / "spool")
+    service = MediaService(
+        SqlMediaStore(sessions),
+        LocalBlobStore(tmp_path / "blobs"),
+        MediaLimits(),
+        spool_dir=tmp_path / "spool",
+    )
     yield service, sessions
     engine.dispose()
 
@@ -59,7 +63,9 @@ def test_every_valid_type_is_stored_with_previews(intake) -> None:  # type: igno
 def test_blurred_preview_hides_detail(intake) -> None:  # type: ignore[no-untyped-def]
     service, _ = intake
     checkerboard = Image.new("L", (512, 512))
-    checkerboard.putdata([255 * (((x // 8) + (y // 8)) % 2) for y in range(512) for x in range(512)])
+    checkerboard.putdata(
+        [255 * (((x // 8) + (y // 8)) % 2) for y in range(512) for x in range(512)]
+    )
     out = io.BytesIO()
     checkerboard.convert("RGB").save(out, format="PNG")
     record, _ = service.ingest_bytes(out.getvalue())

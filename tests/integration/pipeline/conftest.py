@@ -38,8 +38,11 @@ class Deployment:
         log = (self.log_dir / f"worker-{len(self.workers)}.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "modgate", "worker", "--concurrency", "2"],
-            env=self.env | (extra_env or {}), stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            env=self.env | (extra_env or {}),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.workers.append(process)
         return process
 
@@ -58,8 +61,12 @@ def _settings_env(settings: dict[str, Any], prefix: str = "MODGATE_") -> dict[st
     for key, value in settings.items():
         name = f"{prefix}{key.upper()}"
         if isinstance(value, dict):
-            env.update({f"{name}__{k.upper()}": json.dumps(v) if not isinstance(v, str) else v
-                        for k, v in value.items()})
+            env.update(
+                {
+                    f"{name}__{k.upper()}": json.dumps(v) if not isinstance(v, str) else v
+                    for k, v in value.items()
+                }
+            )
         else:
             env[name] = str(value)
     return env
@@ -74,16 +81,23 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deplo
     values: dict[str, Any] = {
         "data_dir": str(tmp_path / "data"),
         "detection": {"enabled": ["marker"]},
-        "pipeline": {"workers": 1, "poll_seconds": 0.2, "retry_backoff_seconds": 0.1,
-                     "job_timeout_seconds": 4, "webhook_backoff_seconds": 0.2},
+        "pipeline": {
+            "workers": 1,
+            "poll_seconds": 0.2,
+            "retry_backoff_seconds": 0.1,
+            "job_timeout_seconds": 4,
+            "webhook_backoff_seconds": 0.2,
+        },
     }
     if request.param == "celery":
         database = request.getfixturevalue("postgres_url")
         redis_db = random.randint(1, 15)
         redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
         values["database_url"] = database
-        values["pipeline"] |= {"executor": "celery",
-                               "broker_url": f"redis://127.0.0.1:6379/{redis_db}"}
+        values["pipeline"] |= {
+            "executor": "celery",
+            "broker_url": f"redis://127.0.0.1:6379/{redis_db}",
+        }
     settings = load_settings(**values)
     services = Services.from_settings(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")}

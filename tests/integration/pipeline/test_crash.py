@@ -26,13 +26,22 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(deployment) -> None:
         ids = []
         for index in range(ITEMS):
             media = marker_png(index) if index % 2 else plain_png(index)
-            ids.append(httpx.post(f"{deployment.url}/v1/moderations",
-                                  files={"file": ("x.png", media)}).json()["id"])
+            ids.append(
+                httpx.post(
+                    f"{deployment.url}/v1/moderations", files={"file": ("x.png", media)}
+                ).json()["id"]
+            )
 
         def completed() -> int:
             with deployment.services.sessions() as session:
-                return int(session.scalar(select(func.count()).select_from(ModerationRow)
-                                          .where(ModerationRow.status == "completed")) or 0)
+                return int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(ModerationRow)
+                        .where(ModerationRow.status == "completed")
+                    )
+                    or 0
+                )
 
         wait_for(lambda: completed() >= 2, timeout=60)
         deployment.kill_workers(signal.SIGKILL)  # mid-run: some jobs hold leases
@@ -43,14 +52,23 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(deployment) -> None:
         time.sleep(2)  # let any stray duplicate show itself
         with deployment.services.sessions() as session:
             events = session.execute(
-                select(EventRow.moderation_id, func.count()).where(
-                    EventRow.name == MODERATION_COMPLETED).group_by(EventRow.moderation_id)
+                select(EventRow.moderation_id, func.count())
+                .where(EventRow.name == MODERATION_COMPLETED)
+                .group_by(EventRow.moderation_id)
             ).all()
             assert sorted(moderation for moderation, _ in events) == sorted(ids)
             assert all(count == 1 for _, count in events)
-            wait_for(lambda: session.scalar(
-                select(func.count()).select_from(WebhookDeliveryRow)
-                .where(WebhookDeliveryRow.status == "delivered")) == ITEMS, timeout=60)
+            wait_for(
+                lambda: (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(WebhookDeliveryRow)
+                        .where(WebhookDeliveryRow.status == "delivered")
+                    )
+                    == ITEMS
+                ),
+                timeout=60,
+            )
         delivered = {event["data"]["moderation_id"] for event in receiver.events()}
         assert delivered == set(ids)
         actions = {httpx.get(f"{deployment.url}/v1/moderations/{i}").json()["action"] for i in ids}

@@ -16,9 +16,13 @@ BAD = bad_corpus()
 
 
 def test_image_with_wait_returns_the_decision(deployment) -> None:  # type: ignore[no-untyped-def]
-    response = httpx.post(f"{deployment.url}/v1/moderations", params={"wait": "true"},
-                          files={"file": ("x.png", marker_png())}, data={"region": "DE"},
-                          timeout=60)
+    response = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        params={"wait": "true"},
+        files={"file": ("x.png", marker_png())},
+        data={"region": "DE"},
+        timeout=60,
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "completed"
@@ -33,17 +37,20 @@ def test_image_with_wait_returns_the_decision(deployment) -> None:  # type: igno
 def test_async_submission_completes_and_lists(deployment) -> None:  # type: ignore[no-untyped-def]
     ids = []
     for seed in range(3):
-        response = httpx.post(f"{deployment.url}/v1/moderations",
-                              files={"file": ("x.png", plain_png(seed))},
-                              data={"external_id": f"upload-{seed}", "surface": "default"})
+        response = httpx.post(
+            f"{deployment.url}/v1/moderations",
+            files={"file": ("x.png", plain_png(seed))},
+            data={"external_id": f"upload-{seed}", "surface": "default"},
+        )
         assert response.status_code == 202
         ids.append(response.json()["id"])
     for moderation_id in ids:
         assert wait_decided(deployment.url, moderation_id)["action"] == "allow"
     page = httpx.get(f"{deployment.url}/v1/moderations", params={"limit": 2}).json()
     assert [item["id"] for item in page["items"]] == ids[::-1][:2]
-    rest = httpx.get(f"{deployment.url}/v1/moderations",
-                     params={"limit": 2, "cursor": page["next_cursor"]}).json()
+    rest = httpx.get(
+        f"{deployment.url}/v1/moderations", params={"limit": 2, "cursor": page["next_cursor"]}
+    ).json()
     assert [item["id"] for item in rest["items"]] == [ids[0]]
     assert rest["next_cursor"] is None
     only = httpx.get(f"{deployment.url}/v1/moderations", params={"external_id": "upload-1"})
@@ -52,16 +59,21 @@ def test_async_submission_completes_and_lists(deployment) -> None:  # type: igno
 
 def test_base64_and_blob_key_sources(deployment) -> None:  # type: ignore[no-untyped-def]
     encoded = base64.b64encode(marker_png(3)).decode()
-    response = httpx.post(f"{deployment.url}/v1/moderations",
-                          json={"media": {"base64": encoded}, "wait": True,
-                                "context": {"surface": "default"}}, timeout=60)
+    response = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        json={"media": {"base64": encoded}, "wait": True, "context": {"surface": "default"}},
+        timeout=60,
+    )
     assert response.status_code == 201 and response.json()["action"] == "block"
     deployment.services.blobs.put_bytes("incoming/photo.png", plain_png(4))
-    response = httpx.post(f"{deployment.url}/v1/moderations",
-                          json={"media": {"blob_key": "incoming/photo.png"}, "wait": True})
+    response = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        json={"media": {"blob_key": "incoming/photo.png"}, "wait": True},
+    )
     assert response.status_code == 201 and response.json()["action"] == "allow"
-    missing = httpx.post(f"{deployment.url}/v1/moderations",
-                         json={"media": {"blob_key": "incoming/none.png"}})
+    missing = httpx.post(
+        f"{deployment.url}/v1/moderations", json={"media": {"blob_key": "incoming/none.png"}}
+    )
     assert missing.status_code == 400
     assert missing.json()["error"]["code"] == "InvalidS3ObjectException"
     broken = httpx.post(f"{deployment.url}/v1/moderations", json={"media": {"base64": "@@"}})
@@ -70,14 +82,23 @@ def test_base64_and_blob_key_sources(deployment) -> None:  # type: ignore[no-unt
 
 def test_client_request_token_is_idempotent(deployment) -> None:  # type: ignore[no-untyped-def]
     files = {"file": ("x.png", plain_png(7))}
-    first = httpx.post(f"{deployment.url}/v1/moderations", files=files,
-                       data={"client_request_token": "tok-1", "region": "FR"})
-    again = httpx.post(f"{deployment.url}/v1/moderations", files=files,
-                       data={"client_request_token": "tok-1", "region": "FR"})
+    first = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        files=files,
+        data={"client_request_token": "tok-1", "region": "FR"},
+    )
+    again = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        files=files,
+        data={"client_request_token": "tok-1", "region": "FR"},
+    )
     assert first.status_code == 202 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
-    other = httpx.post(f"{deployment.url}/v1/moderations", files=files,
-                       data={"client_request_token": "tok-1", "region": "US"})
+    other = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        files=files,
+        data={"client_request_token": "tok-1", "region": "US"},
+    )
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "IdempotentParameterMismatchException"
     with deployment.services.sessions() as session:
@@ -86,9 +107,16 @@ def test_client_request_token_is_idempotent(deployment) -> None:  # type: ignore
 
 def test_identical_bytes_reuse_stored_detections(deployment) -> None:  # type: ignore[no-untyped-def]
     data = marker_png(11)
-    bodies = [httpx.post(f"{deployment.url}/v1/moderations", params={"wait": "true"},
-                         files={"file": ("x.png", data)}, data={"region": region},
-                         timeout=60).json() for region in ("DE", "US")]
+    bodies = [
+        httpx.post(
+            f"{deployment.url}/v1/moderations",
+            params={"wait": "true"},
+            files={"file": ("x.png", data)},
+            data={"region": region},
+            timeout=60,
+        ).json()
+        for region in ("DE", "US")
+    ]
     assert bodies[0]["id"] != bodies[1]["id"]
     assert bodies[0]["labels"] == bodies[1]["labels"]
     with deployment.services.sessions() as session:
@@ -99,8 +127,9 @@ def test_identical_bytes_reuse_stored_detections(deployment) -> None:  # type: i
 @pytest.mark.parametrize("name", sorted(BAD))
 def test_bad_uploads_are_refused_and_nothing_is_stored(deployment, name: str) -> None:  # type: ignore[no-untyped-def]
     file_name, data, code = BAD[name]
-    response = httpx.post(f"{deployment.url}/v1/moderations",
-                          files={"file": (file_name, data)}, timeout=60)
+    response = httpx.post(
+        f"{deployment.url}/v1/moderations", files={"file": (file_name, data)}, timeout=60
+    )
     assert 400 <= response.status_code < 500
     assert response.json()["error"]["code"] == code
     with deployment.services.sessions() as session:
@@ -109,12 +138,25 @@ def test_bad_uploads_are_refused_and_nothing_is_stored(deployment, name: str) ->
 
 
 def test_bad_context_and_bodies(deployment) -> None:  # type: ignore[no-untyped-def]
-    response = httpx.post(f"{deployment.url}/v1/moderations",
-                          files={"file": ("x.png", plain_png())}, data={"region": "Narnia"})
+    response = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        files={"file": ("x.png", plain_png())},
+        data={"region": "Narnia"},
+    )
     assert response.status_code == 400
-    assert httpx.post(f"{deployment.url}/v1/moderations", content=b"x",
-                      headers={"content-type": "text/plain"}).status_code == 400
-    assert httpx.post(f"{deployment.url}/v1/moderations", content=b"{not json",
-                      headers={"content-type": "application/json"}).status_code == 400
+    assert (
+        httpx.post(
+            f"{deployment.url}/v1/moderations", content=b"x", headers={"content-type": "text/plain"}
+        ).status_code
+        == 400
+    )
+    assert (
+        httpx.post(
+            f"{deployment.url}/v1/moderations",
+            content=b"{not json",
+            headers={"content-type": "application/json"},
+        ).status_code
+        == 400
+    )
     assert httpx.get(f"{deployment.url}/v1/moderations/mod_x").status_code == 404
     assert httpx.get(f"{deployment.url}/v1/moderations", params={"cursor": "zz"}).status_code == 400

@@ -14,13 +14,21 @@ TRUTH = (3.0, 6.5)  # seconds during which the frames are red
 
 @pytest.fixture
 def clip() -> bytes:
-    return video_bytes("mp4", "libx264", seconds=10.0, fps=10, width=192, height=108,
-                       colour_at=(TRUTH[0], TRUTH[1], RED))
+    return video_bytes(
+        "mp4",
+        "libx264",
+        seconds=10.0,
+        fps=10,
+        width=192,
+        height=108,
+        colour_at=(TRUTH[0], TRUTH[1], RED),
+    )
 
 
 def test_segment_matches_the_truth_within_one_interval(live_server, clip: bytes) -> None:  # type: ignore[no-untyped-def]
-    response = httpx.post(f"{live_server.url}/v1/moderations", files={"file": ("c.mp4", clip)},
-                          timeout=60)
+    response = httpx.post(
+        f"{live_server.url}/v1/moderations", files={"file": ("c.mp4", clip)}, timeout=60
+    )
     assert response.status_code == 202
     body = wait_decided(live_server.url, response.json()["id"])
     assert body["status"] == "completed" and body["kind"] == "video"
@@ -38,8 +46,9 @@ def test_segment_matches_the_truth_within_one_interval(live_server, clip: bytes)
 
 
 def test_get_content_moderation_shapes(live_server, clip: bytes) -> None:  # type: ignore[no-untyped-def]
-    moderation_id = httpx.post(f"{live_server.url}/v1/moderations",
-                               files={"file": ("c.mp4", clip)}).json()["id"]
+    moderation_id = httpx.post(
+        f"{live_server.url}/v1/moderations", files={"file": ("c.mp4", clip)}
+    ).json()["id"]
     wait_decided(live_server.url, moderation_id)
     url = f"{live_server.url}/v1/moderations/{moderation_id}/labels"
     stamps = httpx.get(url).json()
@@ -63,6 +72,9 @@ def test_get_content_moderation_shapes(live_server, clip: bytes) -> None:  # typ
 
 
 def test_wait_is_refused_for_video(live_server, clip: bytes) -> None:  # type: ignore[no-untyped-def]
-    response = httpx.post(f"{live_server.url}/v1/moderations", params={"wait": "true"},
-                          files={"file": ("c.mp4", clip)})
+    response = httpx.post(
+        f"{live_server.url}/v1/moderations",
+        params={"wait": "true"},
+        files={"file": ("c.mp4", clip)},
+    )
     assert response.status_code == 400

@@ -26,16 +26,20 @@ def test_signature_round_trip_and_tampering() -> None:
 
 def test_completed_moderation_is_signed_and_delivered(live_server) -> None:  # type: ignore[no-untyped-def]
     with Receiver() as receiver:
-        endpoint = httpx.post(f"{live_server.url}/v1/webhooks",
-                              json={"url": receiver.url}).json()
-        moderation = httpx.post(f"{live_server.url}/v1/moderations", params={"wait": "true"},
-                                files={"file": ("x.png", marker_png(1))},
-                                data={"external_id": "post-9"}, timeout=60).json()
+        endpoint = httpx.post(f"{live_server.url}/v1/webhooks", json={"url": receiver.url}).json()
+        moderation = httpx.post(
+            f"{live_server.url}/v1/moderations",
+            params={"wait": "true"},
+            files={"file": ("x.png", marker_png(1))},
+            data={"external_id": "post-9"},
+            timeout=60,
+        ).json()
         wait_for(lambda: receiver.requests, timeout=30)
         request = receiver.requests[0]
         headers = {key.lower(): value for key, value in request["headers"].items()}
-        assert verify_signature(endpoint["secret"], headers[SIGNATURE_HEADER.lower()],
-                                request["body"], now=time.time())
+        assert verify_signature(
+            endpoint["secret"], headers[SIGNATURE_HEADER.lower()], request["body"], now=time.time()
+        )
         event = json.loads(request["body"])
         assert event["type"] == "moderation.completed"
         assert event["data"]["moderation_id"] == moderation["id"]
@@ -52,8 +56,13 @@ def fast_retry_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = load_settings(
         data_dir=tmp_path / "data",
         detection={"enabled": ["marker"], "options": {"marker": {"fail_flag": str(flag)}}},
-        pipeline={"workers": 1, "poll_seconds": 0.1, "retry_backoff_seconds": 0.1,
-                  "max_attempts": 3, "webhook_backoff_seconds": 0.2},
+        pipeline={
+            "workers": 1,
+            "poll_seconds": 0.1,
+            "retry_backoff_seconds": 0.1,
+            "max_attempts": 3,
+            "webhook_backoff_seconds": 0.2,
+        },
     )
     return settings, flag
 
@@ -61,14 +70,25 @@ def fast_retry_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_failing_receiver_is_retried_with_backoff(live_server) -> None:  # type: ignore[no-untyped-def]
     with Receiver(fail_first=2) as receiver:
         endpoint = httpx.post(f"{live_server.url}/v1/webhooks", json={"url": receiver.url}).json()
-        httpx.post(f"{live_server.url}/v1/moderations", params={"wait": "true"},
-                   files={"file": ("x.png", plain_png(2))}, timeout=60)
+        httpx.post(
+            f"{live_server.url}/v1/moderations",
+            params={"wait": "true"},
+            files={"file": ("x.png", plain_png(2))},
+            timeout=60,
+        )
         wait_for(lambda: len(receiver.requests) >= 3, timeout=60)
         ids = {r["headers"].get("Modgate-Event-Id") for r in receiver.requests}
         assert len(ids) == 1  # the same event, retried
-        log = wait_for(lambda: [d for d in httpx.get(
-            f"{live_server.url}/v1/webhooks/{endpoint['id']}/deliveries").json()["items"]
-            if d["status"] == "delivered"], timeout=30)
+        log = wait_for(
+            lambda: [
+                d
+                for d in httpx.get(
+                    f"{live_server.url}/v1/webhooks/{endpoint['id']}/deliveries"
+                ).json()["items"]
+                if d["status"] == "delivered"
+            ],
+            timeout=30,
+        )
         assert log[0]["attempts"] == 3
         assert log[0]["last_status"] == 204
 
@@ -76,24 +96,26 @@ def test_failing_receiver_is_retried_with_backoff(live_server) -> None:  # type:
 def test_bad_webhook_registration(live_server) -> None:  # type: ignore[no-untyped-def]
     bad_url = httpx.post(f"{live_server.url}/v1/webhooks", json={"url": "ftp://x"})
     assert bad_url.status_code == 400
-    bad_event = httpx.post(f"{live_server.url}/v1/webhooks",
-                           json={"url": "http://127.0.0.1:9/x", "events": ["nope"]})
+    bad_event = httpx.post(
+        f"{live_server.url}/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["nope"]}
+    )
     assert bad_event.status_code == 400
     assert httpx.get(f"{live_server.url}/v1/webhooks/whk_none/deliveries").status_code == 404
 
 
 def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> None:  # type: ignore[no-untyped-def]
-    from servers import LiveServer
     from modgate.app import create_app
     from modgate.services import Services
+    from servers import LiveServer
 
     settings, flag = fast_retry_settings
     flag.write_text("fail")
     services = Services.from_settings(settings)
     try:
         with LiveServer(create_app(settings, services)) as server:
-            moderation = httpx.post(f"{server.url}/v1/moderations",
-                                    files={"file": ("x.png", marker_png(5))}).json()
+            moderation = httpx.post(
+                f"{server.url}/v1/moderations", files={"file": ("x.png", marker_png(5))}
+            ).json()
             failed = wait_decided(server.url, moderation["id"])
             assert failed["status"] == "failed"
             assert failed["action"] == "review"  # never silently allowed

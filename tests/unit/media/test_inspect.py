@@ -71,8 +71,8 @@ def test_bomb_is_refused_from_the_header_alone() -> None:
 
 
 def test_reduced_decode_still_catches_truncation() -> None:
-    from pathlib import Path
     import tempfile
+    from pathlib import Path
 
     from modgate.media.inspect import inspect_and_decode
 

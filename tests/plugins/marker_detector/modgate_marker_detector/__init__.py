@@ -48,6 +48,8 @@ class MarkerDetector(Detector):
             close = np.abs(pixels - self.target).max(axis=-1) <= options.tolerance  # type: ignore[attr-defined]
             share = float(close.mean())
             probability = 0.97 if share >= 0.5 else 0.0
-            evidence = [Evidence(options.label, probability, self.name, "marker")] if probability else []  # type: ignore[attr-defined]
+            evidence = (
+                [Evidence(options.label, probability, self.name, "marker")] if probability else []
+            )  # type: ignore[attr-defined]
             outputs.append(DetectorOutput(evidence=evidence))
         return outputs

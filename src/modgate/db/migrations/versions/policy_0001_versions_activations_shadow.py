@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import Text  # noqa: F401
+from sqlalchemy.dialects import postgresql
 
 import modgate.db.base  # noqa: F401
 
-from sqlalchemy.dialects import postgresql
 revision = 'policy_0001'
 down_revision = None
 branch_labels = ('policy',)
