@@ -32,6 +32,7 @@ from modgate.review.store import SqlReviewStore
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 BASE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 QUEUE = "bench"
+WARMUP = 100  # claims before timing starts (connection pool, caches)
 
 SQLITE_FILL = """
 WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :count)
@@ -50,11 +51,12 @@ def fill(engine: sa.Engine, count: int) -> None:
         connection.execute(sa.text(
             "INSERT INTO media (id, sha256, kind, format, mime, size_bytes, blob_key, created_at) "
             "VALUES ('med_bench', :sha, 'image', 'JPEG', 'image/jpeg', 1, 'none', :at)"),
-            {"sha": "f" * 64, "at": BASE if dialect == "postgresql" else "2026-01-01 00:00:00.000000"})
+            {"sha": "f" * 64,
+             "at": BASE if dialect == "postgresql" else "2026-01-01 00:00:00.000000"})
         if dialect == "postgresql":
             series = "FROM generate_series(0, :count - 1) AS i"
             at = "(timestamptz '2026-01-01 00:00:00+00' + i * interval '1 millisecond')"
-            head = "(timestamptz '2026-01-01 00:00:00+00' + i * interval '1 millisecond' - (i % 4) * interval '1 hour')"
+            head = f"({at} - (i % 4) * interval '1 hour')"
             connection.execute(sa.text(
                 "INSERT INTO moderations (id, media_id, sha256, kind, status, context, action, "
                 "decision, created_at, updated_at) SELECT 'mod_' || i, 'med_bench', 'x', 'image', "
@@ -69,26 +71,33 @@ def fill(engine: sa.Engine, count: int) -> None:
                 "INSERT INTO review_tasks (id, review_id, moderation_id, queue, status, sort_key, "
                 "available_at, attempts, created_at) SELECT 'tsk_' || i, 'rev_' || i, 'mod_' || i, "
                 f"'{QUEUE}', 'pending', {head}, {at}, 0, {at} {series}"), {"count": count})
-            connection.execute(sa.text("ANALYZE"))
-            return
-        at = _sqlite_time("i")
-        head = _sqlite_time("i + 10800000 - (i % 4) * 3600000")  # shifted so it stays >= base
-        for table, columns, values in (
-            ("moderations", "id, media_id, sha256, kind, status, context, action, decision, "
-             "created_at, updated_at",
-             f"'mod_' || i, 'med_bench', 'x', 'image', 'completed', '{{}}', 'review', "
-             f"'{{\"matched\": []}}', {at}, {at}"),
-            ("reviews", "id, moderation_id, kind, queue, priority, status, reviewers_needed, "
-             "strategy, selected, created_at, due_at",
-             f"'rev_' || i, 'mod_' || i, 'first', '{QUEUE}', 'normal', 'open', 1, 'majority', "
-             f"'[]', {at}, {at}"),
-            ("review_tasks", "id, review_id, moderation_id, queue, status, sort_key, "
-             "available_at, attempts, created_at",
-             f"'tsk_' || i, 'rev_' || i, 'mod_' || i, '{QUEUE}', 'pending', {head}, {at}, 0, {at}"),
-        ):
-            connection.execute(sa.text(SQLITE_FILL.format(table=table, columns=columns,
-                                                          values=values)), {"count": count})
-        connection.execute(sa.text("ANALYZE"))
+        else:
+            _fill_sqlite(connection, count)
+    if dialect == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            # Settle the fresh tables the way autovacuum would, so it does not run mid-measure.
+            connection.execute(sa.text("VACUUM ANALYZE"))
+
+
+def _fill_sqlite(connection: sa.Connection, count: int) -> None:
+    at = _sqlite_time("i")
+    head = _sqlite_time("i + 10800000 - (i % 4) * 3600000")  # shifted so it stays >= base
+    for table, columns, values in (
+        ("moderations", "id, media_id, sha256, kind, status, context, action, decision, "
+         "created_at, updated_at",
+         f"'mod_' || i, 'med_bench', 'x', 'image', 'completed', '{{}}', 'review', "
+         f"'{{\"matched\": []}}', {at}, {at}"),
+        ("reviews", "id, moderation_id, kind, queue, priority, status, reviewers_needed, "
+         "strategy, selected, created_at, due_at",
+         f"'rev_' || i, 'mod_' || i, 'first', '{QUEUE}', 'normal', 'open', 1, 'majority', "
+         f"'[]', {at}, {at}"),
+        ("review_tasks", "id, review_id, moderation_id, queue, status, sort_key, "
+         "available_at, attempts, created_at",
+         f"'tsk_' || i, 'rev_' || i, 'mod_' || i, '{QUEUE}', 'pending', {head}, {at}, 0, {at}"),
+    ):
+        connection.execute(sa.text(SQLITE_FILL.format(table=table, columns=columns,
+                                                      values=values)), {"count": count})
+    connection.execute(sa.text("ANALYZE"))
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -102,10 +111,11 @@ def latency(engine: sa.Engine, claims: int) -> dict[str, float]:
     scope = QueueScope(frozenset({QUEUE}))
     timings = []
     with engine.connect() as connection:
-        for index in range(claims):
+        for index in range(-WARMUP, claims):
             started = time.perf_counter()
             claim = store.claim_next(f"usr_{index % 50}", scope, now, 300)
-            timings.append((time.perf_counter() - started) * 1000)
+            if index >= 0:
+                timings.append((time.perf_counter() - started) * 1000)
             assert claim is not None
             connection.execute(sa.text("UPDATE review_tasks SET status = 'done' WHERE id = :id"),
                                {"id": claim.task_id})
@@ -146,7 +156,8 @@ def throughput(engine: sa.Engine, threads: int, seconds: float) -> dict[str, flo
 
 
 def run(name: str, url: str, args: argparse.Namespace) -> None:
-    engine = make_engine(url, pool_size=args.threads + 5) if name == "postgresql" else make_engine(url)
+    pool = {"pool_size": args.threads + 5} if name == "postgresql" else {}
+    engine = make_engine(url, **pool)
     upgrade(url, engine)
     started = time.perf_counter()
     fill(engine, args.tasks)

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from modgate.auth.models import ROLES, SCOPES
+from modgate.auth.service import AuthService
 from modgate.errors import ModgateError
 
 users_app = typer.Typer(help="Console accounts and roles.", no_args_is_help=True)
@@ -20,8 +21,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
 
 
-def _auth():  # type: ignore[no-untyped-def]
-    from modgate.auth.service import AuthService
+def _auth() -> AuthService:
     from modgate.db import make_engine, session_factory, upgrade
     from modgate.settings import load_settings
 
@@ -110,7 +110,9 @@ def keys_list() -> None:
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (or the whole key).")]) -> None:
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (or the whole key).")],
+) -> None:
     """Revoke a key; it stops working on its next request."""
     try:
         key = _auth().revoke_key(key_id)

@@ -67,7 +67,8 @@ class AuthService:
             raise InvalidParameterException(
                 "A username is 2-64 characters: lowercase letters, digits, '.', '_' or '-'.")
         if role not in ROLES:
-            raise InvalidParameterException(f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+            raise InvalidParameterException(
+                f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
         if len(password) < self.settings.min_password_length:
             raise InvalidParameterException(
                 f"The password needs at least {self.settings.min_password_length} characters.")
@@ -183,7 +184,8 @@ class AuthService:
 
     def list_keys(self) -> list[ApiKey]:
         with self.sessions() as session:
-            return [_key(r) for r in session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))]
+            rows = session.scalars(select(ApiKeyRow).order_by(ApiKeyRow.created_at))
+            return [_key(r) for r in rows]
 
     def verify_key(self, presented: str) -> ApiKey | None:
         match = KEY.match(presented.strip())

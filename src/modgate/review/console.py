@@ -10,7 +10,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from modgate.db.base import new_id
-from modgate.errors import AccessDeniedException, ResourceNotFoundException, RevealLimitReachedException
+from modgate.errors import (
+    AccessDeniedException,
+    ResourceNotFoundException,
+    RevealLimitReachedException,
+)
 from modgate.events import PREVIEW_REVEALED, record_event
 from modgate.media.tables import MediaRow
 from modgate.pipeline.tables import ModerationRow
@@ -19,11 +23,11 @@ from modgate.review.service import ReviewService, appeal_public
 from modgate.review.store import owned_task
 from modgate.review.tables import (
     AppealRow,
+    RevealRow,
     ReviewDisagreementRow,
     ReviewRow,
     ReviewTaskRow,
     ReviewVerdictRow,
-    RevealRow,
 )
 
 
@@ -34,7 +38,8 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def flagged_segments(selected: list[dict[str, Any]], labels: list[Any] | None) -> list[dict[str, Any]]:
+def flagged_segments(selected: list[dict[str, Any]],
+                     labels: list[Any] | None) -> list[dict[str, Any]]:
     """Moments to jump to, in ms: from the matches' ``timestamps`` and from stored video labels
     (``Timestamp`` with optional ``StartTimestampMillis``/``EndTimestampMillis``, the label either
     nested in ``ModerationLabel`` or flat). Only labels that triggered review, or their children."""
@@ -62,7 +67,8 @@ def flagged_segments(selected: list[dict[str, Any]], labels: list[Any] | None) -
     for entry in labels or []:
         if not isinstance(entry, dict):
             continue
-        inner = entry.get("ModerationLabel") if isinstance(entry.get("ModerationLabel"), dict) else entry
+        nested = entry.get("ModerationLabel")
+        inner = nested if isinstance(nested, dict) else entry
         name = inner.get("Name")
         start = _number(entry.get("StartTimestampMillis", entry.get("Timestamp")))
         if not name or start is None or not relevant(str(name)):
@@ -198,7 +204,8 @@ def my_stats(service: ReviewService, reviewer: Reviewer) -> dict[str, Any]:
     return {
         "verdicts_total": len(rows),
         "verdicts_today": sum(1 for r in rows if r.created_at >= day),
-        "average_seconds": round(sum(r.seconds_spent for r in rows) / len(rows), 1) if rows else None,
+        "average_seconds": (round(sum(r.seconds_spent for r in rows) / len(rows), 1)
+                            if rows else None),
         "agreement_with_final": round(100 * agreed / len(decided), 1) if decided else None,
         "split_decisions": int(split or 0),
         "in_progress": int(in_progress),

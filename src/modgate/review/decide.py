@@ -16,7 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modgate.db.base import new_id
-from modgate.errors import InvalidParameterException, ResourceNotFoundException, UnknownLabelException
+from modgate.errors import (
+    InvalidParameterException,
+    ResourceNotFoundException,
+    UnknownLabelException,
+)
 from modgate.events import APPEAL_RESOLVED, REVIEW_COMPLETED, record_event
 from modgate.pipeline.tables import ModerationRow
 from modgate.review.consolidation import Consolidated, Vote, consolidate

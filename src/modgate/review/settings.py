@@ -36,7 +36,8 @@ class ReviewSettings(BaseModel):
         default="appeals", min_length=1, max_length=64, description="Queue of appeals."
     )
     daily_reveal_cap: int = Field(
-        default=300, ge=0, description="Unblurred items a reviewer may reveal per UTC day; 0 = none."
+        default=300, ge=0,
+        description="Unblurred items a reviewer may reveal per UTC day; 0 = no cap."
     )
 
     @model_validator(mode="after")

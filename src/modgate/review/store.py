@@ -100,7 +100,8 @@ class _SameReviewRace(Exception):
     pass
 
 
-def owned_task(session: Session, task_id: str, reviewer_id: str, lock: bool = True) -> ReviewTaskRow:
+def owned_task(session: Session, task_id: str, reviewer_id: str,
+               lock: bool = True) -> ReviewTaskRow:
     """The pending task ``task_id`` if ``reviewer_id`` holds its claim, else a clear error."""
     query = select(ReviewTaskRow).where(ReviewTaskRow.id == task_id)
     if lock and session.get_bind().dialect.name == "postgresql":
@@ -225,9 +226,9 @@ class InMemoryReviewStore:
             if not ready:
                 return None
             task = min(ready, key=lambda item: (item.sort_key, item.id))
-            if task.claimed_by and task.claimed_by != reviewer_id:
-                if self.exclusions.get((task.review_id, task.claimed_by)) == "claimed":
-                    del self.exclusions[(task.review_id, task.claimed_by)]
+            previous = (task.review_id, task.claimed_by or "")
+            if task.claimed_by != reviewer_id and self.exclusions.get(previous) == "claimed":
+                del self.exclusions[previous]
             expires = now + dt.timedelta(seconds=lease_seconds)
             task.claimed_by, task.available_at = reviewer_id, expires
             self.exclusions[(task.review_id, reviewer_id)] = "claimed"

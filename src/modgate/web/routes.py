@@ -62,7 +62,8 @@ def _safe_next(value: str | None) -> str:
 
 
 @router.get("/login", dependencies=[Depends(public)])
-async def login_page(request: Request, next: str | None = None, error: str | None = None) -> Response:
+async def login_page(request: Request, next: str | None = None,
+                     error: str | None = None) -> Response:
     token = secrets.token_urlsafe(24)
     response = await _page(request, "login.html", None, login_csrf=token, next=_safe_next(next),
                            error=error)
@@ -189,8 +190,8 @@ def _local_copy(request: Request, key: str) -> Path:
     if settings.blob_store == "local":
         from modgate.media.blobstore import check_key
 
-        return Path(settings.resolved_blob_dir) / check_key(key)
-    cached = settings.data_dir / "cache" / "console" / key.replace("/", "_")
+        return Path(settings.resolved_blob_dir) / str(check_key(key))
+    cached: Path = settings.data_dir / "cache" / "console" / key.replace("/", "_")
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
         partial = cached.with_suffix(cached.suffix + f".{secrets.token_hex(4)}.part")

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from servers import LiveServer
 from fastapi.routing import iter_route_contexts
 
 from modgate.auth.deps import AccessRule, access_rule, auth_service
 from modgate.auth.models import ROLES, SCOPES
+from servers import LiveServer
 
 # Routes of the framework and of other parts, with the rule they must follow.
 DECLARED_ELSEWHERE = {

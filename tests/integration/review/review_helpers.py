@@ -55,7 +55,8 @@ def add_media(session: Session, kind: str = "image", media_id: str | None = None
 
 def add_moderation(sessions: sessionmaker[Session], *, queue: str = "default",
                    reviewers: int = 1, priority: str = "normal",
-                   settings: ReviewSettings | None = None, clock: Callable[[], dt.datetime] = lambda: START,
+                   settings: ReviewSettings | None = None,
+                   clock: Callable[[], dt.datetime] = lambda: START,
                    media_id: str | None = None, kind: str = "image",
                    labels: list[Any] | None = None, review: bool = True,
                    final_action: str | None = None,

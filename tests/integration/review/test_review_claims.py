@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
-from review_helpers import START, FakeClock, add_moderation
+from review_helpers import START, add_moderation
 
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.errors import LeaseLostException
