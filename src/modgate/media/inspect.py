@@ -76,7 +76,7 @@ def inspect_and_decode(
             duration_seconds=duration,
             animated=animated,
         ), frame
-    width, height, frames, duration, codec, rate = probe_video(path, sniffed, size, limits)
+    width, height, video_frames, duration, codec, rate = probe_video(path, sniffed, size, limits)
     return MediaInfo(
         kind="video",
         format=sniffed.format,
@@ -85,7 +85,7 @@ def inspect_and_decode(
         sha256=sha256 or sha256_file(path),
         width=width,
         height=height,
-        frame_count=frames,
+        frame_count=video_frames,
         duration_seconds=duration,
         codec=codec,
         frame_rate=rate,

@@ -38,7 +38,8 @@ def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
-            return frame.to_image().convert("RGB")
+            rgb: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]
+            return rgb.convert("RGB")
     raise ValueError("no frame")  # probe already proved a frame exists
 
 

@@ -118,7 +118,7 @@ def jobs_list(
 
     services = Services.from_settings(load_settings())
     try:
-        for row in JobStore(services.sessions).list(status, limit):
+        for row in JobStore(services.sessions).recent(status, limit):
             typer.echo(
                 f"{row.id}  {row.status:<9}  tries {row.attempts}/{row.max_attempts}  "
                 f"{row.moderation_id}  {row.created_at:%Y-%m-%d %H:%M:%S}  "

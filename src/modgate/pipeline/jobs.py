@@ -95,7 +95,7 @@ class JobStore:
             .where(JobRow.id == job_id, JobRow.status == "running", JobRow.locked_by == worker)
             .values(status="succeeded", finished_at=now, updated_at=now, locked_until=None)
         )
-        return bool(result.rowcount)
+        return bool(getattr(result, "rowcount", 0))
 
     def retry_later(self, job_id: str, worker: str, error: str, delay_seconds: float) -> None:
         now = self.clock()
@@ -134,7 +134,7 @@ class JobStore:
                 raise ResourceNotFoundException(f"No job {job_id!r}.")
             return row
 
-    def list(self, status: str | None = None, limit: int = 100) -> Sequence[JobRow]:
+    def recent(self, status: str | None = None, limit: int = 100) -> Sequence[JobRow]:
         with self.sessions() as session:
             query = select(JobRow).order_by(JobRow.created_at.desc()).limit(limit)
             if status:
@@ -167,7 +167,7 @@ class JobStore:
                 )
             row.status, row.finished_at, row.updated_at = "cancelled", now, now
 
-    def claimable_ids(self, limit: int = 100) -> list[str]:
+    def claimable_ids(self, limit: int = 100) -> Sequence[str]:
         now = self.clock()
         with self.sessions() as session:
             return list(

@@ -312,7 +312,7 @@ class ModerationProcessor:
             .where(ModerationRow.id == claim.moderation_id, ModerationRow.status != "completed")
             .values(**values)
         )
-        if not result.rowcount:
+        if not getattr(result, "rowcount", 0):
             self.jobs.finish(session, claim.job_id, worker)
             return False
         if detected is not None and detected["kind"] == "timeline":

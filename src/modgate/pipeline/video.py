@@ -66,7 +66,7 @@ def sample_frames(path: Path, fps: float, scene_threshold: float) -> Iterator[Sa
                         change = float(np.abs(grey.astype(np.int16) - last_grey).mean()) / 255.0
                         scene = change >= scene_threshold
                 if regular or scene:
-                    yield Sample(round(now_ms), frame.to_image(), scene and not regular)
+                    yield Sample(round(now_ms), frame.to_image(), scene and not regular)  # type: ignore[no-untyped-call]
                     last_ms = now_ms
                     if grey is not None:
                         last_grey = grey.astype(np.int16)

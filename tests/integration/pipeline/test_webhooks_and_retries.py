@@ -123,7 +123,7 @@ def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> N
             assert failed["rule"] == "modgate.processing-failed"
             assert "injected failure" in failed["error"]["message"]
             pipeline = services.extras["pipeline"]
-            job = pipeline.jobs.list("failed")[0]
+            job = pipeline.jobs.recent("failed")[0]
             assert job.attempts == 3 and "injected failure" in job.last_error
             # The cause is fixed: retrying the job decides the item.
             flag.unlink()
