@@ -26,6 +26,7 @@ from modgate.auth.settings import AuthSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
 from modgate.pipeline.settings import PipelineSettings
+from modgate.policy.settings import PolicySettings
 from modgate.review.settings import ReviewSettings
 
 MB = 1024 * 1024
@@ -80,6 +81,9 @@ class Settings(BaseSettings):
 
     detection: DetectionSettings = Field(
         default_factory=DetectionSettings, description="Detection stage; see the section below."
+    )
+    policy: PolicySettings = Field(
+        default_factory=PolicySettings, description="Policy handling; see the section below."
     )
     pipeline: PipelineSettings = Field(
         default_factory=PipelineSettings, description="Jobs, video and webhooks; see below."

@@ -71,3 +71,48 @@ def test_bad_setting_exits_with_message(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path, missing: str) -> None:
     result = run(["media", "add", str(tmp_path / missing)], tmp_path)
     assert result.returncode != 0 and "InvalidParameterException" in result.stderr
+
+
+def test_bulk_submit_folder_and_s3_prefix(tmp_path: Path, s3_endpoint: str) -> None:
+    import boto3
+
+    from pipeline_helpers import marker_png, plain_png
+
+    folder = tmp_path / "uploads" / "nested"
+    folder.mkdir(parents=True)
+    (folder / "a.png").write_bytes(marker_png(1))
+    (folder / "b.png").write_bytes(plain_png(2))
+    (folder / "notes.txt").write_text("skipped: not a media file name")
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket="incoming")
+    client.put_object(Bucket="incoming", Key="day1/c.png", Body=marker_png(3))
+    client.put_object(Bucket="incoming", Key="day2/d.png", Body=plain_png(4))
+    env = os.environ | {
+        "MODGATE_DATA_DIR": str(tmp_path / "data"),
+        "MODGATE_DETECTION__ENABLED": '["marker"]',
+        "MODGATE_S3_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "modgate",
+            "submit",
+            str(tmp_path / "uploads"),
+            "s3://incoming/day1/",
+            "--context",
+            "region=DE",
+            "--process",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    actions = {Path(line["File"]).name: line["action"] for line in lines}
+    assert actions == {"a.png": "block", "b.png": "allow", "c.png": "block"}
+    assert "submit" in result.stderr  # the progress bar

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,12 +61,13 @@ def worker(
 ) -> None:
     """Run jobs: a Celery worker when the executor is celery, else a polling worker pool."""
     from modgate.pipeline.celery_app import bind_runner, make_celery
-    from modgate.pipeline.executor import PollingWorkers, worker_name
+    from modgate.pipeline.executor import PollingWorkers, process_alive, worker_name
 
     services, pipeline = _services("worker")
     settings = pipeline.settings
     count = concurrency or max(1, settings.workers)
     pipeline.engine()  # a detector that cannot load stops the worker now
+    pipeline.jobs.release_orphans(socket.gethostname(), process_alive)
     pipeline.dispatcher.start()
     if settings.executor != "celery":
         pool = PollingWorkers(pipeline.runner, count, settings.poll_seconds, name="worker")
@@ -187,7 +189,7 @@ def submit(
     failures = 0
     submitted: list[tuple[str, str]] = []
     try:
-        for name, opener in tqdm(sources, desc="submit", unit="file", disable=None):
+        for name, opener in tqdm(sources, desc="submit", unit="file", disable=False):
             try:
                 with opener() as stream:
                     moderation, _created = pipeline.moderations.submit(
@@ -208,7 +210,7 @@ def submit(
                     )
                 )
         if process:
-            for name, moderation_id in tqdm(submitted, desc="moderate", unit="item", disable=None):
+            for name, moderation_id in tqdm(submitted, desc="moderate", unit="item", disable=False):
                 job_id = pipeline.moderations._job_id(moderation_id)
                 if job_id:
                     pipeline.run_job_inline(job_id)

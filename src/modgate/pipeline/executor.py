@@ -29,6 +29,18 @@ class Executor(Protocol):
     def stop(self) -> None: ...
 
 
+def process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def worker_name(prefix: str = "worker") -> str:
     return f"{prefix}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -115,6 +127,9 @@ class EmbeddedExecutor:
         self.pool.wake()
 
     def start(self) -> None:
+        released = self.runner.jobs.release_orphans(socket.gethostname(), process_alive)
+        if released:
+            logger.info("resuming %d jobs left running by a process that died", released)
         self.pool.start()
 
     def stop(self) -> None:

@@ -167,6 +167,42 @@ class JobStore:
                 )
             row.status, row.finished_at, row.updated_at = "cancelled", now, now
 
+    def release_orphans(self, host: str, is_alive: Callable[[int], bool]) -> int:
+        """Requeue running jobs whose worker process on ``host`` no longer exists.
+
+        Worker names are ``<role>@<host>:<pid>:<tag>``; a job held by a dead process on this
+        machine is claimable at once instead of after its lease, so a restart after a crash
+        resumes the work immediately. Jobs held by other machines wait for their leases.
+        """
+        now = self.clock()
+        released = 0
+        with transaction(self.sessions, immediate=True) as session:
+            rows = session.execute(
+                select(JobRow.id, JobRow.locked_by).where(
+                    JobRow.status == "running", JobRow.locked_by.like(f"%@{host}:%")
+                )
+            ).all()
+            for job_id, locked_by in rows:
+                try:
+                    pid = int(str(locked_by).split("@", 1)[1].split(":")[1])
+                except (IndexError, ValueError):
+                    continue
+                if is_alive(pid):
+                    continue
+                session.execute(
+                    update(JobRow)
+                    .where(JobRow.id == job_id, JobRow.locked_by == locked_by)
+                    .values(
+                        status="queued",
+                        locked_by=None,
+                        locked_until=None,
+                        run_after=now,
+                        updated_at=now,
+                    )
+                )
+                released += 1
+        return released
+
     def claimable_ids(self, limit: int = 100) -> Sequence[str]:
         now = self.clock()
         with self.sessions() as session:

@@ -21,8 +21,16 @@ def shipped_seed_policy() -> Path | None:
 
 
 class PolicyResolver:
-    def __init__(self, store: PolicyStore, default_file: str = "") -> None:
+    def __init__(
+        self,
+        store: PolicyStore,
+        default_file: str = "",
+        default_surface: str = DEFAULT_SURFACE,
+        shadow_enabled: bool = True,
+    ) -> None:
         self.store = store
+        self.default_surface = default_surface
+        self.shadow_enabled = shadow_enabled
         self.default_file = Path(default_file) if default_file else shipped_seed_policy()
         self._fallback: Policy | None = None
 
@@ -36,10 +44,12 @@ class PolicyResolver:
 
     def for_surface(self, surface: str | None) -> tuple[Policy | None, list[Policy]]:
         """The policy to enforce and the shadow candidates for ``surface``."""
-        name = surface or DEFAULT_SURFACE
-        for candidate in dict.fromkeys((name, DEFAULT_SURFACE)):
+        name = surface or self.default_surface
+        for candidate in dict.fromkeys((name, self.default_surface)):
             stored = self.store.active_for(candidate)
             if stored is not None:
-                shadows = [s.load() for s in self.store.shadows_for(candidate)]
+                shadows = []
+                if self.shadow_enabled:
+                    shadows = [s.load() for s in self.store.shadows_for(candidate)]
                 return stored.load(), shadows
         return self.fallback(), []

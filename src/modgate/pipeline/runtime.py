@@ -35,7 +35,12 @@ class Pipeline:
         self._engine_lock = threading.Lock()
         self.jobs = JobStore(services.sessions)
         self.policy_store = SqlPolicyStore(services.sessions)
-        self.policies = PolicyResolver(self.policy_store, self.settings.default_policy_file)
+        self.policies = PolicyResolver(
+            self.policy_store,
+            self.settings.default_policy_file,
+            settings.policy.default_surface,
+            settings.policy.shadow_enabled,
+        )
         self.detections = SqlDetectionStore(services.sessions)
         self.processor = ModerationProcessor(
             services.sessions,

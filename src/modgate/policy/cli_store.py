@@ -25,19 +25,17 @@ shadow_app = typer.Typer(help="Run a candidate policy beside the active one.", n
 policy_app.add_typer(shadow_app, name="shadow")
 
 
-def _url(url: str | None) -> str:
-    if url:
-        return url
-    if os.environ.get("MODGATE_DATABASE_URL"):
-        return os.environ["MODGATE_DATABASE_URL"]
-    data = Path(os.environ.get("MODGATE_DATA_DIR", "./modgate-data"))
-    return f"sqlite:///{(data / 'modgate.db').resolve()}"
-
-
 def _store(url: str | None) -> SqlPolicyStore:
-    from modgate.db import make_engine, session_factory
+    """The policy store of the configured database (``--database-url`` overrides it),
+    migrated to the current schema first."""
+    from modgate.db import make_engine, session_factory, upgrade
+    from modgate.settings import load_settings
 
-    return SqlPolicyStore(session_factory(make_engine(_url(url))))
+    settings = load_settings(**({"database_url": url} if url else {}))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url)
+    upgrade(settings.resolved_database_url, engine)
+    return SqlPolicyStore(session_factory(engine))
 
 
 def _date(text: str | None, name: str) -> dt.datetime | None:
@@ -114,14 +112,18 @@ def backtest(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Replay stored detections through FILE and compare with the active policy."""
+    from modgate.settings import load_settings
+
+    policy_settings = load_settings().policy
     candidate = load_policy(file)
     store = _store(database_url)
-    stored = store.active_for(surface) if surface else None
+    stored = store.active_for(surface or policy_settings.default_surface)
     items = iter_history(
         store.sessions,
         since=_date(since, "--since"),
         until=_date(until, "--until"),
         surface=surface,
+        batch=policy_settings.backtest_batch,
     )
     report = run_backtest(candidate, items, stored.load() if stored else None)
     if plot is not None:

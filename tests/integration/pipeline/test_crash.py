@@ -73,3 +73,80 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(deployment) -> None:
         assert delivered == set(ids)
         actions = {httpx.get(f"{deployment.url}/v1/moderations/{i}").json()["action"] for i in ids}
         assert actions == {"allow", "block"}
+
+
+def test_killed_serve_resumes_its_jobs_on_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Embedded shape: ``modgate serve`` on SQLite is killed mid-run and started again."""
+    import os
+    import subprocess
+    import sys
+
+    from modgate.services import Services
+    from modgate.settings import load_settings
+    from servers import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")} | {
+        "MODGATE_DATA_DIR": str(tmp_path / "data"),
+        "MODGATE_DETECTION__ENABLED": '["marker"]',
+        "MODGATE_DETECTION__OPTIONS": '{"marker": {"delay": 0.5}}',
+        "MODGATE_PIPELINE__WORKERS": "2",
+        "MODGATE_PIPELINE__POLL_SECONDS": "0.2",
+    }
+    url = f"http://127.0.0.1:{port}"
+
+    def serve() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "modgate", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / "serve.log").open("ab"),
+        )
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{url}/healthz").status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, timeout=60, interval=0.2)
+        return process
+
+    process = serve()
+    ids = [
+        httpx.post(f"{url}/v1/moderations", files={"file": ("x.png", marker_png(i))}).json()["id"]
+        for i in range(8)
+    ]
+    settings = load_settings(data_dir=tmp_path / "data")
+    services = Services.from_settings(settings, migrate=False)
+    try:
+
+        def completed() -> int:
+            with services.sessions() as session:
+                return int(
+                    session.scalar(
+                        select(func.count())
+                        .select_from(ModerationRow)
+                        .where(ModerationRow.status == "completed")
+                    )
+                    or 0
+                )
+
+        wait_for(lambda: completed() >= 2, timeout=60)
+        process.kill()
+        process.wait()
+        assert completed() < len(ids)
+        process = serve()
+        wait_for(lambda: completed() == len(ids), timeout=60, interval=0.3)
+        with services.sessions() as session:
+            counts = session.execute(
+                select(EventRow.moderation_id, func.count())
+                .where(EventRow.name == MODERATION_COMPLETED)
+                .group_by(EventRow.moderation_id)
+            ).all()
+        assert sorted(m for m, _ in counts) == sorted(ids)
+        assert all(count == 1 for _, count in counts)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        services.close()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from corpus import bad_corpus
 from modgate.pipeline.tables import DetectionRow, JobRow, ModerationRow
-from pipeline_helpers import marker_png, plain_png, wait_decided
+from pipeline_helpers import marker_png, plain_png, wait_decided, wait_for
 
 BAD = bad_corpus()
 
@@ -160,3 +160,40 @@ def test_bad_context_and_bodies(deployment) -> None:  # type: ignore[no-untyped-
     )
     assert httpx.get(f"{deployment.url}/v1/moderations/mod_x").status_code == 404
     assert httpx.get(f"{deployment.url}/v1/moderations", params={"cursor": "zz"}).status_code == 400
+
+
+def test_active_policy_per_surface_and_shadow_candidates(deployment) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from modgate.policy import load_policy
+    from modgate.policy.store import SqlPolicyStore
+
+    policies = Path(__file__).parents[3] / "policies"
+    store = SqlPolicyStore(deployment.services.sessions)
+    kids = store.save(load_policy(policies / "kids.yaml"), author="lead")
+    seed = store.save(load_policy(policies / "seed.yaml"), author="lead")
+    store.activate(kids.version, "kids", actor="lead")
+    store.start_shadow(seed.version, "kids", actor="lead")
+    response = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        params={"wait": "true"},
+        files={"file": ("x.png", marker_png(21))},
+        data={"surface": "kids", "audience": "8-12", "region": "DE"},
+        timeout=60,
+    )
+    body = response.json()
+    assert body["policy_version"] == kids.version
+    assert body["action"] == "block"
+    records = wait_for(lambda: store.shadow_records("kids"), timeout=20)
+    assert [r.candidate_version for r in records] == [seed.version]
+    assert records[0].moderation_id == body["id"]
+    assert records[0].active_version == kids.version
+    # A surface with no active policy falls back to the shipped default.
+    other = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        params={"wait": "true"},
+        files={"file": ("x.png", marker_png(22))},
+        data={"surface": "dating"},
+        timeout=60,
+    ).json()
+    assert other["policy_version"] == seed.version

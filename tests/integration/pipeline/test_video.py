@@ -78,3 +78,21 @@ def test_wait_is_refused_for_video(live_server, clip: bytes) -> None:  # type: i
         files={"file": ("c.mp4", clip)},
     )
     assert response.status_code == 400
+
+
+def test_animated_gif_goes_the_video_way(live_server) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("RGB", (120, 90), RED if 2 <= i < 4 else (20, 120, 60)) for i in range(6)]
+    out = io.BytesIO()
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=1000)
+    response = httpx.post(
+        f"{live_server.url}/v1/moderations", files={"file": ("a.gif", out.getvalue())}
+    )
+    body = wait_decided(live_server.url, response.json()["id"])
+    assert body["kind"] == "image" and body["media"]["animated"]
+    segment = next(s for s in body["segments"] if s["ModerationLabel"]["Name"] == "Explicit Nudity")
+    assert (segment["StartTimestampMillis"], segment["EndTimestampMillis"]) == (2000, 4000)
+    assert body["action"] == "block"
