@@ -60,36 +60,28 @@ def inspect_and_decode(
         raise EmptyMediaException()
     with path.open("rb") as handle:
         sniffed = sniff(handle.read(HEADER_BYTES))
+    common: dict[str, Any] = {"format": sniffed.format, "mime": sniffed.mime, "size_bytes": size}
     if sniffed.kind == "image":
         width, height, frames, duration, animated, frame = probe_image(
             path, sniffed, size, limits, decode_side
         )
-        return MediaInfo(
-            kind="image",
-            format=sniffed.format,
-            mime=sniffed.mime,
-            size_bytes=size,
-            sha256=sha256 or sha256_file(path),
-            width=width,
-            height=height,
-            frame_count=frames,
-            duration_seconds=duration,
-            animated=animated,
-        ), frame
-    width, height, video_frames, duration, codec, rate = probe_video(path, sniffed, size, limits)
-    return MediaInfo(
-        kind="video",
-        format=sniffed.format,
-        mime=sniffed.mime,
-        size_bytes=size,
+        facts: dict[str, Any] = {"frame_count": frames, "animated": animated}
+    else:
+        width, height, video_frames, duration, codec, rate = probe_video(
+            path, sniffed, size, limits
+        )
+        facts = {"frame_count": video_frames, "codec": codec, "frame_rate": rate}
+        frame = None
+    info = MediaInfo(
+        kind=sniffed.kind,
         sha256=sha256 or sha256_file(path),
         width=width,
         height=height,
-        frame_count=video_frames,
         duration_seconds=duration,
-        codec=codec,
-        frame_rate=rate,
-    ), None
+        **common,
+        **facts,
+    )
+    return info, frame
 
 
 def inspect_bytes(data: bytes, limits: MediaLimits | Any = None) -> MediaInfo:
