@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "modgate.detection.cli",
     "modgate.policy.cli",
     "modgate.auth.cli",
+    "modgate.review.cli",
     "modgate.pipeline.cli",
 )
 

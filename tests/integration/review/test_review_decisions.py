@@ -249,3 +249,25 @@ def test_open_review_is_idempotent_and_reads_the_route(make_service) -> None:  #
     assert reviews[0].priority == "urgent"
     assert (reviews[0].due_at - reviews[0].created_at).total_seconds() == 600
     assert [m["label"] for m in reviews[0].selected] == [NUDITY]  # only what triggered review
+
+
+def test_reviewers_measure_the_flags(make_service) -> None:  # type: ignore[no-untyped-def]
+    from modgate.review.quality import label_quality
+
+    service = make_service()
+    review_item(service, 3)
+    review_item(service, 1)
+    decide(service, [reviewer("a"), reviewer("b"), reviewer("c")], ["block", "block", "allow"],
+           [True, True, False])
+    ann = reviewer("ann")
+    claim = service.claim_next(ann)
+    assert claim is not None
+    service.submit_verdict(claim.task_id, ann, verdict("allow", right=False,
+                                                       missed=("Graphic Violence",)))
+    with service.sessions() as session:
+        rows = {row["label"]: row for row in label_quality(session)}
+    assert rows[NUDITY]["confirmed"] == 2 and rows[NUDITY]["rejected"] == 2
+    assert rows[NUDITY]["flag_precision"] == 0.5
+    assert rows[NUDITY]["disagreement_rate"] == 1.0
+    assert rows["Graphic Violence"]["missed"] == 1
+    assert rows["action"]["disagreement_rate"] == 1.0

@@ -1,0 +1,48 @@
+"""``modgate review queues`` and ``modgate review quality``: the review lane from a terminal."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+import typer
+
+review_app = typer.Typer(help="Human review: queues and measured automation quality.",
+                         no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(review_app, name="review")
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from modgate.db import make_engine, session_factory, upgrade
+    from modgate.review.service import ReviewService
+    from modgate.settings import load_settings
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url
+    engine = make_engine(url)
+    upgrade(url, engine)
+    return ReviewService(session_factory(engine), settings.review)
+
+
+@review_app.command("queues")
+def queues() -> None:
+    """One JSON line per queue: waiting, in progress, oldest age, SLA target, over SLA."""
+    for stats in _service().queue_stats():
+        typer.echo(json.dumps(stats.to_public()))
+
+
+@review_app.command("quality")
+def quality(days: Annotated[float, typer.Option(help="Look back this many days.")] = 30.0) -> None:
+    """One JSON line per label: flags confirmed/rejected by reviewers, misses, disagreement."""
+    from modgate.review.quality import label_quality
+
+    service = _service()
+    since = service.clock() - dt.timedelta(days=days)
+    with service.sessions() as session:
+        for row in label_quality(session, since):
+            typer.echo(json.dumps(row))
