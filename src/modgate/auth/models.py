@@ -35,6 +35,7 @@ SCOPES = (
     "moderations:write",
     "appeals:write",
     "review:read",
+    "webhooks:manage",
 )
 
 

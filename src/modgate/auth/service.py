@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.auth.models import ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.settings import AuthSettings
 from modgate.auth.tables import ApiKeyRow, SessionRow, UserRow
-from modgate.db.base import new_id, utcnow
+from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     AuthenticationRequiredException,
     ConflictException,
@@ -98,7 +98,7 @@ class AuthService:
             return _user(row)
 
     def set_disabled(self, username: str, disabled: bool = True) -> User:
-        with self.sessions() as session, session.begin():
+        with transaction(self.sessions, immediate=True) as session:
             row = session.scalars(select(UserRow).where(
                 UserRow.username == username.strip().lower())).first()
             if row is None:
@@ -112,7 +112,8 @@ class AuthService:
     def sign_in(self, username: str, password: str) -> tuple[str, ConsoleSession]:
         """A new session token for a correct password; one vague error for every failure."""
         failure = AuthenticationRequiredException("Wrong username or password.")
-        with self.sessions() as session, session.begin():
+        # Immediate: this reads then writes, and other writers (the pipeline) share SQLite.
+        with transaction(self.sessions, immediate=True) as session:
             row = session.scalars(select(UserRow).where(
                 UserRow.username == username.strip().lower())).first()
             if row is None:
@@ -175,7 +176,7 @@ class AuthService:
 
     def revoke_key(self, key_id: str) -> ApiKey:
         key_id = key_id.removeprefix("mgk_").split("_")[0]
-        with self.sessions() as session, session.begin():
+        with transaction(self.sessions, immediate=True) as session:
             row = session.get(ApiKeyRow, key_id)
             if row is None:
                 raise ResourceNotFoundException(f"No API key {key_id!r}.")
@@ -202,7 +203,7 @@ class AuthService:
             now = self.clock()
             last = row.last_used_at
         if last is None or now - last > dt.timedelta(minutes=1):
-            with self.sessions() as session, session.begin():
+            with transaction(self.sessions, immediate=True) as session:
                 stored = session.get(ApiKeyRow, key_id)
                 if stored is not None:
                     stored.last_used_at = now
