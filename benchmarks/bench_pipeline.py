@@ -48,6 +48,7 @@ from servers import LiveServer, free_port  # noqa: E402
 
 WORKERS = 2
 DETECTION = {"disabled": ["ocr"]}
+NO_KEYS = {"api_keys_required": False}
 
 
 def detection_alone(jpegs: list[bytes], settings) -> float:  # type: ignore[no-untyped-def]
@@ -157,6 +158,7 @@ def peak_memory(data_dir: Path, jpegs: list[bytes]) -> tuple[int, int]:
         "MODGATE_DATA_DIR": str(data_dir),
         "MODGATE_DETECTION__DISABLED": '["ocr"]',
         "MODGATE_PIPELINE__WORKERS": str(WORKERS),
+        "MODGATE_AUTH__API_KEYS_REQUIRED": "false",
     }
     port = free_port()
     serve = subprocess.Popen(
@@ -227,6 +229,7 @@ def main() -> None:
     settings = load_settings(
         data_dir=work / "api",
         detection=DETECTION,
+        auth=NO_KEYS,
         pipeline={"workers": WORKERS, "poll_seconds": 0.05},
     )
     alone = detection_alone(jpegs, settings)
@@ -246,6 +249,7 @@ def main() -> None:
     video_settings = load_settings(
         data_dir=work / "video",
         detection=DETECTION,
+        auth=NO_KEYS,
         pipeline={"workers": WORKERS, "poll_seconds": 0.05},
     )
     total_s, _decode_s = video(video_settings, clip)

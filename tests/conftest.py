@@ -63,13 +63,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     """Settings in a temporary data folder. The pipeline runs the marker test detector (a
     plugin under tests/plugins) so API tests do not pay for loading the real models; tests of
-    the real detectors build their own settings."""
+    the real detectors build their own settings. API keys are not required here; the access
+    table in tests/integration/auth covers authentication route by route."""
     from modgate.settings import load_settings
 
     return load_settings(
         data_dir=tmp_path / "data",
         detection={"enabled": ["marker"]},
         pipeline={"workers": 1, "poll_seconds": 0.2, "retry_backoff_seconds": 0.1},
+        auth={"api_keys_required": False},
     )
 
 

@@ -12,12 +12,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import modgate
+from modgate.auth.deps import public
 from modgate.errors import ModgateError
 from modgate.media.routes import router as media_router
 from modgate.pipeline.routes import router as pipeline_router
@@ -94,7 +95,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     install_error_handlers(app)
 
-    @app.get("/healthz", tags=["ops"], summary="Liveness and database check")
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="Liveness and database check",
+        dependencies=[Depends(public)],
+    )
     def healthz() -> dict[str, Any]:
         from sqlalchemy import text
 

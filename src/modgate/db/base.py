@@ -78,12 +78,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """``BEGIN IMMEDIATE`` for transactions that will write after reading (claims), else ``BEGIN``.
+    """Start SQLite transactions as ``BEGIN IMMEDIATE`` unless told ``DEFERRED``.
 
-    A deferred transaction that reads and then writes can fail with SQLITE_BUSY when another
-    writer committed in between; taking the write lock up front makes it wait its turn instead.
+    A deferred transaction that reads and then writes fails at once with "database is locked"
+    when another connection is writing (SQLite cannot wait there without risking deadlock).
+    Taking the write lock up front makes every transaction wait its turn (``busy_timeout``)
+    instead. Writers are serialised on SQLite anyway; long read-only work (backtests) opts out
+    with ``session.connection(execution_options={"sqlite_begin": "DEFERRED"})``.
     """
-    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -110,8 +113,8 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def transaction(factory: sessionmaker[Session], immediate: bool = False) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error.
 
-    ``immediate=True`` takes SQLite's write lock at the start (``BEGIN IMMEDIATE``), for
-    read-then-write work such as claiming a job or a review task; other databases ignore it.
+    ``immediate=True`` asks for SQLite's write lock at the start (``BEGIN IMMEDIATE``, also the
+    engine's default), for read-then-write work such as claims; other databases ignore it.
     """
     with factory() as session, session.begin():
         if immediate:

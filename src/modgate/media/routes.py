@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from modgate.auth.deps import require_scopes
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.media.store import MediaRecord
 
@@ -20,7 +21,12 @@ def _record(request: Request, media_id: str) -> MediaRecord:
     return record  # type: ignore[no-any-return]
 
 
-@router.post("", status_code=201, summary="Upload an image or video (multipart field `file`)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Upload an image or video (multipart field `file`)",
+    dependencies=[Depends(require_scopes("media:write"))],
+)
 def upload_media(request: Request, file: Annotated[UploadFile | None, File()] = None) -> Any:
     if file is None:
         raise InvalidParameterException(
@@ -31,12 +37,20 @@ def upload_media(request: Request, file: Annotated[UploadFile | None, File()] = 
     return JSONResponse(body, status_code=201 if created else 200)
 
 
-@router.get("/{media_id}", summary="Facts about stored media")
+@router.get(
+    "/{media_id}",
+    summary="Facts about stored media",
+    dependencies=[Depends(require_scopes("media:read"))],
+)
 def get_media(request: Request, media_id: str) -> dict[str, Any]:
     return _record(request, media_id).to_public()
 
 
-@router.get("/{media_id}/preview", summary="Reviewer preview (blurred unless blurred=false)")
+@router.get(
+    "/{media_id}/preview",
+    summary="Reviewer preview (blurred unless blurred=false)",
+    dependencies=[Depends(require_scopes("media:read"))],
+)
 def get_preview(request: Request, media_id: str, blurred: bool = True) -> Response:
     record = _record(request, media_id)
     key = record.blurred_key if blurred else record.preview_key

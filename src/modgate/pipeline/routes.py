@@ -7,16 +7,20 @@ import datetime as dt
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import UploadFile
 
+from modgate.auth.deps import require_scopes
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import CONTEXT_KEYS
 
 router = APIRouter(prefix="/v1", tags=["moderations"])
+READ = Depends(require_scopes("moderations:read"))
+WRITE = Depends(require_scopes("moderations:write"))
+WEBHOOKS = Depends(require_scopes("webhooks:manage"))
 
 _BODY_DOC = {
     "requestBody": {
@@ -69,7 +73,9 @@ def pipeline_of(request: Request) -> Pipeline:
 
 
 def client_of(request: Request) -> str | None:
-    return getattr(request.state, "client", None)
+    """The API client (its key's name) making the request; None without API keys."""
+    key = getattr(request.state, "api_key", None)
+    return key.name if key is not None else None
 
 
 def _json_field(value: Any, name: str) -> Any:
@@ -91,7 +97,11 @@ def _flag(value: Any) -> bool:
 
 
 @router.post(
-    "/moderations", status_code=202, openapi_extra=_BODY_DOC, summary="Moderate an image or video"
+    "/moderations",
+    status_code=202,
+    openapi_extra=_BODY_DOC,
+    summary="Moderate an image or video",
+    dependencies=[WRITE],
 )
 async def create_moderation(request: Request, wait: bool = False) -> JSONResponse:
     pipeline = pipeline_of(request)
@@ -161,12 +171,20 @@ async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
     return await run_in_threadpool(function, *args, **kwargs)
 
 
-@router.get("/moderations/{moderation_id}", summary="A moderation: status, labels, decision")
+@router.get(
+    "/moderations/{moderation_id}",
+    summary="A moderation: status, labels, decision",
+    dependencies=[READ],
+)
 def get_moderation(request: Request, moderation_id: str) -> dict[str, Any]:
     return pipeline_of(request).moderations.get(moderation_id)
 
 
-@router.get("/moderations", summary="Moderations, newest first, with filters and a cursor")
+@router.get(
+    "/moderations",
+    summary="Moderations, newest first, with filters and a cursor",
+    dependencies=[READ],
+)
 def list_moderations(
     request: Request,
     status: str | None = None,
@@ -205,6 +223,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 @router.get(
     "/moderations/{moderation_id}/labels",
     summary="Video labels, as Rekognition's GetContentModeration",
+    dependencies=[READ],
 )
 def get_labels(
     request: Request,
@@ -228,6 +247,7 @@ def get_labels(
 @router.get(
     "/moderations/{moderation_id}/thumbnails/{timestamp_ms}",
     summary="The frame kept at a flagged video timestamp",
+    dependencies=[READ],
 )
 def get_thumbnail(request: Request, moderation_id: str, timestamp_ms: int) -> Response:
     pipeline = pipeline_of(request)
@@ -248,19 +268,27 @@ class WebhookCreate(BaseModel):
     secret: str | None = Field(default=None, description="Default: generated; returned once.")
 
 
-@router.post("/webhooks", status_code=201, tags=["webhooks"], summary="Register an endpoint")
+@router.post(
+    "/webhooks",
+    status_code=201,
+    tags=["webhooks"],
+    summary="Register an endpoint",
+    dependencies=[WEBHOOKS],
+)
 def create_webhook(request: Request, body: WebhookCreate) -> dict[str, Any]:
     return pipeline_of(request).webhooks.register(
         body.url, body.events, client_of(request), body.secret
     )
 
 
-@router.get("/webhooks", tags=["webhooks"], summary="Registered endpoints")
+@router.get("/webhooks", tags=["webhooks"], summary="Registered endpoints", dependencies=[WEBHOOKS])
 def list_webhooks(request: Request) -> dict[str, Any]:
     return {"items": pipeline_of(request).webhooks.endpoints(client_of(request))}
 
 
-@router.delete("/webhooks/{endpoint_id}", status_code=204, tags=["webhooks"])
+@router.delete(
+    "/webhooks/{endpoint_id}", status_code=204, tags=["webhooks"], dependencies=[WEBHOOKS]
+)
 def delete_webhook(request: Request, endpoint_id: str) -> Response:
     pipeline_of(request).webhooks.remove(endpoint_id, client_of(request))
     return Response(status_code=204)
@@ -270,6 +298,7 @@ def delete_webhook(request: Request, endpoint_id: str) -> Response:
     "/webhooks/{endpoint_id}/deliveries",
     tags=["webhooks"],
     summary="Delivery log: status, tries, last error",
+    dependencies=[WEBHOOKS],
 )
 def list_deliveries(request: Request, endpoint_id: str) -> dict[str, Any]:
     return {"items": pipeline_of(request).webhooks.deliveries(endpoint_id, client_of(request))}

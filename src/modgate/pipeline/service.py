@@ -189,9 +189,12 @@ class ModerationService:
         with self.sessions() as session:
             row = self._row(session, moderation_id)
             extra = session.get(ModerationExtraRow, moderation_id)
-            record = self.media.store.get(row.media_id)
             review = _review_state(session, moderation_id)
-            return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
+            session.expunge_all()
+        # Read the media after the session is closed: one connection at a time, so a SQLite
+        # write lock held here can never wait on this thread's own second connection.
+        record = self.media.store.get(row.media_id)
+        return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
 
     def wait(self, moderation_id: str, timeout: float | None = None) -> dict[str, Any]:
         """The moderation once decided, or as it stands when ``timeout`` runs out."""
@@ -256,19 +259,10 @@ class ModerationService:
             rows = list(session.scalars(query))
             more = len(rows) > limit
             rows = rows[:limit]
-            items = []
-            for row in rows:
-                record = self.media.store.get(row.media_id)
-                items.append(
-                    public_moderation(
-                        row,
-                        session.get(ModerationExtraRow, row.id),
-                        record,
-                        None,
-                        self.settings.segment_gap_ms,
-                        brief=True,
-                    )
-                )
+            items = [
+                public_moderation(row, None, None, None, self.settings.segment_gap_ms, brief=True)
+                for row in rows
+            ]
         next_cursor = _encode_cursor(rows[-1]) if more and rows else None
         return items, next_cursor
 

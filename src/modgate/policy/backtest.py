@@ -317,6 +317,8 @@ def iter_history(
         query = query.where(table.c.surface == surface)
     query = query.order_by(table.c.created_at, table.c.id)
     with sessions() as session:
+        # A long read: on SQLite, take no write lock so live traffic keeps flowing meanwhile.
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
         result = session.execute(query.execution_options(yield_per=batch))
         for row in result:
             context = dict(row.context or {})

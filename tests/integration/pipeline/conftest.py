@@ -81,6 +81,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deplo
     values: dict[str, Any] = {
         "data_dir": str(tmp_path / "data"),
         "detection": {"enabled": ["marker"]},
+        "auth": {"api_keys_required": False},
         "pipeline": {
             "workers": 1,
             "poll_seconds": 0.2,

@@ -92,6 +92,7 @@ def test_killed_serve_resumes_its_jobs_on_restart(tmp_path) -> None:  # type: ig
         "MODGATE_DETECTION__OPTIONS": '{"marker": {"delay": 0.5}}',
         "MODGATE_PIPELINE__WORKERS": "2",
         "MODGATE_PIPELINE__POLL_SECONDS": "0.2",
+        "MODGATE_AUTH__API_KEYS_REQUIRED": "false",
     }
     url = f"http://127.0.0.1:{port}"
 

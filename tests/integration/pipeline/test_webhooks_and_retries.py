@@ -56,6 +56,7 @@ def fast_retry_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     settings = load_settings(
         data_dir=tmp_path / "data",
         detection={"enabled": ["marker"], "options": {"marker": {"fail_flag": str(flag)}}},
+        auth={"api_keys_required": False},
         pipeline={
             "workers": 1,
             "poll_seconds": 0.1,
