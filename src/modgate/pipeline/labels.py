@@ -146,3 +146,21 @@ def _offset(token: str | None) -> int:
         return int(json.loads(base64.urlsafe_b64decode(token.encode()))["o"])
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise InvalidParameterException("NextToken is not valid.") from exc
+
+
+def moderation_summary(row: ModerationRow) -> dict[str, Any]:
+    """What events (and so webhooks) say about a moderation: enough to act without a lookup."""
+    decision = row.decision or {}
+    return {
+        "moderation_id": row.id,
+        "external_id": row.external_id,
+        "status": row.status,
+        "kind": row.kind,
+        "sha256": row.sha256,
+        "action": row.action,
+        "final_action": row.final_action,
+        "rule": row.rule_id,
+        "policy_version": row.policy_version,
+        "reasons": decision.get("reasons", []),
+        "surface": row.surface,
+    }

@@ -29,6 +29,7 @@ from modgate.media.blobstore import BlobStore
 from modgate.media.previews import to_rgb
 from modgate.media.store import MediaRecord, MediaStore
 from modgate.pipeline.detections import SqlDetectionStore
+from modgate.pipeline.labels import moderation_summary
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.settings import PipelineSettings
@@ -386,23 +387,6 @@ def policy_input_of(detected: dict[str, Any]) -> dict[str, Any]:
         "ModerationLabels": detected["ModerationLabels"],
         "ContentTypes": detected.get("ContentTypes", []),
         "TextDetections": detected.get("TextDetections", []),
-    }
-
-
-def moderation_summary(row: ModerationRow) -> dict[str, Any]:
-    decision = row.decision or {}
-    return {
-        "moderation_id": row.id,
-        "external_id": row.external_id,
-        "status": row.status,
-        "kind": row.kind,
-        "sha256": row.sha256,
-        "action": row.action,
-        "final_action": row.final_action,
-        "rule": row.rule_id,
-        "policy_version": row.policy_version,
-        "reasons": decision.get("reasons", []),
-        "surface": row.surface,
     }
 
 

@@ -22,6 +22,7 @@ from modgate.errors import (
     UnknownLabelException,
 )
 from modgate.events import APPEAL_RESOLVED, REVIEW_COMPLETED, record_event
+from modgate.pipeline.labels import moderation_summary
 from modgate.pipeline.tables import ModerationRow
 from modgate.review.consolidation import Consolidated, Vote, consolidate
 from modgate.review.models import REVIEW_ESCALATED, VERDICT_ACTIONS, VerdictInput
@@ -147,7 +148,8 @@ def _decide(session: Session, review: ReviewRow, moderation: ModerationRow,
     moderation.final_action = outcome.action
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
     record_event(session, REVIEW_COMPLETED, moderation.id,
-                 {"review_id": review.id, **verdict}, actor)
+                 moderation_summary(moderation) | {"review_id": review.id, "verdict": verdict},
+                 actor)
     return {"status": "decided", "final_action": outcome.action, "verdict": verdict}
 
 
@@ -189,5 +191,6 @@ def _resolve_appeal(session: Session, review: ReviewRow, moderation: ModerationR
     payload = {"appeal_id": appeal.id, "review_id": review.id, "outcome": result,
                "previous_action": appeal.previous_action, "final_action": action,
                "labels": outcome.labels, "missed": outcome.missed}
-    record_event(session, APPEAL_RESOLVED, moderation.id, payload, actor)
+    record_event(session, APPEAL_RESOLVED, moderation.id,
+                 moderation_summary(moderation) | payload, actor)
     return {"status": "decided", "final_action": action, "appeal": payload}
