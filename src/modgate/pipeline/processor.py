@@ -29,8 +29,8 @@ from modgate.media.blobstore import BlobStore
 from modgate.media.previews import to_rgb
 from modgate.media.store import MediaRecord, MediaStore
 from modgate.pipeline.detections import SqlDetectionStore
-from modgate.pipeline.labels import moderation_summary
 from modgate.pipeline.jobs import Claim, JobStore
+from modgate.pipeline.labels import moderation_summary
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import ModerationExtraRow, ModerationRow

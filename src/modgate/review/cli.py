@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-review_app = typer.Typer(help="Human review: queues and measured automation quality.",
-                         no_args_is_help=True)
+review_app = typer.Typer(
+    help="Human review: queues and measured automation quality.", no_args_is_help=True
+)
+
+
+if TYPE_CHECKING:
+    from modgate.review.service import ReviewService
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(review_app, name="review")
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> ReviewService:
     from modgate.db import make_engine, session_factory, upgrade
     from modgate.review.service import ReviewService
     from modgate.settings import load_settings
