@@ -27,10 +27,12 @@ serve: install
 test: install-test
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-services.sh
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy src
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint:
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/mypy src
 
 clean:
