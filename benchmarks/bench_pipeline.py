@@ -40,8 +40,8 @@ from bench_detection import test_jpegs  # noqa: E402
 
 from modgate.app import create_app  # noqa: E402
 from modgate.detection.engine import DetectionEngine  # noqa: E402
+from modgate.detection.video import sample_frames  # noqa: E402
 from modgate.media.previews import to_rgb  # noqa: E402
-from modgate.pipeline.video import sample_frames  # noqa: E402
 from modgate.services import Services  # noqa: E402
 from modgate.settings import load_settings  # noqa: E402
 from servers import LiveServer, free_port  # noqa: E402
