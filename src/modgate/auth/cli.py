@@ -22,15 +22,11 @@ def register(app: typer.Typer) -> None:
 
 
 def _auth() -> AuthService:
-    from modgate.db import make_engine, session_factory, upgrade
+    from modgate.db import open_database
     from modgate.settings import load_settings
 
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.resolved_database_url
-    engine = make_engine(url)
-    upgrade(url, engine)
-    return AuthService(session_factory(engine), settings.auth)
+    return AuthService(open_database(settings), settings.auth)
 
 
 def _fail(error: ModgateError) -> None:

@@ -10,7 +10,7 @@ from modgate.db.base import (
     transaction,
     utcnow,
 )
-from modgate.db.migrate import TABLE_MODULES, current_heads, import_tables, upgrade
+from modgate.db.migrate import TABLE_MODULES, current_heads, import_tables, open_database, upgrade
 
 __all__ = [
     "TABLE_MODULES",
@@ -21,6 +21,7 @@ __all__ = [
     "import_tables",
     "make_engine",
     "new_id",
+    "open_database",
     "session_factory",
     "transaction",
     "upgrade",

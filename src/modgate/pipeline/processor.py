@@ -34,7 +34,7 @@ from modgate.pipeline.labels import moderation_summary
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import ModerationExtraRow, ModerationRow
-from modgate.pipeline.video import detect_video, flagged_timestamps
+from modgate.pipeline.video import detect_video, flagged_timestamps, timeline_entries
 from modgate.policy import Context, evaluate
 from modgate.policy.shadow import evaluate_with_shadow
 from modgate.policy.store import ShadowRecord
@@ -170,21 +170,8 @@ class ModerationProcessor:
                         next_sample += step
                 elapsed += float(frame.info.get("duration", 100) or 100)
         results = engine.detect_frames([image for _, image in samples])
-        entries = []
-        for index, ((stamp, _), result) in enumerate(zip(samples, results, strict=True)):
-            end = samples[index + 1][0] if index + 1 < len(samples) else round(elapsed)
-            end = max(end, stamp + 1)
-            for label in result.moderation_labels:
-                entries.append(
-                    {
-                        "Timestamp": stamp,
-                        "ModerationLabel": dict(label),
-                        "StartTimestampMillis": stamp,
-                        "EndTimestampMillis": end,
-                        "DurationMillis": end - stamp,
-                        "ContentTypes": list(result.content_types),
-                    }
-                )
+        stamps = [stamp for stamp, _ in samples]
+        entries = timeline_entries(stamps, results, self.settings.video_fps, round(elapsed))
         return entries, dict(samples)
 
     def _thumbnails(

@@ -39,12 +39,13 @@ def detect_video(
             small = sample.image.copy()
             small.thumbnail((thumbnail_side, thumbnail_side))
             thumbnails[sample.timestamp_ms] = small
-    return _entries(stamps, results, fps, duration_ms), thumbnails
+    return timeline_entries(stamps, results, fps, duration_ms), thumbnails
 
 
-def _entries(
+def timeline_entries(
     stamps: list[int], results: list[Any], fps: float, duration_ms: int | None
 ) -> list[dict[str, Any]]:
+    """Per-timestamp entries: each sample's labels, covering its time until the next sample."""
     entries: list[dict[str, Any]] = []
     step_ms = round(1000.0 / fps)
     for index, (stamp, result) in enumerate(zip(stamps, results, strict=True)):

@@ -27,14 +27,10 @@ policy_app.add_typer(shadow_app, name="shadow")
 def _store(url: str | None) -> SqlPolicyStore:
     """The policy store of the configured database (``--database-url`` overrides it),
     migrated to the current schema first."""
-    from modgate.db import make_engine, session_factory, upgrade
+    from modgate.db import open_database
     from modgate.settings import load_settings
 
-    settings = load_settings(**({"database_url": url} if url else {}))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.resolved_database_url)
-    upgrade(settings.resolved_database_url, engine)
-    return SqlPolicyStore(session_factory(engine))
+    return SqlPolicyStore(open_database(load_settings(**({"database_url": url} if url else {}))))
 
 
 def _date(text: str | None, name: str) -> dt.datetime | None:

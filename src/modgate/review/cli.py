@@ -22,16 +22,12 @@ def register(app: typer.Typer) -> None:
 
 
 def _service() -> ReviewService:
-    from modgate.db import make_engine, session_factory, upgrade
+    from modgate.db import open_database
     from modgate.review.service import ReviewService
     from modgate.settings import load_settings
 
     settings = load_settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.resolved_database_url
-    engine = make_engine(url)
-    upgrade(url, engine)
-    return ReviewService(session_factory(engine), settings.review)
+    return ReviewService(open_database(settings), settings.review)
 
 
 @review_app.command("queues")

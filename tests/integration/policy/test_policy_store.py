@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,24 +29,10 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def postgres_database() -> Iterator[str]:
-    admin_url = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    name = f"modgate_test_policy_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as exc:  # pragma: no cover
-        pytest.fail(f"PostgreSQL is not reachable: {exc}")
-    url = sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    try:
-        yield url
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+@pytest.fixture
+def postgres_database(postgres_url: str) -> str:
+    upgrade(postgres_url)
+    return postgres_url
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
