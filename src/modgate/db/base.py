@@ -78,16 +78,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: Any) -> None:
-    """Start SQLite transactions as ``BEGIN IMMEDIATE`` unless told ``DEFERRED``.
+    """Start a SQLite transaction as its execution options ask (``sqlite_begin``)."""
+    mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class ModgateSession(Session):
+    """A session whose explicit transactions (``session.begin()``) take SQLite's write lock up
+    front (``BEGIN IMMEDIATE``).
 
     A deferred transaction that reads and then writes fails at once with "database is locked"
-    when another connection is writing (SQLite cannot wait there without risking deadlock).
-    Taking the write lock up front makes every transaction wait its turn (``busy_timeout``)
-    instead. Writers are serialised on SQLite anyway; long read-only work (backtests) opts out
-    with ``session.connection(execution_options={"sqlite_begin": "DEFERRED"})``.
+    when another connection is writing: SQLite cannot wait there without risking deadlock.
+    Explicit transactions are where modgate writes, so they wait their turn (``busy_timeout``)
+    instead; sessions that only read begin deferred and never block writers or each other.
     """
-    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-    connection.exec_driver_sql(f"BEGIN {mode}")
+
+    def begin(self, nested: bool = False) -> Any:
+        transaction = super().begin(nested=nested)
+        bind = self.get_bind()
+        if not nested and bind.dialect.name == "sqlite":
+            self.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        return transaction
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -106,17 +117,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, expire_on_commit=False, class_=ModgateSession)
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session], immediate: bool = False) -> Iterator[Session]:
+def transaction(factory: sessionmaker[Session], immediate: bool = True) -> Iterator[Session]:
     """A session whose work commits on success and rolls back on any error.
 
-    ``immediate=True`` asks for SQLite's write lock at the start (``BEGIN IMMEDIATE``, also the
-    engine's default), for read-then-write work such as claims; other databases ignore it.
+    On SQLite it holds the write lock from the start (see ``ModgateSession``); ``immediate`` is
+    accepted for call sites that want to say so and changes nothing.
     """
     with factory() as session, session.begin():
-        if immediate:
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         yield session

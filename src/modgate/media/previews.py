@@ -52,7 +52,7 @@ def make_previews(
 ) -> Previews:
     """Both renditions; ``decoded`` is the already-decoded image, when intake has it."""
     if decoded is not None:
-        frame = decoded.copy()
+        frame = decoded  # intake's own decode, not used afterwards: shrink it in place
         frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
         frame = to_rgb(frame)
     else:

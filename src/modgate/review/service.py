@@ -174,17 +174,15 @@ class ReviewService:
         self.clock = clock
         self.store = SqlReviewStore(sessions)
 
-    def transaction(self, immediate: bool = False) -> Any:
+    def transaction(self, immediate: bool = True) -> Any:
+        """A write transaction (on SQLite it holds the write lock from the start) whose
+        session carries the review settings; ``immediate`` is accepted for readability."""
         from contextlib import contextmanager
-
-        from modgate.review.store import begin_immediate
 
         @contextmanager
         def scope():  # type: ignore[no-untyped-def]
             with self.sessions() as session, session.begin():
                 session.info[SETTINGS_INFO_KEY] = self.settings
-                if immediate:
-                    begin_immediate(session)
                 yield session
 
         return scope()

@@ -37,16 +37,6 @@ class ReviewStore(Protocol):
                     sla_for: Callable[[str], int]) -> list[QueueStats]: ...
 
 
-def begin_immediate(session: Session) -> None:
-    """Take SQLite's write lock now (``BEGIN IMMEDIATE``); a no-op on other databases."""
-    connection = session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-    if connection.dialect.name != "sqlite":
-        return
-    raw = connection.connection.dbapi_connection
-    if raw is not None and not raw.in_transaction:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def _scope_filter(scope: QueueScope):  # type: ignore[no-untyped-def]
     task = ReviewTaskRow
     conditions = []
@@ -125,7 +115,6 @@ class SqlReviewStore:
         for _attempt in range(5):
             try:
                 with self.sessions() as session, session.begin():
-                    begin_immediate(session)
                     return claim_in_session(session, reviewer_id, scope, now, lease_seconds)
             except _SameReviewRace:
                 continue
@@ -139,7 +128,6 @@ class SqlReviewStore:
 
     def _unclaim(self, task_id: str, reviewer_id: str, now: dt.datetime, skipped: bool) -> None:
         with self.sessions() as session, session.begin():
-            begin_immediate(session)
             row = owned_task(session, task_id, reviewer_id)
             row.claimed_by = None
             row.claimed_at = None
