@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
-from PIL import Image, ImageFilter, ImageOps
+from PIL import ExifTags, Image, ImageFilter, ImageOps
 
 from modgate.media.models import MediaInfo
 
@@ -24,9 +24,20 @@ class Previews:
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
-    """An upright RGB copy: EXIF orientation applied, transparency flattened onto white."""
-    upright = ImageOps.exif_transpose(image.convert("RGBA" if _has_alpha(image) else "RGB"))
-    return _flatten(upright)
+    """The image upright and in RGB: EXIF orientation applied, transparency flattened onto
+    white. An image that already is both comes back as it is, without a copy (so load it first
+    if its file is about to close)."""
+    orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    if _has_alpha(image):
+        rgb = _flatten(image.convert("RGBA"))
+    elif image.mode != "RGB":
+        rgb = image.convert("RGB")
+    else:
+        rgb = image
+    if orientation not in (None, 1):
+        rgb.info["exif"] = image.info.get("exif", b"")
+        rgb = ImageOps.exif_transpose(rgb)
+    return rgb
 
 
 def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
@@ -34,6 +45,7 @@ def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
     if info.kind == "image":
         with Image.open(path) as image:
             image.seek(0)
+            image.load()
             return to_rgb(image)
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
@@ -53,11 +65,11 @@ def make_previews(
     """Both renditions; ``decoded`` is the already-decoded image, when intake has it."""
     if decoded is not None:
         frame = decoded  # intake's own decode, not used afterwards: shrink it in place
-        frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        frame.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
         frame = to_rgb(frame)
     else:
         frame = representative_frame(path, info)
-        frame.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+        frame.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     # Pixelate to 1/16, blur at that scale, scale back up: as unrecognisable as a large blur
     # on the full preview, at a fraction of its cost.
     factor = 16

@@ -23,6 +23,34 @@ from modgate.pipeline.jobs import Claim, JobStore
 logger = logging.getLogger(__name__)
 
 
+class Decided:
+    """Wakes threads waiting for a decision made in this process (``wait=true`` requests).
+
+    Decisions made by other processes (Celery workers) are noticed by polling, so waiters still
+    check the database; this only spares them the polling delay when the work is local.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._generation = 0
+
+    def notify(self) -> None:
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Block until a decision newer than ``seen`` (or ``timeout``); the current count."""
+        with self._condition:
+            if self._generation == seen:
+                self._condition.wait(timeout)
+            return self._generation
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+
 class Executor(Protocol):
     def enqueue(self, job_id: str) -> None: ...
     def start(self) -> None: ...

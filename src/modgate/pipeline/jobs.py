@@ -61,6 +61,8 @@ class JobStore:
     def claim(self, worker: str, lease_seconds: float, job_id: str | None = None) -> Claim | None:
         """Claim ``job_id`` (or the oldest claimable job) for ``worker``; None if none is free."""
         now = self.clock()
+        if job_id is None and not self._any_claimable(now):
+            return None  # idle polls read without taking the write lock
         with transaction(self.sessions, immediate=True) as session:
             pick = select(JobRow.id).where(self._claimable(now))
             if job_id is not None:
@@ -86,6 +88,12 @@ class JobStore:
             if row is None:
                 return None
             return Claim(row[0], row[1], row[2], row[3])
+
+    def _any_claimable(self, now: dt.datetime) -> bool:
+        with self.sessions() as session:
+            return (
+                session.scalar(select(JobRow.id).where(self._claimable(now)).limit(1)) is not None
+            )
 
     def finish(self, session: Session, job_id: str, worker: str) -> bool:
         """Mark the job succeeded inside the caller's transaction (only if still ours)."""

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from modgate.policy import Policy, load_policy
@@ -27,8 +29,13 @@ class PolicyResolver:
         default_file: str = "",
         default_surface: str = DEFAULT_SURFACE,
         shadow_enabled: bool = True,
+        cache_seconds: float = 2.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
+        self.cache_seconds = cache_seconds
+        self.monotonic = monotonic
+        self._cache: dict[str, tuple[float, tuple[Policy | None, list[Policy]]]] = {}
         self.default_surface = default_surface
         self.shadow_enabled = shadow_enabled
         self.default_file = Path(default_file) if default_file else shipped_seed_policy()
@@ -43,8 +50,21 @@ class PolicyResolver:
         return self._fallback
 
     def for_surface(self, surface: str | None) -> tuple[Policy | None, list[Policy]]:
-        """The policy to enforce and the shadow candidates for ``surface``."""
+        """The policy to enforce and the shadow candidates for ``surface``.
+
+        Looked up at most every ``cache_seconds`` per surface: an activation, rollback or shadow
+        change reaches the workers within that time without a database round trip per item.
+        """
         name = surface or self.default_surface
+        now = self.monotonic()
+        cached = self._cache.get(name)
+        if cached is not None and now - cached[0] < self.cache_seconds:
+            return cached[1]
+        resolved = self._resolve(name)
+        self._cache[name] = (now, resolved)
+        return resolved
+
+    def _resolve(self, name: str) -> tuple[Policy | None, list[Policy]]:
         for candidate in dict.fromkeys((name, self.default_surface)):
             stored = self.store.active_for(candidate)
             if stored is not None:

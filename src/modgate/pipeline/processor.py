@@ -29,6 +29,7 @@ from modgate.media.blobstore import BlobStore
 from modgate.media.previews import to_rgb
 from modgate.media.store import MediaRecord, MediaStore
 from modgate.pipeline.detections import SqlDetectionStore
+from modgate.pipeline.executor import Decided
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.labels import moderation_summary
 from modgate.pipeline.policies import PolicyResolver
@@ -71,6 +72,7 @@ class ModerationProcessor:
         jobs: JobStore,
         settings: PipelineSettings,
         clock: Callable[[], dt.datetime] = utcnow,
+        decided: Decided | None = None,
     ) -> None:
         self.sessions = sessions
         self.media = media
@@ -78,6 +80,7 @@ class ModerationProcessor:
         self.engine_factory = engine_factory
         self.policies = policies
         self.detections = detections
+        self.decided = decided or Decided()
         self.jobs = jobs
         self.settings = settings
         self.clock = clock
@@ -88,6 +91,8 @@ class ModerationProcessor:
             self._run(claim, worker)
         except Exception as exc:  # every failure is recorded on the job; none escapes silently
             self._failed_try(claim, worker, exc)
+        finally:
+            self.decided.notify()
 
     def _run(self, claim: Claim, worker: str) -> None:
         with self.sessions() as session:
@@ -136,6 +141,7 @@ class ModerationProcessor:
                         image.draft(
                             "RGB", (int(image.width * ratio) + 1, int(image.height * ratio) + 1)
                         )
+                    image.load()  # decode while the file is open
                     frame = to_rgb(image)
                 result = engine.detect_image(frame)
                 body = result.to_rekognition(min_confidence=0.0)

@@ -8,7 +8,13 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from modgate.pipeline.detections import SqlDetectionStore
-from modgate.pipeline.executor import CeleryExecutor, EmbeddedExecutor, Executor, JobRunner
+from modgate.pipeline.executor import (
+    CeleryExecutor,
+    Decided,
+    EmbeddedExecutor,
+    Executor,
+    JobRunner,
+)
 from modgate.pipeline.executor import worker_name as make_worker_name
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.policies import PolicyResolver
@@ -42,6 +48,7 @@ class Pipeline:
             settings.policy.shadow_enabled,
         )
         self.detections = SqlDetectionStore(services.sessions)
+        self.decided = Decided()
         self.processor = ModerationProcessor(
             services.sessions,
             services.media.store,
@@ -51,6 +58,7 @@ class Pipeline:
             self.detections,
             self.jobs,
             self.settings,
+            decided=self.decided,
         )
         self.runner = JobRunner(self.jobs, self.processor.run, self.settings.job_timeout_seconds)
         self.executor: Executor
@@ -70,6 +78,7 @@ class Pipeline:
             self.executor,
             self.settings,
             inline_runner=inline,
+            decided=self.decided,
         )
         self.webhooks = WebhookService(services.sessions, self.settings)
         self.dispatcher = WebhookDispatcher(self.webhooks, self.settings.poll_seconds)

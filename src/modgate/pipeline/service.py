@@ -31,7 +31,7 @@ from modgate.errors import (
 from modgate.events import MODERATION_CREATED, record_event
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord
-from modgate.pipeline.executor import Executor
+from modgate.pipeline.executor import Decided, Executor
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.labels import labels_response, public_moderation
 from modgate.pipeline.settings import PipelineSettings
@@ -52,6 +52,7 @@ class ModerationService:
         settings: PipelineSettings,
         clock: Callable[[], dt.datetime] = utcnow,
         inline_runner: Callable[[str], None] | None = None,
+        decided: Decided | None = None,
     ) -> None:
         self.sessions = sessions
         self.media = media
@@ -60,6 +61,7 @@ class ModerationService:
         self.settings = settings
         self.clock = clock
         self.inline_runner = inline_runner
+        self.decided = decided or Decided()
 
     # ---- submit ---------------------------------------------------------------------------
     def submit(
@@ -202,12 +204,13 @@ class ModerationService:
         job_id = self._job_id(moderation_id)
         if self.inline_runner is not None and job_id:
             self.inline_runner(job_id)
-        delay = 0.01
+        seen = self.decided.generation
         while self._status(moderation_id) not in ("completed", "failed"):
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 break
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.2)
+            # Woken at once by a decision in this process; polls for other processes' work.
+            seen = self.decided.wait(seen, min(left, 0.2))
         return self.get(moderation_id)
 
     def _status(self, moderation_id: str) -> str | None:

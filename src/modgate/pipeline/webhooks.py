@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,6 +41,7 @@ from modgate.pipeline.tables import (
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Modgate-Signature"
+FANOUT_WINDOW = 100_000
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -172,55 +173,79 @@ class WebhookService:
     def fan_out(self, batch: int = 200) -> int:
         """Turn committed, not yet fanned-out webhook events into deliveries."""
         now = self.clock()
-        with transaction(self.sessions, immediate=True) as session:
-            events = list(
-                session.scalars(
-                    select(EventRow)
-                    .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
-                    .where(WebhookFanoutRow.event_id.is_(None), EventRow.name.in_(WEBHOOK_EVENTS))
-                    .order_by(EventRow.id)
-                    .limit(batch)
-                )
-            )
-            if not events:
+        with self.sessions() as session:  # a cheap read first: idle polls take no write lock
+            if not self._unfanned(session, 1):
                 return 0
-            endpoints = list(
-                session.scalars(
-                    select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True))
-                )
-            )
-            for event in events:
-                client = None
-                if event.moderation_id:
-                    extra = session.get(ModerationExtraRow, event.moderation_id)
-                    client = extra.client if extra else None
-                for endpoint in endpoints:
-                    if event.name not in endpoint.events:
-                        continue
-                    if endpoint.client is not None and endpoint.client != client:
-                        continue
-                    session.add(
-                        WebhookDeliveryRow(
-                            id=new_id("dlv"),
-                            event_id=event.id,
-                            endpoint_id=endpoint.id,
-                            event_name=event.name,
-                            moderation_id=event.moderation_id,
-                            next_attempt_at=now,
-                            created_at=now,
-                        )
+        try:
+            with transaction(self.sessions, immediate=True) as session:
+                events = self._unfanned(session, batch)
+                if not events:
+                    return 0
+                endpoints = list(
+                    session.scalars(
+                        select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True))
                     )
-                session.add(WebhookFanoutRow(event_id=event.id, created_at=now))
-            try:
-                session.flush()
-            except IntegrityError:  # another dispatcher fanned these out first
-                session.rollback()
-                return 0
-            return len(events)
+                )
+                for event in events:
+                    client = None
+                    if event.moderation_id:
+                        extra = session.get(ModerationExtraRow, event.moderation_id)
+                        client = extra.client if extra else None
+                    for endpoint in endpoints:
+                        if event.name not in endpoint.events:
+                            continue
+                        if endpoint.client is not None and endpoint.client != client:
+                            continue
+                        session.add(
+                            WebhookDeliveryRow(
+                                id=new_id("dlv"),
+                                event_id=event.id,
+                                endpoint_id=endpoint.id,
+                                event_name=event.name,
+                                moderation_id=event.moderation_id,
+                                next_attempt_at=now,
+                                created_at=now,
+                            )
+                        )
+                    session.add(WebhookFanoutRow(event_id=event.id, created_at=now))
+                count = len(events)
+        except IntegrityError:  # another dispatcher fanned these events out first
+            return 0
+        return count
+
+    def _unfanned(self, session: Session, limit: int) -> list[EventRow]:
+        """Webhook events not fanned out yet, oldest first. Only the last ``FANOUT_WINDOW``
+        events are looked at (a transaction committing that far behind is not expected), so the
+        scan stays small however long the event log grows."""
+        floor = (session.scalar(select(func.max(WebhookFanoutRow.event_id))) or 0) - FANOUT_WINDOW
+        return list(
+            session.scalars(
+                select(EventRow)
+                .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
+                .where(
+                    WebhookFanoutRow.event_id.is_(None),
+                    EventRow.name.in_(WEBHOOK_EVENTS),
+                    EventRow.id > floor,
+                )
+                .order_by(EventRow.id)
+                .limit(limit)
+            )
+        )
 
     def _claim(self) -> WebhookDeliveryRow | None:
         now = self.clock()
         lease = dt.timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
+        with self.sessions() as session:  # a cheap read first: idle polls take no write lock
+            due = session.scalar(
+                select(WebhookDeliveryRow.id)
+                .where(
+                    WebhookDeliveryRow.status == "pending",
+                    WebhookDeliveryRow.next_attempt_at <= now,
+                )
+                .limit(1)
+            )
+        if due is None:
+            return None
         with transaction(self.sessions, immediate=True) as session:
             query = (
                 select(WebhookDeliveryRow.id)
