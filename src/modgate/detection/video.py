@@ -1,8 +1,9 @@
 """Video: sample frames (a fixed rate plus scene changes) with PyAV and detect them in batches.
 
-Every frame is decoded once (frame-threaded). A 64×36 grey copy of a decoded frame is compared,
-at most eight times per sampling interval, with the last sampled frame; a large difference adds a
-sample between the regular ones, so a short shot is not missed. Frames are picked by presentation
+Frames are decoded once (frame-threaded; for H.264/HEVC, non-reference frames are skipped). About
+eight times per sampling interval, a 64×36 brightness grid read from the frame's luma plane is
+compared with the previous one; a sudden large difference (a cut) adds a sample between the
+regular ones, so a short shot is not missed. Frames are picked by presentation
 time, so variable-frame-rate files are sampled evenly too. Decoding continues while the previous
 batch is being detected. Turning timestamps into segments is the pipeline's job.
 """
@@ -39,11 +40,23 @@ class Sample:
     scene_change: bool = False
 
 
+# Codecs whose non-reference frames can be left undecoded: samples then land on the nearest
+# reference frame (a few frames away at most), for about half the decoding work. Intra-only
+# codecs are not listed: all their frames are "non-reference".
+SKIP_NONREF_CODECS = frozenset({"h264", "hevc"})
+
+
 def sample_frames(
-    path: str | Path, fps: float = 1.0, scene_threshold: float = 0.0
+    path: str | Path,
+    fps: float = 1.0,
+    scene_threshold: float = 0.0,
+    max_side: int | None = None,
 ) -> Iterator[Sample]:
     """Frames every ``1 / fps`` s from the start, plus frames where the scene changes (mean
-    absolute grey difference ≥ ``scene_threshold``, 0–1; 0 turns scene detection off)."""
+    absolute grey difference ≥ ``scene_threshold``, 0–1; 0 turns scene detection off).
+
+    ``max_side`` converts sampled frames straight to that size (keeping the aspect ratio)
+    instead of full resolution, for consumers such as detectors that need no more."""
     if fps <= 0:
         raise ValueError("fps must be positive")
     step_ms = 1000.0 / fps
@@ -55,32 +68,57 @@ def sample_frames(
                 raise NoVideoStreamException()
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            if stream.codec_context.name in SKIP_NONREF_CODECS:
+                stream.codec_context.skip_frame = "NONREF"
+            size = _fit(stream.codec_context.width, stream.codec_context.height, max_side)
             next_regular, last_ms, last_check = 0.0, -1e9, -1e9
-            last_grey: np.ndarray | None = None
+            previous: np.ndarray | None = None  # brightness at the last check
+            cut_pending = False
             for frame in container.decode(stream):
                 if frame.time is None:
                     continue
                 now_ms = frame.time * 1000.0
                 regular = now_ms + 0.5 >= next_regular
-                grey: np.ndarray | None = None
                 scene = False
                 if scene_threshold > 0 and (regular or now_ms - last_check >= check_every_ms):
+                    # A cut is a sudden change between two close checks; a slow pan or fade
+                    # changes little from one check to the next and adds no samples.
                     last_check = now_ms
-                    small = frame.reformat(width=64, height=36, format="gray")
-                    grey = np.asarray(small.to_ndarray(), dtype=np.int16)
-                    if last_grey is not None and now_ms - last_ms >= min_gap_ms:
-                        change = float(np.abs(grey - last_grey).mean()) / 255.0
-                        scene = change >= scene_threshold
+                    grey = _luma_thumbnail(frame)
+                    if previous is not None:
+                        change = float(np.abs(grey - previous).mean()) / 255.0
+                        cut_pending = cut_pending or change >= scene_threshold
+                    previous = grey
+                    # A cut right after a sample is taken once the minimum gap has passed.
+                    scene = cut_pending and now_ms - last_ms >= min_gap_ms
                 if regular or scene:
-                    image: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]
+                    image: Image.Image = frame.to_image(**size)  # type: ignore[no-untyped-call]
                     yield Sample(round(now_ms), image, scene and not regular)
-                    last_ms = now_ms
-                    if grey is not None:
-                        last_grey = grey
+                    last_ms, cut_pending = now_ms, False
                     while next_regular <= now_ms + 0.5:
                         next_regular += step_ms
     except av.error.FFmpegError as exc:
         raise CorruptMediaException(f"The video cannot be decoded: {exc}") from exc
+
+
+def _luma_thumbnail(frame: av.VideoFrame) -> np.ndarray:
+    """About 64 × 36 samples of brightness, read straight from a YUV frame's luma plane (no
+    colour conversion); other pixel formats go through a small conversion."""
+    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuv444p", "nv12"):
+        plane = frame.planes[0]
+        rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
+        luma = rows[: frame.height, : frame.width]
+        step_y, step_x = max(1, frame.height // 36), max(1, frame.width // 64)
+        return np.asarray(luma[::step_y, ::step_x][:36, :64], dtype=np.int16)
+    small = frame.reformat(width=64, height=36, format="gray")
+    return np.asarray(small.to_ndarray(), dtype=np.int16)
+
+
+def _fit(width: int, height: int, max_side: int | None) -> dict[str, int]:
+    if not max_side or not width or not height or max(width, height) <= max_side:
+        return {}
+    scale = max_side / max(width, height)
+    return {"width": max(2, round(width * scale)), "height": max(2, round(height * scale))}
 
 
 def detect_samples(
@@ -95,7 +133,10 @@ def detect_samples(
             in_flight.append((batch, pool.submit(engine.detect_frames, [s.image for s in batch])))
 
         batch: list[Sample] = []
-        for sample in sample_frames(path, fps, scene_threshold):
+        # Frames a little larger than the detectors' largest input, never full 4K/1080p.
+        max_side = getattr(engine, "max_side", None)
+        side = max(640, int(max_side * 1.25)) if max_side else None
+        for sample in sample_frames(path, fps, scene_threshold, side):
             batch.append(sample)
             if len(batch) == BATCH:
                 submit(batch)

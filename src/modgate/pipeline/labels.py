@@ -21,7 +21,10 @@ JOB_STATUS = {
 }
 
 
-def is_timeline(row: ModerationRow) -> bool:
+def is_timeline(row: ModerationRow, extra: ModerationExtraRow | None = None) -> bool:
+    """Labels stored per timestamp: videos, and animations (whose entries say so)."""
+    if row.kind == "video" or (extra is not None and extra.thumbnails is not None):
+        return True
     return bool(row.labels) and "ModerationLabel" in (row.labels or [{}])[0]
 
 
@@ -53,7 +56,7 @@ def public_moderation(
     body["media"] = record.to_public() if record else {"id": row.media_id}
     body["metadata"] = extra.client_metadata if extra else {}
     body["model_version"] = row.model_version
-    if is_timeline(row):
+    if is_timeline(row, extra):
         body["segments"] = segments(row.labels or [], 50.0, gap_ms)
         body["flagged_timestamps"] = sorted({s["StartTimestampMillis"] for s in body["segments"]})
         body["thumbnails"] = (extra.thumbnails if extra else None) or {}
@@ -114,7 +117,7 @@ def labels_response(
     if row.status != "completed":
         body["ModerationLabels"] = []
         return body
-    if not is_timeline(row):
+    if not is_timeline(row, extra):
         raise InvalidParameterException(
             "This moderation is a still image; its labels are in GET /v1/moderations/{id}."
         )

@@ -34,7 +34,7 @@ class PipelineSettings(BaseModel):
         default=1.0, gt=0, le=30, description="Video frames sampled per second."
     )
     scene_threshold: float = Field(
-        default=0.30,
+        default=0.15,
         ge=0,
         le=1,
         description="Mean frame difference that counts as a scene change "

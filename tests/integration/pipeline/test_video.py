@@ -96,3 +96,21 @@ def test_animated_gif_goes_the_video_way(live_server) -> None:  # type: ignore[n
     segment = next(s for s in body["segments"] if s["ModerationLabel"]["Name"] == "Explicit Nudity")
     assert (segment["StartTimestampMillis"], segment["EndTimestampMillis"]) == (2000, 4000)
     assert body["action"] == "block"
+
+
+def test_a_short_shot_between_samples_is_caught_by_scene_detection(live_server) -> None:  # type: ignore[no-untyped-def]
+    # Red for 0.6 s, between the regular samples at 2 s and 3 s (1 fps).
+    flash = video_bytes(
+        "mp4",
+        "libx264",
+        seconds=5.0,
+        fps=10,
+        width=192,
+        height=108,
+        colour_at=(2.2, 2.8, RED),
+    )
+    response = httpx.post(f"{live_server.url}/v1/moderations", files={"file": ("f.mp4", flash)})
+    body = wait_decided(live_server.url, response.json()["id"])
+    segment = next(s for s in body["segments"] if s["ModerationLabel"]["Name"] == "Explicit Nudity")
+    assert 2200 <= segment["StartTimestampMillis"] < 2800
+    assert body["action"] == "block"
