@@ -201,9 +201,10 @@ class ModerationService:
     def wait(self, moderation_id: str, timeout: float | None = None) -> dict[str, Any]:
         """The moderation once decided, or as it stands when ``timeout`` runs out."""
         deadline = time.monotonic() + (timeout or self.settings.wait_timeout_seconds)
-        job_id = self._job_id(moderation_id)
-        if self.inline_runner is not None and job_id:
-            self.inline_runner(job_id)
+        if self.inline_runner is not None:
+            job_id = self._job_id(moderation_id)
+            if job_id:
+                self.inline_runner(job_id)
         seen = self.decided.generation
         while self._status(moderation_id) not in ("completed", "failed"):
             left = deadline - time.monotonic()
