@@ -87,14 +87,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             page = client.get("/console/login")
             token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
             assert token, page.text
-            signed = client.post("/console/login", data={
-                "username": f"u-{role.replace('_', '-')}", "password": PASSWORD,
-                "csrf_token": token.group(1), "next": "/console"}, follow_redirects=True)
+            signed = client.post(
+                "/console/login",
+                data={
+                    "username": f"u-{role.replace('_', '-')}",
+                    "password": PASSWORD,
+                    "csrf_token": token.group(1),
+                    "next": "/console",
+                },
+                follow_redirects=True,
+            )
             assert signed.status_code == 200, signed.text
             csrf = re.search(r'name="csrf-token" content="([^"]+)"', signed.text)
             assert csrf
-            principals[role] = {"session": client.cookies.get("modgate_session"),
-                                "csrf": csrf.group(1)}
+            principals[role] = {
+                "session": client.cookies.get("modgate_session"),
+                "csrf": csrf.group(1),
+            }
             client.close()
         revoked, key = auth.create_key("revoked", ["media:read"])
         auth.revoke_key(key.id)
@@ -104,20 +113,30 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 
 def test_every_route_declares_who_may_call_it(server: dict[str, Any]) -> None:
-    missing = [f"{e.method} {e.path}" for e in endpoints(server["app"])
-               if e.rule is None and not e.path.startswith(GUARDED_BY_OWNER)]
+    missing = [
+        f"{e.method} {e.path}"
+        for e in endpoints(server["app"])
+        if e.rule is None and not e.path.startswith(GUARDED_BY_OWNER)
+    ]
     assert not missing, f"routes without an access rule: {missing}"
 
 
 def test_public_api_routers_carry_a_scope_rule(server: dict[str, Any]) -> None:
-    unguarded = [f"{e.method} {e.path}" for e in endpoints(server["app"])
-                 if e.rule is None and e.path.startswith(GUARDED_BY_OWNER)]
-    if unguarded:
-        pytest.xfail(f"awaiting require_scopes on: {unguarded}")
+    unguarded = [
+        f"{e.method} {e.path}"
+        for e in endpoints(server["app"])
+        if e.rule is None and e.path.startswith(GUARDED_BY_OWNER)
+    ]
+    assert not unguarded, f"/v1 routes without an API-key scope: {unguarded}"
 
 
-def _request(server: dict[str, Any], endpoint: Endpoint, principal: str,
-             key: str | None = None, with_csrf: bool = True) -> httpx.Response:
+def _request(
+    server: dict[str, Any],
+    endpoint: Endpoint,
+    principal: str,
+    key: str | None = None,
+    with_csrf: bool = True,
+) -> httpx.Response:
     details = server["principals"].get(principal, {})
     headers = {"Accept": "application/json"}
     if key or details.get("key"):
@@ -131,11 +150,15 @@ def _request(server: dict[str, Any], endpoint: Endpoint, principal: str,
         path = "/console/static/console.css"
     body: dict[str, Any] = {}
     if endpoint.method in ("POST", "PUT", "PATCH"):
-        body = {"json": {"statement": "It is art."}} if endpoint.path.startswith("/v1") else {
-            "data": {"queue": "none"}}
+        body = (
+            {"json": {"statement": "It is art."}}
+            if endpoint.path.startswith("/v1")
+            else {"data": {"queue": "none"}}
+        )
     with httpx.Client(base_url=server["url"]) as client:
-        return client.request(endpoint.method, path, headers=headers, follow_redirects=False,
-                              **body)
+        return client.request(
+            endpoint.method, path, headers=headers, follow_redirects=False, **body
+        )
 
 
 def _expected(rule: AccessRule, principal: str, scoped_key: str | None) -> str:
@@ -156,8 +179,11 @@ def _outcome(status: int) -> str:
 
 def test_console_forms_need_the_csrf_token(server: dict[str, Any]) -> None:
     """Runs before the table (file order), while every session is alive."""
-    posts = [e for e in endpoints(server["app"]) if e.rule and e.rule.kind == "console"
-             and e.method == "POST"]
+    posts = [
+        e
+        for e in endpoints(server["app"])
+        if e.rule and e.rule.kind == "console" and e.method == "POST"
+    ]
     assert posts
     for endpoint in posts:
         principal = endpoint.rule.roles[0]  # type: ignore[union-attr]
@@ -167,10 +193,13 @@ def test_console_forms_need_the_csrf_token(server: dict[str, Any]) -> None:
 
 
 def test_sign_in_needs_its_form_token_and_a_browser_is_sent_to_sign_in(
-        server: dict[str, Any]) -> None:
+    server: dict[str, Any],
+) -> None:
     with httpx.Client(base_url=server["url"]) as client:
-        refused = client.post("/console/login", data={
-            "username": "u-reviewer", "password": PASSWORD, "csrf_token": "forged"})
+        refused = client.post(
+            "/console/login",
+            data={"username": "u-reviewer", "password": PASSWORD, "csrf_token": "forged"},
+        )
         assert refused.status_code == 403
         page = client.get("/console", headers={"Accept": "text/html"}, follow_redirects=False)
         assert page.status_code == 303
@@ -178,10 +207,15 @@ def test_sign_in_needs_its_form_token_and_a_browser_is_sent_to_sign_in(
         wrong = client.get("/console/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', wrong.text)
         assert token
-        bad = client.post("/console/login", data={"username": "u-reviewer",
-                                                   "password": "not it at all",
-                                                   "csrf_token": token.group(1)},
-                          follow_redirects=False)
+        bad = client.post(
+            "/console/login",
+            data={
+                "username": "u-reviewer",
+                "password": "not it at all",
+                "csrf_token": token.group(1),
+            },
+            follow_redirects=False,
+        )
         assert bad.status_code == 303 and "error=1" in bad.headers["location"]
 
 
@@ -206,11 +240,15 @@ def test_access_table(server: dict[str, Any]) -> None:
             got = _outcome(response.status_code)
             checked += 1
             if got != expected:
-                wrong.append(f"{endpoint.method} {endpoint.path} as {principal}: expected "
-                             f"{expected}, got {response.status_code} {response.text[:120]}")
+                wrong.append(
+                    f"{endpoint.method} {endpoint.path} as {principal}: expected "
+                    f"{expected}, got {response.status_code} {response.text[:120]}"
+                )
             if got in ("unauthenticated", "denied"):
                 assert response.json()["error"]["code"] in (
-                    "AuthenticationRequiredException", "AccessDeniedException",
-                    "SignInRequired"), response.text
+                    "AuthenticationRequiredException",
+                    "AccessDeniedException",
+                    "SignInRequired",
+                ), response.text
     assert checked > 100
     assert not wrong, "\n".join(wrong)

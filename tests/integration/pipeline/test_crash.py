@@ -16,6 +16,19 @@ from pipeline_helpers import Receiver, marker_png, plain_png, wait_for
 ITEMS = 10
 
 
+def completed(sessions) -> int:  # type: ignore[no-untyped-def]
+    """Moderations decided so far."""
+    with sessions() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(ModerationRow)
+                .where(ModerationRow.status == "completed")
+            )
+            or 0
+        )
+
+
 @pytest.mark.parametrize("deployment", ["celery"], indirect=True)
 def test_killed_worker_loses_nothing_and_duplicates_nothing(deployment) -> None:  # type: ignore[no-untyped-def]
     slow = {"MODGATE_DETECTION__OPTIONS": '{"marker": {"delay": 0.6}}'}
@@ -32,23 +45,14 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(deployment) -> None:
                 ).json()["id"]
             )
 
-        def completed() -> int:
-            with deployment.services.sessions() as session:
-                return int(
-                    session.scalar(
-                        select(func.count())
-                        .select_from(ModerationRow)
-                        .where(ModerationRow.status == "completed")
-                    )
-                    or 0
-                )
-
-        wait_for(lambda: completed() >= 2, timeout=60)
+        wait_for(lambda: completed(deployment.services.sessions) >= 2, timeout=60)
         deployment.kill_workers(signal.SIGKILL)  # mid-run: some jobs hold leases
-        assert completed() < ITEMS
+        assert completed(deployment.services.sessions) < ITEMS
         deployment.start_worker(slow)
         deployment.start_worker(slow)
-        wait_for(lambda: completed() == ITEMS, timeout=120, interval=0.3)
+        wait_for(
+            lambda: completed(deployment.services.sessions) == ITEMS, timeout=120, interval=0.3
+        )
         time.sleep(2)  # let any stray duplicate show itself
         with deployment.services.sessions() as session:
             events = session.execute(
@@ -121,24 +125,12 @@ def test_killed_serve_resumes_its_jobs_on_restart(tmp_path) -> None:  # type: ig
     settings = load_settings(data_dir=tmp_path / "data")
     services = Services.from_settings(settings, migrate=False)
     try:
-
-        def completed() -> int:
-            with services.sessions() as session:
-                return int(
-                    session.scalar(
-                        select(func.count())
-                        .select_from(ModerationRow)
-                        .where(ModerationRow.status == "completed")
-                    )
-                    or 0
-                )
-
-        wait_for(lambda: completed() >= 2, timeout=60)
+        wait_for(lambda: completed(services.sessions) >= 2, timeout=60)
         process.kill()
         process.wait()
-        assert completed() < len(ids)
+        assert completed(services.sessions) < len(ids)
         process = serve()
-        wait_for(lambda: completed() == len(ids), timeout=60, interval=0.3)
+        wait_for(lambda: completed(services.sessions) == len(ids), timeout=60, interval=0.3)
         with services.sessions() as session:
             counts = session.execute(
                 select(EventRow.moderation_id, func.count())
