@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from modgate.auth.deps import require_scopes
@@ -90,6 +90,39 @@ def _json_field(value: Any, name: str) -> Any:
     return parsed
 
 
+class MediaSource(BaseModel):
+    """Exactly one of these names the media."""
+
+    model_config = ConfigDict(extra="forbid")
+    base64: str | None = None
+    blob_key: str | None = Field(default=None, min_length=1, max_length=1024)
+    media_id: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+class ModerationFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    context: dict[str, str | int | float | None] = Field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    external_id: str | None = Field(default=None, max_length=255)
+    client_request_token: str | None = Field(default=None, min_length=1, max_length=128)
+    wait: bool = False
+
+
+class ModerationCreate(ModerationFields):
+    media: MediaSource
+
+
+def _validated(model: type[ModerationFields], data: Any) -> ModerationFields:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise InvalidParameterException(f"Invalid request: {problems}") from exc
+
+
 def _flag(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -114,38 +147,40 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
             raise InvalidParameterException("Send the media in the multipart field 'file'.")
         context = _json_field(form.get("context"), "context") or {}
         context.update({key: form[key] for key in CONTEXT_KEYS if form.get(key)})
-        arguments = {
-            "stream": upload.file,
-            "context": context,
-            "metadata": _json_field(form.get("metadata"), "metadata"),
-            "external_id": form.get("external_id") or None,
-            "client_request_token": form.get("client_request_token") or None,
-        }
-        wait = wait or _flag(form.get("wait", False))
+        fields = _validated(
+            ModerationFields,
+            {
+                "context": context,
+                "metadata": _json_field(form.get("metadata"), "metadata"),
+                "external_id": form.get("external_id") or None,
+                "client_request_token": form.get("client_request_token") or None,
+                "wait": _flag(form.get("wait", False)),
+            },
+        )
+        arguments = {"stream": upload.file}
     elif content_type.startswith("application/json"):
         try:
             body = await request.json()
         except ValueError as exc:
             raise InvalidParameterException("The body is not valid JSON.") from exc
-        if not isinstance(body, dict) or not isinstance(body.get("media"), dict):
-            raise InvalidParameterException(
-                'The body needs "media": {"base64": …} or {"blob_key": …} or {"media_id": …}.'
-            )
-        media = body["media"]
+        fields = _validated(ModerationCreate, body)
+        assert isinstance(fields, ModerationCreate)
         arguments = {
-            "data_base64": media.get("base64"),
-            "blob_key": media.get("blob_key"),
-            "media_id": media.get("media_id"),
-            "context": _json_field(body.get("context"), "context") or {},
-            "metadata": _json_field(body.get("metadata"), "metadata"),
-            "external_id": body.get("external_id"),
-            "client_request_token": body.get("client_request_token"),
+            "data_base64": fields.media.base64,
+            "blob_key": fields.media.blob_key,
+            "media_id": fields.media.media_id,
         }
-        wait = wait or _flag(body.get("wait", False))
     else:
         raise InvalidParameterException(
             "Send multipart/form-data (field 'file') or application/json."
         )
+    arguments |= {
+        "context": fields.context,
+        "metadata": fields.metadata,
+        "external_id": fields.external_id,
+        "client_request_token": fields.client_request_token,
+    }
+    wait = wait or fields.wait
     moderation, created = await _in_thread(
         pipeline.moderations.submit, client=client_of(request), **arguments
     )
@@ -263,7 +298,7 @@ def get_thumbnail(request: Request, moderation_id: str, timestamp_ms: int) -> Re
 
 
 class WebhookCreate(BaseModel):
-    url: str
+    url: str = Field(max_length=2048)
     events: list[str] | None = Field(default=None, description="Default: every event.")
     secret: str | None = Field(default=None, description="Default: generated; returned once.")
 

@@ -197,3 +197,24 @@ def test_active_policy_per_surface_and_shadow_candidates(deployment) -> None:  #
         timeout=60,
     ).json()
     assert other["policy_version"] == seed.version
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"media": {"base64": 123}},
+        {"media": {"blob_key": ["a"]}},
+        {"media": {"base64": "aGVsbG8="}, "external_id": {"a": 1}},
+        {"media": {"base64": "aGVsbG8="}, "client_request_token": ["x"]},
+        {"media": {"base64": "aGVsbG8="}, "client_request_token": "x" * 500},
+        {"media": {"base64": "aGVsbG8="}, "external_id": "x" * 1000},
+        {"media": {"base64": "aGVsbG8="}, "context": {"region": ["DE"]}},
+        {"media": {"base64": "aGVsbG8="}, "surprise": True},
+        {"context": {}},
+        [1, 2],
+    ],
+)
+def test_malformed_json_bodies_get_400(deployment, body) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.post(f"{deployment.url}/v1/moderations", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "InvalidParameterException"
