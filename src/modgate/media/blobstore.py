@@ -25,6 +25,9 @@ class BlobStore(Protocol):
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
     def keys(self, prefix: str = "") -> list[str]: ...
+    def local_path(self, key: str) -> Path | None:
+        """The blob's file when the store is on this machine (read it in place), else None."""
+        ...
 
 
 def check_key(key: str) -> str:
@@ -83,6 +86,12 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def local_path(self, key: str) -> Path | None:
+        path = self._path(key)
+        if not path.is_file():
+            raise InvalidS3ObjectException(f"No blob {key!r} in the local store.")
+        return path
 
     def keys(self, prefix: str = "") -> list[str]:
         found = []
@@ -147,6 +156,9 @@ class S3BlobStore:
 
     def delete(self, key: str) -> None:
         self._call(self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
+
+    def local_path(self, key: str) -> Path | None:
+        return None
 
     def keys(self, prefix: str = "") -> list[str]:
         found: list[str] = []

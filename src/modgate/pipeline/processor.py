@@ -119,8 +119,10 @@ class ModerationProcessor:
     def _detect(self, engine: Any, record: MediaRecord) -> dict[str, Any]:
         info = record.info
         with tempfile.TemporaryDirectory(prefix="modgate-job-") as folder:
-            path = Path(folder) / "media"
-            self.blobs.download(record.blob_key, path)
+            path = self.blobs.local_path(record.blob_key)
+            if path is None:  # a remote store: fetch a private copy
+                path = Path(folder) / "media"
+                self.blobs.download(record.blob_key, path)
             if info.kind == "video":
                 entries, images = detect_video(
                     engine,

@@ -72,3 +72,14 @@ def test_local_write_is_atomic(tmp_path: Path) -> None:
     assert store.get_bytes("k/v.bin") == b"first"
     assert [p.name for p in (tmp_path / "k").iterdir()] == ["v.bin"]
     assert not any(name.startswith(".incoming") for name in os.listdir(tmp_path / "k"))
+
+
+def test_local_path_only_for_blobs_on_this_machine(store: BlobStore) -> None:
+    store.put_bytes("media/ab/x.bin", b"abc")
+    path = store.local_path("media/ab/x.bin")
+    if isinstance(store, LocalBlobStore):
+        assert path is not None and path.read_bytes() == b"abc"
+        with pytest.raises(InvalidS3ObjectException):
+            store.local_path("media/ab/missing.bin")
+    else:
+        assert path is None
