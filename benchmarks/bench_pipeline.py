@@ -271,7 +271,6 @@ def main() -> None:
             f"modgate worker {worker_peak / 2**20:.0f} MiB"
         )
     sys.stdout.flush()
-    threading.Event().wait(0)
 
 
 if __name__ == "__main__":
