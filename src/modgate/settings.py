@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     max_video_bytes: int = Field(default=10 * 1024 * MB, ge=1, description="Largest video file.")
     max_video_seconds: float = Field(default=6 * 3600, gt=0, description="Longest video, seconds.")
     preview_max_side: int = Field(
-        default=640, ge=16, le=4096, description="Longest side of reviewer previews, pixels."
+        default=512, ge=16, le=4096, description="Longest side of reviewer previews, pixels."
     )
     preview_blur_radius: float = Field(
         default=24.0, ge=1, description="Gaussian blur radius of the blurred preview, pixels."

@@ -16,6 +16,8 @@ from collections.abc import Callable, Hashable
 import numpy as np
 from PIL import Image
 
+from modgate.media.scale import draft_long_side
+
 
 class PreparedImage:
     """An RGB image with cached resized views as ``uint8`` HWC arrays."""
@@ -103,8 +105,7 @@ def _decode_small(image: Image.Image, max_side: int) -> Image.Image:
     if long_side <= max_side:
         return image
     if image.format == "JPEG" and getattr(image, "_im", None) is None:  # not decoded yet
-        ratio = max_side / long_side
-        image.draft("RGB", (int(image.width * ratio) + 1, int(image.height * ratio) + 1))
+        draft_long_side(image, max_side)
         image.load()
         long_side = max(image.size)
     factor = long_side // max_side

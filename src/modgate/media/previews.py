@@ -58,7 +58,7 @@ def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
 def make_previews(
     path: Path,
     info: MediaInfo,
-    max_side: int = 640,
+    max_side: int = 512,
     blur_radius: float = 24.0,
     decoded: Image.Image | None = None,
 ) -> Previews:

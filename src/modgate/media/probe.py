@@ -27,6 +27,7 @@ from modgate.errors import (
     VideoTooLongException,
 )
 from modgate.media.models import MediaLimits
+from modgate.media.scale import draft_long_side
 from modgate.media.sniff import Sniffed
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
@@ -83,9 +84,7 @@ def probe_image(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 image.seek(0)
-                if decode_side and sniffed.format == "JPEG" and max(width, height) > decode_side:
-                    ratio = decode_side / max(width, height)
-                    image.draft("RGB", (int(width * ratio) + 1, int(height * ratio) + 1))
+                draft_long_side(image, decode_side)
                 image.load()
         except Exception as exc:
             raise _decode_error(exc, sniffed) from exc

@@ -56,7 +56,7 @@ class MediaService:
         store: MediaStore,
         blobs: BlobStore,
         limits: MediaLimits,
-        preview_max_side: int = 640,
+        preview_max_side: int = 512,
         preview_blur_radius: float = 24.0,
         spool_dir: Path | None = None,
     ) -> None:

@@ -27,6 +27,7 @@ from modgate.errors import ModgateError
 from modgate.events import MODERATION_COMPLETED, record_event
 from modgate.media.blobstore import BlobStore
 from modgate.media.previews import to_rgb
+from modgate.media.scale import draft_long_side
 from modgate.media.store import MediaRecord, MediaStore
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import Decided
@@ -138,11 +139,7 @@ class ModerationProcessor:
             else:
                 with Image.open(path) as image:
                     # Decode JPEGs only as large as the detectors need (DCT scaling).
-                    ratio = getattr(engine, "max_side", 0) / max(image.size)
-                    if 0 < ratio < 1:
-                        image.draft(
-                            "RGB", (int(image.width * ratio) + 1, int(image.height * ratio) + 1)
-                        )
+                    draft_long_side(image, getattr(engine, "max_side", None))
                     image.load()  # decode while the file is open
                     frame = to_rgb(image)
                 result = engine.detect_image(frame)

@@ -55,7 +55,7 @@ def test_every_valid_type_is_stored_with_previews(intake) -> None:  # type: igno
         assert created and record.info.format == fmt and record.info.kind == kind
         preview = Image.open(io.BytesIO(service.read_blob(record.preview_key)))
         blurred = Image.open(io.BytesIO(service.read_blob(record.blurred_key)))
-        assert preview.format == "JPEG" and max(preview.size) <= 640
+        assert preview.format == "JPEG" and max(preview.size) <= 512
         assert blurred.size == preview.size
     assert _rows(sessions) == len(valid_corpus())
 

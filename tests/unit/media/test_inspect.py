@@ -88,3 +88,25 @@ def test_reduced_decode_still_catches_truncation() -> None:
         with pytest.raises(ModgateError) as caught:
             inspect_and_decode(cut, decode_side=640)
         assert caught.value.code == "TruncatedMediaException"
+
+
+def test_draft_picks_the_smallest_scale_that_is_large_enough() -> None:
+    import io
+
+    from PIL import Image
+
+    from modgate.media.scale import draft_long_side
+
+    for size, side, expected in [
+        ((1024, 768), 512, (512, 384)),
+        ((1024, 768), 513, (1024, 768)),
+        ((4000, 3000), 512, (1000, 750)),
+        ((4000, 3000), 500, (500, 375)),
+        ((1023, 767), 512, (512, 384)),
+    ]:
+        out = io.BytesIO()
+        Image.new("RGB", size, (90, 90, 90)).save(out, "JPEG")
+        image = Image.open(io.BytesIO(out.getvalue()))
+        draft_long_side(image, side)
+        image.load()
+        assert image.size == expected, (size, side)
