@@ -135,17 +135,24 @@ def video(settings, clip: Path) -> tuple[float, float]:  # type: ignore[no-untyp
     decode_s = time.perf_counter() - start
     services = Services.from_settings(settings)
     with LiveServer(create_app(settings, services)) as server:
+        # A running server is warm: one small image first, as the image benchmark does.
+        httpx.post(
+            f"{server.url}/v1/moderations",
+            params={"wait": "true"},
+            files={"file": ("w.jpg", _jpeg_variant(test_jpegs(1)[0]))},
+            timeout=300,
+        ).raise_for_status()
         start = time.perf_counter()
         moderation = httpx.post(
             f"{server.url}/v1/moderations",
             files={"file": ("clip.mp4", clip.read_bytes())},
             timeout=300,
         ).json()
-        while True:
+        while True:  # a client polling five times a second
             body = httpx.get(f"{server.url}/v1/moderations/{moderation['id']}").json()
             if body["status"] in ("completed", "failed"):
                 break
-            time.sleep(0.05)
+            time.sleep(0.2)
         total_s = time.perf_counter() - start
     services.close()
     print(
@@ -233,7 +240,7 @@ def main() -> None:
         data_dir=work / "api",
         detection=DETECTION,
         auth=NO_KEYS,
-        pipeline={"workers": WORKERS, "poll_seconds": 0.05},
+        pipeline={"workers": WORKERS},
     )
     alone = detection_alone(jpegs, settings)
     api = through_api(jpegs, settings, args.clients)
@@ -253,7 +260,7 @@ def main() -> None:
         data_dir=work / "video",
         detection=DETECTION,
         auth=NO_KEYS,
-        pipeline={"workers": WORKERS, "poll_seconds": 0.05},
+        pipeline={"workers": WORKERS},
     )
     total_s, _decode_s = video(video_settings, clip)
     print(
