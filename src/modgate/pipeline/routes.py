@@ -182,19 +182,14 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     }
     wait = wait or fields.wait
     moderation, created = await _in_thread(
-        pipeline.moderations.submit, client=client_of(request), **arguments
-    )
-    if wait and moderation["status"] not in ("completed", "failed"):
-        if moderation["kind"] != "image":
-            raise InvalidParameterException(
-                "wait=true is for images; video is always asynchronous: poll or use a webhook."
-            )
-        moderation = await _in_thread(pipeline.moderations.wait, moderation["id"])
-    status = (
-        202 if moderation["status"] not in ("completed", "failed") else (201 if created else 200)
+        pipeline.moderations.submit, client=client_of(request), wait=wait, **arguments
     )
     if not created:
         status = 200
+    elif moderation["status"] in ("completed", "failed"):
+        status = 201
+    else:
+        status = 202
     return JSONResponse(
         moderation, status_code=status, headers={"Location": f"/v1/moderations/{moderation['id']}"}
     )

@@ -76,8 +76,12 @@ class ModerationService:
         external_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         client: str | None = None,
+        wait: bool = False,
     ) -> tuple[dict[str, Any], bool]:
-        """Store the media and queue its moderation; returns (moderation, created)."""
+        """Store the media and queue its moderation; returns (moderation, created).
+
+        With ``wait`` (images only) the moderation is returned once decided, or as it stands
+        when the wait times out."""
         context = clean_context(context)
         Context.from_dict(context, now=self.clock())  # refuse a bad context before storing
         sources = [s is not None for s in (stream, data_base64, blob_key, media_id)]
@@ -87,11 +91,16 @@ class ModerationService:
                 "key or an already stored media id."
             )
         record = self._media(stream, data_base64, blob_key, media_id)
+        if wait and record.info.kind != "image":
+            raise InvalidParameterException(
+                "wait=true is for images; video is always asynchronous: poll or use a webhook."
+            )
+        read = self.wait if wait else self.get
         fingerprint = _fingerprint(record.info.sha256, context, external_id, metadata)
         if client_request_token:
             existing = self._by_token(client_request_token, fingerprint)
             if existing is not None:
-                return existing, False
+                return read(existing), False
         now = self.clock()
         moderation_id = new_id("mod")
         try:
@@ -136,10 +145,10 @@ class ModerationService:
             if client_request_token:
                 existing = self._by_token(client_request_token, fingerprint)
                 if existing is not None:
-                    return existing, False
+                    return read(existing), False
             raise
         self.executor.enqueue(job_id)
-        return self.get(moderation_id), True
+        return read(moderation_id), True
 
     def _media(
         self,
@@ -166,7 +175,8 @@ class ModerationService:
             raise ResourceNotFoundException(f"No media {media_id!r}.")
         return record
 
-    def _by_token(self, token: str, fingerprint: str) -> dict[str, Any] | None:
+    def _by_token(self, token: str, fingerprint: str) -> str | None:
+        """The id of the moderation made with ``token``, if the request matches it."""
         with self.sessions() as session:
             row = session.scalar(
                 select(ModerationRow).where(ModerationRow.client_request_token == token)
@@ -178,7 +188,7 @@ class ModerationService:
                 raise IdempotentParameterMismatchException(
                     f"client_request_token {token!r} was already used for a different request."
                 )
-        return self.get(row.id)
+            return row.id
 
     # ---- read -----------------------------------------------------------------------------
     def _row(self, session: Session, moderation_id: str) -> ModerationRow:

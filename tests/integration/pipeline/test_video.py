@@ -78,6 +78,8 @@ def test_wait_is_refused_for_video(live_server, clip: bytes) -> None:  # type: i
         files={"file": ("c.mp4", clip)},
     )
     assert response.status_code == 400
+    # Refused means not accepted: no moderation was queued for it.
+    assert httpx.get(f"{live_server.url}/v1/moderations").json()["items"] == []
 
 
 def test_animated_gif_goes_the_video_way(live_server) -> None:  # type: ignore[no-untyped-def]
