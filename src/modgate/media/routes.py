@@ -53,8 +53,5 @@ def get_media(request: Request, media_id: str) -> dict[str, Any]:
 )
 def get_preview(request: Request, media_id: str, blurred: bool = True) -> Response:
     record = _record(request, media_id)
-    key = record.blurred_key if blurred else record.preview_key
-    if key is None:
-        raise ResourceNotFoundException("This media has no preview.")
-    data = request.app.state.services.media.read_blob(key)
+    data = request.app.state.services.media.preview(record, blurred)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

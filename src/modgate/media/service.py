@@ -1,9 +1,18 @@
-"""Media intake: validate, content-address, store once, make reviewer previews.
+"""Media intake: validate, content-address, store once; reviewer previews when they are needed.
 
 Nothing is written before the file has passed every check, so a refused file leaves no row and no
 blob. Identical bytes are stored once: a second upload returns the first record. The blob is
 written before its row; a crash in between leaves only a content-addressed blob that the next
 upload of the same bytes overwrites with identical content.
+
+Previews (a downscaled JPEG and a blurred one) are for people, and most media never meets one:
+they are made the first time they are asked for — or by the pipeline when it routes an item to
+review, so reviewers never wait — and kept in the blob store under keys fixed by the content.
+
+Intake must decode every image to prove it; it decodes JPEGs at the smallest scale that does
+(``decode_side``). A process that detects what it takes in raises ``decode_side`` to what the
+detectors need and gives intake a ``FrameHandoff``: the decoded frame then goes to detection
+instead of being decoded a second time.
 """
 
 from __future__ import annotations
@@ -12,16 +21,20 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
+
+from PIL import Image
 
 from modgate.db.base import new_id, utcnow
 from modgate.errors import EmptyMediaException, VideoTooLargeException
 from modgate.media.blobstore import BlobStore
 from modgate.media.inspect import CHUNK, inspect_and_decode
 from modgate.media.models import MediaInfo, MediaLimits
-from modgate.media.previews import make_previews
+from modgate.media.previews import make_previews, to_rgb
 from modgate.media.store import MediaRecord, MediaStore
 
 logger = logging.getLogger(__name__)
@@ -50,6 +63,33 @@ def preview_keys(sha256: str) -> tuple[str, str]:
     return f"{base}.jpg", f"{base}.blurred.jpg"
 
 
+class FrameHandoff:
+    """Decoded still images, kept briefly for the detection that follows intake in this process.
+
+    Bounded (oldest dropped first); a frame is taken once. A frame that is not here is simply
+    decoded again from the stored file, so nothing depends on it being kept.
+    """
+
+    def __init__(self, side: int, capacity: int = 32) -> None:
+        self.side = side
+        self.capacity = capacity
+        self._frames: OrderedDict[str, Image.Image] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, sha256: str, frame: Image.Image) -> None:
+        with self._lock:
+            self._frames[sha256] = frame
+            self._frames.move_to_end(sha256)
+            while len(self._frames) > self.capacity:
+                self._frames.popitem(last=False)
+
+    def take(self, sha256: str, side: int | None) -> Image.Image | None:
+        """The frame of ``sha256`` decoded for ``side``, if intake left one."""
+        with self._lock:
+            frame = self._frames.pop(sha256, None)
+        return frame if side == self.side else None
+
+
 class MediaService:
     def __init__(
         self,
@@ -66,21 +106,27 @@ class MediaService:
         self.preview_max_side = preview_max_side
         self.preview_blur_radius = preview_blur_radius
         self.spool_dir = spool_dir
+        self.handoff: FrameHandoff | None = None
+
+    def hand_off_frames(self, side: int, capacity: int = 32) -> FrameHandoff:
+        """Keep the frames intake decodes, at ``side`` pixels, for detection in this process."""
+        self.handoff = FrameHandoff(side, capacity)
+        return self.handoff
 
     def ingest_path(self, path: Path, sha256: str | None = None) -> tuple[MediaRecord, bool]:
         """Intake the file at ``path``; returns the record and whether it was new."""
-        info, decoded = inspect_and_decode(path, self.limits, sha256, self.preview_max_side)
+        handoff = self.handoff
+        # Proving an image needs every block read, not every pixel made: the smallest scale.
+        side = handoff.side if handoff is not None else 1
+        info, decoded = inspect_and_decode(path, self.limits, sha256, side)
         existing = self.store.get_by_sha256(info.sha256)
         if existing is not None:
             return existing, False
-        previews = make_previews(
-            path, info, self.preview_max_side, self.preview_blur_radius, decoded
-        )
         key = blob_key(info)
         preview_key, blurred_key = preview_keys(info.sha256)
         self.blobs.put_file(key, path, info.mime)
-        self.blobs.put_bytes(preview_key, previews.preview_jpeg, "image/jpeg")
-        self.blobs.put_bytes(blurred_key, previews.blurred_jpeg, "image/jpeg")
+        if handoff is not None and decoded is not None and not info.animated:
+            handoff.put(info.sha256, to_rgb(decoded))
         record = MediaRecord(new_id("med"), info, key, preview_key, blurred_key, utcnow())
         stored, created = self.store.add(record)
         if created:
@@ -108,6 +154,37 @@ class MediaService:
 
     def read_blob(self, key: str) -> bytes:
         return self.blobs.get_bytes(key)
+
+    def preview(self, record: MediaRecord, blurred: bool = True) -> bytes:
+        """The reviewer preview of ``record`` (JPEG), made now if it was never asked for."""
+        preview_key, blurred_key = preview_keys(record.info.sha256)
+        key = blurred_key if blurred else preview_key
+        if not self.blobs.exists(key):
+            self.make_previews(record)
+        return self.blobs.get_bytes(key)
+
+    def make_previews(self, record: MediaRecord, frame: Image.Image | None = None) -> None:
+        """Make and store both previews of ``record`` unless they exist; ``frame`` is the image
+        already decoded (it is shrunk in place), or None to decode the stored file."""
+        preview_key, blurred_key = preview_keys(record.info.sha256)
+        if self.blobs.exists(blurred_key) and self.blobs.exists(preview_key):
+            return
+        info = record.info
+        if frame is not None and max(frame.size) < min(
+            self.preview_max_side, max(info.width, info.height)
+        ):
+            frame = None  # decoded too small for a sharp preview: decode the file instead
+        with tempfile.TemporaryDirectory(prefix="modgate-preview-") as folder:
+            path = self.blobs.local_path(record.blob_key)
+            if path is None:  # a remote store: fetch a private copy
+                path = Path(folder) / "media"
+                self.blobs.download(record.blob_key, path)
+            previews = make_previews(
+                path, record.info, self.preview_max_side, self.preview_blur_radius, frame
+            )
+        # Two writers racing here write identical bytes; each write is atomic.
+        self.blobs.put_bytes(preview_key, previews.preview_jpeg, "image/jpeg")
+        self.blobs.put_bytes(blurred_key, previews.blurred_jpeg, "image/jpeg")
 
 
 class _Spool:

@@ -54,7 +54,7 @@ class MediaStore(Protocol):
         ...
 
 
-def _from_row(row: MediaRow) -> MediaRecord:
+def record_from_row(row: MediaRow) -> MediaRecord:
     info = MediaInfo(
         kind=row.kind,  # type: ignore[arg-type]
         format=row.format,
@@ -79,12 +79,12 @@ class SqlMediaStore:
     def get(self, media_id: str) -> MediaRecord | None:
         with self.sessions() as session:
             row = session.get(MediaRow, media_id)
-            return _from_row(row) if row else None
+            return record_from_row(row) if row else None
 
     def get_by_sha256(self, sha256: str) -> MediaRecord | None:
         with self.sessions() as session:
             row = session.scalars(select(MediaRow).where(MediaRow.sha256 == sha256)).first()
-            return _from_row(row) if row else None
+            return record_from_row(row) if row else None
 
     def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
         info = record.info

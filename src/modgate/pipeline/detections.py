@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import transaction
+from modgate.db.base import transaction, utcnow
 from modgate.pipeline.tables import DetectionRow
 
 
@@ -22,12 +23,32 @@ class SqlDetectionStore:
 
     def get(self, sha256: str, model_version: str) -> dict[str, Any] | None:
         with self.sessions() as session:
-            row = session.get(DetectionRow, (sha256, model_version))
-            return dict(row.result) if row else None
+            return self.read(session, sha256, model_version)
+
+    @staticmethod
+    def read(session: Session, sha256: str, model_version: str) -> dict[str, Any] | None:
+        row = session.get(DetectionRow, (sha256, model_version))
+        return dict(row.result) if row else None
 
     def put(self, sha256: str, model_version: str, result: dict[str, Any]) -> None:
-        try:
-            with transaction(self.sessions) as session:
-                session.add(DetectionRow(sha256=sha256, model_version=model_version, result=result))
-        except IntegrityError:
-            pass  # another worker stored the same detections first: identical by construction
+        with transaction(self.sessions) as session:
+            self.add(session, sha256, model_version, result)
+
+    @staticmethod
+    def add(session: Session, sha256: str, model_version: str, result: dict[str, Any]) -> None:
+        """Store detections inside the caller's transaction; when another worker stored the
+        same ones first (identical by construction), keep theirs."""
+        values = {
+            "sha256": sha256,
+            "model_version": model_version,
+            "result": result,
+            "created_at": utcnow(),
+        }
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            statement: Any = postgresql_insert(DetectionRow).values(values)
+        elif dialect == "sqlite":
+            statement = sqlite_insert(DetectionRow).values(values)
+        else:  # pragma: no cover - modgate runs on SQLite and PostgreSQL
+            raise NotImplementedError(dialect)
+        session.execute(statement.on_conflict_do_nothing())

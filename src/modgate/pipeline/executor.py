@@ -14,7 +14,9 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -26,29 +28,45 @@ logger = logging.getLogger(__name__)
 class Decided:
     """Wakes threads waiting for a decision made in this process (``wait=true`` requests).
 
-    Decisions made by other processes (Celery workers) are noticed by polling, so waiters still
-    check the database; this only spares them the polling delay when the work is local.
+    Remembers the last few thousand moderations decided here, so a waiter learns that its own
+    was decided without asking the database. Decisions made by other processes (Celery workers)
+    are noticed by polling, so waiters still look at the database now and then.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, remember: int = 4096) -> None:
         self._condition = threading.Condition()
-        self._generation = 0
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._remember = remember
+        self._targeted = 0  # targeted notices so far
 
-    def notify(self) -> None:
+    def notify(self, moderation_id: str | None = None) -> None:
+        """``moderation_id`` was decided (or, without one, something may have changed)."""
         with self._condition:
-            self._generation += 1
+            if moderation_id is not None:
+                self._recent[moderation_id] = None
+                self._targeted += 1
+                while len(self._recent) > self._remember:
+                    self._recent.popitem(last=False)
             self._condition.notify_all()
 
-    def wait(self, seen: int, timeout: float) -> int:
-        """Block until a decision newer than ``seen`` (or ``timeout``); the current count."""
+    def settled(self, moderation_id: str) -> bool:
         with self._condition:
-            if self._generation == seen:
-                self._condition.wait(timeout)
-            return self._generation
+            return moderation_id in self._recent
 
-    @property
-    def generation(self) -> int:
-        return self._generation
+    def wait_for(self, moderation_id: str, timeout: float) -> bool:
+        """Block until ``moderation_id`` is decided here, any untargeted notice, or ``timeout``;
+        whether it was decided here."""
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while moderation_id not in self._recent:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                before = self._targeted
+                self._condition.wait(left)
+                if self._targeted == before and moderation_id not in self._recent:
+                    return False  # an untargeted notice: let the caller look
+            return True
 
 
 class Executor(Protocol):

@@ -28,7 +28,9 @@ from modgate.events import MODERATION_COMPLETED, record_event
 from modgate.media.blobstore import BlobStore
 from modgate.media.previews import to_rgb
 from modgate.media.scale import draft_long_side
-from modgate.media.store import MediaRecord, MediaStore
+from modgate.media.service import MediaService
+from modgate.media.store import MediaRecord, record_from_row
+from modgate.media.tables import MediaRow
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import Decided
 from modgate.pipeline.jobs import Claim, JobStore
@@ -65,7 +67,7 @@ class ModerationProcessor:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        media: MediaStore,
+        media: MediaService,
         blobs: BlobStore,
         engine_factory: Callable[[], Any],
         policies: PolicyResolver,
@@ -88,37 +90,53 @@ class ModerationProcessor:
 
     # ---- the task -------------------------------------------------------------------------
     def run(self, claim: Claim, worker: str) -> None:
+        settled = False
         try:
-            self._run(claim, worker)
+            settled = self._run(claim, worker)
         except Exception as exc:  # every failure is recorded on the job; none escapes silently
-            self._failed_try(claim, worker, exc)
+            settled = self._failed_try(claim, worker, exc)
         finally:
-            self.decided.notify()
+            self.decided.notify(claim.moderation_id if settled else None)
 
-    def _run(self, claim: Claim, worker: str) -> None:
-        with self.sessions() as session:
+    def _run(self, claim: Claim, worker: str) -> bool:
+        """Detect, decide, record; True once the moderation is decided (by this run or not)."""
+        engine = self.engine_factory()
+        with self.sessions() as session:  # everything the task reads, on one connection
             moderation = session.get(ModerationRow, claim.moderation_id)
             if moderation is None:
                 raise ModgateError(f"moderation {claim.moderation_id} is missing")
             if moderation.status == "completed":
+                session.close()
                 with transaction(self.sessions) as tx:
                     self.jobs.finish(tx, claim.job_id, worker)
-                return
+                return True
+            media = session.get(MediaRow, moderation.media_id)
+            if media is None:
+                raise ModgateError(f"media {moderation.media_id} is missing")
+            record = record_from_row(media)
+            detected = self.detections.read(session, record.info.sha256, engine.model_version)
             context = dict(moderation.context or {})
             surface = moderation.surface
             created_at = moderation.created_at
-        record = self.media.get(moderation.media_id)
-        if record is None:
-            raise ModgateError(f"media {moderation.media_id} is missing")
-        engine = self.engine_factory()
-        detected = self.detections.get(record.info.sha256, engine.model_version)
+        frame = None
+        fresh = detected is None
         if detected is None:
-            detected = self._detect(engine, record)
-            self.detections.put(record.info.sha256, engine.model_version, detected)
-        self._decide(claim, worker, record, detected, context, surface, created_at)
+            detected, frame = self._detect(engine, record)
+        self._decide(
+            claim, worker, record, detected, fresh, frame, context, surface, created_at
+        )
+        return True
 
-    def _detect(self, engine: Any, record: MediaRecord) -> dict[str, Any]:
+    def _detect(
+        self, engine: Any, record: MediaRecord
+    ) -> tuple[dict[str, Any], Image.Image | None]:
+        """The detections of ``record``, and the decoded image for a still image."""
         info = record.info
+        side = getattr(engine, "max_side", None)
+        handoff = self.media.handoff
+        frame = handoff.take(info.sha256, side) if handoff is not None else None
+        if frame is not None:  # intake in this process decoded it already
+            return self._image_detections(engine, frame), frame
         with tempfile.TemporaryDirectory(prefix="modgate-job-") as folder:
             path = self.blobs.local_path(record.blob_key)
             if path is None:  # a remote store: fetch a private copy
@@ -139,24 +157,27 @@ class ModerationProcessor:
             else:
                 with Image.open(path) as image:
                     # Decode JPEGs only as large as the detectors need (DCT scaling).
-                    draft_long_side(image, getattr(engine, "max_side", None))
+                    draft_long_side(image, side)
                     image.load()  # decode while the file is open
                     frame = to_rgb(image)
-                result = engine.detect_image(frame)
-                body = result.to_rekognition(min_confidence=0.0)
-                return {
-                    "kind": "image",
-                    "ModerationModelVersion": engine.model_version,
-                    "ModerationLabels": body["ModerationLabels"],
-                    "ContentTypes": body["ContentTypes"],
-                    "TextDetections": body.get("TextDetections", []),
-                }
+                return self._image_detections(engine, frame), frame
         thumbnails = self._thumbnails(info.sha256, entries, images)
         return {
             "kind": "timeline",
             "ModerationModelVersion": engine.model_version,
             "entries": entries,
             "thumbnails": thumbnails,
+        }, None
+
+    @staticmethod
+    def _image_detections(engine: Any, frame: Image.Image) -> dict[str, Any]:
+        body = engine.detect_image(frame).to_rekognition(min_confidence=0.0)
+        return {
+            "kind": "image",
+            "ModerationModelVersion": engine.model_version,
+            "ModerationLabels": body["ModerationLabels"],
+            "ContentTypes": body["ContentTypes"],
+            "TextDetections": body.get("TextDetections", []),
         }
 
     def _detect_animation(
@@ -203,6 +224,8 @@ class ModerationProcessor:
         worker: str,
         record: MediaRecord,
         detected: dict[str, Any],
+        fresh: bool,
+        frame: Image.Image | None,
         context: dict[str, Any],
         surface: str | None,
         created_at: dt.datetime,
@@ -240,7 +263,13 @@ class ModerationProcessor:
             detected["entries"] if detected["kind"] == "timeline" else detected["ModerationLabels"]
         )
         content_types = [] if detected["kind"] == "timeline" else detected.get("ContentTypes", [])
+        if decision_dict["action"] == "review":
+            self._previews(record, frame)  # made before reviewers can see the task
         with transaction(self.sessions) as session:
+            if fresh:
+                self.detections.add(
+                    session, record.info.sha256, detected["ModerationModelVersion"], detected
+                )
             if self._commit(
                 session,
                 claim,
@@ -262,6 +291,12 @@ class ModerationProcessor:
                 buffer.records.clear()
         if buffer.records:
             self.policies.store.record_shadow(buffer.records)
+
+    def _previews(self, record: MediaRecord, frame: Image.Image | None) -> None:
+        try:
+            self.media.make_previews(record, frame)
+        except Exception:  # the review still opens; the preview is made when first asked for
+            logger.exception("previews of media %s could not be made now", record.id)
 
     def _commit(
         self,
@@ -325,7 +360,8 @@ class ModerationProcessor:
             self.jobs.finish(session, claim.job_id, worker)
         return True
 
-    def _failed_try(self, claim: Claim, worker: str, exc: Exception) -> None:
+    def _failed_try(self, claim: Claim, worker: str, exc: Exception) -> bool:
+        """Retry later, or fail the job for good; True when the moderation is now settled."""
         message = f"{type(exc).__name__}: {exc}"
         permanent = isinstance(exc, ModgateError) and 400 <= exc.http_status < 500
         if not permanent and claim.attempt < claim.max_attempts:
@@ -339,7 +375,7 @@ class ModerationProcessor:
                 message,
             )
             self.jobs.retry_later(claim.job_id, worker, message, delay)
-            return
+            return False
         logger.error(
             "job %s failed for good after %d tries: %s\n%s",
             claim.job_id,
@@ -369,6 +405,7 @@ class ModerationProcessor:
                 status="failed",
                 error={"code": getattr(exc, "code", "InternalError"), "message": message},
             )
+        return True
 
 
 def policy_input_of(detected: dict[str, Any]) -> dict[str, Any]:

@@ -51,7 +51,7 @@ class Pipeline:
         self.decided = Decided()
         self.processor = ModerationProcessor(
             services.sessions,
-            services.media.store,
+            services.media,
             services.blobs,
             self.engine,
             self.policies,
@@ -101,8 +101,13 @@ class Pipeline:
         self.runner.run_id(job_id, self._inline_worker)
 
     def start(self, dispatch_webhooks: bool = True) -> None:
-        if self.runs_jobs:
-            self.engine()  # a detector that cannot load fails the start, not the first job
+        if self.runs_jobs or self.moderations.inline_runner is not None:
+            engine = self.engine()  # a detector that cannot load fails the start, not a job
+            side = getattr(engine, "max_side", None)
+            if side:  # jobs run here: intake hands its decoded images straight to detection
+                self.services.media.hand_off_frames(
+                    side, capacity=4 * max(1, self.settings.workers) + 8
+                )
         self.executor.start()
         if dispatch_webhooks:
             self.dispatcher.start()

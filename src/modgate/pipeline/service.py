@@ -30,7 +30,8 @@ from modgate.errors import (
 )
 from modgate.events import MODERATION_CREATED, record_event
 from modgate.media.service import MediaService
-from modgate.media.store import MediaRecord
+from modgate.media.store import MediaRecord, record_from_row
+from modgate.media.tables import MediaRow
 from modgate.pipeline.executor import Decided, Executor
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.labels import labels_response, public_moderation
@@ -198,14 +199,13 @@ class ModerationService:
         return row
 
     def get(self, moderation_id: str) -> dict[str, Any]:
-        with self.sessions() as session:
+        with self.sessions() as session:  # one read, on one connection
             row = self._row(session, moderation_id)
             extra = session.get(ModerationExtraRow, moderation_id)
             review = _review_state(session, moderation_id)
+            media = session.get(MediaRow, row.media_id)
+            record = record_from_row(media) if media is not None else None
             session.expunge_all()
-        # Read the media after the session is closed: one connection at a time, so a SQLite
-        # write lock held here can never wait on this thread's own second connection.
-        record = self.media.store.get(row.media_id)
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
 
     def wait(self, moderation_id: str, timeout: float | None = None) -> dict[str, Any]:
@@ -215,13 +215,14 @@ class ModerationService:
             job_id = self._job_id(moderation_id)
             if job_id:
                 self.inline_runner(job_id)
-        seen = self.decided.generation
-        while self._status(moderation_id) not in ("completed", "failed"):
+        while not self.decided.settled(moderation_id):
+            if self._status(moderation_id) in ("completed", "failed"):
+                break
             left = deadline - time.monotonic()
             if left <= 0:
                 break
             # Woken at once by a decision in this process; polls for other processes' work.
-            seen = self.decided.wait(seen, min(left, 0.2))
+            self.decided.wait_for(moderation_id, min(left, 0.2))
         return self.get(moderation_id)
 
     def _status(self, moderation_id: str) -> str | None:

@@ -28,6 +28,7 @@ from modgate.auth.deps import (
 )
 from modgate.auth.models import User
 from modgate.errors import AuthenticationRequiredException, CsrfTokenException, ModgateError
+from modgate.media.store import record_from_row
 from modgate.review.console import media_for_task, my_stats, reveal, task_view
 from modgate.review.models import QueueScope
 from modgate.review.service import ReviewService, review_service
@@ -166,11 +167,9 @@ async def reveal_item(request: Request, task_id: str, user: Worker) -> dict[str,
 async def preview(request: Request, task_id: str, user: Worker, blurred: bool = True) -> Response:
     media = await run_in_threadpool(media_for_task, _reviews(request), task_id, user.reviewer,
                                     not blurred)
-    key = media.blurred_key if blurred else media.preview_key
-    if key is None:
-        return JSONResponse({"error": {"code": "ResourceNotFoundException",
-                                       "message": "This media has no preview."}}, 404)
-    data = await run_in_threadpool(request.app.state.services.media.read_blob, key)
+    data = await run_in_threadpool(
+        request.app.state.services.media.preview, record_from_row(media), blurred
+    )
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 

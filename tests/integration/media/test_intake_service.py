@@ -53,8 +53,11 @@ def test_every_valid_type_is_stored_with_previews(intake) -> None:  # type: igno
     for _name, (_file, data, kind, fmt) in valid_corpus().items():
         record, created = service.ingest_bytes(data)
         assert created and record.info.format == fmt and record.info.kind == kind
-        preview = Image.open(io.BytesIO(service.read_blob(record.preview_key)))
-        blurred = Image.open(io.BytesIO(service.read_blob(record.blurred_key)))
+        # Made the first time they are asked for, then kept under their content-derived keys.
+        assert not service.blobs.exists(record.blurred_key)
+        blurred = Image.open(io.BytesIO(service.preview(record, blurred=True)))
+        preview = Image.open(io.BytesIO(service.preview(record, blurred=False)))
+        assert service.read_blob(record.preview_key) == service.preview(record, blurred=False)
         assert preview.format == "JPEG" and max(preview.size) <= 512
         assert blurred.size == preview.size
     assert _rows(sessions) == len(valid_corpus())
@@ -69,8 +72,8 @@ def test_blurred_preview_hides_detail(intake) -> None:  # type: ignore[no-untype
     out = io.BytesIO()
     checkerboard.convert("RGB").save(out, format="PNG")
     record, _ = service.ingest_bytes(out.getvalue())
-    sharp = Image.open(io.BytesIO(service.read_blob(record.preview_key))).convert("L")
-    blurred = Image.open(io.BytesIO(service.read_blob(record.blurred_key))).convert("L")
+    sharp = Image.open(io.BytesIO(service.preview(record, blurred=False))).convert("L")
+    blurred = Image.open(io.BytesIO(service.preview(record, blurred=True))).convert("L")
     low, high = sharp.getextrema()
     assert high - low > 200
     low, high = blurred.getextrema()
@@ -108,3 +111,58 @@ def test_concurrent_uploads_of_the_same_bytes_make_one_record(intake) -> None:  
     assert not errors
     assert len(set(results)) == 1
     assert _rows(sessions) == 1
+
+
+def _rotated_jpeg() -> bytes:
+    image = Image.new("RGB", (1200, 700), (10, 120, 30))
+    image.paste((200, 40, 40), (100, 100, 600, 300))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # a phone photo: "rotate 90° clockwise to display"
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    return out.getvalue()
+
+
+def _translucent_png() -> bytes:
+    image = Image.new("RGBA", (300, 200), (0, 0, 0, 0))
+    image.paste((0, 0, 255, 128), (50, 50, 250, 150))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("side", [224, 512, 1280])
+def test_handed_off_frames_are_what_detection_would_decode(intake, side: int) -> None:  # type: ignore[no-untyped-def]
+    """Decode once: the frame intake hands to detection is pixel for pixel the one the worker
+    would decode from the stored file (DCT scale, EXIF orientation, transparency)."""
+    from modgate.media.previews import to_rgb
+    from modgate.media.scale import draft_long_side
+
+    service, _ = intake
+    handoff = service.hand_off_frames(side)
+    samples = [_rotated_jpeg(), _translucent_png()] + [
+        data for _file, data, kind, _fmt in valid_corpus().values() if kind == "image"
+    ]
+    for data in samples:
+        record, created = service.ingest_bytes(data)
+        handed = handoff.take(record.info.sha256, side)
+        if not created or record.info.animated:
+            assert handed is None  # nothing decoded to hand on
+            continue
+        assert handed is not None
+        with Image.open(io.BytesIO(service.read_blob(record.blob_key))) as image:
+            draft_long_side(image, side)
+            image.load()
+            decoded = to_rgb(image)
+        assert handed.mode == "RGB" and handed.size == decoded.size
+        assert handed.tobytes() == decoded.tobytes()
+        assert handoff.take(record.info.sha256, side) is None  # taken once
+
+
+def test_handoff_is_bounded_and_side_checked(intake) -> None:  # type: ignore[no-untyped-def]
+    service, _ = intake
+    handoff = service.hand_off_frames(320, capacity=2)
+    records = [service.ingest_bytes(image_bytes("PNG", seed=seed))[0] for seed in range(3)]
+    assert handoff.take(records[0].info.sha256, 320) is None  # the oldest was dropped
+    assert handoff.take(records[1].info.sha256, 640) is None  # decoded for another size
+    assert handoff.take(records[2].info.sha256, 320) is not None

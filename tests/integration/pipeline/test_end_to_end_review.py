@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from modgate.media.service import preview_keys
 from modgate.review.models import Reviewer, VerdictInput
 from modgate.review.service import review_service
 from pipeline_helpers import Receiver, marker_png, wait_for
@@ -35,6 +36,9 @@ def test_review_lane_decides_what_the_policy_could_not(tmp_path) -> None:  # typ
             ).json()
             assert moderation["action"] == "review"
             assert moderation["final_action"] is None
+            # The worker made the reviewer previews before the task opened: nobody waits.
+            sha256 = moderation["media"]["sha256"]
+            assert all(services.blobs.exists(key) for key in preview_keys(sha256))
             assert moderation["review"]["status"] == "queued"
             reviews = review_service(services)
             alice = Reviewer("usr_alice", "alice", ("*",))

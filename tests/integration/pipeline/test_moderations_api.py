@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import io
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 
 from corpus import bad_corpus
+from modgate.media.service import preview_keys
 from modgate.pipeline.tables import DetectionRow, JobRow, ModerationRow
 from pipeline_helpers import marker_png, plain_png, wait_decided, wait_for
 
@@ -32,6 +35,25 @@ def test_image_with_wait_returns_the_decision(deployment) -> None:  # type: igno
     assert {"Explicit", "Explicit Nudity"} <= names
     assert body["decision"]["reasons"]
     assert body["context"] == {"region": "DE"}
+
+
+def test_previews_of_auto_decided_items_are_made_when_asked(deployment) -> None:  # type: ignore[no-untyped-def]
+    body = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        params={"wait": "true"},
+        files={"file": ("x.png", plain_png(77, size=900))},
+        timeout=60,
+    ).json()
+    assert body["action"] == "allow"
+    blurred_key = preview_keys(body["media"]["sha256"])[1]
+    assert not deployment.services.blobs.exists(blurred_key)
+    for blurred in ("true", "false"):
+        response = httpx.get(
+            f"{deployment.url}/v1/media/{body['media']['id']}/preview", params={"blurred": blurred}
+        )
+        assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(response.content)).size == (512, 512)
+    assert deployment.services.blobs.exists(blurred_key)
 
 
 def test_async_submission_completes_and_lists(deployment) -> None:  # type: ignore[no-untyped-def]
