@@ -13,8 +13,14 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import transaction, utcnow
+from modgate.db.base import table_of, transaction, utcnow
 from modgate.pipeline.tables import DetectionRow
+
+# Built once per dialect, values as parameters: compiled once.
+_INSERT: dict[str, Any] = {
+    "postgresql": postgresql_insert(table_of(DetectionRow)).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(table_of(DetectionRow)).on_conflict_do_nothing(),
+}
 
 
 class SqlDetectionStore:
@@ -44,11 +50,4 @@ class SqlDetectionStore:
             "result": result,
             "created_at": utcnow(),
         }
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            statement: Any = postgresql_insert(DetectionRow).values(values)
-        elif dialect == "sqlite":
-            statement = sqlite_insert(DetectionRow).values(values)
-        else:  # pragma: no cover - modgate runs on SQLite and PostgreSQL
-            raise NotImplementedError(dialect)
-        session.execute(statement.on_conflict_do_nothing())
+        session.execute(_INSERT[session.get_bind().dialect.name], values)

@@ -101,8 +101,8 @@ class JobRunner:
         self.task = task
         self.lease_seconds = lease_seconds
 
-    def run_next(self, worker: str) -> bool:
-        claim = self.jobs.claim(worker, self.lease_seconds)
+    def run_next(self, worker: str, look_first: bool = True) -> bool:
+        claim = self.jobs.claim(worker, self.lease_seconds, look_first=look_first)
         if claim is None:
             return False
         self.task(claim, worker)
@@ -146,9 +146,11 @@ class PollingWorkers:
         self._wake.set()
 
     def _loop(self, worker: str) -> None:
+        worked = False
         while not self._stop.is_set():
             try:
-                worked = self.runner.run_next(worker)
+                # Busy (just ran a job): claim straight away; idle: look before locking.
+                worked = self.runner.run_next(worker, look_first=not worked)
             except Exception:  # the database may be briefly unavailable: keep going
                 logger.exception("worker %s: claiming failed", worker)
                 worked = False

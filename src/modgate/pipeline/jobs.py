@@ -10,18 +10,27 @@ worker never loses a job. Claiming is one atomic statement: PostgreSQL picks the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import new_id, transaction, utcnow
+from modgate.db.base import UTCDateTime, new_id, table_of, transaction, utcnow
 from modgate.errors import ConflictException, ResourceNotFoundException
 from modgate.pipeline.tables import JobRow
 
 Clock = Callable[[], dt.datetime]
 TERMINAL = ("succeeded", "failed", "cancelled")
+_jobs = table_of(JobRow)
+# Built once, values as parameters: compiled once (this runs for every job).
+_FINISH = update(_jobs).where(
+    _jobs.c.id == bindparam("job_id"),
+    _jobs.c.status == "running",
+    _jobs.c.locked_by == bindparam("worker"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +39,37 @@ class Claim:
     moderation_id: str
     attempt: int
     max_attempts: int
+
+
+@functools.cache
+def _claim_statement(dialect: str, by_id: bool) -> Any:
+    """One statement that picks the oldest claimable job (or the one named) and takes it:
+    ``UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING``; on PostgreSQL the pick skips rows
+    other workers are claiming (``FOR UPDATE SKIP LOCKED``). Built once; values are parameters.
+    """
+    now = bindparam("now", type_=UTCDateTime())
+    claimable = or_(
+        (_jobs.c.status == "queued") & (_jobs.c.run_after <= now),
+        (_jobs.c.status == "running") & (_jobs.c.locked_until < now),
+    )
+    pick = select(_jobs.c.id).where(claimable)
+    if by_id:
+        pick = pick.where(_jobs.c.id == bindparam("job_id"))
+    pick = pick.order_by(_jobs.c.run_after, _jobs.c.id).limit(1)
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    return (
+        update(_jobs)
+        .where(_jobs.c.id == pick.scalar_subquery(), claimable)
+        .values(
+            status="running",
+            locked_by=bindparam("worker"),
+            attempts=_jobs.c.attempts + 1,
+            locked_until=bindparam("until", type_=UTCDateTime()),
+            updated_at=now,
+        )
+        .returning(_jobs.c.id, _jobs.c.moderation_id, _jobs.c.attempts, _jobs.c.max_attempts)
+    )
 
 
 class JobStore:
@@ -58,32 +98,30 @@ class JobStore:
             (JobRow.status == "running") & (JobRow.locked_until < now),
         )
 
-    def claim(self, worker: str, lease_seconds: float, job_id: str | None = None) -> Claim | None:
-        """Claim ``job_id`` (or the oldest claimable job) for ``worker``; None if none is free."""
+    def claim(
+        self,
+        worker: str,
+        lease_seconds: float,
+        job_id: str | None = None,
+        look_first: bool = True,
+    ) -> Claim | None:
+        """Claim ``job_id`` (or the oldest claimable job) for ``worker``; None if none is free.
+
+        ``look_first``: read before taking the write lock, so idle polls never take it; a busy
+        worker that just finished a job skips the look."""
         now = self.clock()
-        if job_id is None and not self._any_claimable(now):
-            return None  # idle polls read without taking the write lock
+        if job_id is None and look_first and not self._any_claimable(now):
+            return None
         with transaction(self.sessions, immediate=True) as session:
-            pick = select(JobRow.id).where(self._claimable(now))
-            if job_id is not None:
-                pick = pick.where(JobRow.id == job_id)
-            pick = pick.order_by(JobRow.run_after, JobRow.id).limit(1)
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
-                pick = pick.with_for_update(skip_locked=True)
-            chosen = session.scalar(pick)
-            if chosen is None:
-                return None
+            dialect = session.get_bind().dialect.name
             row = session.execute(
-                update(JobRow)
-                .where(JobRow.id == chosen, self._claimable(now))
-                .values(
-                    status="running",
-                    locked_by=worker,
-                    attempts=JobRow.attempts + 1,
-                    locked_until=now + dt.timedelta(seconds=lease_seconds),
-                    updated_at=now,
-                )
-                .returning(JobRow.id, JobRow.moderation_id, JobRow.attempts, JobRow.max_attempts)
+                _claim_statement(dialect, job_id is not None),
+                {
+                    "now": now,
+                    "until": now + dt.timedelta(seconds=lease_seconds),
+                    "worker": worker,
+                    "job_id": job_id,
+                },
             ).first()
             if row is None:
                 return None
@@ -99,9 +137,15 @@ class JobStore:
         """Mark the job succeeded inside the caller's transaction (only if still ours)."""
         now = self.clock()
         result = session.execute(
-            update(JobRow)
-            .where(JobRow.id == job_id, JobRow.status == "running", JobRow.locked_by == worker)
-            .values(status="succeeded", finished_at=now, updated_at=now, locked_until=None)
+            _FINISH,
+            {
+                "job_id": job_id,
+                "worker": worker,
+                "status": "succeeded",
+                "finished_at": now,
+                "updated_at": now,
+                "locked_until": None,
+            },
         )
         return bool(getattr(result, "rowcount", 0))
 

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageSequence
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import transaction, utcnow
+from modgate.db.base import table_of, transaction, utcnow
 from modgate.errors import ModgateError
 from modgate.events import MODERATION_COMPLETED, record_event
 from modgate.media.blobstore import BlobStore
@@ -44,6 +44,12 @@ from modgate.policy.shadow import evaluate_with_shadow
 from modgate.policy.store import ShadowRecord
 
 logger = logging.getLogger(__name__)
+
+# The decision's UPDATE, built once: its values are parameters, so its SQL is compiled once.
+_moderations = table_of(ModerationRow)
+_DECIDE = update(_moderations).where(
+    _moderations.c.id == bindparam("moderation_id"), _moderations.c.status != "completed"
+)
 
 THUMBNAIL_SIDE = 320
 FLAG_FLOOR = 50.0
@@ -335,11 +341,7 @@ class ModerationProcessor:
                 content_types=content_types,
                 model_version=detected["ModerationModelVersion"],
             )
-        result = session.execute(
-            update(ModerationRow)
-            .where(ModerationRow.id == claim.moderation_id, ModerationRow.status != "completed")
-            .values(**values)
-        )
+        result = session.execute(_DECIDE, {"moderation_id": claim.moderation_id, **values})
         if not getattr(result, "rowcount", 0):
             self.jobs.finish(session, claim.job_id, worker)
             return False
