@@ -117,7 +117,13 @@ class JobRunner:
 
 
 class PollingWorkers:
-    """``count`` threads that claim and run jobs until stopped; ``wake`` cuts the idle wait."""
+    """``count`` threads that claim and run jobs until stopped.
+
+    ``wake`` (one per job queued in this process) wakes exactly one idle worker, which claims
+    at once. Workers also poll every ``poll_seconds`` (and keep going while they find work) for
+    jobs queued elsewhere, retries that came due and leases that expired; a poll reads before
+    it takes the write lock, so an idle pool never blocks writers.
+    """
 
     def __init__(
         self, runner: JobRunner, count: int, poll_seconds: float, name: str = "embedded"
@@ -127,7 +133,7 @@ class PollingWorkers:
         self.poll_seconds = poll_seconds
         self.name = name
         self._stop = threading.Event()
-        self._wake = threading.Event()
+        self._queued = threading.Semaphore(0)  # jobs queued here and not yet claimed for
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -143,24 +149,25 @@ class PollingWorkers:
             self._threads.append(thread)
 
     def wake(self) -> None:
-        self._wake.set()
+        self._queued.release()
 
     def _loop(self, worker: str) -> None:
         worked = False
         while not self._stop.is_set():
+            # After a job, look again at once; idle, sleep until a job is queued or poll time.
+            queued = self._queued.acquire(timeout=0 if worked else self.poll_seconds)
+            if self._stop.is_set():
+                break
             try:
-                # Busy (just ran a job): claim straight away; idle: look before locking.
-                worked = self.runner.run_next(worker, look_first=not worked)
+                worked = self.runner.run_next(worker, look_first=not queued)
             except Exception:  # the database may be briefly unavailable: keep going
                 logger.exception("worker %s: claiming failed", worker)
                 worked = False
-            if not worked:
-                self._wake.wait(self.poll_seconds)
-                self._wake.clear()
 
     def stop(self) -> None:
         self._stop.set()
-        self._wake.set()
+        for _ in self._threads:
+            self._queued.release()
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads.clear()

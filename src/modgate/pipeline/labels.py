@@ -8,6 +8,8 @@ import binascii
 import json
 from typing import Any
 
+from sqlalchemy import Row
+
 from modgate.errors import InvalidParameterException
 from modgate.media.store import MediaRecord
 from modgate.pipeline.tables import ModerationExtraRow, ModerationRow
@@ -151,8 +153,9 @@ def _offset(token: str | None) -> int:
         raise InvalidParameterException("NextToken is not valid.") from exc
 
 
-def moderation_summary(row: ModerationRow) -> dict[str, Any]:
-    """What events (and so webhooks) say about a moderation: enough to act without a lookup."""
+def moderation_summary(row: ModerationRow | Row[Any]) -> dict[str, Any]:
+    """What events (and so webhooks) say about a moderation: enough to act without a lookup.
+    ``row`` is the mapped row or a result row of the ``moderations`` table's columns."""
     decision = row.decision or {}
     return {
         "moderation_id": row.id,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageSequence
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
@@ -37,7 +37,7 @@ from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.labels import moderation_summary
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.settings import PipelineSettings
-from modgate.pipeline.tables import ModerationExtraRow, ModerationRow
+from modgate.pipeline.tables import DetectionRow, ModerationExtraRow, ModerationRow
 from modgate.pipeline.video import detect_video, flagged_timestamps, timeline_entries
 from modgate.policy import Context, evaluate
 from modgate.policy.shadow import evaluate_with_shadow
@@ -47,8 +47,10 @@ logger = logging.getLogger(__name__)
 
 # The decision's UPDATE, built once: its values are parameters, so its SQL is compiled once.
 _moderations = table_of(ModerationRow)
-_DECIDE = update(_moderations).where(
-    _moderations.c.id == bindparam("moderation_id"), _moderations.c.status != "completed"
+_DECIDE = (
+    update(_moderations)
+    .where(_moderations.c.id == bindparam("moderation_id"), _moderations.c.status != "completed")
+    .returning(*_moderations.c)
 )
 
 THUMBNAIL_SIDE = 320
@@ -107,23 +109,32 @@ class ModerationProcessor:
     def _run(self, claim: Claim, worker: str) -> bool:
         """Detect, decide, record; True once the moderation is decided (by this run or not)."""
         engine = self.engine_factory()
-        with self.sessions() as session:  # everything the task reads, on one connection
-            moderation = session.get(ModerationRow, claim.moderation_id)
-            if moderation is None:
-                raise ModgateError(f"moderation {claim.moderation_id} is missing")
-            if moderation.status == "completed":
-                session.close()
-                with transaction(self.sessions) as tx:
-                    self.jobs.finish(tx, claim.job_id, worker)
-                return True
-            media = session.get(MediaRow, moderation.media_id)
-            if media is None:
-                raise ModgateError(f"media {moderation.media_id} is missing")
-            record = record_from_row(media)
-            detected = self.detections.read(session, record.info.sha256, engine.model_version)
-            context = dict(moderation.context or {})
-            surface = moderation.surface
-            created_at = moderation.created_at
+        with self.sessions() as session:  # everything the task reads, in one statement
+            found = session.execute(
+                select(ModerationRow, MediaRow, DetectionRow.result)
+                .join(MediaRow, MediaRow.id == ModerationRow.media_id, isouter=True)
+                .join(
+                    DetectionRow,
+                    (DetectionRow.sha256 == MediaRow.sha256)
+                    & (DetectionRow.model_version == engine.model_version),
+                    isouter=True,
+                )
+                .where(ModerationRow.id == claim.moderation_id)
+            ).first()
+        if found is None:
+            raise ModgateError(f"moderation {claim.moderation_id} is missing")
+        moderation, media, stored = found
+        if moderation.status == "completed":
+            with transaction(self.sessions) as tx:
+                self.jobs.finish(tx, claim.job_id, worker)
+            return True
+        if media is None:
+            raise ModgateError(f"media {moderation.media_id} is missing")
+        record = record_from_row(media)
+        detected = dict(stored) if stored is not None else None
+        context = dict(moderation.context or {})
+        surface = moderation.surface
+        created_at = moderation.created_at
         frame = None
         fresh = detected is None
         if detected is None:
@@ -341,21 +352,22 @@ class ModerationProcessor:
                 content_types=content_types,
                 model_version=detected["ModerationModelVersion"],
             )
-        result = session.execute(_DECIDE, {"moderation_id": claim.moderation_id, **values})
-        if not getattr(result, "rowcount", 0):
+        decided = session.execute(
+            _DECIDE, {"moderation_id": claim.moderation_id, **values}
+        ).first()
+        if decided is None:
             self.jobs.finish(session, claim.job_id, worker)
             return False
         if detected is not None and detected["kind"] == "timeline":
             extra = session.get(ModerationExtraRow, claim.moderation_id)
             if extra is not None:
                 extra.thumbnails = detected.get("thumbnails") or {}
-        moderation = session.get(ModerationRow, claim.moderation_id)
-        assert moderation is not None
         if action == "review":
+            moderation = session.get(ModerationRow, claim.moderation_id)
+            assert moderation is not None
             open_review(session, moderation)
-        record_event(
-            session, MODERATION_COMPLETED, claim.moderation_id, moderation_summary(moderation)
-        )
+        summary = moderation_summary(decided)
+        record_event(session, MODERATION_COMPLETED, claim.moderation_id, summary)
         if status == "failed":
             self.jobs.mark_failed(session, claim.job_id, (error or {}).get("message", ""))
         else:

@@ -149,7 +149,9 @@ class ModerationService:
                     return read(existing), False
             raise
         self.executor.enqueue(job_id)
-        return read(moderation_id), True
+        if wait:  # just queued: nothing to look up before the first wait
+            return self.wait(moderation_id, fresh=True), True
+        return self.get(moderation_id), True
 
     def _media(
         self,
@@ -200,24 +202,35 @@ class ModerationService:
 
     def get(self, moderation_id: str) -> dict[str, Any]:
         with self.sessions() as session:  # one read, on one connection
-            row = self._row(session, moderation_id)
-            extra = session.get(ModerationExtraRow, moderation_id)
+            found = session.execute(
+                select(ModerationRow, ModerationExtraRow, MediaRow)
+                .outerjoin(ModerationExtraRow, ModerationExtraRow.moderation_id == ModerationRow.id)
+                .outerjoin(MediaRow, MediaRow.id == ModerationRow.media_id)
+                .where(ModerationRow.id == moderation_id)
+            ).first()
+            if found is None:
+                raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
+            row, extra, media = found
             review = _review_state(session, moderation_id)
-            media = session.get(MediaRow, row.media_id)
             record = record_from_row(media) if media is not None else None
             session.expunge_all()
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
 
-    def wait(self, moderation_id: str, timeout: float | None = None) -> dict[str, Any]:
-        """The moderation once decided, or as it stands when ``timeout`` runs out."""
+    def wait(
+        self, moderation_id: str, timeout: float | None = None, fresh: bool = False
+    ) -> dict[str, Any]:
+        """The moderation once decided, or as it stands when ``timeout`` runs out. ``fresh``:
+        it was queued a moment ago, so the first look at the database is skipped."""
         deadline = time.monotonic() + (timeout or self.settings.wait_timeout_seconds)
         if self.inline_runner is not None:
             job_id = self._job_id(moderation_id)
             if job_id:
                 self.inline_runner(job_id)
+        look = not fresh or self.inline_runner is not None
         while not self.decided.settled(moderation_id):
-            if self._status(moderation_id) in ("completed", "failed"):
+            if look and self._status(moderation_id) in ("completed", "failed"):
                 break
+            look = True
             left = deadline - time.monotonic()
             if left <= 0:
                 break
