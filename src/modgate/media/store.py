@@ -6,11 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import utcnow
+from modgate.db.base import table_of, utcnow
 from modgate.media.models import MediaInfo
 from modgate.media.tables import MediaRow
 
@@ -54,7 +54,8 @@ class MediaStore(Protocol):
         ...
 
 
-def record_from_row(row: MediaRow) -> MediaRecord:
+def record_from_row(row: MediaRow | Row[Any]) -> MediaRecord:
+    """A record from a mapped ``MediaRow`` or a result row of the ``media`` table's columns."""
     info = MediaInfo(
         kind=row.kind,  # type: ignore[arg-type]
         format=row.format,
@@ -72,6 +73,11 @@ def record_from_row(row: MediaRow) -> MediaRecord:
     return MediaRecord(row.id, info, row.blob_key, row.preview_key, row.blurred_key, row.created_at)
 
 
+_media = table_of(MediaRow)
+_BY_SHA256 = select(_media).where(_media.c.sha256 == bindparam("sha256"))
+_INSERT = insert(_media)
+
+
 class SqlMediaStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
@@ -82,13 +88,14 @@ class SqlMediaStore:
             return record_from_row(row) if row else None
 
     def get_by_sha256(self, sha256: str) -> MediaRecord | None:
+        # Asked on every upload: plain columns, no mapped objects.
         with self.sessions() as session:
-            row = session.scalars(select(MediaRow).where(MediaRow.sha256 == sha256)).first()
+            row = session.execute(_BY_SHA256, {"sha256": sha256}).first()
             return record_from_row(row) if row else None
 
     def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
         info = record.info
-        row = MediaRow(
+        row = dict(
             id=record.id,
             sha256=info.sha256,
             kind=info.kind,
@@ -108,7 +115,7 @@ class SqlMediaStore:
         )
         try:
             with self.sessions() as session, session.begin():
-                session.add(row)
+                session.execute(_INSERT, row)
         except IntegrityError:
             existing = self.get_by_sha256(info.sha256)
             if existing is None:

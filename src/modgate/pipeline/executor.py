@@ -116,6 +116,32 @@ class JobRunner:
         return True
 
 
+class RunHere:
+    """Runs ``wait=true`` jobs on the requesting thread while one of ``slots`` is free.
+
+    The job row is created already claimed by this process (same lease as any claim), so a crash
+    mid-run leaves it to be resumed like any other; the request is spared the hand-over to a
+    worker thread and back, and its claim. When every slot is busy the job goes to the workers.
+    """
+
+    def __init__(
+        self, task: Callable[[Claim, str], None], slots: int, lease_seconds: float
+    ) -> None:
+        self.task = task
+        self.lease_seconds = lease_seconds
+        self.worker = worker_name("request")
+        self._slots = threading.BoundedSemaphore(max(1, slots))
+
+    def acquire(self) -> bool:
+        return self._slots.acquire(blocking=False)
+
+    def release(self) -> None:
+        self._slots.release()
+
+    def run(self, claim: Claim) -> None:
+        self.task(claim, self.worker)
+
+
 class PollingWorkers:
     """``count`` threads that claim and run jobs until stopped.
 

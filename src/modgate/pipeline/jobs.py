@@ -78,12 +78,23 @@ class JobStore:
         self.clock = clock
 
     @staticmethod
-    def add(session: Session, moderation_id: str, max_attempts: int, now: dt.datetime) -> JobRow:
-        """Create a queued job inside the caller's transaction."""
+    def add(
+        session: Session,
+        moderation_id: str,
+        max_attempts: int,
+        now: dt.datetime,
+        claimed_by: str | None = None,
+        lease_seconds: float = 0.0,
+    ) -> JobRow:
+        """Create a job inside the caller's transaction: queued, or already claimed by
+        ``claimed_by`` (its first try, under a lease like any claim)."""
         row = JobRow(
             id=new_id("job"),
             moderation_id=moderation_id,
-            status="queued",
+            status="running" if claimed_by else "queued",
+            attempts=1 if claimed_by else 0,
+            locked_by=claimed_by,
+            locked_until=now + dt.timedelta(seconds=lease_seconds) if claimed_by else None,
             max_attempts=max_attempts,
             run_after=now,
             created_at=now,

@@ -14,6 +14,7 @@ from modgate.pipeline.executor import (
     EmbeddedExecutor,
     Executor,
     JobRunner,
+    RunHere,
 )
 from modgate.pipeline.executor import worker_name as make_worker_name
 from modgate.pipeline.jobs import JobStore
@@ -63,6 +64,7 @@ class Pipeline:
         self.runner = JobRunner(self.jobs, self.processor.run, self.settings.job_timeout_seconds)
         self.executor: Executor
         inline = None
+        run_here = None
         if self.settings.executor == "celery" and role == "api":
             self.executor = CeleryExecutor(self.settings.broker_url)
         else:
@@ -71,6 +73,10 @@ class Pipeline:
             )
             if self.settings.workers == 0:
                 inline = self.run_job_inline
+            else:
+                run_here = RunHere(
+                    self.processor.run, self.settings.workers, self.settings.job_timeout_seconds
+                )
         self.moderations = ModerationService(
             services.sessions,
             services.media,
@@ -79,6 +85,7 @@ class Pipeline:
             self.settings,
             inline_runner=inline,
             decided=self.decided,
+            run_here=run_here,
         )
         self.webhooks = WebhookService(services.sessions, self.settings)
         self.dispatcher = WebhookDispatcher(self.webhooks, self.settings.poll_seconds)

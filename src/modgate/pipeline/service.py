@@ -32,8 +32,8 @@ from modgate.events import MODERATION_CREATED, record_event
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
-from modgate.pipeline.executor import Decided, Executor
-from modgate.pipeline.jobs import JobStore
+from modgate.pipeline.executor import Decided, Executor, RunHere
+from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.labels import labels_response, public_moderation
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import JobRow, ModerationExtraRow, ModerationRow
@@ -54,6 +54,7 @@ class ModerationService:
         clock: Callable[[], dt.datetime] = utcnow,
         inline_runner: Callable[[str], None] | None = None,
         decided: Decided | None = None,
+        run_here: RunHere | None = None,
     ) -> None:
         self.sessions = sessions
         self.media = media
@@ -62,6 +63,7 @@ class ModerationService:
         self.settings = settings
         self.clock = clock
         self.inline_runner = inline_runner
+        self.run_here = run_here
         self.decided = decided or Decided()
 
     # ---- submit ---------------------------------------------------------------------------
@@ -102,56 +104,91 @@ class ModerationService:
             existing = self._by_token(client_request_token, fingerprint)
             if existing is not None:
                 return read(existing), False
-        now = self.clock()
-        moderation_id = new_id("mod")
+        # wait=true with a free slot: this thread runs the job (see RunHere).
+        here = self.run_here if wait and self.run_here and self.run_here.acquire() else None
         try:
-            with transaction(self.sessions) as session:
-                session.add(
-                    ModerationRow(
-                        id=moderation_id,
-                        media_id=record.id,
-                        sha256=record.info.sha256,
-                        kind=record.info.kind,
-                        status="queued",
-                        client_request_token=client_request_token,
-                        external_id=external_id,
-                        surface=context.get("surface"),
-                        context=context,
-                        created_at=now,
-                        updated_at=now,
-                    )
+            try:
+                moderation_id, claim = self._queue(
+                    record, context, client_request_token, external_id, metadata, client,
+                    fingerprint, here,
                 )
-                session.flush()
-                session.add(
-                    ModerationExtraRow(
-                        moderation_id=moderation_id,
-                        client=client,
-                        client_metadata=metadata or {},
-                        request_fingerprint=fingerprint,
-                        video_metadata=_video_metadata(record)
-                        if record.info.kind == "video"
-                        else None,
-                    )
-                )
-                job = JobStore.add(session, moderation_id, self.settings.max_attempts, now)
-                record_event(
-                    session,
-                    MODERATION_CREATED,
-                    moderation_id,
-                    {"external_id": external_id, "sha256": record.info.sha256},
-                    actor=client,
-                )
-                job_id = job.id
-        except IntegrityError:
-            if client_request_token:
-                existing = self._by_token(client_request_token, fingerprint)
-                if existing is not None:
-                    return read(existing), False
-            raise
-        self.executor.enqueue(job_id)
+            except IntegrityError:
+                if client_request_token:
+                    existing = self._by_token(client_request_token, fingerprint)
+                    if existing is not None:
+                        return read(existing), False
+                raise
+            if here is not None:
+                here.run(claim)
+            else:
+                self.executor.enqueue(claim.job_id)
+        finally:
+            if here is not None:
+                here.release()
         if wait:  # just queued: nothing to look up before the first wait
             return self.wait(moderation_id, fresh=True), True
         return self.get(moderation_id), True
+
+    def _queue(
+        self,
+        record: MediaRecord,
+        context: dict[str, Any],
+        client_request_token: str | None,
+        external_id: str | None,
+        metadata: dict[str, Any] | None,
+        client: str | None,
+        fingerprint: str,
+        here: RunHere | None,
+    ) -> tuple[str, Claim]:
+        """The moderation row, its job and the ``moderation.created`` event, in one
+        transaction; the job already claimed when ``here`` runs it."""
+        now = self.clock()
+        moderation_id = new_id("mod")
+        with transaction(self.sessions) as session:
+            session.add(
+                ModerationRow(
+                    id=moderation_id,
+                    media_id=record.id,
+                    sha256=record.info.sha256,
+                    kind=record.info.kind,
+                    status="queued",
+                    client_request_token=client_request_token,
+                    external_id=external_id,
+                    surface=context.get("surface"),
+                    context=context,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            session.flush()
+            session.add(
+                ModerationExtraRow(
+                    moderation_id=moderation_id,
+                    client=client,
+                    client_metadata=metadata or {},
+                    request_fingerprint=fingerprint,
+                    video_metadata=_video_metadata(record)
+                    if record.info.kind == "video"
+                    else None,
+                )
+            )
+            job = JobStore.add(
+                session,
+                moderation_id,
+                self.settings.max_attempts,
+                now,
+                claimed_by=here.worker if here else None,
+                lease_seconds=here.lease_seconds if here else 0.0,
+            )
+            record_event(
+                session,
+                MODERATION_CREATED,
+                moderation_id,
+                {"external_id": external_id, "sha256": record.info.sha256},
+                actor=client,
+            )
+            claim = Claim(job.id, moderation_id, 1, self.settings.max_attempts)
+        return moderation_id, claim
 
     def _media(
         self,

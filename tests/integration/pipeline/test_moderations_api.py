@@ -35,6 +35,11 @@ def test_image_with_wait_returns_the_decision(deployment) -> None:  # type: igno
     assert {"Explicit", "Explicit Nudity"} <= names
     assert body["decision"]["reasons"]
     assert body["context"] == {"region": "DE"}
+    with deployment.services.sessions() as session:
+        job = session.scalars(select(JobRow).where(JobRow.moderation_id == body["id"])).one()
+    assert job.status == "succeeded" and job.attempts == 1
+    if deployment.kind == "embedded":  # a free slot: the request's own thread ran the job
+        assert str(job.locked_by).startswith("request@")
 
 
 def test_previews_of_auto_decided_items_are_made_when_asked(deployment) -> None:  # type: ignore[no-untyped-def]
