@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from modgate.db.base import table_of, utcnow
 from modgate.events.tables import EventRow
 
 # Every event name, declared once. Webhook subscribers pick from the public ones.
@@ -21,6 +23,8 @@ PREVIEW_REVEALED = "preview.revealed"
 
 WEBHOOK_EVENTS = (MODERATION_COMPLETED, REVIEW_COMPLETED, APPEAL_RESOLVED)
 
+_INSERT = insert(table_of(EventRow))
+
 
 def record_event(
     session: Session,
@@ -28,11 +32,18 @@ def record_event(
     moderation_id: str | None = None,
     payload: dict[str, Any] | None = None,
     actor: str | None = None,
-) -> EventRow:
-    """Append an event inside the caller's transaction."""
-    row = EventRow(name=name, moderation_id=moderation_id, payload=payload or {}, actor=actor)
-    session.add(row)
-    return row
+) -> None:
+    """Append an event inside the caller's transaction (one plain INSERT, built once)."""
+    session.execute(
+        _INSERT,
+        {
+            "name": name,
+            "moderation_id": moderation_id,
+            "payload": payload or {},
+            "actor": actor,
+            "created_at": utcnow(),
+        },
+    )
 
 
 __all__ = [

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import UTCDateTime, new_id, table_of, transaction, utcnow
@@ -26,6 +26,7 @@ Clock = Callable[[], dt.datetime]
 TERMINAL = ("succeeded", "failed", "cancelled")
 _jobs = table_of(JobRow)
 # Built once, values as parameters: compiled once (this runs for every job).
+_ADD = insert(_jobs)
 _FINISH = update(_jobs).where(
     _jobs.c.id == bindparam("job_id"),
     _jobs.c.status == "running",
@@ -85,23 +86,27 @@ class JobStore:
         now: dt.datetime,
         claimed_by: str | None = None,
         lease_seconds: float = 0.0,
-    ) -> JobRow:
+    ) -> str:
         """Create a job inside the caller's transaction: queued, or already claimed by
-        ``claimed_by`` (its first try, under a lease like any claim)."""
-        row = JobRow(
-            id=new_id("job"),
-            moderation_id=moderation_id,
-            status="running" if claimed_by else "queued",
-            attempts=1 if claimed_by else 0,
-            locked_by=claimed_by,
-            locked_until=now + dt.timedelta(seconds=lease_seconds) if claimed_by else None,
-            max_attempts=max_attempts,
-            run_after=now,
-            created_at=now,
-            updated_at=now,
+        ``claimed_by`` (its first try, under a lease like any claim). Returns its id."""
+        job_id = new_id("job")
+        session.execute(
+            _ADD,
+            {
+                "id": job_id,
+                "moderation_id": moderation_id,
+                "kind": "moderate",
+                "status": "running" if claimed_by else "queued",
+                "attempts": 1 if claimed_by else 0,
+                "locked_by": claimed_by,
+                "locked_until": now + dt.timedelta(seconds=lease_seconds) if claimed_by else None,
+                "max_attempts": max_attempts,
+                "run_after": now,
+                "created_at": now,
+                "updated_at": now,
+            },
         )
-        session.add(row)
-        return row
+        return job_id
 
     def _claimable(self, now: dt.datetime):  # type: ignore[no-untyped-def]
         return or_(

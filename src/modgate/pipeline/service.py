@@ -18,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import new_id, transaction, utcnow
+from modgate.db.base import new_id, table_of, transaction, utcnow
 from modgate.errors import (
     IdempotentParameterMismatchException,
     InvalidParameterException,
@@ -38,6 +38,10 @@ from modgate.pipeline.labels import labels_response, public_moderation
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import JobRow, ModerationExtraRow, ModerationRow
 from modgate.policy import Context
+
+# Every submission inserts these: built once, values as parameters.
+_INSERT_MODERATION = insert(table_of(ModerationRow))
+_INSERT_EXTRA = insert(table_of(ModerationExtraRow))
 
 CONTEXT_KEYS = ("region", "surface", "audience", "user_state", "local_time", "timezone")
 LIST_FILTERS = ("status", "action", "final_action", "surface", "external_id", "kind", "sha256")
@@ -145,34 +149,36 @@ class ModerationService:
         now = self.clock()
         moderation_id = new_id("mod")
         with transaction(self.sessions) as session:
-            session.add(
-                ModerationRow(
-                    id=moderation_id,
-                    media_id=record.id,
-                    sha256=record.info.sha256,
-                    kind=record.info.kind,
-                    status="queued",
-                    client_request_token=client_request_token,
-                    external_id=external_id,
-                    surface=context.get("surface"),
-                    context=context,
-                    created_at=now,
-                    updated_at=now,
-                )
+            session.execute(
+                _INSERT_MODERATION,
+                {
+                    "id": moderation_id,
+                    "media_id": record.id,
+                    "sha256": record.info.sha256,
+                    "kind": record.info.kind,
+                    "status": "queued",
+                    "client_request_token": client_request_token,
+                    "external_id": external_id,
+                    "surface": context.get("surface"),
+                    "context": context,
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
-            session.flush()
-            session.add(
-                ModerationExtraRow(
-                    moderation_id=moderation_id,
-                    client=client,
-                    client_metadata=metadata or {},
-                    request_fingerprint=fingerprint,
-                    video_metadata=_video_metadata(record)
+            session.execute(
+                _INSERT_EXTRA,
+                {
+                    "moderation_id": moderation_id,
+                    "client": client,
+                    "client_metadata": metadata or {},
+                    "request_fingerprint": fingerprint,
+                    "video_metadata": _video_metadata(record)
                     if record.info.kind == "video"
                     else None,
-                )
+                    "thumbnails": None,
+                },
             )
-            job = JobStore.add(
+            job_id = JobStore.add(
                 session,
                 moderation_id,
                 self.settings.max_attempts,
@@ -187,7 +193,7 @@ class ModerationService:
                 {"external_id": external_id, "sha256": record.info.sha256},
                 actor=client,
             )
-            claim = Claim(job.id, moderation_id, 1, self.settings.max_attempts)
+            claim = Claim(job_id, moderation_id, 1, self.settings.max_attempts)
         return moderation_id, claim
 
     def _media(
