@@ -53,6 +53,29 @@ _DECIDE = (
     .returning(*_moderations.c)
 )
 
+_media = table_of(MediaRow)
+_detections = table_of(DetectionRow)
+# What a job reads: the moderation's state and context, its media, stored detections if any.
+_READ = (
+    select(
+        _moderations.c.status.label("job_status"),
+        _moderations.c.media_id.label("job_media_id"),
+        _moderations.c.context.label("job_context"),
+        _moderations.c.surface.label("job_surface"),
+        _moderations.c.created_at.label("job_created_at"),
+        _detections.c.result.label("job_detections"),
+        *_media.c,
+    )
+    .select_from(_moderations)
+    .outerjoin(_media, _media.c.id == _moderations.c.media_id)
+    .outerjoin(
+        _detections,
+        (_detections.c.sha256 == _media.c.sha256)
+        & (_detections.c.model_version == bindparam("model_version")),
+    )
+    .where(_moderations.c.id == bindparam("moderation_id"))
+)
+
 THUMBNAIL_SIDE = 320
 FLAG_FLOOR = 50.0
 FAILURE_ROUTE = {"queue": "failures", "priority": "high", "reviewers": 1}
@@ -111,30 +134,21 @@ class ModerationProcessor:
         engine = self.engine_factory()
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
-                select(ModerationRow, MediaRow, DetectionRow.result)
-                .join(MediaRow, MediaRow.id == ModerationRow.media_id, isouter=True)
-                .join(
-                    DetectionRow,
-                    (DetectionRow.sha256 == MediaRow.sha256)
-                    & (DetectionRow.model_version == engine.model_version),
-                    isouter=True,
-                )
-                .where(ModerationRow.id == claim.moderation_id)
+                _READ, {"moderation_id": claim.moderation_id, "model_version": engine.model_version}
             ).first()
         if found is None:
             raise ModgateError(f"moderation {claim.moderation_id} is missing")
-        moderation, media, stored = found
-        if moderation.status == "completed":
+        if found.job_status == "completed":
             with transaction(self.sessions) as tx:
                 self.jobs.finish(tx, claim.job_id, worker)
             return True
-        if media is None:
-            raise ModgateError(f"media {moderation.media_id} is missing")
-        record = record_from_row(media)
-        detected = dict(stored) if stored is not None else None
-        context = dict(moderation.context or {})
-        surface = moderation.surface
-        created_at = moderation.created_at
+        if found.id is None:
+            raise ModgateError(f"media {found.job_media_id} is missing")
+        record = record_from_row(found)
+        detected = dict(found.job_detections) if found.job_detections is not None else None
+        context = dict(found.job_context or {})
+        surface = found.job_surface
+        created_at = found.job_created_at
         frame = None
         fresh = detected is None
         if detected is None:
