@@ -7,7 +7,8 @@ Prints figures and ratios; asserts nothing. Run on the machine being sized::
 
 1. Images: distinct 1024 × 768 JPEGs (cut from photos that ship in scikit-image/-learn), default
    detectors without OCR. (a) detection stage alone: decode (at the detectors' scale, as the
-   pipeline does) + ``detect_image`` from as many threads as the pipeline has workers; (b) the
+   pipeline does) + ``detect_image`` from as many threads as the pipeline runs jobs at once
+   (its workers, plus as many ``wait=true`` requests running their own job); (b) the
    whole path: a ``modgate serve`` process (embedded executor, SQLite, local blobs) taking HTTP
    uploads with ``wait=true`` from several clients → intake → job → detection → policy →
    committed decision. The clients encode their multipart bodies before the clock starts, so
@@ -66,7 +67,7 @@ def detection_alone(jpegs: list[bytes], settings) -> tuple[float, float]:  # typ
 
     cpu = _cpu_seconds(os.getpid())
     start = time.perf_counter()
-    with ThreadPoolExecutor(WORKERS) as pool:
+    with ThreadPoolExecutor(2 * WORKERS) as pool:
         list(pool.map(one, jpegs))
     elapsed = time.perf_counter() - start
     cpu = _cpu_seconds(os.getpid()) - cpu
