@@ -1,0 +1,83 @@
+"""Embedded executor plumbing: decision notices and one wake per queued job."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from modgate.pipeline.executor import Decided, PollingWorkers, RunHere
+from modgate.pipeline.jobs import Claim
+
+
+def test_a_waiter_wakes_for_its_own_decision_and_remembers_it() -> None:
+    decided = Decided(remember=2)
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(decided.wait_for("mod_a", 10.0)))
+    waiter.start()
+    time.sleep(0.05)
+    decided.notify("mod_b")  # someone else's decision: keeps waiting
+    time.sleep(0.05)
+    assert waiter.is_alive()
+    started = time.monotonic()
+    decided.notify("mod_a")
+    waiter.join(timeout=5)
+    assert woke == [True] and time.monotonic() - started < 1.0
+    assert decided.settled("mod_a") and decided.wait_for("mod_a", 0.0)
+    decided.notify("mod_c")
+    decided.notify("mod_d")
+    assert not decided.settled("mod_a")  # only the last ``remember`` are kept
+
+
+def test_an_untargeted_notice_sends_the_waiter_to_look_and_a_timeout_ends_the_wait() -> None:
+    decided = Decided()
+    result: list[bool] = []
+    waiter = threading.Thread(target=lambda: result.append(decided.wait_for("mod_a", 10.0)))
+    waiter.start()
+    time.sleep(0.05)
+    decided.notify()
+    waiter.join(timeout=5)
+    assert result == [False]
+    started = time.monotonic()
+    assert decided.wait_for("mod_x", 0.1) is False
+    assert 0.09 <= time.monotonic() - started < 2.0
+
+
+class _CountingRunner:
+    def __init__(self) -> None:
+        self.calls: list[bool] = []
+        self.lock = threading.Lock()
+
+    def run_next(self, worker: str, look_first: bool = True) -> bool:
+        with self.lock:
+            self.calls.append(look_first)
+        return False  # nothing claimed
+
+
+def test_each_queued_job_wakes_one_worker_to_claim_at_once() -> None:
+    runner = _CountingRunner()
+    pool = PollingWorkers(runner, count=4, poll_seconds=60.0)  # type: ignore[arg-type]
+    pool.start()
+    try:
+        time.sleep(0.1)
+        assert runner.calls == []  # idle workers sleep until a job is queued or poll time
+        for _ in range(3):
+            pool.wake()
+        deadline = time.monotonic() + 5
+        while len(runner.calls) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        # Three jobs queued: three claims straight away (no look first), not four workers each.
+        assert runner.calls == [False, False, False]
+    finally:
+        pool.stop()
+
+
+def test_run_here_hands_out_at_most_its_slots() -> None:
+    ran: list[tuple[str, str]] = []
+    here = RunHere(lambda claim, worker: ran.append((claim.job_id, worker)), 2, 30.0)
+    assert here.acquire() and here.acquire()
+    assert not here.acquire()  # both slots busy: the job goes to the workers instead
+    here.release()
+    assert here.acquire()
+    here.run(Claim("job_1", "mod_1", 1, 3))
+    assert ran == [("job_1", here.worker)] and here.worker.startswith("request@")
