@@ -1,5 +1,7 @@
-"""Intake throughput: 1,000 mixed images through validation + sha256 + local store + previews,
-beside the bare cost of reading + hashing + copying the same files, in the same run.
+"""Intake throughput: 1,000 mixed images through validation (a real decode) + sha256 + local
+store + a database row, beside the bare cost of reading + hashing + copying the same files, in
+the same run. Previews are not part of intake: they are made when an item goes to review or
+is first asked for.
 
 Usage: python benchmarks/bench_intake.py [--count 1000]
 """
@@ -87,7 +89,7 @@ def main() -> None:
         )
         print(
             f"intake / bare time ratio: {intake_s / bare_s:.1f}x "
-            "(intake also decodes every image and encodes two JPEG previews)"
+            "(intake also decodes every image, fsyncs the blob and commits a row)"
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)

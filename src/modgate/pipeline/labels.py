@@ -153,10 +153,21 @@ def _offset(token: str | None) -> int:
         raise InvalidParameterException("NextToken is not valid.") from exc
 
 
-def moderation_summary(row: ModerationRow | Row[Any]) -> dict[str, Any]:
+# The columns an event's summary reads (besides the decision).
+SUMMARY_COLUMNS = (
+    "id", "external_id", "status", "kind", "sha256", "action", "final_action", "rule_id",
+    "policy_version", "surface",
+)
+
+
+def moderation_summary(
+    row: ModerationRow | Row[Any], decision: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """What events (and so webhooks) say about a moderation: enough to act without a lookup.
-    ``row`` is the mapped row or a result row of the ``moderations`` table's columns."""
-    decision = row.decision or {}
+    ``row`` is the mapped row or a result row with ``SUMMARY_COLUMNS``; ``decision`` the
+    decision when the row does not carry it."""
+    if decision is None:
+        decision = row.decision or {}
     return {
         "moderation_id": row.id,
         "external_id": row.external_id,

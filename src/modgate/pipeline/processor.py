@@ -34,7 +34,7 @@ from modgate.media.tables import MediaRow
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import Decided
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.labels import moderation_summary
+from modgate.pipeline.labels import SUMMARY_COLUMNS, moderation_summary
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import DetectionRow, ModerationExtraRow, ModerationRow
@@ -50,7 +50,7 @@ _moderations = table_of(ModerationRow)
 _DECIDE = (
     update(_moderations)
     .where(_moderations.c.id == bindparam("moderation_id"), _moderations.c.status != "completed")
-    .returning(*_moderations.c)
+    .returning(*(_moderations.c[name] for name in SUMMARY_COLUMNS))
 )
 
 _media = table_of(MediaRow)
@@ -380,7 +380,7 @@ class ModerationProcessor:
             moderation = session.get(ModerationRow, claim.moderation_id)
             assert moderation is not None
             open_review(session, moderation)
-        summary = moderation_summary(decided)
+        summary = moderation_summary(decided, decision)
         record_event(session, MODERATION_COMPLETED, claim.moderation_id, summary)
         if status == "failed":
             self.jobs.mark_failed(session, claim.job_id, (error or {}).get("message", ""))
