@@ -123,7 +123,17 @@ class ModerationProcessor:
     def run(self, claim: Claim, worker: str) -> None:
         settled = False
         try:
-            settled = self._run(claim, worker)
+            if claim.attempt > claim.max_attempts:
+                # Every earlier try was claimed and never finished: its worker died (a crash,
+                # the OOM killer) or it ran past the job timeout. Do not try it yet again.
+                message = (
+                    f"started {claim.attempt - 1} times and never finished: its worker died or "
+                    f"it ran past the job timeout ({self.settings.job_timeout_seconds:g} s)"
+                )
+                logger.error("job %s given up: %s", claim.job_id, message)
+                settled = self._fail(claim, worker, "JobAbandoned", message)
+            else:
+                settled = self._run(claim, worker)
         except Exception as exc:  # every failure is recorded on the job; none escapes silently
             settled = self._failed_try(claim, worker, exc)
         finally:
@@ -411,6 +421,10 @@ class ModerationProcessor:
             message,
             "".join(traceback.format_exception(exc)),
         )
+        return self._fail(claim, worker, getattr(exc, "code", "InternalError"), message)
+
+    def _fail(self, claim: Claim, worker: str, code: str, message: str) -> bool:
+        """Fail the job for good and route the item to review (never silently allowed)."""
         decision = {
             "action": "review",
             "rule": "modgate.processing-failed",
@@ -431,7 +445,7 @@ class ModerationProcessor:
                 None,
                 decision,
                 status="failed",
-                error={"code": getattr(exc, "code", "InternalError"), "message": message},
+                error={"code": code, "message": message},
             )
         return True
 

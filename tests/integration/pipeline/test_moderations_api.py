@@ -245,3 +245,48 @@ def test_malformed_json_bodies_get_400(deployment, body) -> None:  # type: ignor
     response = httpx.post(f"{deployment.url}/v1/moderations", json=body)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "InvalidParameterException"
+
+
+def test_a_job_whose_workers_keep_dying_is_failed_and_sent_to_review(deployment) -> None:  # type: ignore[no-untyped-def]
+    """A poison job (its worker crashed or hung on every try) is not started forever: once its
+    tries are used up it fails with the reason and the item goes to review."""
+    import datetime as dt
+
+    from modgate.db.base import new_id, transaction, utcnow
+
+    services = deployment.services
+    record, _ = services.media.ingest_bytes(plain_png(4242))
+    moderation_id, now = new_id("mod"), utcnow()
+    with transaction(services.sessions) as session:
+        session.add(
+            ModerationRow(
+                id=moderation_id, media_id=record.id, sha256=record.info.sha256, kind="image",
+                status="queued", context={}, created_at=now, updated_at=now,
+            )
+        )
+        session.flush()
+        session.add(  # the third and last try was taken by a worker that died long ago
+            JobRow(
+                id=new_id("job"), moderation_id=moderation_id, status="running", attempts=3,
+                max_attempts=3, locked_by="worker@elsewhere:1:dead",
+                locked_until=now - dt.timedelta(minutes=5), run_after=now,
+                created_at=now, updated_at=now,
+            )
+        )
+    failed = wait_decided(deployment.url, moderation_id, timeout=60)
+    assert failed["status"] == "failed" and failed["action"] == "review"
+    assert failed["rule"] == "modgate.processing-failed"
+    assert failed["error"]["code"] == "JobAbandoned"
+    assert "never finished" in failed["error"]["message"]
+    assert failed["review"]["queue"] == "failures"
+    with services.sessions() as session:
+        job = session.scalars(select(JobRow).where(JobRow.moderation_id == moderation_id)).one()
+    assert job.status == "failed" and job.attempts == 4
+    # Nothing was detected: the item was not tried a fourth time.
+    with services.sessions() as session:
+        stored = session.scalar(
+            select(func.count()).select_from(DetectionRow).where(
+                DetectionRow.sha256 == record.info.sha256
+            )
+        )
+    assert stored == 0
