@@ -74,6 +74,25 @@ def _settings_env(settings: dict[str, Any], prefix: str = "MODGATE_") -> dict[st
 
 @pytest.fixture(params=["embedded", "celery"])
 def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
+    yield from _deploy(request, tmp_path, request.param)
+
+
+@pytest.fixture
+def rabbitmq_deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
+    """PostgreSQL + Celery workers with RabbitMQ as the broker. The workers' database sweep
+    is slowed to 30 s, so a job that runs was delivered by the broker."""
+    yield from _deploy(
+        request, tmp_path, "celery", broker="amqp://guest:guest@127.0.0.1:5672//", poll=30.0
+    )
+
+
+def _deploy(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    kind: str,
+    broker: str | None = None,
+    poll: float = 0.2,
+) -> Iterator[Deployment]:
     from modgate.app import create_app
     from modgate.services import Services
     from modgate.settings import load_settings
@@ -84,30 +103,29 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deplo
         "auth": {"api_keys_required": False},
         "pipeline": {
             "workers": 1,
-            "poll_seconds": 0.2,
+            "poll_seconds": poll,
             "retry_backoff_seconds": 0.1,
             "job_timeout_seconds": 4,
             "webhook_backoff_seconds": 0.2,
         },
     }
-    if request.param == "celery":
+    if kind == "celery":
         database = request.getfixturevalue("postgres_url")
-        redis_db = random.randint(1, 15)
-        redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
+        if broker is None:
+            redis_db = random.randint(1, 15)
+            redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
+            broker = f"redis://127.0.0.1:6379/{redis_db}"
         values["database_url"] = database
-        values["pipeline"] |= {
-            "executor": "celery",
-            "broker_url": f"redis://127.0.0.1:6379/{redis_db}",
-        }
+        values["pipeline"] |= {"executor": "celery", "broker_url": broker}
     settings = load_settings(**values)
     services = Services.from_settings(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")}
     env |= _settings_env(values)
     log_dir = tmp_path / "logs"
     log_dir.mkdir()
-    deployment = Deployment(request.param, "", services, env, [], log_dir)
+    deployment = Deployment(kind, "", services, env, [], log_dir)
     try:
-        if request.param == "celery":
+        if kind == "celery":
             deployment.start_worker()
         with LiveServer(create_app(settings, services)) as server:
             deployment.url = server.url
@@ -115,5 +133,5 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deplo
     finally:
         deployment.kill_workers(signal.SIGTERM)
         services.close()
-        if request.param == "celery":
+        if kind == "celery":
             time.sleep(0.2)
