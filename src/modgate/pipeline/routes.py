@@ -186,10 +186,10 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     )
     if not created:
         status = 200
-    elif moderation["status"] in ("completed", "failed"):
-        status = 201
+    elif wait and moderation["status"] in ("completed", "failed"):
+        status = 201  # decided within the request
     else:
-        status = 202
+        status = 202  # accepted; it may already be decided by the time the body was read
     return JSONResponse(
         moderation, status_code=status, headers={"Location": f"/v1/moderations/{moderation['id']}"}
     )
