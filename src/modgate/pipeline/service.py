@@ -110,25 +110,31 @@ class ModerationService:
                 return read(existing), False
         # wait=true with a free slot: this thread runs the job (see RunHere).
         here = self.run_here if wait and self.run_here and self.run_here.acquire() else None
+        existing = None
         try:
             try:
                 moderation_id, claim = self._queue(
                     record, context, client_request_token, external_id, metadata, client,
                     fingerprint, here,
                 )
-            except IntegrityError:
-                if client_request_token:
-                    existing = self._by_token(client_request_token, fingerprint)
-                    if existing is not None:
-                        return read(existing), False
-                raise
-            if here is not None:
-                here.run(claim)
+            except IntegrityError:  # the same token, used at the same moment by another request
+                existing = (
+                    self._by_token(client_request_token, fingerprint)
+                    if client_request_token
+                    else None
+                )
+                if existing is None:
+                    raise
             else:
-                self.executor.enqueue(claim.job_id)
+                if here is not None:
+                    here.run(claim)
+                else:
+                    self.executor.enqueue(claim.job_id)
         finally:
             if here is not None:
                 here.release()
+        if existing is not None:  # read (and wait) with the slot given back
+            return read(existing), False
         if wait:  # just queued: nothing to look up before the first wait
             return self.wait(moderation_id, fresh=True), True
         return self.get(moderation_id), True
