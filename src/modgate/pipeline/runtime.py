@@ -108,7 +108,7 @@ class Pipeline:
         self.runner.run_id(job_id, self._inline_worker)
 
     def start(self, dispatch_webhooks: bool = True) -> None:
-        if self.runs_jobs or self.moderations.inline_runner is not None:
+        if self.runs_jobs:
             engine = self.engine()  # a detector that cannot load fails the start, not a job
             side = getattr(engine, "max_side", None)
             if side:  # jobs run here: intake hands its decoded images straight to detection
