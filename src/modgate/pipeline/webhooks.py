@@ -186,9 +186,11 @@ class WebhookService:
                         select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True))
                     )
                 )
+                # An event's API client matters only to endpoints that serve one client.
+                by_client = any(endpoint.client is not None for endpoint in endpoints)
                 for event in events:
                     client = None
-                    if event.moderation_id:
+                    if by_client and event.moderation_id:
                         extra = session.get(ModerationExtraRow, event.moderation_id)
                         client = extra.client if extra else None
                     for endpoint in endpoints:
