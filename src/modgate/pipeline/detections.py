@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import table_of, transaction, utcnow
+from modgate.db.base import table_of, utcnow
 from modgate.pipeline.tables import DetectionRow
 
 # Built once per dialect, values as parameters: compiled once.
@@ -28,17 +28,11 @@ class SqlDetectionStore:
         self.sessions = sessions
 
     def get(self, sha256: str, model_version: str) -> dict[str, Any] | None:
+        """The stored detections of these bytes by this detector set, if any. (A job reads
+        them in the same statement as its moderation; see the processor.)"""
         with self.sessions() as session:
-            return self.read(session, sha256, model_version)
-
-    @staticmethod
-    def read(session: Session, sha256: str, model_version: str) -> dict[str, Any] | None:
-        row = session.get(DetectionRow, (sha256, model_version))
-        return dict(row.result) if row else None
-
-    def put(self, sha256: str, model_version: str, result: dict[str, Any]) -> None:
-        with transaction(self.sessions) as session:
-            self.add(session, sha256, model_version, result)
+            row = session.get(DetectionRow, (sha256, model_version))
+            return dict(row.result) if row else None
 
     @staticmethod
     def add(session: Session, sha256: str, model_version: str, result: dict[str, Any]) -> None:
