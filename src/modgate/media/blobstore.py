@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -181,6 +183,20 @@ class S3BlobStore:
 
 def _s3_error(exc: Exception, key: str) -> ModgateError:
     return InvalidS3ObjectException(f"S3 request for {key!r} failed: {exc}")
+
+
+@contextmanager
+def readable_path(blobs: BlobStore, key: str) -> Iterator[Path]:
+    """A file path to read blob ``key`` from for the duration: the stored file itself in a local
+    store, a private temporary copy (removed afterwards) from a remote one."""
+    path = blobs.local_path(key)
+    if path is not None:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="modgate-blob-") as folder:
+        copy = Path(folder) / "blob"
+        blobs.download(key, copy)
+        yield copy
 
 
 def make_blob_store(settings: Any) -> BlobStore:

@@ -31,7 +31,7 @@ from PIL import Image
 
 from modgate.db.base import new_id, utcnow
 from modgate.errors import EmptyMediaException, VideoTooLargeException
-from modgate.media.blobstore import BlobStore
+from modgate.media.blobstore import BlobStore, readable_path
 from modgate.media.inspect import CHUNK, inspect_and_decode
 from modgate.media.models import MediaInfo, MediaLimits
 from modgate.media.previews import make_previews, to_rgb
@@ -174,11 +174,7 @@ class MediaService:
             self.preview_max_side, max(info.width, info.height)
         ):
             frame = None  # decoded too small for a sharp preview: decode the file instead
-        with tempfile.TemporaryDirectory(prefix="modgate-preview-") as folder:
-            path = self.blobs.local_path(record.blob_key)
-            if path is None:  # a remote store: fetch a private copy
-                path = Path(folder) / "media"
-                self.blobs.download(record.blob_key, path)
+        with readable_path(self.blobs, record.blob_key) as path:
             previews = make_previews(
                 path, record.info, self.preview_max_side, self.preview_blur_radius, frame
             )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
-import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db.base import table_of, transaction, utcnow
 from modgate.errors import ModgateError
 from modgate.events import MODERATION_COMPLETED, record_event
-from modgate.media.blobstore import BlobStore
+from modgate.media.blobstore import BlobStore, readable_path
 from modgate.media.previews import to_rgb
 from modgate.media.scale import draft_long_side
 from modgate.media.service import MediaService
@@ -178,11 +177,7 @@ class ModerationProcessor:
         frame = handoff.take(info.sha256, side) if handoff is not None else None
         if frame is not None:  # intake in this process decoded it already
             return self._image_detections(engine, frame), frame
-        with tempfile.TemporaryDirectory(prefix="modgate-job-") as folder:
-            path = self.blobs.local_path(record.blob_key)
-            if path is None:  # a remote store: fetch a private copy
-                path = Path(folder) / "media"
-                self.blobs.download(record.blob_key, path)
+        with readable_path(self.blobs, record.blob_key) as path:
             if info.kind == "video":
                 entries, images = detect_video(
                     engine,

@@ -83,3 +83,17 @@ def test_local_path_only_for_blobs_on_this_machine(store: BlobStore) -> None:
             store.local_path("media/ab/missing.bin")
     else:
         assert path is None
+
+
+def test_readable_path_reads_any_store_and_leaves_no_copy(store: BlobStore) -> None:
+    from modgate.media.blobstore import readable_path
+
+    store.put_bytes("media/cd/y.bin", b"payload")
+    with readable_path(store, "media/cd/y.bin") as path:
+        assert path.read_bytes() == b"payload"
+    if isinstance(store, LocalBlobStore):
+        assert path.exists()  # the stored file itself
+    else:
+        assert not path.exists()  # a private copy, removed afterwards
+    with pytest.raises(InvalidS3ObjectException), readable_path(store, "media/cd/none.bin"):
+        pass
