@@ -108,11 +108,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    # Routes are matched in order: the busiest (submitting moderations) first.
+    app.include_router(pipeline_router)
     app.include_router(media_router)
     from modgate.review.routes import router as review_router
     from modgate.web.routes import install_console
 
     app.include_router(review_router)
     install_console(app)
-    app.include_router(pipeline_router)
     return app

@@ -18,9 +18,12 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from modgate.pipeline.jobs import Claim, JobStore
+
+if TYPE_CHECKING:
+    from modgate.pipeline.processor import Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +98,7 @@ class JobRunner:
     """Claims a job (by id or the next one) and runs the task on it."""
 
     def __init__(
-        self, jobs: JobStore, task: Callable[[Claim, str], None], lease_seconds: float
+        self, jobs: JobStore, task: Callable[[Claim, str], object], lease_seconds: float
     ) -> None:
         self.jobs = jobs
         self.task = task
@@ -125,7 +128,7 @@ class RunHere:
     """
 
     def __init__(
-        self, task: Callable[[Claim, str], None], slots: int, lease_seconds: float
+        self, task: Callable[[Claim, str], Outcome | None], slots: int, lease_seconds: float
     ) -> None:
         self.task = task
         self.lease_seconds = lease_seconds
@@ -138,8 +141,9 @@ class RunHere:
     def release(self) -> None:
         self._slots.release()
 
-    def run(self, claim: Claim) -> None:
-        self.task(claim, self.worker)
+    def run(self, claim: Claim) -> Outcome | None:
+        """Run the job here; what it decided, if this run decided it."""
+        return self.task(claim, self.worker)
 
 
 class PollingWorkers:

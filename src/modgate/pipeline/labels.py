@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from sqlalchemy import Row
+from sqlalchemy.orm import Session
 
 from modgate.errors import InvalidParameterException
 from modgate.media.store import MediaRecord
@@ -23,15 +24,25 @@ JOB_STATUS = {
 }
 
 
-def is_timeline(row: ModerationRow, extra: ModerationExtraRow | None = None) -> bool:
+def is_timeline(row: ModerationRow | Row[Any], extra: ModerationExtraRow | None = None) -> bool:
     """Labels stored per timestamp: videos, and animations (whose entries say so)."""
     if row.kind == "video" or (extra is not None and extra.thumbnails is not None):
         return True
     return bool(row.labels) and "ModerationLabel" in (row.labels or [{}])[0]
 
 
+def review_state_of(session: Session, moderation_id: str) -> dict[str, Any] | None:
+    """The review state shown on a moderation (None without the review lane installed)."""
+    try:
+        from modgate.review.service import review_state
+    except ImportError:
+        return None
+    result: dict[str, Any] | None = review_state(session, moderation_id)
+    return result
+
+
 def public_moderation(
-    row: ModerationRow,
+    row: ModerationRow | Row[Any],
     extra: ModerationExtraRow | None,
     record: MediaRecord | None,
     review: dict[str, Any] | None,

@@ -5,6 +5,9 @@ executor and by Celery workers. Its result is written exactly once: the final ``
 applies to a moderation that is not yet decided, in the same transaction as the job's success,
 the review tasks and the ``moderation.completed`` event. A worker that lost its lease and wakes up
 late finds the moderation decided and changes nothing.
+
+``run`` returns what it committed (``Outcome``), so a request that ran its own job answers from
+it without reading the moderation back.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import io
 import logging
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageSequence
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
@@ -33,7 +37,7 @@ from modgate.media.tables import MediaRow
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import Decided
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.labels import SUMMARY_COLUMNS, moderation_summary
+from modgate.pipeline.labels import moderation_summary, review_state_of
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import DetectionRow, ModerationExtraRow, ModerationRow
@@ -44,12 +48,13 @@ from modgate.policy.store import ShadowRecord
 
 logger = logging.getLogger(__name__)
 
-# The decision's UPDATE, built once: its values are parameters, so its SQL is compiled once.
+# The decision's UPDATE, built once: its values are parameters, so its SQL is compiled once. It
+# returns the decided row: the event's summary and the answer to a waiting request come from it.
 _moderations = table_of(ModerationRow)
 _DECIDE = (
     update(_moderations)
     .where(_moderations.c.id == bindparam("moderation_id"), _moderations.c.status != "completed")
-    .returning(*(_moderations.c[name] for name in SUMMARY_COLUMNS))
+    .returning(*_moderations.c)
 )
 
 _media = table_of(MediaRow)
@@ -78,6 +83,17 @@ _READ = (
 THUMBNAIL_SIDE = 320
 FLAG_FLOOR = 50.0
 FAILURE_ROUTE = {"queue": "failures", "priority": "high", "reviewers": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A decision as this run committed it: the moderation's columns after the decision's
+    ``UPDATE``, its media, its review state and (timelines) its thumbnails."""
+
+    row: Row[Any]
+    record: MediaRecord | None
+    review: dict[str, Any] | None
+    thumbnails: dict[str, str] | None
 
 
 class _Buffer:
@@ -119,8 +135,11 @@ class ModerationProcessor:
         self.clock = clock
 
     # ---- the task -------------------------------------------------------------------------
-    def run(self, claim: Claim, worker: str) -> None:
+    def run(self, claim: Claim, worker: str) -> Outcome | None:
+        """Run the job once; what this run decided, or None (retry queued, failed for good,
+        or decided before by another run)."""
         settled = False
+        outcome = None
         try:
             if claim.attempt > claim.max_attempts:
                 # Every earlier try was claimed and never finished: its worker died (a crash,
@@ -132,14 +151,16 @@ class ModerationProcessor:
                 logger.error("job %s given up: %s", claim.job_id, message)
                 settled = self._fail(claim, worker, "JobAbandoned", message)
             else:
-                settled = self._run(claim, worker)
+                outcome = self._run(claim, worker)
+                settled = True
         except Exception as exc:  # every failure is recorded on the job; none escapes silently
             settled = self._failed_try(claim, worker, exc)
         finally:
             self.decided.notify(claim.moderation_id if settled else None)
+        return outcome
 
-    def _run(self, claim: Claim, worker: str) -> bool:
-        """Detect, decide, record; True once the moderation is decided (by this run or not)."""
+    def _run(self, claim: Claim, worker: str) -> Outcome | None:
+        """Detect, decide, record; what this run decided (None: decided before)."""
         engine = self.engine_factory()
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
@@ -150,7 +171,7 @@ class ModerationProcessor:
         if found.job_status == "completed":
             with transaction(self.sessions) as tx:
                 self.jobs.finish(tx, claim.job_id, worker)
-            return True
+            return None
         if found.id is None:
             raise ModgateError(f"media {found.job_media_id} is missing")
         record = record_from_row(found)
@@ -162,10 +183,9 @@ class ModerationProcessor:
         fresh = detected is None
         if detected is None:
             detected, frame = self._detect(engine, record)
-        self._decide(
+        return self._decide(
             claim, worker, record, detected, fresh, frame, context, surface, created_at
         )
-        return True
 
     def _detect(
         self, engine: Any, record: MediaRecord
@@ -265,7 +285,7 @@ class ModerationProcessor:
         context: dict[str, Any],
         surface: str | None,
         created_at: dt.datetime,
-    ) -> None:
+    ) -> Outcome | None:
         policy, shadows = self.policies.for_surface(surface)
         policy_input = policy_input_of(detected)
         policy_context = Context.from_dict(context, now=created_at)
@@ -299,14 +319,16 @@ class ModerationProcessor:
             detected["entries"] if detected["kind"] == "timeline" else detected["ModerationLabels"]
         )
         content_types = [] if detected["kind"] == "timeline" else detected.get("ContentTypes", [])
-        if decision_dict["action"] == "review":
+        review = decision_dict["action"] == "review"
+        if review:
             self._previews(record, frame)  # made before reviewers can see the task
+        outcome = None
         with transaction(self.sessions) as session:
             if fresh:
                 self.detections.add(
                     session, record.info.sha256, detected["ModerationModelVersion"], detected
                 )
-            if self._commit(
+            decided = self._commit(
                 session,
                 claim,
                 worker,
@@ -316,17 +338,29 @@ class ModerationProcessor:
                 content_types,
                 decision_dict,
                 status="completed",
-            ):
+            )
+            if decided is not None:
                 logger.info(
                     "moderation %s: %s by %s",
                     claim.moderation_id,
                     decision_dict["action"],
                     decision_dict["rule"],
                 )
+                timeline = detected["kind"] == "timeline"
+                outcome = Outcome(
+                    decided,
+                    record,
+                    # Only a review decision, or an earlier failed try, can have opened one.
+                    review_state_of(session, claim.moderation_id)
+                    if review or claim.attempt > 1
+                    else None,
+                    (detected.get("thumbnails") or {}) if timeline else None,
+                )
             else:
                 buffer.records.clear()
         if buffer.records:
             self.policies.store.record_shadow(buffer.records)
+        return outcome
 
     def _previews(self, record: MediaRecord, frame: Image.Image | None) -> None:
         try:
@@ -346,8 +380,9 @@ class ModerationProcessor:
         decision: dict[str, Any],
         status: str,
         error: dict[str, Any] | None = None,
-    ) -> bool:
-        """Write the result once; False when another worker already did.
+    ) -> Row[Any] | None:
+        """Write the result once and return the decided row; None when another worker already
+        did.
 
         A moderation whose job failed for good may be decided later by a retried job; a
         completed one is never written again.
@@ -376,7 +411,7 @@ class ModerationProcessor:
         ).first()
         if decided is None:
             self.jobs.finish(session, claim.job_id, worker)
-            return False
+            return None
         if detected is not None and detected["kind"] == "timeline":
             extra = session.get(ModerationExtraRow, claim.moderation_id)
             if extra is not None:
@@ -391,7 +426,7 @@ class ModerationProcessor:
             self.jobs.mark_failed(session, claim.job_id, (error or {}).get("message", ""))
         else:
             self.jobs.finish(session, claim.job_id, worker)
-        return True
+        return decided
 
     def _failed_try(self, claim: Claim, worker: str, exc: Exception) -> bool:
         """Retry later, or fail the job for good; True when the moderation is now settled."""

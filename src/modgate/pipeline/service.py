@@ -34,7 +34,7 @@ from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
 from modgate.pipeline.executor import Decided, Executor, RunHere
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.labels import labels_response, public_moderation
+from modgate.pipeline.labels import labels_response, public_moderation, review_state_of
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import JobRow, ModerationExtraRow, ModerationRow
 from modgate.policy import Context
@@ -111,6 +111,7 @@ class ModerationService:
         # wait=true with a free slot: this thread runs the job (see RunHere).
         here = self.run_here if wait and self.run_here and self.run_here.acquire() else None
         existing = None
+        outcome = None
         try:
             try:
                 moderation_id, claim = self._queue(
@@ -127,7 +128,7 @@ class ModerationService:
                     raise
             else:
                 if here is not None:
-                    here.run(claim)
+                    outcome = here.run(claim)
                 else:
                     self.executor.enqueue(claim.job_id)
         finally:
@@ -135,6 +136,13 @@ class ModerationService:
                 here.release()
         if existing is not None:  # read (and wait) with the slot given back
             return read(existing), False
+        if outcome is not None:  # decided here: answer from the committed row
+            extra = ModerationExtraRow(
+                client_metadata=metadata or {}, thumbnails=outcome.thumbnails
+            )
+            return public_moderation(
+                outcome.row, extra, outcome.record, outcome.review, self.settings.segment_gap_ms
+            ), True
         if wait:  # just queued: nothing to look up before the first wait
             return self.wait(moderation_id, fresh=True), True
         return self.get(moderation_id), True
@@ -260,7 +268,7 @@ class ModerationService:
             if found is None:
                 raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
             row, extra, media = found
-            review = _review_state(session, moderation_id)
+            review = review_state_of(session, moderation_id)
             record = record_from_row(media) if media is not None else None
             session.expunge_all()
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
@@ -394,12 +402,3 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
         return dt.datetime.fromisoformat(stamp), str(last_id)
     except (ValueError, TypeError, binascii.Error) as exc:
         raise InvalidParameterException("cursor is not valid; use next_cursor as given.") from exc
-
-
-def _review_state(session: Session, moderation_id: str) -> dict[str, Any] | None:
-    try:
-        from modgate.review.service import review_state
-    except ImportError:
-        return None
-    result: dict[str, Any] | None = review_state(session, moderation_id)
-    return result

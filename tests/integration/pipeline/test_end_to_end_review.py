@@ -40,6 +40,8 @@ def test_review_lane_decides_what_the_policy_could_not(tmp_path) -> None:  # typ
             sha256 = moderation["media"]["sha256"]
             assert all(services.blobs.exists(key) for key in preview_keys(sha256))
             assert moderation["review"]["status"] == "queued"
+            # The answer to the waiting request is the moderation as stored.
+            assert moderation == httpx.get(f"{server.url}/v1/moderations/{moderation['id']}").json()
             reviews = review_service(services)
             alice = Reviewer("usr_alice", "alice", ("*",))
             claim = reviews.claim_next(alice)

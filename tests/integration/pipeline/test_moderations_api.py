@@ -42,6 +42,27 @@ def test_image_with_wait_returns_the_decision(deployment) -> None:  # type: igno
         assert str(job.locked_by).startswith("request@")
 
 
+def test_the_answer_to_wait_is_what_get_returns(deployment) -> None:  # type: ignore[no-untyped-def]
+    """A request that waits gets the moderation exactly as a later GET shows it."""
+    for image in (marker_png(11), plain_png(12)):
+        response = httpx.post(
+            f"{deployment.url}/v1/moderations",
+            params={"wait": "true"},
+            files={"file": ("x.png", image)},
+            data={
+                "surface": "comments",
+                "external_id": "post-17",
+                "metadata": '{"author": "u-9", "tags": ["a", "b"]}',
+            },
+            timeout=60,
+        )
+        assert response.status_code == 201, response.text
+        body = response.json()
+        assert body["metadata"] == {"author": "u-9", "tags": ["a", "b"]}
+        stored = httpx.get(f"{deployment.url}/v1/moderations/{body['id']}").json()
+        assert body == stored
+
+
 def test_previews_of_auto_decided_items_are_made_when_asked(deployment) -> None:  # type: ignore[no-untyped-def]
     body = httpx.post(
         f"{deployment.url}/v1/moderations",
