@@ -42,6 +42,23 @@ def test_an_untargeted_notice_sends_the_waiter_to_look_and_a_timeout_ends_the_wa
     assert 0.09 <= time.monotonic() - started < 2.0
 
 
+def test_a_decision_is_handed_only_to_a_waiter_that_expects_it() -> None:
+    decided = Decided()
+    outcome = object()
+    decided.notify("mod_a", outcome)  # type: ignore[arg-type]  # nobody expects it: not kept
+    assert decided.take("mod_a") is None
+    decided.expect("mod_b")
+    decided.notify("mod_b", outcome)  # type: ignore[arg-type]
+    assert decided.settled("mod_b")
+    assert decided.take("mod_b") is outcome
+    assert decided.take("mod_b") is None  # taken once; the expectation is over
+    decided.expect("mod_c")
+    decided.notify("mod_c")  # decided without an outcome (e.g. another run decided it first)
+    assert decided.take("mod_c") is None
+    decided.notify("mod_c", outcome)  # type: ignore[arg-type]  # after ``take``: not kept
+    assert decided.take("mod_c") is None
+
+
 class _CountingRunner:
     def __init__(self) -> None:
         self.calls: list[bool] = []

@@ -29,11 +29,14 @@ logger = logging.getLogger(__name__)
 
 
 class Decided:
-    """Wakes threads waiting for a decision made in this process (``wait=true`` requests).
+    r"""Wakes threads waiting for a decision made in this process (``wait=true`` requests).
 
     Remembers the last few thousand moderations decided here, so a waiter learns that its own
     was decided without asking the database. Decisions made by other processes (Celery workers)
     are noticed by polling, so waiters still look at the database now and then.
+
+    A waiter that said it ``expect``\s a moderation is also handed what the deciding run
+    committed (``take``), so it can answer without reading the moderation back.
     """
 
     def __init__(self, remember: int = 4096) -> None:
@@ -41,8 +44,9 @@ class Decided:
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._remember = remember
         self._targeted = 0  # targeted notices so far
+        self._expected: dict[str, Outcome | None] = {}
 
-    def notify(self, moderation_id: str | None = None) -> None:
+    def notify(self, moderation_id: str | None = None, outcome: Outcome | None = None) -> None:
         """``moderation_id`` was decided (or, without one, something may have changed)."""
         with self._condition:
             if moderation_id is not None:
@@ -50,7 +54,20 @@ class Decided:
                 self._targeted += 1
                 while len(self._recent) > self._remember:
                     self._recent.popitem(last=False)
+                if outcome is not None and moderation_id in self._expected:
+                    self._expected[moderation_id] = outcome
             self._condition.notify_all()
+
+    def expect(self, moderation_id: str) -> None:
+        """A waiter wants the outcome of ``moderation_id``; it must call ``take`` in the end."""
+        with self._condition:
+            self._expected[moderation_id] = None
+
+    def take(self, moderation_id: str) -> Outcome | None:
+        """The outcome handed over for ``moderation_id`` (None if none came); ends the
+        expectation."""
+        with self._condition:
+            return self._expected.pop(moderation_id, None)
 
     def settled(self, moderation_id: str) -> bool:
         with self._condition:

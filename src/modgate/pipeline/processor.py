@@ -156,7 +156,7 @@ class ModerationProcessor:
         except Exception as exc:  # every failure is recorded on the job; none escapes silently
             settled = self._failed_try(claim, worker, exc)
         finally:
-            self.decided.notify(claim.moderation_id if settled else None)
+            self.decided.notify(claim.moderation_id if settled else None, outcome)
         return outcome
 
     def _run(self, claim: Claim, worker: str) -> Outcome | None:

@@ -131,20 +131,25 @@ class ModerationService:
                     outcome = here.run(claim)
                 else:
                     self.executor.enqueue(claim.job_id)
+                    if wait:  # a worker in this process hands over what it decides
+                        self.decided.expect(moderation_id)
         finally:
             if here is not None:
                 here.release()
         if existing is not None:  # read (and wait) with the slot given back
             return read(existing), False
-        if outcome is not None:  # decided here: answer from the committed row
+        if wait and outcome is None:  # just queued: nothing to look up before the first wait
+            try:
+                self._settle(moderation_id, fresh=True)
+            finally:
+                outcome = self.decided.take(moderation_id)
+        if outcome is not None:  # decided in this process: answer from the committed row
             extra = ModerationExtraRow(
                 client_metadata=metadata or {}, thumbnails=outcome.thumbnails
             )
             return public_moderation(
                 outcome.row, extra, outcome.record, outcome.review, self.settings.segment_gap_ms
             ), True
-        if wait:  # just queued: nothing to look up before the first wait
-            return self.wait(moderation_id, fresh=True), True
         return self.get(moderation_id), True
 
     def _queue(
@@ -273,11 +278,16 @@ class ModerationService:
             session.expunge_all()
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
 
-    def wait(
+    def wait(self, moderation_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """The moderation once decided, or as it stands when ``timeout`` runs out."""
+        self._settle(moderation_id, timeout)
+        return self.get(moderation_id)
+
+    def _settle(
         self, moderation_id: str, timeout: float | None = None, fresh: bool = False
-    ) -> dict[str, Any]:
-        """The moderation once decided, or as it stands when ``timeout`` runs out. ``fresh``:
-        it was queued a moment ago, so the first look at the database is skipped."""
+    ) -> None:
+        """Return once the moderation is decided or ``timeout`` runs out. ``fresh``: it was
+        queued a moment ago, so the first look at the database is skipped."""
         deadline = time.monotonic() + (timeout or self.settings.wait_timeout_seconds)
         if self.inline_runner is not None:
             job_id = self._job_id(moderation_id)
@@ -293,7 +303,6 @@ class ModerationService:
                 break
             # Woken at once by a decision in this process; polls for other processes' work.
             self.decided.wait_for(moderation_id, min(left, 0.2))
-        return self.get(moderation_id)
 
     def _status(self, moderation_id: str) -> str | None:
         with self.sessions() as session:

@@ -63,6 +63,29 @@ def test_the_answer_to_wait_is_what_get_returns(deployment) -> None:  # type: ig
         assert body == stored
 
 
+def test_a_waiting_request_whose_job_a_worker_ran_gets_the_stored_moderation(deployment) -> None:  # type: ignore[no-untyped-def]
+    run_here = deployment.services.extras["pipeline"].moderations.run_here
+    busy = run_here is not None and run_here.acquire()  # every slot taken: a worker runs it
+    try:
+        response = httpx.post(
+            f"{deployment.url}/v1/moderations",
+            params={"wait": "true"},
+            files={"file": ("x.png", plain_png(13))},
+            data={"metadata": '{"k": 1}', "external_id": "e-13"},
+            timeout=60,
+        )
+    finally:
+        if busy:
+            run_here.release()
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "completed" and body["metadata"] == {"k": 1}
+    with deployment.services.sessions() as session:
+        job = session.scalars(select(JobRow).where(JobRow.moderation_id == body["id"])).one()
+    assert not str(job.locked_by).startswith("request@")
+    assert body == httpx.get(f"{deployment.url}/v1/moderations/{body['id']}").json()
+
+
 def test_previews_of_auto_decided_items_are_made_when_asked(deployment) -> None:  # type: ignore[no-untyped-def]
     body = httpx.post(
         f"{deployment.url}/v1/moderations",
