@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from modgate.pipeline.jobs import Claim, JobStore
 
 if TYPE_CHECKING:
-    from modgate.pipeline.processor import Outcome
+    from modgate.pipeline.processor import Fresh, Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,10 @@ class RunHere:
     """
 
     def __init__(
-        self, task: Callable[[Claim, str], Outcome | None], slots: int, lease_seconds: float
+        self,
+        task: Callable[[Claim, str, Fresh | None], Outcome | None],
+        slots: int,
+        lease_seconds: float,
     ) -> None:
         self.task = task
         self.lease_seconds = lease_seconds
@@ -158,9 +161,10 @@ class RunHere:
     def release(self) -> None:
         self._slots.release()
 
-    def run(self, claim: Claim) -> Outcome | None:
-        """Run the job here; what it decided, if this run decided it."""
-        return self.task(claim, self.worker)
+    def run(self, claim: Claim, known: Fresh | None = None) -> Outcome | None:
+        """Run the job here; what it decided, if this run decided it. ``known``: the
+        moderation and media as the submitter just wrote them."""
+        return self.task(claim, self.worker, known)
 
 
 class PollingWorkers:

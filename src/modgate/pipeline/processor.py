@@ -96,6 +96,16 @@ class Outcome:
     thumbnails: dict[str, str] | None
 
 
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    """A moderation as its submitter just wrote it, for media that request just stored: the job
+    it runs at once reads nothing back, and there are no stored detections to reuse."""
+
+    record: MediaRecord
+    context: dict[str, Any]
+    created_at: dt.datetime
+
+
 class _Buffer:
     """Collects shadow decisions so they are stored only once the real decision is committed."""
 
@@ -135,9 +145,9 @@ class ModerationProcessor:
         self.clock = clock
 
     # ---- the task -------------------------------------------------------------------------
-    def run(self, claim: Claim, worker: str) -> Outcome | None:
+    def run(self, claim: Claim, worker: str, known: Fresh | None = None) -> Outcome | None:
         """Run the job once; what this run decided, or None (retry queued, failed for good,
-        or decided before by another run)."""
+        or decided before by another run). ``known``: see ``Fresh``."""
         settled = False
         outcome = None
         try:
@@ -151,7 +161,7 @@ class ModerationProcessor:
                 logger.error("job %s given up: %s", claim.job_id, message)
                 settled = self._fail(claim, worker, "JobAbandoned", message)
             else:
-                outcome = self._run(claim, worker)
+                outcome = self._run(claim, worker, known)
                 settled = True
         except Exception as exc:  # every failure is recorded on the job; none escapes silently
             settled = self._failed_try(claim, worker, exc)
@@ -159,9 +169,16 @@ class ModerationProcessor:
             self.decided.notify(claim.moderation_id if settled else None, outcome)
         return outcome
 
-    def _run(self, claim: Claim, worker: str) -> Outcome | None:
+    def _run(self, claim: Claim, worker: str, known: Fresh | None) -> Outcome | None:
         """Detect, decide, record; what this run decided (None: decided before)."""
         engine = self.engine_factory()
+        if known is not None and claim.attempt == 1:
+            context = dict(known.context)
+            result, image = self._detect(engine, known.record)
+            return self._decide(
+                claim, worker, known.record, result, True, image, context,
+                context.get("surface"), known.created_at,
+            )
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
                 _READ, {"moderation_id": claim.moderation_id, "model_version": engine.model_version}

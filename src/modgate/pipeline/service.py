@@ -35,6 +35,7 @@ from modgate.media.tables import MediaRow
 from modgate.pipeline.executor import Decided, Executor, RunHere
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.labels import labels_response, public_moderation, review_state_of
+from modgate.pipeline.processor import Fresh
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import JobRow, ModerationExtraRow, ModerationRow
 from modgate.policy import Context
@@ -97,7 +98,7 @@ class ModerationService:
                 "Give the media exactly one way: a multipart file, base64 data, a blob-store "
                 "key or an already stored media id."
             )
-        record = self._media(stream, data_base64, blob_key, media_id)
+        record, stored_now = self._media(stream, data_base64, blob_key, media_id)
         if wait and record.info.kind != "image":
             raise InvalidParameterException(
                 "wait=true is for images; video is always asynchronous: poll or use a webhook."
@@ -114,9 +115,10 @@ class ModerationService:
         outcome = None
         try:
             try:
+                now = self.clock()
                 moderation_id, claim = self._queue(
                     record, context, client_request_token, external_id, metadata, client,
-                    fingerprint, here,
+                    fingerprint, here, now,
                 )
             except IntegrityError:  # the same token, used at the same moment by another request
                 existing = (
@@ -128,7 +130,10 @@ class ModerationService:
                     raise
             else:
                 if here is not None:
-                    outcome = here.run(claim)
+                    # Media stored by this request has no detections to reuse, and the
+                    # moderation is as just written: the job need not read either back.
+                    known = Fresh(record, context, now) if stored_now else None
+                    outcome = here.run(claim, known)
                 else:
                     self.executor.enqueue(claim.job_id)
                     if wait:  # a worker in this process hands over what it decides
@@ -162,10 +167,10 @@ class ModerationService:
         client: str | None,
         fingerprint: str,
         here: RunHere | None,
+        now: dt.datetime,
     ) -> tuple[str, Claim]:
         """The moderation row, its job and the ``moderation.created`` event, in one
         transaction; the job already claimed when ``here`` runs it."""
-        now = self.clock()
         moderation_id = new_id("mod")
         with transaction(self.sessions) as session:
             session.execute(
@@ -221,24 +226,25 @@ class ModerationService:
         data_base64: str | None,
         blob_key: str | None,
         media_id: str | None,
-    ) -> MediaRecord:
+    ) -> tuple[MediaRecord, bool]:
+        """The media named, and whether this call stored it."""
         if stream is not None:
-            return self.media.ingest_stream(stream)[0]
+            return self.media.ingest_stream(stream)
         if data_base64 is not None:
             try:
                 data = base64.b64decode(data_base64, validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise InvalidParameterException("media.base64 is not valid base64.") from exc
-            return self.media.ingest_bytes(data)[0]
+            return self.media.ingest_bytes(data)
         if blob_key is not None:
             with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
                 path = Path(folder) / "object"
                 self.media.blobs.download(blob_key, path)
-                return self.media.ingest_path(path)[0]
+                return self.media.ingest_path(path)
         record = self.media.store.get(str(media_id))
         if record is None:
             raise ResourceNotFoundException(f"No media {media_id!r}.")
-        return record
+        return record, False
 
     def _by_token(self, token: str, fingerprint: str) -> str | None:
         """The id of the moderation made with ``token``, if the request matches it."""
