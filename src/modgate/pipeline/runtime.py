@@ -73,9 +73,11 @@ class Pipeline:
             )
             if self.settings.workers == 0:
                 inline = self.run_job_inline
-            else:
+            elif self.settings.request_jobs > 0:
                 run_here = RunHere(
-                    self.processor.run, self.settings.workers, self.settings.job_timeout_seconds
+                    self.processor.run,
+                    self.settings.request_jobs,
+                    self.settings.job_timeout_seconds,
                 )
         self.moderations = ModerationService(
             services.sessions,

@@ -14,6 +14,12 @@ class PipelineSettings(BaseModel):
         default="embedded", description="Run jobs inside `modgate serve` or on Celery workers."
     )
     workers: int = Field(default=2, ge=0, description="Embedded worker threads (0: none).")
+    request_jobs: int = Field(
+        default=16,
+        ge=0,
+        description="`wait=true` jobs run at once on their own request's thread; more are "
+        "queued for the workers (0: all are).",
+    )
     broker_url: str = Field(
         default="redis://127.0.0.1:6379/0", description="Celery broker (Redis or RabbitMQ)."
     )
