@@ -113,8 +113,14 @@ class MediaService:
         self.handoff = FrameHandoff(side, capacity)
         return self.handoff
 
-    def ingest_path(self, path: Path, sha256: str | None = None) -> tuple[MediaRecord, bool]:
-        """Intake the file at ``path``; returns the record and whether it was new."""
+    def ingest_path(
+        self, path: Path, sha256: str | None = None, *, defer_record: bool = False
+    ) -> tuple[MediaRecord, bool]:
+        """Intake the file at ``path``; returns the record and whether it was new.
+
+        ``defer_record``: a new record's bytes are stored but the record is not: the caller
+        records it in its own transaction (``store.add_in``, then ``stored``), so the media row
+        and what refers to it commit together."""
         handoff = self.handoff
         # Proving an image needs every block read, not every pixel made: the smallest scale.
         side = handoff.side if handoff is not None else 1
@@ -128,26 +134,32 @@ class MediaService:
         if handoff is not None and decoded is not None and not info.animated:
             handoff.put(info.sha256, to_rgb(decoded))
         record = MediaRecord(new_id("med"), info, key, preview_key, blurred_key, utcnow())
+        if defer_record:
+            return record, True
         stored, created = self.store.add(record)
         if created:
-            logger.info(
-                "stored %s %s (%d bytes) as %s",
-                info.format,
-                info.sha256,
-                info.size_bytes,
-                stored.id,
-            )
+            self.stored(stored)
         return stored, created
 
-    def ingest_stream(self, stream: IO[bytes]) -> tuple[MediaRecord, bool]:
+    @staticmethod
+    def stored(record: MediaRecord) -> None:
+        """Say that ``record`` was stored (once its row is committed)."""
+        info = record.info
+        logger.info(
+            "stored %s %s (%d bytes) as %s", info.format, info.sha256, info.size_bytes, record.id
+        )
+
+    def ingest_stream(
+        self, stream: IO[bytes], *, defer_record: bool = False
+    ) -> tuple[MediaRecord, bool]:
         """Spool ``stream`` to a private file (hashing as it goes, size capped), then intake it."""
         with self.spooled(stream) as (path, sha256):
-            return self.ingest_path(path, sha256)
+            return self.ingest_path(path, sha256, defer_record=defer_record)
 
-    def ingest_bytes(self, data: bytes) -> tuple[MediaRecord, bool]:
+    def ingest_bytes(self, data: bytes, *, defer_record: bool = False) -> tuple[MediaRecord, bool]:
         import io
 
-        return self.ingest_stream(io.BytesIO(data))
+        return self.ingest_stream(io.BytesIO(data), defer_record=defer_record)
 
     def spooled(self, stream: IO[bytes]) -> _Spool:
         return _Spool(stream, self.limits.max_upload_bytes, self.spool_dir)

@@ -6,11 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import table_of, utcnow
+from modgate.db.base import table_of, transaction, utcnow
+from modgate.errors import ModgateError
 from modgate.media.models import MediaInfo
 from modgate.media.tables import MediaRow
 
@@ -53,6 +55,10 @@ class MediaStore(Protocol):
         """Store ``record``; if its sha256 is already stored, return that one and ``False``."""
         ...
 
+    def add_in(self, session: Session, record: MediaRecord) -> tuple[MediaRecord, bool]:
+        """``add`` inside the caller's transaction."""
+        ...
+
 
 def record_from_row(row: MediaRow | Row[Any]) -> MediaRecord:
     """A record from a mapped ``MediaRow`` or a result row of the ``media`` table's columns."""
@@ -75,7 +81,11 @@ def record_from_row(row: MediaRow | Row[Any]) -> MediaRecord:
 
 _media = table_of(MediaRow)
 _BY_SHA256 = select(_media).where(_media.c.sha256 == bindparam("sha256"))
-_INSERT = insert(_media)
+# Another upload of the same bytes may record them first: keep theirs (built once per dialect).
+_INSERT: dict[str, Any] = {
+    "postgresql": postgresql_insert(_media).on_conflict_do_nothing().returning(_media.c.id),
+    "sqlite": sqlite_insert(_media).on_conflict_do_nothing().returning(_media.c.id),
+}
 
 
 class SqlMediaStore:
@@ -94,6 +104,10 @@ class SqlMediaStore:
             return record_from_row(row) if row else None
 
     def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
+        with transaction(self.sessions) as session:
+            return self.add_in(session, record)
+
+    def add_in(self, session: Session, record: MediaRecord) -> tuple[MediaRecord, bool]:
         info = record.info
         row = dict(
             id=record.id,
@@ -113,15 +127,12 @@ class SqlMediaStore:
             blurred_key=record.blurred_key,
             created_at=record.created_at or utcnow(),
         )
-        try:
-            with self.sessions() as session, session.begin():
-                session.execute(_INSERT, row)
-        except IntegrityError:
-            existing = self.get_by_sha256(info.sha256)
-            if existing is None:
-                raise
-            return existing, False
-        return record, True
+        if session.execute(_INSERT[session.get_bind().dialect.name], row).first() is not None:
+            return record, True
+        existing = session.execute(_BY_SHA256, {"sha256": info.sha256}).first()
+        if existing is None:
+            raise ModgateError(f"media {record.id} could not be stored")
+        return record_from_row(existing), False
 
 
 class InMemoryMediaStore:
@@ -142,3 +153,6 @@ class InMemoryMediaStore:
             return existing, False
         self.records[record.id] = record
         return record, True
+
+    def add_in(self, session: Session, record: MediaRecord) -> tuple[MediaRecord, bool]:
+        return self.add(record)

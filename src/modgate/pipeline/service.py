@@ -98,7 +98,8 @@ class ModerationService:
                 "Give the media exactly one way: a multipart file, base64 data, a blob-store "
                 "key or an already stored media id."
             )
-        record, stored_now = self._media(stream, data_base64, blob_key, media_id)
+        # New media: bytes stored, its row written with the moderation's (one transaction).
+        record, new = self._media(stream, data_base64, blob_key, media_id)
         if wait and record.info.kind != "image":
             raise InvalidParameterException(
                 "wait=true is for images; video is always asynchronous: poll or use a webhook."
@@ -116,8 +117,8 @@ class ModerationService:
         try:
             try:
                 now = self.clock()
-                moderation_id, claim = self._queue(
-                    record, context, client_request_token, external_id, metadata, client,
+                moderation_id, claim, record, stored_now = self._queue(
+                    record, new, context, client_request_token, external_id, metadata, client,
                     fingerprint, here, now,
                 )
             except IntegrityError:  # the same token, used at the same moment by another request
@@ -160,6 +161,7 @@ class ModerationService:
     def _queue(
         self,
         record: MediaRecord,
+        new: bool,
         context: dict[str, Any],
         client_request_token: str | None,
         external_id: str | None,
@@ -168,11 +170,15 @@ class ModerationService:
         fingerprint: str,
         here: RunHere | None,
         now: dt.datetime,
-    ) -> tuple[str, Claim]:
+    ) -> tuple[str, Claim, MediaRecord, bool]:
         """The moderation row, its job and the ``moderation.created`` event, in one
-        transaction; the job already claimed when ``here`` runs it."""
+        transaction; the job already claimed when ``here`` runs it. A ``new`` media record is
+        written in it too; returned: the record used (another upload of the same bytes may have
+        recorded them first) and whether this one did."""
         moderation_id = new_id("mod")
         with transaction(self.sessions) as session:
+            if new:
+                record, new = self.media.store.add_in(session, record)
             session.execute(
                 _INSERT_MODERATION,
                 {
@@ -218,7 +224,9 @@ class ModerationService:
                 actor=client,
             )
             claim = Claim(job_id, moderation_id, 1, self.settings.max_attempts)
-        return moderation_id, claim
+        if new:
+            self.media.stored(record)
+        return moderation_id, claim, record, new
 
     def _media(
         self,
@@ -227,20 +235,21 @@ class ModerationService:
         blob_key: str | None,
         media_id: str | None,
     ) -> tuple[MediaRecord, bool]:
-        """The media named, and whether this call stored it."""
+        """The media named, and whether it is new: then its bytes are stored and its record
+        is for the caller to write."""
         if stream is not None:
-            return self.media.ingest_stream(stream)
+            return self.media.ingest_stream(stream, defer_record=True)
         if data_base64 is not None:
             try:
                 data = base64.b64decode(data_base64, validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise InvalidParameterException("media.base64 is not valid base64.") from exc
-            return self.media.ingest_bytes(data)
+            return self.media.ingest_bytes(data, defer_record=True)
         if blob_key is not None:
             with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
                 path = Path(folder) / "object"
                 self.media.blobs.download(blob_key, path)
-                return self.media.ingest_path(path)
+                return self.media.ingest_path(path, defer_record=True)
         record = self.media.store.get(str(media_id))
         if record is None:
             raise ResourceNotFoundException(f"No media {media_id!r}.")

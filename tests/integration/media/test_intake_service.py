@@ -48,6 +48,26 @@ def test_same_bytes_are_stored_once(intake) -> None:  # type: ignore[no-untyped-
     assert service.read_blob(first.blob_key) == data
 
 
+def test_a_record_deferred_to_the_callers_transaction_yields_to_one_recorded_first(intake) -> None:  # type: ignore[no-untyped-def]
+    """Two uploads of the same new bytes both pass the lookup; the second to write its record
+    gets the first one's instead, and nothing fails."""
+    from modgate.db.base import transaction
+
+    service, sessions = intake
+    data = image_bytes("PNG")
+    first, new_first = service.ingest_bytes(data, defer_record=True)
+    second, new_second = service.ingest_bytes(data, defer_record=True)
+    assert new_first and new_second and first.id != second.id
+    assert _rows(sessions) == 0  # deferred: the bytes are stored, the records are not
+    with transaction(sessions) as session:
+        assert service.store.add_in(session, first) == (first, True)
+    with transaction(sessions) as session:
+        kept, created = service.store.add_in(session, second)
+    assert not created and kept.id == first.id and kept.info == first.info
+    assert _rows(sessions) == 1
+    assert service.read_blob(first.blob_key) == data
+
+
 def test_every_valid_type_is_stored_with_previews(intake) -> None:  # type: ignore[no-untyped-def]
     service, sessions = intake
     for _name, (_file, data, kind, fmt) in valid_corpus().items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from corpus import bad_corpus
 from modgate.media.service import preview_keys
+from modgate.media.tables import MediaRow
 from modgate.pipeline.tables import DetectionRow, JobRow, ModerationRow
 from pipeline_helpers import marker_png, plain_png, wait_decided, wait_for
 
@@ -176,6 +178,35 @@ def test_client_request_token_is_idempotent(deployment) -> None:  # type: ignore
     assert other.json()["error"]["code"] == "IdempotentParameterMismatchException"
     with deployment.services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ModerationRow)) == 1
+
+
+def test_the_same_new_bytes_sent_at_once_are_stored_once(deployment) -> None:  # type: ignore[no-untyped-def]
+    data = plain_png(41, size=300)
+
+    def send(region: str) -> httpx.Response:
+        return httpx.post(
+            f"{deployment.url}/v1/moderations",
+            params={"wait": "true"},
+            files={"file": ("x.png", data)},
+            data={"region": region},
+            timeout=60,
+        )
+
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(send, ["DE", "US", "FR", "IT", "ES", "NL"]))
+    assert [r.status_code for r in responses] == [201] * 6, [r.text for r in responses]
+    bodies = [r.json() for r in responses]
+    assert len({body["id"] for body in bodies}) == 6
+    assert len({body["media"]["id"] for body in bodies}) == 1
+    assert all(body["status"] == "completed" for body in bodies)
+    with deployment.services.sessions() as session:
+        sha256 = bodies[0]["media"]["sha256"]
+        media_rows = session.scalar(
+            select(func.count()).select_from(MediaRow).where(MediaRow.sha256 == sha256)
+        )
+    assert media_rows == 1
+    for body in bodies:
+        assert body == httpx.get(f"{deployment.url}/v1/moderations/{body['id']}").json()
 
 
 def test_identical_bytes_reuse_stored_detections(deployment) -> None:  # type: ignore[no-untyped-def]
