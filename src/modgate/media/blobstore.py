@@ -8,6 +8,7 @@ endpoint through boto3. Keys are relative, slash-separated paths such as
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +21,13 @@ from modgate.errors import InvalidParameterException, InvalidS3ObjectException, 
 
 @runtime_checkable
 class BlobStore(Protocol):
-    def put_file(self, key: str, path: Path, content_type: str = ...) -> None: ...
+    def put_file(
+        self, key: str, path: Path, content_type: str = ..., consume: bool = ...
+    ) -> None:
+        """Store the file at ``path``. ``consume``: the caller no longer needs the file (a
+        private spool file), so a local store may move it into place instead of copying it."""
+        ...
+
     def put_bytes(self, key: str, data: bytes, content_type: str = ...) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
     def download(self, key: str, destination: Path) -> None: ...
@@ -49,9 +56,30 @@ class LocalBlobStore:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put_file(self, key: str, path: Path, content_type: str = "") -> None:
+    def put_file(
+        self, key: str, path: Path, content_type: str = "", consume: bool = False
+    ) -> None:
+        if consume and self._move(key, path):
+            return
         with path.open("rb") as source:
             self._write(key, lambda out: _copy(source, out))
+
+    def _move(self, key: str, path: Path) -> bool:
+        """Make ``path`` the blob by renaming it (durable first); False across filesystems."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.replace(path, target)
+        except OSError as exc:
+            if exc.errno == errno.EXDEV:
+                return False
+            raise
+        return True
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "") -> None:
         self._write(key, lambda out: out.write(data))
@@ -125,7 +153,9 @@ class S3BlobStore:
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
 
-    def put_file(self, key: str, path: Path, content_type: str = "") -> None:
+    def put_file(
+        self, key: str, path: Path, content_type: str = "", consume: bool = False
+    ) -> None:
         extra = {"ContentType": content_type} if content_type else {}
         self._call(
             self.client.upload_file, str(path), self.bucket, self._key(key), ExtraArgs=extra or None

@@ -114,10 +114,16 @@ class MediaService:
         return self.handoff
 
     def ingest_path(
-        self, path: Path, sha256: str | None = None, *, defer_record: bool = False
+        self,
+        path: Path,
+        sha256: str | None = None,
+        *,
+        defer_record: bool = False,
+        consume: bool = False,
     ) -> tuple[MediaRecord, bool]:
         """Intake the file at ``path``; returns the record and whether it was new.
 
+        ``consume``: ``path`` is a private copy the store may take (moved, not copied).
         ``defer_record``: a new record's bytes are stored but the record is not: the caller
         records it in its own transaction (``store.add_in``, then ``stored``), so the media row
         and what refers to it commit together."""
@@ -130,7 +136,7 @@ class MediaService:
             return existing, False
         key = blob_key(info)
         preview_key, blurred_key = preview_keys(info.sha256)
-        self.blobs.put_file(key, path, info.mime)
+        self.blobs.put_file(key, path, info.mime, consume=consume)
         if handoff is not None and decoded is not None and not info.animated:
             handoff.put(info.sha256, to_rgb(decoded))
         record = MediaRecord(new_id("med"), info, key, preview_key, blurred_key, utcnow())
@@ -154,7 +160,7 @@ class MediaService:
     ) -> tuple[MediaRecord, bool]:
         """Spool ``stream`` to a private file (hashing as it goes, size capped), then intake it."""
         with self.spooled(stream) as (path, sha256):
-            return self.ingest_path(path, sha256, defer_record=defer_record)
+            return self.ingest_path(path, sha256, defer_record=defer_record, consume=True)
 
     def ingest_bytes(self, data: bytes, *, defer_record: bool = False) -> tuple[MediaRecord, bool]:
         import io

@@ -249,7 +249,7 @@ class ModerationService:
             with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
                 path = Path(folder) / "object"
                 self.media.blobs.download(blob_key, path)
-                return self.media.ingest_path(path, defer_record=True)
+                return self.media.ingest_path(path, defer_record=True, consume=True)
         record = self.media.store.get(str(media_id))
         if record is None:
             raise ResourceNotFoundException(f"No media {media_id!r}.")

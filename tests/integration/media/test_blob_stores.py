@@ -46,6 +46,38 @@ def test_round_trip(store: BlobStore, tmp_path: Path) -> None:
     assert not store.exists("media/ab/one.bin")
 
 
+def test_a_consumed_file_is_stored_whole_and_never_needed_again(
+    store: BlobStore, tmp_path: Path
+) -> None:
+    source = tmp_path / "spooled.bin"
+    source.write_bytes(b"y" * 2_000_000)
+    store.put_file("media/ef/three.bin", source, consume=True)
+    assert store.get_bytes("media/ef/three.bin") == b"y" * 2_000_000
+    if isinstance(store, LocalBlobStore):  # moved into place, not copied
+        assert not source.exists()
+        assert not [p for p in store.root.rglob(".incoming-*")]
+
+
+def test_a_consumed_file_on_another_filesystem_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    store = LocalBlobStore(tmp_path / "blobs")
+    source = tmp_path / "spooled.bin"
+    source.write_bytes(b"z" * 1000)
+    real_replace = os.replace
+
+    def replace(src: object, dst: object) -> None:
+        if Path(str(src)) == source:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real_replace(src, dst)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "replace", replace)
+    store.put_file("media/gh/four.bin", source, consume=True)
+    assert store.get_bytes("media/gh/four.bin") == b"z" * 1000
+
+
 def test_missing_key_is_a_clear_error(store: BlobStore) -> None:
     with pytest.raises(InvalidS3ObjectException):
         store.get_bytes("media/none/here.jpg")
