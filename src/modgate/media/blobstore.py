@@ -21,6 +21,9 @@ from modgate.errors import InvalidParameterException, InvalidS3ObjectException, 
 
 @runtime_checkable
 class BlobStore(Protocol):
+    #: Blobs are files on this machine: ``exists`` is a file lookup, not a network request.
+    on_this_machine: bool
+
     def put_file(
         self, key: str, path: Path, content_type: str = ..., consume: bool = ...
     ) -> None:
@@ -48,6 +51,8 @@ def check_key(key: str) -> str:
 
 class LocalBlobStore:
     """A folder on the local disk."""
+
+    on_this_machine = True
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -140,6 +145,8 @@ def _copy(source: Any, out: Any) -> None:
 
 class S3BlobStore:
     """An S3 bucket (AWS or any S3-compatible endpoint), under a key prefix."""
+
+    on_this_machine = False
 
     def __init__(
         self, bucket: str, prefix: str = "", client: Any = None, **client_args: Any

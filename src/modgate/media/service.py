@@ -131,10 +131,14 @@ class MediaService:
         # Proving an image needs every block read, not every pixel made: the smallest scale.
         side = handoff.side if handoff is not None else 1
         info, decoded = inspect_and_decode(path, self.limits, sha256, side)
-        existing = self.store.get_by_sha256(info.sha256)
-        if existing is not None:
-            return existing, False
         key = blob_key(info)
+        # Recorded media have their bytes in the store. Where looking there is a file lookup
+        # and finds none, the bytes are new without asking the database; a record of them
+        # written meanwhile by another upload is found when this one's is written.
+        if not self.blobs.on_this_machine or self.blobs.exists(key):
+            existing = self.store.get_by_sha256(info.sha256)
+            if existing is not None:
+                return existing, False
         preview_key, blurred_key = preview_keys(info.sha256)
         self.blobs.put_file(key, path, info.mime, consume=consume)
         if handoff is not None and decoded is not None and not info.animated:

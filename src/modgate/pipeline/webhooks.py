@@ -24,11 +24,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import new_id, transaction, utcnow
+from modgate.db.base import new_id, table_of, transaction, utcnow
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.events import WEBHOOK_EVENTS, EventRow
 from modgate.pipeline.settings import PipelineSettings
@@ -42,6 +42,8 @@ from modgate.pipeline.tables import (
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "Modgate-Signature"
 FANOUT_WINDOW = 100_000
+_INSERT_DELIVERIES = insert(table_of(WebhookDeliveryRow))
+_INSERT_FANOUT = insert(table_of(WebhookFanoutRow))
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -188,6 +190,7 @@ class WebhookService:
                 )
                 # An event's API client matters only to endpoints that serve one client.
                 by_client = any(endpoint.client is not None for endpoint in endpoints)
+                deliveries = []
                 for event in events:
                     client = None
                     if by_client and event.moderation_id:
@@ -198,31 +201,36 @@ class WebhookService:
                             continue
                         if endpoint.client is not None and endpoint.client != client:
                             continue
-                        session.add(
-                            WebhookDeliveryRow(
-                                id=new_id("dlv"),
-                                event_id=event.id,
-                                endpoint_id=endpoint.id,
-                                event_name=event.name,
-                                moderation_id=event.moderation_id,
-                                next_attempt_at=now,
-                                created_at=now,
-                            )
+                        deliveries.append(
+                            {
+                                "id": new_id("dlv"),
+                                "event_id": event.id,
+                                "endpoint_id": endpoint.id,
+                                "event_name": event.name,
+                                "moderation_id": event.moderation_id,
+                                "next_attempt_at": now,
+                                "created_at": now,
+                            }
                         )
-                    session.add(WebhookFanoutRow(event_id=event.id, created_at=now))
+                # Whole batches, in two statements: most events have no endpoint to go to.
+                if deliveries:
+                    session.execute(_INSERT_DELIVERIES, deliveries)
+                session.execute(
+                    _INSERT_FANOUT, [{"event_id": event.id, "created_at": now} for event in events]
+                )
                 count = len(events)
         except IntegrityError:  # another dispatcher fanned these events out first
             return 0
         return count
 
-    def _unfanned(self, session: Session, limit: int) -> list[EventRow]:
+    def _unfanned(self, session: Session, limit: int) -> list[Row[Any]]:
         """Webhook events not fanned out yet, oldest first. Only the last ``FANOUT_WINDOW``
         events are looked at (a transaction committing that far behind is not expected), so the
         scan stays small however long the event log grows."""
         floor = (session.scalar(select(func.max(WebhookFanoutRow.event_id))) or 0) - FANOUT_WINDOW
         return list(
-            session.scalars(
-                select(EventRow)
+            session.execute(
+                select(EventRow.id, EventRow.name, EventRow.moderation_id)
                 .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
                 .where(
                     WebhookFanoutRow.event_id.is_(None),

@@ -68,6 +68,19 @@ def test_a_record_deferred_to_the_callers_transaction_yields_to_one_recorded_fir
     assert service.read_blob(first.blob_key) == data
 
 
+def test_bytes_lost_from_the_store_are_put_back_by_the_next_upload(intake) -> None:  # type: ignore[no-untyped-def]
+    """Intake skips the database lookup when the store has no such file; a record that exists
+    anyway is found when the new one is written, and the bytes are stored again."""
+    service, sessions = intake
+    data = image_bytes("JPEG")
+    first, _ = service.ingest_bytes(data)
+    service.blobs.delete(first.blob_key)
+    again, created = service.ingest_bytes(data)
+    assert not created and again.id == first.id
+    assert service.read_blob(first.blob_key) == data
+    assert _rows(sessions) == 1
+
+
 def test_every_valid_type_is_stored_with_previews(intake) -> None:  # type: ignore[no-untyped-def]
     service, sessions = intake
     for _name, (_file, data, kind, fmt) in valid_corpus().items():
