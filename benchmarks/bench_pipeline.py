@@ -8,14 +8,15 @@ Prints figures and ratios; asserts nothing. Run on the machine being sized::
 1. Images: distinct 1024 × 768 JPEGs (cut from photos that ship in scikit-image/-learn), default
    detectors without OCR. (a) detection stage alone: decode (at the detectors' scale, as the
    pipeline does) + ``detect_image`` from as many threads as the pipeline runs jobs at once
-   (one per client: each ``wait=true`` request runs its own job); (b) the
-   whole path: a ``modgate serve`` process (embedded executor, SQLite, local blobs) taking HTTP
-   uploads with ``wait=true`` from several clients → intake → job → detection → policy →
-   committed decision. The clients encode their multipart bodies before the clock starts and
-   send them over keep-alive connections with the standard library's ``http.client``, the
-   lightest client at hand: they share the server's two cores, so what they spend is shown
-   too. Target: (b) ≥ 0.9 × (a). Also printed: CPU time per image of (a) and of the server in
-   (b): the difference is what the path adds.
+   (one per client: each ``wait=true`` request runs its own job); (b) the whole path: a
+   ``modgate serve`` process (embedded executor, SQLite, local blobs) taking HTTP uploads with
+   ``wait=true`` from several clients, each sending an API key as the default settings require
+   → intake → job → detection → policy → committed decision. The clients encode their
+   multipart bodies before the clock starts and send them over keep-alive connections with
+   the standard library's ``http.client``, the lightest client at hand: they share the
+   server's two cores, so what they spend is shown too. Target: (b) ≥ 0.9 × (a). Also
+   printed: CPU time per image of (a) and of the server in (b): the difference is what the
+   path adds.
 2. Video: a 60 s 1280 × 720 H.264 clip at 30 fps, sampled at 1 fps: POST → completed. Target ≥ 20×
    real time. Also shown: decoding and sampling alone.
 3. Memory: peak resident memory (VmHWM) of a ``modgate serve`` process and of a ``modgate worker``
@@ -81,16 +82,18 @@ def detection_alone(jpegs: list[bytes], settings, threads: int) -> tuple[float, 
 
 
 def through_api(
-    jpegs: list[bytes], data_dir: Path, clients: int
+    jpegs: list[bytes], data_dir: Path, clients: int, keys: bool = True
 ) -> tuple[float, float, float]:
     """Images per second through a ``modgate serve`` process, its CPU ms per image, and the
-    clients' CPU ms per image."""
+    clients' CPU ms per image. ``keys``: as by default, every request carries an API key."""
     local = threading.local()
-    with _serve(data_dir) as (url, pid):
+    auth = {"Authorization": f"Bearer {_api_key(data_dir)}"} if keys else {}
+    with _serve(data_dir, keys) as (url, pid):
         httpx.post(
             f"{url}/v1/moderations",
             params={"wait": "true"},
             files={"file": ("w.jpg", _jpeg_variant(jpegs[0]))},
+            headers=auth,
             timeout=300,
         ).raise_for_status()
         bodies = []
@@ -109,7 +112,7 @@ def through_api(
                 "POST",
                 "/v1/moderations?wait=true",
                 body=body[1],
-                headers={"Content-Type": body[0]},
+                headers={"Content-Type": body[0], **auth},
             )
             response = connection.getresponse()
             text = response.read()
@@ -128,28 +131,39 @@ def through_api(
     return n / elapsed, 1000 * cpu / n, 1000 * own / n
 
 
-def _env(data_dir: Path) -> dict[str, str]:
+def _env(data_dir: Path, keys: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")}
     return env | {
         "MODGATE_DATA_DIR": str(data_dir),
         "MODGATE_DETECTION__DISABLED": '["ocr"]',
         "MODGATE_PIPELINE__WORKERS": str(WORKERS),
-        "MODGATE_AUTH__API_KEYS_REQUIRED": "false",
+        "MODGATE_AUTH__API_KEYS_REQUIRED": "true" if keys else "false",
     }
+
+
+def _api_key(data_dir: Path) -> str:
+    """A new API key allowed to submit moderations, made with the CLI."""
+    env = _env(data_dir, keys=True)
+    for command in (["db", "upgrade"], ["keys", "create", "bench", "--scope", "moderations:write"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "modgate", *command], env=env, capture_output=True, check=True
+        )
+    return str(json.loads(done.stdout)["key"])
 
 
 class _serve:  # noqa: N801 - used as ``with _serve(dir) as (url, pid)``
     """A ``modgate serve`` process on a free port, stopped on exit."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, keys: bool = False) -> None:
         self.data_dir = data_dir
+        self.keys = keys
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> tuple[str, int]:
         port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "modgate", "serve", "--port", str(port)],
-            env=_env(self.data_dir),
+            env=_env(self.data_dir, self.keys),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
