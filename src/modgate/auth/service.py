@@ -15,10 +15,11 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import Row, bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,7 +49,14 @@ def _user(row: UserRow) -> User:
                 row.created_at, row.last_login_at)
 
 
-def _key(row: ApiKeyRow) -> ApiKey:
+# Checked on every API request: plain columns, built once.
+_KEY_BY_ID = select(
+    ApiKeyRow.id, ApiKeyRow.name, ApiKeyRow.secret_hash, ApiKeyRow.scopes,
+    ApiKeyRow.created_at, ApiKeyRow.revoked_at, ApiKeyRow.last_used_at,
+).where(ApiKeyRow.id == bindparam("key_id"))
+
+
+def _key(row: ApiKeyRow | Row[Any]) -> ApiKey:
     return ApiKey(row.id, row.name, tuple(row.scopes or ()), row.created_at, row.revoked_at)
 
 
@@ -194,7 +202,7 @@ class AuthService:
             return None
         key_id, secret = match.groups()
         with self.sessions() as session:
-            row = session.get(ApiKeyRow, key_id)
+            row = session.execute(_KEY_BY_ID, {"key_id": key_id}).first()
             if row is None or row.revoked_at is not None:
                 return None
             if not hmac.compare_digest(row.secret_hash, _sha256(secret)):
