@@ -29,13 +29,13 @@ logger = logging.getLogger(__name__)
 
 
 class Decided:
-    r"""Wakes threads waiting for a decision made in this process (``wait=true`` requests).
+    """Wakes threads waiting for a decision made in this process (``wait=true`` requests).
 
     Remembers the last few thousand moderations decided here, so a waiter learns that its own
     was decided without asking the database. Decisions made by other processes (Celery workers)
     are noticed by polling, so waiters still look at the database now and then.
 
-    A waiter that said it ``expect``\s a moderation is also handed what the deciding run
+    A waiter that announced itself with ``expect`` is also handed what the deciding run
     committed (``take``), so it can answer without reading the moderation back.
     """
 
