@@ -367,3 +367,38 @@ def test_a_job_whose_workers_keep_dying_is_failed_and_sent_to_review(deployment)
             )
         )
     assert stored == 0
+
+
+def test_with_request_jobs_0_waiting_requests_leave_every_job_to_the_workers(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from modgate.app import create_app
+    from modgate.services import Services
+    from modgate.settings import load_settings
+    from servers import LiveServer
+
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"]},
+        pipeline={"workers": 1, "request_jobs": 0, "poll_seconds": 0.2},
+        auth={"api_keys_required": False},
+    )
+    services = Services.from_settings(settings)
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+            assert services.extras["pipeline"].moderations.run_here is None
+            response = httpx.post(
+                f"{server.url}/v1/moderations",
+                params={"wait": "true"},
+                files={"file": ("x.png", marker_png(5))},
+                timeout=60,
+            )
+            assert response.status_code == 201, response.text
+            body = response.json()
+            assert body["action"] == "block"
+            with services.sessions() as session:
+                job = session.scalars(
+                    select(JobRow).where(JobRow.moderation_id == body["id"])
+                ).one()
+            assert str(job.locked_by).startswith("embedded@")
+            assert body == httpx.get(f"{server.url}/v1/moderations/{body['id']}").json()
+    finally:
+        services.close()
