@@ -3,7 +3,7 @@ alone on the same images, video speed as a multiple of real time, peak memory of
 
 Prints figures and ratios; asserts nothing. Run on the machine being sized::
 
-    python benchmarks/bench_pipeline.py [--images 96] [--clients 4] [--rounds 3]
+    python benchmarks/bench_pipeline.py [--images 96] [--clients 4] [--rounds 5]
 
 1. Images: distinct 1024 × 768 JPEGs (cut from photos that ship in scikit-image/-learn), default
    detectors without OCR. (a) detection stage alone: decode (at the detectors' scale, as the
@@ -287,7 +287,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=96)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-memory", action="store_true")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="modgate-bench-pipeline-"))

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from modgate.detection.engine import DetectionResult
 
 BATCH = 4
+MIN_SAMPLE_SIDE = 320
 
 
 class FrameDetector(Protocol):
@@ -92,7 +93,10 @@ def sample_frames(
                     # A cut right after a sample is taken once the minimum gap has passed.
                     scene = cut_pending and now_ms - last_ms >= min_gap_ms
                 if regular or scene:
-                    image: Image.Image = frame.to_image(**size)  # type: ignore[no-untyped-call]
+                    # Scale in the frame's own pixel format, then convert: half the work of
+                    # swscale's combined scale-and-convert path, with no loss of quality.
+                    small = frame.reformat(**size) if size else frame
+                    image: Image.Image = small.to_image()  # type: ignore[no-untyped-call]
                     yield Sample(round(now_ms), image, scene and not regular)
                     last_ms, cut_pending = now_ms, False
                     while next_regular <= now_ms + 0.5:
@@ -133,9 +137,11 @@ def detect_samples(
             in_flight.append((batch, pool.submit(engine.detect_frames, [s.image for s in batch])))
 
         batch: list[Sample] = []
-        # Frames a little larger than the detectors' largest input, never full 4K/1080p.
+        # Frames as large as the detectors' largest input (each detector's own resize then
+        # starts from there), never full 4K/1080p; never under MIN_SAMPLE_SIDE, which keeps
+        # the review lane's thumbnails of flagged moments sharp.
         max_side = getattr(engine, "max_side", None)
-        side = max(640, int(max_side * 1.25)) if max_side else None
+        side = max(MIN_SAMPLE_SIDE, max_side) if max_side else None
         for sample in sample_frames(path, fps, scene_threshold, side):
             batch.append(sample)
             if len(batch) == BATCH:
