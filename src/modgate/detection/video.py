@@ -95,7 +95,7 @@ def sample_frames(
                 if regular or scene:
                     # Scale in the frame's own pixel format, then convert: half the work of
                     # swscale's combined scale-and-convert path, with no loss of quality.
-                    small = frame.reformat(**size) if size else frame
+                    small = frame.reformat(size["width"], size["height"]) if size else frame
                     image: Image.Image = small.to_image()  # type: ignore[no-untyped-call]
                     yield Sample(round(now_ms), image, scene and not regular)
                     last_ms, cut_pending = now_ms, False
