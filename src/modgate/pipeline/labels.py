@@ -159,9 +159,12 @@ def _offset(token: str | None) -> int:
     if not token:
         return 0
     try:
-        return int(json.loads(base64.urlsafe_b64decode(token.encode()))["o"])
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["o"]
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise InvalidParameterException("NextToken is not valid.") from exc
+    if type(offset) is not int or offset < 0:  # only what ``_token`` writes
+        raise InvalidParameterException("NextToken is not valid.")
+    return offset
 
 
 # The columns an event's summary reads (besides the decision).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
@@ -14,10 +14,15 @@ from starlette.datastructures import UploadFile
 
 from modgate.auth.deps import require_scopes
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
+from modgate.media.models import MediaKind
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import CONTEXT_KEYS
+from modgate.policy.model import Action
 
 router = APIRouter(prefix="/v1", tags=["moderations"])
+# Filter values a moderation can have; anything else is refused (400) rather than matching nothing.
+ModerationStatus = Literal["queued", "completed", "failed"]
+
 READ = Depends(require_scopes("moderations:read"))
 WRITE = Depends(require_scopes("moderations:write"))
 WEBHOOKS = Depends(require_scopes("webhooks:manage"))
@@ -217,12 +222,12 @@ def get_moderation(request: Request, moderation_id: str) -> dict[str, Any]:
 )
 def list_moderations(
     request: Request,
-    status: str | None = None,
-    action: str | None = None,
-    final_action: str | None = None,
+    status: ModerationStatus | None = None,
+    action: Action | None = None,
+    final_action: Action | None = None,
     surface: str | None = None,
     external_id: str | None = None,
-    kind: str | None = None,
+    kind: MediaKind | None = None,
     sha256: str | None = None,
     created_after: dt.datetime | None = None,
     created_before: dt.datetime | None = None,

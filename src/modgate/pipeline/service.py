@@ -12,6 +12,7 @@ import binascii
 import datetime as dt
 import hashlib
 import json
+import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -100,10 +101,9 @@ class ModerationService:
             )
         # New media: bytes stored, its row written with the moderation's (one transaction).
         record, new = self._media(stream, data_base64, blob_key, media_id)
-        if wait and record.info.kind != "image":
-            raise InvalidParameterException(
-                "wait=true is for images; video is always asynchronous: poll or use a webhook."
-            )
+        # Video is always asynchronous: ``wait`` is for images, so a client that asks for it on
+        # every upload gets its videos accepted (202) rather than refused.
+        wait = wait and record.info.kind == "image"
         read = self.wait if wait else self.get
         fingerprint = _fingerprint(record.info.sha256, context, external_id, metadata)
         if client_request_token:
@@ -240,10 +240,7 @@ class ModerationService:
         if stream is not None:
             return self.media.ingest_stream(stream, defer_record=True)
         if data_base64 is not None:
-            try:
-                data = base64.b64decode(data_base64, validate=True)
-            except (binascii.Error, ValueError) as exc:
-                raise InvalidParameterException("media.base64 is not valid base64.") from exc
+            data = decode_base64(data_base64)
             return self.media.ingest_bytes(data, defer_record=True)
         if blob_key is not None:
             with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
@@ -391,6 +388,19 @@ def clean_context(context: dict[str, Any] | None) -> dict[str, Any]:
     if not isinstance(context, dict):
         raise InvalidParameterException("context must be an object.")
     return {key: value for key, value in context.items() if value not in (None, "")}
+
+
+_DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w.+-]+=[\w.+-]+)*;base64,", re.IGNORECASE)
+
+
+def decode_base64(text: str) -> bytes:
+    """Standard base64 as clients send it: line breaks (MIME's 76 columns) and a ``data:`` URI
+    prefix are accepted; any other character outside the alphabet is refused."""
+    text = _DATA_URI.sub("", text.strip(), count=1)
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidParameterException("media.base64 is not valid base64.") from exc
 
 
 def _fingerprint(

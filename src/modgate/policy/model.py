@@ -7,13 +7,14 @@ save it and the version hash (sha256 of the canonical JSON of the document) iden
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from modgate.policy.conditions import Condition
     from modgate.policy.engine import CompiledPolicy
 
-ACTIONS = ("allow", "annotate", "review", "block")
+Action = Literal["allow", "annotate", "review", "block"]  # least to most severe
+ACTIONS: tuple[str, ...] = get_args(Action)
 SEVERITY = {action: rank for rank, action in enumerate(ACTIONS)}
 PRIORITIES = ("low", "normal", "high", "urgent")
 ANY_LABEL = "*"

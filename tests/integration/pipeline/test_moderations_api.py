@@ -130,6 +130,13 @@ def test_async_submission_completes_and_lists(deployment) -> None:  # type: igno
     assert rest["next_cursor"] is None
     only = httpx.get(f"{deployment.url}/v1/moderations", params={"external_id": "upload-1"})
     assert [item["id"] for item in only.json()["items"]] == [ids[1]]
+    allowed = httpx.get(f"{deployment.url}/v1/moderations", params={"action": "allow"}).json()
+    assert len(allowed["items"]) == 3
+    # A filter value no moderation can have is a mistake to report, not an empty page.
+    for name, value in (("status", "done"), ("action", "allowed"), ("kind", "gif")):
+        refused = httpx.get(f"{deployment.url}/v1/moderations", params={name: value})
+        assert refused.status_code == 400, name
+        assert refused.json()["error"]["code"] == "InvalidParameterException"
 
 
 def test_base64_and_blob_key_sources(deployment) -> None:  # type: ignore[no-untyped-def]
@@ -153,6 +160,15 @@ def test_base64_and_blob_key_sources(deployment) -> None:  # type: ignore[no-unt
     assert missing.json()["error"]["code"] == "InvalidS3ObjectException"
     broken = httpx.post(f"{deployment.url}/v1/moderations", json={"media": {"base64": "@@"}})
     assert broken.json()["error"]["code"] == "InvalidParameterException"
+    # What other clients send: MIME line breaks, a data: URI.
+    for sent in (
+        base64.encodebytes(marker_png(3)).decode(),
+        "data:image/png;base64," + encoded,
+    ):
+        response = httpx.post(
+            f"{deployment.url}/v1/moderations", json={"media": {"base64": sent}, "wait": True}
+        )
+        assert response.status_code == 201 and response.json()["action"] == "block"
 
 
 def test_client_request_token_is_idempotent(deployment) -> None:  # type: ignore[no-untyped-def]
