@@ -147,9 +147,12 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     arguments: dict[str, Any]
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidParameterException("Send the media in the multipart field 'file'.")
+        uploads = form.getlist("file")
+        if len(uploads) != 1 or not isinstance(uploads[0], UploadFile):
+            raise InvalidParameterException(
+                "Send the media as one file in the multipart field 'file'."
+            )
+        upload = uploads[0]
         context = _json_field(form.get("context"), "context") or {}
         context.update({key: form[key] for key in CONTEXT_KEYS if form.get(key)})
         fields = _validated(

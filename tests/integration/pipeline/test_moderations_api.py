@@ -280,6 +280,14 @@ def test_bad_context_and_bodies(deployment) -> None:  # type: ignore[no-untyped-
     )
     assert httpx.get(f"{deployment.url}/v1/moderations/mod_x").status_code == 404
     assert httpx.get(f"{deployment.url}/v1/moderations", params={"cursor": "zz"}).status_code == 400
+    two_files = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        files=[("file", ("a.png", plain_png(1))), ("file", ("b.png", plain_png(2)))],
+    )
+    assert two_files.status_code == 400  # which one would be moderated? Neither, say so
+    assert two_files.json()["error"]["code"] == "InvalidParameterException"
+    with deployment.services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ModerationRow)) == 0
 
 
 def test_active_policy_per_surface_and_shadow_candidates(deployment) -> None:  # type: ignore[no-untyped-def]
