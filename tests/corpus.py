@@ -109,6 +109,60 @@ def png_declaring(width: int, height: int) -> bytes:
     )
 
 
+Frame = tuple[tuple[int, int, int] | None, int]  # (solid colour or None for a gradient, ms)
+
+
+def animation_bytes(fmt: str, frames: list[Frame], width: int = 160, height: int = 120) -> bytes:
+    """An animated GIF, WEBP or PNG (APNG); each frame is a solid colour or, for ``None``, a
+    gradient with its own noise (so no two frames are alike and none are merged), shown for
+    its milliseconds."""
+    images = [
+        Image.new("RGB", (width, height), colour)
+        if colour
+        else gradient_image(width, height, seed=index)
+        for index, (colour, _ms) in enumerate(frames)
+    ]
+    out = io.BytesIO()
+    extra = {"lossless": True} if fmt == "WEBP" else {}
+    images[0].save(
+        out,
+        format=fmt,
+        save_all=True,
+        append_images=images[1:],
+        duration=[ms for _colour, ms in frames],
+        loop=0,
+        **extra,
+    )
+    return out.getvalue()
+
+
+def multipage_tiff(colours: list[tuple[int, int, int] | None], side: int = 160) -> bytes:
+    """A TIFF of one page per colour (``None``: a gradient)."""
+    pages = [
+        Image.new("RGB", (side, side), colour) if colour else gradient_image(side, side, index)
+        for index, colour in enumerate(colours)
+    ]
+    out = io.BytesIO()
+    pages[0].save(out, format="TIFF", save_all=True, append_images=pages[1:])
+    return out.getvalue()
+
+
+def gif_frame_bomb(width: int = 8000, height: int = 8000, frames: int = 300) -> bytes:
+    """A few-KB GIF whose ``frames`` one-pixel frames are each composited onto a
+    ``width`` × ``height`` screen by a decoder: width × height × frames pixels of work."""
+    data = bytearray(b"GIF89a" + struct.pack("<HHBBB", width, height, 0xF0, 0, 0))
+    data += bytes([0, 0, 0, 255, 255, 255])  # global palette: black, white
+    data += b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"
+    for index in range(frames):
+        data += b"\x21\xf9\x04\x04" + struct.pack("<H", 2) + b"\x00\x00"  # 20 ms, no disposal
+        x, y = (index * 37) % width, (index * 53) % height
+        data += b"\x2c" + struct.pack("<HHHHB", x, y, 1, 1, 0)
+        # LZW, minimum code size 2: clear (4), the colour, end (5), 3 bits each.
+        codes = 4 | (index % 2) << 3 | 5 << 6
+        data += bytes([2, 2]) + codes.to_bytes(2, "little") + b"\x00"
+    return bytes(data + b"\x3b")
+
+
 def noise_png(target_bytes: int) -> bytes:
     """A PNG of random pixels at least ``target_bytes`` long (random data does not compress)."""
     side = int((target_bytes / 3) ** 0.5) + 16
@@ -162,6 +216,12 @@ def bad_corpus(size_limit_bytes: int = 15 * 1024 * 1024) -> dict[str, tuple[str,
     jpeg = image_bytes("JPEG", 640, 480)
     png = image_bytes("PNG", 640, 480)
     mp4 = video_bytes("mp4", "libx264", seconds=2.0)
+    gif = animation_bytes("GIF", [(None, 100), (None, 200), (None, 300), (None, 400)])
+    # Cut inside the third frame's header: counting the frames fails, not decoding one.
+    third_frame = 0
+    for _frame in range(3):
+        third_frame = gif.index(b"\x21\xf9\x04", third_frame + 1)  # graphic control extension
+    tiff = multipage_tiff([None, None, None, None])
     return {
         "zero_bytes": ("empty.jpg", b"", "EmptyMediaException"),
         "truncated_jpeg": ("cut.jpg", jpeg[: len(jpeg) // 2], "TruncatedMediaException"),
@@ -182,6 +242,14 @@ def bad_corpus(size_limit_bytes: int = 15 * 1024 * 1024) -> dict[str, tuple[str,
         "zip": ("photos.zip", zip_bytes(), "ArchiveNotAllowedException"),
         "mp4_without_video": ("voice.mp4", audio_only_mp4(), "NoVideoStreamException"),
         "truncated_mp4": ("cut.mp4", mp4[: len(mp4) // 2], "TruncatedMediaException"),
+        "truncated_animated_gif": ("cut.gif", gif[: len(gif) * 7 // 10], "TruncatedMediaException"),
+        "animated_gif_cut_in_a_frame_header": (
+            "cut-header.gif",
+            gif[: third_frame + 5],
+            "TruncatedMediaException",
+        ),
+        "truncated_multipage_tiff": ("cut.tif", tiff[: len(tiff) // 2], "TruncatedMediaException"),
+        "gif_frame_bomb": ("bomb.gif", gif_frame_bomb(), "DecompressionBombException"),
         "one_pixel": ("dot.png", image_bytes("PNG", 1, 1), "ImageTooSmallException"),
         "over_size_limit": (
             "huge.png",

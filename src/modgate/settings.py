@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         default=100_000_000, ge=1, description="Largest width × height (decompression-bomb guard)."
     )
+    max_animation_pixels: int = Field(
+        default=1_000_000_000,
+        ge=1,
+        description="Largest width × height × frames of an animated or multi-page image "
+        "(frame-bomb guard).",
+    )
     min_image_side: int = Field(default=16, ge=1, description="Smallest image width or height.")
     max_video_bytes: int = Field(default=10 * 1024 * MB, ge=1, description="Largest video file.")
     max_video_seconds: float = Field(default=6 * 3600, gt=0, description="Longest video, seconds.")

@@ -36,6 +36,10 @@ class MediaLimits:
     max_image_bytes: int = 15 * 1024 * 1024
     max_image_side: int = 10_000
     max_image_pixels: int = 100_000_000
+    # Width × height × frames of an animated or multi-page image: bounds the decoding work of
+    # a frame bomb (a small file of many frames on a huge canvas). 30 s of 720p at 15 fps is
+    # 0.41 billion.
+    max_animation_pixels: int = 1_000_000_000
     min_image_side: int = 16
     max_video_bytes: int = 10 * 1024**3
     max_video_seconds: float = 6 * 3600
@@ -50,6 +54,7 @@ class MediaLimits:
             max_image_bytes=settings.max_image_bytes,
             max_image_side=settings.max_image_side,
             max_image_pixels=settings.max_image_pixels,
+            max_animation_pixels=settings.max_animation_pixels,
             min_image_side=settings.min_image_side,
             max_video_bytes=settings.max_video_bytes,
             max_video_seconds=settings.max_video_seconds,

@@ -1,9 +1,11 @@
 """Prove a sniffed file really is what it claims by decoding it, within the configured limits.
 
 Images: the header is read first and the pixel count checked before any pixel is decoded (so a
-decompression bomb never allocates), then the whole image (every frame's first frame for animated
-formats) is decoded. Videos: PyAV opens the container, the container structure is checked for
-truncation, and the first video frame is decoded. Library errors are translated here, once.
+decompression bomb never allocates), then the whole image is decoded. Animated and multi-page
+images have every frame decoded, one at a time, after their total pixel count (width × height ×
+frames) is checked: a frame bomb of many frames on a large canvas is refused before decoding.
+Videos: PyAV opens the container, the container structure is checked for truncation, and the
+first video frame is decoded. Library errors are translated here, once.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from modgate.errors import (
     VideoTooLargeException,
     VideoTooLongException,
 )
+from modgate.media.animation import display_ms, is_timed
 from modgate.media.models import MediaLimits
 from modgate.media.scale import draft_long_side
 from modgate.media.sniff import Sniffed
@@ -56,7 +59,9 @@ def probe_image(
     corrupt data is caught all the same.
 
     Returns (width, height, frame_count, duration_seconds, animated, decoded first frame); the
-    decoded frame is handed on so previews and detection never decode the file again.
+    decoded frame is handed on so previews and detection never decode the file again. A
+    multi-frame image has every frame decoded (so a frame cut short is refused here, not when
+    it is detected); its duration is None when its frames have no display times (TIFF pages).
     """
     if size > limits.max_image_bytes:
         raise ImageTooLargeException(
@@ -73,13 +78,12 @@ def probe_image(
             "The image declares more pixels than allowed; it was not decoded."
         ) from exc
     except Exception as exc:
-        raise _decode_error(exc, sniffed) from exc
+        raise _decode_error(exc, sniffed, _riff_cut_short(source, size, sniffed)) from exc
     with image:
         width, height = image.size
         _check_dimensions(width, height, limits)
-        frames = int(getattr(image, "n_frames", 1) or 1)
-        animated = bool(getattr(image, "is_animated", False)) and frames > 1
-        duration = _animation_seconds(image, frames) if animated else None
+        frames, duration = _decode_frames(image, sniffed, size, limits)
+        animated = frames > 1
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -91,7 +95,71 @@ def probe_image(
     return width, height, frames, duration, animated, image
 
 
-def _check_dimensions(width: int, height: int, limits: MediaLimits) -> None:
+def _decode_frames(
+    image: Image.Image, sniffed: Sniffed, size: int, limits: MediaLimits
+) -> tuple[int, float | None]:
+    """(frame count, seconds on screen) after decoding every frame of a multi-frame image.
+
+    The frame count comes from the frame headers; width × height × frames is checked before
+    any pixel is decoded, then each frame's own size before its pixels are (a GIF frame may
+    enlarge the canvas, TIFF pages differ in size)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a damaged page header is reported below, if at all
+            frames = int(getattr(image, "n_frames", 1) or 1)
+    except Exception as exc:  # a frame header past the first is damaged or missing
+        raise _decode_error(exc, sniffed, _reached_end(image, size)) from exc
+    if frames == 1:
+        return 1, None
+    width, height = image.size
+    _check_total_pixels(width, height, frames, width * height * frames, limits)
+    timed = is_timed(image)
+    total_ms = 0.0
+    decoded_pixels = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the limits are checked here, not by Pillow's warning
+        for index in range(frames):
+            _seek_frame(image, index, sniffed, size)
+            frame_width, frame_height = image.size
+            _check_dimensions(frame_width, frame_height, limits, smallest=False)
+            decoded_pixels += frame_width * frame_height
+            _check_total_pixels(width, height, frames, decoded_pixels, limits)
+            try:
+                image.load()
+            except Exception as exc:
+                raise _decode_error(exc, sniffed) from exc
+            total_ms += display_ms(image) if timed else 0.0
+    return frames, total_ms / 1000.0 if timed else None
+
+
+def _seek_frame(image: Image.Image, index: int, sniffed: Sniffed, size: int) -> None:
+    """Read frame ``index``'s header (the previous frame is loaded already, so no pixels)."""
+    try:
+        image.seek(index)
+    except Image.DecompressionBombError as exc:  # a GIF frame enlarging the canvas
+        raise DecompressionBombException(
+            "A frame of the animation declares more pixels than allowed; it was not decoded."
+        ) from exc
+    except Exception as exc:
+        raise _decode_error(exc, sniffed, _reached_end(image, size)) from exc
+
+
+def _check_total_pixels(
+    width: int, height: int, frames: int, pixels: int, limits: MediaLimits
+) -> None:
+    if pixels > limits.max_animation_pixels:
+        raise DecompressionBombException(
+            f"The image has {frames} frames of {width} × {height} pixels, {pixels} pixels in "
+            f"all; the limit for all frames together is {limits.max_animation_pixels}. It was "
+            "not decoded.",
+            width=width,
+            height=height,
+            frame_count=frames,
+        )
+
+
+def _check_dimensions(width: int, height: int, limits: MediaLimits, smallest: bool = True) -> None:
+    """``smallest=False`` for frames after the first, which may be small (TIFF thumbnails)."""
     if width * height > limits.max_image_pixels:
         raise DecompressionBombException(
             f"The image declares {width} × {height} = {width * height} pixels; the limit is "
@@ -106,7 +174,7 @@ def _check_dimensions(width: int, height: int, limits: MediaLimits) -> None:
             width=width,
             height=height,
         )
-    if min(width, height) < limits.min_image_side:
+    if smallest and min(width, height) < limits.min_image_side:
         raise ImageTooSmallException(
             f"The image is {width} × {height}; each side must be at least "
             f"{limits.min_image_side} pixels.",
@@ -115,23 +183,39 @@ def _check_dimensions(width: int, height: int, limits: MediaLimits) -> None:
         )
 
 
-def _animation_seconds(image: Image.Image, frames: int) -> float | None:
-    total_ms = 0.0
+def _reached_end(image: Image.Image, size: int) -> bool:
+    """Whether the decoder had read or sought to the end of the file when it failed: the file
+    then ends before the data its headers point to, whatever error the library raised (a GIF
+    frame header cut short raises IndexError, a TIFF page past the end TypeError)."""
+    handle = getattr(image, "fp", None)
     try:
-        for index in range(frames):
-            image.seek(index)
-            total_ms += float(image.info.get("duration", 0) or 0)
-        image.seek(0)
-    except Exception as exc:  # a frame past the first is damaged
-        raise TruncatedMediaException(
-            "A frame of the animation cannot be read: the file is cut short or damaged."
-        ) from exc
-    return total_ms / 1000.0 if total_ms else None
+        return handle is not None and int(handle.tell()) >= size
+    except Exception:  # a closed or unseekable handle tells nothing
+        return False
 
 
-def _decode_error(exc: Exception, sniffed: Sniffed) -> CorruptMediaException:
+def _riff_cut_short(source: Path | IO[bytes], size: int, sniffed: Sniffed) -> bool:
+    """Whether a WebP file's RIFF header declares more bytes than the file holds."""
+    if sniffed.format != "WEBP":
+        return False
+    try:
+        if isinstance(source, Path):
+            with source.open("rb") as handle:
+                head = handle.read(8)
+        else:
+            source.seek(0)
+            head = source.read(8)
+    except OSError:
+        return False
+    return len(head) == 8 and struct.unpack("<I", head[4:8])[0] + 8 > size
+
+
+def _decode_error(
+    exc: Exception, sniffed: Sniffed, cut_short: bool = False
+) -> CorruptMediaException:
     text = str(exc).lower()
-    if "truncated" in text or "end of file" in text or isinstance(exc, EOFError | struct.error):
+    truncated = "truncated" in text or "end of file" in text
+    if cut_short or truncated or isinstance(exc, EOFError | struct.error):
         return TruncatedMediaException(
             f"The {sniffed.format} file ends before its image data does: it was cut short."
         )

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageSequence
+from PIL import Image
 from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +34,7 @@ from modgate.media.scale import draft_long_side
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
+from modgate.pipeline.animation import detect_animation
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import Decided
 from modgate.pipeline.jobs import Claim, JobStore
@@ -41,7 +42,7 @@ from modgate.pipeline.labels import moderation_summary, review_state_of
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import DetectionRow, ModerationExtraRow, ModerationRow
-from modgate.pipeline.video import detect_video, flagged_timestamps, timeline_entries
+from modgate.pipeline.video import detect_video, flagged_timestamps
 from modgate.policy import Context, evaluate
 from modgate.policy.shadow import evaluate_with_shadow
 from modgate.policy.store import ShadowRecord
@@ -256,22 +257,16 @@ class ModerationProcessor:
     def _detect_animation(
         self, engine: Any, path: Path
     ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
-        """Animated GIF/WebP: frames at the sampling rate by their display time, like video."""
-        step = 1000.0 / self.settings.video_fps
-        samples: list[tuple[int, Image.Image]] = []
-        with Image.open(path) as image:
-            elapsed = 0.0
-            next_sample = 0.0
-            for frame in ImageSequence.Iterator(image):
-                if elapsed + 0.5 >= next_sample:
-                    samples.append((round(elapsed), to_rgb(frame.copy())))
-                    while next_sample <= elapsed + 0.5:
-                        next_sample += step
-                elapsed += float(frame.info.get("duration", 100) or 100)
-        results = engine.detect_frames([image for _, image in samples])
-        stamps = [stamp for stamp, _ in samples]
-        entries = timeline_entries(stamps, results, self.settings.video_fps, round(elapsed))
-        return entries, dict(samples)
+        """Animated GIF/WebP/APNG, multi-page TIFF: the frame on screen at each sampling time
+        and frames after a scene change, like video (see ``modgate.pipeline.animation``)."""
+        return detect_animation(
+            engine,
+            path,
+            self.settings.video_fps,
+            self.settings.scene_threshold,
+            FLAG_FLOOR,
+            THUMBNAIL_SIDE,
+        )
 
     def _thumbnails(
         self, sha256: str, entries: list[dict[str, Any]], images: dict[int, Image.Image]
