@@ -1,15 +1,19 @@
 """Video: sample frames (a fixed rate plus scene changes) with PyAV and detect them in batches.
 
-Frames are decoded once (frame-threaded; for H.264/HEVC, non-reference frames are skipped). About
-eight times per sampling interval, a 64×36 brightness grid read from the frame's luma plane is
-compared with the previous one; a sudden large difference (a cut) adds a sample between the
-regular ones, so a short shot is not missed. Frames are picked by presentation
-time, so variable-frame-rate files are sampled evenly too. Decoding continues while the previous
-batch is being detected. Turning timestamps into segments is the pipeline's job.
+For each sampling time the sample is the frame on screen at that time, stamped with its own
+time from the start of the video stream, so a frame shown across a sampling time is never
+missed, on variable-frame-rate files too; see ``_Picker``. Between regular samples, a sudden
+large change of a coarse brightness grid (a cut) adds a sample, so a short shot is not missed.
+Frames are decoded once, packet by packet (a damaged packet is skipped, as players do),
+frame-threaded; for H.264/HEVC at ordinary frame rates, non-reference frames are skipped.
+Samples are turned upright (display rotation). Decoding continues while the previous batch is
+being detected. Turning timestamps into segments is the pipeline's job.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -22,9 +26,20 @@ import numpy as np
 from PIL import Image
 
 from modgate.errors import CorruptMediaException, NoVideoStreamException
+from modgate.media.video_stream import (
+    DecodeStats,
+    decode_frames,
+    frame_rate,
+    frame_seconds,
+    open_video,
+    origin_seconds,
+    upright,
+)
 
 if TYPE_CHECKING:
     from modgate.detection.engine import DetectionResult
+
+logger = logging.getLogger(__name__)
 
 BATCH = 4
 MIN_SAMPLE_SIDE = 320
@@ -41,10 +56,14 @@ class Sample:
     scene_change: bool = False
 
 
-# Codecs whose non-reference frames can be left undecoded: samples then land on the nearest
-# reference frame (a few frames away at most), for about half the decoding work. Intra-only
-# codecs are not listed: all their frames are "non-reference".
+# Codecs whose non-reference frames can be left undecoded, for about half the decoding work.
+# Intra-only codecs are not listed: all their frames are "non-reference".
 SKIP_NONREF_CODECS = frozenset({"h264", "hevc"})
+# ... but only on streams with at least this many frames per sampling interval: a skipped frame
+# then has a decoded neighbour a small fraction of the interval away. On a slideshow, one
+# non-reference B-frame can be a whole slide.
+NONREF_MIN_FRAMES_PER_SAMPLE = 15
+TIME_TOLERANCE_MS = 0.5  # presentation times are rounded to the stream's time base
 
 
 def sample_frames(
@@ -53,56 +72,187 @@ def sample_frames(
     scene_threshold: float = 0.0,
     max_side: int | None = None,
 ) -> Iterator[Sample]:
-    """Frames every ``1 / fps`` s from the start, plus frames where the scene changes (mean
-    absolute grey difference ≥ ``scene_threshold``, 0–1; 0 turns scene detection off).
+    """The frame on screen every ``1 / fps`` s from the start, plus frames where the scene
+    changes (mean absolute grey difference ≥ ``scene_threshold``, 0–1; 0 turns scene detection
+    off), upright, stamped with their own time from the start of the video stream.
 
     ``max_side`` converts sampled frames straight to that size (keeping the aspect ratio)
-    instead of full resolution, for consumers such as detectors that need no more."""
+    instead of full resolution, for consumers such as detectors that need no more. Damaged
+    packets are skipped; the video is refused only when most of it cannot be decoded."""
     if fps <= 0:
         raise ValueError("fps must be positive")
-    step_ms = 1000.0 / fps
-    min_gap_ms = step_ms / 4
-    check_every_ms = step_ms / 8  # comparing every decoded frame would cost more than decoding
+    picker = _Picker(1000.0 / fps, scene_threshold)
     try:
-        with av.open(str(path)) as container:
+        with open_video(path) as container:
             if not container.streams.video:
                 raise NoVideoStreamException()
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            if stream.codec_context.name in SKIP_NONREF_CODECS:
-                stream.codec_context.skip_frame = "NONREF"
+            _configure_decoder(stream)
+            skipping = _NonReferenceSkipping(stream, fps)
             size = _fit(stream.codec_context.width, stream.codec_context.height, max_side)
-            next_regular, last_ms, last_check = 0.0, -1e9, -1e9
-            previous: np.ndarray | None = None  # brightness at the last check
-            cut_pending = False
-            for frame in container.decode(stream):
+            origin = origin_seconds(stream)
+            stats = DecodeStats()
+            for frame in decode_frames(container, stream, stats, skipping.check):
                 if frame.time is None:
                     continue
-                now_ms = frame.time * 1000.0
-                regular = now_ms + 0.5 >= next_regular
-                scene = False
-                if scene_threshold > 0 and (regular or now_ms - last_check >= check_every_ms):
-                    # A cut is a sudden change between two close checks; a slow pan or fade
-                    # changes little from one check to the next and adds no samples.
-                    last_check = now_ms
-                    grey = _luma_thumbnail(frame)
-                    if previous is not None:
-                        change = float(np.abs(grey - previous).mean()) / 255.0
-                        cut_pending = cut_pending or change >= scene_threshold
-                    previous = grey
-                    # A cut right after a sample is taken once the minimum gap has passed.
-                    scene = cut_pending and now_ms - last_ms >= min_gap_ms
-                if regular or scene:
-                    # Scale in the frame's own pixel format, then convert: half the work of
-                    # swscale's combined scale-and-convert path, with no loss of quality.
-                    small = frame.reformat(size["width"], size["height"]) if size else frame
-                    image: Image.Image = small.to_image()  # type: ignore[no-untyped-call]
-                    yield Sample(round(now_ms), image, scene and not regular)
-                    last_ms, cut_pending = now_ms, False
-                    while next_regular <= now_ms + 0.5:
-                        next_regular += step_ms
+                if origin is None:
+                    origin = frame.time
+                now_ms = (frame.time - origin) * 1000.0
+                if now_ms < -TIME_TOLERANCE_MS:
+                    continue  # before the stream's start: not shown (an edit list cuts it)
+                picked = picker.push(frame, max(0.0, now_ms))
+                if picked:
+                    yield _sample(*picked, size)
+            _check_decoded(stats, path)
+            picked = picker.finish(frame_seconds(stream) * 1000.0)
+            if picked:
+                yield _sample(*picked, size)
     except av.error.FFmpegError as exc:
         raise CorruptMediaException(f"The video cannot be decoded: {exc}") from exc
+
+
+def _configure_decoder(stream: av.VideoStream) -> None:
+    # Frame threading: about twice as fast on two cores. Decoding packet by packet, it goes on
+    # after a damaged packet as single-threaded decoding does (it can lose a frame or two more
+    # when the damage is in the last few packets). Slice threading is no safer: VP8 decoding
+    # breaks down after a damaged packet with it.
+    stream.thread_type = "AUTO"
+    # Frames after a damaged one that refer to it are shown, patched, by players; without this
+    # flag HEVC drops them all until the next keyframe, which can be the rest of the video.
+    stream.codec_context.flags |= av.codec.context.Flags.output_corrupt
+
+
+class _NonReferenceSkipping:
+    """Skips non-reference frames when the stream's frame rate is well above the sampling
+    rate. Skipping stops for good at the first packet presented more than a quarter sampling
+    interval after all earlier ones: the declared rate was wrong (variable frame rate) and a
+    skipped frame could stay on screen for long."""
+
+    def __init__(self, stream: av.VideoStream, fps: float) -> None:
+        self.context = stream.codec_context
+        self.max_gap = 0.25 / fps
+        self.latest: float | None = None
+        rate = frame_rate(stream)
+        self.enabled = (
+            self.context.name in SKIP_NONREF_CODECS
+            and rate is not None
+            and rate >= NONREF_MIN_FRAMES_PER_SAMPLE * fps
+        )
+        if self.enabled:
+            self.context.skip_frame = "NONREF"
+
+    def check(self, packet: av.Packet[av.VideoStream]) -> None:
+        if not self.enabled or packet.pts is None or packet.time_base is None:
+            return
+        time = float(packet.pts * packet.time_base)
+        if self.latest is not None and time - self.latest > self.max_gap:
+            self.context.skip_frame = "DEFAULT"
+            self.enabled = False
+        self.latest = time if self.latest is None else max(self.latest, time)
+
+
+def _check_decoded(stats: DecodeStats, path: str | Path) -> None:
+    if stats.mostly_unreadable:
+        raise CorruptMediaException(
+            f"The video cannot be decoded: {stats.failed} of {stats.packets} packets are "
+            f"damaged and {stats.frames} frames could be read."
+        )
+    if stats.failed or stats.read_error:
+        logger.warning(
+            "%s: skipped %d damaged packets of %d%s",
+            Path(path).name,
+            stats.failed,
+            stats.packets,
+            f"; reading stopped early ({stats.read_error})" if stats.read_error else "",
+        )
+
+
+def _sample(shown: _Shown, scene_only: bool, size: tuple[int, int] | None) -> Sample:
+    # Scale in the frame's own pixel format, then convert: half the work of swscale's combined
+    # scale-and-convert path, with no loss of quality.
+    small = shown.frame.reformat(*size) if size else shown.frame
+    image: Image.Image = small.to_image()  # type: ignore[no-untyped-call]
+    return Sample(round(shown.ms), upright(image, shown.frame.rotation), scene_only)
+
+
+@dataclass(slots=True)
+class _Shown:
+    """A decoded frame waiting for the next one, which tells until when it is on screen."""
+
+    frame: av.VideoFrame
+    ms: float
+    cut: bool  # a scene cut is pending at this frame
+
+
+class _Picker:
+    """Decides which decoded frames become samples: in time order, each frame at most once.
+
+    Regular samples: for each mark (every ``step_ms`` from 0), the frame on screen at that
+    mark — the last one starting at or before it, known once the next frame starts or the
+    stream ends; so each frame is held until then. A frame shown across several marks is
+    sampled once, at its own time. Scene samples: a frame where the picture changed suddenly
+    (a cut), at least a quarter step after the previous sample. About eight times per step, a
+    64×36 brightness grid is compared with the previous one; a slow pan or fade changes little
+    from one check to the next and adds no samples.
+    """
+
+    def __init__(self, step_ms: float, scene_threshold: float) -> None:
+        self.step_ms = step_ms
+        self.scene_threshold = scene_threshold
+        self.held: _Shown | None = None
+        self.next_mark = 0.0
+        self.last_sample_ms = -math.inf
+        self.last_check_ms = -math.inf
+        self.previous_grey: np.ndarray | None = None
+        self.cut_pending = False
+
+    def push(self, frame: av.VideoFrame, ms: float) -> tuple[_Shown, bool] | None:
+        """Take the next decoded frame, starting at ``ms``. Returns the frame before it, and
+        whether it is a scene-change sample only, if that frame is to be sampled."""
+        picked = None
+        if self.held is None:
+            # The first frame stands for the marks before it (its predecessors were damaged).
+            self.next_mark = math.floor(ms / self.step_ms) * self.step_ms
+        elif ms <= self.held.ms:
+            return None  # out of order (after damage): it cannot be placed in time
+        else:
+            picked = self._release(self.held, ms)
+        self.held = _Shown(frame, ms, self._cut_at(frame, ms))
+        return picked
+
+    def finish(self, shown_ms: float) -> tuple[_Shown, bool] | None:
+        """At the end of the stream: the last frame, taken to be shown for ``shown_ms``."""
+        if self.held is None:
+            return None
+        picked = self._release(self.held, self.held.ms + max(shown_ms, 1.0))
+        self.held = None
+        return picked
+
+    def _release(self, held: _Shown, until_ms: float) -> tuple[_Shown, bool] | None:
+        """``held``, shown until ``until_ms``, if it is to be sampled."""
+        passed = until_ms - TIME_TOLERANCE_MS
+        regular = self.next_mark < passed
+        if regular:  # the marks it covers are done with
+            self.next_mark += (math.floor((passed - self.next_mark) / self.step_ms) + 1) * (
+                self.step_ms
+            )
+        scene = held.cut and held.ms - self.last_sample_ms >= self.step_ms / 4
+        if not (regular or scene):
+            return None
+        self.last_sample_ms, self.cut_pending = held.ms, False
+        return held, scene and not regular
+
+    def _cut_at(self, frame: av.VideoFrame, ms: float) -> bool:
+        """Whether a cut is pending at ``frame`` (checked about eight times per step)."""
+        if self.scene_threshold <= 0 or ms - self.last_check_ms < self.step_ms / 8:
+            return False
+        self.last_check_ms = ms
+        grey = _luma_thumbnail(frame)
+        if self.previous_grey is not None:
+            change = float(np.abs(grey - self.previous_grey).mean()) / 255.0
+            self.cut_pending = self.cut_pending or change >= self.scene_threshold
+        self.previous_grey = grey
+        return self.cut_pending
 
 
 def _luma_thumbnail(frame: av.VideoFrame) -> np.ndarray:
@@ -118,11 +268,11 @@ def _luma_thumbnail(frame: av.VideoFrame) -> np.ndarray:
     return np.asarray(small.to_ndarray(), dtype=np.int16)
 
 
-def _fit(width: int, height: int, max_side: int | None) -> dict[str, int]:
+def _fit(width: int, height: int, max_side: int | None) -> tuple[int, int] | None:
     if not max_side or not width or not height or max(width, height) <= max_side:
-        return {}
+        return None
     scale = max_side / max(width, height)
-    return {"width": max(2, round(width * scale)), "height": max(2, round(height * scale))}
+    return max(2, round(width * scale)), max(2, round(height * scale))
 
 
 def detect_samples(

@@ -11,10 +11,10 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 from PIL import ExifTags, Image, ImageFilter, ImageOps
 
 from modgate.media.models import MediaInfo
+from modgate.media.video_stream import DecodeStats, decode_frames, open_video, upright
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +41,18 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def representative_frame(path: Path, info: MediaInfo) -> Image.Image:
-    """The image itself (first frame if animated) or a frame of a video, as RGB."""
+    """The image itself (first frame if animated) or a video's first frame, as RGB, upright
+    (EXIF orientation; a video's display rotation)."""
     if info.kind == "image":
         with Image.open(path) as image:
             image.seek(0)
             image.load()
             return to_rgb(image)
-    with av.open(str(path)) as container:
+    with open_video(path) as container:
         stream = container.streams.video[0]
-        for frame in container.decode(stream):
+        for frame in decode_frames(container, stream, DecodeStats()):
             rgb: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]
-            return rgb.convert("RGB")
+            return upright(rgb.convert("RGB"), frame.rotation)
     raise ValueError("no frame")  # probe already proved a frame exists
 
 

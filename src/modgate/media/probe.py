@@ -4,8 +4,10 @@ Images: the header is read first and the pixel count checked before any pixel is
 decompression bomb never allocates), then the whole image is decoded. Animated and multi-page
 images have every frame decoded, one at a time, after their total pixel count (width × height ×
 frames) is checked: a frame bomb of many frames on a large canvas is refused before decoding.
-Videos: PyAV opens the container, the container structure is checked for truncation, and the
-first video frame is decoded. Library errors are translated here, once.
+Videos: PyAV opens the container, the container structure is checked for truncation (junk after
+a complete MP4 is not truncation), the first video frame is decoded, and the duration runs from
+the first frame to the end of the last (``media.video_stream``). Library errors are translated
+here, once.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from modgate.media.animation import display_ms, is_timed
 from modgate.media.models import MediaLimits
 from modgate.media.scale import draft_long_side
 from modgate.media.sniff import Sniffed
+from modgate.media.video_stream import DecodeStats, decode_frames, open_video, origin_seconds
+from modgate.media.video_stream import duration_seconds as video_duration_seconds
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -236,7 +240,7 @@ def probe_video(
         )
     _check_container_length(path, sniffed, size)
     try:
-        container = av.open(str(path), mode="r", metadata_errors="ignore")
+        container = open_video(path)
     except av.error.FFmpegError as exc:
         if "moov atom not found" in str(exc).lower() or "end of file" in str(exc).lower():
             raise TruncatedMediaException(
@@ -251,13 +255,13 @@ def probe_video(
                 f"The {sniffed.format} file holds no video stream (audio only or empty)."
             )
         stream = container.streams.video[0]
-        duration = _duration_seconds(container, stream)
+        frame = _first_frame(container, stream, sniffed)
+        duration = _duration_seconds(container, stream, frame)
         if duration is not None and duration > limits.max_video_seconds:
             raise VideoTooLongException(
                 f"The video lasts {duration:.0f} s; the limit is {limits.max_video_seconds:.0f} s.",
                 duration_seconds=duration,
             )
-        frame = _first_frame(container, stream, sniffed)
         width = int(stream.codec_context.width or frame.width)
         height = int(stream.codec_context.height or frame.height)
         frames = int(stream.frames) if stream.frames else None
@@ -267,25 +271,31 @@ def probe_video(
 
 
 def _duration_seconds(
-    container: av.container.InputContainer, stream: av.VideoStream
+    container: av.container.InputContainer, stream: av.VideoStream, first: av.VideoFrame
 ) -> float | None:
-    if stream.duration is not None and stream.time_base is not None:
-        return float(stream.duration * stream.time_base)
-    if container.duration is not None:
-        return float(container.duration / av.time_base)
-    return None
+    """From the stream's first frame to the end of its last (see ``video_stream``)."""
+    origin = origin_seconds(stream)
+    if origin is None:
+        origin = first.time or 0.0
+    return video_duration_seconds(container, stream, origin)
+
+
+# Damaged packets tolerated before the first frame: beyond that the stream is not video.
+_MAX_PACKETS_BEFORE_A_FRAME = 64
 
 
 def _first_frame(
     container: av.container.InputContainer, stream: av.VideoStream, sniffed: Sniffed
 ) -> av.VideoFrame:
-    try:
-        for frame in container.decode(stream):
-            return frame
-    except av.error.FFmpegError as exc:
+    """The first frame that decodes; damaged packets before it are skipped, as players do."""
+    stats = DecodeStats()
+    for frame in decode_frames(container, stream, stats, max_failed=_MAX_PACKETS_BEFORE_A_FRAME):
+        return frame
+    if stats.failed:
         raise CorruptMediaException(
-            f"The {sniffed.format} video stream cannot be decoded ({exc})."
-        ) from exc
+            f"The {sniffed.format} video stream cannot be decoded ({stats.failed} damaged "
+            "packets and no frame)."
+        )
     raise TruncatedMediaException(f"The {sniffed.format} video stream holds no decodable frame.")
 
 
@@ -300,8 +310,19 @@ def _check_container_length(path: Path, sniffed: Sniffed, size: int) -> None:
                 raise TruncatedMediaException("The AVI file is cut short.")
 
 
+# Top-level box types of ISO base media files (ISO/IEC 14496-12, QuickTime).
+_ISO_TOP_LEVEL_BOXES = frozenset(
+    {b"ftyp", b"styp", b"moov", b"mdat", b"moof", b"mfra", b"free", b"skip", b"wide", b"uuid"}
+    | {b"sidx", b"ssix", b"prft", b"emsg", b"meta", b"pdin", b"pnot", b"udta"}
+)
+
+
 def _check_iso_boxes(handle: IO[bytes], size: int, sniffed: Sniffed) -> None:
+    """Refuse a file whose boxes run past its end (cut short). Bytes after a complete file
+    (its moov and mdat boxes whole) that do not start a known box are trailing junk, which
+    players ignore: they are accepted."""
     offset = 0
+    seen: set[bytes] = set()
     while offset + 8 <= size:
         handle.seek(offset)
         head = handle.read(16)
@@ -310,11 +331,14 @@ def _check_iso_boxes(handle: IO[bytes], size: int, sniffed: Sniffed) -> None:
             box_size = struct.unpack(">Q", head[8:16])[0]
         elif box_size == 0:  # box runs to the end of the file
             return
-        if box_size < 8:
-            raise CorruptMediaException(f"The {sniffed.format} file has a malformed box.")
-        if offset + box_size > size:
+        if box_size < 8 or offset + box_size > size:
+            if {b"moov", b"mdat"} <= seen and box_type not in _ISO_TOP_LEVEL_BOXES:
+                return  # trailing junk after a complete file
+            if box_size < 8:
+                raise CorruptMediaException(f"The {sniffed.format} file has a malformed box.")
             raise TruncatedMediaException(
                 f"The {sniffed.format} file is cut short: its {box_type.decode('latin-1')!r} "
                 f"box declares {box_size} bytes but only {size - offset} remain."
             )
+        seen.add(box_type)
         offset += box_size
