@@ -30,7 +30,7 @@ from modgate.detection.video import BATCH, MIN_SAMPLE_SIDE, FrameDetector, Sampl
 from modgate.errors import VideoTooLongException
 from modgate.media.animation import decoded_frames, display_ms, is_timed
 from modgate.media.previews import to_rgb
-from modgate.pipeline.video import timeline_entries
+from modgate.pipeline.video import Collected, timeline_entries
 
 MAX_SAMPLES = 3600  # an hour at one sample a second; about three minutes of detection
 SIGNATURE_SIDE = 64
@@ -95,19 +95,12 @@ def detect_animation(
     sampler = AnimationSampler(
         fps, scene_threshold, max(MIN_SAMPLE_SIDE, max_side) if max_side else None
     )
-    stamps: list[int] = []
-    results: list[Any] = []
-    thumbnails: dict[int, Image.Image] = {}
+    collected = Collected(flag_floor, thumbnail_side)
 
     def detect(batch: list[Sample]) -> None:
         found = engine.detect_frames([sample.image for sample in batch])
         for sample, result in zip(batch, found, strict=True):
-            stamps.append(sample.timestamp_ms)
-            results.append(result)
-            if any(label["Confidence"] >= flag_floor for label in result.moderation_labels):
-                small = sample.image.copy()
-                small.thumbnail((thumbnail_side, thumbnail_side))
-                thumbnails[sample.timestamp_ms] = small
+            collected.add(sample, result)
 
     batch: list[Sample] = []
     with Image.open(path) as image:
@@ -119,14 +112,14 @@ def detect_animation(
     if batch:
         detect(batch)
     end_ms = round(sampler.end_ms)
-    entries = timeline_entries(stamps, results, fps, end_ms)
+    entries = timeline_entries(collected.stamps, collected.results, fps, end_ms)
     for entry in entries:
         # The last sample stands for the rest of the animation: every frame after it was
         # shown at no sampling time and changed nothing, and its display time is known.
-        if entry["Timestamp"] == stamps[-1]:
+        if entry["Timestamp"] == collected.stamps[-1]:
             entry["EndTimestampMillis"] = max(end_ms, entry["Timestamp"] + 1)
             entry["DurationMillis"] = entry["EndTimestampMillis"] - entry["Timestamp"]
-    return entries, thumbnails
+    return entries, collected.thumbnails
 
 
 def _picture(image: Image.Image, max_side: int | None) -> Image.Image:

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from modgate.detection.video import FrameDetector, detect_samples
+from modgate.detection.video import FrameDetector, Sample, detect_samples
 
 
 def detect_video(
@@ -29,17 +29,31 @@ def detect_video(
     the flagged frames (any label at or above ``flag_floor``), by timestamp. Each entry covers
     its sample's time up to the next sample (``EndTimestampMillis``), which is what duration
     rules in policies measure."""
-    stamps: list[int] = []
-    results: list[Any] = []
-    thumbnails: dict[int, Image.Image] = {}
+    collected = Collected(flag_floor, thumbnail_side)
     for sample, result in detect_samples(engine, path, fps, scene_threshold):
-        stamps.append(sample.timestamp_ms)
-        results.append(result)
-        if any(label["Confidence"] >= flag_floor for label in result.moderation_labels):
+        collected.add(sample, result)
+    entries = timeline_entries(collected.stamps, collected.results, fps, duration_ms)
+    return entries, collected.thumbnails
+
+
+class Collected:
+    """Samples' stamps and labels in time order, and small copies of the flagged samples (any
+    label at or above ``flag_floor``) by timestamp."""
+
+    def __init__(self, flag_floor: float, thumbnail_side: int) -> None:
+        self.flag_floor = flag_floor
+        self.thumbnail_side = thumbnail_side
+        self.stamps: list[int] = []
+        self.results: list[Any] = []
+        self.thumbnails: dict[int, Image.Image] = {}
+
+    def add(self, sample: Sample, result: Any) -> None:
+        self.stamps.append(sample.timestamp_ms)
+        self.results.append(result)
+        if any(label["Confidence"] >= self.flag_floor for label in result.moderation_labels):
             small = sample.image.copy()
-            small.thumbnail((thumbnail_side, thumbnail_side))
-            thumbnails[sample.timestamp_ms] = small
-    return timeline_entries(stamps, results, fps, duration_ms), thumbnails
+            small.thumbnail((self.thumbnail_side, self.thumbnail_side))
+            self.thumbnails[sample.timestamp_ms] = small
 
 
 def timeline_entries(
