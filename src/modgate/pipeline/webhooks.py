@@ -24,9 +24,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from modgate.db.base import new_id, table_of, transaction, utcnow
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
@@ -95,6 +95,48 @@ def _public_delivery(row: WebhookDeliveryRow) -> dict[str, Any]:
     }
 
 
+ENDPOINT_DELETED = "the endpoint was deleted"
+
+
+def _due(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """Pending deliveries whose time has come, except to an endpoint that is failing (one of
+    its deliveries waits for a retry): those wait for that retry too, untried. A receiver that
+    hangs then costs one timeout per retry, not one per event, and holds up no one else."""
+    waiting = aliased(WebhookDeliveryRow)
+    return (
+        WebhookDeliveryRow.status == "pending",
+        WebhookDeliveryRow.next_attempt_at <= now,
+        ~exists().where(
+            waiting.endpoint_id == WebhookDeliveryRow.endpoint_id,
+            waiting.status == "pending",
+            waiting.attempts > 0,
+            waiting.next_attempt_at > now,
+        ),
+    )
+
+
+def _check_url(url: str) -> None:
+    """An absolute http(s) URL that can be requested as given: no credentials (the signing
+    secret authenticates modgate), no whitespace or control characters, a valid port."""
+    problem = "url must be an absolute http:// or https:// URL"
+    try:
+        parsed = urlparse(url)
+        port = parsed.port  # raises on a port that is not a number in 0-65535
+        request_url = httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise InvalidParameterException(f"{problem}: {exc}.") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidParameterException(f"{problem}.")
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise InvalidParameterException(f"{problem}, without spaces or control characters.")
+    if port == 0:
+        raise InvalidParameterException(f"{problem}: port 0 cannot be connected to.")
+    if parsed.username is not None or parsed.password is not None or request_url.userinfo:
+        raise InvalidParameterException(
+            f"{problem} without credentials: receivers authenticate modgate by the signature."
+        )
+
+
 class WebhookService:
     def __init__(
         self,
@@ -118,9 +160,7 @@ class WebhookService:
         client: str | None = None,
         secret: str | None = None,
     ) -> dict[str, Any]:
-        parsed = urlparse(url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise InvalidParameterException("url must be an absolute http:// or https:// URL.")
+        _check_url(url)
         chosen = list(events or WEBHOOK_EVENTS)
         unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
         if unknown:
@@ -155,8 +195,17 @@ class WebhookService:
         return row
 
     def remove(self, endpoint_id: str, client: str | None = None) -> None:
+        """Deactivate the endpoint; what it has not been sent yet never will be."""
         with transaction(self.sessions) as session:
             self._endpoint(session, endpoint_id, client).active = False
+            session.execute(
+                update(WebhookDeliveryRow)
+                .where(
+                    WebhookDeliveryRow.endpoint_id == endpoint_id,
+                    WebhookDeliveryRow.status == "pending",
+                )
+                .values(status="failed", last_error=ENDPOINT_DELETED)
+            )
 
     def deliveries(
         self, endpoint_id: str, client: str | None = None, limit: int = 100
@@ -247,12 +296,7 @@ class WebhookService:
         lease = dt.timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
         with self.sessions() as session:  # a cheap read first: idle polls take no write lock
             due = session.scalar(
-                select(WebhookDeliveryRow.id)
-                .where(
-                    WebhookDeliveryRow.status == "pending",
-                    WebhookDeliveryRow.next_attempt_at <= now,
-                )
-                .limit(1)
+                select(WebhookDeliveryRow.id).where(*_due(now)).limit(1)
             )
         if due is None:
             return None
@@ -260,8 +304,7 @@ class WebhookService:
             query = (
                 select(WebhookDeliveryRow.id)
                 .where(
-                    WebhookDeliveryRow.status == "pending",
-                    WebhookDeliveryRow.next_attempt_at <= now,
+                    *_due(now),
                     (WebhookDeliveryRow.locked_until.is_(None))
                     | (WebhookDeliveryRow.locked_until < now),
                 )
@@ -300,6 +343,9 @@ class WebhookService:
             endpoint = session.get(WebhookEndpointRow, delivery.endpoint_id)
             event = session.get(EventRow, delivery.event_id)
         assert endpoint is not None and event is not None
+        if not endpoint.active:  # deleted after this delivery was claimed
+            self._record(delivery, None, ENDPOINT_DELETED, final=True)
+            return
         body = json.dumps(
             {
                 "id": event.id,
@@ -325,12 +371,16 @@ class WebhookService:
             status_code = response.status_code
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}: {response.text[:200]}"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever stopped the request, the try failed
             error = f"{type(exc).__name__}: {exc}"
         self._record(delivery, status_code, error)
 
     def _record(
-        self, delivery: WebhookDeliveryRow, status_code: int | None, error: str | None
+        self,
+        delivery: WebhookDeliveryRow,
+        status_code: int | None,
+        error: str | None,
+        final: bool = False,
     ) -> None:
         now = self.clock()
         values: dict[str, Any] = {
@@ -340,7 +390,7 @@ class WebhookService:
         }
         if error is None:
             values.update(status="delivered", delivered_at=now)
-        elif delivery.attempts >= self.settings.webhook_max_attempts:
+        elif final or delivery.attempts >= self.settings.webhook_max_attempts:
             values.update(status="failed")
             logger.warning("webhook delivery %s failed for good: %s", delivery.id, error)
         else:

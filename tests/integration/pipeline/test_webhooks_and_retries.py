@@ -95,8 +95,22 @@ def test_failing_receiver_is_retried_with_backoff(live_server) -> None:  # type:
 
 
 def test_bad_webhook_registration(live_server) -> None:  # type: ignore[no-untyped-def]
-    bad_url = httpx.post(f"{live_server.url}/v1/webhooks", json={"url": "ftp://x"})
-    assert bad_url.status_code == 400
+    # Each of these used to be accepted (and then stopped or broke delivery) or answer a 500.
+    for url in (
+        "ftp://x",
+        "http://example.com/x\n",
+        "http://127.0.0.1:abc/x",
+        "http://\u0000host/x",
+        "http://[::1/x",
+        "http://exa mple.com/x",
+        "http://example.com:99999/x",
+        "http://example.com:0/x",
+        "http://user:secret@example.com/x",
+    ):
+        bad_url = httpx.post(f"{live_server.url}/v1/webhooks", json={"url": url})
+        assert bad_url.status_code == 400, url
+        assert bad_url.json()["error"]["code"] == "InvalidParameterException"
+    assert httpx.get(f"{live_server.url}/v1/webhooks").json()["items"] == []
     bad_event = httpx.post(
         f"{live_server.url}/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["nope"]}
     )
@@ -133,5 +147,74 @@ def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> N
             wait_for(lambda: pipeline.moderations.get(moderation["id"])["status"] == "completed")
             assert pipeline.moderations.get(moderation["id"])["action"] == "block"
             assert done["id"] == moderation["id"]
+    finally:
+        services.close()
+
+
+def _fast_webhook_server(tmp_path: Path, backoff: float):  # type: ignore[no-untyped-def]
+    from modgate.app import create_app
+    from modgate.services import Services
+    from servers import LiveServer
+
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"]},
+        auth={"api_keys_required": False},
+        pipeline={"poll_seconds": 0.1, "webhook_backoff_seconds": backoff},
+    )
+    services = Services.from_settings(settings)
+    return services, LiveServer(create_app(settings, services))
+
+
+def test_a_failing_receiver_does_not_hold_up_the_others(tmp_path: Path) -> None:
+    """While one endpoint fails, its other deliveries wait for its retry instead of each costing
+    a try (a receiver that hangs would cost a timeout each), and a healthy endpoint gets every
+    event at once."""
+    services, live = _fast_webhook_server(tmp_path, backoff=30.0)
+    try:
+        with live as server, Receiver(fail_first=10**6) as broken, Receiver() as healthy:
+            failing = httpx.post(f"{server.url}/v1/webhooks", json={"url": broken.url}).json()
+            httpx.post(f"{server.url}/v1/webhooks", json={"url": healthy.url})
+            for seed in range(5):
+                httpx.post(
+                    f"{server.url}/v1/moderations",
+                    params={"wait": "true"},
+                    files={"file": ("x.png", plain_png(40 + seed))},
+                    timeout=60,
+                )
+            wait_for(lambda: len(healthy.requests) >= 5, timeout=30)
+            time.sleep(1.0)  # several dispatch rounds
+            assert len(broken.requests) == 1  # one try; the other four wait for its retry
+            log = httpx.get(f"{server.url}/v1/webhooks/{failing['id']}/deliveries").json()
+            assert sorted(d["attempts"] for d in log["items"]) == [0, 0, 0, 0, 1]
+            assert all(d["status"] == "pending" for d in log["items"])
+    finally:
+        services.close()
+
+
+def test_deleting_an_endpoint_stops_its_deliveries(tmp_path: Path) -> None:
+    services, live = _fast_webhook_server(tmp_path, backoff=0.3)
+    try:
+        with live as server, Receiver(fail_first=10**6) as broken:
+            endpoint = httpx.post(f"{server.url}/v1/webhooks", json={"url": broken.url}).json()
+            httpx.post(
+                f"{server.url}/v1/moderations",
+                params={"wait": "true"},
+                files={"file": ("x.png", plain_png(50))},
+                timeout=60,
+            )
+            wait_for(lambda: len(broken.requests) >= 1, timeout=30)
+            assert httpx.delete(f"{server.url}/v1/webhooks/{endpoint['id']}").status_code == 204
+            seen = len(broken.requests)
+            time.sleep(2.0)  # past several retry times
+            assert len(broken.requests) <= seen + 1  # at most one try already under way
+            from sqlalchemy import select
+
+            from modgate.pipeline.tables import WebhookDeliveryRow
+
+            with services.sessions() as session:
+                rows = session.scalars(select(WebhookDeliveryRow)).all()
+            assert [row.status for row in rows] == ["failed"]
+            assert rows[0].last_error == "the endpoint was deleted"
     finally:
         services.close()
