@@ -82,7 +82,9 @@ def test_bulk_submit_folder_and_s3_prefix(tmp_path: Path, s3_endpoint: str) -> N
     folder.mkdir(parents=True)
     (folder / "a.png").write_bytes(marker_png(1))
     (folder / "b.png").write_bytes(plain_png(2))
-    (folder / "notes.txt").write_text("skipped: not a media file name")
+    (folder / "notes.txt").write_text("not media: reported, not skipped silently")
+    (folder / "upload-without-extension").write_bytes(plain_png(5))  # the bytes decide
+    (folder / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")  # hidden files are left alone
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     client.create_bucket(Bucket="incoming")
     client.put_object(Bucket="incoming", Key="day1/c.png", Body=marker_png(3))
@@ -111,8 +113,56 @@ def test_bulk_submit_folder_and_s3_prefix(tmp_path: Path, s3_endpoint: str) -> N
         env=env,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 2, result.stderr  # one file was refused
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    actions = {Path(line["File"]).name: line["action"] for line in lines}
-    assert actions == {"a.png": "block", "b.png": "allow", "c.png": "block"}
+    refused = {Path(line["File"]).name: line["error"]["code"] for line in lines if "error" in line}
+    assert refused == {"notes.txt": "UnsupportedMediaTypeException"}
+    actions = {Path(line["File"]).name: line["action"] for line in lines if "action" in line}
+    assert actions == {
+        "a.png": "block",
+        "b.png": "allow",
+        "upload-without-extension": "allow",
+        "c.png": "block",
+    }
     assert "submit" in result.stderr  # the progress bar
+    assert "Traceback" not in result.stderr
+
+
+def test_submit_reports_a_file_that_vanished_and_goes_on(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """A file gone (or unreadable) by the time it is read is one failed line, not the end."""
+    from unittest import mock
+
+    from modgate.cli import main
+    from pipeline_helpers import plain_png
+
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    for index in range(3):
+        (folder / f"{index}.png").write_bytes(plain_png(60 + index))
+    real_open = Path.open
+
+    def open_or_vanish(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.name == "1.png" and self.exists():
+            self.unlink()  # deleted between the listing and the read
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    env = {"MODGATE_DATA_DIR": str(tmp_path / "data"), "MODGATE_DETECTION__ENABLED": '["marker"]'}
+    with (
+        mock.patch.dict(os.environ, env),
+        mock.patch.object(Path, "open", open_or_vanish),
+        pytest.raises(SystemExit) as exited,
+    ):
+        main(["submit", str(folder)])
+    assert exited.value.code == 2
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    by_name = {Path(line["File"]).name: line for line in lines}
+    assert set(by_name) == {"0.png", "1.png", "2.png"}
+    assert by_name["1.png"]["error"]["code"] == "InvalidParameterException"
+    assert "cannot be read" in by_name["1.png"]["error"]["message"]
+    assert by_name["0.png"]["status"] and by_name["2.png"]["status"]
+
+
+def test_jobs_list_refuses_an_unknown_status(tmp_path: Path) -> None:
+    result = run(["jobs", "list", "--status", "bogus"], tmp_path)
+    assert result.returncode == 2 and "bogus" in result.stderr
+    assert run(["jobs", "list", "--limit", "0"], tmp_path).returncode == 2

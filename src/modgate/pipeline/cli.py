@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 from collections.abc import Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,7 @@ from modgate.errors import InvalidParameterException, ModgateError
 from modgate.settings import load_settings
 
 jobs_app = typer.Typer(help="Inspect and steer jobs.", no_args_is_help=True)
+# An S3 prefix is listed by these names: finding out from the bytes would download every object.
 MEDIA_SUFFIXES = {
     ".jpg",
     ".jpeg",
@@ -107,12 +109,18 @@ def worker(
         services.close()
 
 
+class JobStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
 @jobs_app.command("list")
 def jobs_list(
-    status: Annotated[
-        str | None, typer.Option(help="queued, running, succeeded, failed, cancelled")
-    ] = None,
-    limit: int = 50,
+    status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="How many jobs at most.")] = 50,
 ) -> None:
     """Recent jobs, newest first."""
     from modgate.pipeline.jobs import JobStore
@@ -120,7 +128,7 @@ def jobs_list(
 
     services = Services.from_settings(load_settings())
     try:
-        for row in JobStore(services.sessions).recent(status, limit):
+        for row in JobStore(services.sessions).recent(status.value if status else None, limit):
             typer.echo(
                 f"{row.id}  {row.status:<9}  tries {row.attempts}/{row.max_attempts}  "
                 f"{row.moderation_id}  {row.created_at:%Y-%m-%d %H:%M:%S}  "
@@ -155,12 +163,19 @@ def _job_command(verb: str, job_id: str) -> None:
 
 
 def _local_files(path: Path) -> Iterator[Path]:
+    """Every regular file named or inside a folder named (hidden ones aside). The type comes
+    from the bytes, not the name: a file that is not an image or video is refused and reported
+    like any other bad upload, never skipped silently."""
     if path.is_dir():
         yield from sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
         )
     elif path.is_file():
         yield path
+    elif path.exists():
+        raise InvalidParameterException(f"{path}: not a regular file or folder")
     else:
         raise InvalidParameterException(f"{path}: no such file or folder")
 
@@ -176,7 +191,13 @@ def _parse_context(text: str) -> dict[str, str]:
 
 
 def submit(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders or s3://bucket/prefix.")],
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files, folders (every file in them; ones that are not media are reported) or "
+            "s3://bucket/prefix (objects with image or video file names)."
+        ),
+    ],
     context: Annotated[str, typer.Option(help="region=DE,surface=kids,…")] = "",
     process: Annotated[bool, typer.Option(help="Run the jobs here and print decisions.")] = False,
 ) -> None:
@@ -207,6 +228,15 @@ def submit(
                 typer.echo(
                     json.dumps(
                         {"File": name, "error": {"code": error.code, "message": error.message}}
+                    )
+                )
+            except OSError as error:  # gone or unreadable since the folder was listed
+                failures += 1
+                message = f"cannot be read: {error.strerror or error}"
+                typer.echo(
+                    json.dumps(
+                        {"File": name, "error": {"code": "InvalidParameterException",
+                                                 "message": message}}
                     )
                 )
         if process:
