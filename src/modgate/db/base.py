@@ -8,7 +8,10 @@ says so. Domains declare their tables on ``Base`` in their own ``tables.py``; mi
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +23,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from modgate.errors import InvalidParameterException
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -69,6 +74,22 @@ def utcnow() -> dt.datetime:
 def new_id(prefix: str) -> str:
     """A random, URL-safe identifier with a readable type prefix, e.g. ``med_3f…``."""
     return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def encode_cursor(created_at: dt.datetime, row_id: str) -> str:
+    """An opaque keyset cursor for lists ordered newest first by (created_at, id)."""
+    raw = json.dumps([created_at.isoformat(), row_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    """(created_at, id) of the last row a page showed; a forged cursor is a 400."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, last_id = json.loads(raw)
+        return dt.datetime.fromisoformat(stamp), str(last_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise InvalidParameterException("cursor is not valid; use next_cursor as given.") from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -338,5 +338,13 @@ def delete_webhook(request: Request, endpoint_id: str) -> Response:
     summary="Delivery log: status, tries, last error",
     dependencies=[WEBHOOKS],
 )
-def list_deliveries(request: Request, endpoint_id: str) -> dict[str, Any]:
-    return {"items": pipeline_of(request).webhooks.deliveries(endpoint_id, client_of(request))}
+def list_deliveries(
+    request: Request,
+    endpoint_id: str,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    items, next_cursor = pipeline_of(request).webhooks.deliveries(
+        endpoint_id, client_of(request), limit, cursor
+    )
+    return {"items": items, "next_cursor": next_cursor}

@@ -23,7 +23,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import new_id, table_of, transaction, utcnow
+from modgate.db.base import decode_cursor, encode_cursor, new_id, table_of, transaction, utcnow
 from modgate.errors import (
     IdempotentParameterMismatchException,
     InvalidParameterException,
@@ -356,7 +356,7 @@ class ModerationService:
         if created_before:
             query = query.where(ModerationRow.created_at < created_before)
         if cursor:
-            stamp, last_id = _decode_cursor(cursor)
+            stamp, last_id = decode_cursor(cursor)
             query = query.where(
                 (ModerationRow.created_at < stamp)
                 | ((ModerationRow.created_at == stamp) & (ModerationRow.id < last_id))
@@ -369,7 +369,7 @@ class ModerationService:
                 public_moderation(row, None, None, None, self.settings.segment_gap_ms, brief=True)
                 for row in rows
             ]
-        next_cursor = _encode_cursor(rows[-1]) if more and rows else None
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
         return items, next_cursor
 
     def labels(self, moderation_id: str, **options: Any) -> dict[str, Any]:
@@ -424,15 +424,3 @@ def _video_metadata(record: MediaRecord) -> dict[str, Any]:
     }
 
 
-def _encode_cursor(row: ModerationRow) -> str:
-    raw = json.dumps([row.created_at.isoformat(), row.id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, last_id = json.loads(raw)
-        return dt.datetime.fromisoformat(stamp), str(last_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise InvalidParameterException("cursor is not valid; use next_cursor as given.") from exc

@@ -28,7 +28,14 @@ from sqlalchemy import ColumnElement, Row, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from modgate.db.base import new_id, table_of, transaction, utcnow
+from modgate.db.base import (
+    decode_cursor,
+    encode_cursor,
+    new_id,
+    table_of,
+    transaction,
+    utcnow,
+)
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.events import WEBHOOK_EVENTS, EventRow
 from modgate.pipeline.settings import PipelineSettings
@@ -161,6 +168,11 @@ class WebhookService:
         secret: str | None = None,
     ) -> dict[str, Any]:
         _check_url(url)
+        if events is not None and not events:
+            raise InvalidParameterException(
+                f"Choose at least one event from {list(WEBHOOK_EVENTS)}, or leave events out "
+                "for all of them."
+            )
         chosen = list(events or WEBHOOK_EVENTS)
         unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
         if unknown:
@@ -208,17 +220,34 @@ class WebhookService:
             )
 
     def deliveries(
-        self, endpoint_id: str, client: str | None = None, limit: int = 100
-    ) -> list[dict[str, Any]]:
+        self,
+        endpoint_id: str,
+        client: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the endpoint's delivery log, newest first, and the cursor of the next."""
+        if not 1 <= limit <= 500:
+            raise InvalidParameterException("limit must be between 1 and 500.")
+        query = (
+            select(WebhookDeliveryRow)
+            .where(WebhookDeliveryRow.endpoint_id == endpoint_id)
+            .order_by(WebhookDeliveryRow.created_at.desc(), WebhookDeliveryRow.id.desc())
+            .limit(limit + 1)
+        )
+        if cursor:
+            stamp, last_id = decode_cursor(cursor)
+            query = query.where(
+                (WebhookDeliveryRow.created_at < stamp)
+                | ((WebhookDeliveryRow.created_at == stamp) & (WebhookDeliveryRow.id < last_id))
+            )
         with self.sessions() as session:
             self._endpoint(session, endpoint_id, client)
-            rows = session.scalars(
-                select(WebhookDeliveryRow)
-                .where(WebhookDeliveryRow.endpoint_id == endpoint_id)
-                .order_by(WebhookDeliveryRow.created_at.desc())
-                .limit(limit)
-            )
-            return [_public_delivery(row) for row in rows]
+            rows = list(session.scalars(query))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+        return [_public_delivery(row) for row in rows], next_cursor
 
     # ---- dispatch -------------------------------------------------------------------------
     def fan_out(self, batch: int = 200) -> int:

@@ -110,6 +110,10 @@ def test_bad_webhook_registration(live_server) -> None:  # type: ignore[no-untyp
         bad_url = httpx.post(f"{live_server.url}/v1/webhooks", json={"url": url})
         assert bad_url.status_code == 400, url
         assert bad_url.json()["error"]["code"] == "InvalidParameterException"
+    no_events = httpx.post(
+        f"{live_server.url}/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": []}
+    )
+    assert no_events.status_code == 400  # not silently "every event"
     assert httpx.get(f"{live_server.url}/v1/webhooks").json()["items"] == []
     bad_event = httpx.post(
         f"{live_server.url}/v1/webhooks", json={"url": "http://127.0.0.1:9/x", "events": ["nope"]}
@@ -188,6 +192,18 @@ def test_a_failing_receiver_does_not_hold_up_the_others(tmp_path: Path) -> None:
             log = httpx.get(f"{server.url}/v1/webhooks/{failing['id']}/deliveries").json()
             assert sorted(d["attempts"] for d in log["items"]) == [0, 0, 0, 0, 1]
             assert all(d["status"] == "pending" for d in log["items"])
+            # The log pages with a cursor, newest first, every delivery once.
+            url = f"{server.url}/v1/webhooks/{failing['id']}/deliveries"
+            seen, cursor = [], None
+            while True:
+                page = httpx.get(url, params={"limit": 2} | ({"cursor": cursor} if cursor else {}))
+                assert len(page.json()["items"]) <= 2
+                seen += [d["id"] for d in page.json()["items"]]
+                cursor = page.json()["next_cursor"]
+                if cursor is None:
+                    break
+            assert seen == [d["id"] for d in log["items"]] and len(set(seen)) == 5
+            assert httpx.get(url, params={"limit": "abc"}).status_code == 400
     finally:
         services.close()
 
