@@ -71,12 +71,7 @@ def fast_retry_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 def test_failing_receiver_is_retried_with_backoff(live_server) -> None:  # type: ignore[no-untyped-def]
     with Receiver(fail_first=2) as receiver:
         endpoint = httpx.post(f"{live_server.url}/v1/webhooks", json={"url": receiver.url}).json()
-        httpx.post(
-            f"{live_server.url}/v1/moderations",
-            params={"wait": "true"},
-            files={"file": ("x.png", plain_png(2))},
-            timeout=60,
-        )
+        _moderate(live_server.url, plain_png(2))
         wait_for(lambda: len(receiver.requests) >= 3, timeout=60)
         ids = {r["headers"].get("Modgate-Event-Id") for r in receiver.requests}
         assert len(ids) == 1  # the same event, retried
@@ -155,6 +150,16 @@ def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> N
         services.close()
 
 
+def _moderate(base_url: str, image: bytes) -> None:
+    """Moderate ``image`` and wait for the decision (its events are then committed)."""
+    httpx.post(
+        f"{base_url}/v1/moderations",
+        params={"wait": "true"},
+        files={"file": ("x.png", image)},
+        timeout=60,
+    ).raise_for_status()
+
+
 def _fast_webhook_server(tmp_path: Path, backoff: float):  # type: ignore[no-untyped-def]
     from modgate.app import create_app
     from modgate.services import Services
@@ -180,12 +185,7 @@ def test_a_failing_receiver_does_not_hold_up_the_others(tmp_path: Path) -> None:
             failing = httpx.post(f"{server.url}/v1/webhooks", json={"url": broken.url}).json()
             httpx.post(f"{server.url}/v1/webhooks", json={"url": healthy.url})
             for seed in range(5):
-                httpx.post(
-                    f"{server.url}/v1/moderations",
-                    params={"wait": "true"},
-                    files={"file": ("x.png", plain_png(40 + seed))},
-                    timeout=60,
-                )
+                _moderate(server.url, plain_png(40 + seed))
             wait_for(lambda: len(healthy.requests) >= 5, timeout=30)
             time.sleep(1.0)  # several dispatch rounds
             assert len(broken.requests) == 1  # one try; the other four wait for its retry
@@ -213,12 +213,7 @@ def test_deleting_an_endpoint_stops_its_deliveries(tmp_path: Path) -> None:
     try:
         with live as server, Receiver(fail_first=10**6) as broken:
             endpoint = httpx.post(f"{server.url}/v1/webhooks", json={"url": broken.url}).json()
-            httpx.post(
-                f"{server.url}/v1/moderations",
-                params={"wait": "true"},
-                files={"file": ("x.png", plain_png(50))},
-                timeout=60,
-            )
+            _moderate(server.url, plain_png(50))
             wait_for(lambda: len(broken.requests) >= 1, timeout=30)
             assert httpx.delete(f"{server.url}/v1/webhooks/{endpoint['id']}").status_code == 204
             seen = len(broken.requests)
