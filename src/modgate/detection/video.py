@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -249,7 +249,7 @@ class _Picker:
         self.last_check_ms = ms
         grey = _luma_thumbnail(frame)
         if self.previous_grey is not None:
-            change = float(np.abs(grey - self.previous_grey).mean()) / 255.0
+            change = picture_change(grey, self.previous_grey)
             self.cut_pending = self.cut_pending or change >= self.scene_threshold
         self.previous_grey = grey
         return self.cut_pending
@@ -275,11 +275,25 @@ def _fit(width: int, height: int, max_side: int | None) -> tuple[int, int] | Non
     return max(2, round(width * scale)), max(2, round(height * scale))
 
 
-def detect_samples(
-    engine: FrameDetector, path: str | Path, fps: float = 1.0, scene_threshold: float = 0.0
+def sample_side(engine: FrameDetector) -> int | None:
+    """The long side to make samples at: the detectors' largest input (each detector's own
+    resize starts from there), never full 4K/1080p; never under MIN_SAMPLE_SIDE, which keeps the
+    review lane's thumbnails of flagged moments sharp."""
+    max_side = getattr(engine, "max_side", None)
+    return max(MIN_SAMPLE_SIDE, max_side) if max_side else None
+
+
+def picture_change(one: np.ndarray, other: np.ndarray) -> float:
+    """How much two small brightness grids differ: mean absolute difference, 0–1."""
+    return float(np.abs(one - other).mean()) / 255.0
+
+
+def detect_stream(
+    engine: FrameDetector, samples: Iterable[Sample]
 ) -> Iterator[tuple[Sample, DetectionResult]]:
-    """Each sample with its labels, in time order; at most two batches are in flight, so memory
-    stays flat however long the video is."""
+    """Each sample with its labels, in order. Samples are detected in batches on another thread
+    while the next are decoded; at most two batches are in flight, so memory stays flat however
+    long the stream is."""
     in_flight: deque[tuple[list[Sample], Future[list[Any]]]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="modgate-video") as pool:
 
@@ -287,12 +301,7 @@ def detect_samples(
             in_flight.append((batch, pool.submit(engine.detect_frames, [s.image for s in batch])))
 
         batch: list[Sample] = []
-        # Frames as large as the detectors' largest input (each detector's own resize then
-        # starts from there), never full 4K/1080p; never under MIN_SAMPLE_SIDE, which keeps
-        # the review lane's thumbnails of flagged moments sharp.
-        max_side = getattr(engine, "max_side", None)
-        side = max(MIN_SAMPLE_SIDE, max_side) if max_side else None
-        for sample in sample_frames(path, fps, scene_threshold, side):
+        for sample in samples:
             batch.append(sample)
             if len(batch) == BATCH:
                 submit(batch)
@@ -305,6 +314,13 @@ def detect_samples(
         while in_flight:
             done, future = in_flight.popleft()
             yield from zip(done, future.result(), strict=True)
+
+
+def detect_samples(
+    engine: FrameDetector, path: str | Path, fps: float = 1.0, scene_threshold: float = 0.0
+) -> Iterator[tuple[Sample, DetectionResult]]:
+    """Each sample of the video at ``path`` with its labels, in time order."""
+    return detect_stream(engine, sample_frames(path, fps, scene_threshold, sample_side(engine)))
 
 
 def detect_video(

@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from modgate.detection.video import BATCH, MIN_SAMPLE_SIDE, FrameDetector, Sample
+from modgate.detection.video import (
+    FrameDetector,
+    Sample,
+    detect_stream,
+    picture_change,
+    sample_side,
+)
 from modgate.errors import VideoTooLongException
 from modgate.media.animation import decoded_frames, display_ms, is_timed
 from modgate.media.previews import to_rgb
@@ -68,7 +74,7 @@ class AnimationSampler:
                 and signature is not None
                 and last_signature is not None
                 and end - last_start >= self.min_gap_ms
-                and _difference(signature, last_signature) >= self.scene_threshold
+                and picture_change(signature, last_signature) >= self.scene_threshold
             )
             if regular or scene:
                 taken += 1
@@ -91,26 +97,12 @@ def detect_animation(
 ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
     """Per-timestamp label entries and small copies of the flagged samples, by timestamp: the
     same shapes as ``modgate.pipeline.video.detect_video``."""
-    max_side = getattr(engine, "max_side", None)
-    sampler = AnimationSampler(
-        fps, scene_threshold, max(MIN_SAMPLE_SIDE, max_side) if max_side else None
-    )
+    sampler = AnimationSampler(fps, scene_threshold, sample_side(engine))
     collected = Collected(flag_floor, thumbnail_side)
-
-    def detect(batch: list[Sample]) -> None:
-        found = engine.detect_frames([sample.image for sample in batch])
-        for sample, result in zip(batch, found, strict=True):
-            collected.add(sample, result)
-
-    batch: list[Sample] = []
     with Image.open(path) as image:
-        for sample in sampler.samples(image):
-            batch.append(sample)
-            if len(batch) == BATCH:
-                detect(batch)
-                batch = []
-    if batch:
-        detect(batch)
+        # Samples are copies: the next frame can be decoded while they are detected.
+        for sample, result in detect_stream(engine, sampler.samples(image)):
+            collected.add(sample, result)
     end_ms = round(sampler.end_ms)
     entries = timeline_entries(collected.stamps, collected.results, fps, end_ms)
     for entry in entries:
@@ -136,10 +128,6 @@ def _signature(image: Image.Image) -> np.ndarray:
     """A 64 × 64 grey copy of the frame, picked pixel by pixel (cheap at any frame size)."""
     small = image.resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.Resampling.NEAREST)
     return np.asarray(to_rgb(small).convert("L"), dtype=np.int16)
-
-
-def _difference(one: np.ndarray, other: np.ndarray) -> float:
-    return float(np.abs(one - other).mean()) / 255.0
 
 
 def _too_many() -> VideoTooLongException:
