@@ -56,11 +56,13 @@ def wait_decided(
 
 
 class Receiver:
-    """A webhook receiver on 127.0.0.1 that answers ``fail_first`` requests with 500."""
+    """A webhook receiver on 127.0.0.1 that answers ``fail_first`` requests with 500. With
+    ``hold``, it answers nothing until that event is set (a receiver that hangs)."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, hold: threading.Event | None = None) -> None:
         self.requests: list[dict[str, Any]] = []
         self.fail_first = fail_first
+        self.hold = hold
         self.lock = threading.Lock()
         outer = self
 
@@ -70,6 +72,8 @@ class Receiver:
                 with outer.lock:
                     outer.requests.append({"headers": dict(self.headers), "body": body})
                     failing = len(outer.requests) <= outer.fail_first
+                if outer.hold is not None:
+                    outer.hold.wait()
                 self.send_response(500 if failing else 204)
                 self.end_headers()
 

@@ -90,7 +90,9 @@ class Pipeline:
             run_here=run_here,
         )
         self.webhooks = WebhookService(services.sessions, self.settings)
-        self.dispatcher = WebhookDispatcher(self.webhooks, self.settings.poll_seconds)
+        self.dispatcher = WebhookDispatcher(
+            self.webhooks, self.settings.poll_seconds, self.settings.webhook_concurrency
+        )
         self._inline_worker = make_worker_name("inline")
 
     @property

@@ -57,6 +57,13 @@ class PipelineSettings(BaseModel):
         "shipped seed policy when available.",
     )
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Webhook HTTP timeout.")
+    webhook_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Webhook deliveries sent at once (at most one per endpoint), so a slow "
+        "receiver delays no other.",
+    )
     webhook_max_attempts: int = Field(
         default=8, ge=1, description="Webhook tries before a delivery is marked failed."
     )

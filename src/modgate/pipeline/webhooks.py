@@ -19,7 +19,8 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 from urllib.parse import urlparse
 
@@ -320,20 +321,21 @@ class WebhookService:
             )
         )
 
-    def _claim(self) -> WebhookDeliveryRow | None:
+    def claim(self, busy: Collection[str] = ()) -> WebhookDeliveryRow | None:
+        """The next due delivery, leased to this process, to an endpoint not in ``busy``."""
         now = self.clock()
         lease = dt.timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
+        due = _due(now)
+        if busy:
+            due = (*due, WebhookDeliveryRow.endpoint_id.not_in(list(busy)))
         with self.sessions() as session:  # a cheap read first: idle polls take no write lock
-            due = session.scalar(
-                select(WebhookDeliveryRow.id).where(*_due(now)).limit(1)
-            )
-        if due is None:
-            return None
+            if session.scalar(select(WebhookDeliveryRow.id).where(*due).limit(1)) is None:
+                return None
         with transaction(self.sessions, immediate=True) as session:
             query = (
                 select(WebhookDeliveryRow.id)
                 .where(
-                    *_due(now),
+                    *due,
                     (WebhookDeliveryRow.locked_until.is_(None))
                     | (WebhookDeliveryRow.locked_until < now),
                 )
@@ -356,18 +358,8 @@ class WebhookService:
             session.expunge(row)
             return row
 
-    def deliver_due(self, limit: int = 50) -> int:
-        """Send due deliveries; returns how many were attempted."""
-        sent = 0
-        while sent < limit:
-            delivery = self._claim()
-            if delivery is None:
-                break
-            self._send(delivery)
-            sent += 1
-        return sent
-
-    def _send(self, delivery: WebhookDeliveryRow) -> None:
+    def send(self, delivery: WebhookDeliveryRow) -> None:
+        """POST a claimed delivery and record the outcome (a retry time, or failed for good)."""
         with self.sessions() as session:
             endpoint = session.get(WebhookEndpointRow, delivery.endpoint_id)
             event = session.get(EventRow, delivery.event_id)
@@ -434,33 +426,70 @@ class WebhookService:
 
 
 class WebhookDispatcher:
-    """A background thread: fan out new events, deliver what is due, repeat."""
+    """A background thread: fan out new events, hand due deliveries to sending threads, repeat.
 
-    def __init__(self, service: WebhookService, poll_seconds: float) -> None:
+    Up to ``concurrency`` deliveries are under way at once, at most one per endpoint, so a
+    receiver that hangs holds one sending thread for its timeout and delays no other endpoint.
+    """
+
+    def __init__(self, service: WebhookService, poll_seconds: float, concurrency: int = 8) -> None:
         self.service = service
         self.poll_seconds = poll_seconds
+        self.concurrency = concurrency
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._busy: dict[str, Future[None]] = {}  # endpoint id → its delivery under way
         self._thread: threading.Thread | None = None
+        self._senders: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
         self._stop.clear()
+        self._senders = ThreadPoolExecutor(self.concurrency, thread_name_prefix="modgate-webhook")
         self._thread = threading.Thread(target=self._loop, name="modgate-webhooks", daemon=True)
         self._thread.start()
 
-    def run_once(self) -> None:
+    def _round(self) -> None:
         while self.service.fan_out():
             pass
-        self.service.deliver_due()
+        assert self._senders is not None
+        while not self._stop.is_set():
+            with self._lock:
+                if len(self._busy) >= self.concurrency:
+                    return
+                busy = set(self._busy)
+            delivery = self.service.claim(busy)
+            if delivery is None:
+                return
+            with self._lock:
+                self._busy[delivery.endpoint_id] = self._senders.submit(self._send, delivery)
+
+    def _send(self, delivery: WebhookDeliveryRow) -> None:
+        try:
+            self.service.send(delivery)
+        except Exception:  # the lease runs out and the delivery is tried again
+            logger.exception("webhook delivery %s could not be recorded", delivery.id)
+        finally:
+            with self._lock:
+                self._busy.pop(delivery.endpoint_id, None)
+            self._wake.set()  # a sending thread is free: claim the next delivery now
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()
             try:
-                self.run_once()
+                self._round()
             except Exception:
                 logger.exception("webhook dispatch failed; retrying")
-            self._stop.wait(self.poll_seconds)
+            self._wake.wait(self.poll_seconds)
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+        if self._senders is not None:
+            with self._lock:
+                under_way = list(self._busy.values())
+            wait(under_way, timeout=self.service.settings.webhook_timeout_seconds + 5)
+            self._senders.shutdown(wait=False)

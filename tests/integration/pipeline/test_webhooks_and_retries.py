@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -160,7 +161,9 @@ def _moderate(base_url: str, image: bytes) -> None:
     ).raise_for_status()
 
 
-def _fast_webhook_server(tmp_path: Path, backoff: float):  # type: ignore[no-untyped-def]
+def _fast_webhook_server(  # type: ignore[no-untyped-def]
+    tmp_path: Path, backoff: float, timeout: float = 10.0
+):
     from modgate.app import create_app
     from modgate.services import Services
     from servers import LiveServer
@@ -169,7 +172,11 @@ def _fast_webhook_server(tmp_path: Path, backoff: float):  # type: ignore[no-unt
         data_dir=tmp_path / "data",
         detection={"enabled": ["marker"]},
         auth={"api_keys_required": False},
-        pipeline={"poll_seconds": 0.1, "webhook_backoff_seconds": backoff},
+        pipeline={
+            "poll_seconds": 0.1,
+            "webhook_backoff_seconds": backoff,
+            "webhook_timeout_seconds": timeout,
+        },
     )
     services = Services.from_settings(settings)
     return services, LiveServer(create_app(settings, services))
@@ -205,6 +212,34 @@ def test_a_failing_receiver_does_not_hold_up_the_others(tmp_path: Path) -> None:
             assert seen == [d["id"] for d in log["items"]] and len(set(seen)) == 5
             assert httpx.get(url, params={"limit": "abc"}).status_code == 400
     finally:
+        services.close()
+
+
+def test_a_hanging_receiver_delays_no_other_endpoint(tmp_path: Path) -> None:
+    """Deliveries go out side by side: while one receiver holds its request open (for up to
+    the 60 s timeout), another endpoint still gets every event, and the held delivery completes
+    once its receiver answers."""
+    services, live = _fast_webhook_server(tmp_path, backoff=30.0, timeout=60.0)
+    release = threading.Event()
+    try:
+        with live as server, Receiver(hold=release) as hanging, Receiver() as healthy:
+            held = httpx.post(f"{server.url}/v1/webhooks", json={"url": hanging.url}).json()
+            httpx.post(f"{server.url}/v1/webhooks", json={"url": healthy.url})
+            for seed in range(5):
+                _moderate(server.url, plain_png(60 + seed))
+            wait_for(lambda: len(healthy.requests) >= 5, timeout=30)
+            assert len(hanging.requests) == 1  # still unanswered
+            release.set()
+            log_url = f"{server.url}/v1/webhooks/{held['id']}/deliveries"
+
+            def all_delivered() -> bool:
+                items = httpx.get(log_url).json()["items"]
+                return len(items) == 5 and all(d["status"] == "delivered" for d in items)
+
+            wait_for(all_delivered, timeout=30)
+            assert len(hanging.requests) == 5 and len(healthy.requests) == 5
+    finally:
+        release.set()
         services.close()
 
 
