@@ -66,11 +66,33 @@ NONREF_MIN_FRAMES_PER_SAMPLE = 15
 TIME_TOLERANCE_MS = 0.5  # presentation times are rounded to the stream's time base
 
 
+@dataclass
+class Coverage:
+    """How much of a stream sampling could read. ``unreadable_ms``: the stretches between
+    decoded frames that damaged packets left without a picture of their own (the frame before
+    stands in for them), added up. ``shown_until_ms``: where the last decoded frame stops being
+    shown. ``damaged_after_end``: damage after that frame, or a read error, so whatever the
+    stream holds past it was not seen."""
+
+    shown_until_ms: float = 0.0
+    unreadable_ms: float = 0.0
+    damaged_packets: int = 0
+    damaged_after_end: bool = False
+
+    def unchecked_ms(self, duration_ms: float | None) -> float:
+        """Milliseconds of a stream lasting ``duration_ms`` that no decoded frame showed."""
+        missing_end = 0.0
+        if self.damaged_after_end and duration_ms:
+            missing_end = max(0.0, duration_ms - self.shown_until_ms)
+        return self.unreadable_ms + missing_end
+
+
 def sample_frames(
     path: str | Path,
     fps: float = 1.0,
     scene_threshold: float = 0.0,
     max_side: int | None = None,
+    coverage: Coverage | None = None,
 ) -> Iterator[Sample]:
     """The frame on screen every ``1 / fps`` s from the start, plus frames where the scene
     changes (mean absolute grey difference ≥ ``scene_threshold``, 0–1; 0 turns scene detection
@@ -78,10 +100,12 @@ def sample_frames(
 
     ``max_side`` converts sampled frames straight to that size (keeping the aspect ratio)
     instead of full resolution, for consumers such as detectors that need no more. Damaged
-    packets are skipped; the video is refused only when most of it cannot be decoded."""
+    packets are skipped; the video is refused only when most of it cannot be decoded. When
+    given, ``coverage`` is filled in with what damage kept from being seen."""
     if fps <= 0:
         raise ValueError("fps must be positive")
     picker = _Picker(1000.0 / fps, scene_threshold)
+    coverage = coverage if coverage is not None else Coverage()
     try:
         with open_video(path) as container:
             if not container.streams.video:
@@ -91,20 +115,30 @@ def sample_frames(
             skipping = _NonReferenceSkipping(stream, fps)
             size = _fit(stream.codec_context.width, stream.codec_context.height, max_side)
             origin = origin_seconds(stream)
+            one_frame_ms = frame_seconds(stream) * 1000.0
             stats = DecodeStats()
+            previous_ms, damaged_seen = 0.0, 0
             for frame in decode_frames(container, stream, stats, skipping.check):
                 if frame.time is None:
                     continue
                 if origin is None:
                     origin = frame.time
-                now_ms = (frame.time - origin) * 1000.0
-                if now_ms < -TIME_TOLERANCE_MS:
-                    continue  # before the stream's start: not shown (an edit list cuts it)
-                picked = picker.push(frame, max(0.0, now_ms))
+                now_ms = max(0.0, (frame.time - origin) * 1000.0)
+                if now_ms < previous_ms or (frame.time - origin) * 1000.0 < -TIME_TOLERANCE_MS:
+                    continue  # not shown (an edit list cuts it), or out of order after damage
+                if stats.failed > damaged_seen:  # damage between the last frame and this one
+                    gap = now_ms - previous_ms - (one_frame_ms if picker.held else 0.0)
+                    coverage.unreadable_ms += max(0.0, gap)
+                    damaged_seen = stats.failed
+                previous_ms = now_ms
+                picked = picker.push(frame, now_ms)
                 if picked:
                     yield _sample(*picked, size)
             _check_decoded(stats, path)
-            picked = picker.finish(frame_seconds(stream) * 1000.0)
+            coverage.shown_until_ms = previous_ms + one_frame_ms
+            coverage.damaged_packets = stats.failed
+            coverage.damaged_after_end = stats.failed > damaged_seen or bool(stats.read_error)
+            picked = picker.finish(one_frame_ms)
             if picked:
                 yield _sample(*picked, size)
     except av.error.FFmpegError as exc:
@@ -317,10 +351,16 @@ def detect_stream(
 
 
 def detect_samples(
-    engine: FrameDetector, path: str | Path, fps: float = 1.0, scene_threshold: float = 0.0
+    engine: FrameDetector,
+    path: str | Path,
+    fps: float = 1.0,
+    scene_threshold: float = 0.0,
+    coverage: Coverage | None = None,
 ) -> Iterator[tuple[Sample, DetectionResult]]:
-    """Each sample of the video at ``path`` with its labels, in time order."""
-    return detect_stream(engine, sample_frames(path, fps, scene_threshold, sample_side(engine)))
+    """Each sample of the video at ``path`` with its labels, in time order (``coverage``: see
+    ``sample_frames``)."""
+    samples = sample_frames(path, fps, scene_threshold, sample_side(engine), coverage)
+    return detect_stream(engine, samples)
 
 
 def detect_video(

@@ -26,6 +26,7 @@ from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
+from modgate.detection.video import Coverage
 from modgate.errors import ModgateError
 from modgate.events import MODERATION_COMPLETED, record_event
 from modgate.media.blobstore import BlobStore, readable_path
@@ -84,6 +85,8 @@ _READ = (
 THUMBNAIL_SIDE = 320
 FLAG_FLOOR = 50.0
 FAILURE_ROUTE = {"queue": "failures", "priority": "high", "reviewers": 1}
+# The rule named when a video that would be allowed goes to review because damage hid part of it.
+INCOMPLETE_RULE = "modgate.incomplete-media"
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,17 +218,22 @@ class ModerationProcessor:
         frame = handoff.take(info.sha256, side) if handoff is not None else None
         if frame is not None:  # intake in this process decoded it already
             return self._image_detections(engine, frame), frame
+        unchecked = None
         with readable_path(self.blobs, record.blob_key) as path:
             if info.kind == "video":
+                coverage = Coverage()
+                duration_ms = round((info.duration_seconds or 0) * 1000) or None
                 entries, images = detect_video(
                     engine,
                     path,
                     self.settings.video_fps,
                     self.settings.scene_threshold,
-                    round((info.duration_seconds or 0) * 1000) or None,
+                    duration_ms,
                     FLAG_FLOOR,
                     THUMBNAIL_SIDE,
+                    coverage,
                 )
+                unchecked = _unchecked(coverage, duration_ms, self.settings.video_fps)
             elif info.animated:
                 entries, images = self._detect_animation(engine, path)
             else:
@@ -236,12 +244,15 @@ class ModerationProcessor:
                     frame = to_rgb(image)
                 return self._image_detections(engine, frame), frame
         thumbnails = self._thumbnails(info.sha256, entries, images)
-        return {
+        detected: dict[str, Any] = {
             "kind": "timeline",
             "ModerationModelVersion": engine.model_version,
             "entries": entries,
             "thumbnails": thumbnails,
-        }, None
+        }
+        if unchecked:
+            detected["unchecked"] = unchecked
+        return detected, None
 
     @staticmethod
     def _image_detections(engine: Any, frame: Image.Image) -> dict[str, Any]:
@@ -327,6 +338,15 @@ class ModerationProcessor:
             else:
                 decision = evaluate(policy, policy_input, policy_context)
             decision_dict = decision.to_dict()
+        unchecked = detected.get("unchecked")
+        if unchecked:  # never allowed unseen: a person looks at what could be read
+            decision_dict["reasons"] = [*(decision_dict.get("reasons") or []), unchecked["reason"]]
+            if decision_dict["action"] == "allow":
+                decision_dict.update(
+                    action="review",
+                    rule=INCOMPLETE_RULE,
+                    review=FAILURE_ROUTE | {"queue": "default"},
+                )
         labels = (
             detected["entries"] if detected["kind"] == "timeline" else detected["ModerationLabels"]
         )
@@ -490,6 +510,23 @@ class ModerationProcessor:
                 error={"code": code, "message": message},
             )
         return True
+
+
+def _unchecked(
+    coverage: Coverage, duration_ms: int | None, fps: float
+) -> dict[str, Any] | None:
+    """What damage kept from view, when that is more than one sampling interval (and a second):
+    seconds unseen, the damaged packets, and a reason for the decision."""
+    unseen = coverage.unchecked_ms(duration_ms)
+    if unseen <= max(1000.0 / fps, 1000.0):
+        return None
+    of = f" of {duration_ms / 1000:.1f} s" if duration_ms else ""
+    return {
+        "unchecked_ms": round(unseen),
+        "damaged_packets": coverage.damaged_packets,
+        "reason": f"{unseen / 1000:.1f} s{of} could not be decoded and were not checked "
+        f"({coverage.damaged_packets} damaged packets)",
+    }
 
 
 def policy_input_of(detected: dict[str, Any]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from PIL import Image
 
-from modgate.detection.video import FrameDetector, Sample, detect_samples
+from modgate.detection.video import Coverage, FrameDetector, Sample, detect_samples
 
 
 def detect_video(
@@ -24,13 +24,14 @@ def detect_video(
     duration_ms: int | None = None,
     flag_floor: float = 50.0,
     thumbnail_side: int = 320,
+    coverage: Coverage | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
     """Per-timestamp label entries (GetContentModeration's TIMESTAMPS shape) and small copies of
     the flagged frames (any label at or above ``flag_floor``), by timestamp. Each entry covers
     its sample's time up to the next sample (``EndTimestampMillis``), which is what duration
-    rules in policies measure."""
+    rules in policies measure. ``coverage`` is filled in with what damage kept from view."""
     collected = Collected(flag_floor, thumbnail_side)
-    for sample, result in detect_samples(engine, path, fps, scene_threshold):
+    for sample, result in detect_samples(engine, path, fps, scene_threshold, coverage):
         collected.add(sample, result)
     entries = timeline_entries(collected.stamps, collected.results, fps, duration_ms)
     return entries, collected.thumbnails

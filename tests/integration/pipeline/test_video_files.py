@@ -50,6 +50,23 @@ def test_a_damaged_packet_leaves_the_rest_of_the_video_moderated(live_server) ->
     assert body["flagged_timestamps"] == [2000] and body["action"] == "block"
 
 
+def test_a_video_damage_hid_seconds_of_goes_to_review_not_allowed(live_server) -> None:  # type: ignore[no-untyped-def]
+    """Two seconds in the middle (or at the end) cannot be decoded: nothing flagged in the rest
+    is no reason to allow it; a person sees it, told why. One lost frame changes nothing."""
+    frames = [still(seed=index) for index in range(60)]  # 6 s at 10 fps, a keyframe each second
+    for damaged in (range(20, 40), range(40, 60)):
+        data = clip_bytes(
+            frames, container="webm", codec="libvpx-vp9", options={"g": "10"},
+            damaged_packets=damaged,
+        )
+        body = _moderate(live_server.url, data, "clip.webm")
+        assert body["action"] == "review" and body["rule"] == "modgate.incomplete-media"
+        reason = body["decision"]["reasons"][-1]
+        assert reason.startswith("2.0 s of 6.0 s could not be decoded"), reason
+    data = clip_bytes(frames, container="webm", codec="libvpx-vp9", damaged_packets={10})
+    assert _moderate(live_server.url, data, "clip.webm")["action"] == "allow"
+
+
 def test_a_late_first_timestamp_counts_from_zero_inside_the_duration(live_server) -> None:  # type: ignore[no-untyped-def]
     # Timestamps 5 s to 8 s in the file; red in its last second.
     frames = [solid(RED) if index >= 20 else still(seed=index) for index in range(30)]
