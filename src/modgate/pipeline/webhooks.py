@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
-from sqlalchemy import ColumnElement, Row, exists, func, insert, select, update
+from sqlalchemy import BindParameter, Row, Select, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -106,12 +106,15 @@ def _public_delivery(row: WebhookDeliveryRow) -> dict[str, Any]:
 ENDPOINT_DELETED = "the endpoint was deleted"
 
 
-def _due(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
-    """Pending deliveries whose time has come, except to an endpoint that is failing (one of
-    its deliveries waits for a retry): those wait for that retry too, untried. A receiver that
-    hangs then costs one timeout per retry, not one per event, and holds up no one else."""
+def _due_query(claimable: bool, busy: bool) -> Select[str]:
+    """Ids of pending deliveries whose time (bound as ``now``) has come, except to an endpoint
+    that is failing (one of its deliveries waits for a retry): those wait for that retry too,
+    untried. A receiver that hangs then costs one timeout per retry, not one per event, and
+    holds up no one else. ``claimable``: not leased, earliest first; ``busy``: not to the
+    endpoints bound as ``busy``. Built once per shape: building costs more than running."""
     waiting = aliased(WebhookDeliveryRow)
-    return (
+    now: BindParameter[dt.datetime] = bindparam("now")
+    query = select(WebhookDeliveryRow.id).where(
         WebhookDeliveryRow.status == "pending",
         WebhookDeliveryRow.next_attempt_at <= now,
         ~exists().where(
@@ -121,6 +124,34 @@ def _due(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
             waiting.next_attempt_at > now,
         ),
     )
+    if busy:
+        query = query.where(
+            WebhookDeliveryRow.endpoint_id.not_in(bindparam("busy", expanding=True))
+        )
+    if claimable:
+        query = query.where(
+            WebhookDeliveryRow.locked_until.is_(None) | (WebhookDeliveryRow.locked_until < now)
+        ).order_by(WebhookDeliveryRow.next_attempt_at)
+    return query.limit(1)
+
+
+_LAST_FANNED = select(func.max(WebhookFanoutRow.event_id))
+_UNFANNED = (
+    select(EventRow.id, EventRow.name, EventRow.moderation_id)
+    .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
+    .where(
+        WebhookFanoutRow.event_id.is_(None),
+        EventRow.name.in_(WEBHOOK_EVENTS),
+        EventRow.id > bindparam("floor"),
+    )
+    .order_by(EventRow.id)
+    .limit(bindparam("limit"))
+)
+_DUE_QUERIES = {
+    (claimable, busy): _due_query(claimable, busy)
+    for claimable in (False, True)
+    for busy in (False, True)
+}
 
 
 def _check_url(url: str) -> None:
@@ -306,45 +337,24 @@ class WebhookService:
         """Webhook events not fanned out yet, oldest first. Only the last ``FANOUT_WINDOW``
         events are looked at (a transaction committing that far behind is not expected), so the
         scan stays small however long the event log grows."""
-        floor = (session.scalar(select(func.max(WebhookFanoutRow.event_id))) or 0) - FANOUT_WINDOW
-        return list(
-            session.execute(
-                select(EventRow.id, EventRow.name, EventRow.moderation_id)
-                .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
-                .where(
-                    WebhookFanoutRow.event_id.is_(None),
-                    EventRow.name.in_(WEBHOOK_EVENTS),
-                    EventRow.id > floor,
-                )
-                .order_by(EventRow.id)
-                .limit(limit)
-            )
-        )
+        floor = (session.scalar(_LAST_FANNED) or 0) - FANOUT_WINDOW
+        return list(session.execute(_UNFANNED, {"floor": floor, "limit": limit}))
 
     def claim(self, busy: Collection[str] = ()) -> WebhookDeliveryRow | None:
         """The next due delivery, leased to this process, to an endpoint not in ``busy``."""
         now = self.clock()
         lease = dt.timedelta(seconds=self.settings.webhook_timeout_seconds * 3)
-        due = _due(now)
+        params: dict[str, Any] = {"now": now}
         if busy:
-            due = (*due, WebhookDeliveryRow.endpoint_id.not_in(list(busy)))
+            params["busy"] = list(busy)
         with self.sessions() as session:  # a cheap read first: idle polls take no write lock
-            if session.scalar(select(WebhookDeliveryRow.id).where(*due).limit(1)) is None:
+            if session.scalar(_DUE_QUERIES[False, bool(busy)], params) is None:
                 return None
         with transaction(self.sessions, immediate=True) as session:
-            query = (
-                select(WebhookDeliveryRow.id)
-                .where(
-                    *due,
-                    (WebhookDeliveryRow.locked_until.is_(None))
-                    | (WebhookDeliveryRow.locked_until < now),
-                )
-                .order_by(WebhookDeliveryRow.next_attempt_at)
-                .limit(1)
-            )
+            query = _DUE_QUERIES[True, bool(busy)]
             if session.bind is not None and session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            chosen = session.scalar(query)
+            chosen = session.scalar(query, params)
             if chosen is None:
                 return None
             session.execute(
