@@ -8,7 +8,7 @@ logged with its traceback and answered as ``InternalServerError`` (500) without 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,13 +16,17 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import BaseRoute, Match
 
 import modgate
 from modgate.auth.deps import public
 from modgate.errors import ModgateError
+from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
 from modgate.pipeline.routes import router as pipeline_router
 from modgate.pipeline.runtime import Pipeline
+from modgate.request_limits import RequestLimits, body_cap
 from modgate.services import Services
 from modgate.settings import Settings, load_settings
 from modgate.version import __version__
@@ -36,13 +40,35 @@ _STATUS_CODES = {
     401: "AuthenticationRequiredException",
     403: "AccessDeniedException",
 }
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if extra:
         body["details"] = extra
-    return JSONResponse({"error": body}, status_code=status)
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path: a path can have one route per
+    method (GET and POST /v1/moderations), and the router names only the first in its 405.
+    Each method is tried against the routes as the router would; HEAD is served wherever GET
+    is (``RequestLimits``)."""
+    methods = {
+        method
+        for method in _METHODS
+        if any(
+            route.matches(dict(request.scope, method=method))[0] == Match.FULL
+            for route in request.app.routes
+            if isinstance(route, BaseRoute)
+        )
+    }
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -60,9 +86,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, "InvalidParameterException", problems or "Invalid request.")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Headers such as a 405's ``Allow`` are part of the answer.
         code = _STATUS_CODES.get(exc.status_code, "InvalidParameterException")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(exc.status_code, code, str(exc.detail), headers)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        # The client closed the connection before its request was read: nothing was kept, and
+        # no one is left to answer; not a server error.
+        logger.info("client went away during %s %s", request.method, request.url.path)
+        return error_response(400, "ClientDisconnected", "The request ended before its body.")
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -94,6 +131,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = built
     app.state.settings = settings
     install_error_handlers(app)
+    max_upload = MediaLimits.from_settings(settings).max_upload_bytes
+    app.add_middleware(
+        RequestLimits, max_body_bytes=body_cap(max_upload), max_upload_bytes=max_upload
+    )
 
     @app.get(
         "/healthz",

@@ -83,12 +83,18 @@ def encode_cursor(created_at: dt.datetime, row_id: str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    """(created_at, id) of the last row a page showed; a forged cursor is a 400."""
+    """(created_at, id) of the last row a page showed; a forged cursor is a 400.
+
+    Cursors carry an aware time; a naive one, or one outside the years a UTC time can have,
+    was not made here and would fail in the query instead."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, last_id = json.loads(raw)
-        return dt.datetime.fromisoformat(stamp), str(last_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
+        created_at = dt.datetime.fromisoformat(stamp)
+        if created_at.tzinfo is None:
+            raise ValueError("naive cursor time")
+        return created_at.astimezone(dt.UTC), str(last_id)
+    except (ValueError, TypeError, OverflowError, binascii.Error) as exc:
         raise InvalidParameterException("cursor is not valid; use next_cursor as given.") from exc
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -83,16 +84,46 @@ def client_of(request: Request) -> str | None:
     return key.name if key is not None else None
 
 
-def _json_field(value: Any, name: str) -> Any:
-    if value is None or isinstance(value, dict):
-        return value
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text} is out of range")
+    return number
+
+
+def _strict_json(data: str | bytes) -> Any:
+    """Strict JSON: ``NaN``, ``Infinity`` and numbers too big for a float are refused, since
+    the answer (and every later read of what was stored) could not be written as JSON; nesting
+    deeper than the parser's recursion limit is refused as well. Bytes may be UTF-8 with a BOM,
+    UTF-16 or UTF-32. Raises ValueError."""
     try:
-        parsed = json.loads(value)
+        return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
+
+
+def _json_field(value: Any, name: str) -> Any:
+    """A multipart field holding a JSON object; an empty field (a blank form input) is absent,
+    as the other fields' are."""
+    if value is None or value == "" or isinstance(value, dict):
+        return value or None
+    try:
+        parsed = _strict_json(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterException(f"{name} must be a JSON object.") from exc
+        raise InvalidParameterException(f"{name} is not valid JSON: {exc}.") from exc
     if not isinstance(parsed, dict):
         raise InvalidParameterException(f"{name} must be a JSON object.")
     return parsed
+
+
+def _media_type(request: Request) -> str:
+    """The request's media type without parameters, lowercased: media types are
+    case-insensitive (``Multipart/Form-Data`` is multipart/form-data)."""
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
 class MediaSource(BaseModel):
@@ -143,9 +174,9 @@ def _flag(value: Any) -> bool:
 )
 async def create_moderation(request: Request, wait: bool = False) -> JSONResponse:
     pipeline = pipeline_of(request)
-    content_type = request.headers.get("content-type", "")
+    content_type = _media_type(request)
     arguments: dict[str, Any]
-    if content_type.startswith("multipart/form-data"):
+    if content_type == "multipart/form-data":
         form = await request.form()
         uploads = form.getlist("file")
         if len(uploads) != 1 or not isinstance(uploads[0], UploadFile):
@@ -166,11 +197,11 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
             },
         )
         arguments = {"stream": upload.file}
-    elif content_type.startswith("application/json"):
+    elif content_type == "application/json":
         try:
-            body = await request.json()
+            body = _strict_json(await request.body())
         except ValueError as exc:
-            raise InvalidParameterException("The body is not valid JSON.") from exc
+            raise InvalidParameterException(f"The body is not valid JSON: {exc}.") from exc
         fields = _validated(ModerationCreate, body)
         assert isinstance(fields, ModerationCreate)
         arguments = {
@@ -253,9 +284,16 @@ def list_moderations(
 
 
 def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:
+    """``value`` in UTC (a naive one is taken as UTC). A time at the edge of the calendar
+    whose offset moves it past year 1 or 9999 is refused (400) rather than failing the query."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
-    return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError as exc:
+        raise InvalidParameterException(f"{value.isoformat()} is out of range.") from exc
 
 
 @router.get(
