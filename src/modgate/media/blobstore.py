@@ -16,7 +16,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from modgate.errors import InvalidParameterException, InvalidS3ObjectException, ModgateError
+from modgate.errors import (
+    InvalidParameterException,
+    InvalidS3ObjectException,
+    ModgateError,
+    StoreUnavailableException,
+)
 
 
 @runtime_checkable
@@ -163,63 +168,109 @@ class S3BlobStore:
     def put_file(
         self, key: str, path: Path, content_type: str = "", consume: bool = False
     ) -> None:
-        extra = {"ContentType": content_type} if content_type else {}
-        self._call(
-            self.client.upload_file, str(path), self.bucket, self._key(key), ExtraArgs=extra or None
-        )
+        full = self._key(key)
+        extra = {"ExtraArgs": {"ContentType": content_type}} if content_type else {}
+        self._call(full, self.client.upload_file, str(path), self.bucket, full, **extra)
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "") -> None:
+        full = self._key(key)
         extra = {"ContentType": content_type} if content_type else {}
-        self._call(
-            self.client.put_object, Bucket=self.bucket, Key=self._key(key), Body=data, **extra
-        )
+        self._call(full, self.client.put_object, Bucket=self.bucket, Key=full, Body=data, **extra)
 
     def get_bytes(self, key: str) -> bytes:
-        response = self._call(self.client.get_object, Bucket=self.bucket, Key=self._key(key))
+        full = self._key(key)
+        response = self._call(full, self.client.get_object, Bucket=self.bucket, Key=full)
         body: bytes = response["Body"].read()
         return body
 
     def download(self, key: str, destination: Path) -> None:
-        self._call(self.client.download_file, self.bucket, self._key(key), str(destination))
+        full = self._key(key)
+        self._call(full, self.client.download_file, self.bucket, full, str(destination))
 
     def exists(self, key: str) -> bool:
         from botocore.exceptions import ClientError
 
+        full = self._key(key)
         try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            self.client.head_object(Bucket=self.bucket, Key=full)
             return True
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if _error_code(exc) in _MISSING:
                 return False
-            raise _s3_error(exc, key) from exc
+            raise s3_error(exc, self.bucket, full) from exc
 
     def delete(self, key: str) -> None:
-        self._call(self.client.delete_object, Bucket=self.bucket, Key=self._key(key))
+        full = self._key(key)
+        self._call(full, self.client.delete_object, Bucket=self.bucket, Key=full)
 
     def local_path(self, key: str) -> Path | None:
         return None
 
     def keys(self, prefix: str = "") -> list[str]:
-        found: list[str] = []
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
-            found.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", []))
-        return sorted(found)
+        def listing() -> list[str]:
+            paginator = self.client.get_paginator("list_objects_v2")
+            return [
+                item["Key"][len(self.prefix) :]
+                for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix)
+                for item in page.get("Contents", [])
+            ]
 
-    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
-        from boto3.exceptions import S3UploadFailedError
-        from botocore.exceptions import BotoCoreError, ClientError
+        return sorted(self._call(self.prefix + prefix, listing))
 
-        if kwargs.get("ExtraArgs", "") is None:
-            kwargs.pop("ExtraArgs")
+    def _call(self, full_key: str, method: Any, *args: Any, **kwargs: Any) -> Any:
+        """``method(*args, **kwargs)``, its failure translated for object ``full_key``."""
         try:
             return method(*args, **kwargs)
-        except (ClientError, BotoCoreError, S3UploadFailedError) as exc:
-            raise _s3_error(exc, str(kwargs.get("Key", args[2] if len(args) > 2 else ""))) from exc
+        except s3_errors() as exc:
+            raise s3_error(exc, self.bucket, full_key) from exc
 
 
-def _s3_error(exc: Exception, key: str) -> ModgateError:
-    return InvalidS3ObjectException(f"S3 request for {key!r} failed: {exc}")
+def s3_errors() -> tuple[type[Exception], ...]:
+    """What boto3 raises for a failed request (imported here: boto3 is the ``s3`` extra)."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError, S3UploadFailedError)
+
+
+def s3_error(exc: Exception, bucket: str, key: str) -> ModgateError:
+    """A boto3 failure on object ``key`` of ``bucket`` as the error users see.
+
+    An object that is not there is the caller's problem (400, as Rekognition's
+    ``InvalidS3ObjectException``). Anything else — no such bucket, refused credentials, S3
+    unreachable or throttling — is the store's: 503, so an upload is answered "retry later"
+    rather than blamed on its sender, and a job that meets it is tried again instead of failed
+    for good (jobs treat 4xx errors as permanent)."""
+    cause = exc.__context__ if type(exc).__name__ == "S3UploadFailedError" else exc
+    code = _error_code(cause) if cause is not None else None
+    where = f"{key!r} in S3 bucket {bucket!r}"
+    if code in _MISSING:
+        return InvalidS3ObjectException(f"There is no object {where}.")
+    if code is None:  # no answer from S3: the endpoint could not be reached
+        reason = cause or exc
+        return StoreUnavailableException(
+            f"S3 could not be reached for {where}: {type(reason).__name__}: {reason}"
+        )
+    return StoreUnavailableException(
+        f"S3 refused the request for {where}: {code}: {_error_message(cause)}"
+    )
+
+
+# What S3 answers for an object that is not there (HEAD requests carry no error body).
+_MISSING = ("404", "NoSuchKey", "NotFound")
+
+
+def _error_code(exc: BaseException) -> str | None:
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return None
+    code = response.get("Error", {}).get("Code")
+    return str(code) if code else None
+
+
+def _error_message(exc: BaseException | None) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Message") or "no message")
 
 
 @contextmanager

@@ -271,24 +271,34 @@ def _sources(paths: list[str], services: Any) -> Iterator[tuple[str, Any]]:
 
 
 def _s3_sources(url: str, settings: Any) -> Iterator[tuple[str, Any]]:
+    """The media-named objects under an ``s3://bucket/prefix``. S3's refusals (no such bucket,
+    credentials, an object gone since the listing) are reported like any other bad input:
+    ``CODE: message`` for the listing, one error line for an object."""
     import io
 
     import boto3
+
+    from modgate.media.blobstore import s3_error, s3_errors
 
     bucket, _, prefix = url[len("s3://") :].partition("/")
     args: dict[str, Any] = {"region_name": settings.s3_region}
     if settings.s3_endpoint_url:
         args["endpoint_url"] = settings.s3_endpoint_url
     client = boto3.client("s3", **args)
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+
+    def read(key: str) -> io.BytesIO:
+        try:
+            return io.BytesIO(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+        except s3_errors() as exc:
+            raise s3_error(exc, bucket, key) from exc
+
+    try:
+        listing = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        pages = list(listing)
+    except s3_errors() as exc:
+        raise s3_error(exc, bucket, prefix) from exc
+    for page in pages:
         for item in page.get("Contents", []):
             key = item["Key"]
             if Path(key).suffix.lower() in MEDIA_SUFFIXES:
-                yield (
-                    f"s3://{bucket}/{key}",
-                    (
-                        lambda k=key: io.BytesIO(
-                            client.get_object(Bucket=bucket, Key=k)["Body"].read()
-                        )
-                    ),
-                )
+                yield f"s3://{bucket}/{key}", (lambda k=key: read(k))

@@ -1,0 +1,213 @@
+"""The scaled-out shape (PostgreSQL, Celery workers, an S3 bucket, Redis or RabbitMQ) when a
+service it depends on misbehaves: what the uploader, the worker and the command line see."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+import redis
+from sqlalchemy import func, select
+
+from modgate.pipeline.tables import JobRow, ModerationRow
+from pipeline_helpers import marker_png, plain_png, wait_for
+from servers import LiveServer, free_port
+
+
+def _bucket(endpoint: str) -> str:
+    name = f"modgate-{uuid.uuid4().hex[:8]}"
+    boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ).create_bucket(Bucket=name)
+    return name
+
+
+def _env(values: dict[str, Any]) -> dict[str, str]:
+    """``values`` as ``MODGATE_…`` variables, over this environment without its own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            env |= {
+                f"MODGATE_{key.upper()}__{k.upper()}": v if isinstance(v, str) else json.dumps(v)
+                for k, v in value.items()
+            }
+        else:
+            env[f"MODGATE_{key.upper()}"] = str(value)
+    return env | {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+@pytest.fixture
+def scaled(tmp_path: Path, postgres_url: str, s3_endpoint: str) -> Iterator[dict[str, Any]]:
+    """An API on PostgreSQL with its blobs in S3 and a Redis broker; workers are the test's."""
+    from modgate.app import create_app
+    from modgate.services import Services
+    from modgate.settings import load_settings
+
+    redis_db = random.randint(1, 15)
+    redis.Redis(host="127.0.0.1", port=6379, db=redis_db).flushdb()
+    values: dict[str, Any] = {
+        "data_dir": str(tmp_path / "data"),
+        "database_url": postgres_url,
+        "blob_store": "s3",
+        "s3_bucket": _bucket(s3_endpoint),
+        "s3_endpoint_url": s3_endpoint,
+        "detection": {"enabled": ["marker"]},
+        "auth": {"api_keys_required": False},
+        "pipeline": {
+            "executor": "celery",
+            "broker_url": f"redis://127.0.0.1:6379/{redis_db}",
+            "poll_seconds": 0.2,
+            "retry_backoff_seconds": 0.2,
+            "max_attempts": 20,
+            "job_timeout_seconds": 30,
+        },
+    }
+    settings = load_settings(**values)
+    services = Services.from_settings(settings)
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+            yield {"url": server.url, "services": services, "values": values, "tmp": tmp_path}
+    finally:
+        services.close()
+
+
+def _worker(scaled: dict[str, Any], name: str, **overrides: Any) -> subprocess.Popen[bytes]:
+    values = scaled["values"] | {"data_dir": str(scaled["tmp"] / name)} | overrides
+    return subprocess.Popen(
+        [sys.executable, "-m", "modgate", "worker", "--concurrency", "1"],
+        env=_env(values) | {"AWS_MAX_ATTEMPTS": "1"},
+        stdout=(scaled["tmp"] / f"{name}.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def test_a_worker_that_cannot_reach_s3_tries_the_job_again(scaled: dict[str, Any]) -> None:
+    """S3 out of a worker's reach is an outage, not a bad upload: the job is tried again and
+    decided once S3 answers, instead of failed on its first try and sent to human review."""
+    sessions = scaled["services"].sessions
+    cut_off = _worker(scaled, "cut-off", s3_endpoint_url=f"http://127.0.0.1:{free_port()}")
+    try:
+        response = httpx.post(
+            f"{scaled['url']}/v1/moderations", files={"file": ("x.png", marker_png(7))}
+        )
+        assert response.status_code == 202
+        moderation_id = response.json()["id"]
+
+        def tried() -> bool:
+            with sessions() as session:
+                job = session.scalar(select(JobRow).where(JobRow.moderation_id == moderation_id))
+                return job is not None and job.last_error is not None
+
+        wait_for(tried, timeout=60, interval=0.2)
+    finally:
+        _stop(cut_off)
+    with sessions() as session:
+        assert session.scalar(
+            select(ModerationRow.status).where(ModerationRow.id == moderation_id)
+        ) not in ("completed", "failed")
+    reaching = _worker(scaled, "reaching")
+    try:
+        decided = wait_for(
+            lambda: (
+                body
+                if (
+                    body := httpx.get(f"{scaled['url']}/v1/moderations/{moderation_id}").json()
+                )["status"]
+                in ("completed", "failed")
+                else None
+            ),
+            timeout=60,
+            interval=0.3,
+        )
+    finally:
+        _stop(reaching)
+    assert decided["status"] == "completed"
+    assert decided["action"] == "block" and decided["rule"] != "modgate.processing-failed"
+    assert decided["review"] is None
+
+
+def test_s3_problems_are_told_apart(
+    tmp_path: Path, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing object the client named is its mistake (400, naming the object); a bucket that
+    is not there is the service's (503, retry later), and nothing is accepted for it."""
+    from modgate.app import create_app
+    from modgate.services import Services
+    from modgate.settings import load_settings
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    bucket = _bucket(s3_endpoint)
+    common: dict[str, Any] = {
+        "blob_store": "s3",
+        "s3_endpoint_url": s3_endpoint,
+        "detection": {"enabled": ["marker"]},
+        "auth": {"api_keys_required": False},
+        "pipeline": {"workers": 1, "poll_seconds": 0.2},
+    }
+    for name, settings in (
+        ("real", load_settings(data_dir=tmp_path / "real", s3_bucket=bucket, **common)),
+        ("gone", load_settings(data_dir=tmp_path / "gone", s3_bucket="no-such-bucket", **common)),
+    ):
+        services = Services.from_settings(settings)
+        try:
+            with LiveServer(create_app(settings, services)) as server:
+                missing = httpx.post(
+                    f"{server.url}/v1/moderations",
+                    json={"media": {"blob_key": "incoming/none.png"}},
+                )
+                assert missing.status_code == 400, missing.text
+                error = missing.json()["error"]
+                assert error["code"] == "InvalidS3ObjectException"
+                assert "incoming/none.png" in error["message"]
+                upload = httpx.post(
+                    f"{server.url}/v1/moderations", files={"file": ("x.png", plain_png(3))}
+                )
+                if name == "real":
+                    assert upload.status_code == 202
+                    continue
+                assert upload.status_code == 503, upload.text
+                error = upload.json()["error"]
+                assert error["code"] == "StoreUnavailableException"
+                assert "no-such-bucket" in error["message"] and "NoSuchBucket" in error["message"]
+                with services.sessions() as session:
+                    assert session.scalar(select(func.count()).select_from(ModerationRow)) == 0
+        finally:
+            services.close()
+
+
+def test_submit_of_a_bucket_that_is_not_there_says_so(tmp_path: Path, s3_endpoint: str) -> None:
+    env = _env({"data_dir": str(tmp_path / "data"), "s3_endpoint_url": s3_endpoint})
+    result = subprocess.run(
+        [sys.executable, "-m", "modgate", "submit", "s3://no-such-bucket/uploads/"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "StoreUnavailableException" in result.stderr and "no-such-bucket" in result.stderr
+
