@@ -20,6 +20,13 @@ def make_celery(broker_url: str) -> Celery:
         task_acks_late=True,
         broker_connection_retry_on_startup=True,
         worker_hijack_root_logger=False,
+        # After a lost broker connection Celery lowers the prefetch count, then raises it
+        # again from the thread that finishes each task. On the threads pool that
+        # ``basic.qos`` shares the AMQP connection with the consumer's own thread and one of
+        # them waits forever for a reply the other read: the worker takes no more jobs from
+        # RabbitMQ and ignores SIGTERM. Jobs are claimed in the database, so fetching a few
+        # ids too many costs nothing; the reduction is not needed.
+        worker_enable_prefetch_count_reduction=False,
     )
 
     @app.task(name="modgate.run_job")  # type: ignore[untyped-decorator]

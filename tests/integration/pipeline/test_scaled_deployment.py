@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -211,3 +212,86 @@ def test_submit_of_a_bucket_that_is_not_there_says_so(tmp_path: Path, s3_endpoin
     assert "Traceback" not in result.stderr
     assert "StoreUnavailableException" in result.stderr and "no-such-bucket" in result.stderr
 
+
+def _rabbitmqctl(*args: str) -> None:
+    """Run a RabbitMQ admin command (``close_all_connections`` wants an explanation last)."""
+    subprocess.run(["rabbitmqctl", "--quiet", *args], check=True, capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def rabbit_vhost() -> Iterator[str]:
+    """A RabbitMQ virtual host of this test's own, so closing its connections disturbs no one."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl is needed to cut the broker's connections")
+    vhost = f"modgate-{uuid.uuid4().hex[:8]}"
+    _rabbitmqctl("add_vhost", vhost)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+        yield vhost
+    finally:
+        _rabbitmqctl("delete_vhost", vhost)
+
+
+def test_a_worker_keeps_taking_jobs_after_rabbitmq_drops_its_connection(
+    tmp_path: Path, postgres_url: str, rabbit_vhost: str
+) -> None:
+    """RabbitMQ closes the worker's connection while it runs jobs (a broker restart, a network
+    blip): the worker reconnects, goes on taking jobs from the broker, and stops when asked.
+    Its database sweep is slowed to a minute, so the jobs after the cut run only if the broker
+    hands them over."""
+    from modgate.app import create_app
+    from modgate.services import Services
+    from modgate.settings import load_settings
+
+    values: dict[str, Any] = {
+        "data_dir": str(tmp_path / "data"),
+        "database_url": postgres_url,
+        "detection": {"enabled": ["marker"], "options": {"marker": {"delay": 0.4}}},
+        "auth": {"api_keys_required": False},
+        "pipeline": {
+            "executor": "celery",
+            "broker_url": f"amqp://guest:guest@127.0.0.1:5672/{rabbit_vhost}",
+            "poll_seconds": 60,
+            "job_timeout_seconds": 30,
+        },
+    }
+    settings = load_settings(**values)
+    services = Services.from_settings(settings)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "modgate", "worker", "--concurrency", "2"],
+        env=_env(values),
+        stdout=(tmp_path / "worker.log").open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+
+            def submit(count: int, first: int) -> list[str]:
+                return [
+                    httpx.post(
+                        f"{server.url}/v1/moderations",
+                        files={"file": ("x.png", plain_png(first + index))},
+                    ).json()["id"]
+                    for index in range(count)
+                ]
+
+            def decided(ids: list[str]) -> bool:
+                with services.sessions() as session:
+                    return session.scalar(
+                        select(func.count())
+                        .select_from(ModerationRow)
+                        .where(ModerationRow.id.in_(ids), ModerationRow.status == "completed")
+                    ) == len(ids)
+
+            for cut in range(2):  # each cut while jobs are half done (rabbitmqctl takes ~1 s)
+                batch = submit(10, 100 * cut)
+                wait_for(lambda batch=batch: decided(batch[:1]), timeout=60, interval=0.1)
+                _rabbitmqctl("close_all_connections", "--vhost", rabbit_vhost, "--limit", "9", "x")
+                batch += submit(2, 100 * cut + 50)
+                wait_for(lambda batch=batch: decided(batch), timeout=15, interval=0.2)
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=20) == 0
+    finally:
+        _stop(worker)
+        services.close()
