@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore
+from modgate.media.service import remove_abandoned_spool
 from modgate.settings import Settings
 
 
@@ -47,6 +48,7 @@ class Services:
             preview_blur_radius=settings.preview_blur_radius,
             spool_dir=settings.data_dir / "spool",
         )
+        remove_abandoned_spool(settings.data_dir / "spool")
         return cls(settings, engine, sessions, blobs, media)
 
     def close(self) -> None:

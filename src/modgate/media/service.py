@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
 import tempfile
 import threading
 from collections import OrderedDict
@@ -217,7 +218,7 @@ class _Spool:
     def __enter__(self) -> tuple[Path, str]:
         if self.directory:
             self.directory.mkdir(parents=True, exist_ok=True)
-        fd, self.name = tempfile.mkstemp(prefix="modgate-upload-", dir=self.directory)
+        fd, self.name = tempfile.mkstemp(prefix=_spool_prefix(os.getpid()), dir=self.directory)
         try:
             return Path(self.name), self._copy(fd)
         except BaseException:
@@ -243,6 +244,39 @@ class _Spool:
     def __exit__(self, *exc: object) -> None:
         if self.name:
             Path(self.name).unlink(missing_ok=True)
+
+
+def _spool_prefix(pid: int) -> str:
+    """Spool files are named after the process writing them (``modgate-upload-<host>.<pid>-``),
+    so one left behind by a process that died mid-upload can be told from one in use."""
+    return f"modgate-upload-{socket.gethostname()}.{pid}-"
+
+
+def remove_abandoned_spool(directory: Path) -> int:
+    """Delete the spool files of processes on this machine that no longer run; how many.
+
+    A process killed mid-upload (OOM killer, ``kill -9``, a crash) never deletes its spool file,
+    and an upload may be gigabytes of video. Called at start-up; files of live processes, of
+    other machines sharing the folder and of unknown names are left alone.
+    """
+    removed = 0
+    prefix = f"modgate-upload-{socket.gethostname()}."
+    for path in directory.glob(f"{prefix}*") if directory.is_dir() else ():
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _chunks(stream: IO[bytes]) -> Iterable[bytes]:

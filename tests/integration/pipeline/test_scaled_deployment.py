@@ -295,3 +295,36 @@ def test_a_worker_keeps_taking_jobs_after_rabbitmq_drops_its_connection(
     finally:
         _stop(worker)
         services.close()
+
+
+def test_a_restart_removes_the_spool_files_of_uploads_killed_midway(tmp_path: Path) -> None:
+    """An API process killed mid-upload leaves its spool file behind (up to a 10 GiB video);
+    the next start on the machine deletes it, and leaves a live process's upload alone."""
+    from modgate.services import Services
+    from modgate.settings import load_settings
+
+    spool = tmp_path / "data" / "spool"
+    # An upload whose sender never finishes: the spool file is open, the process waits on it.
+    uploading = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from modgate.media import MediaLimits, MediaService\n"
+        "reader, writer = os.pipe()\n"
+        "media = MediaService(None, None, MediaLimits(), spool_dir=Path(sys.argv[1]))\n"
+        "with media.spooled(os.fdopen(reader, 'rb')):\n"
+        "    pass\n"
+    )
+    killed, alive = (
+        subprocess.Popen([sys.executable, "-c", uploading, str(spool)]) for _ in range(2)
+    )
+    try:
+        wait_for(lambda: len(list(spool.glob("*"))) == 2, timeout=30)
+        killed.kill()
+        killed.wait()
+        services = Services.from_settings(load_settings(data_dir=tmp_path / "data"))
+        services.close()
+        left = [path.name for path in spool.glob("*")]
+        assert len(left) == 1 and f".{alive.pid}-" in left[0]
+    finally:
+        alive.kill()
+        alive.wait()
