@@ -19,7 +19,7 @@ refused (the job fails for good and the item goes to review) rather than checked
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,11 +94,13 @@ def detect_animation(
     scene_threshold: float,
     flag_floor: float = 50.0,
     thumbnail_side: int = 320,
+    progress: Callable[[], None] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
     """Per-timestamp label entries and small copies of the flagged samples, by timestamp: the
-    same shapes as ``modgate.pipeline.video.detect_video``."""
+    same shapes as ``modgate.pipeline.video.detect_video`` (``progress``: called after each
+    sample)."""
     sampler = AnimationSampler(fps, scene_threshold, sample_side(engine))
-    collected = Collected(flag_floor, thumbnail_side)
+    collected = Collected(flag_floor, thumbnail_side, progress)
     with Image.open(path) as image:
         # Samples are copies: the next frame can be decoded while they are detected.
         for sample, result in detect_stream(engine, sampler.samples(image)):

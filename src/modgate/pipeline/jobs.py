@@ -27,7 +27,8 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 _jobs = table_of(JobRow)
 # Built once, values as parameters: compiled once (this runs for every job).
 _ADD = insert(_jobs)
-_FINISH = update(_jobs).where(
+# A running job, only while ``worker`` holds it (its values given as parameters).
+_UPDATE_HELD = update(_jobs).where(
     _jobs.c.id == bindparam("job_id"),
     _jobs.c.status == "running",
     _jobs.c.locked_by == bindparam("worker"),
@@ -153,7 +154,7 @@ class JobStore:
         """Mark the job succeeded inside the caller's transaction (only if still ours)."""
         now = self.clock()
         result = session.execute(
-            _FINISH,
+            _UPDATE_HELD,
             {
                 "job_id": job_id,
                 "worker": worker,
@@ -164,6 +165,22 @@ class JobStore:
             },
         )
         return bool(getattr(result, "rowcount", 0))
+
+    def extend(self, job_id: str, worker: str, lease_seconds: float) -> bool:
+        """Renew ``worker``'s lease on a running job from now; False when it is no longer
+        ``worker``'s (its lease ran out and another worker took the job)."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            result = session.execute(
+                _UPDATE_HELD,
+                {
+                    "job_id": job_id,
+                    "worker": worker,
+                    "locked_until": now + dt.timedelta(seconds=lease_seconds),
+                    "updated_at": now,
+                },
+            )
+            return bool(getattr(result, "rowcount", 0))
 
     def retry_later(self, job_id: str, worker: str, error: str, delay_seconds: float) -> None:
         now = self.clock()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,32 @@ FLAG_FLOOR = 50.0
 FAILURE_ROUTE = {"queue": "failures", "priority": "high", "reviewers": 1}
 # The rule named when a video that would be allowed goes to review because damage hid part of it.
 INCOMPLETE_RULE = "modgate.incomplete-media"
+
+
+class LeaseLost(Exception):
+    """The job's lease ran out and another worker took it: this run stops."""
+
+
+class Heartbeat:
+    """Renews a running job's lease as the job makes progress (called after each video or
+    animation sample), at most four times per lease. A long video keeps its lease while its
+    samples keep being detected; only a job that makes no progress for a whole job timeout (a
+    hung worker) loses it and is tried again elsewhere."""
+
+    def __init__(self, jobs: JobStore, claim: Claim, worker: str, lease_seconds: float) -> None:
+        self.jobs = jobs
+        self.claim = claim
+        self.worker = worker
+        self.lease_seconds = lease_seconds
+        self.renewed = time.monotonic()
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now - self.renewed < self.lease_seconds / 4:
+            return
+        self.renewed = now
+        if not self.jobs.extend(self.claim.job_id, self.worker, self.lease_seconds):
+            raise LeaseLost(f"job {self.claim.job_id} is no longer held by {self.worker}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +194,8 @@ class ModerationProcessor:
             else:
                 outcome = self._run(claim, worker, known)
                 settled = True
+        except LeaseLost as exc:  # the worker that took the job over records it
+            logger.warning("%s; stopping this run", exc)
         except Exception as exc:  # every failure is recorded on the job; none escapes silently
             settled = self._failed_try(claim, worker, exc)
         finally:
@@ -203,15 +232,17 @@ class ModerationProcessor:
         frame = None
         fresh = detected is None
         if detected is None:
-            detected, frame = self._detect(engine, record)
+            heartbeat = Heartbeat(self.jobs, claim, worker, self.settings.job_timeout_seconds)
+            detected, frame = self._detect(engine, record, heartbeat)
         return self._decide(
             claim, worker, record, detected, fresh, frame, context, surface, created_at
         )
 
     def _detect(
-        self, engine: Any, record: MediaRecord
+        self, engine: Any, record: MediaRecord, progress: Callable[[], None] | None = None
     ) -> tuple[dict[str, Any], Image.Image | None]:
-        """The detections of ``record``, and the decoded image for a still image."""
+        """The detections of ``record``, and the decoded image for a still image. ``progress``
+        is called after each sample of a video or animation."""
         info = record.info
         side = getattr(engine, "max_side", None)
         handoff = self.media.handoff
@@ -232,10 +263,11 @@ class ModerationProcessor:
                     FLAG_FLOOR,
                     THUMBNAIL_SIDE,
                     coverage,
+                    progress,
                 )
                 unchecked = _unchecked(coverage, duration_ms, self.settings.video_fps)
             elif info.animated:
-                entries, images = self._detect_animation(engine, path)
+                entries, images = self._detect_animation(engine, path, progress)
             else:
                 with Image.open(path) as image:
                     # Decode JPEGs only as large as the detectors need (DCT scaling).
@@ -266,7 +298,7 @@ class ModerationProcessor:
         }
 
     def _detect_animation(
-        self, engine: Any, path: Path
+        self, engine: Any, path: Path, progress: Callable[[], None] | None = None
     ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
         """Animated GIF/WebP/APNG, multi-page TIFF: the frame on screen at each sampling time
         and frames after a scene change, like video (see ``modgate.pipeline.animation``)."""
@@ -277,6 +309,7 @@ class ModerationProcessor:
             self.settings.scene_threshold,
             FLAG_FLOOR,
             THUMBNAIL_SIDE,
+            progress,
         )
 
     def _thumbnails(

@@ -28,7 +28,10 @@ class PipelineSettings(BaseModel):
         default=2.0, ge=0, description="First retry delay; doubles on each further try."
     )
     job_timeout_seconds: float = Field(
-        default=600.0, gt=0, description="A running job's lease; past it the job is retried."
+        default=600.0,
+        gt=0,
+        description="A running job's lease, renewed as a video's samples are detected; "
+        "a job that makes no progress for this long is retried.",
     )
     poll_seconds: float = Field(
         default=1.0, gt=0, description="How often idle workers look for claimable jobs."

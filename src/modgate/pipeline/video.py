@@ -7,7 +7,7 @@ Sampling and detection live in ``modgate.detection.video``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,14 @@ def detect_video(
     flag_floor: float = 50.0,
     thumbnail_side: int = 320,
     coverage: Coverage | None = None,
+    progress: Callable[[], None] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
     """Per-timestamp label entries (GetContentModeration's TIMESTAMPS shape) and small copies of
     the flagged frames (any label at or above ``flag_floor``), by timestamp. Each entry covers
     its sample's time up to the next sample (``EndTimestampMillis``), which is what duration
-    rules in policies measure. ``coverage`` is filled in with what damage kept from view."""
-    collected = Collected(flag_floor, thumbnail_side)
+    rules in policies measure. ``coverage`` is filled in with what damage kept from view;
+    ``progress`` is called after each sample."""
+    collected = Collected(flag_floor, thumbnail_side, progress)
     for sample, result in detect_samples(engine, path, fps, scene_threshold, coverage):
         collected.add(sample, result)
     entries = timeline_entries(collected.stamps, collected.results, fps, duration_ms)
@@ -39,11 +41,18 @@ def detect_video(
 
 class Collected:
     """Samples' stamps and labels in time order, and small copies of the flagged samples (any
-    label at or above ``flag_floor``) by timestamp."""
+    label at or above ``flag_floor``) by timestamp. ``progress`` is called after each sample
+    (a long job renews its lease with it)."""
 
-    def __init__(self, flag_floor: float, thumbnail_side: int) -> None:
+    def __init__(
+        self,
+        flag_floor: float,
+        thumbnail_side: int,
+        progress: Callable[[], None] | None = None,
+    ) -> None:
         self.flag_floor = flag_floor
         self.thumbnail_side = thumbnail_side
+        self.progress = progress
         self.stamps: list[int] = []
         self.results: list[Any] = []
         self.thumbnails: dict[int, Image.Image] = {}
@@ -55,6 +64,8 @@ class Collected:
             small = sample.image.copy()
             small.thumbnail((self.thumbnail_side, self.thumbnail_side))
             self.thumbnails[sample.timestamp_ms] = small
+        if self.progress is not None:
+            self.progress()
 
 
 def timeline_entries(

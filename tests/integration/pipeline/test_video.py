@@ -127,3 +127,40 @@ def test_a_short_shot_between_samples_is_caught_by_scene_detection(live_server) 
     segment = next(s for s in body["segments"] if s["ModerationLabel"]["Name"] == "Explicit Nudity")
     assert 2200 <= segment["StartTimestampMillis"] < 2800
     assert body["action"] == "block"
+
+
+def test_a_video_longer_than_the_job_timeout_keeps_its_lease_while_it_progresses(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    """The job timeout bounds a job that makes no progress, not a long video: a job whose
+    samples take longer than the timeout to detect is not taken over by another worker (which
+    would detect it again, and after three takeovers give it up), and finishes on its one try."""
+    from sqlalchemy import select
+
+    from modgate.app import create_app
+    from modgate.pipeline.tables import JobRow
+    from modgate.services import Services
+    from modgate.settings import load_settings
+    from servers import LiveServer
+
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"], "options": {"marker": {"delay": 0.25}}},
+        auth={"api_keys_required": False},
+        pipeline={"workers": 2, "poll_seconds": 0.1, "job_timeout_seconds": 1.0},
+    )
+    # 24 samples in batches of 4, 0.25 s per batch: about 1.5 s of detection.
+    data = video_bytes("mp4", "libx264", seconds=24.0, fps=2, width=96, height=64)
+    services = Services.from_settings(settings)
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+            response = httpx.post(
+                f"{server.url}/v1/moderations", files={"file": ("c.mp4", data)}, timeout=60
+            )
+            body = wait_decided(server.url, response.json()["id"])
+        assert body["status"] == "completed" and body["action"] == "allow", body
+        with services.sessions() as session:
+            job = session.scalars(select(JobRow)).one()
+        assert job.status == "succeeded" and job.attempts == 1
+    finally:
+        services.close()
