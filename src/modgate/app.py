@@ -15,13 +15,14 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
 import modgate
 from modgate.auth.deps import public
-from modgate.errors import ModgateError
+from modgate.errors import ModgateError, StoreUnavailableException
 from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
 from modgate.pipeline.routes import router as pipeline_router
@@ -100,6 +101,21 @@ def install_error_handlers(app: FastAPI) -> None:
         # no one is left to answer; not a server error.
         logger.info("client went away during %s %s", request.method, request.url.path)
         return error_response(400, "ClientDisconnected", "The request ended before its body.")
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
+        if not (
+            exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        ):
+            return await _unexpected(_request, exc)
+        # The database is out of reach (down, restarting, refusing connections, or SQLite
+        # locked past its timeout): the request may succeed later, and one that retries with
+        # its client_request_token gets the moderation it may already have made.
+        logger.error("database unavailable: %s", exc.orig or exc)
+        unavailable = StoreUnavailableException("The database cannot be reached; try again.")
+        return JSONResponse(
+            unavailable.to_dict(), status_code=503, headers={"Retry-After": "5"}
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -328,3 +328,66 @@ def test_a_restart_removes_the_spool_files_of_uploads_killed_midway(tmp_path: Pa
     finally:
         alive.kill()
         alive.wait()
+
+
+def test_an_api_whose_database_refuses_connections_answers_503_and_recovers(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """While PostgreSQL refuses the API's connections (a failover, a restart), requests are
+    answered 503 with Retry-After and the JSON error, not 500; once it accepts them again, the
+    same API serves them."""
+    import sqlalchemy as sa
+
+    from modgate.app import create_app
+    from modgate.services import Services
+    from modgate.settings import load_settings
+    from pipeline_helpers import plain_png
+    from servers import LiveServer
+
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        database_url=postgres_url,
+        detection={"enabled": ["marker"]},
+        auth={"api_keys_required": False},
+        pipeline={"workers": 1},
+    )
+    name = sa.engine.make_url(postgres_url).database
+    admin = sa.create_engine(
+        sa.engine.make_url(postgres_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+
+    def allow_connections(allowed: bool) -> None:
+        with admin.connect() as connection:
+            connection.execute(
+                sa.text(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {str(allowed).lower()}')
+            )
+            if not allowed:
+                connection.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                )
+
+    services = Services.from_settings(settings)
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+            upload = {"file": ("a.png", plain_png(7))}
+            allow_connections(False)
+            try:
+                refused = httpx.post(f"{server.url}/v1/moderations", files=upload, timeout=60)
+                listed = httpx.get(f"{server.url}/v1/moderations", timeout=60)
+            finally:
+                allow_connections(True)
+            for response in (refused, listed):
+                assert response.status_code == 503, response.text
+                assert response.json()["error"]["code"] == "StoreUnavailableException"
+                assert response.headers["Retry-After"]
+            done = httpx.post(
+                f"{server.url}/v1/moderations", params={"wait": "true"}, files=upload, timeout=60
+            )
+            assert done.status_code == 201 and done.json()["status"] == "completed"
+    finally:
+        services.close()
+        admin.dispose()
