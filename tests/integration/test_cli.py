@@ -166,3 +166,48 @@ def test_jobs_list_refuses_an_unknown_status(tmp_path: Path) -> None:
     result = run(["jobs", "list", "--status", "bogus"], tmp_path)
     assert result.returncode == 2 and "bogus" in result.stderr
     assert run(["jobs", "list", "--limit", "0"], tmp_path).returncode == 2
+
+
+def test_a_cancelled_job_sends_its_item_to_review_and_can_be_retried(tmp_path: Path) -> None:
+    """``jobs cancel`` on a queued job: no machine decides the item, so it is not left queued
+    for ever; it goes to review as a failed moderation. ``jobs retry`` queues the job again."""
+    import io
+
+    from sqlalchemy import select
+
+    from modgate.pipeline.labels import review_state_of
+    from modgate.pipeline.runtime import Pipeline
+    from modgate.pipeline.tables import JobRow, ModerationRow
+    from modgate.services import Services
+    from modgate.settings import load_settings
+
+    data_dir = tmp_path / "data"
+    assert run(["db", "upgrade"], data_dir).returncode == 0
+    services = Services.from_settings(load_settings(data_dir=data_dir))
+    try:
+        pipeline = Pipeline(services)  # not started: its job stays queued
+        moderation, _ = pipeline.moderations.submit(stream=io.BytesIO(image_bytes("PNG")))
+        with services.sessions() as session:
+            job = session.scalars(select(JobRow)).one()
+        assert job.status == "queued"
+        cancelled = run(["jobs", "cancel", job.id], data_dir)
+        assert cancelled.returncode == 0, cancelled.stderr
+        with services.sessions() as session:
+            row = session.get(ModerationRow, moderation["id"])
+            job = session.get(JobRow, job.id)
+            review = review_state_of(session, moderation["id"])
+        assert row is not None and job is not None and review is not None
+        assert (row.status, row.action, row.rule_id) == (
+            "failed",
+            "review",
+            "modgate.processing-cancelled",
+        )
+        assert job.status == "cancelled" and review["status"] == "queued"  # awaiting a reviewer
+        again = run(["jobs", "cancel", job.id], data_dir)  # only queued jobs can be
+        assert again.returncode != 0 and "cancelled" in again.stderr
+        retried = run(["jobs", "retry", job.id], data_dir)
+        assert retried.returncode == 0, retried.stderr
+        with services.sessions() as session:
+            assert session.get(JobRow, job.id).status == "queued"  # type: ignore[union-attr]
+    finally:
+        services.close()

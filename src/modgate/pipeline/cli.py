@@ -146,17 +146,21 @@ def jobs_retry(job_id: str) -> None:
 
 @jobs_app.command("cancel")
 def jobs_cancel(job_id: str) -> None:
-    """Cancel a queued job."""
+    """Cancel a queued job; its item goes to review, as one whose processing failed."""
     _job_command("cancel", job_id)
 
 
 def _job_command(verb: str, job_id: str) -> None:
-    from modgate.pipeline.jobs import JobStore
+    from modgate.pipeline.runtime import Pipeline
     from modgate.services import Services
 
     services = Services.from_settings(load_settings())
     try:
-        getattr(JobStore(services.sessions), verb)(job_id)
+        pipeline = Pipeline(services, role="worker")
+        if verb == "cancel":
+            pipeline.processor.cancel(job_id)
+        else:
+            pipeline.jobs.retry(job_id)
         typer.echo(f"{job_id}: {verb} done")
     finally:
         services.close()

@@ -240,17 +240,19 @@ class JobStore:
             row.status, row.attempts, row.run_after = "queued", 0, now
             row.finished_at, row.locked_by, row.locked_until = None, None, None
 
-    def cancel(self, job_id: str) -> None:
+    def cancel_in(self, session: Session, job_id: str) -> Claim:
+        """Cancel a queued job inside the caller's transaction; the job as a claim (its
+        moderation is the caller's to settle)."""
         now = self.clock()
-        with transaction(self.sessions) as session:
-            row = session.get(JobRow, job_id)
-            if row is None:
-                raise ResourceNotFoundException(f"No job {job_id!r}.")
-            if row.status != "queued":
-                raise ConflictException(
-                    f"Job {job_id} is {row.status}; only queued jobs can be cancelled."
-                )
-            row.status, row.finished_at, row.updated_at = "cancelled", now, now
+        row = session.get(JobRow, job_id)
+        if row is None:
+            raise ResourceNotFoundException(f"No job {job_id!r}.")
+        if row.status != "queued":
+            raise ConflictException(
+                f"Job {job_id} is {row.status}; only queued jobs can be cancelled."
+            )
+        row.status, row.finished_at, row.updated_at = "cancelled", now, now
+        return Claim(row.id, row.moderation_id, row.attempts, row.max_attempts)
 
     def release_orphans(self, host: str, is_alive: Callable[[int], bool]) -> int:
         """Requeue running jobs whose worker process on ``host`` no longer exists.

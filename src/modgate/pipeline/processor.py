@@ -445,9 +445,11 @@ class ModerationProcessor:
         decision: dict[str, Any],
         status: str,
         error: dict[str, Any] | None = None,
+        settle_job: bool = True,
     ) -> Row[Any] | None:
         """Write the result once and return the decided row; None when another worker already
-        did.
+        did. ``settle_job``: mark the job done (or failed) too; a caller that settled it already
+        says False.
 
         A moderation whose job failed for good may be decided later by a retried job; a
         completed one is never written again.
@@ -475,7 +477,8 @@ class ModerationProcessor:
             _DECIDE, {"moderation_id": claim.moderation_id, **values}
         ).first()
         if decided is None:
-            self.jobs.finish(session, claim.job_id, worker)
+            if settle_job:
+                self.jobs.finish(session, claim.job_id, worker)
             return None
         if detected is not None and detected["kind"] == "timeline":
             extra = session.get(ModerationExtraRow, claim.moderation_id)
@@ -487,7 +490,9 @@ class ModerationProcessor:
             open_review(session, moderation)
         summary = moderation_summary(decided, decision)
         record_event(session, MODERATION_COMPLETED, claim.moderation_id, summary)
-        if status == "failed":
+        if not settle_job:
+            pass
+        elif status == "failed":
             self.jobs.mark_failed(session, claim.job_id, (error or {}).get("message", ""))
         else:
             self.jobs.finish(session, claim.job_id, worker)
@@ -520,15 +525,6 @@ class ModerationProcessor:
 
     def _fail(self, claim: Claim, worker: str, code: str, message: str) -> bool:
         """Fail the job for good and route the item to review (never silently allowed)."""
-        decision = {
-            "action": "review",
-            "rule": "modgate.processing-failed",
-            "policy_version": None,
-            "reasons": [f"processing failed: {message}"],
-            "matched": [],
-            "review": dict(FAILURE_ROUTE),
-            "trace": [],
-        }
         with transaction(self.sessions) as session:
             self._commit(
                 session,
@@ -538,11 +534,44 @@ class ModerationProcessor:
                 None,
                 None,
                 None,
-                decision,
+                _failure_decision("modgate.processing-failed", f"processing failed: {message}"),
                 status="failed",
                 error={"code": code, "message": message},
             )
         return True
+
+    def cancel(self, job_id: str, actor: str = "operator") -> None:
+        """Cancel a queued job. No machine decides its item then, so the item goes to review
+        as one whose processing failed (``jobs retry`` can still run the job)."""
+        message = f"cancelled by {actor} before it ran"
+        with transaction(self.sessions) as session:
+            claim = self.jobs.cancel_in(session, job_id)
+            self._commit(
+                session,
+                claim,
+                actor,
+                None,
+                None,
+                None,
+                None,
+                _failure_decision("modgate.processing-cancelled", message),
+                status="failed",
+                error={"code": "JobCancelled", "message": message},
+                settle_job=False,
+            )
+
+
+def _failure_decision(rule: str, reason: str) -> dict[str, Any]:
+    """The decision of an item no machine decided: review, in the failures queue."""
+    return {
+        "action": "review",
+        "rule": rule,
+        "policy_version": None,
+        "reasons": [reason],
+        "matched": [],
+        "review": dict(FAILURE_ROUTE),
+        "trace": [],
+    }
 
 
 def _unchecked(
