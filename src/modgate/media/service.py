@@ -24,7 +24,7 @@ import socket
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -121,17 +121,21 @@ class MediaService:
         *,
         defer_record: bool = False,
         consume: bool = False,
+        before_store: Callable[[MediaInfo], None] | None = None,
     ) -> tuple[MediaRecord, bool]:
         """Intake the file at ``path``; returns the record and whether it was new.
 
         ``consume``: ``path`` is a private copy the store may take (moved, not copied).
         ``defer_record``: a new record's bytes are stored but the record is not: the caller
         records it in its own transaction (``store.add_in``, then ``stored``), so the media row
-        and what refers to it commit together."""
+        and what refers to it commit together. ``before_store`` sees the media once it is
+        known valid and may refuse it (by raising) before anything is stored."""
         handoff = self.handoff
         # Proving an image needs every block read, not every pixel made: the smallest scale.
         side = handoff.side if handoff is not None else 1
         info, decoded = inspect_and_decode(path, self.limits, sha256, side)
+        if before_store is not None:
+            before_store(info)
         key = blob_key(info)
         # Recorded media have their bytes in the store. Where looking there is a file lookup
         # and finds none, the bytes are new without asking the database; a record of them
@@ -161,16 +165,30 @@ class MediaService:
         )
 
     def ingest_stream(
-        self, stream: IO[bytes], *, defer_record: bool = False
+        self,
+        stream: IO[bytes],
+        *,
+        defer_record: bool = False,
+        before_store: Callable[[MediaInfo], None] | None = None,
     ) -> tuple[MediaRecord, bool]:
         """Spool ``stream`` to a private file (hashing as it goes, size capped), then intake it."""
         with self.spooled(stream) as (path, sha256):
-            return self.ingest_path(path, sha256, defer_record=defer_record, consume=True)
+            return self.ingest_path(
+                path, sha256, defer_record=defer_record, consume=True, before_store=before_store
+            )
 
-    def ingest_bytes(self, data: bytes, *, defer_record: bool = False) -> tuple[MediaRecord, bool]:
+    def ingest_bytes(
+        self,
+        data: bytes,
+        *,
+        defer_record: bool = False,
+        before_store: Callable[[MediaInfo], None] | None = None,
+    ) -> tuple[MediaRecord, bool]:
         import io
 
-        return self.ingest_stream(io.BytesIO(data), defer_record=defer_record)
+        return self.ingest_stream(
+            io.BytesIO(data), defer_record=defer_record, before_store=before_store
+        )
 
     def spooled(self, stream: IO[bytes]) -> _Spool:
         return _Spool(stream, self.limits.max_upload_bytes, self.spool_dir)

@@ -30,6 +30,7 @@ from modgate.errors import (
     ResourceNotFoundException,
 )
 from modgate.events import MODERATION_CREATED, record_event
+from modgate.media.models import MediaInfo
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
@@ -99,8 +100,17 @@ class ModerationService:
                 "Give the media exactly one way: a multipart file, base64 data, a blob-store "
                 "key or an already stored media id."
             )
+        before_store = None
+        if client_request_token:
+            token = client_request_token
+
+            def before_store(info: MediaInfo) -> None:
+                # A token already used for another request is refused before new bytes are
+                # stored: nothing would ever refer to them.
+                self._by_token(token, _fingerprint(info.sha256, context, external_id, metadata))
+
         # New media: bytes stored, its row written with the moderation's (one transaction).
-        record, new = self._media(stream, data_base64, blob_key, media_id)
+        record, new = self._media(stream, data_base64, blob_key, media_id, before_store)
         # Video is always asynchronous: ``wait`` is for images, so a client that asks for it on
         # every upload gets its videos accepted (202) rather than refused.
         wait = wait and record.info.kind == "image"
@@ -234,19 +244,22 @@ class ModerationService:
         data_base64: str | None,
         blob_key: str | None,
         media_id: str | None,
+        before_store: Callable[[MediaInfo], None] | None = None,
     ) -> tuple[MediaRecord, bool]:
         """The media named, and whether it is new: then its bytes are stored and its record
-        is for the caller to write."""
+        is for the caller to write (``before_store``: see ``MediaService.ingest_path``)."""
         if stream is not None:
-            return self.media.ingest_stream(stream, defer_record=True)
+            return self.media.ingest_stream(stream, defer_record=True, before_store=before_store)
         if data_base64 is not None:
             data = decode_base64(data_base64)
-            return self.media.ingest_bytes(data, defer_record=True)
+            return self.media.ingest_bytes(data, defer_record=True, before_store=before_store)
         if blob_key is not None:
             with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
                 path = Path(folder) / "object"
                 self.media.blobs.download(blob_key, path)
-                return self.media.ingest_path(path, defer_record=True, consume=True)
+                return self.media.ingest_path(
+                    path, defer_record=True, consume=True, before_store=before_store
+                )
         record = self.media.store.get(str(media_id))
         if record is None:
             raise ResourceNotFoundException(f"No media {media_id!r}.")

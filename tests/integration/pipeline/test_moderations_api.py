@@ -192,6 +192,14 @@ def test_client_request_token_is_idempotent(deployment) -> None:  # type: ignore
     )
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "IdempotentParameterMismatchException"
+    # New bytes under a used token: refused before they are stored, so none are left behind.
+    new_bytes = httpx.post(
+        f"{deployment.url}/v1/moderations",
+        files={"file": ("y.png", plain_png(8))},
+        data={"client_request_token": "tok-1", "region": "FR"},
+    )
+    assert new_bytes.status_code == 409
+    assert len(deployment.services.media.blobs.keys("media/")) == 1
     with deployment.services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(ModerationRow)) == 1
 
