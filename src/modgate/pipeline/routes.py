@@ -140,7 +140,11 @@ class ModerationFields(BaseModel):
     context: dict[str, str | int | float | None] = Field(default_factory=dict)
     metadata: dict[str, Any] | None = None
     external_id: str | None = Field(default=None, max_length=255)
-    client_request_token: str | None = Field(default=None, min_length=1, max_length=128)
+    # Any text without leading or trailing white space: a blank token would make unrelated
+    # requests "the same request".
+    client_request_token: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^\S(.*\S)?$"
+    )
     wait: bool = False
 
 
@@ -157,12 +161,6 @@ def _validated(model: type[ModerationFields], data: Any) -> ModerationFields:
             for error in exc.errors()
         )
         raise InvalidParameterException(f"Invalid request: {problems}") from exc
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).lower() in ("1", "true", "yes", "on")
 
 
 @router.post(
@@ -193,7 +191,8 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
                 "metadata": _json_field(form.get("metadata"), "metadata"),
                 "external_id": form.get("external_id") or None,
                 "client_request_token": form.get("client_request_token") or None,
-                "wait": _flag(form.get("wait", False)),
+                # As in the query: true/false, 1/0, yes/no, on/off; anything else is a 400.
+                "wait": form.get("wait") or False,
             },
         )
         arguments = {"stream": upload.file}

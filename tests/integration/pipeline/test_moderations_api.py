@@ -343,6 +343,9 @@ def test_active_policy_per_surface_and_shadow_candidates(deployment) -> None:  #
         {"media": {"base64": "aGVsbG8="}, "external_id": {"a": 1}},
         {"media": {"base64": "aGVsbG8="}, "client_request_token": ["x"]},
         {"media": {"base64": "aGVsbG8="}, "client_request_token": "x" * 500},
+        {"media": {"base64": "aGVsbG8="}, "client_request_token": "   "},
+        {"media": {"base64": "aGVsbG8="}, "client_request_token": " tok"},
+        {"media": {"base64": "aGVsbG8="}, "wait": "maybe"},
         {"media": {"base64": "aGVsbG8="}, "external_id": "x" * 1000},
         {"media": {"base64": "aGVsbG8="}, "context": {"region": ["DE"]}},
         {"media": {"base64": "aGVsbG8="}, "surprise": True},
@@ -354,6 +357,19 @@ def test_malformed_json_bodies_get_400(deployment, body) -> None:  # type: ignor
     response = httpx.post(f"{deployment.url}/v1/moderations", json=body)
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "InvalidParameterException"
+
+
+def test_form_fields_are_checked_like_json_ones(deployment) -> None:  # type: ignore[no-untyped-def]
+    """``wait`` as a form field means what it means in the query (``maybe`` is a 400, not a
+    silent false); a blank token is refused, not shared by unrelated requests."""
+    url = f"{deployment.url}/v1/moderations"
+    for fields in ({"wait": "maybe"}, {"client_request_token": "  "}):
+        response = httpx.post(url, files={"file": ("x.png", plain_png(9))}, data=fields)
+        assert response.status_code == 400, (fields, response.text)
+    waited = httpx.post(
+        url, files={"file": ("x.png", plain_png(9))}, data={"wait": "yes"}, timeout=60
+    )
+    assert waited.status_code == 201 and waited.json()["status"] == "completed"
 
 
 def test_a_job_whose_workers_keep_dying_is_failed_and_sent_to_review(deployment) -> None:  # type: ignore[no-untyped-def]
