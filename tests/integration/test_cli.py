@@ -209,5 +209,9 @@ def test_a_cancelled_job_sends_its_item_to_review_and_can_be_retried(tmp_path: P
         assert retried.returncode == 0, retried.stderr
         with services.sessions() as session:
             assert session.get(JobRow, job.id).status == "queued"  # type: ignore[union-attr]
+            row = session.get(ModerationRow, moderation["id"])
+            review = review_state_of(session, moderation["id"])
+        assert row is not None and row.status == "queued" and review is not None
+        assert review["status"] == "withdrawn"  # the machine decides it again
     finally:
         services.close()

@@ -140,7 +140,7 @@ def jobs_list(
 
 @jobs_app.command("retry")
 def jobs_retry(job_id: str) -> None:
-    """Queue a failed or cancelled job again."""
+    """Queue a failed or cancelled job again (the review its failure opened is withdrawn)."""
     _job_command("retry", job_id)
 
 
@@ -160,7 +160,7 @@ def _job_command(verb: str, job_id: str) -> None:
         if verb == "cancel":
             pipeline.processor.cancel(job_id)
         else:
-            pipeline.jobs.retry(job_id)
+            pipeline.processor.retry(job_id)
         typer.echo(f"{job_id}: {verb} done")
     finally:
         services.close()

@@ -226,19 +226,20 @@ class JobStore:
                 query = query.where(JobRow.status == status)
             return session.scalars(query).all()
 
-    def retry(self, job_id: str) -> None:
-        """Queue a failed or cancelled job again with a fresh set of tries."""
+    def retry_in(self, session: Session, job_id: str) -> str:
+        """Queue a failed or cancelled job again with a fresh set of tries, inside the caller's
+        transaction; returns its moderation's id (the caller's to reopen)."""
         now = self.clock()
-        with transaction(self.sessions) as session:
-            row = session.get(JobRow, job_id)
-            if row is None:
-                raise ResourceNotFoundException(f"No job {job_id!r}.")
-            if row.status not in ("failed", "cancelled"):
-                raise ConflictException(
-                    f"Job {job_id} is {row.status}; only failed or cancelled jobs can be retried."
-                )
-            row.status, row.attempts, row.run_after = "queued", 0, now
-            row.finished_at, row.locked_by, row.locked_until = None, None, None
+        row = session.get(JobRow, job_id)
+        if row is None:
+            raise ResourceNotFoundException(f"No job {job_id!r}.")
+        if row.status not in ("failed", "cancelled"):
+            raise ConflictException(
+                f"Job {job_id} is {row.status}; only failed or cancelled jobs can be retried."
+            )
+        row.status, row.attempts, row.run_after = "queued", 0, now
+        row.finished_at, row.locked_by, row.locked_until = None, None, None
+        return row.moderation_id
 
     def cancel_in(self, session: Session, job_id: str) -> Claim:
         """Cancel a queued job inside the caller's transaction; the job as a claim (its

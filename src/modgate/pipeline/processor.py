@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
 from modgate.detection.video import Coverage
-from modgate.errors import ModgateError
+from modgate.errors import ConflictException, ModgateError
 from modgate.events import MODERATION_COMPLETED, record_event
 from modgate.media.blobstore import BlobStore, readable_path
 from modgate.media.previews import to_rgb
@@ -540,6 +540,28 @@ class ModerationProcessor:
             )
         return True
 
+    def retry(self, job_id: str) -> None:
+        """Run a failed or cancelled job again. Its item goes back to ``queued`` and the review
+        its failure opened is withdrawn: the job decides it (or, failing again, opens another).
+        An item a reviewer has already decided is not retried: that would overwrite the
+        verdict."""
+        with transaction(self.sessions) as session:
+            moderation_id = self.jobs.retry_in(session, job_id)
+            moderation = session.get(ModerationRow, moderation_id)
+            if moderation is None:
+                raise ModgateError(f"moderation {moderation_id} is missing")
+            if moderation.final_action is not None:
+                raise ConflictException(
+                    f"Moderation {moderation_id} was decided by review ({moderation.final_action});"
+                    " retrying its job would overwrite the verdict."
+                )
+            withdraw_reviews(session, moderation_id, self.clock())
+            moderation.status, moderation.error, moderation.updated_at = (
+                "queued",
+                None,
+                self.clock(),
+            )
+
     def cancel(self, job_id: str, actor: str = "operator") -> None:
         """Cancel a queued job. No machine decides its item then, so the item goes to review
         as one whose processing failed (``jobs retry`` can still run the job)."""
@@ -600,6 +622,15 @@ def policy_input_of(detected: dict[str, Any]) -> dict[str, Any]:
         "ContentTypes": detected.get("ContentTypes", []),
         "TextDetections": detected.get("TextDetections", []),
     }
+
+
+def withdraw_reviews(session: Session, moderation_id: str, now: dt.datetime) -> None:
+    """Withdraw the open reviews of an item about to be decided again (review lane installed)."""
+    try:
+        from modgate.review.service import withdraw_open_reviews
+    except ImportError:
+        return
+    withdraw_open_reviews(session, moderation_id, now)
 
 
 def open_review(session: Session, moderation: ModerationRow) -> None:

@@ -88,6 +88,20 @@ def open_review(session: Session, moderation_row: ModerationRow,
         now=clock())
 
 
+def withdraw_open_reviews(session: Session, moderation_id: str, now: dt.datetime) -> int:
+    """Withdraw the open reviews of ``moderation_id`` (its item is to be decided again, by a
+    retried job): status ``withdrawn``, pending tasks cancelled, so no reviewer takes them up
+    and one holding a claim is told the task is finished. Returns how many were open."""
+    open_reviews = list(session.scalars(select(ReviewRow).where(
+        ReviewRow.moderation_id == moderation_id, ReviewRow.status == "open")))
+    for review in open_reviews:
+        review.status, review.completed_at = "withdrawn", now
+        for task in session.scalars(select(ReviewTaskRow).where(
+                ReviewTaskRow.review_id == review.id, ReviewTaskRow.status == "pending")):
+            task.status = "cancelled"
+    return len(open_reviews)
+
+
 def create_review(session: Session, settings: ReviewSettings, moderation_id: str, *, kind: str,
                   queue: str, priority: str, reviewers: int, selected: list[dict[str, Any]],
                   rule_id: str | None, policy_version: str | None, now: dt.datetime,

@@ -29,7 +29,8 @@ class ReviewRow(Base):
     kind: Mapped[str] = mapped_column(String(16))  # first | escalation | appeal
     queue: Mapped[str] = mapped_column(String(64))
     priority: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|decided|escalated
+    # open | decided | escalated | withdrawn (its item went back to the machine)
+    status: Mapped[str] = mapped_column(String(16), default="open")
     reviewers_needed: Mapped[int] = mapped_column(Integer)
     strategy: Mapped[str] = mapped_column(String(16))
     selected: Mapped[list[Any]] = mapped_column(default=list)  # labels that triggered review

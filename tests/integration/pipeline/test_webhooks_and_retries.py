@@ -140,12 +140,17 @@ def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> N
             pipeline = services.extras["pipeline"]
             job = pipeline.jobs.recent("failed")[0]
             assert job.attempts == 3 and "injected failure" in job.last_error
-            # The cause is fixed: retrying the job decides the item.
+            assert failed["review"]["status"] == "queued"  # in the failures queue
+            # The cause is fixed: retrying the job decides the item, and the review its
+            # failure opened is withdrawn (no reviewer is asked about a decided item).
             flag.unlink()
-            pipeline.jobs.retry(job.id)
+            pipeline.processor.retry(job.id)
             done = wait_decided(server.url, moderation["id"])
             wait_for(lambda: pipeline.moderations.get(moderation["id"])["status"] == "completed")
-            assert pipeline.moderations.get(moderation["id"])["action"] == "block"
+            decided = pipeline.moderations.get(moderation["id"])
+            assert decided["action"] == "block" and decided["error"] is None
+            assert decided["review"]["status"] == "withdrawn"
+            assert [task["status"] for task in decided["review"]["tasks"]] == ["cancelled"]
             assert done["id"] == moderation["id"]
     finally:
         services.close()
