@@ -98,3 +98,31 @@ def test_run_here_hands_out_at_most_its_slots() -> None:
     assert here.acquire()
     here.run(Claim("job_1", "mod_1", 1, 3))
     assert ran == [("job_1", here.worker)] and here.worker.startswith("request@")
+
+
+def test_an_unreachable_broker_does_not_hold_up_uploads(caplog) -> None:  # type: ignore[no-untyped-def]
+    """Publishing a job id to a broker that refuses the connection fails once, with a warning
+    and no exception (the job row is queued; workers poll for it); for a while after that no
+    publish is tried at all, so each further upload is not held up by the broker."""
+    import logging
+
+    from modgate.pipeline.executor import CeleryExecutor
+
+    now = [0.0]
+    executor = CeleryExecutor("redis://127.0.0.1:1/0", clock=lambda: now[0])  # nothing listens
+    tries = []
+    publish = executor.app.send_task
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        tries.append(args)
+        return publish(*args, **kwargs)
+
+    executor.app.send_task = counted  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="modgate.pipeline.executor"):
+        executor.enqueue("job-1")
+        executor.enqueue("job-2")
+        now[0] += CeleryExecutor.BROKER_BACKOFF_SECONDS + 1
+        executor.enqueue("job-3")
+    assert len(tries) == 2  # job-2 came during the back-off
+    warnings = [r for r in caplog.records if "could not publish" in r.getMessage()]
+    assert len(warnings) == 2 and not any(r.exc_info for r in warnings)

@@ -19,6 +19,9 @@ def make_celery(broker_url: str) -> Celery:
         worker_prefetch_multiplier=1,
         task_acks_late=True,
         broker_connection_retry_on_startup=True,
+        # An API replica publishing a job id gives up on an unreachable broker after this
+        # long (workers find queued jobs by polling anyway); the default is 4 s per upload.
+        broker_connection_timeout=2.0,
         worker_hijack_root_logger=False,
         # After a lost broker connection Celery lowers the prefetch count, then raises it
         # again from the thread that finishes each task. On the threads pool that

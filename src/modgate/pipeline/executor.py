@@ -243,18 +243,37 @@ class EmbeddedExecutor:
 
 
 class CeleryExecutor:
-    """Publishes job ids; ``modgate worker`` runs them."""
+    """Publishes job ids; ``modgate worker`` runs them.
 
-    def __init__(self, broker_url: str) -> None:
+    A job is durable once its row is committed, and workers also find queued rows by polling,
+    so publishing is only a wake-up call. When the broker cannot be reached, uploads are not
+    held up by it: a failed publish is not retried, and for ``BROKER_BACKOFF_SECONDS`` after
+    one no publish is tried at all."""
+
+    BROKER_BACKOFF_SECONDS = 10.0
+
+    def __init__(self, broker_url: str, clock: Callable[[], float] = time.monotonic) -> None:
         from modgate.pipeline.celery_app import make_celery
 
         self.app = make_celery(broker_url)
+        self.clock = clock
+        self._skip_until = 0.0
 
     def enqueue(self, job_id: str) -> None:
+        if self.clock() < self._skip_until:
+            return  # the broker failed moments ago; the queued row is found by polling
         try:
-            self.app.send_task("modgate.run_job", args=[job_id])
-        except Exception:  # the row is queued: a worker's poll will pick it up
-            logger.exception("could not publish job %s; workers will find it by polling", job_id)
+            self.app.send_task("modgate.run_job", args=[job_id], retry=False)
+        except Exception as exc:  # the row is queued: a worker's poll will pick it up
+            self._skip_until = self.clock() + self.BROKER_BACKOFF_SECONDS
+            logger.warning(
+                "could not publish job %s (%s: %s); workers will find it by polling, and no "
+                "job is published for %g s",
+                job_id,
+                type(exc).__name__,
+                exc,
+                self.BROKER_BACKOFF_SECONDS,
+            )
 
     def start(self) -> None:
         return None
