@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import threading
 import time
+
+
+def run_modgate(
+    args: list[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``modgate ARGS`` as a user runs it: a real process with ``env``, its output as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "modgate", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+    )
 
 
 def free_port() -> int:

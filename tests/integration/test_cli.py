@@ -11,17 +11,11 @@ from pathlib import Path
 import pytest
 
 from corpus import bad_corpus, image_bytes, write_corpus
+from servers import run_modgate
 
 
 def run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {"MODGATE_DATA_DIR": str(data_dir)}
-    return subprocess.run(
-        [sys.executable, "-m", "modgate", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
+    return run_modgate(args, dict(os.environ) | {"MODGATE_DATA_DIR": str(data_dir)})
 
 
 def test_version_and_db_upgrade(tmp_path: Path) -> None:
@@ -55,14 +49,8 @@ def test_bad_files_exit_non_zero_with_their_code(tmp_path: Path) -> None:
 
 
 def test_bad_setting_exits_with_message(tmp_path: Path) -> None:
-    env = os.environ | {"MODGATE_DATA_DIR": str(tmp_path), "MODGATE_MAX_IMAGE_SIDE": "huge"}
-    result = subprocess.run(
-        [sys.executable, "-m", "modgate", "db", "upgrade"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    env = dict(os.environ) | {"MODGATE_DATA_DIR": str(tmp_path), "MODGATE_MAX_IMAGE_SIDE": "huge"}
+    result = run_modgate(["db", "upgrade"], env, timeout=60)
     assert result.returncode != 0
     assert "MODGATE_MAX_IMAGE_SIDE" in result.stderr and "Traceback" not in result.stderr
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from modgate.pipeline.tables import JobRow, ModerationRow
 from pipeline_helpers import marker_png, plain_png, wait_for
-from servers import LiveServer, free_port
+from servers import LiveServer, free_port, run_modgate
 
 
 def _bucket(endpoint: str) -> str:
@@ -201,13 +201,7 @@ def test_s3_problems_are_told_apart(
 
 def test_submit_of_a_bucket_that_is_not_there_says_so(tmp_path: Path, s3_endpoint: str) -> None:
     env = _env({"data_dir": str(tmp_path / "data"), "s3_endpoint_url": s3_endpoint})
-    result = subprocess.run(
-        [sys.executable, "-m", "modgate", "submit", "s3://no-such-bucket/uploads/"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_modgate(["submit", "s3://no-such-bucket/uploads/"], env)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "StoreUnavailableException" in result.stderr and "no-such-bucket" in result.stderr
