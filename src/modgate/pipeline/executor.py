@@ -242,13 +242,16 @@ class EmbeddedExecutor:
         self.pool.stop()
 
 
+_ONCE = {"max_retries": 1, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+
+
 class CeleryExecutor:
     """Publishes job ids; ``modgate worker`` runs them.
 
     A job is durable once its row is committed, and workers also find queued rows by polling,
     so publishing is only a wake-up call. When the broker cannot be reached, uploads are not
-    held up by it: a failed publish is not retried, and for ``BROKER_BACKOFF_SECONDS`` after
-    one no publish is tried at all."""
+    held up by it: a publish is retried once only, and for ``BROKER_BACKOFF_SECONDS`` after one
+    fails no publish is tried at all."""
 
     BROKER_BACKOFF_SECONDS = 10.0
 
@@ -263,7 +266,9 @@ class CeleryExecutor:
         if self.clock() < self._skip_until:
             return  # the broker failed moments ago; the queued row is found by polling
         try:
-            self.app.send_task("modgate.run_job", args=[job_id], retry=False)
+            # One retry, at once: a connection the broker closed (a restart) is re-opened
+            # and the publish goes through; a broker that is down fails fast.
+            self.app.send_task("modgate.run_job", args=[job_id], retry=True, retry_policy=_ONCE)
         except Exception as exc:  # the row is queued: a worker's poll will pick it up
             self._skip_until = self.clock() + self.BROKER_BACKOFF_SECONDS
             logger.warning(
