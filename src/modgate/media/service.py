@@ -37,6 +37,7 @@ from modgate.media.inspect import CHUNK, inspect_and_decode
 from modgate.media.models import MediaInfo, MediaLimits
 from modgate.media.previews import make_previews, to_rgb
 from modgate.media.store import MediaRecord, MediaStore
+from modgate.processes import process_alive
 
 logger = logging.getLogger(__name__)
 
@@ -281,20 +282,10 @@ def remove_abandoned_spool(directory: Path) -> int:
     prefix = f"modgate-upload-{socket.gethostname()}."
     for path in directory.glob(f"{prefix}*") if directory.is_dir() else ():
         pid = path.name[len(prefix) :].split("-", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             path.unlink(missing_ok=True)
             removed += 1
     return removed
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def _chunks(stream: IO[bytes]) -> Iterable[bytes]:

@@ -63,7 +63,8 @@ def worker(
 ) -> None:
     """Run jobs: a Celery worker when the executor is celery, else a polling worker pool."""
     from modgate.pipeline.celery_app import bind_runner, make_celery
-    from modgate.pipeline.executor import PollingWorkers, process_alive, worker_name
+    from modgate.pipeline.executor import PollingWorkers, worker_name
+    from modgate.processes import process_alive
 
     services, pipeline = _services("worker")
     settings = pipeline.settings

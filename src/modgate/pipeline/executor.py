@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modgate.pipeline.jobs import Claim, JobStore
+from modgate.processes import process_alive
 
 if TYPE_CHECKING:
     from modgate.pipeline.processor import Fresh, Outcome
@@ -93,18 +94,6 @@ class Executor(Protocol):
     def enqueue(self, job_id: str) -> None: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
-
-
-def process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def worker_name(prefix: str = "worker") -> str:
