@@ -347,15 +347,9 @@ class ModerationProcessor:
         policy_context = Context.from_dict(context, now=created_at)
         buffer = _Buffer()
         if policy is None:
-            decision_dict: dict[str, Any] = {
-                "action": "review",
-                "rule": "modgate.no-active-policy",
-                "policy_version": None,
-                "reasons": ["no policy is active for this surface"],
-                "matched": [],
-                "review": FAILURE_ROUTE | {"queue": "default"},
-                "trace": [],
-            }
+            decision_dict = _machine_review(
+                "modgate.no-active-policy", "no policy is active for this surface", "default"
+            )
         else:
             if shadows:
                 decision = evaluate_with_shadow(
@@ -490,11 +484,9 @@ class ModerationProcessor:
             open_review(session, moderation)
         summary = moderation_summary(decided, decision)
         record_event(session, MODERATION_COMPLETED, claim.moderation_id, summary)
-        if not settle_job:
-            pass
-        elif status == "failed":
+        if settle_job and status == "failed":
             self.jobs.mark_failed(session, claim.job_id, (error or {}).get("message", ""))
-        else:
+        elif settle_job:
             self.jobs.finish(session, claim.job_id, worker)
         return decided
 
@@ -534,7 +526,7 @@ class ModerationProcessor:
                 None,
                 None,
                 None,
-                _failure_decision("modgate.processing-failed", f"processing failed: {message}"),
+                _machine_review("modgate.processing-failed", f"processing failed: {message}"),
                 status="failed",
                 error={"code": code, "message": message},
             )
@@ -555,12 +547,9 @@ class ModerationProcessor:
                     f"Moderation {moderation_id} was decided by review ({moderation.final_action});"
                     " retrying its job would overwrite the verdict."
                 )
-            withdraw_reviews(session, moderation_id, self.clock())
-            moderation.status, moderation.error, moderation.updated_at = (
-                "queued",
-                None,
-                self.clock(),
-            )
+            now = self.clock()
+            withdraw_reviews(session, moderation_id, now)
+            moderation.status, moderation.error, moderation.updated_at = "queued", None, now
 
     def cancel(self, job_id: str, actor: str = "operator") -> None:
         """Cancel a queued job. No machine decides its item then, so the item goes to review
@@ -576,22 +565,23 @@ class ModerationProcessor:
                 None,
                 None,
                 None,
-                _failure_decision("modgate.processing-cancelled", message),
+                _machine_review("modgate.processing-cancelled", message),
                 status="failed",
                 error={"code": "JobCancelled", "message": message},
                 settle_job=False,
             )
 
 
-def _failure_decision(rule: str, reason: str) -> dict[str, Any]:
-    """The decision of an item no machine decided: review, in the failures queue."""
+def _machine_review(rule: str, reason: str, queue: str = "failures") -> dict[str, Any]:
+    """A decision modgate itself makes when no policy decided the item (processing failed or
+    was cancelled, no policy is active): review, in ``queue``, at high priority."""
     return {
         "action": "review",
         "rule": rule,
         "policy_version": None,
         "reasons": [reason],
         "matched": [],
-        "review": dict(FAILURE_ROUTE),
+        "review": FAILURE_ROUTE | {"queue": queue},
         "trace": [],
     }
 
