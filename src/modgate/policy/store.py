@@ -1,17 +1,17 @@
 """Where policy versions, activations and shadow decisions live.
 
 ``PolicyStore`` is the narrow interface the services use; ``SqlPolicyStore`` keeps it in the
-database (SQLite or PostgreSQL), ``InMemoryPolicyStore`` in dicts for tests. A version is the
-sha256 of the policy document, so saving the same policy twice is a no-op. Each surface has at
-most one active version; every activation is kept, so history and rollback need no extra state.
-Clocks are injected.
+database (SQLite or PostgreSQL), ``InMemoryPolicyStore`` (policy/memory.py) in dicts for tests.
+A version is the sha256 of the policy document, so saving the same policy twice is a no-op.
+Each surface has at most one active version; every activation is kept, so history and rollback
+need no extra state. Clocks are injected.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -99,7 +99,7 @@ class PolicyStore(Protocol):
     ) -> list[ShadowRecord]: ...
 
 
-def _previous(history: list[Activation]) -> str:
+def previous_version(history: list[Activation]) -> str:
     """The version active before the current one (history newest first)."""
     if not history or history[0].deactivated_at is not None:
         raise ConflictException(
@@ -112,7 +112,7 @@ def _previous(history: list[Activation]) -> str:
     raise ConflictException("there is no earlier version to roll back to")
 
 
-def _resolve(versions: Iterable[str], wanted: str) -> str:
+def resolve_version(versions: Iterable[str], wanted: str) -> str:
     matches = [v for v in versions if v.startswith(wanted)] if len(wanted) >= 6 else []
     if wanted in matches:
         return wanted
@@ -121,81 +121,6 @@ def _resolve(versions: Iterable[str], wanted: str) -> str:
     if len(matches) > 1:
         raise ConflictException(f"version prefix {wanted!r} is ambiguous; give more characters")
     raise PolicyVersionNotFoundException(f"no stored policy version {wanted!r}")
-
-
-class InMemoryPolicyStore:
-    """The store in plain dicts: for unit tests and one-off tools."""
-
-    def __init__(self, clock: Clock = utcnow) -> None:
-        self.clock = clock
-        self._versions: dict[str, StoredPolicy] = {}
-        self._activations: list[Activation] = []
-        self._shadows: dict[tuple[str, str], bool] = {}
-        self._records: list[ShadowRecord] = []
-
-    def save(self, policy: Policy, *, author: str, note: str = "") -> StoredPolicy:
-        if policy.version not in self._versions:
-            self._versions[policy.version] = StoredPolicy(
-                policy.version, policy.name, policy.source, author, note, self.clock()
-            )
-        return self._versions[policy.version]
-
-    def get(self, version: str) -> StoredPolicy:
-        return self._versions[_resolve(self._versions, version)]
-
-    def versions(self) -> list[StoredPolicy]:
-        return sorted(self._versions.values(), key=lambda v: v.created_at, reverse=True)
-
-    def activate(self, version: str, surface: str, *, actor: str, note: str = "") -> Activation:
-        stored = self.get(version)
-        now = self.clock()
-        self._activations = [
-            replace(a, deactivated_at=now)
-            if a.surface == surface and a.deactivated_at is None
-            else a
-            for a in self._activations
-        ]
-        activation = Activation(new_id("pac"), surface, stored.version, actor, note, now, None)
-        self._activations.append(activation)
-        return activation
-
-    def active_for(self, surface: str) -> StoredPolicy | None:
-        for activation in self._activations:
-            if activation.surface == surface and activation.deactivated_at is None:
-                return self._versions[activation.version]
-        return None
-
-    def history(self, surface: str) -> list[Activation]:
-        found = [a for a in self._activations if a.surface == surface]
-        return list(reversed(found))
-
-    def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
-        return self.activate(
-            _previous(self.history(surface)), surface, actor=actor, note=note or "rollback"
-        )
-
-    def start_shadow(self, version: str, surface: str, *, actor: str) -> None:
-        self._shadows[(self.get(version).version, surface)] = True
-
-    def stop_shadow(self, version: str, surface: str) -> None:
-        self._shadows.pop((self.get(version).version, surface), None)
-
-    def shadows_for(self, surface: str) -> list[StoredPolicy]:
-        return [self._versions[v] for (v, s) in self._shadows if s == surface]
-
-    def record_shadow(self, records: Sequence[ShadowRecord]) -> None:
-        self._records.extend(records)
-
-    def shadow_records(
-        self, surface: str, since: dt.datetime | None = None, until: dt.datetime | None = None
-    ) -> list[ShadowRecord]:
-        return [
-            r
-            for r in self._records
-            if r.surface == surface
-            and (since is None or r.created_at >= since)
-            and (until is None or r.created_at < until)
-        ]
 
 
 class SqlPolicyStore:
@@ -239,7 +164,7 @@ class SqlPolicyStore:
                     .where(PolicyVersionRow.version.startswith(version))
                     .limit(2)
                 )
-                row = session.get(PolicyVersionRow, _resolve(session.scalars(like), version))
+                row = session.get(PolicyVersionRow, resolve_version(session.scalars(like), version))
             assert row is not None
             return _stored(row)
 
@@ -300,7 +225,7 @@ class SqlPolicyStore:
 
     def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
         return self.activate(
-            _previous(self.history(surface)), surface, actor=actor, note=note or "rollback"
+            previous_version(self.history(surface)), surface, actor=actor, note=note or "rollback"
         )
 
     def start_shadow(self, version: str, surface: str, *, actor: str) -> None:

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.errors import ConflictException, PolicyVersionNotFoundException
 from modgate.policy import Context, policy_from_text
+from modgate.policy.memory import InMemoryPolicyStore
 from modgate.policy.shadow import evaluate_with_shadow, shadow_report
-from modgate.policy.store import InMemoryPolicyStore, PolicyStore, SqlPolicyStore
+from modgate.policy.store import PolicyStore, SqlPolicyStore
 
 POLICY_A = "policy: a\ncategories:\n  Explicit: {block: 90}\n"
 POLICY_B = "policy: a\ncategories:\n  Explicit: {block: 70, review: 50}\n"
