@@ -15,7 +15,10 @@ Rekognition's own words. A class docstring is its default message.
     │   │   ├── PolicyValidationError (400)      every problem as file:line:column
     │   │   └── PolicyCasesError (400)           a test-cases file that cannot be read
     │   ├── InvalidContextError (400)
-    │   └── IdempotentParameterMismatchException (409)  [Rekognition]
+    │   ├── IdempotentParameterMismatchException (409)  [Rekognition]
+    │   ├── OutboundAddressRefusedException (400)   a URL whose host is an internal address
+    │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
+    │   └── OutboundRedirectRefusedException (400)  a server that answered with a redirect
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
     │   │   ├── UnsafeMediaTypeException (415)       markup that can carry script: SVG, HTML, XML
@@ -243,3 +246,24 @@ class LeaseLostException(ConflictException):
 
 class AlreadyAppealedException(ConflictException):
     """This moderation has already been appealed."""
+
+
+class OutboundAddressRefusedException(InvalidParameterException):
+    """The URL's host is or resolves to an internal address (its class is in details); modgate
+    connects only to public addresses unless MODGATE_OUTBOUND_ALLOW lists it."""
+
+    def __init__(self, message: str | None = None, *, address_class: str) -> None:
+        super().__init__(
+            message
+            or f"The URL's host is or resolves to a {address_class} address; modgate connects "
+            "only to public addresses unless MODGATE_OUTBOUND_ALLOW lists the address or host.",
+            address_class=address_class,
+        )
+
+
+class OutboundHostUnresolvedException(InvalidParameterException):
+    """The URL's host name does not resolve to an address."""
+
+
+class OutboundRedirectRefusedException(InvalidParameterException):
+    """The server answered with a redirect; modgate does not follow redirects: use the final URL."""

@@ -25,6 +25,7 @@ from pydantic_settings import (
 from modgate.auth.settings import AuthSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
+from modgate.media.outbound import OutboundAllowList
 from modgate.pipeline.settings import PipelineSettings
 from modgate.policy.settings import PolicySettings
 from modgate.review.settings import ReviewSettings
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, description="Port `modgate serve` listens on.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level."
+    )
+    outbound_allow: OutboundAllowList = Field(
+        default="",
+        description="Comma-separated CIDRs and host names modgate may connect to although they "
+        "are internal (webhook receivers …); empty: public addresses only.",
     )
 
     blob_store: Literal["local", "s3"] = Field(
