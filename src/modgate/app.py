@@ -23,6 +23,7 @@ from starlette.routing import BaseRoute, Match
 import modgate
 from modgate.auth.deps import public
 from modgate.errors import ModgateError, StoreUnavailableException
+from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
 from modgate.pipeline.routes import router as pipeline_router
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     # Routes are matched in order: the busiest (submitting moderations) first.
     app.include_router(pipeline_router)
+    app.include_router(webhooks_router)
     app.include_router(media_router)
     from modgate.review.routes import router as review_router
     from modgate.web.routes import install_console

@@ -27,6 +27,7 @@ TABLE_MODULES = (
     "modgate.review.tables",
     "modgate.audit.tables",
     "modgate.events.tables",
+    "modgate.events.webhooks.tables",
     "modgate.auth.tables",
 )
 

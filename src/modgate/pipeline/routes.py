@@ -1,5 +1,5 @@
-"""HTTP routes of the moderation pipeline: moderations (upload, base64 or blob key), video
-labels like Rekognition's GetContentModeration, and webhook endpoints."""
+"""HTTP routes of the moderation pipeline: moderations (upload, base64 or blob key) and video
+labels like Rekognition's GetContentModeration. Webhook routes: ``modgate.events.webhooks``."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ ModerationStatus = Literal["queued", "completed", "failed"]
 
 READ = Depends(require_scopes("moderations:read"))
 WRITE = Depends(require_scopes("moderations:write"))
-WEBHOOKS = Depends(require_scopes("webhooks:manage"))
 
 _BODY_DOC = {
     "requestBody": {
@@ -335,53 +334,3 @@ def get_thumbnail(request: Request, moderation_id: str, timestamp_ms: int) -> Re
         media_type="image/jpeg",
         headers={"Cache-Control": "private, no-store"},
     )
-
-
-class WebhookCreate(BaseModel):
-    url: str = Field(max_length=2048)
-    events: list[str] | None = Field(default=None, description="Default: every event.")
-    secret: str | None = Field(default=None, description="Default: generated; returned once.")
-
-
-@router.post(
-    "/webhooks",
-    status_code=201,
-    tags=["webhooks"],
-    summary="Register an endpoint",
-    dependencies=[WEBHOOKS],
-)
-def create_webhook(request: Request, body: WebhookCreate) -> dict[str, Any]:
-    return pipeline_of(request).webhooks.register(
-        body.url, body.events, client_of(request), body.secret
-    )
-
-
-@router.get("/webhooks", tags=["webhooks"], summary="Registered endpoints", dependencies=[WEBHOOKS])
-def list_webhooks(request: Request) -> dict[str, Any]:
-    return {"items": pipeline_of(request).webhooks.endpoints(client_of(request))}
-
-
-@router.delete(
-    "/webhooks/{endpoint_id}", status_code=204, tags=["webhooks"], dependencies=[WEBHOOKS]
-)
-def delete_webhook(request: Request, endpoint_id: str) -> Response:
-    pipeline_of(request).webhooks.remove(endpoint_id, client_of(request))
-    return Response(status_code=204)
-
-
-@router.get(
-    "/webhooks/{endpoint_id}/deliveries",
-    tags=["webhooks"],
-    summary="Delivery log: status, tries, last error",
-    dependencies=[WEBHOOKS],
-)
-def list_deliveries(
-    request: Request,
-    endpoint_id: str,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
-) -> dict[str, Any]:
-    items, next_cursor = pipeline_of(request).webhooks.deliveries(
-        endpoint_id, client_of(request), limit, cursor
-    )
-    return {"items": items, "next_cursor": next_cursor}

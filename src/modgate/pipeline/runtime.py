@@ -7,6 +7,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from modgate.events.webhooks import WebhookDispatcher, WebhookService
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import (
     CeleryExecutor,
@@ -21,7 +22,6 @@ from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.processor import ModerationProcessor
 from modgate.pipeline.service import ModerationService
-from modgate.pipeline.webhooks import WebhookDispatcher, WebhookService
 from modgate.policy.store import SqlPolicyStore
 
 if TYPE_CHECKING:

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from modgate.pipeline.webhooks import SIGNATURE_HEADER, sign, verify_signature
+from modgate.events.webhooks import SIGNATURE_HEADER, sign, verify_signature
+from modgate.events.webhooks.tables import WebhookDeliveryRow
 from modgate.settings import load_settings
 from pipeline_helpers import Receiver, marker_png, plain_png, wait_decided, wait_for
 
@@ -259,10 +261,6 @@ def test_deleting_an_endpoint_stops_its_deliveries(tmp_path: Path) -> None:
             seen = len(broken.requests)
             time.sleep(2.0)  # past several retry times
             assert len(broken.requests) <= seen + 1  # at most one try already under way
-            from sqlalchemy import select
-
-            from modgate.pipeline.tables import WebhookDeliveryRow
-
             with services.sessions() as session:
                 rows = session.scalars(select(WebhookDeliveryRow)).all()
             assert [row.status for row in rows] == ["failed"]

@@ -1,0 +1,201 @@
+"""The events modgate records: one small frozen dataclass per kind of thing that happened.
+
+Each class has a stable ``name`` (stored in ``events.name``; a webhook's ``type`` and
+``Modgate-Event`` header) and a docstring saying when it is recorded. ``payload()`` is the JSON
+stored beside it, and so, for the kinds in ``WEBHOOK_EVENTS``, the ``data`` a webhook receiver
+gets: names and payload keys are a public contract (add keys, never rename them). Events are
+built by the code that changes the state and recorded in that same transaction
+(``modgate.events.record``); nothing is sent before the commit.
+
+Events about a decision carry ``moderation``, the moderation's summary as webhooks show it (built
+by the moderation's owner), so a receiver can act without looking the moderation up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event(ABC):
+    """Something that happened to one moderation. ``actor`` is who made it happen: an API
+    client's key name or a user id; None for modgate itself."""
+
+    name: ClassVar[str]
+    moderation_id: str
+    actor: str | None = None
+
+    @abstractmethod
+    def payload(self) -> dict[str, Any]:
+        """The JSON stored with the event."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationCreated(Event):
+    """``moderation.created``: media was accepted and its moderation queued, in the same
+    transaction as its job. ``actor`` is the API client."""
+
+    name: ClassVar[str] = "moderation.created"
+    external_id: str | None
+    sha256: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"external_id": self.external_id, "sha256": self.sha256}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ModerationCompleted(Event):
+    """``moderation.completed`` (webhook): the moderation's decision was committed, once. Also
+    when processing failed for good: its status is then ``failed`` and it went to review."""
+
+    name: ClassVar[str] = "moderation.completed"
+    moderation: Mapping[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return dict(self.moderation)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewCreated(Event):
+    """``review.created``: a review was opened (policy said review, an appeal, an escalation,
+    a failed job), with one task per reviewer slot, due at ``due_at``."""
+
+    name: ClassVar[str] = "review.created"
+    review_id: str
+    kind: str
+    queue: str
+    priority: str
+    reviewers: int
+    due_at: dt.datetime
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "review_id": self.review_id,
+            "kind": self.kind,
+            "queue": self.queue,
+            "priority": self.priority,
+            "reviewers": self.reviewers,
+            "due_at": self.due_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewCompleted(Event):
+    """``review.completed`` (webhook): the reviewers' verdicts were consolidated into the
+    moderation's final action (``moderation["final_action"]``); ``verdict`` says how."""
+
+    name: ClassVar[str] = "review.completed"
+    moderation: Mapping[str, Any]
+    review_id: str
+    verdict: Mapping[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return dict(self.moderation) | {"review_id": self.review_id, "verdict": dict(self.verdict)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewEscalated(Event):
+    """``review.escalated``: the reviewers did not agree, so the review went to the senior
+    queue as review ``escalation_id``; ``disagreements`` are the categories they differed on."""
+
+    name: ClassVar[str] = "review.escalated"
+    review_id: str
+    escalation_id: str
+    reason: str
+    disagreements: Sequence[str] = ()
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "review_id": self.review_id,
+            "escalation_id": self.escalation_id,
+            "reason": self.reason,
+            "disagreements": sorted(self.disagreements),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppealCreated(Event):
+    """``appeal.created``: someone appealed a decided moderation; review ``review_id`` (by
+    reviewers other than the first ones) will decide it."""
+
+    name: ClassVar[str] = "appeal.created"
+    appeal_id: str
+    review_id: str
+    previous_action: str | None
+    appellant: str | None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "appeal_id": self.appeal_id,
+            "review_id": self.review_id,
+            "previous_action": self.previous_action,
+            "appellant": self.appellant,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppealResolved(Event):
+    """``appeal.resolved`` (webhook): the appeal's review decided; ``outcome`` is ``upheld``
+    (the action stands) or ``overturned`` (``final_action`` replaces ``previous_action``)."""
+
+    name: ClassVar[str] = "appeal.resolved"
+    moderation: Mapping[str, Any]
+    appeal_id: str
+    review_id: str
+    outcome: str
+    previous_action: str | None
+    final_action: str | None
+    labels: Mapping[str, bool]
+    missed: Sequence[str]
+
+    def resolution(self) -> dict[str, Any]:
+        """The appeal's part of the payload (also what the API answers about the appeal)."""
+        return {
+            "appeal_id": self.appeal_id,
+            "review_id": self.review_id,
+            "outcome": self.outcome,
+            "previous_action": self.previous_action,
+            "final_action": self.final_action,
+            "labels": dict(self.labels),
+            "missed": list(self.missed),
+        }
+
+    def payload(self) -> dict[str, Any]:
+        return dict(self.moderation) | self.resolution()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreviewRevealed(Event):
+    """``preview.revealed``: reviewer ``actor`` looked at the clear (unblurred) preview of a
+    task's media; recorded before the image is served, counted against the daily reveal cap."""
+
+    name: ClassVar[str] = "preview.revealed"
+    task_id: str
+    review_id: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"task_id": self.task_id, "review_id": self.review_id}
+
+
+EVENT_TYPES: Mapping[str, type[Event]] = {
+    kind.name: kind
+    for kind in (
+        ModerationCreated,
+        ModerationCompleted,
+        ReviewCreated,
+        ReviewCompleted,
+        ReviewEscalated,
+        AppealCreated,
+        AppealResolved,
+        PreviewRevealed,
+    )
+}
+"""Every kind of event, by name."""
+
+WEBHOOK_EVENTS = (ModerationCompleted.name, ReviewCompleted.name, AppealResolved.name)
+"""The events webhook endpoints can subscribe to, in the order an endpoint that names none
+stores them."""

@@ -1,0 +1,99 @@
+"""Plain types of webhooks: endpoints, deliveries, the event a delivery carries, the outcome of
+one try, and the settings delivery needs. ``to_public()`` is what the API answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+ENDPOINT_DELETED = "the endpoint was deleted"
+
+
+class WebhookSettings(Protocol):
+    """What delivery needs from the settings (the ``pipeline`` section provides them)."""
+
+    webhook_timeout_seconds: float
+    webhook_max_attempts: int
+    webhook_backoff_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A receiver URL, the events it wants and the secret deliveries to it are signed with.
+    ``client`` (an API key's name) limits it to that client's moderations; None: every one."""
+
+    id: str
+    url: str
+    events: tuple[str, ...]
+    secret: str
+    client: str | None
+    active: bool
+    created_at: dt.datetime
+
+    def to_public(self, with_secret: bool = False) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": self.id,
+            "url": self.url,
+            "events": list(self.events),
+            "active": self.active,
+            "client": self.client,
+            "created_at": self.created_at.isoformat(),
+        }
+        if with_secret:
+            body["secret"] = self.secret
+        return body
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One event to one endpoint; ``attempts`` counts tries started (a claim is a try)."""
+
+    id: str
+    event_id: int
+    endpoint_id: str
+    event_name: str
+    moderation_id: str | None
+    status: str
+    attempts: int
+    last_status: int | None
+    last_error: str | None
+    next_attempt_at: dt.datetime
+    delivered_at: dt.datetime | None
+
+    def to_public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "event_id": self.event_id,
+            "event": self.event_name,
+            "moderation_id": self.moderation_id,
+            "status": self.status,
+            "attempts": self.attempts,
+            "last_status": self.last_status,
+            "last_error": self.last_error,
+            "next_attempt_at": self.next_attempt_at.isoformat(),
+            "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event as read back from the log, to be sent."""
+
+    id: int
+    name: str
+    created_at: dt.datetime
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """How one try ended. ``status`` is where the delivery now stands: ``pending`` is tried
+    again at ``next_attempt_at``. ``status_code`` is the receiver's answer, if it gave one."""
+
+    status: DeliveryStatus
+    status_code: int | None
+    error: str | None
+    next_attempt_at: dt.datetime | None = None
+    delivered_at: dt.datetime | None = None

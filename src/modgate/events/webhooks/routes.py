@@ -1,0 +1,68 @@
+"""HTTP routes of webhook endpoints (``/v1/webhooks``, scope ``webhooks:manage``): register,
+list, delete, and each endpoint's delivery log. With API keys, a client sees and manages only
+the endpoints it registered, which receive only its moderations' events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from modgate.auth.deps import require_scopes
+from modgate.events.webhooks.service import WebhookService
+
+router = APIRouter(prefix="/v1", tags=["webhooks"])
+WEBHOOKS = Depends(require_scopes("webhooks:manage"))
+
+
+def webhooks_of(request: Request) -> WebhookService:
+    """The process's webhook service (built with the pipeline, whose dispatcher sends)."""
+    service: WebhookService = request.app.state.services.extras["pipeline"].webhooks
+    return service
+
+
+def client_of(request: Request) -> str | None:
+    """The API client (its key's name) making the request; None without API keys."""
+    key = getattr(request.state, "api_key", None)
+    return key.name if key is not None else None
+
+
+class WebhookCreate(BaseModel):
+    url: str = Field(max_length=2048)
+    events: list[str] | None = Field(default=None, description="Default: every event.")
+    secret: str | None = Field(default=None, description="Default: generated; returned once.")
+
+
+@router.post("/webhooks", status_code=201, summary="Register an endpoint", dependencies=[WEBHOOKS])
+def create_webhook(request: Request, body: WebhookCreate) -> dict[str, Any]:
+    return webhooks_of(request).register(body.url, body.events, client_of(request), body.secret)
+
+
+@router.get("/webhooks", summary="Registered endpoints", dependencies=[WEBHOOKS])
+def list_webhooks(request: Request) -> dict[str, Any]:
+    return {"items": webhooks_of(request).endpoints(client_of(request))}
+
+
+@router.delete("/webhooks/{endpoint_id}", status_code=204, dependencies=[WEBHOOKS])
+def delete_webhook(request: Request, endpoint_id: str) -> Response:
+    webhooks_of(request).remove(endpoint_id, client_of(request))
+    return Response(status_code=204)
+
+
+@router.get(
+    "/webhooks/{endpoint_id}/deliveries",
+    summary="Delivery log: status, tries, last error",
+    dependencies=[WEBHOOKS],
+)
+def list_deliveries(
+    request: Request,
+    endpoint_id: str,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    items, next_cursor = webhooks_of(request).deliveries(
+        endpoint_id, client_of(request), limit, cursor
+    )
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,119 @@
+"""Webhook endpoints as the API offers them: register (URL checked, events chosen, a secret
+made), list, delete, and each endpoint's delivery log; every one limited to the API client
+asking when it has one.
+
+The service also holds what sending needs (store, settings, clock, HTTP client), which
+``WebhookDispatcher`` takes from it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.db.base import new_id, utcnow
+from modgate.errors import InvalidParameterException
+from modgate.events import WEBHOOK_EVENTS
+from modgate.events.webhooks.models import Endpoint, WebhookSettings
+from modgate.events.webhooks.store import SqlWebhookStore, WebhookStore
+
+
+def check_url(url: str) -> None:
+    """An absolute http(s) URL that can be requested as given: no credentials (the signing
+    secret authenticates modgate), no whitespace or control characters, a valid port."""
+    problem = "url must be an absolute http:// or https:// URL"
+    try:
+        parsed = urlparse(url)
+        port = parsed.port  # raises on a port that is not a number in 0-65535
+        request_url = httpx.URL(url)
+    except (ValueError, httpx.InvalidURL) as exc:
+        raise InvalidParameterException(f"{problem}: {exc}.") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidParameterException(f"{problem}.")
+    if any(character.isspace() or not character.isprintable() for character in url):
+        raise InvalidParameterException(f"{problem}, without spaces or control characters.")
+    if port == 0:
+        raise InvalidParameterException(f"{problem}: port 0 cannot be connected to.")
+    if parsed.username is not None or parsed.password is not None or request_url.userinfo:
+        raise InvalidParameterException(
+            f"{problem} without credentials: receivers authenticate modgate by the signature."
+        )
+
+
+def chosen_events(events: list[str] | None) -> list[str]:
+    """The events an endpoint subscribes to: those named (each a webhook event), or all."""
+    if events is not None and not events:
+        raise InvalidParameterException(
+            f"Choose at least one event from {list(WEBHOOK_EVENTS)}, or leave events out "
+            "for all of them."
+        )
+    chosen = list(events or WEBHOOK_EVENTS)
+    unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
+    if unknown:
+        raise InvalidParameterException(
+            f"Unknown events {unknown}; choose from {list(WEBHOOK_EVENTS)}."
+        )
+    return chosen
+
+
+class WebhookService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: WebhookSettings,
+        clock: Callable[[], dt.datetime] = utcnow,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self.store: WebhookStore = SqlWebhookStore(sessions)
+        self.settings = settings
+        self.clock = clock
+        self.http = http or httpx.Client(
+            timeout=settings.webhook_timeout_seconds, follow_redirects=False
+        )
+
+    def register(
+        self,
+        url: str,
+        events: list[str] | None = None,
+        client: str | None = None,
+        secret: str | None = None,
+    ) -> dict[str, Any]:
+        """A new endpoint; the answer is the only time its secret is shown."""
+        check_url(url)
+        endpoint = Endpoint(
+            id=new_id("whk"),
+            url=url,
+            events=tuple(chosen_events(events)),
+            secret=secret or secrets.token_urlsafe(32),
+            client=client,
+            active=True,
+            created_at=self.clock(),
+        )
+        self.store.add_endpoint(endpoint)
+        return endpoint.to_public(with_secret=True)
+
+    def endpoints(self, client: str | None = None) -> list[dict[str, Any]]:
+        return [endpoint.to_public() for endpoint in self.store.active_endpoints(client)]
+
+    def remove(self, endpoint_id: str, client: str | None = None) -> None:
+        """Deactivate the endpoint; what it has not been sent yet never will be."""
+        self.store.deactivate(endpoint_id, client)
+
+    def deliveries(
+        self,
+        endpoint_id: str,
+        client: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the endpoint's delivery log, newest first, and the cursor of the next."""
+        if not 1 <= limit <= 500:
+            raise InvalidParameterException("limit must be between 1 and 500.")
+        page, next_cursor = self.store.deliveries(endpoint_id, client, limit, cursor)
+        return [delivery.to_public() for delivery in page], next_cursor
