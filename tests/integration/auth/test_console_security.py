@@ -1,5 +1,6 @@
 """The console's browser protections over real HTTP: security headers on every console answer,
-the cookies' Secure flag, the sessions' idle timeout and clean-up."""
+the cookies' Secure flag, the sessions' idle timeout and clean-up, and a review claim that
+ended refusing reveals and verdicts."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from sqlalchemy import func, select
 from modgate.auth.service import AuthService
 from modgate.auth.tables import SessionRow
 from modgate.review.service import ReviewService
+from modgate.review.tables import ReviewVerdictRow
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "review"))
-from review_helpers import START, FakeClock  # noqa: E402
+from review_helpers import START, FakeClock, add_moderation  # noqa: E402
 
 PASSWORD = "correct horse battery"
 TEMPLATES = Path(__file__).parents[3] / "src" / "modgate" / "web" / "templates"
@@ -133,3 +135,30 @@ def test_an_idle_session_ends_and_ended_sessions_are_deleted(console: str, servi
         assert sign_in(client).status_code == 303  # the next sign-in deletes it
     with services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(SessionRow)) == 1
+
+
+def test_a_reviewer_whose_claim_ended_can_neither_reveal_nor_decide(
+        console: str, services: Any, clock: FakeClock) -> None:
+    add_moderation(services.sessions, queue="nudity", clock=clock)
+    with httpx.Client(base_url=console) as client:
+        assert sign_in(client).status_code == 303
+        csrf = csrf_of(client.get("/console"))
+        claimed = client.post("/console/claim", data={"csrf_token": csrf})
+        task = claimed.headers["location"].rsplit("/", 1)[1]
+        headers = {"X-CSRF-Token": csrf, "Accept": "application/json"}
+        lease = services.settings.review.lease_seconds
+
+        clock.advance(lease - 1)
+        assert client.post(f"/console/tasks/{task}/reveal", headers=headers).status_code == 200
+        clock.advance(1)  # the lease has ended; no one has taken the task yet
+        for answer in (
+            client.post(f"/console/tasks/{task}/reveal", headers=headers),
+            client.post(f"/console/tasks/{task}/verdict", headers=headers, data={
+                "action": "block", "label_0": "right"}),
+            client.get(f"/console/tasks/{task}/preview?blurred=false"),
+        ):
+            assert answer.status_code == 409, answer.text
+            assert answer.json()["error"]["code"] == "LeaseLostException"
+            assert "expired" in answer.json()["error"]["message"]
+    with services.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ReviewVerdictRow)) == 0
