@@ -107,7 +107,7 @@ def owned_task(session: Session, task_id: str, reviewer_id: str,
     if row.claimed_by != reviewer_id:
         raise LeaseLostException()
     if now is not None and row.available_at <= now:
-        raise LeaseLostException("Your claim on this task expired; claim it again to go on.")
+        raise LeaseLostException("Your claim on this task expired; it went back to the queue.")
     return row
 
 
