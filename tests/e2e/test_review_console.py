@@ -1,5 +1,6 @@
 """A reviewer in a real browser: signs in, sees the item blurred, reveals it, jumps to the
-flagged moment of a video, decides with the keyboard, and the moderation's decision changes.
+flagged moment of a video, decides with the keyboard, and the moderation's decision changes —
+all under the console's Content-Security-Policy, which the browser never reports breaking.
 
 Debian's chromium driven by Playwright; screenshots are kept under ``test-artifacts/``.
 """
@@ -57,8 +58,13 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
+        blocked: list[str] = []
+        page.on("console", lambda message: blocked.append(message.text)
+                if "Content Security Policy" in message.text else None)
         try:
-            page.goto(f"{live_server.url}/console")
+            first = page.goto(f"{live_server.url}/console")
+            assert first is not None
+            assert "script-src 'self'" in first.headers["content-security-policy"]
             expect(page).to_have_url(f"{live_server.url}/console/login?next=/console")
             page.get_by_label("Username").fill("rita")
             page.get_by_label("Password").fill(PASSWORD)
@@ -71,13 +77,15 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             preview = page.locator("#preview")
             task_path = page.url.replace(live_server.url, "")
             expect(preview).to_have_attribute("src", f"{task_path}/preview?blurred=true")
-            page.wait_for_function("document.getElementById('preview').naturalWidth > 0")
+            page.wait_for_function("() => document.getElementById('preview').naturalWidth > 0")
             expect(page.locator("#rule")).to_have_text("nudity")
             expect(page.locator(".label-name")).to_have_text(["Explicit Nudity"])  # not Alcohol
+            bar = page.locator(".label-row .bar span").first
+            assert bar.evaluate("e => e.style.width") == "71.5%"  # by review.js, not inline
             page.screenshot(path=str(ARTIFACTS / "02-image-blurred.png"))
             page.get_by_role("button", name="Reveal").click()
             expect(preview).to_have_attribute("src", f"{task_path}/preview?blurred=false")
-            page.wait_for_function("document.getElementById('preview').complete && "
+            page.wait_for_function("() => document.getElementById('preview').complete && "
                                    "document.getElementById('preview').naturalWidth > 0")
             expect(page.locator("#reveal-status")).to_contain_text("1 of 300 revealed today")
             page.keyboard.press("g")
@@ -93,15 +101,15 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             page.get_by_role("button", name="Review next item").click()
             player = page.locator("#player")
             expect(player).to_have_class("blurred")
-            page.wait_for_function("document.getElementById('player').readyState >= 1")
+            page.wait_for_function("() => document.getElementById('player').readyState >= 1")
             filter_value = player.evaluate("e => getComputedStyle(e).filter")
             assert "blur" in filter_value
             page.screenshot(path=str(ARTIFACTS / "04-video-blurred.png"))
             page.get_by_role("button", name="Reveal").click()
             expect(player).not_to_have_class("blurred")
             page.get_by_role("button", name="2.5 s–3.2 s · Explicit Nudity (77%)").click()
-            page.wait_for_function(
-                "Math.abs(document.getElementById('player').currentTime - 2.5) < 0.05 && "
+            page.wait_for_function(  # a function: the page's CSP forbids evaluating strings
+                "() => Math.abs(document.getElementById('player').currentTime - 2.5) < 0.05 && "
                 "!document.getElementById('player').seeking")
             current = player.evaluate("e => e.currentTime")
             assert abs(current - 2.5) < 0.05
@@ -115,6 +123,7 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             page.screenshot(path=str(ARTIFACTS / "06-after-verdict.png"))
         finally:
             browser.close()
+    assert not blocked, blocked
     assert final_action(services, video_item) == "block"
     review = services.extras["review"].state(video_item)
     assert review["status"] == "decided"

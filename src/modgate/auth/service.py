@@ -1,10 +1,13 @@
 """Accounts, console sessions and API keys.
 
-Passwords are hashed with argon2id. A console session is a random token in an HttpOnly cookie;
-only its sha256 is stored, next to the session's CSRF token. An API key reads
-``mgk_<id>_<secret>``: the id finds the row, the secret is compared by its sha256 (the secret is
-256 random bits, so a slow hash would add latency and no safety). Revoked keys and disabled users
-stop working on their next request.
+Passwords are hashed with argon2id; sign-in is throttled and its hashes bounded (see
+``modgate.auth.throttle``), and no database transaction is held while a password is hashed. A
+console session is a random token in an HttpOnly cookie; only its sha256 is stored, next to the
+session's CSRF token. A session ends ``auth.session_hours`` after sign-in, or after
+``auth.session_idle_minutes`` without a request; ended sessions are deleted on later sign-ins, a
+bounded batch at a time. An API key reads ``mgk_<id>_<secret>``: the id finds the row, the
+secret is compared by its sha256 (the secret is 256 random bits, so a slow hash would add
+latency and no safety). Revoked keys and disabled users stop working on their next request.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Row, bindparam, delete, select
+from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.auth.models import ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.settings import AuthSettings
 from modgate.auth.tables import ApiKeyRow, SessionRow, UserRow
+from modgate.auth.throttle import PasswordCheckSlots, SignInThrottle, address_key, username_key
 from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     AuthenticationRequiredException,
@@ -38,6 +42,9 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 QUEUE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$")
 KEY = re.compile(r"^mgk_([0-9a-f]{16})_([A-Za-z0-9_-]{20,})$")
 _hasher = PasswordHasher()
+# A session's last use is written at most this often (each request would be a write).
+TOUCH_EVERY = dt.timedelta(minutes=1)
+PURGE_BATCH = 100
 
 
 def _sha256(text: str) -> str:
@@ -62,10 +69,16 @@ def _key(row: ApiKeyRow | Row[Any]) -> ApiKey:
 
 class AuthService:
     def __init__(self, sessions: sessionmaker[Session], settings: AuthSettings,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 hasher: PasswordHasher = _hasher) -> None:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
+        self.hasher = hasher
+        self.throttle = SignInThrottle(settings.sign_in_max_failures,
+                                       dt.timedelta(minutes=settings.sign_in_window_minutes))
+        self.password_checks = PasswordCheckSlots(settings.password_checks_at_once)
+        self.idle = dt.timedelta(minutes=settings.session_idle_minutes)
 
     # users -----------------------------------------------------------------------------------
     def add_user(self, username: str, password: str, role: str,
@@ -84,7 +97,7 @@ class AuthService:
         bad = [q for q in queue_list if not QUEUE.match(q)]
         if bad:
             raise InvalidParameterException(f"Invalid queue names: {', '.join(bad)}.")
-        row = UserRow(id=new_id("usr"), username=username, password_hash=_hasher.hash(password),
+        row = UserRow(id=new_id("usr"), username=username, password_hash=self.hasher.hash(password),
                       role=role, queues=queue_list, disabled=False, created_at=self.clock())
         try:
             with self.sessions() as session, session.begin():
@@ -117,45 +130,86 @@ class AuthService:
             return _user(row)
 
     # sessions --------------------------------------------------------------------------------
-    def sign_in(self, username: str, password: str) -> tuple[str, ConsoleSession]:
-        """A new session token for a correct password; one vague error for every failure."""
+    def sign_in(self, username: str, password: str,
+                address: str | None = None) -> tuple[str, ConsoleSession]:
+        """A new session token for a correct password; one vague error for every failure.
+
+        ``address`` is the client's; with the username it is what failures are counted under.
+        Raises ``SignInThrottledException`` (too many failures) or
+        ``PasswordChecksBusyException`` (every hashing slot taken) before hashing anything.
+        """
         failure = AuthenticationRequiredException("Wrong username or password.")
-        # Immediate: this reads then writes, and other writers (the pipeline) share SQLite.
+        name = username.strip().lower()
+        who, where = username_key(name), address_key(address)
+        now = self.clock()
+        with self.sessions() as session:
+            self.throttle.check(session, who, where, now)
+            row = session.scalars(select(UserRow).where(UserRow.username == name)).first()
+        with self.password_checks.slot():
+            correct = self._password_matches(row, password)
+            new_hash = (self.hasher.hash(password)
+                        if correct and row and self.hasher.check_needs_rehash(row.password_hash)
+                        else None)
+        if row is None or not correct or row.disabled:
+            with transaction(self.sessions, immediate=True) as session:
+                self.throttle.record_failure(session, who, where, now)
+            raise failure
         with transaction(self.sessions, immediate=True) as session:
-            row = session.scalars(select(UserRow).where(
-                UserRow.username == username.strip().lower())).first()
-            if row is None:
-                _hasher.hash(password)  # same work as a real check: no user enumeration by time
+            stored = session.get(UserRow, row.id)
+            # Disabled, or given a new password, while this one was being checked.
+            if stored is None or stored.disabled or stored.password_hash != row.password_hash:
                 raise failure
-            try:
-                _hasher.verify(row.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                raise failure from None
-            if row.disabled:
-                raise failure
-            if _hasher.check_needs_rehash(row.password_hash):
-                row.password_hash = _hasher.hash(password)
-            now = self.clock()
-            row.last_login_at = now
+            if new_hash is not None:
+                stored.password_hash = new_hash
+            stored.last_login_at = now
             token = secrets.token_urlsafe(32)
             expires = now + dt.timedelta(hours=self.settings.session_hours)
             csrf = secrets.token_urlsafe(32)
-            session.add(SessionRow(token_hash=_sha256(token), user_id=row.id, csrf_token=csrf,
-                                   created_at=now, expires_at=expires))
-            return token, ConsoleSession(_user(row), csrf, expires)
+            session.add(SessionRow(token_hash=_sha256(token), user_id=stored.id, csrf_token=csrf,
+                                   created_at=now, expires_at=expires, last_seen_at=now))
+            self.throttle.forgive(session, who, where)
+            self._purge_ended_sessions(session, now)
+            return token, ConsoleSession(_user(stored), csrf, expires)
+
+    def _password_matches(self, row: UserRow | None, password: str) -> bool:
+        if row is None:
+            self.hasher.hash(password)  # same work as a real check: no user enumeration by time
+            return False
+        try:
+            return self.hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _purge_ended_sessions(self, session: Session, now: dt.datetime) -> None:
+        ended = (select(SessionRow.token_hash)
+                 .where(or_(SessionRow.expires_at <= now,
+                            SessionRow.last_seen_at <= now - self.idle))
+                 .limit(PURGE_BATCH))
+        session.execute(delete(SessionRow).where(SessionRow.token_hash.in_(ended)),
+                        execution_options={"synchronize_session": False})
 
     def session(self, token: str | None) -> ConsoleSession | None:
+        """The live session of ``token``; each use moves its idle timeout forward."""
         if not token:
             return None
+        token_hash = _sha256(token)
         with self.sessions() as session:
             found = session.execute(select(SessionRow, UserRow).join(
                 UserRow, UserRow.id == SessionRow.user_id).where(
-                SessionRow.token_hash == _sha256(token))).first()
+                SessionRow.token_hash == token_hash)).first()
         if found is None:
             return None
         row, user = found
-        if row.expires_at <= self.clock() or user.disabled:
+        now = self.clock()
+        if row.expires_at <= now or now - row.last_seen_at >= self.idle:
+            self.sign_out(token)
             return None
+        if user.disabled:
+            return None
+        if now - row.last_seen_at >= min(TOUCH_EVERY, self.idle / 10):
+            with transaction(self.sessions, immediate=True) as session:
+                session.execute(update(SessionRow).where(SessionRow.token_hash == token_hash)
+                                .values(last_seen_at=now))
         return ConsoleSession(_user(user), row.csrf_token, row.expires_at)
 
     def sign_out(self, token: str | None) -> None:

@@ -1,12 +1,13 @@
 """Tables of accounts: users (argon2 password hashes, one role, assigned queues), server-side
-console sessions (only a hash of the cookie is stored) and API keys (hashed, scoped, revocable)."""
+console sessions (only a hash of the cookie is stored), API keys (hashed, scoped, revocable) and
+recent failed sign-ins (counted in the database so every API process sees the same figures)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
@@ -27,13 +28,16 @@ class UserRow(Base):
 
 class SessionRow(Base):
     __tablename__ = "console_sessions"
-    __table_args__ = (Index("ix_console_sessions_user_id", "user_id"),)
+    __table_args__ = (Index("ix_console_sessions_user_id", "user_id"),
+                      Index("ix_console_sessions_expires_at", "expires_at"))
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()
+    # Moved forward (at most once a minute) while the session is used: the idle timeout.
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class ApiKeyRow(Base):
@@ -46,3 +50,20 @@ class ApiKeyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column()
     last_used_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class SignInFailureRow(Base):
+    """One failed sign-in. The username is kept as a sha256 (people type passwords into the
+    username field); rows older than the throttle's window are deleted as new ones come."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_username_hash", "username_hash", "failed_at"),
+        Index("ix_sign_in_failures_address", "address", "failed_at"),
+        Index("ix_sign_in_failures_failed_at", "failed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username_hash: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[dt.datetime] = mapped_column()

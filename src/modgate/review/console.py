@@ -152,7 +152,7 @@ def reveal(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str
     now = service.clock()
     cap = service.settings.daily_reveal_cap
     with service.transaction(immediate=True) as session:
-        task = owned_task(session, task_id, reviewer.id, lock=False)
+        task = owned_task(session, task_id, reviewer.id, lock=False, now=now)
         already = session.scalar(select(RevealRow.id).where(
             RevealRow.user_id == reviewer.id, RevealRow.moderation_id == task.moderation_id,
             RevealRow.created_at >= _day_start(now)).limit(1))
@@ -170,7 +170,7 @@ def reveal(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str
 def media_for_task(service: ReviewService, task_id: str, reviewer: Reviewer,
                    need_reveal: bool) -> MediaRow:
     with service.sessions() as session:
-        task = owned_task(session, task_id, reviewer.id, lock=False)
+        task = owned_task(session, task_id, reviewer.id, lock=False, now=service.clock())
         moderation = session.get(ModerationRow, task.moderation_id)
         media = session.get(MediaRow, moderation.media_id) if moderation else None
         if media is None:

@@ -84,7 +84,7 @@ def _locked_review(session: Session, review_id: str) -> ReviewRow:
 
 def submit_verdict(session: Session, task_id: str, reviewer_id: str, verdict: VerdictInput,
                    now: dt.datetime, settings: ReviewSettings) -> dict[str, Any]:
-    task = owned_task(session, task_id, reviewer_id)
+    task = owned_task(session, task_id, reviewer_id, now=now)
     review = _locked_review(session, task.review_id)
     clean = validate_verdict(verdict, review.selected)
     session.add(ReviewVerdictRow(

@@ -91,8 +91,11 @@ class _SameReviewRace(Exception):
 
 
 def owned_task(session: Session, task_id: str, reviewer_id: str,
-               lock: bool = True) -> ReviewTaskRow:
-    """The pending task ``task_id`` if ``reviewer_id`` holds its claim, else a clear error."""
+               lock: bool = True, now: dt.datetime | None = None) -> ReviewTaskRow:
+    """The pending task ``task_id`` if ``reviewer_id`` holds its claim, else a clear error.
+
+    Given ``now``, a claim whose lease ended by then is lost too, even if no one took the task
+    yet (verdicts and reveals pass it; releasing or skipping an ended claim is harmless)."""
     query = select(ReviewTaskRow).where(ReviewTaskRow.id == task_id)
     if lock and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
@@ -103,6 +106,8 @@ def owned_task(session: Session, task_id: str, reviewer_id: str,
         raise ConflictException("This task is already finished.")
     if row.claimed_by != reviewer_id:
         raise LeaseLostException()
+    if now is not None and row.available_at <= now:
+        raise LeaseLostException("Your claim on this task expired; it went back to the queue.")
     return row
 
 

@@ -2,7 +2,9 @@
 verdicts, reveals of unblurred previews, media for the video player, my figures.
 
 Pages are rendered on the server with Jinja2; forms carry the session's CSRF token. Every route
-declares who may call it with a dependency from ``modgate.auth.deps``.
+declares who may call it with a dependency from ``modgate.auth.deps``. Security headers and the
+cookies' ``Secure`` flag come from ``modgate.web.security``; a throttled sign-in is answered with
+the sign-in page, its status (429 or 503) and ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ from modgate.auth.deps import (
     require_permission,
 )
 from modgate.auth.models import User
+from modgate.auth.throttle import PasswordChecksBusyException, SignInThrottledException
 from modgate.errors import AuthenticationRequiredException, CsrfTokenException, ModgateError
 from modgate.media.store import record_from_row
 from modgate.review.console import media_for_task, my_stats, reveal, task_view
 from modgate.review.models import QueueScope
 from modgate.review.service import ReviewService, review_service
 from modgate.web.forms import verdict_from_form
+from modgate.web.security import ConsoleSecurityHeaders, cookie_secure
 
 HERE = Path(__file__).parent
 LOGIN_CSRF_COOKIE = "modgate_login_csrf"
@@ -65,11 +69,18 @@ def _safe_next(value: str | None) -> str:
 @router.get("/login", dependencies=[Depends(public)])
 async def login_page(request: Request, next: str | None = None,
                      error: str | None = None) -> Response:
+    return await _login_form(request, next, "Wrong username or password." if error else None)
+
+
+async def _login_form(request: Request, next: str | None, error: str | None,
+                      status: int = 200, retry_after: int | None = None) -> Response:
     token = secrets.token_urlsafe(24)
-    response = await _page(request, "login.html", None, login_csrf=token, next=_safe_next(next),
-                           error=error)
+    response = await _page(request, "login.html", None, status, login_csrf=token,
+                           next=_safe_next(next), error=error)
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        path="/console", secure=request.app.state.settings.auth.cookie_secure)
+                        path="/console", secure=cookie_secure(request))
     return response
 
 
@@ -81,15 +92,20 @@ async def login(request: Request, username: Annotated[str, Form()] = "",
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise CsrfTokenException()
     auth = auth_service(request.app.state.services)
+    address = request.client.host if request.client else None
     try:
-        token, session = await run_in_threadpool(auth.sign_in, username, password)
+        token, session = await run_in_threadpool(auth.sign_in, username, password, address)
     except AuthenticationRequiredException:
         return RedirectResponse(f"/console/login?error=1&next={quote(_safe_next(next))}", 303)
+    except (SignInThrottledException, PasswordChecksBusyException) as refused:
+        return await _login_form(request, next, refused.message, refused.http_status,
+                                 refused.retry_after_seconds)
     response = RedirectResponse(_safe_next(next), 303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
                         max_age=int((session.expires_at - auth.clock()).total_seconds()),
-                        secure=request.app.state.settings.auth.cookie_secure)
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+                        secure=cookie_secure(request))
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console", secure=cookie_secure(request),
+                           httponly=True, samesite="strict")
     return response
 
 
@@ -98,7 +114,8 @@ async def logout(request: Request, _user: Console) -> Response:
     auth = auth_service(request.app.state.services)
     await run_in_threadpool(auth.sign_out, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/console/login", 303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=cookie_secure(request),
+                           httponly=True, samesite="lax")
     return response
 
 
@@ -206,8 +223,8 @@ async def stats_page(request: Request, user: Worker) -> Response:
 
 
 def install_console(app: FastAPI) -> None:
-    """Add the console and its static files to ``app``; browsers asking for a page without a
-    session are sent to the sign-in page."""
+    """Add the console, its static files and its security headers to ``app``; browsers asking
+    for a page without a session are sent to the sign-in page."""
 
     async def sign_in_first(request: Request, exc: Exception) -> Response:
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
@@ -216,6 +233,7 @@ def install_console(app: FastAPI) -> None:
         return JSONResponse(exc.to_dict(), status_code=exc.http_status)
 
     app.add_exception_handler(SignInRequired, sign_in_first)
+    app.add_middleware(ConsoleSecurityHeaders)
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")),
               name="console-static")

@@ -72,6 +72,11 @@
   }
   grayButton.addEventListener("click", toggleGray);
 
+  // Confidence bars: widths come as data (the page allows no inline style).
+  document.querySelectorAll(".bar [data-width]").forEach(function (fill) {
+    fill.style.width = Math.max(0, Math.min(100, Number(fill.dataset.width) || 0)) + "%";
+  });
+
   // Timeline: place markers, jump on click.
   var starts = [];
   function jump(ms) {
