@@ -2,7 +2,7 @@
 
 Every problem is collected (not just the first) and reported as ``file:line:column: message``:
 unknown labels with a did-you-mean, bands that overlap or can never be reached, bad regions,
-regular expressions that do not compile, malformed A2I conditions, duplicate rule ids.
+text patterns RE2 cannot run, malformed A2I conditions, duplicate rule ids.
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def _text_rule(
     doc: SourceDocument, checker: SemanticChecker, spec: dict[str, Any], path: Path, route: Route
 ) -> TextRule:
     for index, pattern in enumerate(spec.get("patterns") or []):
-        checker.pattern((*path, "patterns", index), pattern)
+        checker.pattern((*path, "patterns", index), pattern, spec["id"])
     checker.rule_id((*path, "id"), spec["id"])
     return TextRule(
         id=spec["id"],
