@@ -131,8 +131,14 @@ class _PlainLoader(yaml.SafeLoader):
         return node
 
 
-def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    return loader.construct_object(node, deep=True)
+def _scalar(loader: yaml.SafeLoader, node: yaml.ScalarNode, doc: SourceDocument) -> Any:
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError) as exc:  # 2026-13-45 reads as a date, !!int abc …
+        line, column = node.start_mark.line + 1, node.start_mark.column + 1
+        raise PolicyValidationError(
+            [f"{doc.filename}:{line}:{column}: invalid value: {exc}"]
+        ) from exc
 
 
 def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: SourceDocument) -> Any:
@@ -140,7 +146,7 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: SourceDocum
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = _scalar(loader, key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            key = _scalar(loader, key_node, doc) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str | int | float | bool) or key is None:
                 raise PolicyValidationError(
                     [doc.problem(path, "mapping keys must be plain scalars")]
@@ -161,7 +167,7 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, path: Path, doc: SourceDocum
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_walk(loader, item, (*path, index), doc) for index, item in enumerate(node.value)]
-    return _scalar(loader, node)  # type: ignore[arg-type]
+    return _scalar(loader, node, doc)  # type: ignore[arg-type]
 
 
 def parse_yaml(text: str, filename: str = "<policy>") -> SourceDocument:

@@ -147,3 +147,18 @@ def test_a_cases_file_with_aliases_is_refused(tmp_path: Path) -> None:
     policy = policy_from_text("policy: x\ncategories: {}\n")
     with pytest.raises(PolicyCasesError, match=r"p.cases.yaml:2:5: YAML anchors \(&one\)"):
         run_cases(policy, cases)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-13-45", "month must be in 1..12"),
+        ("!!int abc", "invalid literal for int() with base 10: 'abc'"),
+    ],
+)
+def test_a_value_yaml_cannot_build_is_a_policy_error_with_its_place(
+    value: str, message: str
+) -> None:
+    with pytest.raises(PolicyValidationError) as caught:
+        policy_from_text(f"policy: x\ncategories: {{}}\ndescription: {value}\n", "p.yaml")
+    assert caught.value.problems == [f"p.yaml:3:14: invalid value: {message}"]
