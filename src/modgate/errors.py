@@ -13,6 +13,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── SettingsError (400)
     │   ├── PolicyError (400)
     │   │   ├── PolicyValidationError (400)      every problem as file:line:column
+    │   │   │   └── UnsafePolicyYamlError (400)  anchors, aliases, merge keys, size or depth
     │   │   └── PolicyCasesError (400)           a test-cases file that cannot be read
     │   ├── InvalidContextError (400)
     │   ├── IdempotentParameterMismatchException (409)  [Rekognition]
@@ -267,3 +268,11 @@ class OutboundHostUnresolvedException(InvalidParameterException):
 
 class OutboundRedirectRefusedException(InvalidParameterException):
     """The server answered with a redirect; modgate does not follow redirects: use the final URL."""
+
+
+class UnsafePolicyYamlError(PolicyValidationError):
+    """The policy YAML uses anchors, aliases or merge keys, or is too large or too deeply nested.
+
+    Refused while reading, before anything is expanded: these are how a few hundred bytes of YAML
+    become millions of values. The message names the file, line and column.
+    """

@@ -30,6 +30,7 @@ from modgate.policy.model import (
     VideoRule,
     When,
 )
+from modgate.policy.patterns import TextPattern, compile_text_pattern
 from modgate.policy.regions import region_matches
 from modgate.taxonomy import taxonomy_v7
 
@@ -153,8 +154,8 @@ def has_sampling(condition: Condition) -> bool:
     return False
 
 
-def _compile_text(rule: TextRule) -> tuple[TextRule, list[re.Pattern[str]]]:
-    patterns = [re.compile(p) for p in rule.patterns]
+def _compile_text(rule: TextRule) -> tuple[TextRule, list[TextPattern]]:
+    patterns: list[TextPattern] = [compile_text_pattern(p) for p in rule.patterns]
     if rule.words:
         words = "|".join(re.escape(w) for w in sorted(rule.words, key=len, reverse=True))
         patterns.insert(0, re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE))

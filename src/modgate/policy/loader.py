@@ -2,7 +2,7 @@
 
 Every problem is collected (not just the first) and reported as ``file:line:column: message``:
 unknown labels with a did-you-mean, bands that overlap or can never be reached, bad regions,
-regular expressions that do not compile, malformed A2I conditions, duplicate rule ids.
+text patterns RE2 cannot run, malformed A2I conditions, duplicate rule ids.
 """
 
 from __future__ import annotations
@@ -32,7 +32,14 @@ from modgate.policy.model import (
     VideoRule,
     When,
 )
-from modgate.policy.source import Path, SourceDocument, parse_yaml
+from modgate.policy.source import (
+    MAX_DEPTH,
+    Path,
+    SourceDocument,
+    json_depth,
+    parse_yaml,
+    read_document,
+)
 from modgate.policy.validate import SemanticChecker
 from modgate.taxonomy import taxonomy_v7
 
@@ -50,11 +57,13 @@ def load_policy(source: str | FilePath, *, text: str | None = None) -> Policy:
     if text is None:
         path = FilePath(source)
         try:
-            text = path.read_text("utf-8")
+            text = read_document(path)
         except OSError as exc:
             raise PolicyValidationError(
                 [f"{path}:1:1: cannot read the file: {exc.strerror}"]
             ) from exc
+        except UnicodeDecodeError as exc:
+            raise PolicyValidationError([f"{path}:1:1: the file is not UTF-8 text"]) from exc
     return policy_from_text(text, str(source))
 
 
@@ -217,7 +226,7 @@ def _layer(
         spec = raw["a2i"]
         a2i_path = (*path, "a2i", "conditions")
         try:
-            condition = parse_conditions(spec["conditions"])
+            condition = parse_conditions(_within_depth(spec["conditions"]))
         except ConditionFormatError as exc:
             checker.problem((*a2i_path, *exc.path), f"A2I conditions: {exc}")
         else:
@@ -260,7 +269,7 @@ def _text_rule(
     doc: SourceDocument, checker: SemanticChecker, spec: dict[str, Any], path: Path, route: Route
 ) -> TextRule:
     for index, pattern in enumerate(spec.get("patterns") or []):
-        checker.pattern((*path, "patterns", index), pattern)
+        checker.pattern((*path, "patterns", index), pattern, spec["id"])
     checker.rule_id((*path, "id"), spec["id"])
     return TextRule(
         id=spec["id"],
@@ -300,6 +309,13 @@ def _video_rule(
         route=_route(spec, route),
         order=_order(doc, path),
     )
+
+
+def _within_depth(conditions: Any) -> Any:
+    # A JSON string is not covered by the YAML nesting limit; Python's json recurses per level.
+    if isinstance(conditions, str) and json_depth(conditions) > MAX_DEPTH:
+        raise ConditionFormatError((), f"nested more than {MAX_DEPTH} levels deep")
+    return conditions
 
 
 def duration_ms(value: int | float | str) -> int:

@@ -2,19 +2,19 @@
 
 Errors (the policy is refused): unknown labels (with a did-you-mean), bands in the wrong order or
 of zero width, review routing on a rule that never reviews, duplicate rule ids, bad regions, age
-bands or time windows, regular expressions that do not compile. Warnings (reported, not fatal):
-rules that can never fire because an enclosing carve-out hides them, rules identical to the one
-they override.
+bands or time windows, text patterns that RE2 cannot run (backreferences, lookaround; see
+patterns.py). Warnings (reported, not fatal): rules that can never fire because an enclosing
+carve-out hides them, rules identical to the one they override.
 """
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from modgate.errors import UnknownLabelException
 from modgate.policy import regions as region_codes
 from modgate.policy.model import ANY_LABEL, BandRule, When
+from modgate.policy.patterns import PatternError, compile_text_pattern
 from modgate.policy.source import Path, SourceDocument
 from modgate.taxonomy import taxonomy_v7
 
@@ -118,11 +118,12 @@ class SemanticChecker:
                 f"{routing[0]!r} is set but this rule never sends anything to review",
             )
 
-    def pattern(self, path: Path, pattern: str) -> None:
+    def pattern(self, path: Path, pattern: str, rule_id: str) -> None:
+        """A text rule's pattern must compile for RE2, the engine that runs it (patterns.py)."""
         try:
-            re.compile(pattern)
-        except re.error as exc:
-            self.problem(path, f"invalid regular expression: {exc}")
+            compile_text_pattern(pattern)
+        except PatternError as exc:
+            self.problem(path, f"invalid regular expression in text rule {rule_id!r}: {exc}")
 
     def region(self, path: Path, code: str) -> None:
         message = region_codes.check_code(code, self.groups)
