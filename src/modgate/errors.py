@@ -18,7 +18,8 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── IdempotentParameterMismatchException (409)  [Rekognition]
     │   ├── OutboundAddressRefusedException (400)   a URL whose host is an internal address
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
-    │   └── OutboundRedirectRefusedException (400)  a server that answered with a redirect
+    │   ├── OutboundRedirectRefusedException (400)  a server that answered with a redirect
+    │   └── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
     │   │   ├── UnsafeMediaTypeException (415)       markup that can carry script: SVG, HTML, XML
@@ -267,3 +268,7 @@ class OutboundHostUnresolvedException(InvalidParameterException):
 
 class OutboundRedirectRefusedException(InvalidParameterException):
     """The server answered with a redirect; modgate does not follow redirects: use the final URL."""
+
+
+class WebhookSecretTooShortException(InvalidParameterException):
+    """The webhook secret is shorter than 16 bytes; give a longer one or leave it out."""
