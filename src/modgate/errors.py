@@ -19,7 +19,8 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── IdempotentParameterMismatchException (409)  [Rekognition]
     │   ├── OutboundAddressRefusedException (400)   a URL whose host is an internal address
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
-    │   └── OutboundRedirectRefusedException (400)  a server that answered with a redirect
+    │   ├── OutboundRedirectRefusedException (400)  a server that answered with a redirect
+    │   └── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
     │   │   ├── UnsafeMediaTypeException (415)       markup that can carry script: SVG, HTML, XML
@@ -276,3 +277,7 @@ class UnsafePolicyYamlError(PolicyValidationError):
     Refused while reading, before anything is expanded: these are how a few hundred bytes of YAML
     become millions of values. The message names the file, line and column.
     """
+
+
+class WebhookSecretTooShortException(InvalidParameterException):
+    """The webhook secret is shorter than 16 bytes; give a longer one or leave it out."""

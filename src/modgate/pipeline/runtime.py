@@ -8,6 +8,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from modgate.events.webhooks import WebhookDispatcher, WebhookService
+from modgate.media.outbound import OutboundGuard, OutboundPolicy
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import (
     CeleryExecutor,
@@ -89,9 +90,10 @@ class Pipeline:
             decided=self.decided,
             run_here=run_here,
         )
-        self.webhooks = WebhookService(services.sessions, self.settings)
+        outbound = OutboundGuard(OutboundPolicy.from_settings(settings))
+        self.webhooks = WebhookService(services.sessions, self.settings, outbound)
         self.dispatcher = WebhookDispatcher(
-            self.webhooks, self.settings.poll_seconds, self.settings.webhook_concurrency
+            self.webhooks, outbound, self.settings.poll_seconds, self.settings.webhook_concurrency
         )
         self._inline_worker = make_worker_name("inline")
 

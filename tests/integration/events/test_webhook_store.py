@@ -102,7 +102,7 @@ def test_a_failing_endpoint_holds_only_its_own_deliveries(sessions: sessionmaker
     first = store.claim(NOW, LEASE, busy={"whk_up"})
     assert first is not None and first.endpoint_id == "whk_down"
     retry_at = NOW + dt.timedelta(seconds=60)
-    store.record_attempt(first.id, Attempt("pending", 500, "HTTP 500", next_attempt_at=retry_at))
+    store.record_attempt(first.id, Attempt("pending", 500, "http_500", next_attempt_at=retry_at))
     # whk_down's other delivery waits for that retry; whk_up's are sent meanwhile.
     sent = []
     while (delivery := store.claim(NOW, LEASE)) is not None:
@@ -113,7 +113,7 @@ def test_a_failing_endpoint_holds_only_its_own_deliveries(sessions: sessionmaker
     resumed = [store.claim(retry_at, LEASE) for _ in range(2)]
     assert sorted((d.id == first.id, d.attempts) for d in resumed if d) == [(False, 1), (True, 2)]
     log = {d.id: d for d in store.deliveries("whk_down", None, 10, None)[0]}
-    assert (log[first.id].last_status, log[first.id].last_error) == (500, "HTTP 500")
+    assert (log[first.id].last_status, log[first.id].last_error) == (500, "http_500")
 
 
 def test_deleting_an_endpoint_fails_what_it_was_not_sent(sessions: sessionmaker[Session]) -> None:

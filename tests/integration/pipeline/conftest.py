@@ -101,6 +101,7 @@ def _deploy(
         "data_dir": str(tmp_path / "data"),
         "detection": {"enabled": ["marker"]},
         "auth": {"api_keys_required": False},
+        "outbound_allow": "127.0.0.1/32",  # webhook receivers of the tests
         "pipeline": {
             "workers": 1,
             "poll_seconds": poll,

@@ -20,6 +20,7 @@ def test_keys_scopes_and_per_client_webhooks(tmp_path: Path) -> None:
         data_dir=tmp_path / "data",
         detection={"enabled": ["marker"]},
         pipeline={"workers": 1, "poll_seconds": 0.1},
+        outbound_allow="127.0.0.1/32",  # the receiver below
     )
     assert settings.auth.api_keys_required
     services = Services.from_settings(settings)

@@ -23,6 +23,7 @@ def test_review_lane_decides_what_the_policy_could_not(tmp_path) -> None:  # typ
         detection={"enabled": ["marker"], "options": {"marker": {"label": "Weapons"}}},
         pipeline={"workers": 1, "poll_seconds": 0.1, "webhook_backoff_seconds": 0.1},
         auth={"api_keys_required": False},
+        outbound_allow="127.0.0.1/32",  # the receiver below
     )
     services = Services.from_settings(settings)
     try:

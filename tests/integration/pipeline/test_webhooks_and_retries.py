@@ -1,4 +1,7 @@
-"""Webhooks against a local receiver (signature, retries, delivery log) and job retries."""
+"""Webhooks against a local receiver (signature, retries, delivery log) and job retries.
+
+The receivers listen on 127.0.0.1, which the outbound guard refuses by default: these servers
+allow it (``outbound_allow``), as an operator with receivers on an internal network would."""
 
 from __future__ import annotations
 
@@ -15,6 +18,20 @@ from modgate.events.webhooks import SIGNATURE_HEADER, sign, verify_signature
 from modgate.events.webhooks.tables import WebhookDeliveryRow
 from modgate.settings import load_settings
 from pipeline_helpers import Receiver, marker_png, plain_png, wait_decided, wait_for
+
+RECEIVERS = "127.0.0.1/32"  # MODGATE_OUTBOUND_ALLOW: where the test receivers listen
+
+
+@pytest.fixture
+def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The shared settings, with the test receivers' address allowed."""
+    return load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"]},
+        pipeline={"workers": 1, "poll_seconds": 0.2, "retry_backoff_seconds": 0.1},
+        auth={"api_keys_required": False},
+        outbound_allow=RECEIVERS,
+    )
 
 
 def test_signature_round_trip_and_tampering() -> None:
@@ -67,6 +84,7 @@ def fast_retry_settings(tmp_path: Path):  # type: ignore[no-untyped-def]
             "max_attempts": 3,
             "webhook_backoff_seconds": 0.2,
         },
+        outbound_allow=RECEIVERS,
     )
     return settings, flag
 
@@ -184,6 +202,7 @@ def _fast_webhook_server(  # type: ignore[no-untyped-def]
             "webhook_backoff_seconds": backoff,
             "webhook_timeout_seconds": timeout,
         },
+        outbound_allow=RECEIVERS,
     )
     services = Services.from_settings(settings)
     return services, LiveServer(create_app(settings, services))
@@ -264,6 +283,6 @@ def test_deleting_an_endpoint_stops_its_deliveries(tmp_path: Path) -> None:
             with services.sessions() as session:
                 rows = session.scalars(select(WebhookDeliveryRow)).all()
             assert [row.status for row in rows] == ["failed"]
-            assert rows[0].last_error == "the endpoint was deleted"
+            assert rows[0].last_error == "endpoint_deleted"
     finally:
         services.close()

@@ -6,6 +6,10 @@ row per subscribed endpoint (exactly once: the fan-out is recorded with the deli
 delivery is claimed under a lease, POSTed, and retried with exponential backoff until it gets a
 2xx or runs out of tries. Receivers deduplicate by ``Modgate-Event-Id``.
 
+Receiver URLs go through the outbound guard (``modgate.media.outbound``): refused at registration
+when internal unless ``MODGATE_OUTBOUND_ALLOW`` lists them, checked again at every connection,
+never redirected. The delivery log keeps a status code and an error class, never a body.
+
 Signature: ``Modgate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>``;
 ``verify_signature`` checks one (and the timestamp's age, against replays).
 

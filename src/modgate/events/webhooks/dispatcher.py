@@ -5,6 +5,11 @@ backoff until it gets a 2xx or runs out of tries.
 Up to ``concurrency`` deliveries are under way at once, at most one per endpoint, so a receiver
 that hangs holds one sending thread for its timeout and delays no other endpoint. Receivers
 deduplicate by ``Modgate-Event-Id``: a try whose outcome could not be recorded is made again.
+
+Every try goes through the outbound guard's client: the host is resolved and checked again at
+connect time and the checked address is the one connected to (a name that now answers 127.0.0.1
+is refused, ``address_refused``), and a redirect is refused, not followed. The log keeps the
+status code and the error class of each try, never the receiver's body.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from modgate.events.webhooks.models import (
 )
 from modgate.events.webhooks.service import WebhookService
 from modgate.events.webhooks.signing import SIGNATURE_HEADER, sign
+from modgate.media.outbound import OutboundGuard, request_outcome
 
 logger = logging.getLogger(__name__)
 FANOUT_BATCH = 200  # events fanned out per transaction
@@ -62,8 +68,9 @@ def attempt_of(
     settings: WebhookSettings,
     final: bool = False,
 ) -> Attempt:
-    """Where a delivery stands after a try: delivered, failed for good (``final``, or its
-    last try), or pending until a retry that waits twice as long as the one before."""
+    """Where a delivery stands after a try (``error``: its error class, None when delivered):
+    delivered, failed for good (``final``, or its last try), or pending until a retry that
+    waits twice as long as the one before."""
     if error is None:
         return Attempt("delivered", status_code, None, delivered_at=now)
     if final or delivery.attempts >= settings.webhook_max_attempts:
@@ -76,12 +83,21 @@ def attempt_of(
 class WebhookDispatcher:
     """A background thread: fan out new events, hand due deliveries to sending threads, repeat.
 
-    ``start()`` once, ``stop()`` at shutdown (waits for the tries under way, up to the timeout).
+    ``start()`` once, ``stop()`` at shutdown (waits for the tries under way, up to the timeout,
+    and closes the connections). Deliveries are sent through ``guard``'s client only.
     """
 
-    def __init__(self, service: WebhookService, poll_seconds: float, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        service: WebhookService,
+        guard: OutboundGuard,
+        poll_seconds: float,
+        concurrency: int = 8,
+    ) -> None:
         self.service = service
         self.store = service.store
+        self.guard = guard
+        self.http = guard.client(timeout=service.settings.webhook_timeout_seconds)
         self.poll_seconds = poll_seconds
         self.concurrency = concurrency
         self._stop = threading.Event()
@@ -93,6 +109,8 @@ class WebhookDispatcher:
 
     def start(self) -> None:
         self._stop.clear()
+        if self.http.is_closed:  # started again after a stop
+            self.http = self.guard.client(timeout=self.service.settings.webhook_timeout_seconds)
         self._senders = ThreadPoolExecutor(self.concurrency, thread_name_prefix="modgate-webhook")
         self._thread = threading.Thread(target=self._loop, name="modgate-webhooks", daemon=True)
         self._thread.start()
@@ -106,17 +124,10 @@ class WebhookDispatcher:
             self.store.record_attempt(delivery.id, attempt)
             return
         body, headers = request_of(delivery, endpoint, event, int(now().timestamp()))
-        status_code: int | None = None
-        error: str | None = None
-        try:
-            response = self.service.http.post(endpoint.url, content=body, headers=headers)
-            status_code = response.status_code
-            if not 200 <= status_code < 300:
-                error = f"HTTP {status_code}: {response.text[:200]}"
-        except Exception as exc:  # noqa: BLE001 - whatever stopped the request, the try failed
-            error = f"{type(exc).__name__}: {exc}"
+        outcome = request_outcome(self.http, "POST", endpoint.url, content=body, headers=headers)
         self.store.record_attempt(
-            delivery.id, attempt_of(delivery, status_code, error, now(), settings)
+            delivery.id,
+            attempt_of(delivery, outcome.status_code, outcome.error_class, now(), settings),
         )
 
     def _claim(self, busy: set[str]) -> Delivery | None:
@@ -167,3 +178,4 @@ class WebhookDispatcher:
                 under_way = list(self._busy.values())
             wait(under_way, timeout=self.service.settings.webhook_timeout_seconds + 5)
             self._senders.shutdown(wait=False)
+        self.http.close()

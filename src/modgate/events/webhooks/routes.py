@@ -1,6 +1,8 @@
 """HTTP routes of webhook endpoints (``/v1/webhooks``, scope ``webhooks:manage``): register,
 list, delete, and each endpoint's delivery log. With API keys, a client sees and manages only
-the endpoints it registered, which receive only its moderations' events."""
+the endpoints it registered, which receive only its moderations' events. A URL whose host is
+internal is refused (400 ``OutboundAddressRefusedException``); the log shows each delivery's
+status code and error class, never what the receiver answered."""
 
 from __future__ import annotations
 
@@ -32,7 +34,10 @@ def client_of(request: Request) -> str | None:
 class WebhookCreate(BaseModel):
     url: str = Field(max_length=2048)
     events: list[str] | None = Field(default=None, description="Default: every event.")
-    secret: str | None = Field(default=None, description="Default: generated; returned once.")
+    secret: str | None = Field(
+        default=None,
+        description="At least 16 bytes; default: generated. Returned once, in this answer.",
+    )
 
 
 @router.post("/webhooks", status_code=201, summary="Register an endpoint", dependencies=[WEBHOOKS])
@@ -53,7 +58,7 @@ def delete_webhook(request: Request, endpoint_id: str) -> Response:
 
 @router.get(
     "/webhooks/{endpoint_id}/deliveries",
-    summary="Delivery log: status, tries, last error",
+    summary="Delivery log: status, tries, last status code and error class",
     dependencies=[WEBHOOKS],
 )
 def list_deliveries(

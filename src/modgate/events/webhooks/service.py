@@ -1,9 +1,14 @@
 """Webhook endpoints as the API offers them: register (URL checked, events chosen, a secret
-made), list, delete, and each endpoint's delivery log; every one limited to the API client
-asking when it has one.
+made or checked), list, delete, and each endpoint's delivery log; every one limited to the API
+client asking when it has one.
 
-The service also holds what sending needs (store, settings, clock, HTTP client), which
-``WebhookDispatcher`` takes from it.
+A URL is checked twice at registration: its shape here (what the old check refused, before any
+name is resolved), then by the outbound guard, which resolves the host and refuses an internal
+address unless ``MODGATE_OUTBOUND_ALLOW`` lists it. The dispatcher checks it again at every
+connection, so passing here is never enough to reach an internal address later.
+
+The service also holds what sending needs (store, settings, clock), which ``WebhookDispatcher``
+takes from it.
 """
 
 from __future__ import annotations
@@ -14,36 +19,54 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import new_id, utcnow
-from modgate.errors import InvalidParameterException
+from modgate.errors import InvalidParameterException, WebhookSecretTooShortException
 from modgate.events import WEBHOOK_EVENTS
 from modgate.events.webhooks.models import Endpoint, WebhookSettings
 from modgate.events.webhooks.store import SqlWebhookStore, WebhookStore
+from modgate.media.outbound import OutboundGuard
+
+MIN_SECRET_BYTES = 16
+MAX_SECRET_LENGTH = 128  # the column's width
+_URL_PROBLEM = "url must be an absolute http:// or https:// URL"
 
 
-def check_url(url: str) -> None:
+def check_url_shape(url: str) -> None:
     """An absolute http(s) URL that can be requested as given: no credentials (the signing
-    secret authenticates modgate), no whitespace or control characters, a valid port."""
-    problem = "url must be an absolute http:// or https:// URL"
+    secret authenticates modgate), no whitespace or control characters, a valid port. The
+    guard checks the host afterwards."""
     try:
         parsed = urlparse(url)
         port = parsed.port  # raises on a port that is not a number in 0-65535
-        request_url = httpx.URL(url)
-    except (ValueError, httpx.InvalidURL) as exc:
-        raise InvalidParameterException(f"{problem}: {exc}.") from exc
+    except ValueError as exc:
+        raise InvalidParameterException(f"{_URL_PROBLEM}: {exc}.") from exc
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise InvalidParameterException(f"{problem}.")
+        raise InvalidParameterException(f"{_URL_PROBLEM}.")
     if any(character.isspace() or not character.isprintable() for character in url):
-        raise InvalidParameterException(f"{problem}, without spaces or control characters.")
+        raise InvalidParameterException(f"{_URL_PROBLEM}, without spaces or control characters.")
     if port == 0:
-        raise InvalidParameterException(f"{problem}: port 0 cannot be connected to.")
-    if parsed.username is not None or parsed.password is not None or request_url.userinfo:
+        raise InvalidParameterException(f"{_URL_PROBLEM}: port 0 cannot be connected to.")
+    if parsed.username is not None or parsed.password is not None:
         raise InvalidParameterException(
-            f"{problem} without credentials: receivers authenticate modgate by the signature."
+            f"{_URL_PROBLEM} without credentials: receivers authenticate modgate by the signature."
         )
+
+
+def checked_secret(secret: str | None) -> str:
+    """The secret deliveries are signed with: the client's, when long enough, else (none or
+    empty) a new one of 32 random bytes, 43 characters."""
+    if not secret:
+        return secrets.token_urlsafe(32)
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise WebhookSecretTooShortException(
+            f"secret must be at least {MIN_SECRET_BYTES} bytes; leave it out and one is generated.",
+            min_bytes=MIN_SECRET_BYTES,
+        )
+    if len(secret) > MAX_SECRET_LENGTH:
+        raise InvalidParameterException(f"secret must be at most {MAX_SECRET_LENGTH} characters.")
+    return secret
 
 
 def chosen_events(events: list[str] | None) -> list[str]:
@@ -67,15 +90,13 @@ class WebhookService:
         self,
         sessions: sessionmaker[Session],
         settings: WebhookSettings,
+        guard: OutboundGuard,
         clock: Callable[[], dt.datetime] = utcnow,
-        http: httpx.Client | None = None,
     ) -> None:
         self.store: WebhookStore = SqlWebhookStore(sessions)
         self.settings = settings
+        self.guard = guard
         self.clock = clock
-        self.http = http or httpx.Client(
-            timeout=settings.webhook_timeout_seconds, follow_redirects=False
-        )
 
     def register(
         self,
@@ -84,13 +105,19 @@ class WebhookService:
         client: str | None = None,
         secret: str | None = None,
     ) -> dict[str, Any]:
-        """A new endpoint; the answer is the only time its secret is shown."""
-        check_url(url)
+        """A new endpoint; the answer is the only time its secret is shown. Raises
+        ``InvalidParameterException`` (or a subclass: ``OutboundAddressRefusedException``,
+        ``OutboundHostUnresolvedException``, ``WebhookSecretTooShortException``) for what
+        cannot be registered."""
+        check_url_shape(url)
+        chosen = tuple(chosen_events(events))
+        signing_secret = checked_secret(secret)
+        self.guard.check_url(url)  # last: it resolves the host name
         endpoint = Endpoint(
             id=new_id("whk"),
             url=url,
-            events=tuple(chosen_events(events)),
-            secret=secret or secrets.token_urlsafe(32),
+            events=chosen,
+            secret=signing_secret,
             client=client,
             active=True,
             created_at=self.clock(),
