@@ -5,7 +5,9 @@ decompression bomb never allocates), then the whole image is decoded. Animated a
 images have every frame decoded, one at a time, after their total pixel count (width × height ×
 frames) is checked: a frame bomb of many frames on a large canvas is refused before decoding.
 Videos: PyAV opens the container, the container structure is checked for truncation (junk after
-a complete MP4 is not truncation), the first video frame is decoded, and the duration runs from
+a complete MP4 is not truncation), the frame size, frame rate, frame count and duration are
+checked from the headers, or measured from the packets when no duration is stated
+(``media.video_limits``), and only then is the first video frame decoded; the duration runs from
 the first frame to the end of the last (``media.video_stream``). Library errors are translated
 here, once.
 """
