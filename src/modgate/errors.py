@@ -20,7 +20,8 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── OutboundAddressRefusedException (400)   a URL whose host is an internal address
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
     │   ├── OutboundRedirectRefusedException (400)  a server that answered with a redirect
-    │   └── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
+    │   ├── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
+    │   └── VideoDurationUnknownException (400)     a video whose length cannot be measured
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
     │   │   ├── UnsafeMediaTypeException (415)       markup that can carry script: SVG, HTML, XML
@@ -31,7 +32,10 @@ Rekognition's own words. A class docstring is its default message.
     ├── ImageTooLargeException (413)               [Rekognition]
     │   └── DecompressionBombException (413)
     ├── VideoTooLargeException (413)               [Rekognition]
-    │   └── VideoTooLongException (413)
+    │   ├── VideoTooLongException (413)
+    │   ├── VideoResolutionTooHighException (413)  a frame wider or taller than allowed
+    │   ├── VideoFrameRateTooHighException (413)   more frames per second than allowed
+    │   └── VideoTooManyFramesException (413)      more frames in all than allowed
     ├── InvalidS3ObjectException (400)             [Rekognition]
     ├── ResourceNotFoundException (404)            [Rekognition]
     │   └── PolicyVersionNotFoundException (404)
@@ -43,7 +47,8 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── LeaseLostException (409)             a review claim expired and was taken over
     │   └── AlreadyAppealedException (409)
     ├── DetectorLoadError (500)
-    └── StoreUnavailableException (503)
+    ├── StoreUnavailableException (503)
+    └── InsufficientStorageException (507)       the disk (or quota) is full; retry later
 
 Errors from lower layers (Pillow, PyAV, boto3, SQLAlchemy) are translated into this tree at the
 one place that calls them, always with ``raise ... from exc`` so the cause stays in the logs.
@@ -281,3 +286,26 @@ class UnsafePolicyYamlError(PolicyValidationError):
 
 class WebhookSecretTooShortException(InvalidParameterException):
     """The webhook secret is shorter than 16 bytes; give a longer one or leave it out."""
+
+
+class VideoResolutionTooHighException(VideoTooLargeException):
+    """The video's frames are wider or taller than allowed; it was not decoded."""
+
+
+class VideoFrameRateTooHighException(VideoTooLargeException):
+    """The video has more frames per second than allowed; it was not decoded."""
+
+
+class VideoTooManyFramesException(VideoTooLargeException):
+    """The video has more frames than allowed; it was not decoded."""
+
+
+class VideoDurationUnknownException(InvalidParameterException):
+    """The video's length is neither stated by its container nor measurable from its packets."""
+
+
+class InsufficientStorageException(ModgateError):
+    """The server's storage is full; nothing was kept. Retry later."""
+
+    http_status = 507
+    aws_code = "ThrottlingException"

@@ -84,6 +84,20 @@ class Settings(BaseSettings):
     min_image_side: int = Field(default=16, ge=1, description="Smallest image width or height.")
     max_video_bytes: int = Field(default=10 * 1024 * MB, ge=1, description="Largest video file.")
     max_video_seconds: float = Field(default=6 * 3600, gt=0, description="Longest video, seconds.")
+    max_video_side: int = Field(
+        default=7680, ge=16, description="Largest video frame width or height, pixels."
+    )
+    max_video_fps: float = Field(default=240, gt=0, description="Most video frames per second.")
+    max_video_frames: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most frames in one video; unset means MAX_VIDEO_SECONDS × MAX_VIDEO_FPS.",
+    )
+    console_cache_max_bytes: int = Field(
+        default=4 * 1024 * MB,
+        ge=0,
+        description="Bytes of S3 originals the console keeps on local disk for its player.",
+    )
     preview_max_side: int = Field(
         default=512, ge=16, le=4096, description="Longest side of reviewer previews, pixels."
     )

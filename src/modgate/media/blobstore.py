@@ -1,9 +1,13 @@
 """Blob stores: where media bytes and their renditions live, behind one small interface.
 
-``LocalBlobStore`` writes to a folder atomically (temporary file in the same folder, fsync, then
-rename), so a reader never sees a partial file. ``S3BlobStore`` talks to any S3-compatible
-endpoint through boto3. Keys are relative, slash-separated paths such as
-``media/ab/abcdef….jpg``.
+``LocalBlobStore`` writes to a folder atomically and durably: a temporary file in the same folder,
+fsynced, renamed into place, then the folder fsynced (a rename lives in the folder's entries: until
+they reach the disk, a power cut can lose a blob whose record is already committed). A reader
+never sees a partial file. A full disk or quota (``ENOSPC``, ``EDQUOT``, or ``EFBIG`` past the
+process's file size limit) is ``InsufficientStorageException`` (507): the temporary file is
+removed, nothing stored before is touched, and the same upload can be tried again later.
+``S3BlobStore`` talks to any S3-compatible endpoint through boto3. Keys are relative,
+slash-separated paths such as ``media/ab/abcdef….jpg``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from modgate.errors import (
+    InsufficientStorageException,
     InvalidParameterException,
     InvalidS3ObjectException,
     ModgateError,
@@ -69,15 +74,16 @@ class LocalBlobStore:
     def put_file(
         self, key: str, path: Path, content_type: str = "", consume: bool = False
     ) -> None:
-        if consume and self._move(key, path):
-            return
-        with path.open("rb") as source:
-            self._write(key, lambda out: _copy(source, out))
+        with storage_full_refused(f"blob {key!r}"):
+            if consume and self._move(key, path):
+                return
+            with path.open("rb") as source:
+                self._write(key, lambda out: _copy(source, out))
 
     def _move(self, key: str, path: Path) -> bool:
         """Make ``path`` the blob by renaming it (durable first); False across filesystems."""
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent)
         fd = os.open(path, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -89,14 +95,16 @@ class LocalBlobStore:
             if exc.errno == errno.EXDEV:
                 return False
             raise
+        fsync_folder(target.parent)
         return True
 
     def put_bytes(self, key: str, data: bytes, content_type: str = "") -> None:
-        self._write(key, lambda out: out.write(data))
+        with storage_full_refused(f"blob {key!r}"):
+            self._write(key, lambda out: out.write(data))
 
     def _write(self, key: str, writer: Any) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folder(target.parent)
         fd, temp_name = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -107,6 +115,7 @@ class LocalBlobStore:
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
+        fsync_folder(target.parent)
 
     def get_bytes(self, key: str) -> bytes:
         try:
@@ -141,6 +150,47 @@ class LocalBlobStore:
                 if key.startswith(prefix):
                     found.append(key)
         return sorted(found)
+
+
+# What the kernel answers when there is no room: the disk is full, the user's quota is reached,
+# or the file would pass the process's file size limit (RLIMIT_FSIZE).
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+@contextmanager
+def storage_full_refused(what: str) -> Iterator[None]:
+    """Translate "no room" from the file system, while ``what`` is written, into
+    ``InsufficientStorageException``; other ``OSError``s pass unchanged."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _NO_ROOM:
+            raise
+        raise InsufficientStorageException(
+            f"There is no room left to store the {what} ({os.strerror(exc.errno)}); nothing "
+            "was kept. Try again later.",
+            reason=errno.errorcode.get(exc.errno, str(exc.errno)),
+        ) from exc
+
+
+def make_folder(folder: Path) -> None:
+    """``folder`` and its missing parents, each new one's entry made durable in its parent."""
+    missing = []
+    while not folder.is_dir():
+        missing.append(folder)
+        folder = folder.parent
+    for child in reversed(missing):
+        child.mkdir(exist_ok=True)
+        fsync_folder(child.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make the entries of ``folder`` (files renamed or created in it) durable."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _copy(source: Any, out: Any) -> None:

@@ -43,10 +43,24 @@ class MediaLimits:
     min_image_side: int = 16
     max_video_bytes: int = 10 * 1024**3
     max_video_seconds: float = 6 * 3600
+    # Decoding work of a video grows with its frame size and its frame count. The defaults admit
+    # 8K (7680 × 4320) and portrait 4K60 phone video, and 240 fps slow motion.
+    max_video_side: int = 7680
+    max_video_fps: float = 240.0
+    # None: as many frames as the longest video at the highest rate (6 h × 240 fps).
+    max_video_frames: int | None = None
 
     @property
     def max_upload_bytes(self) -> int:
         return max(self.max_image_bytes, self.max_video_bytes)
+
+    @property
+    def video_frame_limit(self) -> int:
+        """The most frames a video may have: ``max_video_frames`` or, unset, the longest video
+        at the highest frame rate."""
+        if self.max_video_frames is not None:
+            return self.max_video_frames
+        return int(self.max_video_seconds * self.max_video_fps)
 
     @classmethod
     def from_settings(cls, settings: Any) -> MediaLimits:
@@ -58,4 +72,7 @@ class MediaLimits:
             min_image_side=settings.min_image_side,
             max_video_bytes=settings.max_video_bytes,
             max_video_seconds=settings.max_video_seconds,
+            max_video_side=settings.max_video_side,
+            max_video_fps=settings.max_video_fps,
+            max_video_frames=settings.max_video_frames,
         )

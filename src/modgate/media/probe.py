@@ -5,7 +5,9 @@ decompression bomb never allocates), then the whole image is decoded. Animated a
 images have every frame decoded, one at a time, after their total pixel count (width × height ×
 frames) is checked: a frame bomb of many frames on a large canvas is refused before decoding.
 Videos: PyAV opens the container, the container structure is checked for truncation (junk after
-a complete MP4 is not truncation), the first video frame is decoded, and the duration runs from
+a complete MP4 is not truncation), the frame size, frame rate, frame count and duration are
+checked from the headers, or measured from the packets when no duration is stated
+(``media.video_limits``), and only then is the first video frame decoded; the duration runs from
 the first frame to the end of the last (``media.video_stream``). Library errors are translated
 here, once.
 """
@@ -27,13 +29,19 @@ from modgate.errors import (
     ImageTooSmallException,
     NoVideoStreamException,
     TruncatedMediaException,
+    VideoDurationUnknownException,
     VideoTooLargeException,
-    VideoTooLongException,
 )
 from modgate.media.animation import display_ms, is_timed
 from modgate.media.models import MediaLimits
 from modgate.media.scale import draft_long_side
 from modgate.media.sniff import Sniffed
+from modgate.media.video_limits import (
+    VideoExtent,
+    check_duration,
+    check_frame_size,
+    check_headers,
+)
 from modgate.media.video_stream import DecodeStats, decode_frames, open_video, origin_seconds
 from modgate.media.video_stream import duration_seconds as video_duration_seconds
 
@@ -231,7 +239,10 @@ def _decode_error(
 def probe_video(
     path: Path, sniffed: Sniffed, size: int, limits: MediaLimits
 ) -> tuple[int, int, int | None, float | None, str, float | None]:
-    """(width, height, frame_count, duration_seconds, codec, frame_rate) of a decodable video."""
+    """(width, height, frame_count, duration_seconds, codec, frame_rate) of a decodable video.
+
+    Frame size, frame rate, frame count and duration are checked from the headers (or, when no
+    duration is stated, from the packets) before any frame is decoded (``video_limits``)."""
     if size > limits.max_video_bytes:
         raise VideoTooLargeException(
             f"The video is {size} bytes; the limit is {limits.max_video_bytes} bytes.",
@@ -239,8 +250,42 @@ def probe_video(
             limit=limits.max_video_bytes,
         )
     _check_container_length(path, sniffed, size)
+    with _open_video(path, sniffed) as container:
+        extent = check_headers(container, _video_stream(container, sniffed), limits)
+        if not extent.measured:
+            return _decode_first(container, sniffed, limits, extent)
+    # Measuring read the whole stream: decoding starts again from its beginning.
+    with _open_video(path, sniffed) as container:
+        return _decode_first(container, sniffed, limits, extent)
+
+
+def _decode_first(
+    container: av.container.InputContainer,
+    sniffed: Sniffed,
+    limits: MediaLimits,
+    extent: VideoExtent,
+) -> tuple[int, int, int | None, float | None, str, float | None]:
+    """``probe_video``'s facts, once the first frame decodes and the duration is known."""
+    stream = _video_stream(container, sniffed)
+    frame = _first_frame(container, stream, sniffed)
+    width = int(stream.codec_context.width or frame.width)
+    height = int(stream.codec_context.height or frame.height)
+    check_frame_size(max(width, frame.width), max(height, frame.height), limits)
+    duration = _duration_seconds(container, stream, frame)
+    if duration is None or extent.measured:
+        known = [d for d in (duration, extent.duration_seconds) if d is not None]
+        duration = max(known) if known else None
+    if duration is None:
+        raise VideoDurationUnknownException()
+    check_duration(duration, limits)
+    frames = int(stream.frames) if stream.frames else None
+    rate = float(stream.average_rate) if stream.average_rate else None
+    return width, height, frames, duration, stream.codec_context.name, rate
+
+
+def _open_video(path: Path, sniffed: Sniffed) -> av.container.InputContainer:
     try:
-        container = open_video(path)
+        return open_video(path)
     except av.error.FFmpegError as exc:
         if "moov atom not found" in str(exc).lower() or "end of file" in str(exc).lower():
             raise TruncatedMediaException(
@@ -249,25 +294,14 @@ def probe_video(
         raise CorruptMediaException(
             f"The file starts like a {sniffed.format} video but cannot be opened ({exc})."
         ) from exc
-    with container:
-        if not container.streams.video:
-            raise NoVideoStreamException(
-                f"The {sniffed.format} file holds no video stream (audio only or empty)."
-            )
-        stream = container.streams.video[0]
-        frame = _first_frame(container, stream, sniffed)
-        duration = _duration_seconds(container, stream, frame)
-        if duration is not None and duration > limits.max_video_seconds:
-            raise VideoTooLongException(
-                f"The video lasts {duration:.0f} s; the limit is {limits.max_video_seconds:.0f} s.",
-                duration_seconds=duration,
-            )
-        width = int(stream.codec_context.width or frame.width)
-        height = int(stream.codec_context.height or frame.height)
-        frames = int(stream.frames) if stream.frames else None
-        rate = float(stream.average_rate) if stream.average_rate else None
-        codec = stream.codec_context.name
-    return width, height, frames, duration, codec, rate
+
+
+def _video_stream(container: av.container.InputContainer, sniffed: Sniffed) -> av.VideoStream:
+    if not container.streams.video:
+        raise NoVideoStreamException(
+            f"The {sniffed.format} file holds no video stream (audio only or empty)."
+        )
+    return container.streams.video[0]
 
 
 def _duration_seconds(

@@ -3,7 +3,9 @@
 Nothing is written before the file has passed every check, so a refused file leaves no row and no
 blob. Identical bytes are stored once: a second upload returns the first record. The blob is
 written before its row; a crash in between leaves only a content-addressed blob that the next
-upload of the same bytes overwrites with identical content.
+upload of the same bytes overwrites with identical content. A disk that fills up while an upload
+is spooled or stored answers ``InsufficientStorageException`` (507) and leaves neither spool file
+nor blob nor row: the same upload can be sent again once there is room.
 
 Previews (a downscaled JPEG and a blurred one) are for people, and most media never meets one:
 they are made the first time they are asked for — or by the pipeline when it routes an item to
@@ -32,7 +34,7 @@ from PIL import Image
 
 from modgate.db.base import new_id, utcnow
 from modgate.errors import EmptyMediaException, VideoTooLargeException
-from modgate.media.blobstore import BlobStore, readable_path
+from modgate.media.blobstore import BlobStore, readable_path, storage_full_refused
 from modgate.media.inspect import CHUNK, inspect_and_decode
 from modgate.media.models import MediaInfo, MediaLimits
 from modgate.media.previews import make_previews, to_rgb
@@ -235,11 +237,14 @@ class _Spool:
         self.name = ""
 
     def __enter__(self) -> tuple[Path, str]:
-        if self.directory:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        fd, self.name = tempfile.mkstemp(prefix=_spool_prefix(os.getpid()), dir=self.directory)
         try:
-            return Path(self.name), self._copy(fd)
+            with storage_full_refused("upload"):
+                if self.directory:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                fd, self.name = tempfile.mkstemp(
+                    prefix=_spool_prefix(os.getpid()), dir=self.directory
+                )
+                return Path(self.name), self._copy(fd)
         except BaseException:
             self.__exit__()
             raise

@@ -31,6 +31,7 @@ from modgate.auth.deps import (
 from modgate.auth.models import User
 from modgate.auth.throttle import PasswordChecksBusyException, SignInThrottledException
 from modgate.errors import AuthenticationRequiredException, CsrfTokenException, ModgateError
+from modgate.media.originals_cache import OriginalsCache, open_originals_cache
 from modgate.media.store import record_from_row
 from modgate.review.console import media_for_task, my_stats, reveal, task_view
 from modgate.review.models import QueueScope
@@ -207,13 +208,8 @@ def _local_copy(request: Request, key: str) -> Path:
         from modgate.media.blobstore import check_key
 
         return Path(settings.resolved_blob_dir) / str(check_key(key))
-    cached: Path = settings.data_dir / "cache" / "console" / key.replace("/", "_")
-    if not cached.exists():
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_suffix(cached.suffix + f".{secrets.token_hex(4)}.part")
-        services.blobs.download(key, partial)
-        partial.replace(cached)
-    return cached
+    cache: OriginalsCache = request.app.state.originals_cache
+    return cache.path(key)
 
 
 @router.get("/me")
@@ -234,6 +230,8 @@ def install_console(app: FastAPI) -> None:
 
     app.add_exception_handler(SignInRequired, sign_in_first)
     app.add_middleware(ConsoleSecurityHeaders)
+    services = app.state.services
+    app.state.originals_cache = open_originals_cache(services.settings, services.blobs)
     app.include_router(router)
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")),
               name="console-static")
