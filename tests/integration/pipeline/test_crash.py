@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from modgate.events import MODERATION_COMPLETED, EventRow
-from modgate.pipeline.tables import ModerationRow, WebhookDeliveryRow
+from modgate.moderation.tables import ModerationRow
+from modgate.pipeline.tables import WebhookDeliveryRow
 from pipeline_helpers import Receiver, marker_png, plain_png, wait_for
 
 ITEMS = 10
