@@ -34,12 +34,7 @@ from modgate.media.models import MediaInfo
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
-from modgate.moderation.models import (
-    LIST_FILTERS,
-    ModerationExtra,
-    ModerationQuery,
-    NewModeration,
-)
+from modgate.moderation.models import ModerationExtra, ModerationQuery, NewModeration
 from modgate.moderation.public import labels_response, public_moderation
 from modgate.moderation.store import ModerationStore, SqlModerationStore
 from modgate.moderation.tables import ModerationExtraRow, ModerationRow
@@ -53,7 +48,6 @@ from modgate.pipeline.tables import JobRow
 from modgate.policy import Context
 
 CONTEXT_KEYS = ("region", "surface", "audience", "user_state", "local_time", "timezone")
-__all__ = ["CONTEXT_KEYS", "LIST_FILTERS", "ModerationService", "clean_context", "decode_base64"]
 
 
 class ModerationService:
@@ -71,8 +65,7 @@ class ModerationService:
         moderations: ModerationStore | None = None,
         review: ReviewLane | None = None,
     ) -> None:
-        """``moderations`` defaults to the SQL store; ``review`` is the lane whose state a
-        moderation shows (until the composition root hands one in, the review lane's own)."""
+        """``review``: the lane whose state a moderation shows (by default the review lane's)."""
         self.sessions = sessions
         self.media = media
         self.jobs = jobs
@@ -82,10 +75,8 @@ class ModerationService:
         self.inline_runner = inline_runner
         self.run_here = run_here
         self.decided = decided or Decided()
-        self.moderations: ModerationStore = (
-            moderations if moderations is not None else SqlModerationStore()
-        )
-        self.review = review
+        self.moderations: ModerationStore = moderations or SqlModerationStore()
+        self.review_state = review.state if review is not None else review_state_of
 
     # ---- submit ---------------------------------------------------------------------------
     def submit(
@@ -292,11 +283,7 @@ class ModerationService:
             if found is None:
                 raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
             row, extra, media = found
-            review = (
-                self.review.state(session, moderation_id)
-                if self.review is not None
-                else review_state_of(session, moderation_id)
-            )
+            review = self.review_state(session, moderation_id)
             record = record_from_row(media) if media is not None else None
             session.expunge_all()
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)

@@ -28,6 +28,7 @@ from modgate.auth.deps import (
 )
 from modgate.auth.models import User
 from modgate.errors import AuthenticationRequiredException, CsrfTokenException, ModgateError
+from modgate.media.blobstore import check_key
 from modgate.media.store import record_from_row
 from modgate.review.console import media_for_task, my_stats, reveal, task_view
 from modgate.review.models import QueueScope
@@ -187,8 +188,6 @@ def _local_copy(request: Request, key: str) -> Path:
     services = request.app.state.services
     settings = services.settings
     if settings.blob_store == "local":
-        from modgate.media.blobstore import check_key
-
         return Path(settings.resolved_blob_dir) / str(check_key(key))
     cached: Path = settings.data_dir / "cache" / "console" / key.replace("/", "_")
     if not cached.exists():
