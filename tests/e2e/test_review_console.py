@@ -19,7 +19,7 @@ from review_helpers import add_moderation  # noqa: E402
 
 from corpus import image_bytes, video_bytes  # noqa: E402
 from modgate.auth.deps import auth_service  # noqa: E402
-from modgate.pipeline.tables import ModerationRow  # noqa: E402
+from modgate.moderation.tables import ModerationRow  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "review-console"

@@ -163,9 +163,10 @@ def test_a_cancelled_job_sends_its_item_to_review_and_can_be_retried(tmp_path: P
 
     from sqlalchemy import select
 
-    from modgate.pipeline.labels import review_state_of
+    from modgate.moderation.tables import ModerationRow
     from modgate.pipeline.runtime import Pipeline
-    from modgate.pipeline.tables import JobRow, ModerationRow
+    from modgate.pipeline.tables import JobRow
+    from modgate.review.lane import review_state
     from modgate.services import Services
     from modgate.settings import load_settings
 
@@ -183,7 +184,7 @@ def test_a_cancelled_job_sends_its_item_to_review_and_can_be_retried(tmp_path: P
         with services.sessions() as session:
             row = session.get(ModerationRow, moderation["id"])
             job = session.get(JobRow, job.id)
-            review = review_state_of(session, moderation["id"])
+            review = review_state(session, moderation["id"])
         assert row is not None and job is not None and review is not None
         assert (row.status, row.action, row.rule_id) == (
             "failed",
@@ -198,7 +199,7 @@ def test_a_cancelled_job_sends_its_item_to_review_and_can_be_retried(tmp_path: P
         with services.sessions() as session:
             assert session.get(JobRow, job.id).status == "queued"  # type: ignore[union-attr]
             row = session.get(ModerationRow, moderation["id"])
-            review = review_state_of(session, moderation["id"])
+            review = review_state(session, moderation["id"])
         assert row is not None and row.status == "queued" and review is not None
         assert review["status"] == "withdrawn"  # the machine decides it again
     finally:

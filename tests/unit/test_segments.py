@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from modgate.pipeline.video import segments
+from modgate.moderation.timeline import segments
 
 
 def entry(stamp: int, name: str, confidence: float, step: int = 1000) -> dict:  # type: ignore[type-arg]

@@ -22,6 +22,7 @@ from modgate.db.base import make_engine
 # Modules that declare tables on ``Base``; imported so the metadata is complete.
 TABLE_MODULES = (
     "modgate.media.tables",
+    "modgate.moderation.tables",
     "modgate.pipeline.tables",
     "modgate.policy.tables",
     "modgate.review.tables",

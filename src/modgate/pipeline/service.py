@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import decode_cursor, encode_cursor, new_id, table_of, transaction, utcnow
+from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     IdempotentParameterMismatchException,
     InvalidParameterException,
@@ -34,20 +34,20 @@ from modgate.media.models import MediaInfo
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
+from modgate.moderation.models import ModerationExtra, ModerationQuery, NewModeration
+from modgate.moderation.public import labels_response, public_moderation
+from modgate.moderation.store import ModerationStore, SqlModerationStore
+from modgate.moderation.tables import ModerationExtraRow, ModerationRow
 from modgate.pipeline.executor import Decided, Executor, RunHere
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.labels import labels_response, public_moderation, review_state_of
+from modgate.pipeline.labels import review_state_of
 from modgate.pipeline.processor import Fresh
+from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
-from modgate.pipeline.tables import JobRow, ModerationExtraRow, ModerationRow
+from modgate.pipeline.tables import JobRow
 from modgate.policy import Context
 
-# Every submission inserts these: built once, values as parameters.
-_INSERT_MODERATION = insert(table_of(ModerationRow))
-_INSERT_EXTRA = insert(table_of(ModerationExtraRow))
-
 CONTEXT_KEYS = ("region", "surface", "audience", "user_state", "local_time", "timezone")
-LIST_FILTERS = ("status", "action", "final_action", "surface", "external_id", "kind", "sha256")
 
 
 class ModerationService:
@@ -62,7 +62,10 @@ class ModerationService:
         inline_runner: Callable[[str], None] | None = None,
         decided: Decided | None = None,
         run_here: RunHere | None = None,
+        moderations: ModerationStore | None = None,
+        review: ReviewLane | None = None,
     ) -> None:
+        """``review``: the lane whose state a moderation shows (by default the review lane's)."""
         self.sessions = sessions
         self.media = media
         self.jobs = jobs
@@ -72,6 +75,8 @@ class ModerationService:
         self.inline_runner = inline_runner
         self.run_here = run_here
         self.decided = decided or Decided()
+        self.moderations: ModerationStore = moderations or SqlModerationStore()
+        self.review_state = review.state if review is not None else review_state_of
 
     # ---- submit ---------------------------------------------------------------------------
     def submit(
@@ -160,9 +165,7 @@ class ModerationService:
             finally:
                 outcome = self.decided.take(moderation_id)
         if outcome is not None:  # decided in this process: answer from the committed row
-            extra = ModerationExtraRow(
-                client_metadata=metadata or {}, thumbnails=outcome.thumbnails
-            )
+            extra = ModerationExtra(client_metadata=metadata or {}, thumbnails=outcome.thumbnails)
             return public_moderation(
                 outcome.row, extra, outcome.record, outcome.review, self.settings.segment_gap_ms
             ), True
@@ -189,34 +192,25 @@ class ModerationService:
         with transaction(self.sessions) as session:
             if new:
                 record, new = self.media.store.add_in(session, record)
-            session.execute(
-                _INSERT_MODERATION,
-                {
-                    "id": moderation_id,
-                    "media_id": record.id,
-                    "sha256": record.info.sha256,
-                    "kind": record.info.kind,
-                    "status": "queued",
-                    "client_request_token": client_request_token,
-                    "external_id": external_id,
-                    "surface": context.get("surface"),
-                    "context": context,
-                    "created_at": now,
-                    "updated_at": now,
-                },
+            extra = ModerationExtra(
+                client=client,
+                client_metadata=metadata or {},
+                request_fingerprint=fingerprint,
+                video_metadata=_video_metadata(record) if record.info.kind == "video" else None,
             )
-            session.execute(
-                _INSERT_EXTRA,
-                {
-                    "moderation_id": moderation_id,
-                    "client": client,
-                    "client_metadata": metadata or {},
-                    "request_fingerprint": fingerprint,
-                    "video_metadata": _video_metadata(record)
-                    if record.info.kind == "video"
-                    else None,
-                    "thumbnails": None,
-                },
+            self.moderations.insert(
+                session,
+                NewModeration(
+                    id=moderation_id,
+                    media_id=record.id,
+                    sha256=record.info.sha256,
+                    kind=record.info.kind,
+                    created_at=now,
+                    context=context,
+                    client_request_token=client_request_token,
+                    external_id=external_id,
+                    extra=extra,
+                ),
             )
             job_id = JobStore.add(
                 session,
@@ -268,25 +262,16 @@ class ModerationService:
     def _by_token(self, token: str, fingerprint: str) -> str | None:
         """The id of the moderation made with ``token``, if the request matches it."""
         with self.sessions() as session:
-            row = session.scalar(
-                select(ModerationRow).where(ModerationRow.client_request_token == token)
+            used = self.moderations.by_token(session, token)
+        if used is None:
+            return None
+        if used.request_fingerprint != fingerprint:
+            raise IdempotentParameterMismatchException(
+                f"client_request_token {token!r} was already used for a different request."
             )
-            if row is None:
-                return None
-            extra = session.get(ModerationExtraRow, row.id)
-            if extra is not None and extra.request_fingerprint != fingerprint:
-                raise IdempotentParameterMismatchException(
-                    f"client_request_token {token!r} was already used for a different request."
-                )
-            return row.id
+        return used.moderation_id
 
     # ---- read -----------------------------------------------------------------------------
-    def _row(self, session: Session, moderation_id: str) -> ModerationRow:
-        row = session.get(ModerationRow, moderation_id)
-        if row is None:
-            raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
-        return row
-
     def get(self, moderation_id: str) -> dict[str, Any]:
         with self.sessions() as session:  # one read, on one connection
             found = session.execute(
@@ -298,7 +283,7 @@ class ModerationService:
             if found is None:
                 raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
             row, extra, media = found
-            review = review_state_of(session, moderation_id)
+            review = self.review_state(session, moderation_id)
             record = record_from_row(media) if media is not None else None
             session.expunge_all()
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
@@ -331,9 +316,7 @@ class ModerationService:
 
     def _status(self, moderation_id: str) -> str | None:
         with self.sessions() as session:
-            return session.scalar(
-                select(ModerationRow.status).where(ModerationRow.id == moderation_id)
-            )
+            return self.moderations.status(session, moderation_id)
 
     def _job_id(self, moderation_id: str) -> str | None:
         with self.sessions() as session:
@@ -352,47 +335,21 @@ class ModerationService:
         created_after: dt.datetime | None = None,
         created_before: dt.datetime | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        if not 1 <= limit <= 500:
-            raise InvalidParameterException("limit must be between 1 and 500.")
-        query = (
-            select(ModerationRow)
-            .order_by(ModerationRow.created_at.desc(), ModerationRow.id.desc())
-            .limit(limit + 1)
-        )
-        for name, value in filters.items():
-            if name not in LIST_FILTERS:
-                raise InvalidParameterException(f"Unknown filter {name!r}.")
-            if value is not None:
-                query = query.where(getattr(ModerationRow, name) == value)
-        if created_after:
-            query = query.where(ModerationRow.created_at >= created_after)
-        if created_before:
-            query = query.where(ModerationRow.created_at < created_before)
-        if cursor:
-            stamp, last_id = decode_cursor(cursor)
-            query = query.where(
-                (ModerationRow.created_at < stamp)
-                | ((ModerationRow.created_at == stamp) & (ModerationRow.id < last_id))
-            )
+        query = ModerationQuery(filters, limit, cursor, created_after, created_before)
         with self.sessions() as session:
-            rows = list(session.scalars(query))
-            more = len(rows) > limit
-            rows = rows[:limit]
-            items = [
-                public_moderation(row, None, None, None, self.settings.segment_gap_ms, brief=True)
-                for row in rows
-            ]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more and rows else None
-        return items, next_cursor
+            page = self.moderations.list(session, query)
+        gap_ms = self.settings.segment_gap_ms
+        items = [public_moderation(r, None, None, None, gap_ms, brief=True) for r in page.records]
+        return items, page.next_cursor
 
     def labels(self, moderation_id: str, **options: Any) -> dict[str, Any]:
         """Video labels as Amazon Rekognition's ``GetContentModeration`` answers."""
         with self.sessions() as session:
-            row = self._row(session, moderation_id)
-            extra = session.get(ModerationExtraRow, moderation_id)
-            return labels_response(
-                row, extra, default_gap_ms=self.settings.segment_gap_ms, **options
-            )
+            row = self.moderations.get(session, moderation_id)
+            extra = self.moderations.extra(session, moderation_id)
+        if row is None:
+            raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
+        return labels_response(row, extra, default_gap_ms=self.settings.segment_gap_ms, **options)
 
 
 def clean_context(context: dict[str, Any] | None) -> dict[str, Any]:

@@ -1,8 +1,6 @@
-"""Moderations: one row per moderation request, the record every later stage reads and fills.
-
-Detection fills ``labels``/``content_types``/``model_version``; the policy fills ``action``,
-``rule_id``, ``policy_version`` and ``decision`` (the whole Decision, trace included); the review
-lane fills ``verdict`` and ``final_action``. Backtests replay ``labels`` with ``context``.
+"""The pipeline's rows: durable jobs (the single source of truth of a job's state), stored
+detections and the rest of what the pipeline keeps. The moderation record itself lives in
+``modgate.moderation.tables``.
 """
 
 from __future__ import annotations
@@ -15,49 +13,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
 
-
-class ModerationRow(Base):
-    __tablename__ = "moderations"
-    __table_args__ = (
-        Index("ix_moderations_created_at", "created_at"),
-        Index("ix_moderations_surface_created_at", "surface", "created_at"),
-    )
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    media_id: Mapped[str] = mapped_column(ForeignKey("media.id"))
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    kind: Mapped[str] = mapped_column(String(8))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
-    client_request_token: Mapped[str | None] = mapped_column(String(128), unique=True)
-    external_id: Mapped[str | None] = mapped_column(String(255))
-    surface: Mapped[str | None] = mapped_column(String(64))
-    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    model_version: Mapped[str | None] = mapped_column(String(255))
-    labels: Mapped[list[Any] | None] = mapped_column()
-    content_types: Mapped[list[Any] | None] = mapped_column()
-    action: Mapped[str | None] = mapped_column(String(16))
-    rule_id: Mapped[str | None] = mapped_column(String(128))
-    policy_version: Mapped[str | None] = mapped_column(String(64))
-    decision: Mapped[dict[str, Any] | None] = mapped_column()
-    verdict: Mapped[dict[str, Any] | None] = mapped_column()
-    final_action: Mapped[str | None] = mapped_column(String(16))
-    error: Mapped[dict[str, Any] | None] = mapped_column()
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    decided_at: Mapped[dt.datetime | None] = mapped_column()
-
-
-class ModerationExtraRow(Base):
-    """Per-moderation data that only some moderations have (client metadata, video facts)."""
-
-    __tablename__ = "moderation_extras"
-
-    moderation_id: Mapped[str] = mapped_column(ForeignKey("moderations.id"), primary_key=True)
-    client: Mapped[str | None] = mapped_column(String(128), index=True)
-    client_metadata: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
-    video_metadata: Mapped[dict[str, Any] | None] = mapped_column()
-    thumbnails: Mapped[dict[str, Any] | None] = mapped_column()
+# Still named here for modules that have not switched to ``modgate.moderation.tables``.
+from modgate.moderation.tables import ModerationExtraRow as ModerationExtraRow
+from modgate.moderation.tables import ModerationRow as ModerationRow
 
 
 class JobRow(Base):

@@ -295,7 +295,7 @@ def iter_history(
     """Stored moderations with detections, oldest first, read in batches."""
     from sqlalchemy import select
 
-    from modgate.pipeline.tables import ModerationRow
+    from modgate.moderation.tables import ModerationRow
 
     table = ModerationRow.__table__
     query = select(

@@ -19,23 +19,23 @@ from modgate.errors import (
     ResourceNotFoundException,
 )
 from modgate.events import APPEAL_CREATED, record_event
-from modgate.pipeline.tables import ModerationRow
-from modgate.review.service import create_review, selected_labels
+from modgate.moderation.store import ModerationStore
+from modgate.review.lane import create_review, selected_labels
 from modgate.review.settings import ReviewSettings
 from modgate.review.tables import AppealRow, ReviewRow, ReviewVerdictRow
 
 MAX_STATEMENT = 5000
 
 
-def create_appeal(session: Session, settings: ReviewSettings, moderation_id: str,
-                  statement: str, appellant: str | None, now: dt.datetime,
+def create_appeal(session: Session, settings: ReviewSettings, moderations: ModerationStore,
+                  moderation_id: str, statement: str, appellant: str | None, now: dt.datetime,
                   actor: str | None = None) -> AppealRow:
     statement = (statement or "").strip()
     if not statement:
         raise InvalidParameterException("An appeal needs the user's statement.")
     if len(statement) > MAX_STATEMENT:
         raise InvalidParameterException(f"The statement is longer than {MAX_STATEMENT} characters.")
-    moderation = session.get(ModerationRow, moderation_id)
+    moderation = moderations.get(session, moderation_id)
     if moderation is None:
         raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
     if moderation.final_action is None:

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
+
+from modgate.db import open_database
+from modgate.review.quality import label_quality
+from modgate.review.service import ReviewService
+from modgate.settings import load_settings
 
 review_app = typer.Typer(
     help="Human review: queues and measured automation quality.", no_args_is_help=True
 )
-
-
-if TYPE_CHECKING:
-    from modgate.review.service import ReviewService
 
 
 def register(app: typer.Typer) -> None:
@@ -22,10 +23,6 @@ def register(app: typer.Typer) -> None:
 
 
 def _service() -> ReviewService:
-    from modgate.db import open_database
-    from modgate.review.service import ReviewService
-    from modgate.settings import load_settings
-
     settings = load_settings()
     return ReviewService(open_database(settings), settings.review)
 
@@ -40,8 +37,6 @@ def queues() -> None:
 @review_app.command("quality")
 def quality(days: Annotated[float, typer.Option(help="Look back this many days.")] = 30.0) -> None:
     """One JSON line per label: flags confirmed/rejected by reviewers, misses, disagreement."""
-    from modgate.review.quality import label_quality
-
     service = _service()
     since = service.clock() - dt.timedelta(days=days)
     with service.sessions() as session:

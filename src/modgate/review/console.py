@@ -17,9 +17,10 @@ from modgate.errors import (
 )
 from modgate.events import PREVIEW_REVEALED, record_event
 from modgate.media.tables import MediaRow
-from modgate.pipeline.tables import ModerationRow
+from modgate.moderation.tables import ModerationRow
+from modgate.review.lane import appeal_public
 from modgate.review.models import Reviewer
-from modgate.review.service import ReviewService, appeal_public
+from modgate.review.service import ReviewService
 from modgate.review.store import owned_task
 from modgate.review.tables import (
     AppealRow,
@@ -29,6 +30,7 @@ from modgate.review.tables import (
     ReviewTaskRow,
     ReviewVerdictRow,
 )
+from modgate.taxonomy import taxonomy_v7
 
 
 def _number(value: Any) -> float | None:
@@ -43,8 +45,6 @@ def flagged_segments(selected: list[dict[str, Any]],
     """Moments to jump to, in ms: from the matches' ``timestamps`` and from stored video labels
     (``Timestamp`` with optional ``StartTimestampMillis``/``EndTimestampMillis``, the label either
     nested in ``ModerationLabel`` or flat). Only labels that triggered review, or their children."""
-    from modgate.taxonomy import taxonomy_v7
-
     taxonomy = taxonomy_v7()
     wanted = {str(m.get("label")) for m in selected}
 
@@ -99,7 +99,7 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
     with service.sessions() as session:
         task = owned_task(session, task_id, reviewer.id, lock=False)
         review = session.get(ReviewRow, task.review_id)
-        moderation = session.get(ModerationRow, task.moderation_id)
+        moderation = service.moderations.get(session, task.moderation_id)
         if review is None or moderation is None:
             raise ResourceNotFoundException("The item of this task is missing.")
         media = session.get(MediaRow, moderation.media_id)
@@ -171,7 +171,7 @@ def media_for_task(service: ReviewService, task_id: str, reviewer: Reviewer,
                    need_reveal: bool) -> MediaRow:
     with service.sessions() as session:
         task = owned_task(session, task_id, reviewer.id, lock=False, now=service.clock())
-        moderation = session.get(ModerationRow, task.moderation_id)
+        moderation = service.moderations.get(session, task.moderation_id)
         media = session.get(MediaRow, moderation.media_id) if moderation else None
         if media is None:
             raise ResourceNotFoundException("This item's media is missing.")

@@ -22,9 +22,11 @@ from modgate.errors import (
     UnknownLabelException,
 )
 from modgate.events import APPEAL_RESOLVED, REVIEW_COMPLETED, record_event
-from modgate.pipeline.labels import moderation_summary
-from modgate.pipeline.tables import ModerationRow
+from modgate.moderation.models import ModerationRecord
+from modgate.moderation.public import moderation_summary
+from modgate.moderation.store import ModerationStore
 from modgate.review.consolidation import Consolidated, Vote, consolidate
+from modgate.review.lane import create_review
 from modgate.review.models import REVIEW_ESCALATED, VERDICT_ACTIONS, VerdictInput
 from modgate.review.settings import ReviewSettings
 from modgate.review.store import owned_task
@@ -34,6 +36,7 @@ from modgate.review.tables import (
     ReviewRow,
     ReviewVerdictRow,
 )
+from modgate.taxonomy import taxonomy_v7
 
 MAX_NOTE = 2000
 MAX_SECONDS = 24 * 3600.0
@@ -53,8 +56,6 @@ def validate_verdict(verdict: VerdictInput, selected: Sequence[dict[str, Any]]) 
     if missing:
         raise InvalidParameterException(
             f"Say whether each flagged label was right; missing: {', '.join(missing)}.")
-    from modgate.taxonomy import taxonomy_v7
-
     taxonomy = taxonomy_v7()
     missed: list[str] = []
     for name in verdict.missed:
@@ -83,7 +84,8 @@ def _locked_review(session: Session, review_id: str) -> ReviewRow:
 
 
 def submit_verdict(session: Session, task_id: str, reviewer_id: str, verdict: VerdictInput,
-                   now: dt.datetime, settings: ReviewSettings) -> dict[str, Any]:
+                   now: dt.datetime, settings: ReviewSettings,
+                   moderations: ModerationStore) -> dict[str, Any]:
     task = owned_task(session, task_id, reviewer_id, now=now)
     review = _locked_review(session, task.review_id)
     clean = validate_verdict(verdict, review.selected)
@@ -99,7 +101,8 @@ def submit_verdict(session: Session, task_id: str, reviewer_id: str, verdict: Ve
                               "submitted": len(verdicts), "needed": review.reviewers_needed}
     if len(verdicts) < review.reviewers_needed:
         return result | {"status": "waiting"}
-    return result | finish_review(session, review, verdicts, now, settings, reviewer_id)
+    return result | finish_review(session, review, verdicts, now, settings, reviewer_id,
+                                  moderations)
 
 
 def _verdicts(session: Session, review_id: str) -> list[ReviewVerdictRow]:
@@ -114,19 +117,20 @@ def _votes(rows: Sequence[ReviewVerdictRow]) -> list[Vote]:
 
 
 def finish_review(session: Session, review: ReviewRow, verdicts: list[ReviewVerdictRow],
-                  now: dt.datetime, settings: ReviewSettings, actor: str) -> dict[str, Any]:
-    moderation = session.get(ModerationRow, review.moderation_id)
+                  now: dt.datetime, settings: ReviewSettings, actor: str,
+                  moderations: ModerationStore) -> dict[str, Any]:
+    moderation = moderations.get(session, review.moderation_id)
     if moderation is None:
         raise ResourceNotFoundException(f"No moderation {review.moderation_id!r}.")
     if review.kind == "appeal":
-        return _resolve_appeal(session, review, moderation, verdicts, now, actor)
+        return _resolve_appeal(session, moderations, review, moderation, verdicts, now, actor)
     if review.kind == "escalation":
         parent = session.get(ReviewRow, review.parent_id) if review.parent_id else None
         strategy = parent.strategy if parent else review.strategy
         earlier = _verdicts(session, parent.id) if parent else []
         outcome = consolidate(_votes(verdicts), "majority")
-        return _decide(session, review, moderation, outcome, len(earlier) + len(verdicts),
-                       strategy, now, actor, escalated=True)
+        return _decide(session, moderations, review, moderation, outcome,
+                       len(earlier) + len(verdicts), strategy, now, actor, escalated=True)
     outcome = consolidate(_votes(verdicts), review.strategy)
     if len(verdicts) > 1:
         for category, disagreed in outcome.disagreements.items():
@@ -135,20 +139,19 @@ def finish_review(session: Session, review: ReviewRow, verdicts: list[ReviewVerd
                 reviewers=len(verdicts), disagreed=disagreed, created_at=now))
     if outcome.action is None:
         return _escalate(session, review, outcome, verdicts, now, settings, actor)
-    return _decide(session, review, moderation, outcome, len(verdicts), review.strategy, now,
-                   actor, escalated=False)
+    return _decide(session, moderations, review, moderation, outcome, len(verdicts),
+                   review.strategy, now, actor, escalated=False)
 
 
-def _decide(session: Session, review: ReviewRow, moderation: ModerationRow,
-            outcome: Consolidated, reviewers: int, strategy: str, now: dt.datetime, actor: str,
-            escalated: bool) -> dict[str, Any]:
+def _decide(session: Session, moderations: ModerationStore, review: ReviewRow,
+            moderation: ModerationRecord, outcome: Consolidated, reviewers: int, strategy: str,
+            now: dt.datetime, actor: str, escalated: bool) -> dict[str, Any]:
     verdict = {"action": outcome.action, "labels": outcome.labels, "missed": outcome.missed,
                "reviewers": reviewers, "strategy": strategy, "escalated": escalated}
-    moderation.verdict = verdict
-    moderation.final_action = outcome.action
+    decided = moderations.record_verdict(session, moderation.id, verdict, outcome.action, now)
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
     record_event(session, REVIEW_COMPLETED, moderation.id,
-                 moderation_summary(moderation) | {"review_id": review.id, "verdict": verdict},
+                 moderation_summary(decided) | {"review_id": review.id, "verdict": verdict},
                  actor)
     return {"status": "decided", "final_action": outcome.action, "verdict": verdict}
 
@@ -156,8 +159,6 @@ def _decide(session: Session, review: ReviewRow, moderation: ModerationRow,
 def _escalate(session: Session, review: ReviewRow, outcome: Consolidated,
               verdicts: list[ReviewVerdictRow], now: dt.datetime, settings: ReviewSettings,
               actor: str) -> dict[str, Any]:
-    from modgate.review.service import create_review
-
     review.status, review.outcome, review.completed_at = "escalated", outcome.to_dict(), now
     priority = review.priority if review.priority in ("high", "urgent") else "high"
     senior = create_review(
@@ -171,9 +172,9 @@ def _escalate(session: Session, review: ReviewRow, outcome: Consolidated,
     return {"status": "escalated", "escalation_id": senior.id, "reason": outcome.reason}
 
 
-def _resolve_appeal(session: Session, review: ReviewRow, moderation: ModerationRow,
-                    verdicts: list[ReviewVerdictRow], now: dt.datetime,
-                    actor: str) -> dict[str, Any]:
+def _resolve_appeal(session: Session, moderations: ModerationStore, review: ReviewRow,
+                    moderation: ModerationRecord, verdicts: list[ReviewVerdictRow],
+                    now: dt.datetime, actor: str) -> dict[str, Any]:
     appeal = session.get(AppealRow, review.appeal_id) if review.appeal_id else None
     if appeal is None:
         raise ResourceNotFoundException("The appeal of this review is missing.")
@@ -186,11 +187,10 @@ def _resolve_appeal(session: Session, review: ReviewRow, moderation: ModerationR
     verdict = dict(moderation.verdict or {})
     verdict["appeal"] = {"id": appeal.id, "outcome": result, "action": action,
                          "previous_action": appeal.previous_action}
-    moderation.verdict = verdict
-    moderation.final_action = action
+    decided = moderations.record_verdict(session, moderation.id, verdict, action, now)
     payload = {"appeal_id": appeal.id, "review_id": review.id, "outcome": result,
                "previous_action": appeal.previous_action, "final_action": action,
                "labels": outcome.labels, "missed": outcome.missed}
     record_event(session, APPEAL_RESOLVED, moderation.id,
-                 moderation_summary(moderation) | payload, actor)
+                 moderation_summary(decided) | payload, actor)
     return {"status": "decided", "final_action": action, "appeal": payload}

@@ -31,6 +31,7 @@ from modgate.auth.deps import (
 from modgate.auth.models import User
 from modgate.auth.throttle import PasswordChecksBusyException, SignInThrottledException
 from modgate.errors import AuthenticationRequiredException, CsrfTokenException, ModgateError
+from modgate.media.blobstore import check_key
 from modgate.media.originals_cache import OriginalsCache, open_originals_cache
 from modgate.media.store import record_from_row
 from modgate.review.console import media_for_task, my_stats, reveal, task_view
@@ -205,8 +206,6 @@ def _local_copy(request: Request, key: str) -> Path:
     services = request.app.state.services
     settings = services.settings
     if settings.blob_store == "local":
-        from modgate.media.blobstore import check_key
-
         return Path(settings.resolved_blob_dir) / str(check_key(key))
     cache: OriginalsCache = request.app.state.originals_cache
     return cache.path(key)

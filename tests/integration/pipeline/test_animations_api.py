@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from corpus import Frame, animation_bytes, gif_frame_bomb, multipage_tiff
 from modgate.media.tables import MediaRow
-from modgate.pipeline.tables import JobRow, ModerationRow
+from modgate.moderation.tables import ModerationRow
+from modgate.pipeline.tables import JobRow
 from pipeline_helpers import RED, wait_decided
 
 EXTENSIONS = {"GIF": "gif", "WEBP": "webp", "PNG": "png"}

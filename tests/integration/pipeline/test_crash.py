@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from modgate.events import MODERATION_COMPLETED, EventRow
 from modgate.events.webhooks.tables import WebhookDeliveryRow
-from modgate.pipeline.tables import ModerationRow
+from modgate.moderation.tables import ModerationRow
 from pipeline_helpers import Receiver, marker_png, plain_png, wait_for
 
 ITEMS = 10

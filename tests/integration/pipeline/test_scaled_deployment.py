@@ -21,7 +21,8 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from modgate.pipeline.tables import JobRow, ModerationRow
+from modgate.moderation.tables import ModerationRow
+from modgate.pipeline.tables import JobRow
 from pipeline_helpers import marker_png, plain_png, wait_for
 from servers import LiveServer, free_port, run_modgate
 

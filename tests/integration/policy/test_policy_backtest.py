@@ -10,7 +10,7 @@ import pytest
 
 from modgate.db import make_engine, session_factory, transaction, upgrade
 from modgate.media.tables import MediaRow
-from modgate.pipeline.tables import ModerationRow
+from modgate.moderation.tables import ModerationRow
 from modgate.policy import evaluate, policy_from_text
 from modgate.policy.backtest import iter_history, plot_sweep, run_backtest
 from modgate.policy.cases import expand_labels

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import new_id
 from modgate.media.tables import MediaRow
-from modgate.pipeline.tables import ModerationRow
-from modgate.review.service import open_review
+from modgate.moderation.tables import ModerationRow
+from modgate.review.lane import SqlReviewLane
 from modgate.review.settings import ReviewSettings
 
 START = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
@@ -61,8 +61,8 @@ def add_moderation(sessions: sessionmaker[Session], *, queue: str = "default",
                    labels: list[Any] | None = None, review: bool = True,
                    final_action: str | None = None,
                    matched: list[dict[str, Any]] | None = None) -> str:
-    """A moderation whose decision says ``review``, queued with ``open_review`` in the same
-    transaction as the pipeline does it."""
+    """A moderation whose decision says ``review``, queued by the review lane in the same
+    transaction, as the pipeline does it."""
     with sessions() as session, session.begin():
         if media_id is None:
             media_id = add_media(session, kind=kind)
@@ -78,5 +78,5 @@ def add_moderation(sessions: sessionmaker[Session], *, queue: str = "default",
         session.add(row)
         session.flush()
         if review:
-            open_review(session, row, settings=settings, clock=clock)
+            SqlReviewLane(settings or ReviewSettings(), clock).open(session, row)
         return row.id

@@ -18,7 +18,7 @@ from modgate.errors import (
     UnknownLabelException,
 )
 from modgate.events import EventRow
-from modgate.pipeline.tables import ModerationRow
+from modgate.moderation.tables import ModerationRow
 from modgate.review.models import Reviewer, VerdictInput
 from modgate.review.service import ReviewService
 from modgate.review.settings import ReviewSettings
@@ -233,7 +233,6 @@ def test_review_state_stays_blind_until_decided(make_service) -> None:  # type: 
 
 
 def test_open_review_is_idempotent_and_reads_the_route(make_service) -> None:  # type: ignore[no-untyped-def]
-    from modgate.review.service import open_review
     from modgate.review.tables import ReviewRow, ReviewTaskRow
 
     service = make_service(queue_sla_seconds={"nudity": 600})
@@ -241,10 +240,10 @@ def test_open_review_is_idempotent_and_reads_the_route(make_service) -> None:  #
                           settings=service.settings)
     with service.sessions() as session, session.begin():
         row = session.get(ModerationRow, item)
-        again = open_review(session, row, settings=service.settings)  # type: ignore[arg-type]
+        again = service.lane.open(session, row)  # type: ignore[arg-type]
         reviews = list(session.scalars(select(ReviewRow)))
         tasks = list(session.scalars(select(ReviewTaskRow)))
-    assert len(reviews) == 1 and again.id == reviews[0].id
+    assert len(reviews) == 1 and again == reviews[0].id
     assert reviews[0].reviewers_needed == 3 and len(tasks) == 3  # clamped to A2I's 1-3
     assert reviews[0].priority == "urgent"
     assert (reviews[0].due_at - reviews[0].created_at).total_seconds() == 600

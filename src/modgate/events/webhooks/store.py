@@ -33,7 +33,7 @@ from modgate.events.webhooks.tables import (
     WebhookEndpointRow,
     WebhookFanoutRow,
 )
-from modgate.pipeline.tables import ModerationExtraRow
+from modgate.moderation.tables import ModerationExtraRow
 
 FANOUT_WINDOW = 100_000
 _Selected = TypeVar("_Selected")

@@ -1,0 +1,324 @@
+"""Reading and writing the moderation record: the ``ModerationStore`` protocol, its SQL
+implementation and an in-memory double for tests.
+
+Every method works inside the caller's session and transaction: the moderation is written
+together with what goes with it (its job and ``moderation.created`` event; the decision with the
+job's success and the review tasks; a verdict with its review). ``decide`` writes the machine
+decision at most once: its ``UPDATE`` only touches a moderation that is not ``completed`` and
+returns the decided row, so a worker that lost its lease and wakes up late changes nothing.
+Statements are built once, values as parameters, so their SQL is compiled once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from modgate.db.base import decode_cursor, encode_cursor, table_of
+from modgate.errors import ResourceNotFoundException
+from modgate.moderation.models import (
+    HistoryEntry,
+    ModerationExtra,
+    ModerationPage,
+    ModerationQuery,
+    ModerationRecord,
+    NewModeration,
+    StoredModeration,
+    TokenUse,
+    check_decision_values,
+)
+from modgate.moderation.tables import ModerationExtraRow, ModerationRow
+
+
+class ModerationStore(Protocol):
+    def insert(self, session: Session, moderation: NewModeration) -> None:
+        """Store a new request: the moderation, ``queued``, and its extras."""
+        ...
+
+    def decide(
+        self, session: Session, moderation_id: str, values: Mapping[str, Any]
+    ) -> StoredModeration | None:
+        """Write the decision's columns (``DECISION_COLUMNS``) unless the moderation is
+        ``completed`` already; the decided moderation, or None when it was (or is missing)."""
+        ...
+
+    def record_verdict(
+        self, session: Session, moderation_id: str, verdict: dict[str, Any],
+        final_action: str | None, now: dt.datetime,
+    ) -> ModerationRecord:
+        """The reviewers' verdict and the final action it makes; the moderation as updated."""
+        ...
+
+    def get(self, session: Session, moderation_id: str) -> ModerationRecord | None: ...
+
+    def extra(self, session: Session, moderation_id: str) -> ModerationExtra | None: ...
+
+    def status(self, session: Session, moderation_id: str) -> str | None: ...
+
+    def by_token(self, session: Session, token: str) -> TokenUse | None:
+        """The moderation made with ``client_request_token`` ``token``, if any."""
+        ...
+
+    def list(self, session: Session, query: ModerationQuery) -> ModerationPage:
+        """A page of moderations, newest first, and the cursor of the next page."""
+        ...
+
+    def history(
+        self, session: Session, *, since: dt.datetime | None = None,
+        until: dt.datetime | None = None, surface: str | None = None,
+        limit: int | None = None, batch: int = 5000,
+    ) -> Iterator[HistoryEntry]:
+        """Moderations with stored detections, oldest first, created in [since, until), read
+        ``batch`` rows at a time; the session stays open while the caller iterates."""
+        ...
+
+
+_moderations = table_of(ModerationRow)
+_extras = table_of(ModerationExtraRow)
+_INSERT_MODERATION = insert(_moderations)
+_INSERT_EXTRA = insert(_extras)
+_UPDATE = (
+    update(_moderations)
+    .where(_moderations.c.id == bindparam("moderation_id"))
+    .returning(*_moderations.c)
+)
+_DECIDE = _UPDATE.where(_moderations.c.status != "completed")
+_GET = select(*_moderations.c).where(_moderations.c.id == bindparam("moderation_id"))
+_EXTRA = select(*_extras.c).where(_extras.c.moderation_id == bindparam("moderation_id"))
+_STATUS = select(_moderations.c.status).where(_moderations.c.id == bindparam("moderation_id"))
+_BY_TOKEN = (
+    select(_moderations.c.id, _extras.c.request_fingerprint)
+    .select_from(_moderations)
+    .outerjoin(_extras, _extras.c.moderation_id == _moderations.c.id)
+    .where(_moderations.c.client_request_token == bindparam("token"))
+)
+_HISTORY_COLUMNS = (
+    "id", "sha256", "labels", "context", "surface", "action", "rule_id", "policy_version",
+    "verdict", "final_action", "created_at",
+)
+
+
+def _extra_of(row: Any) -> ModerationExtra:
+    return ModerationExtra(
+        client=row.client, client_metadata=row.client_metadata or {},
+        request_fingerprint=row.request_fingerprint, video_metadata=row.video_metadata,
+        thumbnails=row.thumbnails,
+    )
+
+
+class SqlModerationStore:
+    """The moderation record in the database (SQLite or PostgreSQL)."""
+
+    def insert(self, session: Session, moderation: NewModeration) -> None:
+        extra = moderation.extra
+        session.execute(_INSERT_MODERATION, {
+            "id": moderation.id, "media_id": moderation.media_id, "sha256": moderation.sha256,
+            "kind": moderation.kind, "status": "queued",
+            "client_request_token": moderation.client_request_token,
+            "external_id": moderation.external_id, "surface": moderation.surface,
+            "context": moderation.context, "created_at": moderation.created_at,
+            "updated_at": moderation.created_at,
+        })
+        session.execute(_INSERT_EXTRA, {
+            "moderation_id": moderation.id, "client": extra.client,
+            "client_metadata": extra.client_metadata,
+            "request_fingerprint": extra.request_fingerprint,
+            "video_metadata": extra.video_metadata, "thumbnails": extra.thumbnails,
+        })
+
+    def decide(
+        self, session: Session, moderation_id: str, values: Mapping[str, Any]
+    ) -> Row[Any] | None:
+        check_decision_values(values)
+        return session.execute(_DECIDE, {"moderation_id": moderation_id, **values}).first()
+
+    def record_verdict(
+        self, session: Session, moderation_id: str, verdict: dict[str, Any],
+        final_action: str | None, now: dt.datetime,
+    ) -> ModerationRecord:
+        row = session.execute(_UPDATE, {
+            "moderation_id": moderation_id, "verdict": verdict, "final_action": final_action,
+            "updated_at": now,
+        }).first()
+        if row is None:
+            raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
+        return ModerationRecord.from_row(row)
+
+    def get(self, session: Session, moderation_id: str) -> ModerationRecord | None:
+        row = session.execute(_GET, {"moderation_id": moderation_id}).first()
+        return ModerationRecord.from_row(row) if row is not None else None
+
+    def extra(self, session: Session, moderation_id: str) -> ModerationExtra | None:
+        row = session.execute(_EXTRA, {"moderation_id": moderation_id}).first()
+        return _extra_of(row) if row is not None else None
+
+    def status(self, session: Session, moderation_id: str) -> str | None:
+        found: str | None = session.scalar(_STATUS, {"moderation_id": moderation_id})
+        return found
+
+    def by_token(self, session: Session, token: str) -> TokenUse | None:
+        row = session.execute(_BY_TOKEN, {"token": token}).first()
+        return TokenUse(row.id, row.request_fingerprint) if row is not None else None
+
+    def list(self, session: Session, query: ModerationQuery) -> ModerationPage:
+        table = _moderations
+        statement = (
+            select(*table.c)
+            .order_by(table.c.created_at.desc(), table.c.id.desc())
+            .limit(query.limit + 1)
+        )
+        for name, value in query.equal.items():
+            statement = statement.where(table.c[name] == value)
+        if query.created_after:
+            statement = statement.where(table.c.created_at >= query.created_after)
+        if query.created_before:
+            statement = statement.where(table.c.created_at < query.created_before)
+        if query.cursor:
+            stamp, last_id = decode_cursor(query.cursor)
+            earlier = (table.c.created_at == stamp) & (table.c.id < last_id)
+            statement = statement.where((table.c.created_at < stamp) | earlier)
+        records = [ModerationRecord.from_row(row) for row in session.execute(statement)]
+        return _page(records, query.limit)
+
+    def history(
+        self, session: Session, *, since: dt.datetime | None = None,
+        until: dt.datetime | None = None, surface: str | None = None,
+        limit: int | None = None, batch: int = 5000,
+    ) -> Iterator[HistoryEntry]:
+        table = _moderations
+        statement = select(*(table.c[name] for name in _HISTORY_COLUMNS)).where(
+            table.c.labels.is_not(None)
+        )
+        if since is not None:
+            statement = statement.where(table.c.created_at >= since)
+        if until is not None:
+            statement = statement.where(table.c.created_at < until)
+        if surface is not None:
+            statement = statement.where(table.c.surface == surface)
+        statement = statement.order_by(table.c.created_at, table.c.id)
+        if limit is not None:
+            statement = statement.limit(limit)
+        for row in session.execute(statement.execution_options(yield_per=batch)):
+            yield HistoryEntry(
+                id=row.id, sha256=row.sha256, labels=row.labels or [],
+                context=dict(row.context or {}), surface=row.surface, action=row.action,
+                rule_id=row.rule_id, policy_version=row.policy_version, verdict=row.verdict,
+                final_action=row.final_action, created_at=row.created_at,
+            )
+
+
+def _page(newest_first: list[ModerationRecord], limit: int) -> ModerationPage:
+    records = newest_first[:limit]
+    more = len(newest_first) > limit
+    last = records[-1] if more and records else None
+    return ModerationPage(records, encode_cursor(last.created_at, last.id) if last else None)
+
+
+class InMemoryModerationStore:
+    """The ``ModerationStore`` in a dict, for tests of code that reads or writes moderations
+    without a database. Sessions are accepted and ignored."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, ModerationRecord] = {}
+        self.extras: dict[str, ModerationExtra] = {}
+        self._lock = threading.Lock()
+
+    def insert(self, session: object, moderation: NewModeration) -> None:
+        with self._lock:
+            if moderation.id in self.records:
+                raise ValueError(f"moderation {moderation.id} exists")
+            token = moderation.client_request_token
+            if token and any(r.client_request_token == token for r in self.records.values()):
+                raise ValueError(f"client_request_token {token!r} is taken")
+            self.records[moderation.id] = ModerationRecord(
+                id=moderation.id, media_id=moderation.media_id, sha256=moderation.sha256,
+                kind=moderation.kind, status="queued", created_at=moderation.created_at,
+                updated_at=moderation.created_at, context=dict(moderation.context),
+                client_request_token=token, external_id=moderation.external_id,
+                surface=moderation.surface,
+            )
+            self.extras[moderation.id] = moderation.extra
+
+    def decide(
+        self, session: object, moderation_id: str, values: Mapping[str, Any]
+    ) -> ModerationRecord | None:
+        check_decision_values(values)
+        with self._lock:
+            record = self.records.get(moderation_id)
+            if record is None or record.status == "completed":
+                return None
+            decided = dataclasses.replace(record, **values)
+            self.records[moderation_id] = decided
+            return decided
+
+    def record_verdict(
+        self, session: object, moderation_id: str, verdict: dict[str, Any],
+        final_action: str | None, now: dt.datetime,
+    ) -> ModerationRecord:
+        with self._lock:
+            record = self.records.get(moderation_id)
+            if record is None:
+                raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
+            updated = dataclasses.replace(
+                record, verdict=verdict, final_action=final_action, updated_at=now  # type: ignore[arg-type]
+            )
+            self.records[moderation_id] = updated
+            return updated
+
+    def get(self, session: object, moderation_id: str) -> ModerationRecord | None:
+        return self.records.get(moderation_id)
+
+    def extra(self, session: object, moderation_id: str) -> ModerationExtra | None:
+        return self.extras.get(moderation_id)
+
+    def status(self, session: object, moderation_id: str) -> str | None:
+        record = self.records.get(moderation_id)
+        return record.status if record else None
+
+    def by_token(self, session: object, token: str) -> TokenUse | None:
+        for record in list(self.records.values()):
+            if record.client_request_token == token:
+                extra = self.extras.get(record.id)
+                return TokenUse(record.id, extra.request_fingerprint if extra else None)
+        return None
+
+    def list(self, session: object, query: ModerationQuery) -> ModerationPage:
+        found = sorted(self.records.values(), key=lambda r: (r.created_at, r.id), reverse=True)
+        equal = query.equal
+        found = [r for r in found if all(getattr(r, k) == v for k, v in equal.items())]
+        if query.created_after:
+            found = [r for r in found if r.created_at >= query.created_after]
+        if query.created_before:
+            found = [r for r in found if r.created_at < query.created_before]
+        if query.cursor:
+            after = decode_cursor(query.cursor)
+            found = [r for r in found if (r.created_at, r.id) < after]
+        return _page(found[: query.limit + 1], query.limit)
+
+    def history(
+        self, session: object, *, since: dt.datetime | None = None,
+        until: dt.datetime | None = None, surface: str | None = None,
+        limit: int | None = None, batch: int = 5000,
+    ) -> Iterator[HistoryEntry]:
+        found = sorted(self.records.values(), key=lambda r: (r.created_at, r.id))
+        found = [
+            r for r in found
+            if r.labels is not None and (since is None or r.created_at >= since)
+            and (until is None or r.created_at < until)
+            and (surface is None or r.surface == surface)
+        ]
+        for record in found[:limit]:
+            yield HistoryEntry(
+                id=record.id, sha256=record.sha256, labels=record.labels or [],
+                context=dict(record.context), surface=record.surface, action=record.action,
+                rule_id=record.rule_id, policy_version=record.policy_version,
+                verdict=record.verdict, final_action=record.final_action,
+                created_at=record.created_at,
+            )
+

@@ -1,0 +1,62 @@
+"""Dependencies between modgate's packages point one way: review/ and moderation/ never import
+the pipeline, the pipeline's ``ReviewLane`` declaration never imports review/, and none of them
+hides a dependency in an import inside a function."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import modgate
+
+SOURCE = Path(modgate.__file__).parent
+
+
+def _imports(path: Path) -> list[tuple[str, bool]]:
+    """Every modgate module ``path`` imports, and whether the import sits inside a function."""
+    tree = ast.parse(path.read_text())
+    nested = {
+        id(node)
+        for function in ast.walk(tree)
+        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef)
+        for node in ast.walk(function)
+    }
+    found: list[tuple[str, bool]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found += [(name, id(node) in nested) for name in names if name.startswith("modgate")]
+    return found
+
+
+def _files(*parts: str) -> list[Path]:
+    target = SOURCE.joinpath(*parts)
+    return sorted(target.rglob("*.py")) if target.is_dir() else [target]
+
+
+@pytest.mark.parametrize("package", ["review", "moderation"])
+def test_review_and_moderation_never_import_the_pipeline(package: str) -> None:
+    for path in _files(package):
+        for name, _inside in _imports(path):
+            assert not name.startswith("modgate.pipeline"), f"{path.name} imports {name}"
+
+
+def test_the_review_lane_declaration_does_not_import_review() -> None:
+    for name, _inside in _imports(SOURCE / "pipeline" / "review_lane.py"):
+        assert not name.startswith("modgate.review"), name
+
+
+@pytest.mark.parametrize("part", [
+    ("review",), ("moderation",), ("pipeline", "labels.py"), ("pipeline", "service.py"),
+    ("pipeline", "review_lane.py"),
+])
+def test_no_imports_hidden_in_functions(part: tuple[str, ...]) -> None:
+    for path in _files(*part):
+        hidden = [name for name, inside in _imports(path) if inside]
+        assert not hidden, f"{path.relative_to(SOURCE)} imports {hidden} inside a function"
