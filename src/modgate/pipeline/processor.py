@@ -48,6 +48,7 @@ from modgate.pipeline.video import detect_video, flagged_timestamps
 from modgate.policy import Context, evaluate
 from modgate.policy.shadow import evaluate_with_shadow
 from modgate.policy.store import ShadowRecord
+from modgate.taxonomy.rekognition_json import detections_from_json
 
 logger = logging.getLogger(__name__)
 
@@ -343,7 +344,7 @@ class ModerationProcessor:
         created_at: dt.datetime,
     ) -> Outcome | None:
         policy, shadows = self.policies.for_surface(surface)
-        policy_input = policy_input_of(detected)
+        policy_input = detections_from_json(policy_input_of(detected))
         policy_context = Context.from_dict(context, now=created_at)
         buffer = _Buffer()
         if policy is None:
