@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from modgate.errors import InvalidParameterException
 from modgate.media.store import MediaRecord
 from modgate.pipeline.tables import ModerationExtraRow, ModerationRow
-from modgate.pipeline.video import segments
+from modgate.taxonomy.rekognition_json import segments_json as segments
 
 JOB_STATUS = {
     "queued": "IN_PROGRESS",
