@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,37 +12,44 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import modgate.pipeline.animation as animation
+import modgate.detection.animation as animation
 from corpus import Frame, animation_bytes, gif_frame_bomb, multipage_tiff
+from modgate.detection.animation import AnimationSampler
+from modgate.detection.engine import DetectionResult
+from modgate.detection.timeline import Sampling, detect_timeline
 from modgate.errors import ModgateError
-from modgate.pipeline.animation import AnimationSampler, detect_animation
+from modgate.taxonomy.detections import ImageDetections, Label, TimelineEntry
 
 RED = (255, 0, 0)
-
-
-@dataclass
-class Result:
-    moderation_labels: list[dict[str, Any]]
-    content_types: list[dict[str, Any]] = field(default_factory=list)
 
 
 class RedDetector:
     """Flags frames mostly of pure red; remembers the size of every frame it was given."""
 
     max_side = 224
+    model_version = "red-1"
 
     def __init__(self) -> None:
         self.sizes: list[tuple[int, int]] = []
 
-    def detect_frames(self, frames: Sequence[Image.Image]) -> list[Result]:
+    def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
         results = []
         for frame in frames:
             self.sizes.append(frame.size)
             pixels = np.asarray(frame.convert("RGB"), dtype=np.int16)
             red = (np.abs(pixels - RED).max(axis=-1) <= 60).mean() >= 0.5
-            label = {"Name": "Explicit Nudity", "ParentName": "Explicit", "Confidence": 97.0}
-            results.append(Result([label] if red else []))
+            label = Label("Explicit Nudity", 97.0, "Explicit", 2)
+            found = ImageDetections((label,) if red else (), model_version=self.model_version)
+            results.append(DetectionResult(found))
         return results
+
+
+def detect_animation(
+    detector: RedDetector, path: Path, fps: float, scene_threshold: float, **kwargs: Any
+) -> tuple[list[TimelineEntry], dict[int, Image.Image]]:
+    found = detect_timeline(detector, path, "animation", Sampling(fps, scene_threshold, **kwargs))
+    assert found.timeline.model_version == "red-1" and found.timeline.unchecked is None
+    return list(found.timeline.entries), found.flagged
 
 
 def stamps(data: bytes, fps: float = 1.0, scene_threshold: float = 0.15) -> list[int]:
@@ -56,7 +62,7 @@ def red_stamps(tmp_path: Path, data: bytes, **kwargs: Any) -> tuple[list[Any], l
     path = tmp_path / "animation"
     path.write_bytes(data)
     entries, thumbnails = detect_animation(RedDetector(), path, 1.0, 0.15, **kwargs)
-    flagged = [entry for entry in entries if entry["ModerationLabel"]["Confidence"] >= 50]
+    flagged = [entry for entry in entries if entry.label.confidence >= 50]
     return flagged, sorted(thumbnails)
 
 
@@ -68,7 +74,7 @@ def test_a_frame_on_screen_at_a_sampling_time_is_sampled_at_its_start(
     data = animation_bytes(fmt, [(None, 100), (RED, 1500)])
     assert stamps(data, scene_threshold=0) == [0, 100]
     flagged, thumbnails = red_stamps(tmp_path, data)
-    assert [(e["StartTimestampMillis"], e["EndTimestampMillis"]) for e in flagged] == [(100, 1600)]
+    assert [(e.start_ms, e.end_ms) for e in flagged] == [(100, 1600)]
     assert thumbnails == [100]
 
 
@@ -90,16 +96,16 @@ def test_a_short_flash_between_sampling_times_is_caught(fmt: str, tmp_path: Path
     assert 2300 in stamps(data)
     assert 2300 not in stamps(data, scene_threshold=0)  # the scene change is what finds it
     flagged, _ = red_stamps(tmp_path, data)
-    assert [e["StartTimestampMillis"] for e in flagged] == [2300]
+    assert [e.start_ms for e in flagged] == [2300]
     # The frame after the flash differs from the flash: it is sampled too, ending the flag.
-    assert flagged[0]["EndTimestampMillis"] == 2600
+    assert flagged[0].end_ms == 2600
 
 
 def test_every_page_of_a_tiff_is_sampled(tmp_path: Path) -> None:
     data = multipage_tiff([None, RED, None, None, RED])
     assert stamps(data) == [0, 1000, 2000, 3000, 4000]
     flagged, thumbnails = red_stamps(tmp_path, data)
-    assert [e["StartTimestampMillis"] for e in flagged] == [1000, 4000]
+    assert [e.start_ms for e in flagged] == [1000, 4000]
     assert thumbnails == [1000, 4000]
 
 

@@ -1,8 +1,10 @@
 """Detection: detector plugins, the built-in models, fusion into taxonomy v7 labels.
 
-Public API: ``DetectionEngine.from_settings(settings)`` → ``detect_image`` / ``detect_frames``
-returning ``DetectionResult`` (Rekognition-shaped labels); ``detect_video`` for sampled frames;
-``Detector`` to write a plugin; ``DetectionCache`` and ``InMemoryDetectionCache``.
+Public API: ``DetectionEngine.from_settings(settings)`` → ``detect`` (typed ``ImageDetections``),
+``detect_image`` / ``detect_frames`` returning ``DetectionResult`` (the detections and the
+evidence behind them); ``detect_timeline`` for videos and animations (a typed ``Timeline``);
+``detect_video`` for the labels of sampled video frames; ``Detector`` to write a plugin;
+``DetectionCache`` and ``InMemoryDetectionCache``.
 
 Names are imported on first use: ``modgate.settings`` imports ``detection.settings``, and
 loading settings must not pull in onnxruntime.
@@ -24,6 +26,8 @@ _EXPORTS = {
     "DetectionEngine": "modgate.detection.engine",
     "DetectionResult": "modgate.detection.engine",
     "PreparedImage": "modgate.detection.frames",
+    "Sampling": "modgate.detection.timeline",
+    "detect_timeline": "modgate.detection.timeline",
     "detect_video": "modgate.detection.video",
 }
 

@@ -2,10 +2,11 @@
 
 ``DetectionEngine.from_settings(settings)`` picks the detectors (entry points + settings),
 loads every model at once — so a broken detector is reported at start, not on the first
-request — and then serves ``detect_image``/``detect_frames``. Each image is decoded and resized
-once (``PreparedImage``); every (image, detector) pair is one task on a thread pool sized to
-the cores, and each onnxruntime session uses one thread, so the cores stay busy without
-oversubscription.
+request — and then serves ``detect`` (typed ``ImageDetections``, what the pipeline uses),
+``detect_image`` (a ``DetectionResult``, cached by content hash) and ``detect_frames``. Each image
+is decoded and resized once (``PreparedImage``); every (image, detector) pair is one task on a
+thread pool sized to the cores, and each onnxruntime session uses one thread, so the cores stay
+busy without oversubscription. Videos and animations: ``modgate.detection.timeline``.
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from modgate.detection import video
 from modgate.detection.base import Detector, DetectorOutput, Evidence
 from modgate.detection.cache import DetectionCache
 from modgate.detection.frames import PreparedImage
 from modgate.detection.fusion import FUSION_VERSION, fuse_content_types, fuse_labels
 from modgate.detection.registry import build_detectors
 from modgate.errors import CorruptMediaException, DetectorLoadError, ModgateError
-from modgate.taxonomy import taxonomy_v7, to_response_labels
+from modgate.taxonomy import taxonomy_v7
+from modgate.taxonomy.detections import ContentType, ImageDetections, Label, ranked_labels
+from modgate.taxonomy.rekognition_json import image_body, text_line_from_json
 
 if TYPE_CHECKING:
     from modgate.settings import Settings
@@ -36,40 +40,34 @@ logger = logging.getLogger(__name__)
 TAXONOMY_VERSION = "7.0"
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class DetectionResult:
-    """The fused labels of one image or frame, in Rekognition's shapes.
+    """The fused detections of one image or frame, and the evidence behind them.
 
-    ``moderation_labels`` holds every label at or above the record floor (1 %), ancestors
-    included; ``to_rekognition`` applies a ``MinConfidence`` the way Rekognition does.
+    ``detections.labels`` holds every label at or above the record floor (1 %), ancestors
+    included, highest first; ``to_rekognition`` applies a ``MinConfidence`` the way Rekognition
+    does.
     """
 
-    moderation_labels: list[dict[str, Any]]
-    content_types: list[dict[str, Any]]
-    text_detections: list[dict[str, Any]]
-    model_version: str
-    evidence: list[Evidence] = field(default_factory=list)
+    detections: ImageDetections
+    evidence: tuple[Evidence, ...] = ()
+
+    @property
+    def model_version(self) -> str:
+        return self.detections.model_version
+
+    @property
+    def labels(self) -> tuple[Label, ...]:
+        return self.detections.labels
 
     def to_rekognition(self, min_confidence: float = 50.0) -> dict[str, Any]:
         """A ``DetectModerationLabels`` response body (``TextDetections`` added when OCR ran)."""
-        body: dict[str, Any] = {
-            "ModerationLabels": [
-                label for label in self.moderation_labels if label["Confidence"] >= min_confidence
-            ],
-            "ModerationModelVersion": self.model_version,
-            "ContentTypes": [
-                item for item in self.content_types if item["Confidence"] >= min_confidence
-            ],
-        }
-        if self.text_detections:
-            body["TextDetections"] = self.text_detections
-        return body
+        return image_body(self.detections, min_confidence)
 
     def confidence(self, label: str) -> float:
         """The fused confidence of ``label`` (0 when absent); the name must be a v7 label."""
         name = taxonomy_v7().canonical(label)
-        return next((item["Confidence"] for item in self.moderation_labels if item["Name"] == name),
-                    0.0)
+        return next((item.confidence for item in self.labels if item.name == name), 0.0)
 
 
 def fuse_outputs(outputs: Sequence[DetectorOutput], model_version: str) -> DetectionResult:
@@ -77,17 +75,19 @@ def fuse_outputs(outputs: Sequence[DetectorOutput], model_version: str) -> Detec
     evidence = [item for output in outputs for item in output.evidence]
     fused = fuse_labels(evidence)
     content = fuse_content_types(item for output in outputs for item in output.content_types)
-    return DetectionResult(
-        moderation_labels=to_response_labels({name: label.confidence for name, label in
-                                              fused.items()}),
-        content_types=[
-            {"Name": name, "Confidence": round(value, 4)}
+    detections = ImageDetections(
+        labels=ranked_labels({name: label.confidence for name, label in fused.items()}),
+        content_types=tuple(
+            ContentType(name, round(value, 4))
             for name, value in sorted(content.items(), key=lambda pair: -pair[1])
-        ],
-        text_detections=[item for output in outputs for item in output.text_detections],
+        ),
+        text=tuple(
+            text_line_from_json(item) for output in outputs for item in output.text_detections
+        ),
         model_version=model_version,
-        evidence=evidence + [item for output in outputs for item in output.content_types],
     )
+    content_evidence = [item for output in outputs for item in output.content_types]
+    return DetectionResult(detections, tuple(evidence + content_evidence))
 
 
 class DetectionEngine:
@@ -149,6 +149,10 @@ class DetectionEngine:
             for d in self.detectors
         ]
 
+    def detect(self, image: Image.Image) -> ImageDetections:
+        """What detection finds in one still image (the pipeline's entry point)."""
+        return self.detect_frames([image])[0].detections
+
     def detect_image(self, image: Image.Image, sha256: str | None = None) -> DetectionResult:
         """Labels of one image; with ``sha256`` and a cache, the same bytes are detected once."""
         if sha256 and self.cache is not None:
@@ -174,10 +178,9 @@ class DetectionEngine:
         return results
 
     def detect_video(self, path: str, fps: float = 1.0) -> Iterator[tuple[int, DetectionResult]]:
-        """Labels of frames sampled every ``1 / fps`` seconds, as ``(timestamp_ms, result)``."""
-        from modgate.detection.video import detect_video
-
-        return detect_video(self, path, fps)
+        """Labels of frames sampled every ``1 / fps`` seconds, as ``(timestamp_ms, result)``
+        (``modgate.detection.video.detect_video``)."""
+        return video.detect_video(self, path, fps)
 
     def _prepare(self, frame: Image.Image) -> PreparedImage:
         try:

@@ -110,7 +110,7 @@ def run_evaluation(engine: DetectionEngine, folder: Path, labels_file: Path,
             raise ResourceNotFoundException(f"{path} is labelled but does not exist")
         with Image.open(path) as image:
             result = engine.detect_image(image)
-        scores[name] = {item["Name"]: item["Confidence"] for item in result.moderation_labels}
+        scores[name] = {label.name: label.confidence for label in result.labels}
     evaluated = sorted({label for names in truth.values() for label in names})
     output.mkdir(parents=True, exist_ok=True)
     lines = [f"{len(truth)} images, model {engine.model_version}",

@@ -7,7 +7,7 @@ large change of a coarse brightness grid (a cut) adds a sample, so a short shot 
 Frames are decoded once, packet by packet (a damaged packet is skipped, as players do),
 frame-threaded; for H.264/HEVC at ordinary frame rates, non-reference frames are skipped.
 Samples are turned upright (display rotation). Decoding continues while the previous batch is
-being detected. Turning timestamps into segments is the pipeline's job.
+being detected. Samples become a timeline (entries, segments) in ``modgate.detection.timeline``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import av
 import numpy as np
@@ -46,7 +46,16 @@ MIN_SAMPLE_SIDE = 320
 
 
 class FrameDetector(Protocol):
-    def detect_frames(self, frames: Sequence[Image.Image]) -> list[Any]: ...
+    """What sampling needs of a detection engine (``DetectionEngine`` is one): its model
+    version, the largest input side of its detectors, and the results of a batch of frames."""
+
+    @property
+    def model_version(self) -> str: ...
+
+    @property
+    def max_side(self) -> int | None: ...
+
+    def detect_frames(self, frames: Sequence[Image.Image]) -> Sequence[DetectionResult]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,7 +322,7 @@ def sample_side(engine: FrameDetector) -> int | None:
     """The long side to make samples at: the detectors' largest input (each detector's own
     resize starts from there), never full 4K/1080p; never under MIN_SAMPLE_SIDE, which keeps the
     review lane's thumbnails of flagged moments sharp."""
-    max_side = getattr(engine, "max_side", None)
+    max_side = engine.max_side
     return max(MIN_SAMPLE_SIDE, max_side) if max_side else None
 
 
@@ -328,7 +337,7 @@ def detect_stream(
     """Each sample with its labels, in order. Samples are detected in batches on another thread
     while the next are decoded; at most two batches are in flight, so memory stays flat however
     long the stream is."""
-    in_flight: deque[tuple[list[Sample], Future[list[Any]]]] = deque()
+    in_flight: deque[tuple[list[Sample], Future[Sequence[DetectionResult]]]] = deque()
     with ThreadPoolExecutor(1, thread_name_prefix="modgate-video") as pool:
 
         def submit(batch: list[Sample]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from modgate.errors import InvalidParameterException
 from modgate.media.store import MediaRecord
 from modgate.moderation.models import StoredExtra, StoredModeration
-from modgate.moderation.timeline import segments
+from modgate.taxonomy.rekognition_json import segments_json as segments
 
 JOB_STATUS = {
     "queued": "IN_PROGRESS",

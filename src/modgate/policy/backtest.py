@@ -3,8 +3,10 @@
 ``run_backtest`` is pure: it takes history items and policies and returns a ``BacktestReport``
 (shares auto-allowed / auto-blocked / reviewed for the candidate and the active policy, the items
 whose action changes, false positives and negatives per category where human verdicts exist, the
-expected review load, and a per-category threshold sweep). ``iter_history`` reads the
-``moderations`` table in batches; ``plot_sweep`` draws the sweep as a PNG.
+expected review load, and a per-category threshold sweep). Items carry typed detections, so
+images, animations and videos replay through the same engine path as live traffic.
+``modgate.policy.history.iter_history`` reads them from the ``moderations`` table;
+``modgate.policy.backtest_plot.plot_sweep`` draws the sweep as a PNG.
 
 Definitions, per top-level category C of an item with a human verdict: C is *truly present* when
 a reviewer confirmed one of its labels or listed one as missed. A *false positive* is an item the
@@ -15,17 +17,18 @@ they are the review load.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from modgate.policy.context import Context
+from modgate.policy.decision import Match
 from modgate.policy.engine import has_sampling
 from modgate.policy.model import ACTIONS, Policy
 from modgate.taxonomy import taxonomy_v7
+from modgate.taxonomy.detections import Detections, Label
 
 SWEEP_THRESHOLDS = tuple(range(0, 101, 5))
 SAMPLE_SIZE = 20
@@ -36,7 +39,7 @@ class HistoryItem:
     """One stored moderation, as much of it as a replay needs."""
 
     id: str
-    labels: list[dict[str, Any]]
+    detections: Detections
     context: dict[str, Any]
     item_key: str | None = None
     action: str | None = None
@@ -174,7 +177,7 @@ def run_backtest(
     for item in items:
         report.total += 1
         context = _context(item, contexts, keyed)
-        decision = run_candidate(item.labels, context)
+        decision = run_candidate(item.detections, context)
         if (
             run_active is None
             or active is None
@@ -183,7 +186,7 @@ def run_backtest(
             old_action, old_rule = item.action or "allow", item.rule
             old_blamed: set[str] | None = None
         else:
-            old = run_active(item.labels, context)
+            old = run_active(item.detections, context)
             old_action, old_rule = old.action, old.rule
             old_blamed = _blamed(old.matched, old.action, tops)
         report.candidate_actions[decision.action] += 1
@@ -203,7 +206,7 @@ def run_backtest(
         if decision.action == "review" and decision.review is not None:
             report.review_tasks += decision.review.reviewers
             report.review_queues[decision.review.queue] += 1
-        peaks = _peaks(item.labels, tops)
+        peaks = _peaks(item.detections.peak_labels(), tops)
         for category, peak in peaks.items():
             sweep_all[category][int(peak)] += 1
         if item.verdict:
@@ -232,6 +235,11 @@ def uses_sampling(policy: Policy) -> bool:
     )
 
 
+def uses_text(policy: Policy) -> bool:
+    """Whether the policy has text rules (a replay then needs the stored text)."""
+    return any(layer.text for layer in (policy.base, *policy.overlays))
+
+
 def _context(item: HistoryItem, cache: dict[Any, Context], keyed: bool) -> Context:
     if keyed:
         return Context.from_dict({**item.context, "item_key": item.item_key or item.id})
@@ -248,18 +256,18 @@ def _context(item: HistoryItem, cache: dict[Any, Context], keyed: bool) -> Conte
     return context
 
 
-def _blamed(matched: Any, action: str, tops: dict[str, str | None]) -> set[str]:
+def _blamed(matched: Iterable[Match], action: str, tops: dict[str, str | None]) -> set[str]:
     found = {_top(m.label, tops) for m in matched if m.action == action}
     found.discard(None)
     return found  # type: ignore[return-value]
 
 
-def _peaks(labels: list[dict[str, Any]], tops: dict[str, str | None]) -> dict[str, float]:
+def _peaks(labels: Iterable[Label], tops: dict[str, str | None]) -> dict[str, float]:
     peaks: dict[str, float] = {}
     for label in labels:
-        category = _top(label["Name"], tops)
+        category = _top(label.name, tops)
         if category is not None:
-            value = min(100.0, max(0.0, float(label["Confidence"])))
+            value = min(100.0, max(0.0, float(label.confidence)))
             if value > peaks.get(category, -1.0):
                 peaks[category] = value
     return peaks
@@ -282,58 +290,6 @@ def _sweep(
             rows[threshold] = [flagged, false_pos, false_neg]
         out[category] = rows
     return out
-
-
-def iter_history(
-    sessions: Any,
-    *,
-    since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
-    surface: str | None = None,
-    batch: int = 5000,
-) -> Iterator[HistoryItem]:
-    """Stored moderations with detections, oldest first, read in batches."""
-    from sqlalchemy import select
-
-    from modgate.moderation.tables import ModerationRow
-
-    table = ModerationRow.__table__
-    query = select(
-        table.c.id,
-        table.c.labels,
-        table.c.context,
-        table.c.action,
-        table.c.rule_id,
-        table.c.policy_version,
-        table.c.verdict,
-        table.c.surface,
-        table.c.sha256,
-    ).where(table.c.labels.is_not(None))
-    if since is not None:
-        query = query.where(table.c.created_at >= since)
-    if until is not None:
-        query = query.where(table.c.created_at < until)
-    if surface is not None:
-        query = query.where(table.c.surface == surface)
-    query = query.order_by(table.c.created_at, table.c.id)
-    with sessions() as session:
-        # A long read: on SQLite, take no write lock so live traffic keeps flowing meanwhile.
-        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
-        result = session.execute(query.execution_options(yield_per=batch))
-        for row in result:
-            context = dict(row.context or {})
-            if row.surface and "surface" not in context:
-                context["surface"] = row.surface
-            yield HistoryItem(
-                row.id,
-                row.labels or [],
-                context,
-                row.sha256,
-                row.action,
-                row.rule_id,
-                row.policy_version,
-                row.verdict,
-            )
 
 
 def format_report(report: BacktestReport) -> str:
@@ -382,30 +338,3 @@ def format_report(report: BacktestReport) -> str:
         cells = "  ".join(f"{t}:{v[0]}/{v[1]}/{v[2]}" for t, v in rows.items() if t % 10 == 0)
         lines.append(f"  {category}: {cells}")
     return "\n".join(lines)
-
-
-def plot_sweep(report: BacktestReport, path: str) -> None:
-    """The threshold sweep as a PNG: flagged share, false positives and false negatives."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
-    titles = ("flagged share", "false positives (verdicts)", "false negatives (verdicts)")
-    for category, rows in sorted(report.sweep.items()):
-        thresholds = list(rows)
-        for index, axis in enumerate(axes):
-            values = [
-                rows[t][index] / (report.total or 1) if index == 0 else rows[t][index]
-                for t in thresholds
-            ]
-            axis.plot(thresholds, values, label=category)
-    for axis, title in zip(axes, titles, strict=True):
-        axis.set_title(title)
-        axis.set_xlabel("block threshold (confidence)")
-        axis.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)

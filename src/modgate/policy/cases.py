@@ -21,6 +21,8 @@ from modgate.policy.engine import evaluate
 from modgate.policy.model import ACTIONS, Policy
 from modgate.policy.source import parse_yaml
 from modgate.taxonomy import taxonomy_v7
+from modgate.taxonomy.detections import Detections
+from modgate.taxonomy.rekognition_json import detections_from_json
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,15 @@ def _run_case(policy: Policy, case: dict[str, Any], where: str, folder: Path) ->
     return CaseResult(name, where, not problems, expected, decision, tuple(problems))
 
 
-def _detections(case: dict[str, Any], where: str, folder: Path) -> Any:
+def _detections(case: dict[str, Any], where: str, folder: Path) -> Detections:
+    """The case's detections: a JSON file, or ``detections``/``labels``/``text`` in the case,
+    read as Rekognition JSON."""
     if "detections_file" in case:
         try:
-            return json.loads((folder / str(case["detections_file"])).read_text("utf-8"))
+            data = json.loads((folder / str(case["detections_file"])).read_text("utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise PolicyCasesError(f"{where}: cannot read detections_file: {exc}") from exc
+        return _parsed(data, where)
     detections: dict[str, Any] = dict(case.get("detections") or {})
     if "labels" in case:
         try:
@@ -118,4 +123,11 @@ def _detections(case: dict[str, Any], where: str, folder: Path) -> Any:
             raise PolicyCasesError(f"{where}: {exc.message}") from exc
     if "text" in case:
         detections["Text"] = case["text"]
-    return detections
+    return _parsed(detections, where)
+
+
+def _parsed(data: Any, where: str) -> Detections:
+    try:
+        return detections_from_json(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PolicyCasesError(f"{where}: detections are not Rekognition JSON: {exc!r}") from exc

@@ -19,6 +19,7 @@ from modgate.policy.cases import run_cases
 from modgate.policy.context import Context
 from modgate.policy.engine import evaluate
 from modgate.policy.loader import load_policy
+from modgate.taxonomy.rekognition_json import detections_from_json
 
 policy_app = typer.Typer(
     help="Write, check, test and roll out moderation policies.", no_args_is_help=True
@@ -56,13 +57,17 @@ def explain(
     """Evaluate one detection response and print how the decision was reached."""
     policy = load_policy(file)
     try:
-        data = json.loads(detections.read_text("utf-8"))
+        found = detections_from_json(json.loads(detections.read_text("utf-8")))
     except (OSError, json.JSONDecodeError) as exc:
         raise InvalidParameterException(
             f"{detections}: cannot read detections JSON: {exc}"
         ) from exc
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidParameterException(
+            f"{detections}: not DetectModerationLabels JSON: {exc!r}"
+        ) from exc
     clock = _clock(now)
-    decision = evaluate(policy, data, Context.parse(context, now=clock))
+    decision = evaluate(policy, found, Context.parse(context, now=clock))
     if output == "json":
         typer.echo(json.dumps(decision.to_dict(), indent=2))
     elif output == "text":

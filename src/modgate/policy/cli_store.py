@@ -12,8 +12,10 @@ from typing import Annotated
 import typer
 
 from modgate.errors import InvalidParameterException
-from modgate.policy.backtest import format_report, iter_history, plot_sweep, run_backtest
+from modgate.policy.backtest import format_report, run_backtest, uses_text
+from modgate.policy.backtest_plot import plot_sweep
 from modgate.policy.cli import policy_app
+from modgate.policy.history import iter_history
 from modgate.policy.loader import load_policy
 from modgate.policy.shadow import shadow_report
 from modgate.policy.store import SqlPolicyStore
@@ -113,14 +115,16 @@ def backtest(
     candidate = load_policy(file)
     store = _store(database_url)
     stored = store.active_for(surface or policy_settings.default_surface)
+    active = stored.load() if stored else None
     items = iter_history(
         store.sessions,
         since=_date(since, "--since"),
         until=_date(until, "--until"),
         surface=surface,
         batch=policy_settings.backtest_batch,
+        with_text=uses_text(candidate) or (active is not None and uses_text(active)),
     )
-    report = run_backtest(candidate, items, stored.load() if stored else None)
+    report = run_backtest(candidate, items, active)
     if plot is not None:
         plot_sweep(report, str(plot))
     typer.echo(

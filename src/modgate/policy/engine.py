@@ -4,23 +4,22 @@ A policy is compiled once into flat lookup tables: for every taxonomy label, the
 after hierarchy and layer resolution and its three thresholds. The overlays that apply to a
 context are worked out once per distinct context and cached, as is the table for each overlay
 combination, so evaluating one item is a dict lookup and three comparisons per label. No I/O, no
-clock: time comes from the context. See ``README.md`` for the evaluation order.
+clock: time comes from the context. Detections come typed (``modgate.taxonomy.detections``):
+an image's labels and text, or a timeline's entries. Text, video and A2I rules are evaluated in
+``rules.py``. See ``README.md`` for the evaluation order.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from modgate.policy.conditions import AllOf, AnyOf, Condition, Sampling, sampling_draw
+from modgate.policy.conditions import AllOf, AnyOf, Condition, Sampling
 from modgate.policy.context import Context
 from modgate.policy.decision import Decision, Match, TraceStep
 from modgate.policy.model import (
     ACTIONS,
     ANY_LABEL,
-    SEVERITY,
     A2IRule,
     BandRule,
     DefaultRule,
@@ -30,25 +29,30 @@ from modgate.policy.model import (
     VideoRule,
     When,
 )
-from modgate.policy.patterns import TextPattern, compile_text_pattern
 from modgate.policy.regions import region_matches
+from modgate.policy.rules import (
+    Fired,
+    compile_text,
+    covered_labels,
+    evaluate_a2i,
+    evaluate_text,
+    evaluate_video,
+    stamps,
+)
 from modgate.taxonomy import taxonomy_v7
+from modgate.taxonomy.detections import Detections, Label, TextLine, Timeline, TimelineEntry
 
 INF = float("inf")
 EMPTY_CONTEXT = Context()
 _CACHE_LIMIT = 8192
 
-# entry: (name, level, rule, ancestors, suppressible, block, review, annotate)
-Entry = tuple[str, int, BandRule | None, tuple[str, ...], bool, float, float, float]
-
 
 def evaluate(
     policy: Policy,
-    detections: Any,
+    detections: Detections,
     context: Context | Mapping[str, Any] | None = None,
 ) -> Decision:
-    """Decide on one item. ``detections`` is a DetectModerationLabels-shaped response (or its
-    ``ModerationLabels`` list, or a GetContentModeration response for video)."""
+    """Decide on one item: an image's detections or a video's (or animation's) timeline."""
     if context is not None and not isinstance(context, Context):
         context = Context.from_dict(context)
     return policy.compiled.evaluate(detections, context)
@@ -81,6 +85,39 @@ def when_matches(when: When, context: Context) -> bool:
     return True
 
 
+class Entry:
+    """One label's row of a compiled table: its effective rule, the rule's thresholds (``INF``
+    when unset or carved out), its ancestors, and whether some descendant is under another rule
+    (so the label may be explained away). A slotted class: the engine reads it per label."""
+
+    __slots__ = ("name", "level", "rule", "ancestors", "suppressible", "block", "review",
+                 "annotate")
+
+    def __init__(
+        self,
+        name: str,
+        level: int,
+        rule: BandRule | None,
+        ancestors: tuple[str, ...],
+        suppressible: bool,
+        block: float,
+        review: float,
+        annotate: float,
+    ) -> None:
+        self.name = name
+        self.level = level
+        self.rule = rule
+        self.ancestors = ancestors
+        self.suppressible = suppressible
+        self.block = block
+        self.review = review
+        self.annotate = annotate
+
+    def threshold(self, severity: int) -> float:
+        """The confidence from which the label is at least ``severity`` (1 annotate … 3 block)."""
+        return (self.annotate, self.review, self.block)[severity - 1]
+
+
 class Table:
     """Everything needed to evaluate under one combination of overlays."""
 
@@ -108,8 +145,8 @@ class Table:
         self.overlays = tuple(layer.id for layer in layers[1:])
         self.a2i_samples = self.a2i is not None and has_sampling(self.a2i.condition)
         self.entries = self._entries(rules)
-        self.text = [_compile_text(rule) for rule in text]
-        self.video = [(rule, _covered(rule)) for rule in video]
+        self.text = [compile_text(rule) for rule in text]
+        self.video = [covered_labels(rule) for rule in video]
 
     @staticmethod
     def _entries(rules: dict[str, BandRule]) -> dict[str, Entry]:
@@ -128,18 +165,20 @@ class Table:
                 effective[d.name] is not rule for d in taxonomy.descendants(label.name)
             )
             if rule is None or rule.ignore:
-                bands = (INF, INF, INF)
+                block = review = annotate = INF
             else:
-                bands = tuple(
+                block, review, annotate = (
                     INF if v is None else float(v) for v in (rule.block, rule.review, rule.annotate)
-                )  # type: ignore[assignment]
-            entries[label.name] = (
+                )
+            entries[label.name] = Entry(
                 label.name,
                 label.level,
                 rule,
                 tuple(a.name for a in taxonomy.ancestors(label.name)),
                 suppressible,
-                *bands,
+                block,
+                review,
+                annotate,
             )
         for alias in taxonomy._aliases:  # alternate spellings resolve to the same entry
             entries[alias] = entries[taxonomy.canonical(alias)]
@@ -152,25 +191,6 @@ def has_sampling(condition: Condition) -> bool:
     if isinstance(condition, AllOf | AnyOf):
         return any(has_sampling(member) for member in condition.members)
     return False
-
-
-def _compile_text(rule: TextRule) -> tuple[TextRule, list[TextPattern]]:
-    patterns: list[TextPattern] = [compile_text_pattern(p) for p in rule.patterns]
-    if rule.words:
-        words = "|".join(re.escape(w) for w in sorted(rule.words, key=len, reverse=True))
-        patterns.insert(0, re.compile(rf"(?<!\w)(?:{words})(?!\w)", re.IGNORECASE))
-    return rule, patterns
-
-
-def _covered(rule: VideoRule) -> frozenset[str]:
-    taxonomy = taxonomy_v7()
-    excluded: set[str] = set()
-    for name in rule.exclude:
-        excluded.add(name)
-        excluded.update(d.name for d in taxonomy.descendants(name))
-    names = {rule.label, *(d.name for d in taxonomy.descendants(rule.label))} - excluded
-    names.update(alias for alias in taxonomy._aliases if taxonomy.canonical(alias) in names)
-    return frozenset(names)
 
 
 class CompiledPolicy:
@@ -201,64 +221,73 @@ class CompiledPolicy:
             self._tables[combo] = table
         return table
 
-    def evaluate(self, detections: Any, context: Context | None = None) -> Decision:
+    def evaluate(self, detections: Detections, context: Context | None = None) -> Decision:
         context = context or EMPTY_CONTEXT
         table = self.table_for(context)
-        labels, segments, text = read_detections(detections)
+        labels: Sequence[Label]
+        entries: Sequence[TimelineEntry] = ()
+        lines: Sequence[TextLine] = ()
+        if isinstance(detections, Timeline):
+            labels, entries = detections.peak_labels(), detections.entries
+        else:
+            labels = detections.labels
+            if table.text and detections.text:
+                lines = detections.lines()
         trace: list[TraceStep] = []
         matched: list[Match] = []
         best_severity, best_order, best_rule = 0, INF, None
         lookup = table.entries
         live: list[tuple[Entry, float]] = []
         suppress = False
-        for item in labels:
-            name = item["Name"]
-            entry = lookup.get(name)
+        for label in labels:
+            entry = lookup.get(label.name)
             if entry is None:
                 trace.append(
-                    ("label", name, item.get("Confidence"), None, "unknown label, skipped")
+                    ("label", label.name, label.confidence, None, "unknown label, skipped")
                 )
                 continue
-            suppress = suppress or entry[4]
-            live.append((entry, item["Confidence"]))
+            suppress = suppress or entry.suppressible
+            live.append((entry, label.confidence))
         if suppress:
             live = _explained_away(live, lookup, trace)
         for entry, confidence in live:
-            rule = entry[2]
+            rule = entry.rule
             if rule is None:
-                trace.append(("label", entry[0], confidence, None, "no rule"))
+                trace.append(("label", entry.name, confidence, None, "no rule"))
                 continue
             if rule.ignore:
-                trace.append(("label", entry[0], confidence, rule.id, "carved out"))
+                trace.append(("label", entry.name, confidence, rule.id, "carved out"))
                 continue
-            if confidence >= entry[5]:
+            if confidence >= entry.block:
                 severity = 3
-            elif confidence >= entry[6]:
+            elif confidence >= entry.review:
                 severity = 2
-            elif confidence >= entry[7]:
+            elif confidence >= entry.annotate:
                 severity = 1
             else:
                 severity = 0
             action = ACTIONS[severity]
-            trace.append(("label", entry[0], confidence, rule.id, action))
+            trace.append(("label", entry.name, confidence, rule.id, action))
             if severity:
-                stamps = _stamps(segments, entry, severity) if segments else ()
-                matched.append(Match(entry[0], confidence, action, rule.id, stamps))
+                found = stamps(entries, entry.name, entry.threshold(severity)) if entries else ()
+                matched.append(Match(entry.name, confidence, action, rule.id, found))
                 if severity > best_severity or (
                     severity == best_severity and rule.order < best_order
                 ):
                     best_severity, best_order, best_rule = severity, rule.order, rule
-        candidates: list[tuple[int, float, Any]] = []
-        if table.text and text:
-            candidates += _evaluate_text(table, text, trace, matched)
-        if table.video and segments:
-            candidates += _evaluate_video(table, segments, trace, matched)
+        candidates: list[Fired] = []
+        if lines:
+            candidates += evaluate_text(table.text, lines, trace, matched)
+        if table.video and entries:
+            candidates += evaluate_video(table.video, entries, trace, matched)
         if table.a2i is not None:
-            candidates += _evaluate_a2i(table, labels, context, trace, matched)
-        for severity, order, rule in candidates:
+            candidates += evaluate_a2i(
+                table.a2i, table.a2i_samples, labels, context, trace, matched
+            )
+        decided: BandRule | TextRule | VideoRule | A2IRule | DefaultRule | None = best_rule
+        for severity, order, fired in candidates:
             if severity > best_severity or (severity == best_severity and order < best_order):
-                best_severity, best_order, best_rule = severity, order, rule
-        decided: Any = best_rule
+                best_severity, best_order, decided = severity, order, fired
         if decided is None:
             decided = table.default
             action = table.default.action
@@ -285,16 +314,16 @@ def _explained_away(
     Rekognition returns an L3 hit with its L2 and L1 ancestors. When the descendants are carved
     out or governed by a more specific rule, the ancestors carry no signal of their own.
     """
-    live.sort(key=lambda pair: -pair[0][1])
+    live.sort(key=lambda pair: -pair[0].level)
     below: set[str] = set()
     backed: set[str] = set()
     kept = []
     for entry, confidence in live:
-        name, rule = entry[0], entry[2]
+        name, rule = entry.name, entry.rule
         keep = name not in below or name in backed
-        for ancestor in entry[3]:
+        for ancestor in entry.ancestors:
             below.add(ancestor)
-            if keep and lookup[ancestor][2] is rule:
+            if keep and lookup[ancestor].rule is rule:
                 backed.add(ancestor)
         if keep:
             kept.append((entry, confidence))
@@ -309,166 +338,3 @@ def _explained_away(
                 )
             )
     return kept
-
-
-def read_detections(detections: Any) -> tuple[list[Mapping[str, Any]], list[Any], str]:
-    """Labels (peak confidence per label for video), video segments and detected text."""
-    text = ""
-    if isinstance(detections, Mapping):
-        raw = detections.get("ModerationLabels") or []
-        if "TextDetections" in detections or "Text" in detections:
-            text = _read_text(detections)
-    elif isinstance(detections, list):
-        raw = detections
-    else:
-        raw = []
-    if raw and "ModerationLabel" in raw[0]:
-        return _video_labels(raw), raw, text
-    return raw, [], text
-
-
-def _read_text(detections: Mapping[str, Any]) -> str:
-    found = detections.get("Text")
-    if isinstance(found, str):
-        return found
-    if isinstance(found, list):
-        return "\n".join(map(str, found))
-    items = detections.get("TextDetections") or []
-    lines = [i for i in items if i.get("Type") == "LINE"] or items
-    return "\n".join(f"{i.get('Confidence', 100)}\t{i.get('DetectedText', '')}" for i in lines)
-
-
-def _video_labels(segments: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    peaks: dict[str, float] = {}
-    for segment in segments:
-        label = segment["ModerationLabel"]
-        name, confidence = label["Name"], label["Confidence"]
-        if confidence > peaks.get(name, -1.0):
-            peaks[name] = confidence
-    return [{"Name": name, "Confidence": value} for name, value in peaks.items()]
-
-
-def _segment_span(segment: Mapping[str, Any], point_ms: int) -> tuple[int, int]:
-    start = segment.get("StartTimestampMillis", segment.get("Timestamp", 0))
-    end = segment.get("EndTimestampMillis")
-    if end is None:
-        end = start + segment.get("DurationMillis", point_ms)
-    return int(start), int(end)
-
-
-def _stamps(segments: list[Any], entry: Entry, severity: int) -> tuple[int, ...]:
-    threshold = entry[8 - severity]
-    names = {entry[0]}
-    return tuple(
-        sorted(
-            {
-                _segment_span(s, 0)[0]
-                for s in segments
-                if s["ModerationLabel"]["Name"] in names
-                and s["ModerationLabel"]["Confidence"] >= threshold
-            }
-        )
-    )
-
-
-def _evaluate_text(
-    table: Table, text: str, trace: list[TraceStep], matched: list[Match]
-) -> list[tuple[int, float, Any]]:
-    fired: list[tuple[int, float, Any]] = []
-    lines = text.split("\n")
-    for rule, patterns in table.text:
-        usable = "\n".join(_text_line(line, rule.min_confidence) for line in lines)
-        for pattern in patterns:
-            hit = pattern.search(usable)
-            if hit:
-                severity = SEVERITY[rule.action]
-                trace.append(("text", hit.group(0), None, rule.id, rule.action))
-                matched.append(Match("text", 100.0, rule.action, rule.id, (), hit.group(0)))
-                fired.append((severity, rule.order, rule))
-                break
-        else:
-            trace.append(("text", "no match", None, rule.id, "allow"))
-    return fired
-
-
-def _text_line(line: str, min_confidence: float) -> str:
-    confidence, tab, content = line.partition("\t")
-    if not tab:
-        return line
-    try:
-        return content if float(confidence) >= min_confidence else ""
-    except ValueError:
-        return line
-
-
-def _evaluate_video(
-    table: Table, segments: list[Any], trace: list[TraceStep], matched: list[Match]
-) -> list[tuple[int, float, Any]]:
-    fired: list[tuple[int, float, Any]] = []
-    for rule, covered in table.video:
-        spans = sorted(
-            _segment_span(s, rule.point_duration_ms)
-            for s in segments
-            if s["ModerationLabel"]["Name"] in covered
-            and s["ModerationLabel"]["Confidence"] >= rule.min_confidence
-        )
-        total = _union_length(spans)
-        peak = max(
-            (
-                s["ModerationLabel"]["Confidence"]
-                for s in segments
-                if s["ModerationLabel"]["Name"] in covered
-            ),
-            default=0.0,
-        )
-        if spans and total >= rule.min_duration_ms:
-            trace.append(("video", f"{rule.label} for {total} ms", peak, rule.id, rule.action))
-            stamps = tuple(start for start, _ in spans)
-            matched.append(Match(rule.label, peak, rule.action, rule.id, stamps))
-            fired.append((SEVERITY[rule.action], rule.order, rule))
-        else:
-            trace.append(
-                ("video", f"{rule.label} for {total} ms", peak or None, rule.id, "not long enough")
-            )
-    return fired
-
-
-def _union_length(spans: Iterable[tuple[int, int]]) -> int:
-    total, current_start, current_end = 0, None, None
-    for start, end in spans:
-        if current_end is None or start > current_end:
-            if current_end is not None and current_start is not None:
-                total += current_end - current_start
-            current_start, current_end = start, end
-        else:
-            current_end = max(current_end, end)
-    if current_end is not None and current_start is not None:
-        total += current_end - current_start
-    return total
-
-
-def _evaluate_a2i(
-    table: Table,
-    labels: list[Mapping[str, Any]],
-    context: Context,
-    trace: list[TraceStep],
-    matched: list[Match],
-) -> list[tuple[int, float, Any]]:
-    rule = table.a2i
-    assert rule is not None
-    confidences = {item["Name"]: item["Confidence"] for item in labels}
-    draw = 100.0
-    if table.a2i_samples:
-        key = context.item_key or json.dumps(sorted(confidences.items()))
-        draw = sampling_draw(key)
-    passed, hits = rule.condition.evaluate(confidences, draw)
-    if not passed:
-        trace.append(("a2i", "HumanLoopActivationConditions", None, rule.id, "not met"))
-        return []
-    subject = ", ".join(hits) if hits else "sampled"
-    trace.append(("a2i", subject, None, rule.id, "review"))
-    for name in hits:
-        matched.append(Match(name, confidences[name], "review", rule.id))
-    if not hits:
-        matched.append(Match("sampled", draw, "review", rule.id))
-    return [(SEVERITY["review"], rule.order, rule)]

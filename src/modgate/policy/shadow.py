@@ -18,6 +18,7 @@ from modgate.policy.decision import Decision
 from modgate.policy.engine import evaluate
 from modgate.policy.model import Policy
 from modgate.policy.store import ShadowRecord
+from modgate.taxonomy.detections import Detections
 
 
 class ShadowRecorder(Protocol):
@@ -30,7 +31,7 @@ class ShadowRecorder(Protocol):
 def evaluate_with_shadow(
     active: Policy,
     candidates: Sequence[Policy],
-    detections: Any,
+    detections: Detections,
     context: Context,
     *,
     surface: str,

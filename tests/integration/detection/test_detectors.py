@@ -104,7 +104,7 @@ def test_detect_frames_keeps_order_and_model_version(
     assert engine.model_version.startswith("7.0+")
     assert all(f"{d.name}-{d.version}" in engine.model_version for d in engine.detectors)
     single = engine.detect_frames([frames[1]])[0]
-    assert results[1].moderation_labels == single.moderation_labels
+    assert results[1].labels == single.labels
 
 
 def test_video_frames_are_sampled_at_the_requested_rate(engine: DetectionEngine,

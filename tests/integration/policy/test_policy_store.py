@@ -15,6 +15,7 @@ from modgate.policy import Context, policy_from_text
 from modgate.policy.memory import InMemoryPolicyStore
 from modgate.policy.shadow import evaluate_with_shadow, shadow_report
 from modgate.policy.store import PolicyStore, SqlPolicyStore
+from modgate.taxonomy.detections import ImageDetections, Label
 
 POLICY_A = "policy: a\ncategories:\n  Explicit: {block: 90}\n"
 POLICY_B = "policy: a\ncategories:\n  Explicit: {block: 70, review: 50}\n"
@@ -106,7 +107,7 @@ def test_shadow_decisions_are_recorded_and_reported(store: PolicyStore) -> None:
     clock = Clock()
     outcomes = []
     for number, confidence in enumerate((95, 75, 55, 10)):
-        detections = {"ModerationLabels": [{"Name": "Explicit", "Confidence": confidence}]}
+        detections = ImageDetections((Label("Explicit", confidence),))
         decision = evaluate_with_shadow(
             active,
             [s.load() for s in store.shadows_for("kids")],

@@ -13,6 +13,7 @@ from modgate.detection.frames import PreparedImage
 from modgate.detection.registry import available_detectors, select_detectors
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import DetectorLoadError, SettingsError
+from modgate.taxonomy.detections import ImageDetections
 
 
 def test_builtins_are_registered_through_entry_points() -> None:
@@ -77,7 +78,7 @@ def test_detector_that_fails_to_load_is_reported_when_the_engine_starts() -> Non
 
 def test_cache_is_keyed_by_hash_and_model_version_and_bounded() -> None:
     cache = InMemoryDetectionCache(max_entries=2)
-    result = DetectionResult([], [], [], "v1")
+    result = DetectionResult(ImageDetections(model_version="v1"))
     cache.put("a", "v1", result)
     assert cache.get("a", "v1") is result
     assert cache.get("a", "v2") is None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from modgate.policy import Policy, policy_from_text
 from modgate.policy.cases import expand_labels
+from modgate.taxonomy.detections import ImageDetections, Label
+from modgate.taxonomy.rekognition_json import image_from_body
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 
@@ -15,6 +16,12 @@ def make_policy(text: str) -> Policy:
     return policy_from_text(text, "test.yaml")
 
 
-def detect(mapping: dict[str, float]) -> dict[str, Any]:
-    """Rekognition-shaped detections: each label with its ancestors at the same confidence."""
-    return {"ModerationLabels": expand_labels(mapping)}
+def detect(mapping: dict[str, float]) -> ImageDetections:
+    """Image detections: each label with its ancestors at the same confidence, as Rekognition
+    returns them."""
+    return image_from_body({"ModerationLabels": expand_labels(mapping)})
+
+
+def labels(mapping: dict[str, float]) -> ImageDetections:
+    """Image detections of exactly these labels (no ancestors added)."""
+    return ImageDetections(tuple(Label(name, value) for name, value in mapping.items()))

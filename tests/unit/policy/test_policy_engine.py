@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from policy_helpers import detect, make_policy
+from policy_helpers import detect, labels, make_policy
 
 from modgate.policy import Context, evaluate
 
@@ -91,13 +91,13 @@ def test_carve_out_does_not_hide_a_sibling() -> None:
 
 def test_ancestor_detected_alone_uses_its_rule() -> None:
     policy = make_policy(HIERARCHY)
-    decision = evaluate(policy, {"ModerationLabels": [{"Name": "Explicit", "Confidence": 93}]})
+    decision = evaluate(policy, labels({"Explicit": 93}))
     assert decision.action == "block"
 
 
 def test_unknown_detected_label_is_skipped_and_traced() -> None:
     policy = make_policy(BANDS)
-    decision = evaluate(policy, {"ModerationLabels": [{"Name": "Suggestive", "Confidence": 99}]})
+    decision = evaluate(policy, labels({"Suggestive": 99}))
     assert decision.action == "allow"
     assert decision.trace[0][-1] == "unknown label, skipped"
 

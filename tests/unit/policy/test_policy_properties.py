@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from policy_helpers import POLICIES, make_policy
+from policy_helpers import labels as image_labels
 
 from modgate.policy import SEVERITY, evaluate
 from modgate.taxonomy import taxonomy_v7
@@ -27,8 +28,7 @@ detections = st.dictionaries(st.sampled_from(NAMES), confidence, max_size=8)
 
 
 def severity(policy, labels: dict[str, float]) -> int:  # type: ignore[no-untyped-def]
-    items = [{"Name": name, "Confidence": value} for name, value in labels.items()]
-    return SEVERITY[evaluate(policy, {"ModerationLabels": items}).action]
+    return SEVERITY[evaluate(policy, image_labels(labels)).action]
 
 
 @settings(max_examples=300, deadline=None)
@@ -46,7 +46,6 @@ def test_raising_confidence_never_lowers_severity(labels: dict[str, float], data
 @settings(max_examples=200, deadline=None)
 @given(detections)
 def test_evaluation_is_deterministic_and_order_independent(labels: dict[str, float]) -> None:
-    items = [{"Name": name, "Confidence": value} for name, value in labels.items()]
-    first = evaluate(BAND_POLICY, {"ModerationLabels": items})
-    second = evaluate(BAND_POLICY, {"ModerationLabels": list(reversed(items))})
+    first = evaluate(BAND_POLICY, image_labels(labels))
+    second = evaluate(BAND_POLICY, image_labels(dict(reversed(labels.items()))))
     assert (first.action, first.rule) == (second.action, second.rule)

@@ -10,33 +10,25 @@ last sample starts is not, which bounds the work on strobing animations. Pages o
 display times are separate pictures: every page is sampled, each taking one sampling interval of
 the timeline.
 
-Frames are decoded one at a time; samples are shrunk to the detectors' input size and detected
-in small batches, and only small copies of flagged samples are kept, so memory stays flat
-however many frames there are. An animation that needs more than ``MAX_SAMPLES`` samples is
-refused (the job fails for good and the item goes to review) rather than checked in part.
+Frames are decoded one at a time and samples are shrunk to the detectors' input size; they are
+detected in small batches and turned into a timeline by ``modgate.detection.timeline``, which
+keeps only small copies of flagged samples, so memory stays flat however many frames there are.
+An animation that needs more than ``MAX_SAMPLES`` samples is refused (the job fails for good and
+the item goes to review) rather than checked in part.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image
 
-from modgate.detection.video import (
-    FrameDetector,
-    Sample,
-    detect_stream,
-    picture_change,
-    sample_side,
-)
+from modgate.detection.video import Sample, picture_change
 from modgate.errors import VideoTooLongException
 from modgate.media.animation import decoded_frames, display_ms, is_timed
 from modgate.media.previews import to_rgb
-from modgate.pipeline.video import Collected, timeline_entries
 
 MAX_SAMPLES = 3600  # an hour at one sample a second; about three minutes of detection
 SIGNATURE_SIDE = 64
@@ -85,35 +77,6 @@ class AnimationSampler:
             next_mark = max(next_mark, math.ceil((end - 0.5) / self.step_ms))
             start = end
         self.end_ms = start
-
-
-def detect_animation(
-    engine: FrameDetector,
-    path: Path,
-    fps: float,
-    scene_threshold: float,
-    flag_floor: float = 50.0,
-    thumbnail_side: int = 320,
-    progress: Callable[[], None] | None = None,
-) -> tuple[list[dict[str, Any]], dict[int, Image.Image]]:
-    """Per-timestamp label entries and small copies of the flagged samples, by timestamp: the
-    same shapes as ``modgate.pipeline.video.detect_video`` (``progress``: called after each
-    sample)."""
-    sampler = AnimationSampler(fps, scene_threshold, sample_side(engine))
-    collected = Collected(flag_floor, thumbnail_side, progress)
-    with Image.open(path) as image:
-        # Samples are copies: the next frame can be decoded while they are detected.
-        for sample, result in detect_stream(engine, sampler.samples(image)):
-            collected.add(sample, result)
-    end_ms = round(sampler.end_ms)
-    entries = timeline_entries(collected.stamps, collected.results, fps, end_ms)
-    for entry in entries:
-        # The last sample stands for the rest of the animation: every frame after it was
-        # shown at no sampling time and changed nothing, and its display time is known.
-        if entry["Timestamp"] == collected.stamps[-1]:
-            entry["EndTimestampMillis"] = max(end_ms, entry["Timestamp"] + 1)
-            entry["DurationMillis"] = entry["EndTimestampMillis"] - entry["Timestamp"]
-    return entries, collected.thumbnails
 
 
 def _picture(image: Image.Image, max_side: int | None) -> Image.Image:

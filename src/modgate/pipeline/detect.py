@@ -1,0 +1,123 @@
+"""The detect stage of a job: typed detections of one stored item, and its flagged thumbnails.
+
+Stored detections of the same bytes by the same detectors are reused (``reuse``); otherwise a
+still image is decoded once (or taken from intake in this process, which decoded it already)
+and detected, and a video or an animation becomes a timeline (``modgate.detection.timeline``)
+whose flagged samples are stored as thumbnails for the review lane. Everything this stage hands
+on is typed (``Detections``); the stored form is written by the decision's transaction.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from PIL import Image
+
+from modgate.detection.timeline import DetectedTimeline, Sampling, detect_timeline
+from modgate.detection.video import FrameDetector
+from modgate.media.blobstore import BlobStore, readable_path
+from modgate.media.previews import to_rgb
+from modgate.media.scale import draft_long_side
+from modgate.media.service import MediaService
+from modgate.media.store import MediaRecord
+from modgate.pipeline.settings import PipelineSettings
+from modgate.taxonomy.detections import Detections, ImageDetections, Timeline
+from modgate.taxonomy.rekognition_json import stored_detections_from_json
+
+THUMBNAIL_SIDE = 320
+FLAG_FLOOR = 50.0
+
+
+class MediaDetector(FrameDetector, Protocol):
+    """What a job needs of the detection engine (``DetectionEngine`` is one): still images
+    detected one at a time, and frames in batches for timelines."""
+
+    def detect(self, image: Image.Image) -> ImageDetections: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Detected:
+    """The detections of one item. ``frame``: the decoded still image (its previews are made
+    from it); ``fresh``: detected by this run, so they are to be stored."""
+
+    detections: Detections
+    frame: Image.Image | None = None
+    fresh: bool = True
+
+
+class DetectStage:
+    """Detects stored media; stores the thumbnails of flagged timeline samples."""
+
+    def __init__(self, media: MediaService, blobs: BlobStore, settings: PipelineSettings) -> None:
+        self.media = media
+        self.blobs = blobs
+        self.sampling = Sampling(
+            settings.video_fps, settings.scene_threshold, FLAG_FLOOR, THUMBNAIL_SIDE
+        )
+
+    @staticmethod
+    def reuse(stored: Mapping[str, Any] | None) -> Detected | None:
+        """Detections stored before for the same bytes and detectors (as the job read them),
+        or None."""
+        if stored is None:
+            return None
+        return Detected(stored_detections_from_json(stored), fresh=False)
+
+    def detect(
+        self,
+        engine: MediaDetector,
+        record: MediaRecord,
+        progress: Callable[[], None] | None = None,
+    ) -> Detected:
+        """The detections of ``record``. ``progress`` is called after each sample of a video or
+        an animation."""
+        info = record.info
+        handoff = self.media.handoff
+        frame = handoff.take(info.sha256, engine.max_side) if handoff is not None else None
+        if frame is not None:  # intake in this process decoded it already
+            return Detected(engine.detect(frame), frame)
+        with readable_path(self.blobs, record.blob_key) as path:
+            if info.kind == "video":
+                duration_ms = round((info.duration_seconds or 0) * 1000) or None
+                found = detect_timeline(
+                    engine, path, "video", self.sampling,
+                    duration_ms=duration_ms, progress=progress,
+                )
+            elif info.animated:
+                # Animated GIF/WebP/APNG, multi-page TIFF: the frame on screen at each sampling
+                # time and frames after a scene change, like video.
+                found = detect_timeline(
+                    engine, path, "animation", self.sampling, progress=progress
+                )
+            else:
+                frame = _decoded(path, engine.max_side)
+                return Detected(engine.detect(frame), frame)
+        return Detected(self._with_thumbnails(info.sha256, found))
+
+    def _with_thumbnails(self, sha256: str, found: DetectedTimeline) -> Timeline:
+        """The timeline with the blob keys of its flagged samples' thumbnails, stored now."""
+        keys: dict[int, str] = {}
+        for stamp in found.timeline.flagged_timestamps(FLAG_FLOOR):
+            image = found.flagged.get(stamp)
+            if image is None:
+                continue
+            thumb = image.copy()
+            thumb.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE))
+            out = io.BytesIO()
+            thumb.convert("RGB").save(out, format="JPEG", quality=80)
+            key = f"thumbnails/{sha256[:2]}/{sha256}/{stamp}.jpg"
+            self.blobs.put_bytes(key, out.getvalue(), "image/jpeg")
+            keys[stamp] = key
+        return replace(found.timeline, thumbnails=keys)
+
+
+def _decoded(path: Path, side: int | None) -> Image.Image:
+    """The still image at ``path``, decoded (JPEGs only as large as the detectors need)."""
+    with Image.open(path) as image:
+        draft_long_side(image, side)
+        image.load()  # decode while the file is open
+        return to_rgb(image)

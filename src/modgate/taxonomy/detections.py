@@ -1,0 +1,202 @@
+"""What detection found, as typed values: the shared vocabulary of detection, policy and review.
+
+Detection produces these values, the policy engine reads them, the pipeline stores them and the
+backtest replays them. An image gives ``ImageDetections`` (labels with their ancestors, content
+types, lines of text); a video or an animation gives a ``Timeline`` (one ``TimelineEntry`` per
+label per sample). ``Detections`` is either. Rekognition's JSON is read and written only at the
+edges, by ``modgate.taxonomy.rekognition_json``; nothing here knows about it.
+
+Confidences are 0–100 as Rekognition gives them; times are milliseconds from the start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from modgate.taxonomy.tree import Taxonomy, taxonomy_v7
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """One moderation label. ``parent`` is ``""`` for a top-level label (Rekognition's
+    ``ParentName``); ``parent`` and ``level`` are None when the source did not say."""
+
+    name: str
+    confidence: float
+    parent: str | None = None
+    level: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContentType:
+    """What kind of picture it is (``Animated``, ``Illustrated``), with a confidence."""
+
+    name: str
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class BoundingBox:
+    """A box as fractions of the picture's width and height."""
+
+    width: float
+    height: float
+    left: float
+    top: float
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A point as fractions of the picture's width and height."""
+
+    x: float
+    y: float
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """Where a line of text is: its box and its outline."""
+
+    box: BoundingBox | None = None
+    polygon: tuple[Point, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    """Text found in the picture: a ``LINE`` or, when a detector gives them, a ``WORD`` of one
+    (``parent_id`` names its line)."""
+
+    text: str
+    confidence: float = 100.0
+    type: str = "LINE"
+    id: int | None = None
+    parent_id: int | None = None
+    geometry: Geometry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImageDetections:
+    """What detection found in one still image."""
+
+    labels: tuple[Label, ...] = ()
+    content_types: tuple[ContentType, ...] = ()
+    text: tuple[TextLine, ...] = ()
+    model_version: str = ""
+
+    def peak_labels(self) -> tuple[Label, ...]:
+        """Each label once at its confidence (an image has each label once)."""
+        return self.labels
+
+    def lines(self) -> tuple[TextLine, ...]:
+        """The lines of text (every item when the detector gave no ``LINE`` items)."""
+        found = tuple(line for line in self.text if line.type == "LINE")
+        return found or self.text
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One label of one sample, shown from ``start_ms`` to ``end_ms``. ``end_ms`` is None for a
+    point sample whose length is not known (the policy's ``point_duration`` applies)."""
+
+    start_ms: int
+    end_ms: int | None
+    label: Label
+    content_types: tuple[ContentType, ...] = ()
+
+    @property
+    def until_ms(self) -> int:
+        """Where the entry ends: ``end_ms``, or its start for a point sample."""
+        return self.start_ms if self.end_ms is None else self.end_ms
+
+
+@dataclass(frozen=True, slots=True)
+class Unchecked:
+    """What damage kept from view: milliseconds no decoded frame showed, the damaged packets,
+    and the reason recorded with the decision."""
+
+    unseen_ms: int
+    damaged_packets: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """What detection found in a video or an animation, sample by sample. ``thumbnails``: the
+    blob keys of small copies of the flagged samples, by their time."""
+
+    entries: tuple[TimelineEntry, ...] = ()
+    model_version: str = ""
+    thumbnails: Mapping[int, str] = field(default_factory=dict)
+    unchecked: Unchecked | None = None
+
+    def peak_labels(self) -> tuple[Label, ...]:
+        """Each label once, at its highest confidence anywhere, in order of first appearance."""
+        peaks: dict[str, Label] = {}
+        for entry in self.entries:
+            label = entry.label
+            found = peaks.get(label.name)
+            if found is None or label.confidence > found.confidence:
+                peaks[label.name] = label
+        return tuple(peaks.values())
+
+    def flagged_timestamps(self, min_confidence: float) -> list[int]:
+        """The start of every sample with a label at or above ``min_confidence``, in order."""
+        return sorted(
+            {e.start_ms for e in self.entries if e.label.confidence >= min_confidence}
+        )
+
+    def segments(self, min_confidence: float, gap_ms: int) -> tuple[TimelineEntry, ...]:
+        """Entries of the same label at or above ``min_confidence`` merged into segments.
+
+        Two entries of a label join when the later starts at most ``gap_ms`` after the earlier
+        ends. A segment starts with its first entry (whose content types it keeps), ends with
+        the end of its last, and has the highest confidence inside it. Segments are ordered by
+        start, then label name.
+        """
+        by_label: dict[str, list[TimelineEntry]] = {}
+        for entry in self.entries:
+            if entry.label.confidence >= min_confidence:
+                by_label.setdefault(entry.label.name, []).append(entry)
+        merged: list[TimelineEntry] = []
+        for items in by_label.values():
+            items.sort(key=lambda e: e.start_ms)
+            current = items[0]
+            end, peak = current.until_ms, current.label.confidence
+            for entry in items[1:]:
+                if entry.start_ms <= end + gap_ms:
+                    end = max(end, entry.until_ms)
+                    peak = max(peak, entry.label.confidence)
+                    continue
+                merged.append(_segment(current, end, peak))
+                current = entry
+                end, peak = current.until_ms, current.label.confidence
+            merged.append(_segment(current, end, peak))
+        merged.sort(key=lambda s: (s.start_ms, s.label.name))
+        return tuple(merged)
+
+
+def _segment(first: TimelineEntry, end_ms: int, confidence: float) -> TimelineEntry:
+    label = first.label
+    if confidence != label.confidence:
+        label = replace(label, confidence=confidence)
+    return replace(first, end_ms=end_ms, label=label)
+
+
+Detections = ImageDetections | Timeline
+
+
+def ranked_labels(
+    confidences: Mapping[str, float], taxonomy: Taxonomy | None = None
+) -> tuple[Label, ...]:
+    """Labels from a name → confidence map (confidences rounded to 4 places), highest first,
+    ties in tree order; names are made canonical."""
+    tree = taxonomy or taxonomy_v7()
+    order = {name: index for index, name in enumerate(tree.names)}
+    names = sorted(confidences, key=lambda n: (-confidences[n], order[tree.canonical(n)]))
+    out = []
+    for name in names:
+        node = tree.get(name)
+        confidence = round(float(confidences[name]), 4)
+        out.append(Label(node.name, confidence, node.parent_name, node.level))
+    return tuple(out)
