@@ -11,6 +11,7 @@ from policy_helpers import POLICIES
 from modgate.errors import PolicyValidationError
 from modgate.policy import evaluate, load_policy, policy_from_text
 from modgate.policy.patterns import PatternError, compile_text_pattern
+from modgate.taxonomy.rekognition_json import detections_from_json
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -27,9 +28,9 @@ def test_catastrophic_backtracking_pattern_evaluates_on_a_long_line() -> None:
     # With Python's re, (a+)+$ against 5000 "a" and a "b" would run for longer than the universe.
     policy = policy_from_text(text_policy("(a+)+$"))
     evil = "a" * 5000 + "b"
-    decision = evaluate(policy, {"Text": evil})
+    decision = evaluate(policy, detections_from_json({"Text": evil}))
     assert (decision.action, decision.rule) == ("allow", "default")
-    decision = evaluate(policy, {"Text": ["noise", "a" * 5000]})
+    decision = evaluate(policy, detections_from_json({"Text": ["noise", "a" * 5000]}))
     assert (decision.action, decision.rule) == ("review", "contact")
     assert decision.matched[0].text == "a" * 5000
 
@@ -116,10 +117,10 @@ def test_re2_syntax_is_accepted() -> None:
 
 def test_text_that_is_not_valid_unicode_does_not_break_evaluation() -> None:
     policy = policy_from_text(text_policy(r"\d{3}"))
-    assert evaluate(policy, {"Text": "\ud800 call 555"}).action == "review"
+    assert evaluate(policy, detections_from_json({"Text": "\ud800 call 555"})).action == "review"
 
 
 def test_shipped_text_rules_compile_for_re2() -> None:
     kids = load_policy(POLICIES / "kids.yaml")
-    decision = evaluate(kids, {"Text": "write to ana.pérez@example.org"})
+    decision = evaluate(kids, detections_from_json({"Text": "write to ana.pérez@example.org"}))
     assert decision.matched and decision.matched[0].text == "ana.pérez@example.org"
