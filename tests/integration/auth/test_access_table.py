@@ -1,8 +1,25 @@
-"""Every route × every role: who is let in, who gets 401, who gets 403.
+"""Who may call what, written out by hand: every route × every kind of caller → the status.
 
-The routes are read from ``app.routes``, so a new route without a declared access rule (a
-dependency from ``modgate.auth.deps``, or an entry in ``DECLARED_ELSEWHERE``) fails here.
-Requests go over real HTTP to a real server.
+The table is the intended access of docs/review.md ("Accounts, roles and keys", "Access") and
+README, not what the routes declare: a route that asks for the wrong scope or lets in the wrong
+role disagrees with its row. A route without a row (compared with ``app.routes``) fails too, so
+every new route gets one. Requests go over real HTTP to a live server, once with API keys
+required and once with ``auth.api_keys_required=false``; no answer may be a 5xx.
+
+Columns, in order (``-``: not applicable, the route needs no scope):
+
+    ano  anonymous: no credentials
+    non  an API key with no scopes
+    all  an API key with every scope
+    onl  an API key with exactly the route's scope
+    oth  an API key with every scope but the route's
+    rev  a revoked API key
+    adm, edi, rvw, snr, aud: a console user (admin, policy_editor, reviewer, senior_reviewer,
+         auditor) signed in through the sign-in form: session cookie, CSRF token on POST
+
+Each route gets one fixed request (below ``REQUEST_BODIES``; path parameters name things that
+do not exist), so "let in" shows as what the route answers for it: 200, 303, or a 400 or 404
+from the route itself (a 404 must not be the router's).
 """
 
 from __future__ import annotations
@@ -10,245 +27,371 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from argon2 import PasswordHasher
 from fastapi.routing import iter_route_contexts
 
-from modgate.auth.deps import AccessRule, access_rule, auth_service
+from modgate.app import create_app
 from modgate.auth.models import ROLES, SCOPES
+from modgate.auth.service import AuthService
+from modgate.auth.tables import ApiKeyRow
+from modgate.services import Services
+from modgate.settings import load_settings
 from servers import LiveServer
 
-# Routes of the framework and of other parts, with the rule they must follow.
-DECLARED_ELSEWHERE = {
-    ("GET", "/healthz"): AccessRule("public"),
-    ("GET", "/openapi.json"): AccessRule("public"),
-    ("GET", "/docs"): AccessRule("public"),
-    ("GET", "/docs/oauth2-redirect"): AccessRule("public"),
-    ("GET", "/redoc"): AccessRule("public"),
-}
-# Routers whose owners apply ``require_scopes`` themselves (see docs/review.md, "Access").
-GUARDED_BY_OWNER = ("/v1/media", "/v1/moderations", "/v1/webhooks")
 PASSWORD = "correct horse battery"
+ANONYMOUS, NO_SCOPES, ALL_SCOPES = "anonymous", "key without scopes", "key with every scope"
+ONLY, OTHERS, REVOKED = "key with only the scope", "key with every other scope", "revoked key"
+COLUMNS = (ANONYMOUS, NO_SCOPES, ALL_SCOPES, ONLY, OTHERS, REVOKED, *ROLES)
+SIGNED_IN = set(ROLES)
 
 
 @dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: str
-    rule: AccessRule | None
+class Row:
+    route: str  # "METHOD /path/template"
+    scope: str | None
+    cells: str  # one status (or -) per column, in COLUMNS order
+
+    def expected(self) -> dict[str, int | None]:
+        values = self.cells.split()
+        assert len(values) == len(COLUMNS), f"{self.route}: {len(values)} cells"
+        return {c: None if v == "-" else int(v) for c, v in zip(COLUMNS, values, strict=True)}
 
 
-def _rules_of(dependant: Any) -> list[AccessRule]:
-    found = []
-    for dependency in getattr(dependant, "dependencies", []) or []:
-        rule = access_rule(dependency.call)
-        if rule is not None:
-            found.append(rule)
-        found.extend(_rules_of(dependency))
+# API keys required (the default).
+# fmt: off
+TABLE = (
+    #    ano non all onl oth rev  adm edi rvw snr aud
+    Row("POST /v1/moderations", "moderations:write",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/moderations", "moderations:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("GET /v1/moderations/{moderation_id}", "moderations:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/moderations/{moderation_id}/labels", "moderations:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}", "moderations:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("POST /v1/moderations/{moderation_id}/appeal", "appeals:write",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/review/queues", "review:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("POST /v1/media", "media:write",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/media/{media_id}", "media:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/media/{media_id}/preview", "media:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("POST /v1/webhooks", "webhooks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/webhooks", "webhooks:manage",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("DELETE /v1/webhooks/{endpoint_id}", "webhooks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    # The console: sign-in is public; everything else needs a signed-in user. Every role sees
+    # the queue figures; only reviewers and senior reviewers work on tasks and have "my stats".
+    Row("GET /console/login", None,
+        "200 200 200   -   - 200  200 200 200 200 200"),
+    Row("POST /console/login", None,
+        "303 303 303   -   - 303  303 303 303 303 303"),
+    Row("POST /console/logout", None,
+        "401 401 401   -   - 401  303 303 303 303 303"),
+    Row("GET /console", None,
+        "401 401 401   -   - 401  200 200 200 200 200"),
+    Row("GET /console/me", None,
+        "401 401 401   -   - 401  403 403 200 200 403"),
+    Row("POST /console/claim", None,
+        "401 401 401   -   - 401  403 403 303 303 403"),
+    Row("GET /console/tasks/{task_id}", None,
+        "401 401 401   -   - 401  403 403 404 404 403"),
+    Row("POST /console/tasks/{task_id}/verdict", None,
+        "401 401 401   -   - 401  403 403 404 404 403"),
+    Row("POST /console/tasks/{task_id}/release", None,
+        "401 401 401   -   - 401  403 403 404 404 403"),
+    Row("POST /console/tasks/{task_id}/skip", None,
+        "401 401 401   -   - 401  403 403 404 404 403"),
+    Row("POST /console/tasks/{task_id}/reveal", None,
+        "401 401 401   -   - 401  403 403 404 404 403"),
+    Row("GET /console/tasks/{task_id}/preview", None,
+        "401 401 401   -   - 401  403 403 404 404 403"),
+    Row("GET /console/tasks/{task_id}/media", None,
+        "401 401 401   -   - 401  403 403 404 404 403"),
+    Row("GET /console/static", None,
+        "200 200 200   -   - 200  200 200 200 200 200"),
+    # Public: health and the API's documentation.
+    Row("GET /healthz", None,
+        "200 200 200   -   - 200  200 200 200 200 200"),
+    Row("GET /openapi.json", None,
+        "200 200 200   -   - 200  200 200 200 200 200"),
+    Row("GET /docs", None,
+        "200 200 200   -   - 200  200 200 200 200 200"),
+    Row("GET /docs/oauth2-redirect", None,
+        "200 200 200   -   - 200  200 200 200 200 200"),
+    Row("GET /redoc", None,
+        "200 200 200   -   - 200  200 200 200 200 200"),
+)
+# fmt: on
+
+# With ``auth.api_keys_required=false`` every /v1 route lets in a call without a key (and so a
+# console user, whose cookie the API ignores); a key that is sent is still checked, so a
+# revoked key or a key without the scope is refused. The console and public rows are TABLE's.
+# fmt: off
+OPEN_V1 = (
+    #    ano non all onl oth rev  adm edi rvw snr aud
+    Row("POST /v1/moderations", "moderations:write",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/moderations", "moderations:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/moderations/{moderation_id}", "moderations:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/moderations/{moderation_id}/labels", "moderations:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}", "moderations:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("POST /v1/moderations/{moderation_id}/appeal", "appeals:write",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/review/queues", "review:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("POST /v1/media", "media:write",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/media/{media_id}", "media:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/media/{media_id}/preview", "media:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("POST /v1/webhooks", "webhooks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/webhooks", "webhooks:manage",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("DELETE /v1/webhooks/{endpoint_id}", "webhooks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+)
+# fmt: on
+
+# What each route is sent; path parameters not named here are "missing".
+PATH_VALUES = {"timestamp_ms": "0"}
+REQUEST_BODIES: dict[str, dict[str, Any]] = {
+    "POST /v1/moderations": {"json": {}},
+    "POST /v1/moderations/{moderation_id}/appeal": {"json": {"statement": "It is art."}},
+    "POST /v1/webhooks": {"json": {}},
+    "POST /console/claim": {"data": {"queue": "none"}},
+    "POST /console/tasks/{task_id}/verdict": {"data": {"action": "allow"}},
+}
+DENIED_CODES = {
+    401: {"AuthenticationRequiredException", "SignInRequired"},
+    403: {"AccessDeniedException"},
+}
+
+
+def served_routes(app: Any) -> set[str]:
+    """Every route the app serves as "METHOD /path" (HEAD goes with GET; a mount is a GET)."""
+    found = set()
+    for context in iter_route_contexts(app.routes):
+        for method in (context.methods or {"GET"}) - {"HEAD"}:
+            found.add(f"{method} {context.path}")
     return found
 
 
-def endpoints(app: Any) -> list[Endpoint]:
-    result = []
-    for context in iter_route_contexts(app.routes):
-        path = context.path
-        if path is None:
-            continue
-        methods = sorted((context.methods or {"GET"}) - {"HEAD"})
-        rules = _rules_of(getattr(context, "dependant", None))
-        if path == "/console/static":  # the console's static files (a mount)
-            result.append(Endpoint("GET", path, AccessRule("public")))
-            continue
-        for method in methods:
-            rule = rules[0] if rules else DECLARED_ELSEWHERE.get((method, path))
-            if len({(r.kind, r.scopes, r.roles) for r in rules}) > 1:
-                raise AssertionError(f"{method} {path} declares conflicting access rules: {rules}")
-            result.append(Endpoint(method, path, rule))
-    return result
+@dataclass
+class Server:
+    app: Any
+    client: httpx.Client
+    keys: dict[str, str]  # by column; ONLY and OTHERS as "<column>:<scope>"
+    sessions: dict[str, tuple[str, str]]  # role → (session cookie, CSRF token)
+
+    def sign_in(self, username: str) -> tuple[str, str]:
+        """Sign in through the form as a browser does: the form's token, then the post."""
+        token, cookie = self.login_form()
+        signed = self.client.post(
+            "/console/login",
+            headers={"Cookie": f"modgate_login_csrf={cookie}"},
+            data={"username": username, "password": PASSWORD, "csrf_token": token},
+        )
+        assert signed.status_code == 303, signed.text
+        session = signed.cookies["modgate_session"]
+        page = self.client.get("/console", headers={"Cookie": f"modgate_session={session}"})
+        self.client.cookies.clear()
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert csrf, page.text
+        return session, csrf.group(1)
+
+    def login_form(self) -> tuple[str, str]:
+        page = self.client.get("/console/login")
+        self.client.cookies.clear()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, page.text
+        return token.group(1), page.cookies["modgate_login_csrf"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    from modgate.app import create_app
-    from modgate.services import Services
-    from modgate.settings import load_settings
-
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("access") / "data")
+def _serve(tmp: Path, keys_required: bool) -> Iterator[Server]:
+    settings = load_settings(
+        data_dir=tmp / "data",
+        detection={"enabled": ["marker"]},
+        pipeline={"workers": 1, "poll_seconds": 0.2},
+        auth={"api_keys_required": keys_required},
+    )
     services = Services.from_settings(settings)
+    # A cheap password hash: the sign-in form is what is exercised, not argon2's cost.
+    auth = AuthService(
+        services.sessions,
+        settings.auth,
+        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+    )
+    services.extras["auth"] = auth
+    keys = {ALL_SCOPES: auth.create_key("all", SCOPES)[0]}
+    for scope in SCOPES:
+        keys[f"{ONLY}:{scope}"] = auth.create_key("only", [scope])[0]
+        keys[f"{OTHERS}:{scope}"] = auth.create_key("others", [s for s in SCOPES if s != scope])[0]
+    revoked, revoked_key = auth.create_key("revoked", SCOPES)
+    auth.revoke_key(revoked_key.id)
+    keys[REVOKED] = revoked
+    # ``modgate keys create`` refuses an empty scope list; a key can still end up with none
+    # (its scopes removed in the database), and it must be refused everywhere.
+    keys[NO_SCOPES], empty = auth.create_key("none", ["media:read"])
+    with services.sessions.begin() as session:
+        session.execute(sa.update(ApiKeyRow).where(ApiKeyRow.id == empty.id).values(scopes=[]))
+    for role in ROLES:
+        auth.add_user(role.replace("_", "-"), PASSWORD, role, ["*"])
     app = create_app(settings, services)
-    auth = auth_service(services)
-    principals: dict[str, dict[str, Any]] = {"anonymous": {}}
-    with LiveServer(app) as live:
-        for role in ROLES:
-            auth.add_user(f"u-{role.replace('_', '-')}", PASSWORD, role, ["*"])
-            client = httpx.Client(base_url=live.url)
-            page = client.get("/console/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-            assert token, page.text
-            signed = client.post(
-                "/console/login",
-                data={
-                    "username": f"u-{role.replace('_', '-')}",
-                    "password": PASSWORD,
-                    "csrf_token": token.group(1),
-                    "next": "/console",
-                },
-                follow_redirects=True,
-            )
-            assert signed.status_code == 200, signed.text
-            csrf = re.search(r'name="csrf-token" content="([^"]+)"', signed.text)
-            assert csrf
-            principals[role] = {
-                "session": client.cookies.get("modgate_session"),
-                "csrf": csrf.group(1),
-            }
-            client.close()
-        revoked, key = auth.create_key("revoked", ["media:read"])
-        auth.revoke_key(key.id)
-        principals["revoked key"] = {"key": revoked}
-        yield {"app": app, "url": live.url, "auth": auth, "principals": principals}
+    with LiveServer(app) as live, httpx.Client(base_url=live.url) as client:
+        server = Server(app, client, keys, {})
+        server.sessions = {role: server.sign_in(role.replace("_", "-")) for role in ROLES}
+        yield server
     services.close()
 
 
-def test_every_route_declares_who_may_call_it(server: dict[str, Any]) -> None:
-    missing = [
-        f"{e.method} {e.path}"
-        for e in endpoints(server["app"])
-        if e.rule is None and not e.path.startswith(GUARDED_BY_OWNER)
-    ]
-    assert not missing, f"routes without an access rule: {missing}"
+@pytest.fixture(scope="module")
+def required(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from _serve(tmp_path_factory.mktemp("keys-required"), keys_required=True)
 
 
-def test_public_api_routers_carry_a_scope_rule(server: dict[str, Any]) -> None:
-    unguarded = [
-        f"{e.method} {e.path}"
-        for e in endpoints(server["app"])
-        if e.rule is None and e.path.startswith(GUARDED_BY_OWNER)
-    ]
-    assert not unguarded, f"/v1 routes without an API-key scope: {unguarded}"
+@pytest.fixture(scope="module")
+def optional(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from _serve(tmp_path_factory.mktemp("keys-optional"), keys_required=False)
 
 
-def _request(
-    server: dict[str, Any],
-    endpoint: Endpoint,
-    principal: str,
-    key: str | None = None,
-    with_csrf: bool = True,
-) -> httpx.Response:
-    details = server["principals"].get(principal, {})
-    headers = {"Accept": "application/json"}
-    if key or details.get("key"):
-        headers["Authorization"] = f"Bearer {key or details['key']}"
-    if details.get("session"):
-        headers["Cookie"] = f"modgate_session={details['session']}"
-    if details.get("csrf") and with_csrf:
-        headers["X-CSRF-Token"] = details["csrf"]
-    path = re.sub(r"\{[^}]+\}", "missing", endpoint.path)
-    if endpoint.path.startswith("/console/static"):
+def _call(server: Server, row: Row, column: str) -> httpx.Response:
+    method, template = row.route.split(" ", 1)
+    path = re.sub(r"\{([^}]+)\}", lambda m: PATH_VALUES.get(m.group(1), "missing"), template)
+    if template == "/console/static":
         path = "/console/static/console.css"
-    body: dict[str, Any] = {}
-    if endpoint.method in ("POST", "PUT", "PATCH"):
-        body = (
-            {"json": {"statement": "It is art."}}
-            if endpoint.path.startswith("/v1")
-            else {"data": {"queue": "none"}}
+    headers = {"Accept": "application/json"}
+    cookies = []
+    key = server.keys.get(column) or server.keys.get(f"{column}:{row.scope}")
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    if column in SIGNED_IN:
+        # Signing out ends the session: that row signs in afresh.
+        session, csrf = (
+            server.sign_in(column.replace("_", "-"))
+            if row.route == "POST /console/logout"
+            else server.sessions[column]
         )
-    with httpx.Client(base_url=server["url"]) as client:
-        return client.request(
-            endpoint.method, path, headers=headers, follow_redirects=False, **body
+        cookies.append(f"modgate_session={session}")
+        headers["X-CSRF-Token"] = csrf
+    body = dict(REQUEST_BODIES.get(row.route, {}))
+    if row.route == "POST /console/login":
+        # The public sign-in form, filled in with a real account's password.
+        token, login_cookie = server.login_form()
+        cookies.append(f"modgate_login_csrf={login_cookie}")
+        body = {"data": {"username": "auditor", "password": PASSWORD, "csrf_token": token}}
+    if cookies:
+        headers["Cookie"] = "; ".join(cookies)
+    try:
+        return server.client.request(method, path, headers=headers, **body)
+    finally:
+        server.client.cookies.clear()
+
+
+def _check(server: Server, table: dict[str, Row]) -> None:
+    wrong, observed = [], []
+    for route, row in table.items():
+        cells = []
+        for column, expected in row.expected().items():
+            if expected is None:
+                cells.append("-")
+                continue
+            response = _call(server, row, column)
+            status = response.status_code
+            cells.append(str(status))
+            code = response.json()["error"]["code"] if status >= 400 else None
+            if status != expected or status >= 500:
+                wrong.append(
+                    f"{route} as {column}: {expected} expected, got {status} {response.text[:160]}"
+                )
+            elif status in DENIED_CODES and code not in DENIED_CODES[status]:
+                if route != "POST /console/login":
+                    wrong.append(f"{route} as {column}: {status} with code {code}")
+            elif status == 404 and code == "NotFound":
+                wrong.append(f"{route} as {column}: the router's 404, not the route's")
+        keys, console = (" ".join(f"{cell:>3}" for cell in part) for part in (cells[:6], cells[6:]))
+        observed.append(f'        "{keys}  {console}"  {route}')
+    assert not wrong, "\n".join([*wrong, "", "Every row as served:", *observed])
+
+
+def test_every_served_route_has_a_row(required: Server) -> None:
+    rows = {row.route for row in TABLE}
+    served = served_routes(required.app)
+    assert served - rows == set(), "routes without a row in TABLE"
+    assert rows - served == set(), "rows of routes the app does not serve"
+    assert {row.route for row in OPEN_V1} == {r for r in served if " /v1/" in r}
+    assert len(TABLE) == len(rows), "a route has two rows"
+
+
+def test_console_forms_need_the_csrf_token(required: Server) -> None:
+    for row in TABLE:
+        if not row.route.startswith("POST /console/") or row.route == "POST /console/login":
+            continue
+        session, _csrf = required.sessions["senior_reviewer"]
+        method, path = row.route.replace("{task_id}", "missing").split(" ", 1)
+        response = required.client.request(
+            method,
+            path,
+            headers={"Cookie": f"modgate_session={session}"},
+            data={"csrf_token": "forged"},
         )
-
-
-def _expected(rule: AccessRule, principal: str, scoped_key: str | None) -> str:
-    if rule.kind == "public":
-        return "allowed"
-    if rule.kind == "scopes":
-        if principal == "key with scopes":
-            return "allowed"
-        return "denied" if principal == "key without scopes" else "unauthenticated"
-    if principal in ROLES:
-        return "allowed" if principal in rule.roles else "denied"
-    return "unauthenticated"
-
-
-def _outcome(status: int) -> str:
-    return {401: "unauthenticated", 403: "denied"}.get(status, "allowed")
-
-
-def test_console_forms_need_the_csrf_token(server: dict[str, Any]) -> None:
-    """Runs before the table (file order), while every session is alive."""
-    posts = [
-        e
-        for e in endpoints(server["app"])
-        if e.rule and e.rule.kind == "console" and e.method == "POST"
-    ]
-    assert posts
-    for endpoint in posts:
-        principal = endpoint.rule.roles[0]  # type: ignore[union-attr]
-        response = _request(server, endpoint, principal, with_csrf=False)
-        assert response.status_code == 403, (endpoint.path, response.text)
+        required.client.cookies.clear()
+        assert response.status_code == 403, (row.route, response.text)
         assert response.json()["error"]["code"] == "CsrfTokenException"
 
 
 def test_sign_in_needs_its_form_token_and_a_browser_is_sent_to_sign_in(
-    server: dict[str, Any],
+    required: Server,
 ) -> None:
-    with httpx.Client(base_url=server["url"]) as client:
-        refused = client.post(
-            "/console/login",
-            data={"username": "u-reviewer", "password": PASSWORD, "csrf_token": "forged"},
-        )
-        assert refused.status_code == 403
-        page = client.get("/console", headers={"Accept": "text/html"}, follow_redirects=False)
-        assert page.status_code == 303
-        assert page.headers["location"] == "/console/login?next=/console"
-        wrong = client.get("/console/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', wrong.text)
-        assert token
-        bad = client.post(
-            "/console/login",
-            data={
-                "username": "u-reviewer",
-                "password": "not it at all",
-                "csrf_token": token.group(1),
-            },
-            follow_redirects=False,
-        )
-        assert bad.status_code == 303 and "error=1" in bad.headers["location"]
+    client = required.client
+    refused = client.post(
+        "/console/login",
+        data={"username": "reviewer", "password": PASSWORD, "csrf_token": "forged"},
+    )
+    assert refused.status_code == 403
+    page = client.get("/console", headers={"Accept": "text/html"})
+    assert page.status_code == 303
+    assert page.headers["location"] == "/console/login?next=/console"
+    token, cookie = required.login_form()
+    bad = client.post(
+        "/console/login",
+        headers={"Cookie": f"modgate_login_csrf={cookie}"},
+        data={"username": "reviewer", "password": "not it at all", "csrf_token": token},
+    )
+    client.cookies.clear()
+    assert bad.status_code == 303 and "error=1" in bad.headers["location"]
 
 
-def test_access_table(server: dict[str, Any]) -> None:
-    auth = server["auth"]
-    checked = 0
-    wrong = []
-    # Signing out ends the session the other rows use: check it last.
-    for endpoint in sorted(endpoints(server["app"]), key=lambda e: e.path == "/console/logout"):
-        if endpoint.rule is None:
-            continue
-        if endpoint.method == "POST" and endpoint.path == "/console/login":
-            continue  # public, with its own CSRF cookie: see test_sign_in_needs_its_form_token
-        keys: dict[str, str] = {}
-        if endpoint.rule.kind == "scopes":
-            keys["key with scopes"] = auth.create_key("with", endpoint.rule.scopes)[0]
-            others = [s for s in SCOPES if s not in endpoint.rule.scopes]
-            keys["key without scopes"] = auth.create_key("without", others)[0]
-        for principal in [*server["principals"], *keys]:
-            response = _request(server, endpoint, principal, keys.get(principal))
-            expected = _expected(endpoint.rule, principal, keys.get(principal))
-            got = _outcome(response.status_code)
-            checked += 1
-            if got != expected:
-                wrong.append(
-                    f"{endpoint.method} {endpoint.path} as {principal}: expected "
-                    f"{expected}, got {response.status_code} {response.text[:120]}"
-                )
-            if got in ("unauthenticated", "denied"):
-                assert response.json()["error"]["code"] in (
-                    "AuthenticationRequiredException",
-                    "AccessDeniedException",
-                    "SignInRequired",
-                ), response.text
-    assert checked > 100
-    assert not wrong, "\n".join(wrong)
+def test_access_with_api_keys_required(required: Server) -> None:
+    _check(required, {row.route: row for row in TABLE})
+
+
+def test_access_with_api_keys_optional(optional: Server) -> None:
+    table = {row.route: row for row in TABLE}
+    for row in OPEN_V1:
+        assert row.route in table and row.scope == table[row.route].scope, row.route
+        table[row.route] = row
+    _check(optional, table)
