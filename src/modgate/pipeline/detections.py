@@ -9,18 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, utcnow
+from modgate.db.dialect import insert_or_ignore
 from modgate.pipeline.tables import DetectionRow
 
 # Built once per dialect, values as parameters: compiled once.
-_INSERT: dict[str, Any] = {
-    "postgresql": postgresql_insert(table_of(DetectionRow)).on_conflict_do_nothing(),
-    "sqlite": sqlite_insert(table_of(DetectionRow)).on_conflict_do_nothing(),
-}
+_INSERT = insert_or_ignore(table_of(DetectionRow))
 
 
 class SqlDetectionStore:
@@ -44,4 +40,4 @@ class SqlDetectionStore:
             "result": result,
             "created_at": utcnow(),
         }
-        session.execute(_INSERT[session.get_bind().dialect.name], values)
+        session.execute(_INSERT(session), values)
