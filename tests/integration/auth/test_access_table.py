@@ -16,7 +16,7 @@ import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 
-from modgate.auth.deps import AccessRule, access_rule, auth_service
+from modgate.auth.deps import AccessRule, access_rule
 from modgate.auth.models import ROLES, SCOPES
 from servers import LiveServer
 
@@ -76,9 +76,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     from modgate.settings import load_settings
 
     settings = load_settings(data_dir=tmp_path_factory.mktemp("access") / "data")
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     app = create_app(settings, services)
-    auth = auth_service(services)
+    auth = services.auth
     principals: dict[str, dict[str, Any]] = {"anonymous": {}}
     with LiveServer(app) as live:
         for role in ROLES:
