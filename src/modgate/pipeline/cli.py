@@ -67,6 +67,8 @@ def worker(
     concurrency: Annotated[int | None, typer.Option(help="Jobs run at once.")] = None,
 ) -> None:
     """Run jobs: a Celery worker when the executor is celery, else a polling worker pool."""
+    # The pipeline (webhook dispatcher, detection engine) stops with the run's services,
+    # when the command returns.
     pipeline = _logged_services(ctx, "worker").pipeline
     settings = pipeline.settings
     count = concurrency or max(1, settings.workers)
