@@ -79,7 +79,7 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 def services(settings):  # type: ignore[no-untyped-def]
     from modgate.services import Services
 
-    built = Services.from_settings(settings)
+    built = Services.build(settings)
     yield built
     built.close()
 

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -27,11 +28,12 @@ from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
 from modgate.pipeline.routes import router as pipeline_router
-from modgate.pipeline.runtime import Pipeline
 from modgate.request_limits import RequestLimits, body_cap
+from modgate.review.routes import router as review_router
 from modgate.services import Services
 from modgate.settings import Settings, load_settings
 from modgate.version import __version__
+from modgate.web.routes import install_console
 
 logger = logging.getLogger(__name__)
 
@@ -125,11 +127,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
-    settings = settings or load_settings()
-    built = services or Services.from_settings(settings)
-    pipeline = built.extras.get("pipeline")
-    if pipeline is None:
-        pipeline = built.extras["pipeline"] = Pipeline(built, role="api")
+    """The API over ``services`` (built for the ``api`` role from ``settings`` when not given;
+    settings come from the environment when neither is given). Starts the pipeline now;
+    stopping the app stops it, and closes the services it built itself."""
+    if settings is None:
+        settings = services.settings if services is not None else load_settings()
+    built = services or Services.build(settings, role="api")
+    pipeline = built.pipeline
     # Detectors load now, so one that cannot load stops the start with its reason.
     pipeline.start()
 
@@ -160,8 +164,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         dependencies=[Depends(public)],
     )
     def healthz() -> dict[str, Any]:
-        from sqlalchemy import text
-
         with built.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
@@ -170,9 +172,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(pipeline_router)
     app.include_router(webhooks_router)
     app.include_router(media_router)
-    from modgate.review.routes import router as review_router
-    from modgate.web.routes import install_console
-
     app.include_router(review_router)
     install_console(app)
     return app

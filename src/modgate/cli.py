@@ -2,20 +2,29 @@
 
 Each domain adds its own commands through ``register(app)`` in ``modgate/<domain>/cli.py``;
 this module only wires them together and turns ``ModgateError`` into a one-line message and a
-non-zero exit code (never a traceback).
+non-zero exit code (never a traceback). It also hands every command the run's settings and
+services (``modgate.cli_context``): read and built once, when a command first asks.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
-from collections.abc import Callable
 from typing import Any
 
 import typer
 
 import modgate
+from modgate import core_cli
+from modgate.auth import cli as auth_cli
+from modgate.cli_context import CommandServices
+from modgate.detection import cli as detection_cli
 from modgate.errors import ModgateError
+from modgate.pipeline import cli as pipeline_cli
+from modgate.policy import cli as policy_cli
+from modgate.policy import cli_store  # noqa: F401  (adds the store and backtest commands)
+from modgate.review import cli as review_cli
+from modgate.services import Services
+from modgate.settings import load_settings
 
 app = typer.Typer(
     help="modgate: self-hosted content moderation for images and video.",
@@ -23,27 +32,18 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Domains that contribute commands; each module defines ``register(app: typer.Typer) -> None``.
-COMMAND_MODULES = (
-    "modgate.core_cli",
-    "modgate.detection.cli",
-    "modgate.policy.cli",
-    "modgate.auth.cli",
-    "modgate.review.cli",
-    "modgate.pipeline.cli",
-)
+for domain in (core_cli, detection_cli, policy_cli, auth_cli, review_cli, pipeline_cli):
+    domain.register(app)
 
 
-def _register_all() -> None:
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        register: Callable[[typer.Typer], None] = module.register
-        register(app)
+@app.callback()
+def run(ctx: typer.Context) -> None:
+    """modgate: self-hosted content moderation for images and video."""
+    # The one place the command line reads settings and builds services: once per run, on
+    # first use, closed when the command ends.
+    if ctx.obj is None:
+        ctx.obj = CommandServices(load_settings, Services.build)
+        ctx.call_on_close(ctx.obj.close)
 
 
 def fail(error: ModgateError) -> None:
@@ -53,7 +53,6 @@ def fail(error: ModgateError) -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    _register_all()
     try:
         return app(args=argv, standalone_mode=True)
     except ModgateError as error:

@@ -1,55 +1,139 @@
-"""The composition root: builds every store and service from ``Settings``, once per process.
+"""The composition root: every store and service of one process, built from ``Settings`` for
+the process's role.
 
-Routes and CLI commands receive a ``Services`` and call use cases on it; nothing else reads
-settings or builds engines. Later stages (detection, policy, pipeline, review) hang their
-services here too.
+``Services.build(settings, role)`` is the one place objects are wired together. ``create_app``
+builds one for the API, ``modgate worker`` one for a worker, every other command one for the
+command line (on first use, see ``modgate.core_cli.command_services``). Routes and commands call
+use cases on what it holds; nothing else reads settings, opens the database or builds services.
+
+Roles:
+
+* ``api`` — the HTTP API. Jobs are published to the Celery broker when
+  ``pipeline.executor=celery``; otherwise the embedded workers run them (``create_app`` starts
+  them).
+* ``worker`` — ``modgate worker``: runs jobs (embedded polling or Celery), never publishes.
+* ``cli`` — one command. Wired like the API (a job submitted from the command line is
+  published to the workers), but nothing is started: a command runs what it needs itself.
+
+Building migrates the database to the newest schema (``migrate=False`` leaves it) and removes
+upload spool files a dead process left behind. The detection engine is loaded on first use
+(``services.pipeline.engine()``), so commands that detect nothing never load models.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import remove_abandoned_spool
+from modgate.pipeline.jobs import JobStore
+from modgate.pipeline.runtime import Pipeline
+from modgate.pipeline.service import ModerationService
+from modgate.pipeline.webhooks import WebhookService
+from modgate.policy.store import SqlPolicyStore
+from modgate.review.service import ReviewService
 from modgate.settings import Settings
 
+Role = Literal["api", "worker", "cli"]
+ROLES: tuple[Role, ...] = ("api", "worker", "cli")
+# Where the review lane finds its settings on the sessions the pipeline opens, until the
+# pipeline is handed the lane itself (see review.service).
+REVIEW_SETTINGS_INFO_KEY = "modgate.review_settings"
 
-@dataclass
+
+@dataclass(eq=False)
 class Services:
+    """The services of one process. Build with ``Services.build``; ``close()`` when done."""
+
     settings: Settings
+    role: Role
     engine: Engine
     sessions: sessionmaker[Session]
     blobs: BlobStore
     media: MediaService
-    extras: dict[str, Any] = field(default_factory=dict)
+    auth: AuthService
+    review: ReviewService
+    pipeline: Pipeline
 
     @classmethod
-    def from_settings(cls, settings: Settings, migrate: bool = True) -> Services:
+    def build(
+        cls,
+        settings: Settings,
+        role: Role = "api",
+        *,
+        migrate: bool = True,
+        detection_engine: Any = None,
+    ) -> Services:
+        """Every service for a process in ``role``, on the database and blob store the
+        settings name. ``detection_engine``: one to use instead of loading the configured
+        detectors (tests, benchmarks)."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         url = settings.resolved_database_url
         engine = make_engine(url)
         if migrate:
             upgrade(url, engine)
         sessions = session_factory(engine)
-        # The review lane reads its settings from sessions the pipeline opens (open_review).
-        sessions.configure(info={"modgate.review_settings": settings.review})
+        sessions.configure(info={REVIEW_SETTINGS_INFO_KEY: settings.review})
         blobs = make_blob_store(settings)
+        spool = settings.data_dir / "spool"
         media = MediaService(
             SqlMediaStore(sessions),
             blobs,
             MediaLimits.from_settings(settings),
             preview_max_side=settings.preview_max_side,
             preview_blur_radius=settings.preview_blur_radius,
-            spool_dir=settings.data_dir / "spool",
+            spool_dir=spool,
         )
-        remove_abandoned_spool(settings.data_dir / "spool")
-        return cls(settings, engine, sessions, blobs, media)
+        remove_abandoned_spool(spool)
+        pipeline = Pipeline(
+            settings,
+            sessions,
+            media,
+            blobs,
+            publish=settings.pipeline.executor == "celery" and role != "worker",
+            engine=detection_engine,
+        )
+        return cls(
+            settings=settings,
+            role=role,
+            engine=engine,
+            sessions=sessions,
+            blobs=blobs,
+            media=media,
+            auth=AuthService(sessions, settings.auth),
+            review=ReviewService(sessions, settings.review),
+            pipeline=pipeline,
+        )
+
+    @property
+    def moderations(self) -> ModerationService:
+        """Submit, read and list moderations (the pipeline's use cases)."""
+        return self.pipeline.moderations
+
+    @property
+    def jobs(self) -> JobStore:
+        return self.pipeline.jobs
+
+    @property
+    def webhooks(self) -> WebhookService:
+        return self.pipeline.webhooks
+
+    @property
+    def policies(self) -> SqlPolicyStore:
+        """Stored policy versions, activations and shadows."""
+        return self.pipeline.policy_store
 
     def close(self) -> None:
+        """Stop whatever the pipeline started, close the detection engine and the database
+        connections. Safe to call more than once."""
+        self.pipeline.stop()
         self.engine.dispose()

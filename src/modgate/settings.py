@@ -1,7 +1,9 @@
 """modgate's settings: environment variables with the prefix ``MODGATE_``, or a TOML file.
 
-Settings are built in ``main``/``create_app``, never at import. Values are checked when they are
-built; a bad value stops start-up with a message that names the variable and says how to fix it.
+Settings are built by ``create_app`` and by the command line's entry (``modgate.cli``), never at
+import and nowhere else; ``modgate.services.Services`` hands each service its section. Values are
+checked when they are built; a bad value stops start-up with a message that names the variable
+and says how to fix it.
 Sources, strongest first: arguments, environment variables, the file named by
 ``MODGATE_CONFIG_FILE`` (TOML), defaults. Nested sections use ``__`` in environment variables
 (``MODGATE_DETECTION__DISABLED='["ocr"]'``). Every field is documented in ``docs/settings.md``;

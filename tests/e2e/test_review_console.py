@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "review"))
 from review_helpers import add_moderation  # noqa: E402
 
 from corpus import image_bytes, video_bytes  # noqa: E402
-from modgate.auth.deps import auth_service  # noqa: E402
 from modgate.moderation.tables import ModerationRow  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,7 +40,7 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    auth_service(services).add_user("rita", PASSWORD, "reviewer", ["nudity"])
+    services.auth.add_user("rita", PASSWORD, "reviewer", ["nudity"])
     image, _ = services.media.ingest_bytes(image_bytes("JPEG", 480, 360, seed=3))
     clip, _ = services.media.ingest_bytes(
         video_bytes(seconds=4.0, fps=10, width=320, height=240, colour_at=(2.5, 3.2, (220, 0, 0))))
@@ -125,5 +124,5 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             browser.close()
     assert not blocked, blocked
     assert final_action(services, video_item) == "block"
-    review = services.extras["review"].state(video_item)
+    review = services.review.state(video_item)
     assert review["status"] == "decided"

@@ -164,7 +164,6 @@ def test_a_cancelled_job_sends_its_item_to_review_and_can_be_retried(tmp_path: P
     from sqlalchemy import select
 
     from modgate.moderation.tables import ModerationRow
-    from modgate.pipeline.runtime import Pipeline
     from modgate.pipeline.tables import JobRow
     from modgate.review.lane import review_state
     from modgate.services import Services
@@ -172,10 +171,10 @@ def test_a_cancelled_job_sends_its_item_to_review_and_can_be_retried(tmp_path: P
 
     data_dir = tmp_path / "data"
     assert run(["db", "upgrade"], data_dir).returncode == 0
-    services = Services.from_settings(load_settings(data_dir=data_dir))
+    services = Services.build(load_settings(data_dir=data_dir), role="cli")
     try:
-        pipeline = Pipeline(services)  # not started: its job stays queued
-        moderation, _ = pipeline.moderations.submit(stream=io.BytesIO(image_bytes("PNG")))
+        # Nothing is started for the command line: the job stays queued.
+        moderation, _ = services.moderations.submit(stream=io.BytesIO(image_bytes("PNG")))
         with services.sessions() as session:
             job = session.scalars(select(JobRow)).one()
         assert job.status == "queued"

@@ -38,7 +38,6 @@ from schemathesis.config import SchemathesisConfig
 
 from corpus import image_bytes, video_bytes
 from modgate.app import create_app
-from modgate.auth.deps import auth_service
 from modgate.auth.models import SCOPES
 from modgate.services import Services
 from modgate.settings import load_settings
@@ -133,10 +132,10 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         detection={"enabled": ["marker"]},
         pipeline={"workers": 1, "poll_seconds": 0.2},
     )
-    services = Services.from_settings(settings)
-    api_key, _ = auth_service(services).create_key("fuzz", SCOPES)
+    services = Services.build(settings)
+    api_key, _ = services.auth.create_key("fuzz", SCOPES)
     app = create_app(settings, services)
-    webhooks = services.extras["pipeline"].webhooks
+    webhooks = services.pipeline.webhooks
     webhooks.http = httpx.Client(transport=httpx.MockTransport(lambda _: httpx.Response(204)))
     try:
         with LiveServer(app) as live:

@@ -10,6 +10,7 @@ import typer
 
 from modgate.auth.models import ROLES, SCOPES
 from modgate.auth.service import AuthService
+from modgate.cli_context import command_services
 from modgate.errors import ModgateError
 
 users_app = typer.Typer(help="Console accounts and roles.", no_args_is_help=True)
@@ -21,12 +22,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
 
 
-def _auth() -> AuthService:
-    from modgate.db import open_database
-    from modgate.settings import load_settings
-
-    settings = load_settings()
-    return AuthService(open_database(settings), settings.auth)
+def _auth(ctx: typer.Context) -> AuthService:
+    return command_services(ctx).services().auth
 
 
 def _fail(error: ModgateError) -> None:
@@ -36,6 +33,7 @@ def _fail(error: ModgateError) -> None:
 
 @users_app.command("add")
 def users_add(
+    ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Sign-in name (lowercase).")],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "reviewer",
     queue: Annotated[list[str] | None, typer.Option(
@@ -52,34 +50,34 @@ def users_add(
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = _auth().add_user(username, password, role, queue or ())
+        user = _auth(ctx).add_user(username, password, role, queue or ())
     except ModgateError as error:
         _fail(error)
     typer.echo(json.dumps(user.to_public()))
 
 
 @users_app.command("list")
-def users_list() -> None:
+def users_list(ctx: typer.Context) -> None:
     """One JSON line per account."""
-    for user in _auth().list_users():
+    for user in _auth(ctx).list_users():
         typer.echo(json.dumps(user.to_public()))
 
 
 @users_app.command("disable")
-def users_disable(username: str) -> None:
+def users_disable(ctx: typer.Context, username: str) -> None:
     """Disable an account and end its sessions."""
     try:
-        user = _auth().set_disabled(username, True)
+        user = _auth(ctx).set_disabled(username, True)
     except ModgateError as error:
         _fail(error)
     typer.echo(json.dumps(user.to_public()))
 
 
 @users_app.command("enable")
-def users_enable(username: str) -> None:
+def users_enable(ctx: typer.Context, username: str) -> None:
     """Enable a disabled account again."""
     try:
-        user = _auth().set_disabled(username, False)
+        user = _auth(ctx).set_disabled(username, False)
     except ModgateError as error:
         _fail(error)
     typer.echo(json.dumps(user.to_public()))
@@ -87,31 +85,33 @@ def users_enable(username: str) -> None:
 
 @keys_app.command("create")
 def keys_create(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="What the key is for, e.g. 'upload-service'.")],
     scope: Annotated[list[str], typer.Option(help=f"Repeat; from: {', '.join(SCOPES)}.")],
 ) -> None:
     """Create an API key. The key is printed once; only its hash is stored."""
     try:
-        plaintext, key = _auth().create_key(name, scope)
+        plaintext, key = _auth(ctx).create_key(name, scope)
     except ModgateError as error:
         _fail(error)
     typer.echo(json.dumps(key.to_public() | {"key": plaintext}))
 
 
 @keys_app.command("list")
-def keys_list() -> None:
+def keys_list(ctx: typer.Context) -> None:
     """One JSON line per key (never the secret)."""
-    for key in _auth().list_keys():
+    for key in _auth(ctx).list_keys():
         typer.echo(json.dumps(key.to_public()))
 
 
 @keys_app.command("revoke")
 def keys_revoke(
+    ctx: typer.Context,
     key_id: Annotated[str, typer.Argument(help="The key's id (or the whole key).")],
 ) -> None:
     """Revoke a key; it stops working on its next request."""
     try:
-        key = _auth().revoke_key(key_id)
+        key = _auth(ctx).revoke_key(key_id)
     except ModgateError as error:
         _fail(error)
     typer.echo(json.dumps(key.to_public()))

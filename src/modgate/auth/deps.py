@@ -47,16 +47,9 @@ class AccessRule:
     roles: tuple[str, ...] = ()
 
 
-def auth_service(services: Any) -> AuthService:
-    found = services.extras.get("auth")
-    if found is None:
-        found = AuthService(services.sessions, services.settings.auth)
-        services.extras["auth"] = found
-    return found  # type: ignore[no-any-return]
-
-
 def _auth(request: Request) -> AuthService:
-    return auth_service(request.app.state.services)
+    auth: AuthService = request.app.state.services.auth
+    return auth
 
 
 def public() -> None:

@@ -1,4 +1,5 @@
-"""Database access shared by every domain (SQLAlchemy 2 + Alembic)."""
+"""Database access shared by every domain (SQLAlchemy 2 + Alembic); what PostgreSQL and SQLite
+spell differently is in ``modgate.db.dialect``."""
 
 from modgate.db.base import (
     Base,
@@ -10,7 +11,7 @@ from modgate.db.base import (
     transaction,
     utcnow,
 )
-from modgate.db.migrate import TABLE_MODULES, current_heads, import_tables, open_database, upgrade
+from modgate.db.migrate import TABLE_MODULES, current_heads, import_tables, upgrade
 
 __all__ = [
     "TABLE_MODULES",
@@ -21,7 +22,6 @@ __all__ = [
     "import_tables",
     "make_engine",
     "new_id",
-    "open_database",
     "session_factory",
     "transaction",
     "upgrade",

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import importlib
 from importlib import resources
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import make_engine
 
@@ -67,14 +65,3 @@ def current_heads(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
 
-
-def open_database(settings: Any) -> sessionmaker[Session]:
-    """Sessions on the configured database, created and migrated to the newest schema first
-    (what every command that touches the database needs)."""
-    from modgate.db.base import session_factory
-
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    url = settings.resolved_database_url
-    engine = make_engine(url)
-    upgrade(url, engine)
-    return session_factory(engine)

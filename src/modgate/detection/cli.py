@@ -15,17 +15,18 @@ from typing import Annotated, Any
 import typer
 from PIL import Image
 
+from modgate.cli_context import command_services
 from modgate.detection.cache import InMemoryDetectionCache
 from modgate.detection.engine import DetectionEngine, DetectionResult
+from modgate.detection.evaluation import run_evaluation
 from modgate.errors import CorruptMediaException, ModgateError, ResourceNotFoundException
-from modgate.settings import Settings, load_settings
+from modgate.media import inspect_path
+from modgate.settings import Settings
 
 
 def scan_file(engine: DetectionEngine, settings: Settings, path: Path,
               min_confidence: float) -> dict[str, Any]:
     """One output line for ``path``: a DetectModerationLabels body, or a video's timestamps."""
-    from modgate.media import inspect_path
-
     if not path.is_file():
         raise ResourceNotFoundException(f"{path} does not exist or is not a file")
     info = inspect_path(path, settings)
@@ -80,6 +81,7 @@ def format_table(line: dict[str, Any]) -> str:
 
 
 def scan(
+    ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Images and videos to scan.")],
     min_confidence: Annotated[float | None, typer.Option(
         "--min-confidence", min=0, max=100,
@@ -92,7 +94,7 @@ def scan(
     """Detect moderation labels in local files; one JSON line per file, as Rekognition answers."""
     if output_format not in ("json", "table"):
         raise typer.BadParameter("use json or table", param_hint="--format")
-    settings = load_settings()
+    settings = command_services(ctx).settings()
     threshold = settings.detection.min_confidence if min_confidence is None else min_confidence
     engine = DetectionEngine.from_settings(
         settings, cache=InMemoryDetectionCache(settings.detection.cache_entries)
@@ -111,9 +113,9 @@ def scan(
         raise typer.Exit(code=2)
 
 
-def detectors() -> None:
+def detectors(ctx: typer.Context) -> None:
     """List the detectors that would run, their versions and the labels they can emit."""
-    engine = DetectionEngine.from_settings(load_settings())
+    engine = DetectionEngine.from_settings(command_services(ctx).settings())
     with engine:
         typer.echo(f"ModerationModelVersion: {engine.model_version}")
         for item in engine.describe():
@@ -122,6 +124,7 @@ def detectors() -> None:
 
 
 def evaluate(
+    ctx: typer.Context,
     folder: Annotated[Path, typer.Argument(exists=True, file_okay=False,
                                            help="Folder of labelled images.")],
     labels: Annotated[Path, typer.Option(
@@ -131,9 +134,7 @@ def evaluate(
         "eval-report"),
 ) -> None:
     """Per-label precision, recall and false-positive rate by threshold, and PR-curve PNGs."""
-    from modgate.detection.evaluation import run_evaluation
-
-    engine = DetectionEngine.from_settings(load_settings())
+    engine = DetectionEngine.from_settings(command_services(ctx).settings())
     with engine:
         report = run_evaluation(engine, folder, labels, output)
     typer.echo(report)

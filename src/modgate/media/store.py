@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import Row, bindparam, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
+from modgate.db.dialect import insert_or_ignore
 from modgate.errors import ModgateError
 from modgate.media.models import MediaInfo
 from modgate.media.tables import MediaRow
@@ -82,10 +81,7 @@ def record_from_row(row: MediaRow | Row[Any]) -> MediaRecord:
 _media = table_of(MediaRow)
 _BY_SHA256 = select(_media).where(_media.c.sha256 == bindparam("sha256"))
 # Another upload of the same bytes may record them first: keep theirs (built once per dialect).
-_INSERT: dict[str, Any] = {
-    "postgresql": postgresql_insert(_media).on_conflict_do_nothing().returning(_media.c.id),
-    "sqlite": sqlite_insert(_media).on_conflict_do_nothing().returning(_media.c.id),
-}
+_INSERT = insert_or_ignore(_media, _media.c.id)
 
 
 class SqlMediaStore:
@@ -127,7 +123,7 @@ class SqlMediaStore:
             blurred_key=record.blurred_key,
             created_at=record.created_at or utcnow(),
         )
-        if session.execute(_INSERT[session.get_bind().dialect.name], row).first() is not None:
+        if session.execute(_INSERT(session), row).first() is not None:
             return record, True
         existing = session.execute(_BY_SHA256, {"sha256": info.sha256}).first()
         if existing is None:

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import json
-import logging
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any, Literal
 
 import typer
+from tqdm import tqdm
 
+from modgate.cli_context import command_services, configure_logging
 from modgate.errors import InvalidParameterException, ModgateError
-from modgate.settings import load_settings
+from modgate.media.blobstore import s3_error, s3_errors
+from modgate.pipeline.executor import PollingWorkers, worker_name
+from modgate.processes import process_alive
+from modgate.services import Services
+from modgate.settings import Settings
 
 jobs_app = typer.Typer(help="Inspect and steer jobs.", no_args_is_help=True)
 # An S3 prefix is listed by these names: finding out from the bytes would download every object.
@@ -38,35 +45,31 @@ MEDIA_SUFFIXES = {
 }
 
 
+# What ``submit --process`` prints of each decided item.
+DECIDED_KEYS = ("id", "status", "action", "rule", "final_action")
+
+
 def register(app: typer.Typer) -> None:
     app.command("worker")(worker)
     app.command("submit")(submit)
     app.add_typer(jobs_app, name="jobs")
 
 
-def _services(role: str) -> tuple[Any, Any]:
-    from modgate.pipeline.runtime import Pipeline
-    from modgate.services import Services
-
-    settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    services = Services.from_settings(settings)
-    pipeline = Pipeline(services, role=role)
-    services.extras["pipeline"] = pipeline
-    return services, pipeline
+def _logged_services(ctx: typer.Context, role: Literal["worker", "cli"]) -> Services:
+    """The run's services, with logging configured as the settings say."""
+    run = command_services(ctx)
+    configure_logging(run.settings())
+    return run.services(role)
 
 
 def worker(
+    ctx: typer.Context,
     concurrency: Annotated[int | None, typer.Option(help="Jobs run at once.")] = None,
 ) -> None:
     """Run jobs: a Celery worker when the executor is celery, else a polling worker pool."""
-    from modgate.pipeline.celery_app import bind_runner, make_celery
-    from modgate.pipeline.executor import PollingWorkers, worker_name
-    from modgate.processes import process_alive
-
-    services, pipeline = _services("worker")
+    # The pipeline (webhook dispatcher, detection engine) stops with the run's services,
+    # when the command returns.
+    pipeline = _logged_services(ctx, "worker").pipeline
     settings = pipeline.settings
     count = concurrency or max(1, settings.workers)
     pipeline.engine()  # a detector that cannot load stops the worker now
@@ -81,9 +84,10 @@ def worker(
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
         pool.stop()
-        pipeline.stop()
-        services.close()
         return
+    # Imported here, not at the top: Celery is the optional ``celery`` extra.
+    from modgate.pipeline.celery_app import bind_runner, make_celery
+
     name = worker_name("celery")
     bind_runner(lambda job_id: pipeline.runner.run_id(job_id, name))
     # The database is the source of truth: one extra thread picks up jobs whose broker
@@ -106,8 +110,6 @@ def worker(
         )
     finally:
         sweeper.stop()
-        pipeline.stop()
-        services.close()
 
 
 class JobStatus(StrEnum):
@@ -120,51 +122,32 @@ class JobStatus(StrEnum):
 
 @jobs_app.command("list")
 def jobs_list(
+    ctx: typer.Context,
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
     limit: Annotated[int, typer.Option(min=1, help="How many jobs at most.")] = 50,
 ) -> None:
     """Recent jobs, newest first."""
-    from modgate.pipeline.jobs import JobStore
-    from modgate.services import Services
-
-    services = Services.from_settings(load_settings())
-    try:
-        for row in JobStore(services.sessions).recent(status.value if status else None, limit):
-            typer.echo(
-                f"{row.id}  {row.status:<9}  tries {row.attempts}/{row.max_attempts}  "
-                f"{row.moderation_id}  {row.created_at:%Y-%m-%d %H:%M:%S}  "
-                f"{(row.last_error or '')[:80]}"
-            )
-    finally:
-        services.close()
+    jobs = command_services(ctx).services().jobs
+    for row in jobs.recent(status.value if status else None, limit):
+        typer.echo(
+            f"{row.id}  {row.status:<9}  tries {row.attempts}/{row.max_attempts}  "
+            f"{row.moderation_id}  {row.created_at:%Y-%m-%d %H:%M:%S}  "
+            f"{(row.last_error or '')[:80]}"
+        )
 
 
 @jobs_app.command("retry")
-def jobs_retry(job_id: str) -> None:
+def jobs_retry(ctx: typer.Context, job_id: str) -> None:
     """Queue a failed or cancelled job again (the review its failure opened is withdrawn)."""
-    _job_command("retry", job_id)
+    command_services(ctx).services().pipeline.processor.retry(job_id)
+    typer.echo(f"{job_id}: retry done")
 
 
 @jobs_app.command("cancel")
-def jobs_cancel(job_id: str) -> None:
+def jobs_cancel(ctx: typer.Context, job_id: str) -> None:
     """Cancel a queued job; its item goes to review, as one whose processing failed."""
-    _job_command("cancel", job_id)
-
-
-def _job_command(verb: str, job_id: str) -> None:
-    from modgate.pipeline.runtime import Pipeline
-    from modgate.services import Services
-
-    services = Services.from_settings(load_settings())
-    try:
-        pipeline = Pipeline(services, role="worker")
-        if verb == "cancel":
-            pipeline.processor.cancel(job_id)
-        else:
-            pipeline.processor.retry(job_id)
-        typer.echo(f"{job_id}: {verb} done")
-    finally:
-        services.close()
+    command_services(ctx).services().pipeline.processor.cancel(job_id)
+    typer.echo(f"{job_id}: cancel done")
 
 
 def _local_files(path: Path) -> Iterator[Path]:
@@ -196,6 +179,7 @@ def _parse_context(text: str) -> dict[str, str]:
 
 
 def submit(
+    ctx: typer.Context,
     paths: Annotated[
         list[str],
         typer.Argument(
@@ -207,83 +191,69 @@ def submit(
     process: Annotated[bool, typer.Option(help="Run the jobs here and print decisions.")] = False,
 ) -> None:
     """Submit many files for moderation, with a progress bar; one JSON line per item."""
-    from tqdm import tqdm
-
-    services, pipeline = _services("api")
+    services = _logged_services(ctx, "cli")
+    pipeline = services.pipeline
     parsed = _parse_context(context)
-    sources = list(_sources(paths, services))
+    sources = list(_sources(paths, services.settings))
     failures = 0
     submitted: list[tuple[str, str]] = []
-    try:
-        for name, opener in tqdm(sources, desc="submit", unit="file", disable=False):
-            try:
-                with opener() as stream:
-                    moderation, _created = pipeline.moderations.submit(
-                        stream=stream, context=parsed
-                    )
-                submitted.append((name, moderation["id"]))
-                if not process:
-                    typer.echo(
-                        json.dumps(
-                            {"File": name, "id": moderation["id"], "status": moderation["status"]}
-                        )
-                    )
-            except ModgateError as error:
-                failures += 1
+    for name, opener in tqdm(sources, desc="submit", unit="file", disable=False):
+        try:
+            with opener() as stream:
+                moderation, _created = pipeline.moderations.submit(stream=stream, context=parsed)
+            submitted.append((name, moderation["id"]))
+            if not process:
                 typer.echo(
                     json.dumps(
-                        {"File": name, "error": {"code": error.code, "message": error.message}}
+                        {"File": name, "id": moderation["id"], "status": moderation["status"]}
                     )
                 )
-            except OSError as error:  # gone or unreadable since the folder was listed
-                failures += 1
-                message = f"cannot be read: {error.strerror or error}"
-                typer.echo(
-                    json.dumps(
-                        {"File": name, "error": {"code": "InvalidParameterException",
-                                                 "message": message}}
-                    )
+        except ModgateError as error:
+            failures += 1
+            typer.echo(
+                json.dumps({"File": name, "error": {"code": error.code, "message": error.message}})
+            )
+        except OSError as error:  # gone or unreadable since the folder was listed
+            failures += 1
+            message = f"cannot be read: {error.strerror or error}"
+            typer.echo(
+                json.dumps(
+                    {"File": name, "error": {"code": "InvalidParameterException",
+                                             "message": message}}
                 )
-        if process:
-            for name, moderation_id in tqdm(submitted, desc="moderate", unit="item", disable=False):
-                job_id = pipeline.moderations._job_id(moderation_id)
-                if job_id:
-                    pipeline.run_job_inline(job_id)
-                result = pipeline.moderations.get(moderation_id)
-                typer.echo(
-                    json.dumps(
-                        {"File": name}
-                        | {
-                            key: result[key]
-                            for key in ("id", "status", "action", "rule", "final_action")
-                        }
-                    )
-                )
-    finally:
-        pipeline.stop()
-        services.close()
+            )
+    if process:
+        for name, moderation_id in tqdm(submitted, desc="moderate", unit="item", disable=False):
+            job_id = pipeline.moderations._job_id(moderation_id)
+            if job_id:
+                pipeline.run_job_inline(job_id)
+            result = pipeline.moderations.get(moderation_id)
+            typer.echo(json.dumps({"File": name} | {key: result[key] for key in DECIDED_KEYS}))
     if failures:
         raise typer.Exit(code=2)
 
 
-def _sources(paths: list[str], services: Any) -> Iterator[tuple[str, Any]]:
+Opener = Callable[[], IO[bytes]]
+
+
+def _sources(paths: list[str], settings: Settings) -> Iterator[tuple[str, Opener]]:
     for item in paths:
         if item.startswith("s3://"):
-            yield from _s3_sources(item, services.settings)
+            yield from _s3_sources(item, settings)
         else:
             for path in _local_files(Path(item)):
-                yield str(path), (lambda p=path: p.open("rb"))
+                yield str(path), functools.partial(_open, path)
 
 
-def _s3_sources(url: str, settings: Any) -> Iterator[tuple[str, Any]]:
+def _open(path: Path) -> IO[bytes]:
+    return path.open("rb")
+
+
+def _s3_sources(url: str, settings: Settings) -> Iterator[tuple[str, Opener]]:
     """The media-named objects under an ``s3://bucket/prefix``. S3's refusals (no such bucket,
     credentials, an object gone since the listing) are reported like any other bad input:
     ``CODE: message`` for the listing, one error line for an object."""
-    import io
-
-    import boto3
-
-    from modgate.media.blobstore import s3_error, s3_errors
+    import boto3  # the optional ``s3`` extra
 
     bucket, _, prefix = url[len("s3://") :].partition("/")
     args: dict[str, Any] = {"region_name": settings.s3_region}
@@ -306,4 +276,4 @@ def _s3_sources(url: str, settings: Any) -> Iterator[tuple[str, Any]]:
         for item in page.get("Contents", []):
             key = item["Key"]
             if Path(key).suffix.lower() in MEDIA_SUFFIXES:
-                yield f"s3://{bucket}/{key}", (lambda k=key: read(k))
+                yield f"s3://{bucket}/{key}", functools.partial(read, key)

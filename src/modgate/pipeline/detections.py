@@ -8,13 +8,10 @@ again: the policy is simply re-evaluated for the new context.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, utcnow
+from modgate.db.dialect import insert_or_ignore
 from modgate.pipeline.tables import DetectionRow
 from modgate.taxonomy.detections import Detections
 from modgate.taxonomy.rekognition_json import (
@@ -23,10 +20,7 @@ from modgate.taxonomy.rekognition_json import (
 )
 
 # Built once per dialect, values as parameters: compiled once.
-_INSERT: dict[str, Any] = {
-    "postgresql": postgresql_insert(table_of(DetectionRow)).on_conflict_do_nothing(),
-    "sqlite": sqlite_insert(table_of(DetectionRow)).on_conflict_do_nothing(),
-}
+_INSERT = insert_or_ignore(table_of(DetectionRow))
 
 
 class SqlDetectionStore:
@@ -50,4 +44,4 @@ class SqlDetectionStore:
             "result": stored_detections_to_json(detections),
             "created_at": utcnow(),
         }
-        session.execute(_INSERT[session.get_bind().dialect.name], values)
+        session.execute(_INSERT(session), values)

@@ -3,22 +3,22 @@
 States: ``queued`` → ``running`` (claimed under a lease) → ``succeeded`` | ``failed`` |
 ``cancelled``; a failed try with tries left goes back to ``queued`` with a later ``run_after``.
 A ``running`` job whose lease expired (its worker died or hung) is claimable again, so a killed
-worker never loses a job. Claiming is one atomic statement: PostgreSQL picks the row with
-``FOR UPDATE SKIP LOCKED``; SQLite serialises writers with ``BEGIN IMMEDIATE``.
+worker never loses a job. Claiming is one atomic statement (``db.dialect.claim_update``):
+PostgreSQL picks the row with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers with
+``BEGIN IMMEDIATE``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Update, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import UTCDateTime, new_id, table_of, transaction, utcnow
+from modgate.db.dialect import PerDialect, claim_one, claim_update
 from modgate.errors import ConflictException, ResourceNotFoundException
 from modgate.pipeline.tables import JobRow
 
@@ -43,12 +43,11 @@ class Claim:
     max_attempts: int
 
 
-@functools.cache
-def _claim_statement(dialect: str, by_id: bool) -> Any:
+def _claim_statement(by_id: bool) -> PerDialect[Update]:
     """One statement that picks the oldest claimable job (or the one named) and takes it:
     ``UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING``; on PostgreSQL the pick skips rows
-    other workers are claiming (``FOR UPDATE SKIP LOCKED``). Built once; values are parameters.
-    """
+    other workers are claiming (``FOR UPDATE SKIP LOCKED``). Built once per dialect; values
+    are parameters."""
     now = bindparam("now", type_=UTCDateTime())
     claimable = or_(
         (_jobs.c.status == "queued") & (_jobs.c.run_after <= now),
@@ -58,11 +57,10 @@ def _claim_statement(dialect: str, by_id: bool) -> Any:
     if by_id:
         pick = pick.where(_jobs.c.id == bindparam("job_id"))
     pick = pick.order_by(_jobs.c.run_after, _jobs.c.id).limit(1)
-    if dialect == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    return (
-        update(_jobs)
-        .where(_jobs.c.id == pick.scalar_subquery(), claimable)
+    return claim_update(
+        pick,
+        lambda chosen: update(_jobs)
+        .where(_jobs.c.id == chosen, claimable)
         .values(
             status="running",
             locked_by=bindparam("worker"),
@@ -70,8 +68,12 @@ def _claim_statement(dialect: str, by_id: bool) -> Any:
             locked_until=bindparam("until", type_=UTCDateTime()),
             updated_at=now,
         )
-        .returning(_jobs.c.id, _jobs.c.moderation_id, _jobs.c.attempts, _jobs.c.max_attempts)
+        .returning(_jobs.c.id, _jobs.c.moderation_id, _jobs.c.attempts, _jobs.c.max_attempts),
     )
+
+
+_CLAIM_NEXT = _claim_statement(by_id=False)
+_CLAIM_ID = _claim_statement(by_id=True)
 
 
 class JobStore:
@@ -129,20 +131,17 @@ class JobStore:
         now = self.clock()
         if job_id is None and look_first and not self._any_claimable(now):
             return None
-        with transaction(self.sessions, immediate=True) as session:
-            dialect = session.get_bind().dialect.name
-            row = session.execute(
-                _claim_statement(dialect, job_id is not None),
-                {
-                    "now": now,
-                    "until": now + dt.timedelta(seconds=lease_seconds),
-                    "worker": worker,
-                    "job_id": job_id,
-                },
-            ).first()
-            if row is None:
-                return None
-            return Claim(row[0], row[1], row[2], row[3])
+        row = claim_one(
+            self.sessions,
+            _CLAIM_NEXT if job_id is None else _CLAIM_ID,
+            {
+                "now": now,
+                "until": now + dt.timedelta(seconds=lease_seconds),
+                "worker": worker,
+                "job_id": job_id,
+            },
+        )
+        return None if row is None else Claim(row[0], row[1], row[2], row[3])
 
     def _any_claimable(self, now: dt.datetime) -> bool:
         with self.sessions() as session:

@@ -73,7 +73,7 @@ _BODY_DOC = {
 
 
 def pipeline_of(request: Request) -> Pipeline:
-    pipeline: Pipeline = request.app.state.services.extras["pipeline"]
+    pipeline: Pipeline = request.app.state.services.pipeline
     return pipeline
 
 
@@ -330,7 +330,7 @@ def get_thumbnail(request: Request, moderation_id: str, timestamp_ms: int) -> Re
     if key is None:
         raise ResourceNotFoundException(f"No thumbnail at {timestamp_ms} ms.")
     return Response(
-        pipeline.services.blobs.get_bytes(key),
+        request.app.state.services.blobs.get_bytes(key),
         media_type="image/jpeg",
         headers={"Cache-Control": "private, no-store"},
     )

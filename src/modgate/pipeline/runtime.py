@@ -1,14 +1,24 @@
-"""Builds the pipeline's moving parts from settings: detection engine (once per process),
-policy resolution, job store, the task, the executor, webhooks."""
+"""The moderation pipeline's moving parts in one process, wired together: job store, policy
+resolution, stored detections, the processor (the task), the executor, the moderation service,
+webhooks, and the detection engine (loaded on first use, once per process).
+
+``Pipeline`` is a sub-assembly of the composition root: only ``modgate.services.Services``
+builds one, from the process's settings and the stores it built first.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from modgate.detection.engine import DetectionEngine
 from modgate.events.webhooks import WebhookDispatcher, WebhookService
+from modgate.media.blobstore import BlobStore
 from modgate.media.outbound import OutboundGuard, OutboundPolicy
+from modgate.media.service import MediaService
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import (
     CeleryExecutor,
@@ -24,37 +34,49 @@ from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.processor import ModerationProcessor
 from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
-
-if TYPE_CHECKING:
-    from modgate.services import Services
+from modgate.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
 class Pipeline:
-    """Everything the moderation pipeline needs in one process."""
+    """Everything the moderation pipeline needs in one process.
 
-    def __init__(self, services: Services, role: str = "api", engine: Any = None) -> None:
-        settings = services.settings
+    ``publish``: submitted jobs are published to the Celery broker (``pipeline.executor`` is
+    ``celery`` and this process does not run jobs itself); otherwise the embedded executor is
+    wired, and runs jobs once started. ``engine``: a detection engine to use instead of
+    loading one from the settings (tests, benchmarks).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        media: MediaService,
+        blobs: BlobStore,
+        *,
+        publish: bool,
+        engine: Any = None,
+    ) -> None:
         self.settings = settings.pipeline
-        self.services = services
-        self.role = role
+        self._settings = settings
+        self.media = media
         self._engine = engine
         self._engine_lock = threading.Lock()
-        self.jobs = JobStore(services.sessions)
-        self.policy_store = SqlPolicyStore(services.sessions)
+        self.jobs = JobStore(sessions)
+        self.policy_store = SqlPolicyStore(sessions)
         self.policies = PolicyResolver(
             self.policy_store,
             self.settings.default_policy_file,
             settings.policy.default_surface,
             settings.policy.shadow_enabled,
         )
-        self.detections = SqlDetectionStore(services.sessions)
+        self.detections = SqlDetectionStore(sessions)
         self.decided = Decided()
         self.processor = ModerationProcessor(
-            services.sessions,
-            services.media,
-            services.blobs,
+            sessions,
+            media,
+            blobs,
             self.engine,
             self.policies,
             self.detections,
@@ -66,7 +88,7 @@ class Pipeline:
         self.executor: Executor
         inline = None
         run_here = None
-        if self.settings.executor == "celery" and role == "api":
+        if publish:
             self.executor = CeleryExecutor(self.settings.broker_url)
         else:
             self.executor = EmbeddedExecutor(
@@ -81,8 +103,8 @@ class Pipeline:
                     self.settings.job_timeout_seconds,
                 )
         self.moderations = ModerationService(
-            services.sessions,
-            services.media,
+            sessions,
+            media,
             self.jobs,
             self.executor,
             self.settings,
@@ -91,7 +113,7 @@ class Pipeline:
             run_here=run_here,
         )
         outbound = OutboundGuard(OutboundPolicy.from_settings(settings))
-        self.webhooks = WebhookService(services.sessions, self.settings, outbound)
+        self.webhooks = WebhookService(sessions, self.settings, outbound)
         self.dispatcher = WebhookDispatcher(
             self.webhooks, outbound, self.settings.poll_seconds, self.settings.webhook_concurrency
         )
@@ -105,9 +127,7 @@ class Pipeline:
         """The detection engine, loaded on first use (once per process)."""
         with self._engine_lock:
             if self._engine is None:
-                from modgate.detection import DetectionEngine
-
-                self._engine = DetectionEngine.from_settings(self.services.settings)
+                self._engine = DetectionEngine.from_settings(self._settings)
             return self._engine
 
     def run_job_inline(self, job_id: str) -> None:
@@ -118,16 +138,17 @@ class Pipeline:
             engine = self.engine()  # a detector that cannot load fails the start, not a job
             side = getattr(engine, "max_side", None)
             if side:  # jobs run here: intake hands its decoded images straight to detection
-                self.services.media.hand_off_frames(
-                    side, capacity=4 * max(1, self.settings.workers) + 8
-                )
+                self.media.hand_off_frames(side, capacity=4 * max(1, self.settings.workers) + 8)
         self.executor.start()
         if dispatch_webhooks:
             self.dispatcher.start()
 
     def stop(self) -> None:
+        """Stop the executor and the webhook dispatcher and close the detection engine; safe
+        to call more than once, and on a pipeline never started."""
         self.executor.stop()
         self.dispatcher.stop()
-        engine = self._engine
+        with self._engine_lock:
+            engine, self._engine = self._engine, None
         if engine is not None and hasattr(engine, "close"):
             engine.close()

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from modgate.cli_context import command_services
 from modgate.errors import InvalidParameterException
 from modgate.policy.backtest import format_report, run_backtest, uses_text
 from modgate.policy.backtest_plot import plot_sweep
@@ -26,13 +27,10 @@ shadow_app = typer.Typer(help="Run a candidate policy beside the active one.", n
 policy_app.add_typer(shadow_app, name="shadow")
 
 
-def _store(url: str | None) -> SqlPolicyStore:
+def _store(ctx: typer.Context, url: str | None) -> SqlPolicyStore:
     """The policy store of the configured database (``--database-url`` overrides it),
     migrated to the current schema first."""
-    from modgate.db import open_database
-    from modgate.settings import load_settings
-
-    return SqlPolicyStore(open_database(load_settings(**({"database_url": url} if url else {}))))
+    return command_services(ctx).services(**({"database_url": url} if url else {})).policies
 
 
 def _date(text: str | None, name: str) -> dt.datetime | None:
@@ -47,18 +45,20 @@ def _date(text: str | None, name: str) -> dt.datetime | None:
 
 @policy_app.command("save")
 def save(
+    ctx: typer.Context,
     file: Path,
     author: Annotated[str, typer.Option(help="Who wrote this version.")],
     note: str = "",
     database_url: DatabaseUrl = None,
 ) -> None:
     """Store a policy version (by content hash)."""
-    stored = _store(database_url).save(load_policy(file), author=author, note=note)
+    stored = _store(ctx, database_url).save(load_policy(file), author=author, note=note)
     typer.echo(f"saved {stored.name} version {stored.version}")
 
 
 @policy_app.command("activate")
 def activate(
+    ctx: typer.Context,
     version: str,
     surface: Surface,
     actor: Annotated[str, typer.Option()],
@@ -66,21 +66,21 @@ def activate(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Make a stored version the active policy of a surface."""
-    activation = _store(database_url).activate(version, surface, actor=actor, note=note)
+    activation = _store(ctx, database_url).activate(version, surface, actor=actor, note=note)
     typer.echo(f"{surface}: active version is now {activation.version[:12]}")
 
 
 @policy_app.command("active")
-def active(surface: Surface, database_url: DatabaseUrl = None) -> None:
+def active(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = None) -> None:
     """Print the active version of a surface."""
-    stored = _store(database_url).active_for(surface)
+    stored = _store(ctx, database_url).active_for(surface)
     typer.echo(f"{surface}: {stored.name} {stored.version}" if stored else f"{surface}: none")
 
 
 @policy_app.command("history")
-def history(surface: Surface, database_url: DatabaseUrl = None) -> None:
+def history(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = None) -> None:
     """Every activation of a surface, newest first."""
-    for item in _store(database_url).history(surface):
+    for item in _store(ctx, database_url).history(surface):
         state = "active" if item.deactivated_at is None else f"until {item.deactivated_at:%F %T}"
         typer.echo(
             f"{item.activated_at:%F %T}  {item.version[:12]}  {item.actor:<16} {state}  {item.note}"
@@ -89,15 +89,17 @@ def history(surface: Surface, database_url: DatabaseUrl = None) -> None:
 
 @policy_app.command("rollback")
 def rollback(
+    ctx: typer.Context,
     surface: Surface, actor: Annotated[str, typer.Option()], database_url: DatabaseUrl = None
 ) -> None:
     """Re-activate the version that was active before the current one."""
-    activation = _store(database_url).rollback(surface, actor=actor)
+    activation = _store(ctx, database_url).rollback(surface, actor=actor)
     typer.echo(f"{surface}: rolled back to {activation.version[:12]}")
 
 
 @policy_app.command("backtest")
 def backtest(
+    ctx: typer.Context,
     file: Path,
     since: Annotated[str | None, typer.Option(help="Only moderations from this date.")] = None,
     until: Annotated[str | None, typer.Option(help="Only moderations before this date.")] = None,
@@ -109,11 +111,9 @@ def backtest(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Replay stored detections through FILE and compare with the active policy."""
-    from modgate.settings import load_settings
-
-    policy_settings = load_settings().policy
     candidate = load_policy(file)
-    store = _store(database_url)
+    store = _store(ctx, database_url)
+    policy_settings = command_services(ctx).settings().policy
     stored = store.active_for(surface or policy_settings.default_surface)
     active = stored.load() if stored else None
     items = iter_history(
@@ -134,24 +134,28 @@ def backtest(
 
 @shadow_app.command("start")
 def shadow_start(
+    ctx: typer.Context,
     version: str,
     surface: Surface,
     actor: Annotated[str, typer.Option()],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Evaluate a stored version beside the active one on live traffic."""
-    _store(database_url).start_shadow(version, surface, actor=actor)
+    _store(ctx, database_url).start_shadow(version, surface, actor=actor)
     typer.echo(f"{surface}: shadowing {version[:12]}")
 
 
 @shadow_app.command("stop")
-def shadow_stop(version: str, surface: Surface, database_url: DatabaseUrl = None) -> None:
-    _store(database_url).stop_shadow(version, surface)
+def shadow_stop(
+    ctx: typer.Context, version: str, surface: Surface, database_url: DatabaseUrl = None
+) -> None:
+    _store(ctx, database_url).stop_shadow(version, surface)
     typer.echo(f"{surface}: stopped shadowing {version[:12]}")
 
 
 @shadow_app.command("report")
 def shadow_diff(
+    ctx: typer.Context,
     surface: Surface,
     version: Annotated[str | None, typer.Option()] = None,
     since: str | None = None,
@@ -160,7 +164,7 @@ def shadow_diff(
 ) -> None:
     """Diff shadow decisions against the active ones over a time window (JSON)."""
     report = shadow_report(
-        _store(database_url),
+        _store(ctx, database_url),
         surface,
         candidate_version=version,
         since=_date(since, "--since"),

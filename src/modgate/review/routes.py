@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from modgate.auth.deps import require_scopes
-from modgate.review.service import review_service
 
 router = APIRouter(tags=["review"])
 
@@ -25,7 +24,7 @@ class AppealCreate(BaseModel):
              summary="Appeal a moderation's decision; a senior reviewer who took no part decides",
              dependencies=[Depends(require_scopes("appeals:write"))])
 def create_appeal(request: Request, moderation_id: str, body: AppealCreate) -> Any:
-    service = review_service(request.app.state.services)
+    service = request.app.state.services.review
     key = getattr(request.state, "api_key", None)
     appeal = service.appeal(moderation_id, body.statement, body.appellant,
                             actor=f"key:{key.id}" if key else None)
@@ -35,5 +34,5 @@ def create_appeal(request: Request, moderation_id: str, body: AppealCreate) -> A
 @router.get("/v1/review/queues", summary="Depth, oldest age and SLA of every review queue",
             dependencies=[Depends(require_scopes("review:read"))])
 def list_queues(request: Request) -> dict[str, Any]:
-    service = review_service(request.app.state.services)
+    service = request.app.state.services.review
     return {"queues": [stats.to_public() for stats in service.queue_stats()]}

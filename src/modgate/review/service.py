@@ -31,7 +31,7 @@ from modgate.review.tables import ReviewTaskRow
 
 Clock = Callable[[], dt.datetime]
 
-__all__ = ["ReviewService", "open_review", "review_service", "withdraw_open_reviews"]
+__all__ = ["ReviewService", "open_review", "withdraw_open_reviews"]
 
 
 class ReviewService:
@@ -104,14 +104,6 @@ class ReviewService:
         with self.sessions() as session:
             return self.lane.state(session, moderation_id)
 
-
-def review_service(services: Any) -> ReviewService:
-    """The process's ``ReviewService``, built on first use from the composition root."""
-    found = services.extras.get("review")
-    if found is None:
-        found = ReviewService(services.sessions, services.settings.review)
-        services.extras["review"] = found
-    return found  # type: ignore[no-any-return]
 
 
 # Until the moderation processor is handed a ``ReviewLane`` (``ReviewService.lane``), it finds

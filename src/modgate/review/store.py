@@ -3,7 +3,8 @@ double for tests.
 
 A task goes to exactly one reviewer at a time. PostgreSQL picks the first claimable row with
 ``FOR UPDATE SKIP LOCKED`` (concurrent claimers skip each other's rows instead of waiting);
-SQLite takes the write lock up front with ``BEGIN IMMEDIATE`` so claims run one after another.
+SQLite takes the write lock up front with ``BEGIN IMMEDIATE`` so claims run one after another
+(``db.dialect.skip_locked``).
 A claim is a lease: ``available_at`` moves to the lease expiry, so an abandoned task becomes
 claimable again by itself. See ``README.md`` in this folder for the whole flow.
 """
@@ -17,9 +18,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy import and_, case, delete, exists, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.db.base import table_of
+from modgate.db.dialect import for_update, insert_or_ignore, skip_locked
 from modgate.errors import ConflictException, LeaseLostException, ResourceNotFoundException
 from modgate.review.models import ClaimedTask, QueueScope, QueueStats
 from modgate.review.tables import ReviewExclusionRow, ReviewTaskRow
@@ -47,6 +49,11 @@ def _scope_filter(scope: QueueScope):  # type: ignore[no-untyped-def]
     return and_(*conditions) if conditions else None
 
 
+# The claimer may not get this review's other slots (built once per dialect).
+_exclusions = table_of(ReviewExclusionRow)
+_EXCLUDE = insert_or_ignore(_exclusions, _exclusions.c.review_id)
+
+
 def claim_in_session(session: Session, reviewer_id: str, scope: QueueScope, now: dt.datetime,
                      lease_seconds: int) -> ClaimedTask | None:
     """One claim inside the caller's transaction (which must be immediate on SQLite)."""
@@ -61,10 +68,7 @@ def claim_in_session(session: Session, reviewer_id: str, scope: QueueScope, now:
     scope_filter = _scope_filter(scope)
     if scope_filter is not None:
         query = query.where(scope_filter)
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        query = query.with_for_update(skip_locked=True, of=task)
-    row = session.execute(query).first()
+    row = session.execute(skip_locked(query, session, of=task)).first()
     if row is None:
         return None
     task_id, review_id, moderation_id, queue, previous = row
@@ -77,10 +81,9 @@ def claim_in_session(session: Session, reviewer_id: str, scope: QueueScope, now:
         session.execute(delete(ReviewExclusionRow).where(
             ReviewExclusionRow.review_id == review_id, ReviewExclusionRow.user_id == previous,
             ReviewExclusionRow.reason == "claimed"))
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = session.execute(insert(ReviewExclusionRow).values(
-        review_id=review_id, user_id=reviewer_id, reason="claimed").on_conflict_do_nothing())
-    if inserted.rowcount == 0 and previous != reviewer_id:  # type: ignore[attr-defined]
+    inserted = session.execute(_EXCLUDE(session), {
+        "review_id": review_id, "user_id": reviewer_id, "reason": "claimed"}).first()
+    if inserted is None and previous != reviewer_id:
         # The same reviewer won another slot of this review at the same moment: give this back.
         raise _SameReviewRace()
     return ClaimedTask(task_id, review_id, moderation_id, queue, reviewer_id, expires)
@@ -97,9 +100,7 @@ def owned_task(session: Session, task_id: str, reviewer_id: str,
     Given ``now``, a claim whose lease ended by then is lost too, even if no one took the task
     yet (verdicts and reveals pass it; releasing or skipping an ended claim is harmless)."""
     query = select(ReviewTaskRow).where(ReviewTaskRow.id == task_id)
-    if lock and session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.scalars(query).first()
+    row = session.scalars(for_update(query, session) if lock else query).first()
     if row is None:
         raise ResourceNotFoundException(f"No review task {task_id!r}.")
     if row.status != "pending":

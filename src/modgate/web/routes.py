@@ -23,7 +23,6 @@ from starlette.concurrency import run_in_threadpool
 from modgate.auth.deps import (
     SESSION_COOKIE,
     SignInRequired,
-    auth_service,
     console_session,
     public,
     require_permission,
@@ -36,7 +35,7 @@ from modgate.media.originals_cache import OriginalsCache, open_originals_cache
 from modgate.media.store import record_from_row
 from modgate.review.console import media_for_task, my_stats, reveal, task_view
 from modgate.review.models import QueueScope
-from modgate.review.service import ReviewService, review_service
+from modgate.review.service import ReviewService
 from modgate.web.forms import verdict_from_form
 from modgate.web.security import ConsoleSecurityHeaders, cookie_secure
 
@@ -51,7 +50,8 @@ Console = Annotated[User, Depends(require_permission("console"))]
 
 
 def _reviews(request: Request) -> ReviewService:
-    return review_service(request.app.state.services)
+    reviews: ReviewService = request.app.state.services.review
+    return reviews
 
 
 async def _page(request: Request, name: str, user: User | None, status: int = 200,
@@ -93,7 +93,7 @@ async def login(request: Request, username: Annotated[str, Form()] = "",
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise CsrfTokenException()
-    auth = auth_service(request.app.state.services)
+    auth = request.app.state.services.auth
     address = request.client.host if request.client else None
     try:
         token, session = await run_in_threadpool(auth.sign_in, username, password, address)
@@ -113,7 +113,7 @@ async def login(request: Request, username: Annotated[str, Form()] = "",
 
 @router.post("/logout")
 async def logout(request: Request, _user: Console) -> Response:
-    auth = auth_service(request.app.state.services)
+    auth = request.app.state.services.auth
     await run_in_threadpool(auth.sign_out, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/console/login", 303)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=cookie_secure(request),

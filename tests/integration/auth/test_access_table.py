@@ -238,14 +238,14 @@ def _serve(tmp: Path, keys_required: bool) -> Iterator[Server]:
         pipeline={"workers": 1, "poll_seconds": 0.2},
         auth={"api_keys_required": keys_required},
     )
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     # A cheap password hash: the sign-in form is what is exercised, not argon2's cost.
     auth = AuthService(
         services.sessions,
         settings.auth,
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
     )
-    services.extras["auth"] = auth
+    services.auth = auth
     keys = {ALL_SCOPES: auth.create_key("all", SCOPES)[0]}
     for scope in SCOPES:
         keys[f"{ONLY}:{scope}"] = auth.create_key("only", [scope])[0]

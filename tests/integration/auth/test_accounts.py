@@ -101,26 +101,26 @@ def test_api_keys_are_hashed_scoped_and_revocable(auth: AuthService) -> None:
 
 
 def test_users_and_keys_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from modgate.auth.cli import keys_app, users_app
+    from modgate.cli import app
 
     monkeypatch.setenv("MODGATE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ANN_PASSWORD", PASSWORD)
     runner = CliRunner()
-    added = runner.invoke(users_app, ["add", "ann", "--role", "senior_reviewer", "--queue",
-                                      "nudity", "--password-env", "ANN_PASSWORD"])
+    added = runner.invoke(app, ["users", "add", "ann", "--role", "senior_reviewer", "--queue",
+                                "nudity", "--password-env", "ANN_PASSWORD"])
     assert added.exit_code == 0, added.output
     assert json.loads(added.output)["role"] == "senior_reviewer"
-    again = runner.invoke(users_app, ["add", "ann", "--password-env", "ANN_PASSWORD"])
+    again = runner.invoke(app, ["users", "add", "ann", "--password-env", "ANN_PASSWORD"])
     assert again.exit_code == 2 and "ConflictException" in again.output
-    listed = runner.invoke(users_app, ["list"])
+    listed = runner.invoke(app, ["users", "list"])
     assert [json.loads(line)["username"] for line in listed.output.splitlines()] == ["ann"]
-    disabled = runner.invoke(users_app, ["disable", "ann"])
+    disabled = runner.invoke(app, ["users", "disable", "ann"])
     assert json.loads(disabled.output)["disabled"] is True
-    created = runner.invoke(keys_app, ["create", "uploader", "--scope", "media:write"])
+    created = runner.invoke(app, ["keys", "create", "uploader", "--scope", "media:write"])
     assert created.exit_code == 0, created.output
     body = json.loads(created.output)
     assert body["key"].startswith("mgk_") and body["scopes"] == ["media:write"]
-    revoked = runner.invoke(keys_app, ["revoke", body["id"]])
+    revoked = runner.invoke(app, ["keys", "revoke", body["id"]])
     assert json.loads(revoked.output)["revoked_at"] is not None
-    bad = runner.invoke(keys_app, ["create", "x", "--scope", "root"])
+    bad = runner.invoke(app, ["keys", "create", "x", "--scope", "root"])
     assert bad.exit_code == 2 and "InvalidParameterException" in bad.output

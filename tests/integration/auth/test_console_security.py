@@ -37,8 +37,8 @@ def console(live_server: Any, services: Any, clock: FakeClock) -> Iterator[str]:
     """The live server with accounts and reviews on the test clock; reviewer ``ann``."""
     auth = AuthService(services.sessions, services.settings.auth, clock,
                        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    services.extras["auth"] = auth
-    services.extras["review"] = ReviewService(services.sessions, services.settings.review, clock)
+    services.auth = auth
+    services.review = ReviewService(services.sessions, services.settings.review, clock)
     auth.add_user("ann", PASSWORD, "reviewer", ["*"])
     yield live_server.url
 

@@ -78,7 +78,7 @@ def console(live_server: Any, services: Any, clock: Clock,
             hasher: CountingHasher) -> Iterator[tuple[str, AuthService]]:
     """The live server, its accounts on the test clock and hasher, and user ``ann``."""
     auth = AuthService(services.sessions, services.settings.auth, clock, hasher=hasher)
-    services.extras["auth"] = auth
+    services.auth = auth
     auth.add_user("ann", PASSWORD, "reviewer", ["*"])
     hasher.calls = 0
     yield live_server.url, auth

@@ -21,7 +21,6 @@ from modgate.events.webhooks import Endpoint, WebhookDispatcher, WebhookService
 from modgate.events.webhooks.models import public_error
 from modgate.events.webhooks.tables import WebhookDeliveryRow
 from modgate.media.outbound import OutboundGuard, OutboundPolicy
-from modgate.pipeline.runtime import Pipeline
 from modgate.services import Services
 from modgate.settings import load_settings
 from pipeline_helpers import plain_png, wait_for
@@ -94,8 +93,8 @@ def _serve(data_dir: Path, names: Names, allow: str = "") -> tuple[Services, Liv
         pipeline={"workers": 1, "poll_seconds": 0.1, "webhook_backoff_seconds": 60.0},
         outbound_allow=allow,
     )
-    services = Services.from_settings(settings)
-    pipeline = services.extras["pipeline"] = Pipeline(services, role="api")
+    services = Services.build(settings)
+    pipeline = services.pipeline
     pipeline.dispatcher.http.close()  # replaced before it ever sent anything
     guard = OutboundGuard(OutboundPolicy.from_settings(settings), names)
     pipeline.webhooks = WebhookService(services.sessions, pipeline.settings, guard)
@@ -217,7 +216,7 @@ def test_an_endpoint_stored_before_the_guard_is_refused_at_delivery(tmp_path: Pa
     services, live = _serve(tmp_path / "data", Names({}))
     try:
         with live as server, Receiver() as receiver:
-            webhooks = services.extras["pipeline"].webhooks
+            webhooks = services.pipeline.webhooks
             stored = Endpoint(
                 id="whk_old",
                 url=f"http://127.0.0.1:{receiver.port}/hook",

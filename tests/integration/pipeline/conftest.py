@@ -119,7 +119,7 @@ def _deploy(
         values["database_url"] = database
         values["pipeline"] |= {"executor": "celery", "broker_url": broker}
     settings = load_settings(**values)
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")}
     env |= _settings_env(values)
     log_dir = tmp_path / "logs"

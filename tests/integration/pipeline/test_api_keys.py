@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 
 from modgate.app import create_app
-from modgate.auth.deps import auth_service
 from modgate.services import Services
 from modgate.settings import load_settings
 from pipeline_helpers import Receiver, marker_png, plain_png, wait_for
@@ -23,8 +22,8 @@ def test_keys_scopes_and_per_client_webhooks(tmp_path: Path) -> None:
         outbound_allow="127.0.0.1/32",  # the receiver below
     )
     assert settings.auth.api_keys_required
-    services = Services.from_settings(settings)
-    auth = auth_service(services)
+    services = Services.build(settings)
+    auth = services.auth
     shop, _ = auth.create_key("shop", ["moderations:write", "moderations:read", "webhooks:manage"])
     forum, _ = auth.create_key("forum", ["moderations:write", "webhooks:manage"])
     reader, _ = auth.create_key("dashboard", ["moderations:read"])

@@ -124,7 +124,7 @@ def test_killed_serve_resumes_its_jobs_on_restart(tmp_path) -> None:  # type: ig
         for i in range(8)
     ]
     settings = load_settings(data_dir=tmp_path / "data")
-    services = Services.from_settings(settings, migrate=False)
+    services = Services.build(settings, migrate=False)
     try:
         wait_for(lambda: completed(services.sessions) >= 2, timeout=60)
         process.kill()

@@ -7,7 +7,6 @@ import httpx
 
 from modgate.media.service import preview_keys
 from modgate.review.models import Reviewer, VerdictInput
-from modgate.review.service import review_service
 from pipeline_helpers import Receiver, marker_png, wait_for
 
 
@@ -25,7 +24,7 @@ def test_review_lane_decides_what_the_policy_could_not(tmp_path) -> None:  # typ
         auth={"api_keys_required": False},
         outbound_allow="127.0.0.1/32",  # the receiver below
     )
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     try:
         with LiveServer(create_app(settings, services)) as server, Receiver() as hook:
             httpx.post(f"{server.url}/v1/webhooks", json={"url": hook.url}).raise_for_status()
@@ -43,7 +42,7 @@ def test_review_lane_decides_what_the_policy_could_not(tmp_path) -> None:  # typ
             assert moderation["review"]["status"] == "queued"
             # The answer to the waiting request is the moderation as stored.
             assert moderation == httpx.get(f"{server.url}/v1/moderations/{moderation['id']}").json()
-            reviews = review_service(services)
+            reviews = services.review
             alice = Reviewer("usr_alice", "alice", ("*",))
             claim = reviews.claim_next(alice)
             assert claim is not None and claim.moderation_id == moderation["id"]

@@ -67,7 +67,7 @@ def test_the_answer_to_wait_is_what_get_returns(deployment) -> None:  # type: ig
 
 
 def test_a_waiting_request_whose_job_a_worker_ran_gets_the_stored_moderation(deployment) -> None:  # type: ignore[no-untyped-def]
-    run_here = deployment.services.extras["pipeline"].moderations.run_here
+    run_here = deployment.services.pipeline.moderations.run_here
     busy = 0
     while run_here is not None and run_here.acquire():  # every slot taken: a worker runs it
         busy += 1
@@ -430,10 +430,10 @@ def test_with_request_jobs_0_waiting_requests_leave_every_job_to_the_workers(tmp
         pipeline={"workers": 1, "request_jobs": 0, "poll_seconds": 0.2},
         auth={"api_keys_required": False},
     )
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     try:
         with LiveServer(create_app(settings, services)) as server:
-            assert services.extras["pipeline"].moderations.run_here is None
+            assert services.pipeline.moderations.run_here is None
             response = httpx.post(
                 f"{server.url}/v1/moderations",
                 params={"wait": "true"},

@@ -80,7 +80,7 @@ def scaled(tmp_path: Path, postgres_url: str, s3_endpoint: str) -> Iterator[dict
         },
     }
     settings = load_settings(**values)
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     try:
         with LiveServer(create_app(settings, services)) as server:
             yield {"url": server.url, "services": services, "values": values, "tmp": tmp_path}
@@ -173,7 +173,7 @@ def test_s3_problems_are_told_apart(
         ("real", load_settings(data_dir=tmp_path / "real", s3_bucket=bucket, **common)),
         ("gone", load_settings(data_dir=tmp_path / "gone", s3_bucket="no-such-bucket", **common)),
     ):
-        services = Services.from_settings(settings)
+        services = Services.build(settings)
         try:
             with LiveServer(create_app(settings, services)) as server:
                 missing = httpx.post(
@@ -251,7 +251,7 @@ def test_a_worker_keeps_taking_jobs_after_rabbitmq_drops_its_connection(
         },
     }
     settings = load_settings(**values)
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     worker = subprocess.Popen(
         [sys.executable, "-m", "modgate", "worker", "--concurrency", "2"],
         env=_env(values),
@@ -316,7 +316,7 @@ def test_a_restart_removes_the_spool_files_of_uploads_killed_midway(tmp_path: Pa
         wait_for(lambda: len(list(spool.glob("*"))) == 2, timeout=30)
         killed.kill()
         killed.wait()
-        services = Services.from_settings(load_settings(data_dir=tmp_path / "data"))
+        services = Services.build(load_settings(data_dir=tmp_path / "data"))
         services.close()
         left = [path.name for path in spool.glob("*")]
         assert len(left) == 1 and f".{alive.pid}-" in left[0]
@@ -365,7 +365,7 @@ def test_an_api_whose_database_refuses_connections_answers_503_and_recovers(
                     {"name": name},
                 )
 
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     try:
         with LiveServer(create_app(settings, services)) as server:
             upload = {"file": ("a.png", plain_png(7))}

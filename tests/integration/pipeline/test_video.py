@@ -151,7 +151,7 @@ def test_a_video_longer_than_the_job_timeout_keeps_its_lease_while_it_progresses
     )
     # 24 samples in batches of 4, 0.25 s per batch: about 1.5 s of detection.
     data = video_bytes("mp4", "libx264", seconds=24.0, fps=2, width=96, height=64)
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     try:
         with LiveServer(create_app(settings, services)) as server:
             response = httpx.post(

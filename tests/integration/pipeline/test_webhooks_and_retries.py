@@ -145,7 +145,7 @@ def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> N
 
     settings, flag = fast_retry_settings
     flag.write_text("fail")
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     try:
         with LiveServer(create_app(settings, services)) as server:
             moderation = httpx.post(
@@ -157,7 +157,7 @@ def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> N
             assert failed["final_action"] is None
             assert failed["rule"] == "modgate.processing-failed"
             assert "injected failure" in failed["error"]["message"]
-            pipeline = services.extras["pipeline"]
+            pipeline = services.pipeline
             job = pipeline.jobs.recent("failed")[0]
             assert job.attempts == 3 and "injected failure" in job.last_error
             assert failed["review"]["status"] == "queued"  # in the failures queue
@@ -204,7 +204,7 @@ def _fast_webhook_server(  # type: ignore[no-untyped-def]
         },
         outbound_allow=RECEIVERS,
     )
-    services = Services.from_settings(settings)
+    services = Services.build(settings)
     return services, LiveServer(create_app(settings, services))
 
 

@@ -13,7 +13,6 @@ import pytest
 from review_helpers import add_moderation
 from sqlalchemy import select
 
-from modgate.auth.deps import auth_service
 from modgate.events import EventRow
 
 sys.path.insert(0, str(Path(__file__).parents[2]))
@@ -41,7 +40,7 @@ def sign_in(url: str, username: str) -> tuple[httpx.Client, str]:
 
 
 def test_appeal_api(live_server: Any, services: Any) -> None:
-    auth = auth_service(services)
+    auth = services.auth
     key, _ = auth.create_key("appeals", ["appeals:write"])
     reader, _ = auth.create_key("reader", ["review:read"])
     decided = add_moderation(services.sessions, review=False, final_action="block")
@@ -78,7 +77,7 @@ def test_appeal_api(live_server: Any, services: Any) -> None:
 
 def test_reveals_are_logged_capped_and_required_for_clear_previews(live_server: Any,
                                                                     services: Any) -> None:
-    auth_service(services).add_user("ann", PASSWORD, "reviewer", ["*"])
+    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"])
     first_media, _ = services.media.ingest_bytes(image_bytes("JPEG", seed=1))
     second_media, _ = services.media.ingest_bytes(video_bytes(seconds=1.0))
     first = add_moderation(services.sessions, media_id=first_media.id, priority="high")

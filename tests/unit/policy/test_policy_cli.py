@@ -5,20 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import typer
+import pytest
 from policy_helpers import POLICIES
 from typer.testing import CliRunner
 
+from modgate.cli import app
 from modgate.errors import ModgateError
-from modgate.policy.cli import register
-
-app = typer.Typer()
-register(app)
-
-
-@app.callback()
-def _root() -> None:
-    """modgate"""
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -125,9 +117,10 @@ def test_test_command_passes_and_fails(tmp_path: Path) -> None:
     assert code == 2 and out.startswith("PolicyCasesError:")
 
 
-def test_store_commands_on_sqlite(tmp_path: Path) -> None:
+def test_store_commands_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from modgate.db import upgrade
 
+    monkeypatch.setenv("MODGATE_DATA_DIR", str(tmp_path / "data"))  # blobs and spool
     url = f"sqlite:///{tmp_path / 'm.db'}"
     upgrade(url)
     code, out = run(

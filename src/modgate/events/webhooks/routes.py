@@ -21,7 +21,7 @@ WEBHOOKS = Depends(require_scopes("webhooks:manage"))
 
 def webhooks_of(request: Request) -> WebhookService:
     """The process's webhook service (built with the pipeline, whose dispatcher sends)."""
-    service: WebhookService = request.app.state.services.extras["pipeline"].webhooks
+    service: WebhookService = request.app.state.services.webhooks
     return service
 
 
