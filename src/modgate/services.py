@@ -36,7 +36,7 @@ from modgate.media.service import remove_abandoned_spool
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import ModerationService
-from modgate.pipeline.webhooks import WebhookService
+from modgate.events.webhooks import WebhookService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
