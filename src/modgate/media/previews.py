@@ -115,3 +115,9 @@ def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=82)
     return out.getvalue()
+
+
+def blurred_thumbnail_key(key: str) -> str:
+    """Where the blurred copy of the thumbnail stored at ``key`` is kept."""
+    stem, dot, extension = key.rpartition(".")
+    return f"{stem}.blurred.{extension}" if dot else f"{key}.blurred"
