@@ -215,7 +215,7 @@ def test_api_clear_previews_and_thumbnails_need_media_read_clear_and_are_logged(
     clear_reader, clear_key = services.auth.create_key(
         "clear", ["media:read", "moderations:read", "media:read_clear"])
     thumbnail_url = f"/v1/moderations/{moderation}/thumbnails/{FLAGGED_MS}"
-    with httpx.Client(base_url=live_server.url) as client:
+    with httpx.Client(base_url=live_server.url, timeout=60) as client:
         plain = {"Authorization": f"Bearer {reader}"}
         blurred = client.get(f"/v1/media/{media.id}/preview", headers=plain)
         assert blurred.status_code == 200

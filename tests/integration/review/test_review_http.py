@@ -29,7 +29,8 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def sign_in(url: str, username: str) -> tuple[httpx.Client, str]:
-    client = httpx.Client(base_url=url, follow_redirects=True)
+    # Generous: the first request for a video task encodes its blurred proxy on a shared CPU.
+    client = httpx.Client(base_url=url, follow_redirects=True, timeout=60)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text)
     assert token
     page = client.post("/console/login", data={"username": username, "password": PASSWORD,
