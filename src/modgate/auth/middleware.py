@@ -15,20 +15,21 @@ not under ``/v1/`` and keep their cookie sessions.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
+from fastapi.routing import RouteContext, iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match
 
 from modgate.auth.deps import PRINCIPAL, access_rule, authenticate, authorize, presented_key
 from modgate.request_limits import ASGIApp, Receive, Send
 
 API_PREFIX = "/v1/"
-RouteScopes = tuple[tuple[BaseRoute, tuple[str, ...]], ...]
+RouteScopes = tuple[tuple[RouteContext, tuple[str, ...]], ...]
 
 
 def declared_scopes(dependant: Dependant) -> tuple[str, ...]:
@@ -42,13 +43,14 @@ def declared_scopes(dependant: Dependant) -> tuple[str, ...]:
     return tuple(dict.fromkeys(scopes))
 
 
-def api_route_scopes(routes: list[BaseRoute]) -> RouteScopes:
-    """The API routes (under ``/v1/``) and the scopes each declares."""
+def api_route_scopes(routes: Sequence[BaseRoute]) -> RouteScopes:
+    """The API routes (under ``/v1/``, as included: with their routers' prefixes) and the
+    scopes each declares."""
     found = []
-    for route in routes:
-        dependant = getattr(route, "dependant", None)
-        if isinstance(route, Route) and route.path.startswith(API_PREFIX) and dependant:
-            found.append((route, declared_scopes(dependant)))
+    for context in iter_route_contexts(routes):
+        dependant = getattr(context, "dependant", None)
+        if (context.path or "").startswith(API_PREFIX) and isinstance(dependant, Dependant):
+            found.append((context, declared_scopes(dependant)))
     return tuple(found)
 
 
