@@ -15,21 +15,22 @@ not under ``/v1/`` and keep their cookie sessions.
 
 from __future__ import annotations
 
+import re
 from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import RouteContext, iter_route_contexts
+from fastapi.routing import iter_route_contexts
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute, compile_path
 
 from modgate.auth.deps import PRINCIPAL, access_rule, authenticate, authorize, presented_key
 from modgate.request_limits import ASGIApp, Receive, Send
 
 API_PREFIX = "/v1/"
-RouteScopes = tuple[tuple[RouteContext, tuple[str, ...]], ...]
 
 
 def declared_scopes(dependant: Dependant) -> tuple[str, ...]:
@@ -43,14 +44,28 @@ def declared_scopes(dependant: Dependant) -> tuple[str, ...]:
     return tuple(dict.fromkeys(scopes))
 
 
-def api_route_scopes(routes: Sequence[BaseRoute]) -> RouteScopes:
+@dataclass(frozen=True, slots=True)
+class RouteScopes:
+    """One API route as the middleware matches it: its path pattern (compiled as Starlette
+    compiles it), methods and declared scopes. Matching a compiled pattern costs about a
+    microsecond; asking FastAPI's included routers costs a hundred times that."""
+
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    scopes: tuple[str, ...]
+
+
+def api_route_scopes(routes: Sequence[BaseRoute]) -> tuple[RouteScopes, ...]:
     """The API routes (under ``/v1/``, as included: with their routers' prefixes) and the
     scopes each declares."""
     found = []
     for context in iter_route_contexts(routes):
         dependant = getattr(context, "dependant", None)
-        if (context.path or "").startswith(API_PREFIX) and isinstance(dependant, Dependant):
-            found.append((context, declared_scopes(dependant)))
+        path = context.path or ""
+        if path.startswith(API_PREFIX) and isinstance(dependant, Dependant):
+            pattern, _format, _convertors = compile_path(path)
+            methods = frozenset(context.methods or ())
+            found.append(RouteScopes(pattern, methods, declared_scopes(dependant)))
     return tuple(found)
 
 
@@ -60,7 +75,7 @@ class ApiKeyAuthentication:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._routes: dict[int, RouteScopes] = {}
+        self._routes: dict[int, tuple[RouteScopes, ...]] = {}
 
     async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIX):
@@ -89,9 +104,10 @@ class ApiKeyAuthentication:
         routes = self._routes.get(id(application))
         if routes is None:
             routes = self._routes[id(application)] = api_route_scopes(application.routes)
-        for route, scopes in routes:
-            if route.matches(scope)[0] == Match.FULL:
-                return scopes
+        path, method = scope["path"], scope["method"]
+        for route in routes:
+            if method in route.methods and route.pattern.match(path):
+                return route.scopes
         return ()
 
     async def _refuse(
