@@ -198,7 +198,8 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     content_type = _media_type(request)
     arguments: dict[str, Any]
     if content_type == "multipart/form-data":
-        form = await read_form(request, max_fields=MULTIPART_FIELDS, max_files=1)
+        # Two files are let through to be refused below, in this route's own words.
+        form = await read_form(request, max_fields=MULTIPART_FIELDS, max_files=2)
         uploads = form.getlist("file")
         if len(uploads) != 1 or not isinstance(uploads[0], UploadFile):
             raise InvalidParameterException(
