@@ -1,13 +1,22 @@
 """``create_app(settings)``: the FastAPI application, with one translation point for errors.
 
 Every error leaves as ``{"error": {"code": ..., "message": ...}}`` with the status its class
-declares; request-shape errors become ``InvalidParameterException`` (400); anything unexpected is
-logged with its traceback and answered as ``InternalServerError`` (500) without details.
+declares and the headers it carries (``Retry-After`` on errors that say when to try again);
+request-shape errors become ``InvalidParameterException`` (400); a full disk or quota met
+anywhere (``ENOSPC``, ``EDQUOT``: Starlette spooling an upload, say) is
+``InsufficientStorageException`` (507); anything unexpected is logged with its traceback and
+answered as ``InternalServerError`` (500) without details.
+
+In front of the routes, outermost first: the console's security headers, ``RequestLimits``
+(a body cap per route, HEAD as GET) and ``ApiKeyAuthentication`` (API keys checked before any
+body is read).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,12 +32,13 @@ from starlette.routing import BaseRoute, Match
 
 import modgate
 from modgate.auth.deps import public
-from modgate.errors import ModgateError, StoreUnavailableException
+from modgate.auth.middleware import ApiKeyAuthentication
+from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
 from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
 from modgate.pipeline.routes import router as pipeline_router
-from modgate.request_limits import RequestLimits, body_cap
+from modgate.request_limits import BodyCaps, RequestLimits
 from modgate.review.routes import router as review_router
 from modgate.services import Services
 from modgate.settings import Settings, load_settings
@@ -45,6 +55,12 @@ _STATUS_CODES = {
     403: "AccessDeniedException",
 }
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# The routes that take media in their body: a multipart upload as large as the largest video,
+# and (moderations) an image as base64 in JSON. Every other body is small (``RequestLimits``).
+UPLOAD_PATHS = frozenset({"/v1/moderations", "/v1/media"})
+JSON_MEDIA_PATHS = frozenset({"/v1/moderations"})
+# No room on the disk, or past the user's quota.
+_NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 def error_response(
@@ -80,7 +96,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _modgate(_request: Request, exc: ModgateError) -> JSONResponse:
         if exc.http_status >= 500:
             logger.error("request failed: %s", exc, exc_info=exc)
-        return JSONResponse(exc.to_dict(), status_code=exc.http_status)
+        return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=exc.headers)
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno not in _NO_ROOM:
+            return await _unexpected(request, exc)
+        logger.error("no room left while serving %s %s: %s", request.method,
+                     request.url.path, exc)
+        full = InsufficientStorageException(
+            f"There is no room left on the server's disk ({os.strerror(exc.errno)}); nothing "
+            "was kept. Try again later.",
+            reason=errno.errorcode.get(exc.errno, str(exc.errno)),
+        )
+        return JSONResponse(full.to_dict(), status_code=full.http_status, headers=full.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -116,9 +145,7 @@ def install_error_handlers(app: FastAPI) -> None:
         # its client_request_token gets the moderation it may already have made.
         logger.error("database unavailable: %s", exc.orig or exc)
         unavailable = StoreUnavailableException("The database cannot be reached; try again.")
-        return JSONResponse(
-            unavailable.to_dict(), status_code=503, headers={"Retry-After": "5"}
-        )
+        return JSONResponse(unavailable.to_dict(), status_code=503, headers=unavailable.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -152,10 +179,11 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = built
     app.state.settings = settings
     install_error_handlers(app)
-    max_upload = MediaLimits.from_settings(settings).max_upload_bytes
-    app.add_middleware(
-        RequestLimits, max_body_bytes=body_cap(max_upload), max_upload_bytes=max_upload
-    )
+    limits = MediaLimits.from_settings(settings)
+    caps = BodyCaps(limits.max_upload_bytes, limits.max_image_bytes, UPLOAD_PATHS, JSON_MEDIA_PATHS)
+    # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
+    app.add_middleware(ApiKeyAuthentication)
+    app.add_middleware(RequestLimits, caps=caps)
 
     @app.get(
         "/healthz",

@@ -64,6 +64,8 @@ class ModgateError(Exception):
 
     http_status: ClassVar[int] = 500
     aws_code: ClassVar[str] = "InternalServerError"
+    # When to try again; sent as ``Retry-After`` (a class default, or set by the instance).
+    retry_after_seconds: int | None = None
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.message = (
@@ -75,6 +77,13 @@ class ModgateError(Exception):
     @property
     def code(self) -> str:
         return type(self).__name__
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with the answer."""
+        if self.retry_after_seconds is None:
+            return {}
+        return {"Retry-After": str(self.retry_after_seconds)}
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -216,6 +225,7 @@ class StoreUnavailableException(ModgateError):
 
     http_status = 503
     aws_code = "ThrottlingException"
+    retry_after_seconds = 5
 
 
 class PolicyValidationError(PolicyError):
@@ -309,3 +319,4 @@ class InsufficientStorageException(ModgateError):
 
     http_status = 507
     aws_code = "ThrottlingException"
+    retry_after_seconds = 60

@@ -11,13 +11,15 @@ test can walk ``app.routes`` and refuse a route that declares none:
   user with one of the roles; unsafe methods also need the session's CSRF token (form field
   ``csrf_token`` or header ``X-CSRF-Token``).
 
-Missing or bad credentials answer 401; valid credentials without the right answer 403.
+Missing or bad credentials answer 401; valid credentials without the right answer 403. API keys
+are checked by ``modgate.auth.middleware.ApiKeyAuthentication`` before any of the body is read;
+``require_scopes`` then uses the principal it found (one key lookup per request).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +33,7 @@ from modgate.errors import (
     AuthenticationRequiredException,
     CsrfTokenException,
 )
+from modgate.request_limits import read_form
 
 SESSION_COOKIE = "modgate_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -59,11 +62,48 @@ def public() -> None:
 public.access = AccessRule("public")  # type: ignore[attr-defined]
 
 
-def _presented_key(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def presented_key(headers: Mapping[str, str]) -> str | None:
+    """The API key a request sends: ``Authorization: Bearer …`` or ``X-API-Key``."""
+    header = headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip() or None
-    return request.headers.get("x-api-key") or None
+    return headers.get("x-api-key") or None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who sends an API request, once the key is checked: ``key`` is None when none was sent
+    and keys are not required. Put in the request's scope (``PRINCIPAL``) by
+    ``ApiKeyAuthentication`` so the routes' dependencies do not look the key up again."""
+
+    key: ApiKey | None
+
+
+PRINCIPAL = "modgate.principal"
+
+
+def authenticate(auth: AuthService, presented: str | None, keys_required: bool) -> Principal:
+    """The principal of a request that sent ``presented`` (blocking: a database lookup).
+    Raises ``AuthenticationRequiredException`` for a missing (when required) or bad key."""
+    if presented is None:
+        if not keys_required:
+            return Principal(None)
+        raise AuthenticationRequiredException(
+            "Send an API key: Authorization: Bearer mgk_… (create one with `modgate keys "
+            "create`).")
+    key = auth.verify_key(presented)
+    if key is None:
+        raise AuthenticationRequiredException("The API key is unknown or revoked.")
+    return Principal(key)
+
+
+def authorize(principal: Principal, scopes: tuple[str, ...]) -> None:
+    """Refuse (``AccessDeniedException``) a key that lacks one of ``scopes``."""
+    if principal.key is None:
+        return
+    missing = [s for s in scopes if s not in principal.key.scopes]
+    if missing:
+        raise AccessDeniedException(f"This API key lacks the scope {', '.join(missing)}.")
 
 
 def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[ApiKey | None]]:
@@ -72,21 +112,18 @@ def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[ApiKey | None]
         raise ValueError(f"require_scopes needs scopes from {SCOPES}; unknown: {unknown}")
 
     async def dependency(request: Request) -> ApiKey | None:
-        presented = _presented_key(request)
-        if presented is None:
-            if not request.app.state.settings.auth.api_keys_required:
-                return None
-            raise AuthenticationRequiredException(
-                "Send an API key: Authorization: Bearer mgk_… (create one with `modgate keys "
-                "create`).")
-        key = await run_in_threadpool(_auth(request).verify_key, presented)
-        if key is None:
-            raise AuthenticationRequiredException("The API key is unknown or revoked.")
-        missing = [s for s in scopes if s not in key.scopes]
-        if missing:
-            raise AccessDeniedException(f"This API key lacks the scope {', '.join(missing)}.")
-        request.state.api_key = key
-        return key
+        found = request.scope.get(PRINCIPAL)
+        if isinstance(found, Principal):
+            principal = found
+        else:
+            # Served without ``ApiKeyAuthentication``: check the key here.
+            principal = await run_in_threadpool(
+                authenticate, _auth(request), presented_key(request.headers),
+                request.app.state.settings.auth.api_keys_required)
+        authorize(principal, scopes)
+        if principal.key is not None:
+            request.state.api_key = principal.key
+        return principal.key
 
     dependency.access = AccessRule("scopes", scopes=tuple(scopes))  # type: ignore[attr-defined]
     return dependency
@@ -109,7 +146,7 @@ async def check_csrf(request: Request, expected: str) -> None:
     token = request.headers.get("x-csrf-token")
     if not token and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
-        form = await request.form()
+        form = await read_form(request)
         value = form.get("csrf_token")
         token = value if isinstance(value, str) else None
     if not token or not hmac.compare_digest(token, expected):

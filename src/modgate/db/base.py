@@ -1,9 +1,10 @@
 """Database plumbing shared by every domain: declarative base, engine, sessions, time.
 
 SQLite is the default (one file under the data directory, WAL journal, foreign keys enforced,
-a busy timeout so concurrent writers wait instead of failing); PostgreSQL is used when the URL
-says so. Domains declare their tables on ``Base`` in their own ``tables.py``; migrations live in
-``modgate/db/migrations`` as one Alembic branch per domain.
+``synchronous=FULL`` so a commit that returned survives a power cut, a busy timeout so concurrent
+writers wait instead of failing); PostgreSQL is used when the URL says so. Domains declare their
+tables on ``Base`` in their own ``tables.py``; migrations live in ``modgate/db/migrations`` as one
+Alembic branch per domain.
 """
 
 from __future__ import annotations
@@ -104,7 +105,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # NORMAL in WAL mode may lose the last commits on a power cut (they are durable once
+    # checkpointed); FULL syncs the WAL at each commit, so an accepted moderation, its audit
+    # event and its blob (fsynced by the blob store) are kept or lost together.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 

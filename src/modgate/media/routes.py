@@ -6,17 +6,35 @@ A preview is blurred unless asked for with ``blurred=false``, which needs the sc
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from modgate.auth.deps import require_scopes
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.media.clear_reads import log_clear_read, require_clear_scope
 from modgate.media.store import MediaRecord
+from modgate.request_limits import read_form
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
+# The form is read by the route (bounded: one file, a few fields), not declared as a parameter,
+# which FastAPI would parse with its own limits; this documents it.
+_UPLOAD_DOC = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+UPLOAD_FIELDS = 8
 
 
 def _record(request: Request, media_id: str) -> MediaRecord:
@@ -30,14 +48,22 @@ def _record(request: Request, media_id: str) -> MediaRecord:
     "",
     status_code=201,
     summary="Upload an image or video (multipart field `file`)",
+    openapi_extra=_UPLOAD_DOC,
     dependencies=[Depends(require_scopes("media:write"))],
 )
-def upload_media(request: Request, file: Annotated[UploadFile | None, File()] = None) -> Any:
-    if file is None:
-        raise InvalidParameterException(
-            "Send the media as multipart/form-data in the field 'file'."
+async def upload_media(request: Request) -> Any:
+    form = await read_form(request, max_fields=UPLOAD_FIELDS, max_files=1)
+    try:
+        file = form.get("file")
+        if not isinstance(file, UploadFile):
+            raise InvalidParameterException(
+                "Send the media as multipart/form-data in the field 'file'."
+            )
+        record, created = await run_in_threadpool(
+            request.app.state.services.media.ingest_stream, file.file
         )
-    record, created = request.app.state.services.media.ingest_stream(file.file)
+    finally:
+        await form.close()
     body = record.to_public() | {"created": created}
     return JSONResponse(body, status_code=201 if created else 200)
 

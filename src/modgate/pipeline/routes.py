@@ -3,6 +3,8 @@ labels like Rekognition's GetContentModeration. Webhook routes: ``modgate.events
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 import math
@@ -14,16 +16,23 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from modgate.auth.deps import require_scopes
-from modgate.errors import InvalidParameterException, ResourceNotFoundException
+from modgate.errors import InvalidParameterException, ModgateError, ResourceNotFoundException
 from modgate.media.clear_reads import log_clear_read, require_clear_scope, thumbnail_bytes
 from modgate.media.models import MediaKind
+from modgate.media.sniff import sniff
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import CONTEXT_KEYS
 from modgate.policy.model import Action
+from modgate.request_limits import VideoAsBase64Exception, read_form
 
 router = APIRouter(prefix="/v1", tags=["moderations"])
 # Filter values a moderation can have; anything else is refused (400) rather than matching nothing.
 ModerationStatus = Literal["queued", "completed", "failed"]
+
+# Form fields of a multipart moderation: the file, context and its keys, and the other fields.
+MULTIPART_FIELDS = len(CONTEXT_KEYS) + 8
+# Enough base64 to sniff the media's type from its first bytes.
+_HEAD_CHARS = 8192
 
 READ = Depends(require_scopes("moderations:read"))
 WRITE = Depends(require_scopes("moderations:write"))
@@ -120,6 +129,21 @@ def _json_field(value: Any, name: str) -> Any:
     return parsed
 
 
+def refuse_video_as_base64(data_base64: str) -> None:
+    """A JSON body carries images only (its size is capped at the largest image): a video, known
+    by its first bytes, is refused with ``VideoAsBase64Exception`` before anything is decoded or
+    stored. Anything else is left for intake to check, and refuse in its own words."""
+    head = "".join(data_base64[:_HEAD_CHARS].split())
+    if head[:5].lower() == "data:":
+        head = head.partition(",")[2]
+    try:
+        sniffed = sniff(base64.b64decode(head[: len(head) // 4 * 4]))
+    except (binascii.Error, ModgateError):
+        return
+    if sniffed.kind == "video":
+        raise VideoAsBase64Exception()
+
+
 def _media_type(request: Request) -> str:
     """The request's media type without parameters, lowercased: media types are
     case-insensitive (``Multipart/Form-Data`` is multipart/form-data)."""
@@ -175,7 +199,8 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     content_type = _media_type(request)
     arguments: dict[str, Any]
     if content_type == "multipart/form-data":
-        form = await request.form()
+        # Two files are let through to be refused below, in this route's own words.
+        form = await read_form(request, max_fields=MULTIPART_FIELDS, max_files=2)
         uploads = form.getlist("file")
         if len(uploads) != 1 or not isinstance(uploads[0], UploadFile):
             raise InvalidParameterException(
@@ -203,6 +228,8 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
             raise InvalidParameterException(f"The body is not valid JSON: {exc}.") from exc
         fields = _validated(ModerationCreate, body)
         assert isinstance(fields, ModerationCreate)
+        if fields.media.base64 is not None:
+            refuse_video_as_base64(fields.media.base64)
         arguments = {
             "data_base64": fields.media.base64,
             "blob_key": fields.media.blob_key,

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -45,6 +45,7 @@ from modgate.media.clear_reads import thumbnail_bytes
 from modgate.media.originals_cache import OriginalsCache, open_originals_cache
 from modgate.media.proxy import PROXY_MIME, ensure_blurred_proxy
 from modgate.media.store import record_from_row
+from modgate.request_limits import read_form
 from modgate.review.console import TaskMedia, my_stats, reveal, task_media, task_view
 from modgate.review.models import QueueScope
 from modgate.review.service import ReviewService
@@ -53,6 +54,9 @@ from modgate.web.security import ConsoleSecurityHeaders, cookie_secure
 
 HERE = Path(__file__).parent
 LOGIN_CSRF_COOKIE = "modgate_login_csrf"
+# The sign-in form has four fields; a few more are allowed for what browsers add.
+LOGIN_FIELDS = 16
+LOGIN_FIELD_BYTES = 4096
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
@@ -99,9 +103,11 @@ async def _login_form(request: Request, next: str | None, error: str | None,
 
 
 @router.post("/login", dependencies=[Depends(public)])
-async def login(request: Request, username: Annotated[str, Form()] = "",
-                password: Annotated[str, Form()] = "", csrf_token: Annotated[str, Form()] = "",
-                next: Annotated[str, Form()] = "/console") -> Response:
+async def login(request: Request) -> Response:
+    form = await read_form(request, max_fields=LOGIN_FIELDS, max_part_size=LOGIN_FIELD_BYTES)
+    username, password, csrf_token, next = (
+        str(form.get(name) or "") for name in ("username", "password", "csrf_token", "next"))
+    next = next or "/console"
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
         raise CsrfTokenException()
@@ -151,7 +157,7 @@ async def queues_page(request: Request, user: Viewer, empty: str | None = None,
 
 @router.post("/claim")
 async def claim(request: Request, user: Worker) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     queue = str(form.get("queue") or "") or None
     claimed = await run_in_threadpool(_reviews(request).claim_next, user.reviewer, queue)
     if claimed is None:
@@ -167,7 +173,7 @@ async def task_page(request: Request, task_id: str, user: Worker) -> Response:
 
 @router.post("/tasks/{task_id}/verdict")
 async def submit_verdict(request: Request, task_id: str, user: Worker) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     service = _reviews(request)
     view = await run_in_threadpool(task_view, service, task_id, user.reviewer)
     verdict = verdict_from_form(form, [label["label"] for label in view["labels"]])
