@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
+from modgate.events.webhooks import WebhookService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import remove_abandoned_spool
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import ModerationService
-from modgate.events.webhooks import WebhookService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings

@@ -1,6 +1,8 @@
 """A reviewer in a real browser: signs in, sees the item blurred, reveals it, jumps to the
 flagged moment of a video, decides with the keyboard, and the moderation's decision changes —
 all under the console's Content-Security-Policy, which the browser never reports breaking.
+Every request the page makes is recorded: no clear media URL is asked for before the reveal,
+and the video player plays the server's blurred proxy until then, the original after.
 
 Debian's chromium driven by Playwright; screenshots are kept under ``test-artifacts/``.
 """
@@ -60,6 +62,11 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
         blocked: list[str] = []
         page.on("console", lambda message: blocked.append(message.text)
                 if "Content Security Policy" in message.text else None)
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+
+        def clear_requests() -> list[str]:
+            return [url for url in requested if "blurred=false" in url]
         try:
             first = page.goto(f"{live_server.url}/console")
             assert first is not None
@@ -82,6 +89,7 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             bar = page.locator(".label-row .bar span").first
             assert bar.evaluate("e => e.style.width") == "71.5%"  # by review.js, not inline
             page.screenshot(path=str(ARTIFACTS / "02-image-blurred.png"))
+            assert clear_requests() == []
             page.get_by_role("button", name="Reveal").click()
             expect(preview).to_have_attribute("src", f"{task_path}/preview?blurred=false")
             page.wait_for_function("() => document.getElementById('preview').complete && "
@@ -100,12 +108,29 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             page.get_by_role("button", name="Review next item").click()
             player = page.locator("#player")
             expect(player).to_have_class("blurred")
+            video_path = page.url.replace(live_server.url, "")
+            requested.clear()
             page.wait_for_function("() => document.getElementById('player').readyState >= 1")
             filter_value = player.evaluate("e => getComputedStyle(e).filter")
             assert "blur" in filter_value
+            # The blurred proxy (240 px wide), not the 320 px original.
+            assert player.evaluate("e => e.currentSrc").endswith(
+                f"{video_path}/media?blurred=true")
+            assert player.evaluate("e => [e.videoWidth, e.videoHeight]") == [240, 180]
             page.screenshot(path=str(ARTIFACTS / "04-video-blurred.png"))
+            page.get_by_role("button", name="2.5 s–3.2 s · Explicit Nudity (77%)").click()
+            page.wait_for_function(
+                "() => Math.abs(document.getElementById('player').currentTime - 2.5) < 0.05 && "
+                "!document.getElementById('player').seeking")
+            assert clear_requests() == []
             page.get_by_role("button", name="Reveal").click()
             expect(player).not_to_have_class("blurred")
+            page.wait_for_function(
+                "() => document.getElementById('player').videoWidth === 320 && "
+                "document.getElementById('player').readyState >= 1")
+            assert player.evaluate("e => e.currentSrc").endswith(
+                f"{video_path}/media?blurred=false")
+            assert clear_requests(), "the original is loaded after the reveal"
             page.get_by_role("button", name="2.5 s–3.2 s · Explicit Nudity (77%)").click()
             page.wait_for_function(  # a function: the page's CSP forbids evaluating strings
                 "() => Math.abs(document.getElementById('player').currentTime - 2.5) < 0.05 && "

@@ -28,8 +28,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     AUDITOR: frozenset({"console", "queues:read", "audit:read"}),
 }
 
+# ``media:read_clear`` is asked for on top of a route's read scope when a call wants clear
+# (unblurred) pixels: a preview with ``blurred=false``, a clear thumbnail. Each such read is
+# logged (``media.clear_read`` event).
 SCOPES = (
     "media:read",
+    "media:read_clear",
     "media:write",
     "moderations:read",
     "moderations:write",

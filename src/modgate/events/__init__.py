@@ -13,6 +13,7 @@ from modgate.events.models import (
     WEBHOOK_EVENTS,
     AppealCreated,
     AppealResolved,
+    ClearMediaRead,
     Event,
     ModerationCompleted,
     ModerationCreated,
@@ -32,11 +33,13 @@ REVIEW_ESCALATED = ReviewEscalated.name
 APPEAL_CREATED = AppealCreated.name
 APPEAL_RESOLVED = AppealResolved.name
 PREVIEW_REVEALED = PreviewRevealed.name
+MEDIA_CLEAR_READ = ClearMediaRead.name
 
 __all__ = [
     "APPEAL_CREATED",
     "APPEAL_RESOLVED",
     "EVENT_TYPES",
+    "MEDIA_CLEAR_READ",
     "MODERATION_COMPLETED",
     "MODERATION_CREATED",
     "PREVIEW_REVEALED",
@@ -46,6 +49,7 @@ __all__ = [
     "WEBHOOK_EVENTS",
     "AppealCreated",
     "AppealResolved",
+    "ClearMediaRead",
     "Event",
     "EventRow",
     "ModerationCompleted",

@@ -181,6 +181,26 @@ class PreviewRevealed(Event):
         return {"task_id": self.task_id, "review_id": self.review_id}
 
 
+@dataclass(frozen=True, kw_only=True)
+class ClearMediaRead(Event):
+    """``media.clear_read``: API client ``actor`` (its key id; None when keys are not required)
+    was sent clear (unblurred) pixels of media ``media_id`` — a ``preview`` or the
+    ``thumbnail`` at ``timestamp_ms`` of moderation ``moderation_id`` (None for a preview)."""
+
+    name: ClassVar[str] = "media.clear_read"
+    moderation_id: str | None = None  # type: ignore[assignment]  # a preview has none
+    media_id: str
+    rendition: str
+    timestamp_ms: int | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "media_id": self.media_id,
+            "rendition": self.rendition,
+            "timestamp_ms": self.timestamp_ms,
+        }
+
+
 EVENT_TYPES: Mapping[str, type[Event]] = {
     kind.name: kind
     for kind in (
@@ -192,6 +212,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         AppealCreated,
         AppealResolved,
         PreviewRevealed,
+        ClearMediaRead,
     )
 }
 """Every kind of event, by name."""

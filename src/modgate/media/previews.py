@@ -1,6 +1,8 @@
 """Reviewer renditions made at intake: a downscaled preview and a blurred one (JPEG).
 
-Reviewers see the blurred rendition first and reveal the sharp one on purpose. The blur radius
+Reviewers see the blurred rendition first and reveal the sharp one on purpose; the same blur
+makes blurred flagged-moment thumbnails and the frames of a video's blurred proxy
+(``modgate.media.proxy``). The blur radius
 is given for a preview whose long side is ``max_side`` and scales with the actual size, so small
 images are as unrecognisable as large ones.
 """
@@ -71,6 +73,12 @@ def make_previews(
     else:
         frame = representative_frame(path, info)
         frame.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return Previews(_jpeg(frame), _jpeg(blur(frame, max_side, blur_radius)))
+
+
+def blur(frame: Image.Image, max_side: int = 512, blur_radius: float = 24.0) -> Image.Image:
+    """``frame`` made unrecognisable, at its own size. ``blur_radius`` is meant for an image
+    whose long side is ``max_side`` and scales with the actual size."""
     # Pixelate to 1/16, blur at that scale, scale back up: as unrecognisable as a large blur
     # on the full preview, at a fraction of its cost.
     factor = 16
@@ -78,10 +86,17 @@ def make_previews(
         (max(1, frame.width // factor), max(1, frame.height // factor)), Image.Resampling.BOX
     )
     radius = max(1.0, blur_radius * max(frame.size) / max_side / factor)
-    blurred = small.filter(ImageFilter.GaussianBlur(radius)).resize(
+    return small.filter(ImageFilter.GaussianBlur(radius)).resize(
         frame.size, Image.Resampling.BILINEAR
     )
-    return Previews(_jpeg(frame), _jpeg(blurred))
+
+
+def blurred_jpeg(data: bytes, max_side: int = 512, blur_radius: float = 24.0) -> bytes:
+    """A still image (a flagged-moment thumbnail) blurred like the previews, as JPEG."""
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        frame = to_rgb(image)
+    return _jpeg(blur(frame, max_side, blur_radius))
 
 
 def _has_alpha(image: Image.Image) -> bool:
@@ -100,3 +115,9 @@ def _jpeg(image: Image.Image) -> bytes:
     out = io.BytesIO()
     image.save(out, format="JPEG", quality=82)
     return out.getvalue()
+
+
+def blurred_thumbnail_key(key: str) -> str:
+    """Where the blurred copy of the thumbnail stored at ``key`` is kept."""
+    stem, dot, extension = key.rpartition(".")
+    return f"{stem}.blurred.{extension}" if dot else f"{key}.blurred"

@@ -1,4 +1,8 @@
-"""HTTP routes of media intake: upload, facts, previews."""
+"""HTTP routes of media intake: upload, facts, previews.
+
+A preview is blurred unless asked for with ``blurred=false``, which needs the scope
+``media:read_clear`` as well and is logged (``modgate.media.clear_reads``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from fastapi.responses import JSONResponse, Response
 
 from modgate.auth.deps import require_scopes
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
+from modgate.media.clear_reads import log_clear_read, require_clear_scope
 from modgate.media.store import MediaRecord
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -48,10 +53,14 @@ def get_media(request: Request, media_id: str) -> dict[str, Any]:
 
 @router.get(
     "/{media_id}/preview",
-    summary="Reviewer preview (blurred unless blurred=false)",
+    summary="Reviewer preview (blurred; blurred=false needs media:read_clear and is logged)",
     dependencies=[Depends(require_scopes("media:read"))],
 )
 def get_preview(request: Request, media_id: str, blurred: bool = True) -> Response:
+    key = None if blurred else require_clear_scope(request)
     record = _record(request, media_id)
-    data = request.app.state.services.media.preview(record, blurred)
+    services = request.app.state.services
+    data = services.media.preview(record, blurred)
+    if not blurred:
+        log_clear_read(services.sessions, key, record.id, "preview")
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})

@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 
 from modgate.auth.deps import require_scopes
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
+from modgate.media.clear_reads import log_clear_read, require_clear_scope, thumbnail_bytes
 from modgate.media.models import MediaKind
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import CONTEXT_KEYS
@@ -320,17 +321,26 @@ def get_labels(
 
 @router.get(
     "/moderations/{moderation_id}/thumbnails/{timestamp_ms}",
-    summary="The frame kept at a flagged video timestamp",
+    summary="The frame kept at a flagged video timestamp (blurred; blurred=false needs "
+    "media:read_clear and is logged)",
     dependencies=[READ],
 )
-def get_thumbnail(request: Request, moderation_id: str, timestamp_ms: int) -> Response:
+def get_thumbnail(
+    request: Request, moderation_id: str, timestamp_ms: int, blurred: bool = True
+) -> Response:
+    clear_key = None if blurred else require_clear_scope(request)
     pipeline = pipeline_of(request)
     moderation = pipeline.moderations.get(moderation_id)
     key = (moderation.get("thumbnails") or {}).get(str(timestamp_ms))
     if key is None:
         raise ResourceNotFoundException(f"No thumbnail at {timestamp_ms} ms.")
+    services = request.app.state.services
+    data = thumbnail_bytes(services.blobs, key, blurred)
+    if not blurred:
+        log_clear_read(services.sessions, clear_key, str(moderation["media"]["id"]),
+                       "thumbnail", moderation_id=moderation_id, timestamp_ms=timestamp_ms)
     return Response(
-        request.app.state.services.blobs.get_bytes(key),
+        data,
         media_type="image/jpeg",
         headers={"Cache-Control": "private, no-store"},
     )

@@ -1,21 +1,22 @@
 """What the reviewer console shows and records: the task page's data (only the labels that
 triggered review, the rule and policy version, flagged video moments), reveals of unblurred
-previews under a daily cap, and a reviewer's own figures."""
+media under a daily cap, and a reviewer's own figures.
+
+A reveal is the only way to clear pixels: until the reviewer has revealed a task (a logged
+``preview.revealed`` within the cap), ``task_media`` says the task is not revealed and every
+media URL of the console answers the blurred rendition (``modgate.web.routes``)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 
 from modgate.db.base import new_id
-from modgate.errors import (
-    AccessDeniedException,
-    ResourceNotFoundException,
-    RevealLimitReachedException,
-)
-from modgate.events import PREVIEW_REVEALED, record_event
+from modgate.errors import ResourceNotFoundException, RevealLimitReachedException
+from modgate.events import PreviewRevealed, record
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
 from modgate.review.lane import appeal_public
@@ -111,10 +112,11 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
             earlier = [{"reviewer": f"Reviewer {i + 1}", "action": v.action, "labels": v.labels,
                         "missed": v.missed, "note": v.note} for i, v in enumerate(rows)]
         appeal = session.get(AppealRow, review.appeal_id) if review.appeal_id else None
-        revealed = session.scalar(select(RevealRow.id).where(
-            RevealRow.user_id == reviewer.id, RevealRow.moderation_id == moderation.id).limit(1))
+        revealed = _revealed(session, reviewer.id, task.id)
+        extra = service.moderations.extra(session, moderation.id)
         today = reveals_today(session, reviewer.id, now)
     decision = moderation.decision or {}
+    thumbnails = (extra.thumbnails if extra else None) or {}
     return {
         "task": {"id": task.id, "queue": task.queue,
                  "lease_expires_at": task.available_at.isoformat(),
@@ -134,7 +136,8 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
                   "mime": media.mime if media else None,
                   "duration_seconds": media.duration_seconds if media else None,
                   "has_preview": bool(media and media.blurred_key)},
-        "segments": flagged_segments(list(review.selected), moderation.labels)
+        "segments": [segment | {"thumbnail": str(segment["start_ms"]) in thumbnails}
+                     for segment in flagged_segments(list(review.selected), moderation.labels)]
         if moderation.kind == "video" else [],
         "earlier_verdicts": earlier,
         "appeal": appeal_public(appeal) if appeal else None,
@@ -162,24 +165,37 @@ def reveal(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str
                 f"You revealed {count} items today, the daily limit; it resets at midnight UTC.")
         session.add(RevealRow(id=new_id("rvl"), user_id=reviewer.id,
                               moderation_id=task.moderation_id, task_id=task.id, created_at=now))
-        record_event(session, PREVIEW_REVEALED, task.moderation_id,
-                     {"task_id": task.id, "review_id": task.review_id}, reviewer.id)
+        record(session, PreviewRevealed(moderation_id=task.moderation_id, task_id=task.id,
+                                        review_id=task.review_id, actor=reviewer.id))
         return {"revealed_today": count + (0 if already else 1), "cap": cap}
 
 
-def media_for_task(service: ReviewService, task_id: str, reviewer: Reviewer,
-                   need_reveal: bool) -> MediaRow:
+@dataclass(frozen=True, slots=True)
+class TaskMedia:
+    """The media of a task as its reviewer may get it: ``revealed`` says whether they revealed
+    this task (only then clear pixels); ``thumbnails`` are the flagged moments' blob keys."""
+
+    media: MediaRow
+    revealed: bool
+    thumbnails: dict[str, str]
+
+
+def task_media(service: ReviewService, task_id: str, reviewer: Reviewer) -> TaskMedia:
     with service.sessions() as session:
         task = owned_task(session, task_id, reviewer.id, lock=False, now=service.clock())
         moderation = service.moderations.get(session, task.moderation_id)
         media = session.get(MediaRow, moderation.media_id) if moderation else None
         if media is None:
             raise ResourceNotFoundException("This item's media is missing.")
-        if need_reveal and session.scalar(select(RevealRow.id).where(
-                RevealRow.user_id == reviewer.id,
-                RevealRow.moderation_id == task.moderation_id).limit(1)) is None:
-            raise AccessDeniedException("Reveal the item first; every reveal is logged.")
-        return media
+        extra = service.moderations.extra(session, task.moderation_id)
+        return TaskMedia(media, _revealed(session, reviewer.id, task.id),
+                         dict((extra.thumbnails if extra else None) or {}))
+
+
+def _revealed(session: Any, user_id: str, task_id: str) -> bool:
+    """Whether ``user_id`` revealed task ``task_id``: a reveal is logged only within the cap."""
+    return session.scalar(select(RevealRow.id).where(
+        RevealRow.user_id == user_id, RevealRow.task_id == task_id).limit(1)) is not None
 
 
 def my_stats(service: ReviewService, reviewer: Reviewer) -> dict[str, Any]:

@@ -1,6 +1,11 @@
 """Routes of the reviewer console (``/console``): sign-in, queue overview, the review page,
 verdicts, reveals of unblurred previews, media for the video player, my figures.
 
+No clear pixels leave before a reveal: the task's preview, media and thumbnails answer their
+blurred rendition (blurred preview, blurred video proxy, blurred thumbnail) unless asked for
+with ``blurred=false`` by the reviewer who revealed the task (``review.console.reveal``, logged
+and capped). ``X-Modgate-Blurred`` says which one was sent.
+
 Pages are rendered on the server with Jinja2; forms carry the session's CSRF token. Every route
 declares who may call it with a dependency from ``modgate.auth.deps``. Security headers and the
 cookies' ``Secure`` flag come from ``modgate.web.security``; a throttled sign-in is answered with
@@ -29,11 +34,18 @@ from modgate.auth.deps import (
 )
 from modgate.auth.models import User
 from modgate.auth.throttle import PasswordChecksBusyException, SignInThrottledException
-from modgate.errors import AuthenticationRequiredException, CsrfTokenException, ModgateError
+from modgate.errors import (
+    AuthenticationRequiredException,
+    CsrfTokenException,
+    ModgateError,
+    ResourceNotFoundException,
+)
 from modgate.media.blobstore import check_key
+from modgate.media.clear_reads import thumbnail_bytes
 from modgate.media.originals_cache import OriginalsCache, open_originals_cache
+from modgate.media.proxy import PROXY_MIME, ensure_blurred_proxy
 from modgate.media.store import record_from_row
-from modgate.review.console import media_for_task, my_stats, reveal, task_view
+from modgate.review.console import TaskMedia, my_stats, reveal, task_media, task_view
 from modgate.review.models import QueueScope
 from modgate.review.service import ReviewService
 from modgate.web.forms import verdict_from_form
@@ -182,24 +194,61 @@ async def reveal_item(request: Request, task_id: str, user: Worker) -> dict[str,
     return await run_in_threadpool(reveal, _reviews(request), task_id, user.reviewer)
 
 
+async def _task_media(request: Request, task_id: str, user: User) -> TaskMedia:
+    return await run_in_threadpool(task_media, _reviews(request), task_id, user.reviewer)
+
+
+def _image(data: bytes, blurred: bool) -> Response:
+    return Response(data, media_type="image/jpeg", headers=_private(blurred))
+
+
+def _private(blurred: bool) -> dict[str, str]:
+    return {"Cache-Control": "private, no-store", "X-Modgate-Blurred": str(blurred).lower()}
+
+
 @router.get("/tasks/{task_id}/preview")
 async def preview(request: Request, task_id: str, user: Worker, blurred: bool = True) -> Response:
-    media = await run_in_threadpool(media_for_task, _reviews(request), task_id, user.reviewer,
-                                    not blurred)
+    """The still preview; clear only after this reviewer's reveal of the task."""
+    found = await _task_media(request, task_id, user)
+    blurred = blurred or not found.revealed
     data = await run_in_threadpool(
-        request.app.state.services.media.preview, record_from_row(media), blurred
+        request.app.state.services.media.preview, record_from_row(found.media), blurred
     )
-    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+    return _image(data, blurred)
 
 
 @router.get("/tasks/{task_id}/media")
-async def original_media(request: Request, task_id: str, user: Worker) -> Response:
-    """The original file, with HTTP Range support so the video player can seek."""
-    media = await run_in_threadpool(media_for_task, _reviews(request), task_id, user.reviewer,
-                                    False)
-    path = await run_in_threadpool(_local_copy, request, media.blob_key)
-    return FileResponse(path, media_type=media.mime,
-                        headers={"Cache-Control": "private, no-store"})
+async def original_media(request: Request, task_id: str, user: Worker,
+                         blurred: bool = True) -> Response:
+    """The original file after the reveal, with HTTP Range support so the video player can
+    seek; before it, the blurred rendition (a video's blurred proxy, an image's preview)."""
+    found = await _task_media(request, task_id, user)
+    media = found.media
+    services = request.app.state.services
+    if not blurred and found.revealed:
+        path = await run_in_threadpool(_local_copy, request, media.blob_key)
+        return FileResponse(path, media_type=media.mime, headers=_private(False))
+    record = record_from_row(media)
+    if media.kind != "video":
+        return _image(await run_in_threadpool(services.media.preview, record, True), True)
+    key = await run_in_threadpool(ensure_blurred_proxy, services.blobs, record,
+                                  services.media.preview_blur_radius)
+    path = await run_in_threadpool(_local_copy, request, key)
+    return FileResponse(path, media_type=PROXY_MIME, headers=_private(True))
+
+
+@router.get("/tasks/{task_id}/thumbnails/{timestamp_ms}")
+async def thumbnail(request: Request, task_id: str, timestamp_ms: int, user: Worker,
+                    blurred: bool = True) -> Response:
+    """The frame kept at a flagged moment, blurred until this reviewer revealed the task."""
+    found = await _task_media(request, task_id, user)
+    key = found.thumbnails.get(str(timestamp_ms))
+    if key is None:
+        raise ResourceNotFoundException(f"No thumbnail at {timestamp_ms} ms.")
+    blurred = blurred or not found.revealed
+    data = await run_in_threadpool(
+        thumbnail_bytes, request.app.state.services.blobs, key, blurred)
+    return _image(data, blurred)
 
 
 def _local_copy(request: Request, key: str) -> Path:

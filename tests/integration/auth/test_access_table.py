@@ -11,7 +11,7 @@ Columns, in order (``-``: not applicable, the route needs no scope):
     ano  anonymous: no credentials
     non  an API key with no scopes
     all  an API key with every scope
-    onl  an API key with exactly the route's scope
+    onl  an API key with exactly the route's scope(s)
     oth  an API key with every scope but the route's
     rev  a revoked API key
     adm, edi, rvw, snr, aud: a console user (admin, policy_editor, reviewer, senior_reviewer,
@@ -19,7 +19,8 @@ Columns, in order (``-``: not applicable, the route needs no scope):
 
 Each route gets one fixed request (below ``REQUEST_BODIES``; path parameters name things that
 do not exist), so "let in" shows as what the route answers for it: 200, 303, or a 400 or 404
-from the route itself (a 404 must not be the router's).
+from the route itself (a 404 must not be the router's). A row whose route has a query asks for
+clear pixels: its scope is the route's plus ``media:read_clear``.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ SIGNED_IN = set(ROLES)
 
 @dataclass(frozen=True)
 class Row:
-    route: str  # "METHOD /path/template"
-    scope: str | None
+    route: str  # "METHOD /path/template", with a query for the clear variant of a route
+    scope: str | None  # space-separated when a call needs several
     cells: str  # one status (or -) per column, in COLUMNS order
 
     def expected(self) -> dict[str, int | None]:
@@ -86,6 +87,12 @@ TABLE = (
     Row("GET /v1/media/{media_id}", "media:read",
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/media/{media_id}/preview", "media:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    # Clear pixels need media:read_clear on top of the route's scope.
+    Row("GET /v1/media/{media_id}/preview?blurred=false", "media:read media:read_clear",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}?blurred=false",
+        "moderations:read media:read_clear",
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("POST /v1/webhooks", "webhooks:manage",
         "401 403 400 400 403 401  401 401 401 401 401"),
@@ -122,6 +129,8 @@ TABLE = (
     Row("GET /console/tasks/{task_id}/preview", None,
         "401 401 401   -   - 401  403 403 404 404 403"),
     Row("GET /console/tasks/{task_id}/media", None,
+        "401 401 401   -   - 401  403 403 404 404 403"),
+    Row("GET /console/tasks/{task_id}/thumbnails/{timestamp_ms}", None,
         "401 401 401   -   - 401  403 403 404 404 403"),
     Row("GET /console/static", None,
         "200 200 200   -   - 200  200 200 200 200 200"),
@@ -164,6 +173,11 @@ OPEN_V1 = (
     Row("GET /v1/media/{media_id}", "media:read",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/media/{media_id}/preview", "media:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/media/{media_id}/preview?blurred=false", "media:read media:read_clear",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}?blurred=false",
+        "moderations:read media:read_clear",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("POST /v1/webhooks", "webhooks:manage",
         "400 403 400 400 403 401  400 400 400 400 400"),
@@ -247,9 +261,11 @@ def _serve(tmp: Path, keys_required: bool) -> Iterator[Server]:
     )
     services.auth = auth
     keys = {ALL_SCOPES: auth.create_key("all", SCOPES)[0]}
-    for scope in SCOPES:
-        keys[f"{ONLY}:{scope}"] = auth.create_key("only", [scope])[0]
-        keys[f"{OTHERS}:{scope}"] = auth.create_key("others", [s for s in SCOPES if s != scope])[0]
+    for scope in {row.scope for row in TABLE if row.scope}:
+        needed = scope.split()
+        keys[f"{ONLY}:{scope}"] = auth.create_key("only", needed)[0]
+        keys[f"{OTHERS}:{scope}"] = auth.create_key(
+            "others", [s for s in SCOPES if s not in needed])[0]
     revoked, revoked_key = auth.create_key("revoked", SCOPES)
     auth.revoke_key(revoked_key.id)
     keys[REVOKED] = revoked
@@ -338,12 +354,15 @@ def _check(server: Server, table: dict[str, Row]) -> None:
 
 
 def test_every_served_route_has_a_row(required: Server) -> None:
-    rows = {row.route for row in TABLE}
+    rows = {row.route for row in TABLE if "?" not in row.route}
     served = served_routes(required.app)
     assert served - rows == set(), "routes without a row in TABLE"
     assert rows - served == set(), "rows of routes the app does not serve"
-    assert {row.route for row in OPEN_V1} == {r for r in served if " /v1/" in r}
-    assert len(TABLE) == len(rows), "a route has two rows"
+    open_rows = {row.route for row in OPEN_V1}
+    assert {route.split("?")[0] for route in open_rows} == {r for r in served if " /v1/" in r}
+    assert {row.route for row in TABLE if " /v1/" in row.route} == open_rows
+    assert len(TABLE) == len({row.route for row in TABLE}), "a route has two rows"
+    assert {s for row in TABLE for s in (row.scope or "").split()} == set(SCOPES), "unused scope"
 
 
 def test_console_forms_need_the_csrf_token(required: Server) -> None:

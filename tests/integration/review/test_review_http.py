@@ -29,7 +29,8 @@ def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def sign_in(url: str, username: str) -> tuple[httpx.Client, str]:
-    client = httpx.Client(base_url=url, follow_redirects=True)
+    # Generous: the first request for a video task encodes its blurred proxy on a shared CPU.
+    client = httpx.Client(base_url=url, follow_redirects=True, timeout=60)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text)
     assert token
     page = client.post("/console/login", data={"username": username, "password": PASSWORD,
@@ -88,7 +89,7 @@ def test_reveals_are_logged_capped_and_required_for_clear_previews(live_server: 
         blurred = client.get(f"/console/tasks/{task}/preview?blurred=true")
         assert blurred.status_code == 200 and blurred.headers["content-type"] == "image/jpeg"
         refused = client.get(f"/console/tasks/{task}/preview?blurred=false")
-        assert refused.status_code == 403
+        assert refused.content == blurred.content  # no clear pixels before the reveal
         revealed = client.post(f"/console/tasks/{task}/reveal", headers={"X-CSRF-Token": csrf})
         assert revealed.json() == {"revealed_today": 1, "cap": 1}
         clear = client.get(f"/console/tasks/{task}/preview?blurred=false")

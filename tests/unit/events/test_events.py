@@ -15,6 +15,7 @@ from modgate.events import (
     WEBHOOK_EVENTS,
     AppealCreated,
     AppealResolved,
+    ClearMediaRead,
     Event,
     EventRow,
     ModerationCompleted,
@@ -65,6 +66,10 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
                 "labels": {"Explicit": False}, "missed": []}, "usr_3"),
     (PreviewRevealed(moderation_id="mod_1", task_id="tsk_1", review_id="rev_1", actor="usr_1"),
      "preview.revealed", {"task_id": "tsk_1", "review_id": "rev_1"}, "usr_1"),
+    (ClearMediaRead(moderation_id="mod_1", media_id="med_1", rendition="thumbnail",
+                    timestamp_ms=2500, actor="key_1"),
+     "media.clear_read", {"media_id": "med_1", "rendition": "thumbnail", "timestamp_ms": 2500},
+     "key_1"),
 ]
 
 

@@ -1,5 +1,5 @@
 // Review page: reveal (click to toggle, press and hold to peek; every reveal is logged by the
-// server first), grayscale, jumping to flagged video moments, keyboard shortcuts, time spent.
+// server first, and only then are clear pixels requested), grayscale, jumping to flagged video moments, keyboard shortcuts, time spent.
 (function () {
   "use strict";
   var task = document.getElementById("task");
@@ -29,13 +29,35 @@
     });
   }
 
+  // Before the reveal every image and the player load blurred renditions from the server;
+  // the clear URLs (data-clear) are fetched only once the reveal is logged. Afterwards images
+  // switch between the two, and the clear video is hidden again by CSS (its pixels are here).
+  var stills = Array.prototype.slice.call(document.querySelectorAll("img[data-clear]"));
+  var clearVideo = false;
+
+  function showVideo(visible) {
+    if (visible && !clearVideo) {
+      clearVideo = true;
+      var at = player.currentTime, playing = !player.paused;
+      player.addEventListener("loadedmetadata", function restore() {
+        player.removeEventListener("loadedmetadata", restore);
+        player.currentTime = at;
+        if (playing) { player.play(); }
+      });
+      player.src = player.dataset.clear;
+    }
+    player.classList.toggle("blurred", !visible);
+  }
+
   function show(visible) {
     shown = visible;
     revealButton.setAttribute("aria-pressed", visible ? "true" : "false");
     revealButton.firstChild.textContent = visible ? "Blur " : "Reveal ";
-    if (player) { player.classList.toggle("blurred", !visible); }
+    if (player) { showVideo(visible); }
+    stills.forEach(function (still) {
+      still.src = visible ? still.dataset.clear : still.dataset.blurred;
+    });
     if (image) {
-      image.src = visible ? image.dataset.clear : image.src.replace("blurred=false", "blurred=true");
       image.alt = visible ? "Flagged image (revealed)" : "Flagged image (blurred until revealed)";
     }
     task.dataset.shown = visible ? "true" : "false";
@@ -140,5 +162,4 @@
     else if (key === "k") { event.preventDefault(); step(-1); }
     else if (key === "s") { event.preventDefault(); document.querySelector('form[action$="/skip"]').submit(); }
   });
-  if (task.dataset.revealed === "true") { logged = false; }
 })();
