@@ -6,6 +6,10 @@ A ``running`` job whose lease expired (its worker died or hung) is claimable aga
 worker never loses a job. Claiming is one atomic statement (``db.dialect.claim_update``):
 PostgreSQL picks the row with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers with
 ``BEGIN IMMEDIATE``.
+
+``JobStore`` is the protocol the executors and the processor use; ``SqlJobStore`` implements it
+on the database and ``modgate.pipeline.memory.InMemoryJobStore`` in memory, for tests. Both pass
+the same contract (``tests/contracts/test_job_store.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Update, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +46,91 @@ class Claim:
     moderation_id: str
     attempt: int
     max_attempts: int
+
+
+class StoredJob(Protocol):
+    """A job as stored, read-only: a ``JobRow`` or an in-memory record."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def moderation_id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def max_attempts(self) -> int: ...
+    @property
+    def run_after(self) -> dt.datetime: ...
+    @property
+    def locked_by(self) -> str | None: ...
+    @property
+    def locked_until(self) -> dt.datetime | None: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def finished_at(self) -> dt.datetime | None: ...
+
+
+class JobStore(Protocol):
+    """Durable jobs, claimed under leases. Methods that take a session work inside the
+    caller's transaction (an in-memory store ignores it); the others commit on their own."""
+
+    def add(
+        self, session: Session, moderation_id: str, max_attempts: int, now: dt.datetime,
+        claimed_by: str | None = None, lease_seconds: float = 0.0,
+    ) -> str:
+        """A new job, queued or already claimed by ``claimed_by``; its id."""
+        ...
+
+    def claim(
+        self, worker: str, lease_seconds: float, job_id: str | None = None, look_first: bool = True
+    ) -> Claim | None:
+        """``job_id`` (or the job due first) for ``worker`` under a lease, counted as a try;
+        None when none is free. A running job whose lease ran out is claimable again."""
+        ...
+
+    def finish(self, session: Session, job_id: str, worker: str) -> bool:
+        """Mark the job succeeded if ``worker`` still holds it; whether it did."""
+        ...
+
+    def extend(self, job_id: str, worker: str, lease_seconds: float) -> bool:
+        """Renew ``worker``'s lease from now; False when the job is no longer ``worker``'s."""
+        ...
+
+    def retry_later(self, job_id: str, worker: str, error: str, delay_seconds: float) -> None:
+        """Queue ``worker``'s job again, claimable after ``delay_seconds``; its tries so far
+        still count."""
+        ...
+
+    def mark_failed(self, session: Session, job_id: str, error: str) -> None: ...
+
+    def get(self, job_id: str) -> StoredJob:
+        """The job; ResourceNotFoundException when there is none."""
+        ...
+
+    def recent(self, status: str | None = None, limit: int = 100) -> Sequence[StoredJob]:
+        """Up to ``limit`` jobs (only those in ``status``), newest first."""
+        ...
+
+    def retry_in(self, session: Session, job_id: str) -> str:
+        """Queue a failed or cancelled job again with a fresh set of tries; its moderation."""
+        ...
+
+    def cancel_in(self, session: Session, job_id: str) -> Claim:
+        """Cancel a queued job (ConflictException for any other state)."""
+        ...
+
+    def release_orphans(self, host: str, is_alive: Callable[[int], bool]) -> int:
+        """Requeue the running jobs of dead worker processes on ``host``; how many."""
+        ...
+
+    def claimable_ids(self, limit: int = 100) -> Sequence[str]:
+        """Ids of jobs a worker could claim now, due first."""
+        ...
 
 
 def _claim_statement(by_id: bool) -> PerDialect[Update]:
@@ -76,7 +166,9 @@ _CLAIM_NEXT = _claim_statement(by_id=False)
 _CLAIM_ID = _claim_statement(by_id=True)
 
 
-class JobStore:
+class SqlJobStore:
+    """The ``JobStore`` in the database (SQLite or PostgreSQL)."""
+
     def __init__(self, sessions: sessionmaker[Session], clock: Clock = utcnow) -> None:
         self.sessions = sessions
         self.clock = clock

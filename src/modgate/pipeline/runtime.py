@@ -29,7 +29,7 @@ from modgate.pipeline.executor import (
     RunHere,
 )
 from modgate.pipeline.executor import worker_name as make_worker_name
-from modgate.pipeline.jobs import JobStore
+from modgate.pipeline.jobs import SqlJobStore
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.processor import ModerationProcessor
 from modgate.pipeline.service import ModerationService
@@ -63,7 +63,7 @@ class Pipeline:
         self.media = media
         self._engine = engine
         self._engine_lock = threading.Lock()
-        self.jobs = JobStore(sessions)
+        self.jobs = SqlJobStore(sessions)
         self.policy_store = SqlPolicyStore(sessions)
         self.policies = PolicyResolver(
             self.policy_store,

@@ -212,7 +212,7 @@ class ModerationService:
                     extra=extra,
                 ),
             )
-            job_id = JobStore.add(
+            job_id = self.jobs.add(
                 session,
                 moderation_id,
                 self.settings.max_attempts,

@@ -6,6 +6,8 @@ transaction, and a second dispatcher doing the same batch hits the fan-out row's
 gives way. A delivery is claimed under a lease (``locked_until``) that counts as a try, so one
 whose sender died is tried again once the lease runs out; PostgreSQL claimers skip each other's
 rows (``FOR UPDATE SKIP LOCKED``), SQLite's run one after another (``BEGIN IMMEDIATE``).
+``modgate.events.webhooks.memory.InMemoryWebhookStore`` is its test double; both pass the same
+contract (``tests/contracts/test_webhook_store.py``).
 """
 
 from __future__ import annotations

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
+from contract_databases import Database
 
-from modgate.db import make_engine, session_factory, upgrade
 from modgate.errors import ConflictException, PolicyVersionNotFoundException
 from modgate.policy import Context, policy_from_text
 from modgate.policy.memory import InMemoryPolicyStore
@@ -32,34 +29,10 @@ class Clock:
 
 
 @pytest.fixture
-def postgres_database(postgres_url: str) -> str:
-    upgrade(postgres_url)
-    return postgres_url
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PolicyStore]:
-    clock = Clock()
-    if request.param == "memory":
-        yield InMemoryPolicyStore(clock)
-        return
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'policy.db'}"
-        upgrade(url)
-    else:
-        url = request.getfixturevalue("postgres_database")
-    engine = make_engine(url)
-    if request.param == "postgres":
-        with engine.begin() as connection:
-            for table in (
-                "shadow_decisions",
-                "policy_shadows",
-                "policy_activations",
-                "policy_versions",
-            ):
-                connection.execute(sa.text(f"DELETE FROM {table}"))
-    yield SqlPolicyStore(session_factory(engine), clock)
-    engine.dispose()
+def store(database: Database | None) -> PolicyStore:
+    if database is None:
+        return InMemoryPolicyStore(Clock())
+    return SqlPolicyStore(database.sessions, Clock())
 
 
 def test_save_is_by_content_hash_and_idempotent(store: PolicyStore) -> None:

@@ -1,25 +1,19 @@
-"""The moderation record's store: a request stored once, a decision written at most once, a
-reviewer's verdict recorded, pages of moderations and the history backtests replay. Every test
-runs against the in-memory double, SQLite and PostgreSQL; the schema the migrations build is
-exactly the one the code declares."""
+"""The contract every ModerationStore passes (in memory, SQLite, PostgreSQL): a request stored
+once, a decision written at most once, a reviewer's verdict recorded, pages of moderations and
+the history backtests replay."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
+from contract_databases import Database
 
-from modgate.db import import_tables, make_engine, session_factory, upgrade
-from modgate.db.base import Base
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
-from modgate.media.tables import MediaRow
 from modgate.moderation.models import ModerationExtra, ModerationQuery, NewModeration
 from modgate.moderation.store import (
     InMemoryModerationStore,
@@ -38,32 +32,11 @@ class Harness:
     media_id: str
 
 
-def _database(kind: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'moderations.db'}"
-    return str(request.getfixturevalue("postgres_url"))
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
-    if request.param == "memory":
-        yield Harness(InMemoryModerationStore(), contextlib.nullcontext, "med_1")
-        return
-    url = _database(request.param, tmp_path, request)
-    engine = make_engine(url)
-    upgrade(url, engine)
-    sessions = session_factory(engine)
-    with sessions() as session, session.begin():
-        session.add(MediaRow(id="med_1", sha256="f" * 64, kind="image", format="PNG",
-                             mime="image/png", size_bytes=10, blob_key="blobs/x"))
-
-    @contextlib.contextmanager
-    def transaction() -> Iterator[Any]:
-        with sessions() as session, session.begin():
-            yield session
-
-    yield Harness(SqlModerationStore(), transaction, "med_1")
-    engine.dispose()
+@pytest.fixture
+def harness(database: Database | None) -> Harness:
+    if database is None:
+        return Harness(InMemoryModerationStore(), contextlib.nullcontext, "med_1")
+    return Harness(SqlModerationStore(), database.transaction, database.add_media())
 
 
 def add(harness: Harness, moderation_id: str, at: dt.datetime = START, *,
@@ -193,21 +166,3 @@ def test_history_replays_decided_moderations_oldest_first(harness: Harness) -> N
     assert [h.id for h in window] == ["mod_1"] and [h.id for h in first] == ["mod_0"]
     assert every[0].labels == LABELS and every[0].action == "block"
     assert every[0].context == {"region": "DE", "surface": "comments"}
-
-
-@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
-def test_the_migrations_build_the_declared_schema(
-    kind: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    url = _database(kind, tmp_path, request)
-    engine = make_engine(url)
-    try:
-        upgrade(url, engine)
-        import_tables()
-        assert {"moderations", "moderation_extras"} <= set(Base.metadata.tables)
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "render_as_batch": True})
-            assert compare_metadata(context, Base.metadata) == []
-    finally:
-        engine.dispose()
