@@ -12,6 +12,9 @@ test can walk ``app.routes`` and refuse a route that declares none:
   ``csrf_token`` or header ``X-CSRF-Token``).
 
 Missing or bad credentials answer 401; valid credentials without the right answer 403.
+
+A service client acts for its key's tenant (``tenant_of``); a caller without a key (allowed only
+with ``auth.api_keys_required=false``) acts for the ``default`` tenant.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from modgate.errors import (
     AuthenticationRequiredException,
     CsrfTokenException,
 )
+from modgate.tenants import DEFAULT_TENANT
 
 SESSION_COOKIE = "modgate_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -90,6 +94,13 @@ def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[ApiKey | None]
 
     dependency.access = AccessRule("scopes", scopes=tuple(scopes))  # type: ignore[attr-defined]
     return dependency
+
+
+def tenant_of(request: Request) -> str:
+    """The tenant the request acts for: its API key's, or ``default`` for an anonymous caller
+    (after ``require_scopes`` let it through)."""
+    key = getattr(request.state, "api_key", None)
+    return key.tenant if isinstance(key, ApiKey) else DEFAULT_TENANT
 
 
 async def console_session(request: Request) -> ConsoleSession | None:

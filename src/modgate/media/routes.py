@@ -1,4 +1,6 @@
-"""HTTP routes of media intake: upload, facts, previews."""
+"""HTTP routes of media intake: upload, facts, previews. Each acts for the caller's tenant:
+another tenant's media is not found (404), and uploading bytes another tenant has stored makes
+a new record (201) as for bytes never seen."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from modgate.auth.deps import require_scopes
+from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.media.store import MediaRecord
 
@@ -15,7 +17,7 @@ router = APIRouter(prefix="/v1/media", tags=["media"])
 
 
 def _record(request: Request, media_id: str) -> MediaRecord:
-    record = request.app.state.services.media.store.get(media_id)
+    record = request.app.state.services.media.store.get(media_id, tenant_of(request))
     if record is None:
         raise ResourceNotFoundException(f"No media {media_id!r}.")
     return record  # type: ignore[no-any-return]
@@ -32,7 +34,9 @@ def upload_media(request: Request, file: Annotated[UploadFile | None, File()] = 
         raise InvalidParameterException(
             "Send the media as multipart/form-data in the field 'file'."
         )
-    record, created = request.app.state.services.media.ingest_stream(file.file)
+    record, created = request.app.state.services.media.ingest_stream(
+        file.file, tenant=tenant_of(request)
+    )
     body = record.to_public() | {"created": created}
     return JSONResponse(body, status_code=201 if created else 200)
 

@@ -1,5 +1,6 @@
 """HTTP routes of the moderation pipeline: moderations (upload, base64 or blob key) and video
-labels like Rekognition's GetContentModeration. Webhook routes: ``modgate.events.webhooks``."""
+labels like Rekognition's GetContentModeration. Webhook routes: ``modgate.events.webhooks``.
+Every route acts for the caller's tenant: another tenant's moderation is not found (404)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from modgate.auth.deps import require_scopes
+from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.media.models import MediaKind
 from modgate.pipeline.runtime import Pipeline
@@ -219,7 +220,11 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     }
     wait = wait or fields.wait
     moderation, created = await _in_thread(
-        pipeline.moderations.submit, client=client_of(request), wait=wait, **arguments
+        pipeline.moderations.submit,
+        client=client_of(request),
+        wait=wait,
+        tenant=tenant_of(request),
+        **arguments,
     )
     if not created:
         status = 200
@@ -244,7 +249,7 @@ async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
     dependencies=[READ],
 )
 def get_moderation(request: Request, moderation_id: str) -> dict[str, Any]:
-    return pipeline_of(request).moderations.get(moderation_id)
+    return pipeline_of(request).moderations.get(moderation_id, tenant_of(request))
 
 
 @router.get(
@@ -276,7 +281,12 @@ def list_moderations(
         "sha256": sha256,
     }
     items, next_cursor = pipeline_of(request).moderations.list(
-        filters, limit, cursor, _aware(created_after), _aware(created_before)
+        filters,
+        limit,
+        cursor,
+        _aware(created_after),
+        _aware(created_before),
+        tenant_of(request),
     )
     return {"items": items, "next_cursor": next_cursor}
 
@@ -310,6 +320,7 @@ def get_labels(
 ) -> dict[str, Any]:
     return pipeline_of(request).moderations.labels(
         moderation_id,
+        tenant_of(request),
         sort_by=sort_by,
         aggregate_by=aggregate_by,
         max_results=max_results,
@@ -325,7 +336,7 @@ def get_labels(
 )
 def get_thumbnail(request: Request, moderation_id: str, timestamp_ms: int) -> Response:
     pipeline = pipeline_of(request)
-    moderation = pipeline.moderations.get(moderation_id)
+    moderation = pipeline.moderations.get(moderation_id, tenant_of(request))
     key = (moderation.get("thumbnails") or {}).get(str(timestamp_ms))
     if key is None:
         raise ResourceNotFoundException(f"No thumbnail at {timestamp_ms} ms.")
