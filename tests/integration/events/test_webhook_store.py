@@ -1,5 +1,6 @@
 """The webhook store on SQLite and on PostgreSQL: each event fans out once, to the endpoints
-that want it; a delivery goes to one sender at a time; a failing endpoint's deliveries wait."""
+of its moderation's tenant that want it; a delivery goes to one sender at a time; a failing
+endpoint's deliveries wait."""
 
 from __future__ import annotations
 
@@ -34,9 +35,9 @@ def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[session
     engine.dispose()
 
 
-def _endpoint(endpoint_id: str, events: tuple[str, ...], client: str | None = None) -> Endpoint:
+def _endpoint(endpoint_id: str, events: tuple[str, ...], tenant: str = "default") -> Endpoint:
     return Endpoint(id=endpoint_id, url=f"http://127.0.0.1:9/{endpoint_id}", events=events,
-                    secret="s3cret", client=client, active=True, created_at=NOW)
+                    secret="s3cret", client=None, active=True, created_at=NOW, tenant=tenant)
 
 
 def _complete(sessions: sessionmaker[Session], moderation_id: str) -> None:
@@ -51,7 +52,7 @@ def test_each_event_fans_out_once_to_the_endpoints_that_want_it(
     store = SqlWebhookStore(sessions)
     store.add_endpoint(_endpoint("whk_all", ("moderation.completed", "review.completed")))
     store.add_endpoint(_endpoint("whk_reviews", ("review.completed",)))
-    store.add_endpoint(_endpoint("whk_shop", ("moderation.completed",), client="shop"))
+    store.add_endpoint(_endpoint("whk_shop", ("moderation.completed",), tenant="shop"))
     with transaction(sessions) as session:
         record(session, ModerationCompleted(moderation_id="mod_1", moderation={}))
         record(session, PreviewRevealed(moderation_id="mod_1", task_id="t", review_id="r"))
@@ -61,7 +62,7 @@ def test_each_event_fans_out_once_to_the_endpoints_that_want_it(
     assert store.fan_out(NOW, batch=200) == 0
     events = {endpoint: sorted(d.event_name for d in store.deliveries(endpoint, None, 10, None)[0])
               for endpoint in ("whk_all", "whk_reviews", "whk_shop")}
-    # whk_shop serves only the client "shop"; mod_1 came from no client.
+    # whk_shop belongs to the tenant "shop"; mod_1 (no such moderation) counts as default's.
     assert events == {"whk_all": ["moderation.completed", "review.completed"],
                       "whk_reviews": ["review.completed"], "whk_shop": []}
 
@@ -118,15 +119,15 @@ def test_a_failing_endpoint_holds_only_its_own_deliveries(sessions: sessionmaker
 
 def test_deleting_an_endpoint_fails_what_it_was_not_sent(sessions: sessionmaker[Session]) -> None:
     store = SqlWebhookStore(sessions)
-    store.add_endpoint(_endpoint("whk_shop", ("moderation.completed",), client="shop"))
+    store.add_endpoint(_endpoint("whk_shop", ("moderation.completed",), tenant="shop"))
     store.add_endpoint(_endpoint("whk_all", ("moderation.completed",)))
     _complete(sessions, "mod_1")
     store.fan_out(NOW, batch=200)
     with pytest.raises(ResourceNotFoundException):
-        store.deactivate("whk_shop", client="forum")  # another client's endpoint
+        store.deactivate("whk_shop", tenant="forum")  # another tenant's endpoint
     store.deactivate("whk_all")
     assert [e.id for e in store.active_endpoints()] == ["whk_shop"]
-    assert store.active_endpoints(client="forum") == []
+    assert store.active_endpoints(tenant="forum") == []
     with pytest.raises(ResourceNotFoundException):
         store.deliveries("whk_all", None, 10, None)
     assert store.claim(NOW, LEASE) is None  # the one delivery went to whk_all, now failed
