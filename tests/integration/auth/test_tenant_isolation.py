@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ class Tenants:
     url: str
     a: httpx.Client
     b: httpx.Client
+    services: Any
 
 
 def _client(url: str, key: str) -> httpx.Client:
@@ -58,7 +60,7 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
         _client(live.url, key_a) as a,
         _client(live.url, key_b) as b,
     ):
-        yield Tenants(live.url, a, b)
+        yield Tenants(live.url, a, b, services)
     services.close()
 
 
@@ -185,6 +187,29 @@ def test_a_webhook_hears_only_of_its_own_tenants_moderations(tenants: Tenants) -
 def _heard(receiver: Receiver, moderation_id: str) -> bool:
     return any(event["data"].get("moderation_id") == moderation_id
                for event in receiver.events())
+
+
+def test_reviewers_work_every_tenants_items_and_see_whose_they_are(tenants: Tenants) -> None:
+    moderation = _moderate(tenants.b, marker_png(108))["id"]
+    appeal = {"statement": "It is a tomato."}
+    assert tenants.b.post(f"/v1/moderations/{moderation}/appeal", json=appeal).status_code == 201
+    tenants.services.auth.add_user("sam", "correct horse battery", "senior_reviewer", ["*"])
+    with httpx.Client(base_url=tenants.url, follow_redirects=True) as console:
+        form = console.get("/console/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token
+        page = console.post("/console/login", data={
+            "username": "sam", "password": "correct horse battery", "csrf_token": token.group(1)})
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert csrf, page.text
+        task = console.post("/console/claim", data={"queue": "appeals"},
+                            headers={"X-CSRF-Token": csrf.group(1)})
+    assert "/console/tasks/" in str(task.url), task.text
+    # The oldest appeal comes first: acme's from the first test, or else this one of globex.
+    shown = re.search(r"<title>Review (\S+) ", task.text)
+    assert shown
+    whose = "globex" if shown.group(1) == moderation else "acme"
+    assert f"tenant <code>{whose}</code>" in task.text
 
 
 def test_a_key_is_created_for_a_tenant_with_a_valid_name(tmp_path: Path) -> None:
