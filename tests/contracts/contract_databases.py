@@ -14,6 +14,7 @@ from modgate.db.base import transaction
 from modgate.media.tables import MediaRow
 from modgate.moderation.models import ModerationExtra, NewModeration
 from modgate.moderation.store import SqlModerationStore
+from modgate.tenants import DEFAULT_TENANT
 
 START = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 MEDIA_ID = "med_contract"
@@ -39,19 +40,18 @@ class Database:
                                      mime="image/png", size_bytes=10, blob_key="media/x"))
         return MEDIA_ID
 
-    def add_moderations(self, *moderation_ids: str, client: str | None = None) -> None:
-        """Queued moderations for jobs, reviews and events to refer to; ``client``: the API
-        client that asked for them."""
+    def add_moderations(self, *moderation_ids: str, tenant: str = DEFAULT_TENANT) -> None:
+        """Queued moderations of ``tenant`` for jobs, reviews and events to refer to."""
         media_id = self.add_media()
         with self.transaction() as session:
-            add_moderations(session, media_id, moderation_ids, client)
+            add_moderations(session, media_id, moderation_ids, tenant)
 
 
 def add_moderations(
-    session: Session, media_id: str, moderation_ids: Iterable[str], client: str | None = None
+    session: Session, media_id: str, moderation_ids: Iterable[str], tenant: str = DEFAULT_TENANT
 ) -> None:
     """``add_moderations`` inside the caller's transaction."""
     for moderation_id in moderation_ids:
         SqlModerationStore().insert(session, NewModeration(
             id=moderation_id, media_id=media_id, sha256="f" * 64, kind="image",
-            created_at=START, extra=ModerationExtra(client=client)))
+            created_at=START, extra=ModerationExtra(), tenant=tenant))

@@ -41,14 +41,15 @@ def harness(database: Database | None) -> Harness:
 
 def add(harness: Harness, moderation_id: str, at: dt.datetime = START, *,
         token: str | None = None, surface: str | None = None,
-        fingerprint: str = "print") -> str:
+        fingerprint: str = "print", tenant: str = "default") -> str:
     context = {"region": "DE"} | ({"surface": surface} if surface else {})
     with harness.session() as session:
         harness.store.insert(session, NewModeration(
             id=moderation_id, media_id=harness.media_id, sha256="f" * 64, kind="image",
             created_at=at, context=context, client_request_token=token, external_id="ext-1",
             extra=ModerationExtra(client="cms", client_metadata={"post": 7},
-                                  request_fingerprint=fingerprint)))
+                                  request_fingerprint=fingerprint),
+            tenant=tenant))
     return moderation_id
 
 
@@ -64,10 +65,10 @@ def test_a_request_is_stored_queued_with_its_extras(harness: Harness) -> None:
     with harness.session() as session:
         record = harness.store.get(session, "mod_1")
         extra = harness.store.extra(session, "mod_1")
-        used = harness.store.by_token(session, "tok-1")
+        used = harness.store.by_token(session, "tok-1", "default")
         assert harness.store.status(session, "mod_1") == "queued"
         assert harness.store.get(session, "mod_missing") is None
-        assert harness.store.by_token(session, "tok-other") is None
+        assert harness.store.by_token(session, "tok-other", "default") is None
     assert record is not None
     assert (record.status, record.surface, record.context) == (
         "queued", "comments", {"region": "DE", "surface": "comments"})
@@ -75,6 +76,25 @@ def test_a_request_is_stored_queued_with_its_extras(harness: Harness) -> None:
     assert extra is not None and extra.client_metadata == {"post": 7}
     assert used is not None and (used.moderation_id, used.request_fingerprint) == (
         "mod_1", "print")
+
+
+def test_a_tenant_reads_only_its_own_moderations_and_tokens(harness: Harness) -> None:
+    add(harness, "mod_a", START, token="tok", tenant="acme")
+    add(harness, "mod_b", START + dt.timedelta(seconds=1), token="tok", tenant="globex")
+    with harness.session() as session:
+        assert harness.store.get(session, "mod_a", "globex") is None
+        assert harness.store.extra(session, "mod_a", "globex") is None
+        assert harness.store.status(session, "mod_a", "globex") is None
+        record = harness.store.get(session, "mod_a", "acme")
+        assert record is not None and record.tenant == "acme"
+        assert harness.store.get(session, "mod_a") is not None  # internal readers: any tenant
+        uses = [harness.store.by_token(session, "tok", tenant) for tenant in ("acme", "globex")]
+        assert [use.moderation_id if use else None for use in uses] == ["mod_a", "mod_b"]
+        assert harness.store.by_token(session, "tok", "initech") is None
+        page = harness.store.list(session, ModerationQuery(tenant="globex"))
+        everyone = harness.store.list(session, ModerationQuery())
+    assert [r.id for r in page.records] == ["mod_b"]
+    assert [r.id for r in everyone.records] == ["mod_b", "mod_a"]
 
 
 def test_a_decision_is_written_once(harness: Harness) -> None:

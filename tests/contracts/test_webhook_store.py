@@ -1,5 +1,5 @@
 """The contract every WebhookStore passes (in memory, SQLite, PostgreSQL): endpoints are added,
-listed per client and ended; each committed event fans out once, to the endpoints that want it;
+listed per tenant and ended; each committed event fans out once, to the endpoints that want it;
 a delivery goes to one sender at a time; a failing endpoint's deliveries wait for its retry
 while the others' are sent."""
 
@@ -26,11 +26,11 @@ LEASE = dt.timedelta(seconds=30)
 @dataclass
 class Harness:
     store: WebhookStore
-    commit: Callable[[Event, str | None], None]  # an event committed, for a client's moderation
+    commit: Callable[[Event, str], None]  # an event committed, for a moderation of a tenant
 
-    def complete(self, moderation_id: str, client: str | None = None) -> None:
+    def complete(self, moderation_id: str, tenant: str = "default") -> None:
         self.commit(ModerationCompleted(moderation_id=moderation_id,
-                                        moderation={"moderation_id": moderation_id}), client)
+                                        moderation={"moderation_id": moderation_id}), tenant)
 
 
 @pytest.fixture
@@ -39,9 +39,9 @@ def harness(database: Database | None) -> Harness:
         memory = InMemoryWebhookStore()
         return Harness(memory, memory.record)
 
-    def commit(event: Event, client: str | None) -> None:
-        if client is not None:  # the client an event is for is its moderation's
-            database.add_moderations(event.moderation_id, client=client)
+    def commit(event: Event, tenant: str) -> None:
+        if tenant != "default":  # the tenant an event is for is its moderation's
+            database.add_moderations(event.moderation_id, tenant=tenant)
         with database.transaction() as session:
             record(session, event)
 
@@ -49,24 +49,24 @@ def harness(database: Database | None) -> Harness:
 
 
 def endpoint(endpoint_id: str, events: tuple[str, ...] = ("moderation.completed",),
-             client: str | None = None) -> Endpoint:
+             tenant: str = "default") -> Endpoint:
     return Endpoint(id=endpoint_id, url=f"http://127.0.0.1:9/{endpoint_id}", events=events,
-                    secret="s3cret", client=client, active=True, created_at=NOW)
+                    secret="s3cret", client=None, active=True, created_at=NOW, tenant=tenant)
 
 
-def test_endpoints_are_listed_per_client_and_ended_by_their_owner(harness: Harness) -> None:
+def test_endpoints_are_listed_per_tenant_and_ended_by_their_owner(harness: Harness) -> None:
     store = harness.store
-    shop, every = endpoint("whk_shop", client="shop"), endpoint("whk_all")
+    shop, every = endpoint("whk_shop", tenant="shop"), endpoint("whk_all")
     store.add_endpoint(shop)
     store.add_endpoint(every)
     assert sorted(e.id for e in store.active_endpoints()) == ["whk_all", "whk_shop"]
-    assert store.active_endpoints(client="shop") == [shop]
-    assert store.active_endpoints(client="forum") == []
+    assert store.active_endpoints(tenant="shop") == [shop]
+    assert store.active_endpoints(tenant="forum") == []
     with pytest.raises(ResourceNotFoundException):
-        store.deactivate("whk_shop", client="forum")  # another client's endpoint
+        store.deactivate("whk_shop", tenant="forum")  # another tenant's endpoint
     with pytest.raises(ResourceNotFoundException):
         store.deactivate("whk_missing")
-    store.deactivate("whk_shop", client="shop")
+    store.deactivate("whk_shop", tenant="shop")
     assert store.active_endpoints() == [every]
     with pytest.raises(ResourceNotFoundException):
         store.deactivate("whk_shop")  # ended already
@@ -78,12 +78,12 @@ def test_each_event_fans_out_once_to_the_endpoints_that_want_it(harness: Harness
     store = harness.store
     store.add_endpoint(endpoint("whk_all", ("moderation.completed", "review.completed")))
     store.add_endpoint(endpoint("whk_reviews", ("review.completed",)))
-    store.add_endpoint(endpoint("whk_shop", client="shop"))
+    store.add_endpoint(endpoint("whk_shop", tenant="shop"))
     harness.complete("mod_1")
-    harness.commit(PreviewRevealed(moderation_id="mod_1", task_id="t", review_id="r"), None)
+    harness.commit(PreviewRevealed(moderation_id="mod_1", task_id="t", review_id="r"), "default")
     harness.commit(ReviewCompleted(moderation_id="mod_1", moderation={}, review_id="r",
-                                   verdict={}), None)
-    harness.complete("mod_2", client="shop")
+                                   verdict={}), "default")
+    harness.complete("mod_2", tenant="shop")
     assert store.fan_out(NOW, batch=2) == 2  # the reveal is not a webhook event
     assert store.fan_out(NOW, batch=200) == 1
     assert store.fan_out(NOW, batch=200) == 0
@@ -92,10 +92,9 @@ def test_each_event_fans_out_once_to_the_endpoints_that_want_it(harness: Harness
                      for d in store.deliveries(name, None, 10, None)[0])
         for name in ("whk_all", "whk_reviews", "whk_shop")
     }
-    # whk_shop serves only the client "shop": mod_1 came from no client, mod_2 from "shop".
+    # An endpoint hears only of its tenant's moderations: mod_1 is default's, mod_2 "shop"'s.
     assert sent == {
-        "whk_all": [("mod_1", "moderation.completed"), ("mod_1", "review.completed"),
-                    ("mod_2", "moderation.completed")],
+        "whk_all": [("mod_1", "moderation.completed"), ("mod_1", "review.completed")],
         "whk_reviews": [("mod_1", "review.completed")],
         "whk_shop": [("mod_2", "moderation.completed")],
     }

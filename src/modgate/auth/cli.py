@@ -12,6 +12,7 @@ from modgate.auth.models import ROLES, SCOPES
 from modgate.auth.service import AuthService
 from modgate.cli_context import command_services
 from modgate.errors import ModgateError
+from modgate.tenants import DEFAULT_TENANT
 
 users_app = typer.Typer(help="Console accounts and roles.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for services.", no_args_is_help=True)
@@ -88,10 +89,12 @@ def keys_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="What the key is for, e.g. 'upload-service'.")],
     scope: Annotated[list[str], typer.Option(help=f"Repeat; from: {', '.join(SCOPES)}.")],
+    tenant: Annotated[str, typer.Option(
+        help="The tenant whose moderations, media and webhooks the key sees.")] = DEFAULT_TENANT,
 ) -> None:
     """Create an API key. The key is printed once; only its hash is stored."""
     try:
-        plaintext, key = _auth(ctx).create_key(name, scope)
+        plaintext, key = _auth(ctx).create_key(name, scope, tenant)
     except ModgateError as error:
         _fail(error)
     typer.echo(json.dumps(key.to_public() | {"key": plaintext}))

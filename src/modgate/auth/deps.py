@@ -14,6 +14,9 @@ test can walk ``app.routes`` and refuse a route that declares none:
 Missing or bad credentials answer 401; valid credentials without the right answer 403. API keys
 are checked by ``modgate.auth.middleware.ApiKeyAuthentication`` before any of the body is read;
 ``require_scopes`` then uses the principal it found (one key lookup per request).
+
+A service client acts for its key's tenant (``tenant_of``); a caller without a key (allowed only
+with ``auth.api_keys_required=false``) acts for the ``default`` tenant.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from modgate.errors import (
     CsrfTokenException,
 )
 from modgate.request_limits import read_form
+from modgate.tenants import DEFAULT_TENANT
 
 SESSION_COOKIE = "modgate_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -127,6 +131,13 @@ def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[ApiKey | None]
 
     dependency.access = AccessRule("scopes", scopes=tuple(scopes))  # type: ignore[attr-defined]
     return dependency
+
+
+def tenant_of(request: Request) -> str:
+    """The tenant the request acts for: its API key's, or ``default`` for an anonymous caller
+    (after ``require_scopes`` let it through)."""
+    key = getattr(request.state, "api_key", None)
+    return key.tenant if isinstance(key, ApiKey) else DEFAULT_TENANT
 
 
 async def console_session(request: Request) -> ConsoleSession | None:

@@ -1,7 +1,8 @@
 """Roles, scopes and the principals that requests act as.
 
 Console users have exactly one role; what each role may do is the ``PERMISSIONS`` table below,
-the only place that says so. Service clients use API keys whose scopes name what they may call.
+the only place that says so. Service clients use API keys whose scopes name what they may call
+and whose tenant names whose objects they see.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from modgate.review.models import Reviewer
+from modgate.tenants import DEFAULT_TENANT
 
 ADMIN = "admin"
 POLICY_EDITOR = "policy_editor"
@@ -74,9 +76,12 @@ class ApiKey:
     scopes: tuple[str, ...]
     created_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+    # The tenant whose objects requests with this key see (``modgate.tenants``).
+    tenant: str = DEFAULT_TENANT
 
     def to_public(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "scopes": list(self.scopes),
+        return {"id": self.id, "name": self.name, "tenant": self.tenant,
+                "scopes": list(self.scopes),
                 "created_at": self.created_at.isoformat() if self.created_at else None,
                 "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
 

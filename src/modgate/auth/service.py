@@ -37,6 +37,7 @@ from modgate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
 )
+from modgate.tenants import DEFAULT_TENANT, checked_tenant
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 QUEUE = re.compile(r"^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$")
@@ -58,13 +59,14 @@ def _user(row: UserRow) -> User:
 
 # Checked on every API request: plain columns, built once.
 _KEY_BY_ID = select(
-    ApiKeyRow.id, ApiKeyRow.name, ApiKeyRow.secret_hash, ApiKeyRow.scopes,
+    ApiKeyRow.id, ApiKeyRow.name, ApiKeyRow.tenant, ApiKeyRow.secret_hash, ApiKeyRow.scopes,
     ApiKeyRow.created_at, ApiKeyRow.revoked_at, ApiKeyRow.last_used_at,
 ).where(ApiKeyRow.id == bindparam("key_id"))
 
 
 def _key(row: ApiKeyRow | Row[Any]) -> ApiKey:
-    return ApiKey(row.id, row.name, tuple(row.scopes or ()), row.created_at, row.revoked_at)
+    return ApiKey(row.id, row.name, tuple(row.scopes or ()), row.created_at, row.revoked_at,
+                  row.tenant or DEFAULT_TENANT)
 
 
 class AuthService:
@@ -218,8 +220,10 @@ class AuthService:
                 session.execute(delete(SessionRow).where(SessionRow.token_hash == _sha256(token)))
 
     # API keys --------------------------------------------------------------------------------
-    def create_key(self, name: str, scopes: Iterable[str]) -> tuple[str, ApiKey]:
-        """A new key; the plaintext is returned once and never stored."""
+    def create_key(self, name: str, scopes: Iterable[str],
+                   tenant: str = DEFAULT_TENANT) -> tuple[str, ApiKey]:
+        """A new key acting for ``tenant``; the plaintext is returned once and never stored."""
+        checked_tenant(tenant)
         scope_list = sorted(set(scopes))
         unknown = [s for s in scope_list if s not in SCOPES]
         if unknown or not scope_list:
@@ -230,7 +234,7 @@ class AuthService:
             raise InvalidParameterException("A key needs a name of 1-128 characters.")
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
-        row = ApiKeyRow(id=key_id, name=name.strip(), secret_hash=_sha256(secret),
+        row = ApiKeyRow(id=key_id, name=name.strip(), tenant=tenant, secret_hash=_sha256(secret),
                         scopes=scope_list, created_at=self.clock())
         with self.sessions() as session, session.begin():
             session.add(row)

@@ -1,5 +1,6 @@
 """Tables of accounts: users (argon2 password hashes, one role, assigned queues), server-side
-console sessions (only a hash of the cookie is stored), API keys (hashed, scoped, revocable) and
+console sessions (only a hash of the cookie is stored), API keys (hashed, scoped, revocable,
+each acting for one tenant) and
 recent failed sign-ins (counted in the database so every API process sees the same figures)."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
+from modgate.tenants import DEFAULT_TENANT, TENANT_LENGTH
 
 
 class UserRow(Base):
@@ -45,6 +47,9 @@ class ApiKeyRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
+    # Whose objects the key reads and writes (``modgate.tenants``).
+    tenant: Mapped[str] = mapped_column(
+        String(TENANT_LENGTH), default=DEFAULT_TENANT, server_default=DEFAULT_TENANT)
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -8,12 +8,14 @@ upgrading every head.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from modgate.db.base import make_engine
 
@@ -53,12 +55,36 @@ def upgrade(url: str, engine: Engine | None = None) -> None:
     own_engine = engine is None
     engine = engine or make_engine(url)
     try:
-        with engine.begin() as connection:
+        with (
+            engine.connect() as connection,
+            _foreign_keys_checked_after(connection),
+            connection.begin(),
+        ):
             config.attributes["connection"] = connection
             command.upgrade(config, "heads")
     finally:
         if own_engine:
             engine.dispose()
+
+
+@contextmanager
+def _foreign_keys_checked_after(connection: Connection) -> Iterator[None]:
+    """On SQLite, migrate with foreign-key enforcement off and check every reference once the
+    migrations committed (SQLite's documented way to rebuild a table others refer to); a
+    no-op elsewhere."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")  # outside a transaction, where it takes effect
+    try:
+        yield
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migrated database has broken references: {broken[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
 
 
 def current_heads(engine: Engine) -> set[str]:

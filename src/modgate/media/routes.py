@@ -1,4 +1,6 @@
-"""HTTP routes of media intake: upload, facts, previews.
+"""HTTP routes of media intake: upload, facts, previews. Each acts for the caller's tenant:
+another tenant's media is not found (404), and uploading bytes another tenant has stored makes
+a new record (201) as for bytes never seen.
 
 A preview is blurred unless asked for with ``blurred=false``, which needs the scope
 ``media:read_clear`` as well and is logged (``modgate.media.clear_reads``).
@@ -6,6 +8,7 @@ A preview is blurred unless asked for with ``blurred=false``, which needs the sc
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from modgate.auth.deps import require_scopes
+from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.media.clear_reads import log_clear_read, require_clear_scope
 from modgate.media.store import MediaRecord
@@ -38,7 +41,7 @@ UPLOAD_FIELDS = 8
 
 
 def _record(request: Request, media_id: str) -> MediaRecord:
-    record = request.app.state.services.media.store.get(media_id)
+    record = request.app.state.services.media.store.get(media_id, tenant_of(request))
     if record is None:
         raise ResourceNotFoundException(f"No media {media_id!r}.")
     return record  # type: ignore[no-any-return]
@@ -60,7 +63,8 @@ async def upload_media(request: Request) -> Any:
                 "Send the media as multipart/form-data in the field 'file'."
             )
         record, created = await run_in_threadpool(
-            request.app.state.services.media.ingest_stream, file.file
+            partial(request.app.state.services.media.ingest_stream, tenant=tenant_of(request)),
+            file.file,
         )
     finally:
         await form.close()

@@ -1,7 +1,8 @@
 """Media intake: validate, content-address, store once; reviewer previews when they are needed.
 
 Nothing is written before the file has passed every check, so a refused file leaves no row and no
-blob. Identical bytes are stored once: a second upload returns the first record. The blob is
+blob. Identical bytes are stored once: a second upload by the same tenant returns the first
+record; another tenant gets a record of its own (the blob is shared, the record is not). The blob is
 written before its row; a crash in between leaves only a content-addressed blob that the next
 upload of the same bytes overwrites with identical content. A disk that fills up while an upload
 is spooled or stored answers ``InsufficientStorageException`` (507) and leaves neither spool file
@@ -40,6 +41,7 @@ from modgate.media.models import MediaInfo, MediaLimits
 from modgate.media.previews import make_previews, to_rgb
 from modgate.media.store import MediaRecord, MediaStore
 from modgate.processes import process_alive
+from modgate.tenants import DEFAULT_TENANT
 
 logger = logging.getLogger(__name__)
 
@@ -125,8 +127,10 @@ class MediaService:
         defer_record: bool = False,
         consume: bool = False,
         before_store: Callable[[MediaInfo], None] | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> tuple[MediaRecord, bool]:
-        """Intake the file at ``path``; returns the record and whether it was new.
+        """Intake the file at ``path`` for ``tenant``; returns the record and whether it was
+        new to the tenant.
 
         ``consume``: ``path`` is a private copy the store may take (moved, not copied).
         ``defer_record``: a new record's bytes are stored but the record is not: the caller
@@ -144,14 +148,14 @@ class MediaService:
         # and finds none, the bytes are new without asking the database; a record of them
         # written meanwhile by another upload is found when this one's is written.
         if not self.blobs.on_this_machine or self.blobs.exists(key):
-            existing = self.store.get_by_sha256(info.sha256)
+            existing = self.store.get_by_sha256(info.sha256, tenant)
             if existing is not None:
                 return existing, False
         preview_key, blurred_key = preview_keys(info.sha256)
         self.blobs.put_file(key, path, info.mime, consume=consume)
         if handoff is not None and decoded is not None and not info.animated:
             handoff.put(info.sha256, to_rgb(decoded))
-        record = MediaRecord(new_id("med"), info, key, preview_key, blurred_key, utcnow())
+        record = MediaRecord(new_id("med"), info, key, preview_key, blurred_key, utcnow(), tenant)
         if defer_record:
             return record, True
         stored, created = self.store.add(record)
@@ -173,11 +177,13 @@ class MediaService:
         *,
         defer_record: bool = False,
         before_store: Callable[[MediaInfo], None] | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> tuple[MediaRecord, bool]:
         """Spool ``stream`` to a private file (hashing as it goes, size capped), then intake it."""
         with self.spooled(stream) as (path, sha256):
             return self.ingest_path(
-                path, sha256, defer_record=defer_record, consume=True, before_store=before_store
+                path, sha256, defer_record=defer_record, consume=True,
+                before_store=before_store, tenant=tenant,
             )
 
     def ingest_bytes(
@@ -186,11 +192,13 @@ class MediaService:
         *,
         defer_record: bool = False,
         before_store: Callable[[MediaInfo], None] | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> tuple[MediaRecord, bool]:
         import io
 
         return self.ingest_stream(
-            io.BytesIO(data), defer_record=defer_record, before_store=before_store
+            io.BytesIO(data), defer_record=defer_record, before_store=before_store,
+            tenant=tenant,
         )
 
     def spooled(self, stream: IO[bytes]) -> _Spool:

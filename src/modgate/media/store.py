@@ -1,4 +1,10 @@
-"""Where media records are kept: a narrow ``MediaStore`` Protocol and its SQL implementation."""
+"""Where media records are kept: a narrow ``MediaStore`` Protocol and its SQL implementation.
+
+A record belongs to one tenant: the same bytes uploaded by two tenants are two records (each
+its own id and time), sharing the blob. Lookups by id take the caller's tenant (None: any, for
+internal readers); lookups by content always name the tenant, so an upload never learns that
+another tenant has the same bytes.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from modgate.db.dialect import insert_or_ignore
 from modgate.errors import ModgateError
 from modgate.media.models import MediaInfo
 from modgate.media.tables import MediaRow
+from modgate.tenants import DEFAULT_TENANT
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +33,7 @@ class MediaRecord:
     preview_key: str | None
     blurred_key: str | None
     created_at: dt.datetime
+    tenant: str = DEFAULT_TENANT
 
     def to_public(self) -> dict[str, Any]:
         info = self.info
@@ -48,10 +56,14 @@ class MediaRecord:
 
 
 class MediaStore(Protocol):
-    def get(self, media_id: str) -> MediaRecord | None: ...
-    def get_by_sha256(self, sha256: str) -> MediaRecord | None: ...
+    def get(self, media_id: str, tenant: str | None = None) -> MediaRecord | None:
+        """The record ``media_id``; None when missing or (with ``tenant``) another tenant's."""
+        ...
+
+    def get_by_sha256(self, sha256: str, tenant: str) -> MediaRecord | None: ...
     def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
-        """Store ``record``; if its sha256 is already stored, return that one and ``False``."""
+        """Store ``record``; if its tenant has its sha256 stored already, return that one and
+        ``False``."""
         ...
 
     def add_in(self, session: Session, record: MediaRecord) -> tuple[MediaRecord, bool]:
@@ -75,12 +87,17 @@ def record_from_row(row: MediaRow | Row[Any]) -> MediaRecord:
         frame_rate=row.frame_rate,
         animated=row.kind == "image" and (row.frame_count or 1) > 1,
     )
-    return MediaRecord(row.id, info, row.blob_key, row.preview_key, row.blurred_key, row.created_at)
+    return MediaRecord(
+        row.id, info, row.blob_key, row.preview_key, row.blurred_key, row.created_at, row.tenant
+    )
 
 
 _media = table_of(MediaRow)
-_BY_SHA256 = select(_media).where(_media.c.sha256 == bindparam("sha256"))
-# Another upload of the same bytes may record them first: keep theirs (built once per dialect).
+_BY_SHA256 = select(_media).where(
+    _media.c.sha256 == bindparam("sha256"), _media.c.tenant == bindparam("tenant")
+)
+# Another upload of the same bytes by the same tenant may record them first: keep theirs
+# (built once per dialect).
 _INSERT = insert_or_ignore(_media, _media.c.id)
 
 
@@ -88,15 +105,17 @@ class SqlMediaStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
 
-    def get(self, media_id: str) -> MediaRecord | None:
+    def get(self, media_id: str, tenant: str | None = None) -> MediaRecord | None:
         with self.sessions() as session:
             row = session.get(MediaRow, media_id)
-            return record_from_row(row) if row else None
+            if row is None or tenant not in (None, row.tenant):
+                return None
+            return record_from_row(row)
 
-    def get_by_sha256(self, sha256: str) -> MediaRecord | None:
+    def get_by_sha256(self, sha256: str, tenant: str) -> MediaRecord | None:
         # Asked on every upload: plain columns, no mapped objects.
         with self.sessions() as session:
-            row = session.execute(_BY_SHA256, {"sha256": sha256}).first()
+            row = session.execute(_BY_SHA256, {"sha256": sha256, "tenant": tenant}).first()
             return record_from_row(row) if row else None
 
     def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
@@ -107,6 +126,7 @@ class SqlMediaStore:
         info = record.info
         row = dict(
             id=record.id,
+            tenant=record.tenant,
             sha256=info.sha256,
             kind=info.kind,
             format=info.format,
@@ -125,7 +145,9 @@ class SqlMediaStore:
         )
         if session.execute(_INSERT(session), row).first() is not None:
             return record, True
-        existing = session.execute(_BY_SHA256, {"sha256": info.sha256}).first()
+        existing = session.execute(
+            _BY_SHA256, {"sha256": info.sha256, "tenant": record.tenant}
+        ).first()
         if existing is None:
             raise ModgateError(f"media {record.id} could not be stored")
         return record_from_row(existing), False
@@ -137,14 +159,18 @@ class InMemoryMediaStore:
     def __init__(self) -> None:
         self.records: dict[str, MediaRecord] = {}
 
-    def get(self, media_id: str) -> MediaRecord | None:
-        return self.records.get(media_id)
+    def get(self, media_id: str, tenant: str | None = None) -> MediaRecord | None:
+        record = self.records.get(media_id)
+        return record if record is not None and tenant in (None, record.tenant) else None
 
-    def get_by_sha256(self, sha256: str) -> MediaRecord | None:
-        return next((r for r in self.records.values() if r.info.sha256 == sha256), None)
+    def get_by_sha256(self, sha256: str, tenant: str) -> MediaRecord | None:
+        return next(
+            (r for r in self.records.values() if r.info.sha256 == sha256 and r.tenant == tenant),
+            None,
+        )
 
     def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
-        existing = self.get_by_sha256(record.info.sha256)
+        existing = self.get_by_sha256(record.info.sha256, record.tenant)
         if existing:
             return existing, False
         self.records[record.id] = record

@@ -1,20 +1,28 @@
-"""Stored media: one row per distinct content (sha256), with where its bytes and previews live."""
+"""Stored media: one row per tenant and distinct content (sha256), with where its bytes and
+previews live. Two tenants uploading the same bytes get a record each (their own id and time:
+nothing tells one that the other has the bytes), while the blob, addressed by sha256, is stored
+once. ``core_0003`` added the tenant."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Float, Integer, String
+from sqlalchemy import BigInteger, Float, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
+from modgate.tenants import DEFAULT_TENANT, TENANT_LENGTH
 
 
 class MediaRow(Base):
     __tablename__ = "media"
+    __table_args__ = (UniqueConstraint("tenant", "sha256", name="uq_media_tenant_sha256"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    tenant: Mapped[str] = mapped_column(
+        String(TENANT_LENGTH), default=DEFAULT_TENANT, server_default=DEFAULT_TENANT
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(8))  # image | video
     format: Mapped[str] = mapped_column(String(16))  # JPEG, PNG, MP4 …
     mime: Mapped[str] = mapped_column(String(64))

@@ -11,11 +11,14 @@ gives back) or a record alike, without converting on the hot path.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, cast, get_args
 
 from modgate.errors import InvalidParameterException
+from modgate.tenants import DEFAULT_TENANT
 
 # What a moderation's ``status`` says. The column's default, ``pending``, is never written:
 # a request stores its moderation ``queued`` together with its job.
@@ -124,6 +127,7 @@ class ModerationRecord:
     final_action: FinalAction | None = None
     error: dict[str, Any] | None = None
     decided_at: dt.datetime | None = None
+    tenant: str = DEFAULT_TENANT
 
     @classmethod
     def from_row(cls, row: Any) -> ModerationRecord:
@@ -137,7 +141,7 @@ class ModerationRecord:
             content_types=row.content_types, action=cast("Action | None", row.action),
             rule_id=row.rule_id, policy_version=row.policy_version, decision=row.decision,
             verdict=row.verdict, final_action=cast("FinalAction | None", row.final_action),
-            error=row.error, decided_at=row.decided_at,
+            error=row.error, decided_at=row.decided_at, tenant=row.tenant,
         )
 
 
@@ -165,6 +169,7 @@ class NewModeration:
     client_request_token: str | None = None
     external_id: str | None = None
     extra: ModerationExtra = field(default_factory=ModerationExtra)
+    tenant: str = DEFAULT_TENANT
 
     @property
     def surface(self) -> str | None:
@@ -175,14 +180,16 @@ class NewModeration:
 @dataclass(frozen=True, slots=True)
 class ModerationQuery:
     """A page of moderations, newest first: equality ``filters`` on ``LIST_FILTERS`` (None
-    values ignored), a creation window and the cursor of the previous page. Refuses an unknown
-    filter or a limit outside 1..500 with a message saying so."""
+    values ignored), a creation window and the cursor of the previous page; only ``tenant``'s
+    moderations when given (None: every tenant's, for staff and internal readers). Refuses an
+    unknown filter or a limit outside 1..500 with a message saying so."""
 
     filters: Mapping[str, Any] = field(default_factory=dict)
     limit: int = 50
     cursor: str | None = None
     created_after: dt.datetime | None = None
     created_before: dt.datetime | None = None
+    tenant: str | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.limit <= MAX_LIST_LIMIT:
@@ -226,6 +233,16 @@ class HistoryEntry:
     verdict: dict[str, Any] | None
     final_action: str | None
     created_at: dt.datetime
+
+
+def request_fingerprint(
+    sha256: str, context: dict[str, Any], external_id: str | None, metadata: dict[str, Any] | None
+) -> str:
+    """What makes two requests with one ``client_request_token`` the same request."""
+    canonical = json.dumps(
+        [sha256, context, external_id, metadata or {}], sort_keys=True, default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def check_decision_values(values: Mapping[str, Any]) -> None:

@@ -7,6 +7,10 @@ job's success and the review tasks; a verdict with its review). ``decide`` write
 decision at most once: its ``UPDATE`` only touches a moderation that is not ``completed`` and
 returns the decided row, so a worker that lost its lease and wakes up late changes nothing.
 Statements are built once, values as parameters, so their SQL is compiled once.
+
+Reads take an optional ``tenant``: a service client's read passes its tenant and finds nothing of
+another tenant's (the caller answers 404 as for a missing id); internal readers (the pipeline,
+the review lane, staff) pass None and see every tenant's.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Result, Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from modgate.db.base import decode_cursor, encode_cursor, table_of
@@ -55,14 +59,20 @@ class ModerationStore(Protocol):
         """The reviewers' verdict and the final action it makes; the moderation as updated."""
         ...
 
-    def get(self, session: Session, moderation_id: str) -> ModerationRecord | None: ...
+    def get(
+        self, session: Session, moderation_id: str, tenant: str | None = None
+    ) -> ModerationRecord | None: ...
 
-    def extra(self, session: Session, moderation_id: str) -> ModerationExtra | None: ...
+    def extra(
+        self, session: Session, moderation_id: str, tenant: str | None = None
+    ) -> ModerationExtra | None: ...
 
-    def status(self, session: Session, moderation_id: str) -> str | None: ...
+    def status(
+        self, session: Session, moderation_id: str, tenant: str | None = None
+    ) -> str | None: ...
 
-    def by_token(self, session: Session, token: str) -> TokenUse | None:
-        """The moderation made with ``client_request_token`` ``token``, if any."""
+    def by_token(self, session: Session, token: str, tenant: str) -> TokenUse | None:
+        """The moderation ``tenant`` made with ``client_request_token`` ``token``, if any."""
         ...
 
     def list(self, session: Session, query: ModerationQuery) -> ModerationPage:
@@ -90,13 +100,24 @@ _UPDATE = (
 )
 _DECIDE = _UPDATE.where(_moderations.c.status != "completed")
 _GET = select(*_moderations.c).where(_moderations.c.id == bindparam("moderation_id"))
-_EXTRA = select(*_extras.c).where(_extras.c.moderation_id == bindparam("moderation_id"))
+_EXTRA = (
+    select(*_extras.c)
+    .select_from(_extras)
+    .join(_moderations, _moderations.c.id == _extras.c.moderation_id)
+    .where(_extras.c.moderation_id == bindparam("moderation_id"))
+)
 _STATUS = select(_moderations.c.status).where(_moderations.c.id == bindparam("moderation_id"))
+_OF_TENANT = _moderations.c.tenant == bindparam("tenant")
+# Each read in two shapes, built once: any tenant's (internal readers) or one tenant's.
+_READS = {
+    name: (statement, statement.where(_OF_TENANT))
+    for name, statement in (("get", _GET), ("extra", _EXTRA), ("status", _STATUS))
+}
 _BY_TOKEN = (
     select(_moderations.c.id, _extras.c.request_fingerprint)
     .select_from(_moderations)
     .outerjoin(_extras, _extras.c.moderation_id == _moderations.c.id)
-    .where(_moderations.c.client_request_token == bindparam("token"))
+    .where(_moderations.c.client_request_token == bindparam("token"), _OF_TENANT)
 )
 _HISTORY_COLUMNS = (
     "id", "sha256", "labels", "context", "surface", "action", "rule_id", "policy_version",
@@ -118,7 +139,8 @@ class SqlModerationStore:
     def insert(self, session: Session, moderation: NewModeration) -> None:
         extra = moderation.extra
         session.execute(_INSERT_MODERATION, {
-            "id": moderation.id, "media_id": moderation.media_id, "sha256": moderation.sha256,
+            "id": moderation.id, "tenant": moderation.tenant,
+            "media_id": moderation.media_id, "sha256": moderation.sha256,
             "kind": moderation.kind, "status": "queued",
             "client_request_token": moderation.client_request_token,
             "external_id": moderation.external_id, "surface": moderation.surface,
@@ -150,20 +172,26 @@ class SqlModerationStore:
             raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
         return ModerationRecord.from_row(row)
 
-    def get(self, session: Session, moderation_id: str) -> ModerationRecord | None:
-        row = session.execute(_GET, {"moderation_id": moderation_id}).first()
+    def get(
+        self, session: Session, moderation_id: str, tenant: str | None = None
+    ) -> ModerationRecord | None:
+        row = _read(session, "get", moderation_id, tenant).first()
         return ModerationRecord.from_row(row) if row is not None else None
 
-    def extra(self, session: Session, moderation_id: str) -> ModerationExtra | None:
-        row = session.execute(_EXTRA, {"moderation_id": moderation_id}).first()
+    def extra(
+        self, session: Session, moderation_id: str, tenant: str | None = None
+    ) -> ModerationExtra | None:
+        row = _read(session, "extra", moderation_id, tenant).first()
         return _extra_of(row) if row is not None else None
 
-    def status(self, session: Session, moderation_id: str) -> str | None:
-        found: str | None = session.scalar(_STATUS, {"moderation_id": moderation_id})
+    def status(
+        self, session: Session, moderation_id: str, tenant: str | None = None
+    ) -> str | None:
+        found: str | None = _read(session, "status", moderation_id, tenant).scalar()
         return found
 
-    def by_token(self, session: Session, token: str) -> TokenUse | None:
-        row = session.execute(_BY_TOKEN, {"token": token}).first()
+    def by_token(self, session: Session, token: str, tenant: str) -> TokenUse | None:
+        row = session.execute(_BY_TOKEN, {"token": token, "tenant": tenant}).first()
         return TokenUse(row.id, row.request_fingerprint) if row is not None else None
 
     def list(self, session: Session, query: ModerationQuery) -> ModerationPage:
@@ -173,6 +201,8 @@ class SqlModerationStore:
             .order_by(table.c.created_at.desc(), table.c.id.desc())
             .limit(query.limit + 1)
         )
+        if query.tenant is not None:
+            statement = statement.where(table.c.tenant == query.tenant)
         for name, value in query.equal.items():
             statement = statement.where(table.c[name] == value)
         if query.created_after:
@@ -213,6 +243,15 @@ class SqlModerationStore:
             )
 
 
+def _read(
+    session: Session, name: str, moderation_id: str, tenant: str | None
+) -> Result[Any]:
+    any_tenant, one_tenant = _READS[name]
+    if tenant is None:
+        return session.execute(any_tenant, {"moderation_id": moderation_id})
+    return session.execute(one_tenant, {"moderation_id": moderation_id, "tenant": tenant})
+
+
 def _page(newest_first: list[ModerationRecord], limit: int) -> ModerationPage:
     records = newest_first[:limit]
     more = len(newest_first) > limit
@@ -234,14 +273,14 @@ class InMemoryModerationStore:
             if moderation.id in self.records:
                 raise ValueError(f"moderation {moderation.id} exists")
             token = moderation.client_request_token
-            if token and any(r.client_request_token == token for r in self.records.values()):
+            if token and self._token_use(token, moderation.tenant) is not None:
                 raise ValueError(f"client_request_token {token!r} is taken")
             self.records[moderation.id] = ModerationRecord(
                 id=moderation.id, media_id=moderation.media_id, sha256=moderation.sha256,
                 kind=moderation.kind, status="queued", created_at=moderation.created_at,
                 updated_at=moderation.created_at, context=dict(moderation.context),
                 client_request_token=token, external_id=moderation.external_id,
-                surface=moderation.surface,
+                surface=moderation.surface, tenant=moderation.tenant,
             )
             self.extras[moderation.id] = moderation.extra
 
@@ -271,25 +310,39 @@ class InMemoryModerationStore:
             self.records[moderation_id] = updated
             return updated
 
-    def get(self, session: object, moderation_id: str) -> ModerationRecord | None:
-        return self.records.get(moderation_id)
+    def get(
+        self, session: object, moderation_id: str, tenant: str | None = None
+    ) -> ModerationRecord | None:
+        record = self.records.get(moderation_id)
+        return record if record is not None and tenant in (None, record.tenant) else None
 
-    def extra(self, session: object, moderation_id: str) -> ModerationExtra | None:
+    def extra(
+        self, session: object, moderation_id: str, tenant: str | None = None
+    ) -> ModerationExtra | None:
+        if self.get(session, moderation_id, tenant) is None:
+            return None
         return self.extras.get(moderation_id)
 
-    def status(self, session: object, moderation_id: str) -> str | None:
-        record = self.records.get(moderation_id)
+    def status(
+        self, session: object, moderation_id: str, tenant: str | None = None
+    ) -> str | None:
+        record = self.get(session, moderation_id, tenant)
         return record.status if record else None
 
-    def by_token(self, session: object, token: str) -> TokenUse | None:
+    def by_token(self, session: object, token: str, tenant: str) -> TokenUse | None:
+        return self._token_use(token, tenant)
+
+    def _token_use(self, token: str, tenant: str) -> TokenUse | None:
         for record in list(self.records.values()):
-            if record.client_request_token == token:
+            if record.client_request_token == token and record.tenant == tenant:
                 extra = self.extras.get(record.id)
                 return TokenUse(record.id, extra.request_fingerprint if extra else None)
         return None
 
     def list(self, session: object, query: ModerationQuery) -> ModerationPage:
         found = sorted(self.records.values(), key=lambda r: (r.created_at, r.id), reverse=True)
+        if query.tenant is not None:
+            found = [r for r in found if r.tenant == query.tenant]
         equal = query.equal
         found = [r for r in found if all(getattr(r, k) == v for k, v in equal.items())]
         if query.created_after:

@@ -3,7 +3,9 @@
 Detection fills ``labels``/``content_types``/``model_version``; the policy fills ``action``,
 ``rule_id``, ``policy_version`` and ``decision`` (the whole Decision, trace included); the review
 lane fills ``verdict`` and ``final_action``. Backtests replay ``labels`` with ``context``. The
-tables are created by the core migration (``core_0001_media_and_moderations``).
+tables are created by the core migration (``core_0001_media_and_moderations``); ``core_0003``
+gave each moderation its tenant, and made ``client_request_token`` unique per tenant (one
+tenant's token says nothing about another's).
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
+from modgate.tenants import DEFAULT_TENANT, TENANT_LENGTH
 
 
 class ModerationRow(Base):
@@ -22,14 +25,21 @@ class ModerationRow(Base):
     __table_args__ = (
         Index("ix_moderations_created_at", "created_at"),
         Index("ix_moderations_surface_created_at", "surface", "created_at"),
+        Index("ix_moderations_tenant_created_at", "tenant", "created_at"),
+        UniqueConstraint(
+            "tenant", "client_request_token", name="uq_moderations_tenant_client_request_token"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant: Mapped[str] = mapped_column(
+        String(TENANT_LENGTH), default=DEFAULT_TENANT, server_default=DEFAULT_TENANT
+    )
     media_id: Mapped[str] = mapped_column(ForeignKey("media.id"))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    client_request_token: Mapped[str | None] = mapped_column(String(128), unique=True)
+    client_request_token: Mapped[str | None] = mapped_column(String(128))
     external_id: Mapped[str | None] = mapped_column(String(255))
     surface: Mapped[str | None] = mapped_column(String(64))
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
@@ -49,6 +49,16 @@ logger = logging.getLogger(__name__)
 _moderations = table_of(ModerationRow)
 _media = table_of(MediaRow)
 _detections = table_of(DetectionRow)
+_earlier = _moderations.alias("earlier")
+# Stored detections (kept once per bytes and detector set) are reused only for bytes the
+# moderation's tenant had detected before: reusing another tenant's would make a tenant's first
+# moderation of those bytes measurably faster, telling it that someone else sent them.
+_TENANT_DETECTED_BEFORE = exists().where(
+    _earlier.c.tenant == _moderations.c.tenant,
+    _earlier.c.sha256 == _media.c.sha256,
+    _earlier.c.model_version == bindparam("model_version"),
+    _earlier.c.id != _moderations.c.id,
+)
 # What a job reads: the moderation's state and context, its media, stored detections if any.
 _READ = (
     select(
@@ -65,7 +75,8 @@ _READ = (
     .outerjoin(
         _detections,
         (_detections.c.sha256 == _media.c.sha256)
-        & (_detections.c.model_version == bindparam("model_version")),
+        & (_detections.c.model_version == bindparam("model_version"))
+        & _TENANT_DETECTED_BEFORE,
     )
     .where(_moderations.c.id == bindparam("moderation_id"))
 )

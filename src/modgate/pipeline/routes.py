@@ -1,5 +1,6 @@
 """HTTP routes of the moderation pipeline: moderations (upload, base64 or blob key) and video
-labels like Rekognition's GetContentModeration. Webhook routes: ``modgate.events.webhooks``."""
+labels like Rekognition's GetContentModeration. Webhook routes: ``modgate.events.webhooks``.
+Every route acts for the caller's tenant: another tenant's moderation is not found (404)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from modgate.auth.deps import require_scopes
+from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import InvalidParameterException, ModgateError, ResourceNotFoundException
 from modgate.media.clear_reads import log_clear_read, require_clear_scope, thumbnail_bytes
 from modgate.media.models import MediaKind
@@ -247,7 +248,11 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     }
     wait = wait or fields.wait
     moderation, created = await _in_thread(
-        pipeline.moderations.submit, client=client_of(request), wait=wait, **arguments
+        pipeline.moderations.submit,
+        client=client_of(request),
+        wait=wait,
+        tenant=tenant_of(request),
+        **arguments,
     )
     if not created:
         status = 200
@@ -272,7 +277,7 @@ async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
     dependencies=[READ],
 )
 def get_moderation(request: Request, moderation_id: str) -> dict[str, Any]:
-    return pipeline_of(request).moderations.get(moderation_id)
+    return pipeline_of(request).moderations.get(moderation_id, tenant_of(request))
 
 
 @router.get(
@@ -304,7 +309,12 @@ def list_moderations(
         "sha256": sha256,
     }
     items, next_cursor = pipeline_of(request).moderations.list(
-        filters, limit, cursor, _aware(created_after), _aware(created_before)
+        filters,
+        limit,
+        cursor,
+        _aware(created_after),
+        _aware(created_before),
+        tenant_of(request),
     )
     return {"items": items, "next_cursor": next_cursor}
 
@@ -338,6 +348,7 @@ def get_labels(
 ) -> dict[str, Any]:
     return pipeline_of(request).moderations.labels(
         moderation_id,
+        tenant_of(request),
         sort_by=sort_by,
         aggregate_by=aggregate_by,
         max_results=max_results,
@@ -357,7 +368,7 @@ def get_thumbnail(
 ) -> Response:
     clear_key = None if blurred else require_clear_scope(request)
     pipeline = pipeline_of(request)
-    moderation = pipeline.moderations.get(moderation_id)
+    moderation = pipeline.moderations.get(moderation_id, tenant_of(request))
     key = (moderation.get("thumbnails") or {}).get(str(timestamp_ms))
     if key is None:
         raise ResourceNotFoundException(f"No thumbnail at {timestamp_ms} ms.")

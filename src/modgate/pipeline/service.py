@@ -3,6 +3,8 @@
 Submitting stores the media (content-addressed), then — in one transaction — the moderation row,
 its job and the ``moderation.created`` event; only then is the executor told. So an accepted
 request is never lost: a crash after the commit leaves a queued job that a worker picks up.
+Moderations, their media and tokens belong to the caller's tenant; reads given a tenant find
+nothing of another's (404, as for an unknown id).
 """
 
 from __future__ import annotations
@@ -10,8 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
-import json
 import re
 import tempfile
 import time
@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,7 +34,12 @@ from modgate.media.models import MediaInfo
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
-from modgate.moderation.models import ModerationExtra, ModerationQuery, NewModeration
+from modgate.moderation.models import (
+    ModerationExtra,
+    ModerationQuery,
+    NewModeration,
+    request_fingerprint,
+)
 from modgate.moderation.public import labels_response, public_moderation
 from modgate.moderation.store import ModerationStore, SqlModerationStore
 from modgate.moderation.tables import ModerationExtraRow, ModerationRow
@@ -46,6 +51,7 @@ from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import JobRow
 from modgate.policy import Context
+from modgate.tenants import DEFAULT_TENANT
 
 CONTEXT_KEYS = ("region", "surface", "audience", "user_state", "local_time", "timezone")
 
@@ -92,6 +98,7 @@ class ModerationService:
         metadata: dict[str, Any] | None = None,
         client: str | None = None,
         wait: bool = False,
+        tenant: str = DEFAULT_TENANT,
     ) -> tuple[dict[str, Any], bool]:
         """Store the media and queue its moderation; returns (moderation, created).
 
@@ -105,6 +112,9 @@ class ModerationService:
                 "Give the media exactly one way: a multipart file, base64 data, a blob-store "
                 "key or an already stored media id."
             )
+        def fingerprint_of(sha256: str) -> str:
+            return request_fingerprint(sha256, context, external_id, metadata)
+
         before_store = None
         if client_request_token:
             token = client_request_token
@@ -112,17 +122,17 @@ class ModerationService:
             def before_store(info: MediaInfo) -> None:
                 # A token already used for another request is refused before new bytes are
                 # stored: nothing would ever refer to them.
-                self._by_token(token, _fingerprint(info.sha256, context, external_id, metadata))
+                self._by_token(token, fingerprint_of(info.sha256), tenant)
 
         # New media: bytes stored, its row written with the moderation's (one transaction).
-        record, new = self._media(stream, data_base64, blob_key, media_id, before_store)
+        record, new = self._media(stream, data_base64, blob_key, media_id, tenant, before_store)
         # Video is always asynchronous: ``wait`` is for images, so a client that asks for it on
         # every upload gets its videos accepted (202) rather than refused.
         wait = wait and record.info.kind == "image"
         read = self.wait if wait else self.get
-        fingerprint = _fingerprint(record.info.sha256, context, external_id, metadata)
+        fingerprint = fingerprint_of(record.info.sha256)
         if client_request_token:
-            existing = self._by_token(client_request_token, fingerprint)
+            existing = self._by_token(client_request_token, fingerprint, tenant)
             if existing is not None:
                 return read(existing), False
         # wait=true with a free slot: this thread runs the job (see RunHere).
@@ -138,7 +148,7 @@ class ModerationService:
                 )
             except IntegrityError:  # the same token, used at the same moment by another request
                 existing = (
-                    self._by_token(client_request_token, fingerprint)
+                    self._by_token(client_request_token, fingerprint, tenant)
                     if client_request_token
                     else None
                 )
@@ -210,6 +220,7 @@ class ModerationService:
                     client_request_token=client_request_token,
                     external_id=external_id,
                     extra=extra,
+                    tenant=record.tenant,
                 ),
             )
             job_id = self.jobs.add(
@@ -238,31 +249,31 @@ class ModerationService:
         data_base64: str | None,
         blob_key: str | None,
         media_id: str | None,
+        tenant: str,
         before_store: Callable[[MediaInfo], None] | None = None,
     ) -> tuple[MediaRecord, bool]:
         """The media named, and whether it is new: then its bytes are stored and its record
         is for the caller to write (``before_store``: see ``MediaService.ingest_path``)."""
+        intake: dict[str, Any] = {"before_store": before_store, "tenant": tenant}
         if stream is not None:
-            return self.media.ingest_stream(stream, defer_record=True, before_store=before_store)
+            return self.media.ingest_stream(stream, defer_record=True, **intake)
         if data_base64 is not None:
             data = decode_base64(data_base64)
-            return self.media.ingest_bytes(data, defer_record=True, before_store=before_store)
+            return self.media.ingest_bytes(data, defer_record=True, **intake)
         if blob_key is not None:
             with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
                 path = Path(folder) / "object"
                 self.media.blobs.download(blob_key, path)
-                return self.media.ingest_path(
-                    path, defer_record=True, consume=True, before_store=before_store
-                )
-        record = self.media.store.get(str(media_id))
+                return self.media.ingest_path(path, defer_record=True, consume=True, **intake)
+        record = self.media.store.get(str(media_id), tenant)
         if record is None:
             raise ResourceNotFoundException(f"No media {media_id!r}.")
         return record, False
 
-    def _by_token(self, token: str, fingerprint: str) -> str | None:
-        """The id of the moderation made with ``token``, if the request matches it."""
+    def _by_token(self, token: str, fingerprint: str, tenant: str) -> str | None:
+        """The id of the moderation ``tenant`` made with ``token``, if the request matches it."""
         with self.sessions() as session:
-            used = self.moderations.by_token(session, token)
+            used = self.moderations.by_token(session, token, tenant)
         if used is None:
             return None
         if used.request_fingerprint != fingerprint:
@@ -272,14 +283,16 @@ class ModerationService:
         return used.moderation_id
 
     # ---- read -----------------------------------------------------------------------------
-    def get(self, moderation_id: str) -> dict[str, Any]:
+    def get(self, moderation_id: str, tenant: str | None = None) -> dict[str, Any]:
+        query = (
+            select(ModerationRow, ModerationExtraRow, MediaRow)
+            .outerjoin(ModerationExtraRow, ModerationExtraRow.moderation_id == ModerationRow.id)
+            .outerjoin(MediaRow, MediaRow.id == ModerationRow.media_id)
+            .where(ModerationRow.id == moderation_id)
+            .where(ModerationRow.tenant == tenant if tenant is not None else true())
+        )
         with self.sessions() as session:  # one read, on one connection
-            found = session.execute(
-                select(ModerationRow, ModerationExtraRow, MediaRow)
-                .outerjoin(ModerationExtraRow, ModerationExtraRow.moderation_id == ModerationRow.id)
-                .outerjoin(MediaRow, MediaRow.id == ModerationRow.media_id)
-                .where(ModerationRow.id == moderation_id)
-            ).first()
+            found = session.execute(query).first()
             if found is None:
                 raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
             row, extra, media = found
@@ -334,19 +347,20 @@ class ModerationService:
         cursor: str | None = None,
         created_after: dt.datetime | None = None,
         created_before: dt.datetime | None = None,
+        tenant: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        query = ModerationQuery(filters, limit, cursor, created_after, created_before)
+        query = ModerationQuery(filters, limit, cursor, created_after, created_before, tenant)
         with self.sessions() as session:
             page = self.moderations.list(session, query)
         gap_ms = self.settings.segment_gap_ms
         items = [public_moderation(r, None, None, None, gap_ms, brief=True) for r in page.records]
         return items, page.next_cursor
 
-    def labels(self, moderation_id: str, **options: Any) -> dict[str, Any]:
+    def labels(self, moderation_id: str, tenant: str | None, **options: Any) -> dict[str, Any]:
         """Video labels as Amazon Rekognition's ``GetContentModeration`` answers."""
         with self.sessions() as session:
-            row = self.moderations.get(session, moderation_id)
-            extra = self.moderations.extra(session, moderation_id)
+            row = self.moderations.get(session, moderation_id, tenant)
+            extra = self.moderations.extra(session, moderation_id, tenant)
         if row is None:
             raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
         return labels_response(row, extra, default_gap_ms=self.settings.segment_gap_ms, **options)
@@ -373,15 +387,6 @@ def decode_base64(text: str) -> bytes:
         raise InvalidParameterException("media.base64 is not valid base64.") from exc
 
 
-def _fingerprint(
-    sha256: str, context: dict[str, Any], external_id: str | None, metadata: dict[str, Any] | None
-) -> str:
-    canonical = json.dumps(
-        [sha256, context, external_id, metadata or {}], sort_keys=True, default=str
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _video_metadata(record: MediaRecord) -> dict[str, Any]:
     info = record.info
     return {
@@ -392,5 +397,3 @@ def _video_metadata(record: MediaRecord) -> dict[str, Any]:
         "FrameHeight": info.height,
         "FrameWidth": info.width,
     }
-
-

@@ -29,13 +29,15 @@ MAX_STATEMENT = 5000
 
 def create_appeal(session: Session, settings: ReviewSettings, moderations: ModerationStore,
                   moderation_id: str, statement: str, appellant: str | None, now: dt.datetime,
-                  actor: str | None = None) -> AppealRow:
+                  actor: str | None = None, tenant: str | None = None) -> AppealRow:
+    """Open an appeal of a decided moderation (``tenant``: only of that tenant's; another
+    tenant's is not found)."""
     statement = (statement or "").strip()
     if not statement:
         raise InvalidParameterException("An appeal needs the user's statement.")
     if len(statement) > MAX_STATEMENT:
         raise InvalidParameterException(f"The statement is longer than {MAX_STATEMENT} characters.")
-    moderation = moderations.get(session, moderation_id)
+    moderation = moderations.get(session, moderation_id, tenant)
     if moderation is None:
         raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
     if moderation.final_action is None:

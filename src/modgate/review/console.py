@@ -131,7 +131,7 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
         "reasons": list(decision.get("reasons") or []),
         "moderation": {"id": moderation.id, "kind": moderation.kind,
                        "action": moderation.action, "final_action": moderation.final_action,
-                       "surface": moderation.surface},
+                       "surface": moderation.surface, "tenant": moderation.tenant},
         "media": {"id": media.id if media else None, "kind": media.kind if media else None,
                   "mime": media.mime if media else None,
                   "duration_seconds": media.duration_seconds if media else None,

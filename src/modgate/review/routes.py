@@ -1,4 +1,5 @@
-"""HTTP API of the review lane for service clients: appeals and queue figures."""
+"""HTTP API of the review lane for service clients: appeals (of the caller's tenant's
+moderations only) and queue figures."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from modgate.auth.deps import require_scopes
+from modgate.auth.deps import require_scopes, tenant_of
 
 router = APIRouter(tags=["review"])
 
@@ -27,7 +28,7 @@ def create_appeal(request: Request, moderation_id: str, body: AppealCreate) -> A
     service = request.app.state.services.review
     key = getattr(request.state, "api_key", None)
     appeal = service.appeal(moderation_id, body.statement, body.appellant,
-                            actor=f"key:{key.id}" if key else None)
+                            actor=f"key:{key.id}" if key else None, tenant=tenant_of(request))
     return JSONResponse(appeal, status_code=201)
 
 

@@ -94,10 +94,11 @@ class ReviewService:
                                   self.settings, self.moderations)
 
     def appeal(self, moderation_id: str, statement: str,
-               appellant: str | None = None, actor: str | None = None) -> dict[str, Any]:
+               appellant: str | None = None, actor: str | None = None,
+               tenant: str | None = None) -> dict[str, Any]:
         with self.transaction(immediate=True) as session:
             row = create_appeal(session, self.settings, self.moderations, moderation_id,
-                                statement, appellant, self.clock(), actor)
+                                statement, appellant, self.clock(), actor, tenant)
             return appeal_public(row)
 
     def state(self, moderation_id: str) -> dict[str, Any] | None:

@@ -104,7 +104,7 @@ def test_a_full_disk_answers_507_keeps_what_was_accepted_and_the_retry_succeeds(
     assert refused.json()["error"]["details"]["reason"] == "ENOSPC"
     assert files_under(blobs) == stored_before  # no blob, no .incoming- file
     assert files_under(spool) == []
-    assert services.media.store.get_by_sha256(hashlib.sha256(upload).hexdigest()) is None
+    assert services.media.store.get_by_sha256(hashlib.sha256(upload).hexdigest(), "default") is None
     again = httpx.get(f"{url}/{accepted.json()['id']}")
     assert again.status_code == 200 and again.json()["sha256"] == accepted.json()["sha256"]
     assert services.blobs.get_bytes(services.media.store.get(again.json()["id"]).blob_key) == (

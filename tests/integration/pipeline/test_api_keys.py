@@ -1,4 +1,4 @@
-"""The moderation API with API keys required (the default): scopes, and webhooks per client."""
+"""The moderation API with API keys required (the default): scopes, and webhooks per tenant."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pipeline_helpers import Receiver, marker_png, plain_png, wait_for
 from servers import LiveServer
 
 
-def test_keys_scopes_and_per_client_webhooks(tmp_path: Path) -> None:
+def test_keys_scopes_and_per_tenant_webhooks(tmp_path: Path) -> None:
     settings = load_settings(
         data_dir=tmp_path / "data",
         detection={"enabled": ["marker"]},
@@ -24,9 +24,11 @@ def test_keys_scopes_and_per_client_webhooks(tmp_path: Path) -> None:
     assert settings.auth.api_keys_required
     services = Services.build(settings)
     auth = services.auth
-    shop, _ = auth.create_key("shop", ["moderations:write", "moderations:read", "webhooks:manage"])
-    forum, _ = auth.create_key("forum", ["moderations:write", "webhooks:manage"])
-    reader, _ = auth.create_key("dashboard", ["moderations:read"])
+    shop, _ = auth.create_key(
+        "shop", ["moderations:write", "moderations:read", "webhooks:manage"], "shop"
+    )
+    forum, _ = auth.create_key("forum", ["moderations:write", "webhooks:manage"], "forum")
+    reader, _ = auth.create_key("dashboard", ["moderations:read"], "shop")
     try:
         with LiveServer(create_app(settings, services)) as server, Receiver() as shop_hook:
             url = f"{server.url}/v1/moderations"
@@ -70,6 +72,6 @@ def test_keys_scopes_and_per_client_webhooks(tmp_path: Path) -> None:
             forum_list = httpx.get(
                 f"{server.url}/v1/webhooks", headers={"Authorization": f"Bearer {forum}"}
             ).json()
-            assert forum_list["items"] == []  # endpoints are per client
+            assert forum_list["items"] == []  # endpoints are per tenant
     finally:
         services.close()

@@ -1,8 +1,8 @@
 """Webhooks in memory: the test double of ``SqlWebhookStore`` that ships with the code, for tests
 of the dispatcher and the webhook API that need no database. It passes the same contract
 (``tests/contracts/test_webhook_store.py``): each event fans out once, to the active endpoints
-that subscribed to it and serve its client; a delivery goes to one sender at a time under a
-lease that counts as a try; a failing endpoint's deliveries wait for its retry.
+that subscribed to it and belong to its moderation's tenant; a delivery goes to one sender at a
+time under a lease that counts as a try; a failing endpoint's deliveries wait for its retry.
 
 The database store reads committed events from the event log; this one has its own log, which
 ``record`` appends to (as ``modgate.events.record`` does when its transaction commits). One lock
@@ -26,6 +26,7 @@ from modgate.events.webhooks.models import (
     Endpoint,
     LoggedEvent,
 )
+from modgate.tenants import DEFAULT_TENANT
 
 Clock = Callable[[], dt.datetime]
 
@@ -34,7 +35,7 @@ Clock = Callable[[], dt.datetime]
 class _Logged:
     event: LoggedEvent
     moderation_id: str | None
-    client: str | None
+    tenant: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +59,11 @@ class InMemoryWebhookStore:
         self._deliveries: dict[str, _Stored] = {}
         self._lock = threading.Lock()
 
-    def record(self, event: Event, client: str | None = None) -> int:
-        """Log ``event`` as committed, for a moderation requested by API client ``client``;
-        the event's id."""
+    def record(self, event: Event, tenant: str = DEFAULT_TENANT) -> int:
+        """Log ``event`` as committed, for a moderation of ``tenant``; the event's id."""
         with self._lock:
             logged = LoggedEvent(len(self.events) + 1, event.name, self.clock(), event.payload())
-            self.events.append(_Logged(logged, event.moderation_id, client))
+            self.events.append(_Logged(logged, event.moderation_id, tenant))
             return logged.id
 
     # ---- endpoints ------------------------------------------------------------------------
@@ -73,17 +73,17 @@ class InMemoryWebhookStore:
                 raise ValueError(f"webhook endpoint {endpoint.id} exists")
             self.endpoints[endpoint.id] = endpoint
 
-    def active_endpoints(self, client: str | None = None) -> list[Endpoint]:
+    def active_endpoints(self, tenant: str | None = None) -> list[Endpoint]:
         with self._lock:
             return [
                 endpoint for endpoint in self.endpoints.values()
-                if endpoint.active and (client is None or endpoint.client == client)
+                if endpoint.active and (tenant is None or endpoint.tenant == tenant)
             ]
 
-    def deactivate(self, endpoint_id: str, client: str | None = None) -> None:
+    def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
         with self._lock:
             self.endpoints[endpoint_id] = replace(
-                self._owned(endpoint_id, client), active=False
+                self._owned(endpoint_id, tenant), active=False
             )
             for stored in list(self._deliveries.values()):
                 delivery = stored.delivery
@@ -92,10 +92,10 @@ class InMemoryWebhookStore:
                     self._deliveries[delivery.id] = replace(stored, delivery=failed)
 
     def deliveries(
-        self, endpoint_id: str, client: str | None, limit: int, cursor: str | None
+        self, endpoint_id: str, tenant: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Delivery], str | None]:
         with self._lock:
-            self._owned(endpoint_id, client)
+            self._owned(endpoint_id, tenant)
             found = sorted(
                 (s for s in self._deliveries.values() if s.delivery.endpoint_id == endpoint_id),
                 key=lambda s: (s.created_at, s.delivery.id),
@@ -120,9 +120,7 @@ class InMemoryWebhookStore:
             for logged in events:
                 self._fanned.add(logged.event.id)
                 for endpoint in endpoints:
-                    if logged.event.name in endpoint.events and endpoint.client in (
-                        None, logged.client
-                    ):
+                    if logged.event.name in endpoint.events and endpoint.tenant == logged.tenant:
                         self._add_delivery(logged, endpoint.id, now)
             return len(events)
 
@@ -174,8 +172,8 @@ class InMemoryWebhookStore:
             )
             self._deliveries[delivery_id] = replace(stored, delivery=delivery, locked_until=None)
 
-    def _owned(self, endpoint_id: str, client: str | None) -> Endpoint:
+    def _owned(self, endpoint_id: str, tenant: str | None) -> Endpoint:
         endpoint = self.endpoints.get(endpoint_id)
-        if endpoint is None or not endpoint.active or client not in (None, endpoint.client):
+        if endpoint is None or not endpoint.active or tenant not in (None, endpoint.tenant):
             raise ResourceNotFoundException(f"No webhook endpoint {endpoint_id!r}.")
         return endpoint

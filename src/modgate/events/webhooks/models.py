@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from modgate.media.outbound import ERROR_CLASSES
+from modgate.tenants import DEFAULT_TENANT
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 ENDPOINT_DELETED = "endpoint_deleted"
@@ -51,7 +52,8 @@ class WebhookSettings(Protocol):
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """A receiver URL, the events it wants and the secret deliveries to it are signed with.
-    ``client`` (an API key's name) limits it to that client's moderations; None: every one."""
+    It belongs to ``tenant`` and hears only of that tenant's moderations; ``client`` is the
+    name of the API key that registered it (None: registered without a key)."""
 
     id: str
     url: str
@@ -60,6 +62,7 @@ class Endpoint:
     client: str | None
     active: bool
     created_at: dt.datetime
+    tenant: str = DEFAULT_TENANT
 
     def to_public(self, with_secret: bool = False) -> dict[str, Any]:
         body: dict[str, Any] = {

@@ -1,8 +1,8 @@
 """HTTP routes of webhook endpoints (``/v1/webhooks``, scope ``webhooks:manage``): register,
-list, delete, and each endpoint's delivery log. With API keys, a client sees and manages only
-the endpoints it registered, which receive only its moderations' events. A URL whose host is
-internal is refused (400 ``OutboundAddressRefusedException``); the log shows each delivery's
-status code and error class, never what the receiver answered."""
+list, delete, and each endpoint's delivery log. A client sees and manages only its tenant's
+endpoints (another tenant's is not found), which hear only of its tenant's moderations. A URL
+whose host is internal is refused (400 ``OutboundAddressRefusedException``); the log shows
+each delivery's status code and error class, never what the receiver answered."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from modgate.auth.deps import require_scopes
+from modgate.auth.deps import require_scopes, tenant_of
 from modgate.events.webhooks.service import WebhookService
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
@@ -42,17 +42,19 @@ class WebhookCreate(BaseModel):
 
 @router.post("/webhooks", status_code=201, summary="Register an endpoint", dependencies=[WEBHOOKS])
 def create_webhook(request: Request, body: WebhookCreate) -> dict[str, Any]:
-    return webhooks_of(request).register(body.url, body.events, client_of(request), body.secret)
+    return webhooks_of(request).register(
+        body.url, body.events, client_of(request), body.secret, tenant_of(request)
+    )
 
 
 @router.get("/webhooks", summary="Registered endpoints", dependencies=[WEBHOOKS])
 def list_webhooks(request: Request) -> dict[str, Any]:
-    return {"items": webhooks_of(request).endpoints(client_of(request))}
+    return {"items": webhooks_of(request).endpoints(tenant_of(request))}
 
 
 @router.delete("/webhooks/{endpoint_id}", status_code=204, dependencies=[WEBHOOKS])
 def delete_webhook(request: Request, endpoint_id: str) -> Response:
-    webhooks_of(request).remove(endpoint_id, client_of(request))
+    webhooks_of(request).remove(endpoint_id, tenant_of(request))
     return Response(status_code=204)
 
 
@@ -68,6 +70,6 @@ def list_deliveries(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     items, next_cursor = webhooks_of(request).deliveries(
-        endpoint_id, client_of(request), limit, cursor
+        endpoint_id, tenant_of(request), limit, cursor
     )
     return {"items": items, "next_cursor": next_cursor}

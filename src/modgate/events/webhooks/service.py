@@ -1,6 +1,6 @@
 """Webhook endpoints as the API offers them: register (URL checked, events chosen, a secret
-made or checked), list, delete, and each endpoint's delivery log; every one limited to the API
-client asking when it has one.
+made or checked), list, delete, and each endpoint's delivery log; every one limited to the
+tenant asking when one is given.
 
 A URL is checked twice at registration: its shape here (what the old check refused, before any
 name is resolved), then by the outbound guard, which resolves the host and refuses an internal
@@ -27,6 +27,7 @@ from modgate.events import WEBHOOK_EVENTS
 from modgate.events.webhooks.models import Endpoint, WebhookSettings
 from modgate.events.webhooks.store import SqlWebhookStore, WebhookStore
 from modgate.media.outbound import OutboundGuard
+from modgate.tenants import DEFAULT_TENANT
 
 MIN_SECRET_BYTES = 16
 MAX_SECRET_LENGTH = 128  # the column's width
@@ -104,6 +105,7 @@ class WebhookService:
         events: list[str] | None = None,
         client: str | None = None,
         secret: str | None = None,
+        tenant: str = DEFAULT_TENANT,
     ) -> dict[str, Any]:
         """A new endpoint; the answer is the only time its secret is shown. Raises
         ``InvalidParameterException`` (or a subclass: ``OutboundAddressRefusedException``,
@@ -121,26 +123,27 @@ class WebhookService:
             client=client,
             active=True,
             created_at=self.clock(),
+            tenant=tenant,
         )
         self.store.add_endpoint(endpoint)
         return endpoint.to_public(with_secret=True)
 
-    def endpoints(self, client: str | None = None) -> list[dict[str, Any]]:
-        return [endpoint.to_public() for endpoint in self.store.active_endpoints(client)]
+    def endpoints(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        return [endpoint.to_public() for endpoint in self.store.active_endpoints(tenant)]
 
-    def remove(self, endpoint_id: str, client: str | None = None) -> None:
+    def remove(self, endpoint_id: str, tenant: str | None = None) -> None:
         """Deactivate the endpoint; what it has not been sent yet never will be."""
-        self.store.deactivate(endpoint_id, client)
+        self.store.deactivate(endpoint_id, tenant)
 
     def deliveries(
         self,
         endpoint_id: str,
-        client: str | None = None,
+        tenant: str | None = None,
         limit: int = 100,
         cursor: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """A page of the endpoint's delivery log, newest first, and the cursor of the next."""
         if not 1 <= limit <= 500:
             raise InvalidParameterException("limit must be between 1 and 500.")
-        page, next_cursor = self.store.deliveries(endpoint_id, client, limit, cursor)
+        page, next_cursor = self.store.deliveries(endpoint_id, tenant, limit, cursor)
         return [delivery.to_public() for delivery in page], next_cursor

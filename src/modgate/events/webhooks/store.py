@@ -8,6 +8,10 @@ whose sender died is tried again once the lease runs out; PostgreSQL claimers sk
 rows (``FOR UPDATE SKIP LOCKED``), SQLite's run one after another (``BEGIN IMMEDIATE``).
 ``modgate.events.webhooks.memory.InMemoryWebhookStore`` is its test double; both pass the same
 contract (``tests/contracts/test_webhook_store.py``).
+
+An endpoint belongs to a tenant: it is listed, deleted and its log read only by that tenant
+(another tenant's is not found), and an event fans out only to the endpoints of its moderation's
+tenant (an event whose moderation is gone counts as the ``default`` tenant's).
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from modgate.events.webhooks.tables import (
     WebhookEndpointRow,
     WebhookFanoutRow,
 )
-from modgate.moderation.tables import ModerationExtraRow
+from modgate.moderation.tables import ModerationRow
+from modgate.tenants import DEFAULT_TENANT
 
 FANOUT_WINDOW = 100_000
 _Selected = TypeVar("_Selected")
@@ -44,17 +49,17 @@ _Selected = TypeVar("_Selected")
 class WebhookStore(Protocol):
     def add_endpoint(self, endpoint: Endpoint) -> None: ...
 
-    def active_endpoints(self, client: str | None = None) -> list[Endpoint]:
-        """Active endpoints; only ``client``'s when given."""
+    def active_endpoints(self, tenant: str | None = None) -> list[Endpoint]:
+        """Active endpoints; only ``tenant``'s when given."""
         ...
 
-    def deactivate(self, endpoint_id: str, client: str | None = None) -> None:
+    def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
         """End the endpoint and fail its pending deliveries. Raises ResourceNotFoundException
-        for an unknown, ended or (with ``client``) another client's endpoint."""
+        for an unknown, ended or (with ``tenant``) another tenant's endpoint."""
         ...
 
     def deliveries(
-        self, endpoint_id: str, client: str | None, limit: int, cursor: str | None
+        self, endpoint_id: str, tenant: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Delivery], str | None]:
         """A page of the endpoint's deliveries, newest first, and the next page's cursor."""
         ...
@@ -124,8 +129,14 @@ _DUE_QUERIES = {
 }
 _LAST_FANNED = select(func.max(WebhookFanoutRow.event_id))
 _UNFANNED = (
-    select(EventRow.id, EventRow.name, EventRow.moderation_id)
+    select(
+        EventRow.id,
+        EventRow.name,
+        EventRow.moderation_id,
+        func.coalesce(ModerationRow.tenant, DEFAULT_TENANT).label("tenant"),
+    )
     .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
+    .outerjoin(ModerationRow, ModerationRow.id == EventRow.moderation_id)
     .where(
         WebhookFanoutRow.event_id.is_(None),
         EventRow.name.in_(WEBHOOK_EVENTS),
@@ -147,6 +158,7 @@ def _endpoint(row: WebhookEndpointRow) -> Endpoint:
         client=row.client,
         active=row.active,
         created_at=row.created_at,
+        tenant=row.tenant,
     )
 
 
@@ -176,6 +188,7 @@ class SqlWebhookStore:
             session.add(
                 WebhookEndpointRow(
                     id=endpoint.id,
+                    tenant=endpoint.tenant,
                     client=endpoint.client,
                     url=endpoint.url,
                     events=list(endpoint.events),
@@ -185,16 +198,16 @@ class SqlWebhookStore:
                 )
             )
 
-    def active_endpoints(self, client: str | None = None) -> list[Endpoint]:
+    def active_endpoints(self, tenant: str | None = None) -> list[Endpoint]:
         query = select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True))
-        if client is not None:
-            query = query.where(WebhookEndpointRow.client == client)
+        if tenant is not None:
+            query = query.where(WebhookEndpointRow.tenant == tenant)
         with self.sessions() as session:
             return [_endpoint(row) for row in session.scalars(query)]
 
-    def deactivate(self, endpoint_id: str, client: str | None = None) -> None:
+    def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
         with transaction(self.sessions) as session:
-            _owned_endpoint(session, endpoint_id, client).active = False
+            _owned_endpoint(session, endpoint_id, tenant).active = False
             session.execute(
                 update(WebhookDeliveryRow)
                 .where(
@@ -205,7 +218,7 @@ class SqlWebhookStore:
             )
 
     def deliveries(
-        self, endpoint_id: str, client: str | None, limit: int, cursor: str | None
+        self, endpoint_id: str, tenant: str | None, limit: int, cursor: str | None
     ) -> tuple[list[Delivery], str | None]:
         query = (
             select(WebhookDeliveryRow)
@@ -220,7 +233,7 @@ class SqlWebhookStore:
                 | ((WebhookDeliveryRow.created_at == stamp) & (WebhookDeliveryRow.id < last_id))
             )
         with self.sessions() as session:
-            _owned_endpoint(session, endpoint_id, client)
+            _owned_endpoint(session, endpoint_id, tenant)
             rows = list(session.scalars(query))
         more = len(rows) > limit
         rows = rows[:limit]
@@ -301,10 +314,10 @@ class SqlWebhookStore:
 
 
 def _owned_endpoint(
-    session: Session, endpoint_id: str, client: str | None
+    session: Session, endpoint_id: str, tenant: str | None
 ) -> WebhookEndpointRow:
     row = session.get(WebhookEndpointRow, endpoint_id)
-    if row is None or not row.active or (client is not None and row.client != client):
+    if row is None or not row.active or (tenant is not None and row.tenant != tenant):
         raise ResourceNotFoundException(f"No webhook endpoint {endpoint_id!r}.")
     return row
 
@@ -320,23 +333,15 @@ def _unfanned(session: Session, limit: int) -> list[Row[Any]]:
 def _deliveries_for(
     session: Session, events: list[Row[Any]], now: dt.datetime
 ) -> list[dict[str, Any]]:
-    """One delivery row per (event, active endpoint that subscribed to it and serves the
-    event's API client, or every client)."""
+    """One delivery row per (event, active endpoint of the event's tenant that subscribed to
+    it)."""
     endpoints = list(
         session.scalars(select(WebhookEndpointRow).where(WebhookEndpointRow.active.is_(True)))
     )
-    # An event's API client matters only to endpoints that serve one client.
-    by_client = any(endpoint.client is not None for endpoint in endpoints)
     deliveries = []
     for event in events:
-        client = None
-        if by_client and event.moderation_id:
-            extra = session.get(ModerationExtraRow, event.moderation_id)
-            client = extra.client if extra else None
         for endpoint in endpoints:
-            if event.name not in endpoint.events:
-                continue
-            if endpoint.client is not None and endpoint.client != client:
+            if event.name not in endpoint.events or endpoint.tenant != event.tenant:
                 continue
             deliveries.append(
                 {

@@ -1,8 +1,9 @@
 """Webhook tables: the endpoints customers registered, one delivery row per (event, endpoint)
 with its tries and outcome, and the events already fanned out into deliveries.
 
-Created by the ``pipeline`` Alembic branch (``pipeline_0001``); ``modgate.db.migrate`` imports
-this module so the metadata Alembic compares against includes them.
+Created by the ``pipeline`` Alembic branch (``pipeline_0001``); ``pipeline_0002`` made each
+endpoint belong to a tenant, whose moderations alone it hears about. ``modgate.db.migrate``
+imports this module so the metadata Alembic compares against includes them.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
+from modgate.tenants import DEFAULT_TENANT, TENANT_LENGTH
 
 
 class WebhookEndpointRow(Base):
     __tablename__ = "webhook_endpoints"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    tenant: Mapped[str] = mapped_column(
+        String(TENANT_LENGTH), default=DEFAULT_TENANT, server_default=DEFAULT_TENANT, index=True
+    )
+    # The API key (by name) that registered the endpoint: shown, no longer limiting.
     client: Mapped[str | None] = mapped_column(String(128), index=True)
     url: Mapped[str] = mapped_column(String(2048))
     secret: Mapped[str] = mapped_column(String(128))
