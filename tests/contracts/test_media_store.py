@@ -1,13 +1,14 @@
 """The contract every MediaStore passes (in memory, SQLite, PostgreSQL): a medium is recorded
-once per content hash, the first record of the same bytes is the one kept, and records are
-found again by id and by hash with every fact intake learned."""
+once per content hash and tenant, the first record of the same bytes is the one kept, and
+records are found again by id and by hash with every fact intake learned; another tenant's
+record is never found, and the same bytes make each tenant its own record."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -55,9 +56,9 @@ def test_a_new_medium_is_recorded_and_found_by_id_and_by_hash(harness: Harness) 
         assert harness.store.add(record) == (record, True)
     for record in records:
         assert harness.store.get(record.id) == record
-        assert harness.store.get_by_sha256(record.info.sha256) == record
+        assert harness.store.get_by_sha256(record.info.sha256, "default") == record
     assert harness.store.get("med_missing") is None
-    assert harness.store.get_by_sha256("0" * 64) is None
+    assert harness.store.get_by_sha256("0" * 64, "default") is None
 
 
 def test_the_same_bytes_keep_their_first_record(harness: Harness) -> None:
@@ -66,7 +67,7 @@ def test_the_same_bytes_keep_their_first_record(harness: Harness) -> None:
     kept, created = harness.store.add(image("med_2", "a" * 64, frames=3))
     assert not created and kept == first
     assert harness.store.get("med_2") is None
-    assert harness.store.get_by_sha256("a" * 64) == first
+    assert harness.store.get_by_sha256("a" * 64, "default") == first
 
 
 def test_a_record_written_in_the_callers_transaction_yields_to_one_written_first(
@@ -81,3 +82,15 @@ def test_a_record_written_in_the_callers_transaction_yields_to_one_written_first
         kept, created = harness.store.add_in(session, second)
     assert not created and kept == first
     assert harness.store.get("med_2") is None
+
+
+def test_each_tenant_has_its_own_record_of_the_same_bytes(harness: Harness) -> None:
+    acme = image("med_1", "a" * 64)
+    globex = replace(image("med_2", "a" * 64), tenant="globex")
+    assert harness.store.add(acme) == (acme, True)
+    assert harness.store.add(globex) == (globex, True)
+    assert harness.store.get_by_sha256("a" * 64, "globex") == globex
+    assert harness.store.get_by_sha256("a" * 64, "default") == acme
+    assert harness.store.get("med_2", "default") is None
+    assert harness.store.get("med_2", "globex") == globex
+    assert harness.store.get("med_2") == globex
