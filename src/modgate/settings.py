@@ -27,7 +27,7 @@ from pydantic_settings import (
 from modgate.auth.settings import AuthSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
-from modgate.media.outbound import OutboundAllowList
+from modgate.outbound import OutboundAllowList
 from modgate.pipeline.settings import PipelineSettings
 from modgate.policy.settings import PolicySettings
 from modgate.review.settings import ReviewSettings

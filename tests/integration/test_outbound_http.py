@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from modgate.errors import OutboundAddressRefusedException, OutboundRedirectRefusedException
-from modgate.media.outbound import (
+from modgate.outbound.guard import (
     OutboundGuard,
     OutboundPolicy,
     Outcome,

@@ -18,7 +18,7 @@ from modgate.errors import (
     OutboundRedirectRefusedException,
     SettingsError,
 )
-from modgate.media.outbound import (
+from modgate.outbound.guard import (
     OutboundGuard,
     OutboundPolicy,
     error_class,

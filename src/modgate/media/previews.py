@@ -15,6 +15,7 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageFilter, ImageOps
 
+from modgate.media.blobstore import BlobStore
 from modgate.media.models import MediaInfo
 from modgate.media.video_stream import DecodeStats, decode_frames, open_video, upright
 
@@ -121,3 +122,13 @@ def blurred_thumbnail_key(key: str) -> str:
     """Where the blurred copy of the thumbnail stored at ``key`` is kept."""
     stem, dot, extension = key.rpartition(".")
     return f"{stem}.blurred.{extension}" if dot else f"{key}.blurred"
+
+
+def thumbnail_bytes(blobs: BlobStore, key: str, blurred: bool) -> bytes:
+    """The thumbnail stored at ``key``, or its blurred copy (made now if never asked for)."""
+    if not blurred:
+        return blobs.get_bytes(key)
+    blurred_key = blurred_thumbnail_key(key)
+    if not blobs.exists(blurred_key):
+        blobs.put_bytes(blurred_key, blurred_jpeg(blobs.get_bytes(key)), "image/jpeg")
+    return blobs.get_bytes(blurred_key)

@@ -3,7 +3,7 @@ another tenant's media is not found (404), and uploading bytes another tenant ha
 a new record (201) as for bytes never seen.
 
 A preview is blurred unless asked for with ``blurred=false``, which needs the scope
-``media:read_clear`` as well and is logged (``modgate.media.clear_reads``).
+``media:read_clear`` as well and is logged (``modgate.auth.clear_media``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from modgate.auth.clear_media import log_clear_read, require_clear_scope
 from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
-from modgate.media.clear_reads import log_clear_read, require_clear_scope
 from modgate.media.store import MediaRecord
 from modgate.request_limits import read_form
 

@@ -16,10 +16,11 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
+from modgate.auth.clear_media import log_clear_read, require_clear_scope
 from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import InvalidParameterException, ModgateError, ResourceNotFoundException
-from modgate.media.clear_reads import log_clear_read, require_clear_scope, thumbnail_bytes
 from modgate.media.models import MediaKind
+from modgate.media.previews import thumbnail_bytes
 from modgate.media.sniff import sniff
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import CONTEXT_KEYS

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.detection.engine import DetectionEngine
 from modgate.events.webhooks import WebhookDispatcher, WebhookService
 from modgate.media.blobstore import BlobStore
-from modgate.media.outbound import OutboundGuard, OutboundPolicy
 from modgate.media.service import MediaService
+from modgate.outbound import OutboundGuard, OutboundPolicy
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import (
     CeleryExecutor,

@@ -41,8 +41,8 @@ from modgate.errors import (
     ResourceNotFoundException,
 )
 from modgate.media.blobstore import check_key
-from modgate.media.clear_reads import thumbnail_bytes
 from modgate.media.originals_cache import OriginalsCache, open_originals_cache
+from modgate.media.previews import thumbnail_bytes
 from modgate.media.proxy import PROXY_MIME, ensure_blurred_proxy
 from modgate.media.store import record_from_row
 from modgate.request_limits import read_form

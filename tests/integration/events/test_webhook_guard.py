@@ -20,7 +20,7 @@ from modgate.app import create_app
 from modgate.events.webhooks import Endpoint, WebhookDispatcher, WebhookService
 from modgate.events.webhooks.models import public_error
 from modgate.events.webhooks.tables import WebhookDeliveryRow
-from modgate.media.outbound import OutboundGuard, OutboundPolicy
+from modgate.outbound import OutboundGuard, OutboundPolicy
 from modgate.services import Services
 from modgate.settings import load_settings
 from pipeline_helpers import plain_png, wait_for

@@ -6,7 +6,7 @@ row per subscribed endpoint (exactly once: the fan-out is recorded with the deli
 delivery is claimed under a lease, POSTed, and retried with exponential backoff until it gets a
 2xx or runs out of tries. Receivers deduplicate by ``Modgate-Event-Id``.
 
-Receiver URLs go through the outbound guard (``modgate.media.outbound``): refused at registration
+Receiver URLs go through the outbound guard (``modgate.outbound``): refused at registration
 when internal unless ``MODGATE_OUTBOUND_ALLOW`` lists them, checked again at every connection,
 never redirected. The delivery log keeps a status code and an error class, never a body.
 

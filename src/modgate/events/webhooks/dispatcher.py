@@ -30,7 +30,7 @@ from modgate.events.webhooks.models import (
 )
 from modgate.events.webhooks.service import WebhookService
 from modgate.events.webhooks.signing import SIGNATURE_HEADER, sign
-from modgate.media.outbound import OutboundGuard, request_outcome
+from modgate.outbound import OutboundGuard, request_outcome
 
 logger = logging.getLogger(__name__)
 FANOUT_BATCH = 200  # events fanned out per transaction

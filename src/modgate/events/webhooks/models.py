@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from modgate.media.outbound import ERROR_CLASSES
+from modgate.outbound import ERROR_CLASSES
 from modgate.tenants import DEFAULT_TENANT
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]

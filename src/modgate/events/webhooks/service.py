@@ -26,7 +26,7 @@ from modgate.errors import InvalidParameterException, WebhookSecretTooShortExcep
 from modgate.events import WEBHOOK_EVENTS
 from modgate.events.webhooks.models import Endpoint, WebhookSettings
 from modgate.events.webhooks.store import SqlWebhookStore, WebhookStore
-from modgate.media.outbound import OutboundGuard
+from modgate.outbound import OutboundGuard
 from modgate.tenants import DEFAULT_TENANT
 
 MIN_SECRET_BYTES = 16

@@ -5,7 +5,6 @@ ones need ``media:read_clear`` on top, and every clear read is recorded as a
 ``media.clear_read`` event whose actor is the key's id, in its own transaction before the bytes
 are sent. With ``auth.api_keys_required=false`` a call without a key is let through (and logged
 without an actor), as everywhere else in ``/v1``; a key that is sent must hold the scope.
-Blurred thumbnails are made from the stored clear ones on first request and kept beside them.
 """
 
 from __future__ import annotations
@@ -16,8 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.auth.models import ApiKey
 from modgate.errors import AccessDeniedException
 from modgate.events import ClearMediaRead, record
-from modgate.media.blobstore import BlobStore
-from modgate.media.previews import blurred_jpeg, blurred_thumbnail_key
 
 CLEAR_SCOPE = "media:read_clear"
 
@@ -53,13 +50,3 @@ def log_clear_read(
     )
     with sessions.begin() as session:
         record(session, event)
-
-
-def thumbnail_bytes(blobs: BlobStore, key: str, blurred: bool) -> bytes:
-    """The thumbnail stored at ``key``, or its blurred copy (made now if never asked for)."""
-    if not blurred:
-        return blobs.get_bytes(key)
-    blurred_key = blurred_thumbnail_key(key)
-    if not blobs.exists(blurred_key):
-        blobs.put_bytes(blurred_key, blurred_jpeg(blobs.get_bytes(key)), "image/jpeg")
-    return blobs.get_bytes(blurred_key)

@@ -40,7 +40,7 @@ from modgate.errors import (
     OutboundRedirectRefusedException,
     SettingsError,
 )
-from modgate.media.outbound_addresses import (
+from modgate.outbound.addresses import (
     InvalidNumericHost,
     IPAddress,
     IPNetwork,
