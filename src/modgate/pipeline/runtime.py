@@ -19,6 +19,7 @@ from modgate.events.webhooks import WebhookDispatcher, WebhookService
 from modgate.media.blobstore import BlobStore
 from modgate.media.outbound import OutboundGuard, OutboundPolicy
 from modgate.media.service import MediaService
+from modgate.moderation.store import ModerationStore
 from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import (
     CeleryExecutor,
@@ -32,6 +33,7 @@ from modgate.pipeline.executor import worker_name as make_worker_name
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.processor import ModerationProcessor
+from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.settings import Settings
@@ -44,8 +46,10 @@ class Pipeline:
 
     ``publish``: submitted jobs are published to the Celery broker (``pipeline.executor`` is
     ``celery`` and this process does not run jobs itself); otherwise the embedded executor is
-    wired, and runs jobs once started. ``engine``: a detection engine to use instead of
-    loading one from the settings (tests, benchmarks).
+    wired, and runs jobs once started. ``review_lane`` opens the reviews decisions ask for and
+    tells a moderation's review state; ``moderations`` is the moderation record the decisions
+    are written to. ``engine``: a detection engine to use instead of loading one from the
+    settings (tests, benchmarks).
     """
 
     def __init__(
@@ -55,6 +59,8 @@ class Pipeline:
         media: MediaService,
         blobs: BlobStore,
         *,
+        review_lane: ReviewLane,
+        moderations: ModerationStore,
         publish: bool,
         engine: Any = None,
     ) -> None:
@@ -82,6 +88,8 @@ class Pipeline:
             self.detections,
             self.jobs,
             self.settings,
+            moderations=moderations,
+            review_lane=review_lane,
             decided=self.decided,
         )
         self.runner = JobRunner(self.jobs, self.processor.run, self.settings.job_timeout_seconds)
@@ -108,6 +116,8 @@ class Pipeline:
             self.jobs,
             self.executor,
             self.settings,
+            moderations=moderations,
+            review_lane=review_lane,
             inline_runner=inline,
             decided=self.decided,
             run_here=run_here,

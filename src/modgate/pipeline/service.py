@@ -36,11 +36,10 @@ from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
 from modgate.moderation.models import ModerationExtra, ModerationQuery, NewModeration
 from modgate.moderation.public import labels_response, public_moderation
-from modgate.moderation.store import ModerationStore, SqlModerationStore
+from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationExtraRow, ModerationRow
 from modgate.pipeline.executor import Decided, Executor, RunHere
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.labels import review_state_of
 from modgate.pipeline.processor import Fresh
 from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
@@ -58,14 +57,16 @@ class ModerationService:
         jobs: JobStore,
         executor: Executor,
         settings: PipelineSettings,
+        *,
+        moderations: ModerationStore,
+        review_lane: ReviewLane,
         clock: Callable[[], dt.datetime] = utcnow,
         inline_runner: Callable[[str], None] | None = None,
         decided: Decided | None = None,
         run_here: RunHere | None = None,
-        moderations: ModerationStore | None = None,
-        review: ReviewLane | None = None,
     ) -> None:
-        """``review``: the lane whose state a moderation shows (by default the review lane's)."""
+        """``moderations``: the moderation record; ``review_lane``: whose state a moderation
+        shows."""
         self.sessions = sessions
         self.media = media
         self.jobs = jobs
@@ -75,8 +76,8 @@ class ModerationService:
         self.inline_runner = inline_runner
         self.run_here = run_here
         self.decided = decided or Decided()
-        self.moderations: ModerationStore = moderations or SqlModerationStore()
-        self.review_state = review.state if review is not None else review_state_of
+        self.moderations = moderations
+        self.review_lane = review_lane
 
     # ---- submit ---------------------------------------------------------------------------
     def submit(
@@ -283,7 +284,7 @@ class ModerationService:
             if found is None:
                 raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
             row, extra, media = found
-            review = self.review_state(session, moderation_id)
+            review = self.review_lane.state(session, moderation_id)
             record = record_from_row(media) if media is not None else None
             session.expunge_all()
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)

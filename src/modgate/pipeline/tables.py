@@ -13,10 +13,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
 
-# Still named here for modules that have not switched to ``modgate.moderation.tables``.
-from modgate.moderation.tables import ModerationExtraRow as ModerationExtraRow
-from modgate.moderation.tables import ModerationRow as ModerationRow
-
 
 class JobRow(Base):
     """A durable job: the single source of truth for its state. Executors carry only its id."""
