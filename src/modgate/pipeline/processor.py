@@ -25,6 +25,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
+from modgate.detection.store import DetectionStore
+from modgate.detection.tables import DetectionRow
 from modgate.errors import ConflictException, ModgateError
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import MediaService
@@ -35,13 +37,11 @@ from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationRow
 from modgate.pipeline.decide import Ruling, decide, processing_cancelled, processing_failed
 from modgate.pipeline.detect import Detected, DetectStage, MediaDetector
-from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import Decided
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
-from modgate.pipeline.tables import DetectionRow
 from modgate.pipeline.writer import DecisionWrite, DecisionWriter, JobError
 from modgate.policy import Context
 from modgate.taxonomy.detections import Timeline
@@ -139,7 +139,7 @@ class ModerationProcessor:
         blobs: BlobStore,
         engine_factory: Callable[[], MediaDetector],
         policies: PolicyResolver,
-        detections: SqlDetectionStore,
+        detections: DetectionStore,
         jobs: JobStore,
         settings: PipelineSettings,
         *,

@@ -15,12 +15,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.detection.engine import DetectionEngine
+from modgate.detection.store import SqlDetectionStore
 from modgate.events.webhooks import WebhookDispatcher, WebhookService
 from modgate.media.blobstore import BlobStore
 from modgate.media.outbound import OutboundGuard, OutboundPolicy
 from modgate.media.service import MediaService
 from modgate.moderation.store import ModerationStore
-from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import (
     CeleryExecutor,
     Decided,
@@ -77,7 +77,7 @@ class Pipeline:
             settings.policy.default_surface,
             settings.policy.shadow_enabled,
         )
-        self.detections = SqlDetectionStore(sessions)
+        self.detections = SqlDetectionStore()
         self.decided = Decided()
         self.processor = ModerationProcessor(
             sessions,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from modgate.db import make_engine, session_factory, transaction, upgrade
+from modgate.detection.tables import DetectionRow
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
-from modgate.pipeline.tables import DetectionRow
 from modgate.policy import evaluate, policy_from_text
 from modgate.policy.backtest import run_backtest
 from modgate.policy.backtest_plot import plot_sweep
