@@ -23,13 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate import events
 from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     IdempotentParameterMismatchException,
     InvalidParameterException,
     ResourceNotFoundException,
 )
-from modgate.events import MODERATION_CREATED, record_event
 from modgate.media.models import MediaInfo
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
@@ -221,13 +221,13 @@ class ModerationService:
                 claimed_by=here.worker if here else None,
                 lease_seconds=here.lease_seconds if here else 0.0,
             )
-            record_event(
-                session,
-                MODERATION_CREATED,
-                moderation_id,
-                {"external_id": external_id, "sha256": record.info.sha256},
+            created = events.ModerationCreated(
+                moderation_id=moderation_id,
                 actor=client,
+                external_id=external_id,
+                sha256=record.info.sha256,
             )
+            events.record(session, created)
             claim = Claim(job_id, moderation_id, 1, self.settings.max_attempts)
         if new:
             self.media.stored(record)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from modgate.db.base import utcnow
-from modgate.events import MODERATION_COMPLETED, record_event
+from modgate.events import ModerationCompleted, record
 from modgate.moderation.models import StoredModeration
 from modgate.moderation.public import moderation_summary
 from modgate.moderation.store import ModerationStore
@@ -122,7 +122,7 @@ class DecisionWriter:
         if ruling.action == "review":
             self.review_lane.open(session, decided)
         summary = moderation_summary(decided, decision)
-        record_event(session, MODERATION_COMPLETED, claim.moderation_id, summary)
+        record(session, ModerationCompleted(moderation_id=claim.moderation_id, moderation=summary))
         if settle_job and write.error is not None:
             self.jobs.mark_failed(session, claim.job_id, write.error.message)
         elif settle_job:

@@ -15,7 +15,7 @@ from modgate.errors import (
     ResourceNotFoundException,
     RevealLimitReachedException,
 )
-from modgate.events import PREVIEW_REVEALED, record_event
+from modgate.events import PreviewRevealed, record
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
 from modgate.review.lane import appeal_public
@@ -162,8 +162,8 @@ def reveal(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str
                 f"You revealed {count} items today, the daily limit; it resets at midnight UTC.")
         session.add(RevealRow(id=new_id("rvl"), user_id=reviewer.id,
                               moderation_id=task.moderation_id, task_id=task.id, created_at=now))
-        record_event(session, PREVIEW_REVEALED, task.moderation_id,
-                     {"task_id": task.id, "review_id": task.review_id}, reviewer.id)
+        record(session, PreviewRevealed(moderation_id=task.moderation_id, actor=reviewer.id,
+                                        task_id=task.id, review_id=task.review_id))
         return {"revealed_today": count + (0 if already else 1), "cap": cap}
 
 
