@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modgate.db.base import new_id
+from modgate.db.dialect import for_update
 from modgate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
@@ -74,9 +75,7 @@ def validate_verdict(verdict: VerdictInput, selected: Sequence[dict[str, Any]]) 
 
 
 def _locked_review(session: Session, review_id: str) -> ReviewRow:
-    query = select(ReviewRow).where(ReviewRow.id == review_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = for_update(select(ReviewRow).where(ReviewRow.id == review_id), session)
     review = session.scalars(query).first()
     if review is None:
         raise ResourceNotFoundException(f"No review {review_id!r}.")
