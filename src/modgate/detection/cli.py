@@ -17,8 +17,9 @@ from PIL import Image
 
 from modgate.cli_context import command_services
 from modgate.detection.cache import InMemoryDetectionCache
-from modgate.detection.engine import DetectionEngine, DetectionResult
+from modgate.detection.engine import DetectionEngine
 from modgate.detection.evaluation import run_evaluation
+from modgate.detection.result import DetectionResult
 from modgate.errors import CorruptMediaException, ModgateError, ResourceNotFoundException
 from modgate.media import inspect_path
 from modgate.settings import Settings
