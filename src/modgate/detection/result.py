@@ -8,12 +8,10 @@ timelines, the result cache) import it without importing the engine that imports
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from modgate.detection.base import Evidence
 from modgate.taxonomy import taxonomy_v7
 from modgate.taxonomy.detections import ImageDetections, Label
-from modgate.taxonomy.rekognition_json import image_body
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,8 +19,8 @@ class DetectionResult:
     """The fused detections of one image or frame, and the evidence behind them.
 
     ``detections.labels`` holds every label at or above the record floor (1 %), ancestors
-    included, highest first; ``to_rekognition`` applies a ``MinConfidence`` the way Rekognition
-    does.
+    included, highest first. Its Rekognition body (a ``MinConfidence`` applied the way
+    Rekognition does) is ``modgate.taxonomy.rekognition_json.image_body(result.detections)``.
     """
 
     detections: ImageDetections
@@ -35,10 +33,6 @@ class DetectionResult:
     @property
     def labels(self) -> tuple[Label, ...]:
         return self.detections.labels
-
-    def to_rekognition(self, min_confidence: float = 50.0) -> dict[str, Any]:
-        """A ``DetectModerationLabels`` response body (``TextDetections`` added when OCR ran)."""
-        return image_body(self.detections, min_confidence)
 
     def confidence(self, label: str) -> float:
         """The fused confidence of ``label`` (0 when absent); the name must be a v7 label."""
