@@ -23,7 +23,7 @@ upload spool files a dead process left behind. The detection engine is loaded on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,7 +36,7 @@ from modgate.media.blobstore import BlobStore
 from modgate.media.service import remove_abandoned_spool
 from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.jobs import JobStore
-from modgate.pipeline.runtime import Pipeline
+from modgate.pipeline.runtime import LoadedEngine, Pipeline
 from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
@@ -67,7 +67,7 @@ class Services:
         role: Role = "api",
         *,
         migrate: bool = True,
-        detection_engine: Any = None,
+        detection_engine: LoadedEngine | None = None,
     ) -> Services:
         """Every service for a process in ``role``, on the database and blob store the
         settings name. ``detection_engine``: one to use instead of loading the configured

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,6 +21,7 @@ from modgate.media.blobstore import BlobStore
 from modgate.media.outbound import OutboundGuard, OutboundPolicy
 from modgate.media.service import MediaService
 from modgate.moderation.store import ModerationStore
+from modgate.pipeline.detect import MediaDetector
 from modgate.pipeline.executor import (
     CeleryExecutor,
     Decided,
@@ -39,6 +40,13 @@ from modgate.policy.store import SqlPolicyStore
 from modgate.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+class LoadedEngine(MediaDetector, Protocol):
+    """The detection engine a process loads once (``DetectionEngine`` is one): what jobs
+    need of it, and ``close`` when the process stops."""
+
+    def close(self) -> None: ...
 
 
 class Pipeline:
@@ -62,7 +70,7 @@ class Pipeline:
         review_lane: ReviewLane,
         moderations: ModerationStore,
         publish: bool,
-        engine: Any = None,
+        engine: LoadedEngine | None = None,
     ) -> None:
         self.settings = settings.pipeline
         self._settings = settings
@@ -133,7 +141,7 @@ class Pipeline:
     def runs_jobs(self) -> bool:
         return isinstance(self.executor, EmbeddedExecutor) and self.settings.workers > 0
 
-    def engine(self) -> Any:
+    def engine(self) -> LoadedEngine:
         """The detection engine, loaded on first use (once per process)."""
         with self._engine_lock:
             if self._engine is None:
@@ -146,7 +154,7 @@ class Pipeline:
     def start(self, dispatch_webhooks: bool = True) -> None:
         if self.runs_jobs:
             engine = self.engine()  # a detector that cannot load fails the start, not a job
-            side = getattr(engine, "max_side", None)
+            side = engine.max_side
             if side:  # jobs run here: intake hands its decoded images straight to detection
                 self.media.hand_off_frames(side, capacity=4 * max(1, self.settings.workers) + 8)
         self.executor.start()
@@ -160,5 +168,5 @@ class Pipeline:
         self.dispatcher.stop()
         with self._engine_lock:
             engine, self._engine = self._engine, None
-        if engine is not None and hasattr(engine, "close"):
+        if engine is not None:
             engine.close()
