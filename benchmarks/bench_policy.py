@@ -20,7 +20,7 @@ from pathlib import Path
 from modgate.policy import Context, evaluate, load_policy
 from modgate.policy.cases import expand_labels
 from modgate.taxonomy import taxonomy_v7
-from modgate.taxonomy.rekognition_json import image_from_body
+from modgate.taxonomy.rekognition_json import image_from_body, label_to_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,8 @@ def realistic_detections(rng: random.Random, count: int) -> list[dict[str, objec
             rng.choice(leaves): round(rng.uniform(50, 100), 2)
             for _ in range(rng.choice((1, 1, 2, 3)))
         }
-        out.append({"ModerationLabels": expand_labels(picks), "ModerationModelVersion": "7.0"})
+        labels = [label_to_json(label) for label in expand_labels(picks)]
+        out.append({"ModerationLabels": labels, "ModerationModelVersion": "7.0"})
     return out
 
 

@@ -21,7 +21,6 @@ from modgate.detection import cli as detection_cli
 from modgate.errors import ModgateError
 from modgate.pipeline import cli as pipeline_cli
 from modgate.policy import cli as policy_cli
-from modgate.policy import cli_store  # noqa: F401  (adds the store and backtest commands)
 from modgate.review import cli as review_cli
 from modgate.services import Services
 from modgate.settings import load_settings

@@ -23,7 +23,7 @@ upload spool files a dead process left behind. The detection engine is loaded on
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,8 +34,9 @@ from modgate.events.webhooks import WebhookService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import remove_abandoned_spool
+from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.jobs import JobStore
-from modgate.pipeline.runtime import Pipeline
+from modgate.pipeline.runtime import LoadedEngine, Pipeline
 from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
@@ -43,9 +44,6 @@ from modgate.settings import Settings
 
 Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
-# Where the review lane finds its settings on the sessions the pipeline opens, until the
-# pipeline is handed the lane itself (see review.service).
-REVIEW_SETTINGS_INFO_KEY = "modgate.review_settings"
 
 
 @dataclass(eq=False)
@@ -69,7 +67,7 @@ class Services:
         role: Role = "api",
         *,
         migrate: bool = True,
-        detection_engine: Any = None,
+        detection_engine: LoadedEngine | None = None,
     ) -> Services:
         """Every service for a process in ``role``, on the database and blob store the
         settings name. ``detection_engine``: one to use instead of loading the configured
@@ -82,7 +80,6 @@ class Services:
         if migrate:
             upgrade(url, engine)
         sessions = session_factory(engine)
-        sessions.configure(info={REVIEW_SETTINGS_INFO_KEY: settings.review})
         blobs = make_blob_store(settings)
         spool = settings.data_dir / "spool"
         media = MediaService(
@@ -94,11 +91,15 @@ class Services:
             spool_dir=spool,
         )
         remove_abandoned_spool(spool)
+        moderations = SqlModerationStore()
+        review = ReviewService(sessions, settings.review, moderations=moderations)
         pipeline = Pipeline(
             settings,
             sessions,
             media,
             blobs,
+            review_lane=review.lane,
+            moderations=moderations,
             publish=settings.pipeline.executor == "celery" and role != "worker",
             engine=detection_engine,
         )
@@ -110,7 +111,7 @@ class Services:
             blobs=blobs,
             media=media,
             auth=AuthService(sessions, settings.auth),
-            review=ReviewService(sessions, settings.review),
+            review=review,
             pipeline=pipeline,
         )
 

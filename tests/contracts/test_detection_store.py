@@ -1,18 +1,20 @@
-"""The contract every DetectionStore passes (in memory, SQLite, PostgreSQL): detections are kept
-by (content hash, detector-set version) and read back as they were stored, images and timelines
-alike; the first detections stored for a key are the ones kept, so identical bytes are never
-detected twice by the same detectors."""
+"""Stored detections: what a detector set found in some bytes comes back as the same typed
+detections, and a second store of the same bytes by the same detectors keeps the first. Every
+test runs against the in-memory double, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_databases import Database
 
+from modgate.db import make_engine, session_factory, upgrade
+from modgate.db.base import transaction
+from modgate.detection.store import DetectionStore, InMemoryDetectionStore, SqlDetectionStore
 from modgate.taxonomy.detections import (
     ContentType,
     ImageDetections,
@@ -23,70 +25,66 @@ from modgate.taxonomy.detections import (
     Unchecked,
 )
 
-stores = pytest.importorskip(
-    "modgate.detection.store",
-    reason="the detection store moves from modgate.pipeline.detections to "
-    "modgate.detection.store (DetectionStore, SqlDetectionStore, InMemoryDetectionStore); "
-    "this contract runs once it is there",
-)
-
 SHA = "a" * 64
-EXPLICIT = Label("Explicit", 91.5, "Explicit Nudity", 2)
-NUDITY = Label("Explicit Nudity", 91.5, "", 1)
+IMAGE = ImageDetections(
+    labels=(Label("Explicit", 93.5, "", 1), Label("Explicit Nudity", 91.0, "Explicit", 2)),
+    content_types=(ContentType("Animated", 80.0),),
+    text=(TextLine("buy now", 99.0),),
+    model_version="7.0+fusion1:marker-1",
+)
+VIDEO = Timeline(
+    entries=(
+        TimelineEntry(0, 1000, Label("Violence", 71.0, "", 1)),
+        TimelineEntry(2000, None, Label("Violence", 88.0, "", 1)),
+    ),
+    model_version="7.0+fusion1:marker-1",
+    thumbnails={2000: "thumbs/b"},
+    unchecked=Unchecked(500, 2, "2 damaged packets"),
+)
 
 
 @dataclass
 class Harness:
-    store: Any  # a modgate.detection.store.DetectionStore
+    store: DetectionStore
     session: Callable[[], contextlib.AbstractContextManager[Any]]
 
 
-@pytest.fixture
-def harness(database: Database | None) -> Harness:
-    if database is None:
-        return Harness(stores.InMemoryDetectionStore(), contextlib.nullcontext)
-    return Harness(stores.SqlDetectionStore(database.sessions), database.transaction)
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def harness(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    if request.param == "memory":
+        yield Harness(InMemoryDetectionStore(), contextlib.nullcontext)
+        return
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'detections.db'}"
+    else:
+        url = str(request.getfixturevalue("postgres_url"))
+    engine = make_engine(url)
+    upgrade(url, engine)
+    sessions = session_factory(engine)
+    try:
+        yield Harness(SqlDetectionStore(), lambda: transaction(sessions))
+    finally:
+        engine.dispose()
 
 
-def add(harness: Harness, sha256: str, detections: ImageDetections | Timeline) -> None:
+@pytest.mark.parametrize("detections", [IMAGE, VIDEO], ids=["image", "video"])
+def test_stored_detections_come_back_as_they_were(harness: Harness, detections: Any) -> None:
     with harness.session() as session:
-        harness.store.add(session, sha256, detections)
+        harness.store.add(session, SHA, detections)
+    with harness.session() as session:
+        assert harness.store.get(session, SHA, detections.model_version) == detections
+        assert harness.store.get(session, SHA, "another-detector-set") is None
+        assert harness.store.get(session, "b" * 64, detections.model_version) is None
 
 
-def image(*labels: Label, version: str = "builtin:1") -> ImageDetections:
-    return ImageDetections(labels, (ContentType("Illustrated", 64.0),),
-                           (TextLine("SALE", 97.0, "LINE", 0),), version)
-
-
-def test_detections_are_read_back_by_hash_and_detector_version(harness: Harness) -> None:
-    assert harness.store.get(SHA, "builtin:1") is None
-    stored = image(NUDITY, EXPLICIT)
-    add(harness, SHA, stored)
-    assert harness.store.get(SHA, "builtin:1") == stored
-    assert harness.store.get(SHA, "builtin:2") is None  # other detectors: detect again
-    assert harness.store.get("b" * 64, "builtin:1") is None
-
-
-def test_a_timeline_is_read_back_with_its_thumbnails_and_what_was_unchecked(
+def test_the_same_bytes_by_the_same_detectors_keep_the_first_detections(
     harness: Harness,
 ) -> None:
-    timeline = Timeline(
-        (TimelineEntry(0, 500, NUDITY), TimelineEntry(0, 500, EXPLICIT),
-         TimelineEntry(2000, None, Label("Alcohol", 66.0, "", 1))),
-        "builtin:1",
-        {0: "thumbnails/aa/0.jpg"},
-        Unchecked(unseen_ms=1200, damaged_packets=3, reason="damaged frames"),
-    )
-    add(harness, SHA, timeline)
-    assert harness.store.get(SHA, "builtin:1") == timeline
-
-
-def test_the_first_detections_stored_for_a_key_are_kept(harness: Harness) -> None:
-    """Two workers detecting the same bytes at once both store; neither fails, and readers
-    see the first one's."""
-    first = image(NUDITY)
-    add(harness, SHA, first)
-    add(harness, SHA, image(EXPLICIT))
-    add(harness, SHA, image(EXPLICIT, version="builtin:2"))
-    assert harness.store.get(SHA, "builtin:1") == first
-    assert harness.store.get(SHA, "builtin:2") == image(EXPLICIT, version="builtin:2")
+    later = ImageDetections(labels=(Label("Violence", 60.0, "", 1),),
+                            model_version=IMAGE.model_version)
+    with harness.session() as session:
+        harness.store.add(session, SHA, IMAGE)
+    with harness.session() as session:
+        harness.store.add(session, SHA, later)
+    with harness.session() as session:
+        assert harness.store.get(session, SHA, IMAGE.model_version) == IMAGE

@@ -15,7 +15,7 @@ from PIL import Image
 import modgate.detection.animation as animation
 from corpus import Frame, animation_bytes, gif_frame_bomb, multipage_tiff
 from modgate.detection.animation import AnimationSampler
-from modgate.detection.engine import DetectionResult
+from modgate.detection.result import DetectionResult
 from modgate.detection.timeline import Sampling, detect_timeline
 from modgate.errors import ModgateError
 from modgate.taxonomy.detections import ImageDetections, Label, TimelineEntry

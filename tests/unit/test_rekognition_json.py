@@ -139,3 +139,20 @@ def test_what_users_hand_the_policy_tools() -> None:
         text=(TextLine("a"), TextLine("b"), TextLine("c"))
     )
     assert detections_from_json(STORED_TIMELINE) == stored_detections_from_json(STORED_TIMELINE)
+
+
+def test_labels_given_apart_replace_the_bodys_own() -> None:
+    """A policy test case's ``labels`` shorthand beside its ``detections``: the text and the
+    content types stay, the labels are the shorthand's."""
+    body = {
+        "ModerationLabels": LABELS,
+        "ContentTypes": [{"Name": "Animated", "Confidence": 88.0}],
+        "TextDetections": [{"DetectedText": "sale", "Type": "LINE", "Confidence": 97.0}],
+    }
+    violence = (Label("Violence", 81.0, "", 1),)
+    assert detections_from_json(body, violence) == ImageDetections(
+        violence, (ContentType("Animated", 88.0),), (TextLine("sale", 97.0),)
+    )
+    assert detections_from_json(body, ()) == ImageDetections(
+        (), (ContentType("Animated", 88.0),), (TextLine("sale", 97.0),)
+    )

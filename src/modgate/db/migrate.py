@@ -23,6 +23,7 @@ from modgate.db.base import make_engine
 TABLE_MODULES = (
     "modgate.media.tables",
     "modgate.moderation.tables",
+    "modgate.detection.tables",
     "modgate.pipeline.tables",
     "modgate.policy.tables",
     "modgate.review.tables",

@@ -24,7 +24,7 @@ _EXPORTS = {
     "DetectionCache": "modgate.detection.cache",
     "InMemoryDetectionCache": "modgate.detection.cache",
     "DetectionEngine": "modgate.detection.engine",
-    "DetectionResult": "modgate.detection.engine",
+    "DetectionResult": "modgate.detection.result",
     "PreparedImage": "modgate.detection.frames",
     "Sampling": "modgate.detection.timeline",
     "detect_timeline": "modgate.detection.timeline",

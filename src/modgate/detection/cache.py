@@ -1,16 +1,16 @@
 """Detection results cached by (sha256 of the bytes, model version): the same bytes are never
 detected twice by the same detector set. ``DetectionCache`` is the narrow interface; the
-in-memory implementation here serves the CLI and tests, the pipeline provides an SQL one.
+in-memory implementation here serves the CLI and tests. (Jobs keep their detections in the
+database instead: ``modgate.detection.store``.)
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from modgate.detection.engine import DetectionResult
+from modgate.detection.result import DetectionResult
 
 
 class DetectionCache(Protocol):

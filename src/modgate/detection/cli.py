@@ -17,11 +17,13 @@ from PIL import Image
 
 from modgate.cli_context import command_services
 from modgate.detection.cache import InMemoryDetectionCache
-from modgate.detection.engine import DetectionEngine, DetectionResult
+from modgate.detection.engine import DetectionEngine
 from modgate.detection.evaluation import run_evaluation
+from modgate.detection.result import DetectionResult
 from modgate.errors import CorruptMediaException, ModgateError, ResourceNotFoundException
 from modgate.media import inspect_path
 from modgate.settings import Settings
+from modgate.taxonomy.rekognition_json import image_body
 
 
 def scan_file(engine: DetectionEngine, settings: Settings, path: Path,
@@ -34,7 +36,7 @@ def scan_file(engine: DetectionEngine, settings: Settings, path: Path,
         labels = []
         content_types: list[dict[str, Any]] = []
         for timestamp, result in engine.detect_video(str(path), settings.detection.video_fps):
-            body = result.to_rekognition(min_confidence)
+            body = image_body(result.detections, min_confidence)
             for label in body["ModerationLabels"]:
                 labels.append({"Timestamp": timestamp, "ModerationLabel": label,
                                "ContentTypes": body["ContentTypes"]})
@@ -56,7 +58,7 @@ def scan_file(engine: DetectionEngine, settings: Settings, path: Path,
             result = engine.detect_image(image, sha256=info.sha256)
     except (OSError, ValueError) as exc:
         raise CorruptMediaException(f"{path} cannot be decoded: {exc}") from exc
-    return {"File": str(path), **result.to_rekognition(min_confidence)}
+    return {"File": str(path), **image_body(result.detections, min_confidence)}
 
 
 def format_table(line: dict[str, Any]) -> str:
@@ -148,4 +150,4 @@ def register(app: typer.Typer) -> None:
 
 def results_as_lines(results: list[DetectionResult], min_confidence: float) -> list[str]:
     """JSON lines of several results (used by tests and tools)."""
-    return [json.dumps(result.to_rekognition(min_confidence)) for result in results]
+    return [json.dumps(image_body(result.detections, min_confidence)) for result in results]

@@ -16,21 +16,20 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from modgate.detection import video
-from modgate.detection.base import Detector, DetectorOutput, Evidence
+from modgate.detection.base import Detector, DetectorOutput
 from modgate.detection.cache import DetectionCache
 from modgate.detection.frames import PreparedImage
 from modgate.detection.fusion import FUSION_VERSION, fuse_content_types, fuse_labels
 from modgate.detection.registry import build_detectors
+from modgate.detection.result import DetectionResult
 from modgate.errors import CorruptMediaException, DetectorLoadError, ModgateError
-from modgate.taxonomy import taxonomy_v7
-from modgate.taxonomy.detections import ContentType, ImageDetections, Label, ranked_labels
-from modgate.taxonomy.rekognition_json import image_body, text_line_from_json
+from modgate.taxonomy.detections import ContentType, ImageDetections, ranked_labels
+from modgate.taxonomy.rekognition_json import text_line_from_json
 
 if TYPE_CHECKING:
     from modgate.settings import Settings
@@ -38,36 +37,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TAXONOMY_VERSION = "7.0"
-
-
-@dataclass(frozen=True, slots=True)
-class DetectionResult:
-    """The fused detections of one image or frame, and the evidence behind them.
-
-    ``detections.labels`` holds every label at or above the record floor (1 %), ancestors
-    included, highest first; ``to_rekognition`` applies a ``MinConfidence`` the way Rekognition
-    does.
-    """
-
-    detections: ImageDetections
-    evidence: tuple[Evidence, ...] = ()
-
-    @property
-    def model_version(self) -> str:
-        return self.detections.model_version
-
-    @property
-    def labels(self) -> tuple[Label, ...]:
-        return self.detections.labels
-
-    def to_rekognition(self, min_confidence: float = 50.0) -> dict[str, Any]:
-        """A ``DetectModerationLabels`` response body (``TextDetections`` added when OCR ran)."""
-        return image_body(self.detections, min_confidence)
-
-    def confidence(self, label: str) -> float:
-        """The fused confidence of ``label`` (0 when absent); the name must be a v7 label."""
-        name = taxonomy_v7().canonical(label)
-        return next((item.confidence for item in self.labels if item.name == name), 0.0)
 
 
 def fuse_outputs(outputs: Sequence[DetectorOutput], model_version: str) -> DetectionResult:

@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from PIL import Image
 
 from modgate.detection.animation import AnimationSampler
+from modgate.detection.result import DetectionResult
 from modgate.detection.video import (
     Coverage,
     FrameDetector,
@@ -31,9 +32,6 @@ from modgate.detection.video import (
     sample_side,
 )
 from modgate.taxonomy.detections import ImageDetections, Timeline, TimelineEntry, Unchecked
-
-if TYPE_CHECKING:
-    from modgate.detection.engine import DetectionResult
 
 TimelineKind = Literal["video", "animation"]
 

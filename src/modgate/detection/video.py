@@ -19,12 +19,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import av
 import numpy as np
 from PIL import Image
 
+from modgate.detection.result import DetectionResult
 from modgate.errors import CorruptMediaException, NoVideoStreamException
 from modgate.media.video_stream import (
     DecodeStats,
@@ -35,9 +36,6 @@ from modgate.media.video_stream import (
     origin_seconds,
     upright,
 )
-
-if TYPE_CHECKING:
-    from modgate.detection.engine import DetectionResult
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ state change, delivered (webhooks, metrics) only after commit.
 
 from __future__ import annotations
 
-from modgate.events.log import record, record_event
+from modgate.events.log import record
 from modgate.events.models import (
     EVENT_TYPES,
     WEBHOOK_EVENTS,
@@ -24,28 +24,8 @@ from modgate.events.models import (
 )
 from modgate.events.tables import EventRow
 
-# The names on their own, for queries on the log (``EventRow.name == MODERATION_COMPLETED``).
-MODERATION_CREATED = ModerationCreated.name
-MODERATION_COMPLETED = ModerationCompleted.name
-REVIEW_CREATED = ReviewCreated.name
-REVIEW_COMPLETED = ReviewCompleted.name
-REVIEW_ESCALATED = ReviewEscalated.name
-APPEAL_CREATED = AppealCreated.name
-APPEAL_RESOLVED = AppealResolved.name
-PREVIEW_REVEALED = PreviewRevealed.name
-MEDIA_CLEAR_READ = ClearMediaRead.name
-
 __all__ = [
-    "APPEAL_CREATED",
-    "APPEAL_RESOLVED",
     "EVENT_TYPES",
-    "MEDIA_CLEAR_READ",
-    "MODERATION_COMPLETED",
-    "MODERATION_CREATED",
-    "PREVIEW_REVEALED",
-    "REVIEW_COMPLETED",
-    "REVIEW_CREATED",
-    "REVIEW_ESCALATED",
     "WEBHOOK_EVENTS",
     "AppealCreated",
     "AppealResolved",
@@ -59,5 +39,4 @@ __all__ = [
     "ReviewCreated",
     "ReviewEscalated",
     "record",
-    "record_event",
 ]

@@ -5,11 +5,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from celery import Celery
 
-_RUN_JOB: Any = None
+_RUN_JOB: Callable[[str], object] | None = None
 
 
 def make_celery(broker_url: str) -> Celery:
@@ -41,7 +41,7 @@ def make_celery(broker_url: str) -> Celery:
     return app
 
 
-def bind_runner(run_job: Any) -> None:
+def bind_runner(run_job: Callable[[str], object]) -> None:
     """Give the task its runner (called by ``modgate worker`` before the worker starts)."""
     global _RUN_JOB
     _RUN_JOB = run_job

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.processes import process_alive
@@ -275,6 +275,3 @@ class CeleryExecutor:
     def stop(self) -> None:
         return None
 
-
-def describe(executor: Any) -> str:
-    return type(executor).__name__

@@ -21,25 +21,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
+from modgate.detection.store import DetectionStore
+from modgate.detection.tables import DetectionRow
 from modgate.errors import ConflictException, ModgateError
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
+from modgate.moderation.models import StoredModeration
+from modgate.moderation.store import ModerationStore
+from modgate.moderation.tables import ModerationRow
 from modgate.pipeline.decide import Ruling, decide, processing_cancelled, processing_failed
 from modgate.pipeline.detect import Detected, DetectStage, MediaDetector
-from modgate.pipeline.detections import SqlDetectionStore
 from modgate.pipeline.executor import Decided
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.labels import review_state_of
 from modgate.pipeline.policies import PolicyResolver
+from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
-from modgate.pipeline.tables import DetectionRow, ModerationRow
-from modgate.pipeline.writer import DecisionWrite, DecisionWriter, JobError, withdraw_reviews
+from modgate.pipeline.writer import DecisionWrite, DecisionWriter, JobError
 from modgate.policy import Context
 from modgate.taxonomy.detections import Timeline
 from modgate.taxonomy.rekognition_json import thumbnails_json
@@ -113,7 +116,7 @@ class Outcome:
     """A decision as this run committed it: the moderation's columns after the decision's
     ``UPDATE``, its media, its review state and (timelines) its thumbnails."""
 
-    row: Row[Any]
+    row: StoredModeration
     record: MediaRecord | None
     review: dict[str, Any] | None
     thumbnails: dict[str, str] | None
@@ -147,9 +150,12 @@ class ModerationProcessor:
         blobs: BlobStore,
         engine_factory: Callable[[], MediaDetector],
         policies: PolicyResolver,
-        detections: SqlDetectionStore,
+        detections: DetectionStore,
         jobs: JobStore,
         settings: PipelineSettings,
+        *,
+        moderations: ModerationStore,
+        review_lane: ReviewLane,
         clock: Callable[[], dt.datetime] = utcnow,
         decided: Decided | None = None,
     ) -> None:
@@ -162,8 +168,9 @@ class ModerationProcessor:
         self.jobs = jobs
         self.settings = settings
         self.clock = clock
+        self.review_lane = review_lane
         self.stage = DetectStage(media, blobs, settings)
-        self.writer = DecisionWriter(jobs, clock)
+        self.writer = DecisionWriter(jobs, moderations, review_lane, clock)
 
     # ---- the task -------------------------------------------------------------------------
     def run(self, claim: Claim, worker: str, known: Fresh | None = None) -> Outcome | None:
@@ -255,7 +262,7 @@ class ModerationProcessor:
                     decided,
                     record,
                     # Only a review decision, or an earlier failed try, can have opened one.
-                    review_state_of(session, claim.moderation_id)
+                    self.review_lane.state(session, claim.moderation_id)
                     if ruling.action == "review" or claim.attempt > 1
                     else None,
                     thumbnails_json(detections) if isinstance(detections, Timeline) else None,
@@ -319,7 +326,7 @@ class ModerationProcessor:
                     " retrying its job would overwrite the verdict."
                 )
             now = self.clock()
-            withdraw_reviews(session, moderation_id, now)
+            self.review_lane.withdraw(session, moderation_id, now)
             moderation.status, moderation.error, moderation.updated_at = "queued", None, now
 
     def cancel(self, job_id: str, actor: str = "operator") -> None:

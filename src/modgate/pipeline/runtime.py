@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.detection.engine import DetectionEngine
+from modgate.detection.store import SqlDetectionStore
 from modgate.events.webhooks import WebhookDispatcher, WebhookService
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import MediaService
+from modgate.moderation.store import ModerationStore
 from modgate.outbound import OutboundGuard, OutboundPolicy
-from modgate.pipeline.detections import SqlDetectionStore
+from modgate.pipeline.detect import MediaDetector
 from modgate.pipeline.executor import (
     CeleryExecutor,
     Decided,
@@ -32,6 +34,7 @@ from modgate.pipeline.executor import worker_name as make_worker_name
 from modgate.pipeline.jobs import SqlJobStore
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.processor import ModerationProcessor
+from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.settings import Settings
@@ -39,13 +42,22 @@ from modgate.settings import Settings
 logger = logging.getLogger(__name__)
 
 
+class LoadedEngine(MediaDetector, Protocol):
+    """The detection engine a process loads once (``DetectionEngine`` is one): what jobs
+    need of it, and ``close`` when the process stops."""
+
+    def close(self) -> None: ...
+
+
 class Pipeline:
     """Everything the moderation pipeline needs in one process.
 
     ``publish``: submitted jobs are published to the Celery broker (``pipeline.executor`` is
     ``celery`` and this process does not run jobs itself); otherwise the embedded executor is
-    wired, and runs jobs once started. ``engine``: a detection engine to use instead of
-    loading one from the settings (tests, benchmarks).
+    wired, and runs jobs once started. ``review_lane`` opens the reviews decisions ask for and
+    tells a moderation's review state; ``moderations`` is the moderation record the decisions
+    are written to. ``engine``: a detection engine to use instead of loading one from the
+    settings (tests, benchmarks).
     """
 
     def __init__(
@@ -55,8 +67,10 @@ class Pipeline:
         media: MediaService,
         blobs: BlobStore,
         *,
+        review_lane: ReviewLane,
+        moderations: ModerationStore,
         publish: bool,
-        engine: Any = None,
+        engine: LoadedEngine | None = None,
     ) -> None:
         self.settings = settings.pipeline
         self._settings = settings
@@ -71,7 +85,7 @@ class Pipeline:
             settings.policy.default_surface,
             settings.policy.shadow_enabled,
         )
-        self.detections = SqlDetectionStore(sessions)
+        self.detections = SqlDetectionStore()
         self.decided = Decided()
         self.processor = ModerationProcessor(
             sessions,
@@ -82,6 +96,8 @@ class Pipeline:
             self.detections,
             self.jobs,
             self.settings,
+            moderations=moderations,
+            review_lane=review_lane,
             decided=self.decided,
         )
         self.runner = JobRunner(self.jobs, self.processor.run, self.settings.job_timeout_seconds)
@@ -108,6 +124,8 @@ class Pipeline:
             self.jobs,
             self.executor,
             self.settings,
+            moderations=moderations,
+            review_lane=review_lane,
             inline_runner=inline,
             decided=self.decided,
             run_here=run_here,
@@ -123,7 +141,7 @@ class Pipeline:
     def runs_jobs(self) -> bool:
         return isinstance(self.executor, EmbeddedExecutor) and self.settings.workers > 0
 
-    def engine(self) -> Any:
+    def engine(self) -> LoadedEngine:
         """The detection engine, loaded on first use (once per process)."""
         with self._engine_lock:
             if self._engine is None:
@@ -136,7 +154,7 @@ class Pipeline:
     def start(self, dispatch_webhooks: bool = True) -> None:
         if self.runs_jobs:
             engine = self.engine()  # a detector that cannot load fails the start, not a job
-            side = getattr(engine, "max_side", None)
+            side = engine.max_side
             if side:  # jobs run here: intake hands its decoded images straight to detection
                 self.media.hand_off_frames(side, capacity=4 * max(1, self.settings.workers) + 8)
         self.executor.start()
@@ -150,5 +168,5 @@ class Pipeline:
         self.dispatcher.stop()
         with self._engine_lock:
             engine, self._engine = self._engine, None
-        if engine is not None and hasattr(engine, "close"):
+        if engine is not None:
             engine.close()

@@ -23,13 +23,13 @@ from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate import events
 from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     IdempotentParameterMismatchException,
     InvalidParameterException,
     ResourceNotFoundException,
 )
-from modgate.events import MODERATION_CREATED, record_event
 from modgate.media.models import MediaInfo
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
@@ -41,11 +41,10 @@ from modgate.moderation.models import (
     request_fingerprint,
 )
 from modgate.moderation.public import labels_response, public_moderation
-from modgate.moderation.store import ModerationStore, SqlModerationStore
+from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationExtraRow, ModerationRow
 from modgate.pipeline.executor import Decided, Executor, RunHere
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.labels import review_state_of
 from modgate.pipeline.processor import Fresh
 from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
@@ -64,14 +63,16 @@ class ModerationService:
         jobs: JobStore,
         executor: Executor,
         settings: PipelineSettings,
+        *,
+        moderations: ModerationStore,
+        review_lane: ReviewLane,
         clock: Callable[[], dt.datetime] = utcnow,
         inline_runner: Callable[[str], None] | None = None,
         decided: Decided | None = None,
         run_here: RunHere | None = None,
-        moderations: ModerationStore | None = None,
-        review: ReviewLane | None = None,
     ) -> None:
-        """``review``: the lane whose state a moderation shows (by default the review lane's)."""
+        """``moderations``: the moderation record; ``review_lane``: whose state a moderation
+        shows."""
         self.sessions = sessions
         self.media = media
         self.jobs = jobs
@@ -81,8 +82,8 @@ class ModerationService:
         self.inline_runner = inline_runner
         self.run_here = run_here
         self.decided = decided or Decided()
-        self.moderations: ModerationStore = moderations or SqlModerationStore()
-        self.review_state = review.state if review is not None else review_state_of
+        self.moderations = moderations
+        self.review_lane = review_lane
 
     # ---- submit ---------------------------------------------------------------------------
     def submit(
@@ -231,13 +232,13 @@ class ModerationService:
                 claimed_by=here.worker if here else None,
                 lease_seconds=here.lease_seconds if here else 0.0,
             )
-            record_event(
-                session,
-                MODERATION_CREATED,
-                moderation_id,
-                {"external_id": external_id, "sha256": record.info.sha256},
+            created = events.ModerationCreated(
+                moderation_id=moderation_id,
                 actor=client,
+                external_id=external_id,
+                sha256=record.info.sha256,
             )
+            events.record(session, created)
             claim = Claim(job_id, moderation_id, 1, self.settings.max_attempts)
         if new:
             self.media.stored(record)
@@ -296,7 +297,7 @@ class ModerationService:
             if found is None:
                 raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
             row, extra, media = found
-            review = self.review_state(session, moderation_id)
+            review = self.review_lane.state(session, moderation_id)
             record = record_from_row(media) if media is not None else None
             session.expunge_all()
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)

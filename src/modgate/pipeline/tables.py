@@ -1,21 +1,16 @@
-"""The pipeline's rows: durable jobs (the single source of truth of a job's state), stored
-detections and the rest of what the pipeline keeps. The moderation record itself lives in
-``modgate.moderation.tables``.
+"""The pipeline's rows: durable jobs, the single source of truth of a job's state. The
+moderation record lives in ``modgate.moderation.tables``, stored detections in
+``modgate.detection.tables``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
-
-# Still named here for modules that have not switched to ``modgate.moderation.tables``.
-from modgate.moderation.tables import ModerationExtraRow as ModerationExtraRow
-from modgate.moderation.tables import ModerationRow as ModerationRow
 
 
 class JobRow(Base):
@@ -38,14 +33,3 @@ class JobRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column()
 
-
-class DetectionRow(Base):
-    """Stored detections by (content hash, detector set version): the same bytes are never
-    detected twice by the same detectors."""
-
-    __tablename__ = "detections"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    model_version: Mapped[str] = mapped_column(String(255), primary_key=True)
-    result: Mapped[dict[str, Any]] = mapped_column()
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -6,38 +6,32 @@ moderation that is not yet completed, and it runs in the caller's transaction wi
 success (or failure), the review tasks a review decision opens, the timeline's thumbnails and
 the ``moderation.completed`` event. A worker that lost its lease and wakes up late finds the
 moderation decided and changes nothing.
+
+The writer is handed what it writes to: the ``ModerationStore`` (whose ``decide`` writes the
+decision at most once) and the ``ReviewLane`` (which opens the review a ``review`` decision asks
+for), both by the composition root.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, update
 from sqlalchemy.orm import Session
 
-from modgate.db.base import table_of, utcnow
-from modgate.events import MODERATION_COMPLETED, record_event
+from modgate.db.base import utcnow
+from modgate.events import ModerationCompleted, record
+from modgate.moderation.models import StoredModeration
+from modgate.moderation.public import moderation_summary
+from modgate.moderation.store import ModerationStore
+from modgate.moderation.tables import ModerationExtraRow
 from modgate.pipeline.decide import Ruling
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.labels import moderation_summary
-from modgate.pipeline.tables import ModerationExtraRow, ModerationRow
+from modgate.pipeline.review_lane import ReviewLane
 from modgate.taxonomy.detections import Detections, Timeline
 from modgate.taxonomy.rekognition_json import moderation_columns, thumbnails_json
-
-logger = logging.getLogger(__name__)
-
-# The decision's UPDATE, built once: its values are parameters, so its SQL is compiled once. It
-# returns the decided row: the event's summary and the answer to a waiting request come from it.
-_moderations = table_of(ModerationRow)
-_DECIDE = (
-    update(_moderations)
-    .where(_moderations.c.id == bindparam("moderation_id"), _moderations.c.status != "completed")
-    .returning(*_moderations.c)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +61,19 @@ class DecisionWrite:
 
 
 class DecisionWriter:
-    def __init__(self, jobs: JobStore, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    """Writes decisions through ``moderations``, opening reviews in ``review_lane``, settling
+    jobs in ``jobs``; ``clock`` stamps them."""
+
+    def __init__(
+        self,
+        jobs: JobStore,
+        moderations: ModerationStore,
+        review_lane: ReviewLane,
+        clock: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
         self.jobs = jobs
+        self.moderations = moderations
+        self.review_lane = review_lane
         self.clock = clock
 
     def write(
@@ -78,7 +83,7 @@ class DecisionWriter:
         worker: str,
         write: DecisionWrite,
         settle_job: bool = True,
-    ) -> Row[Any] | None:
+    ) -> StoredModeration | None:
         """Write the result once and return the decided row; None when another worker already
         did. ``settle_job``: mark the job done (or failed) too; a caller that settled it already
         says False.
@@ -105,9 +110,7 @@ class DecisionWriter:
             values.update(
                 labels=labels, content_types=content_types, model_version=detections.model_version
             )
-        decided = session.execute(
-            _DECIDE, {"moderation_id": claim.moderation_id, **values}
-        ).first()
+        decided = self.moderations.decide(session, claim.moderation_id, values)
         if decided is None:
             if settle_job:
                 self.jobs.finish(session, claim.job_id, worker)
@@ -117,32 +120,12 @@ class DecisionWriter:
             if extra is not None:
                 extra.thumbnails = thumbnails_json(detections)
         if ruling.action == "review":
-            moderation = session.get(ModerationRow, claim.moderation_id)
-            assert moderation is not None
-            open_review(session, moderation)
+            self.review_lane.open(session, decided)
         summary = moderation_summary(decided, decision)
-        record_event(session, MODERATION_COMPLETED, claim.moderation_id, summary)
+        record(session, ModerationCompleted(moderation_id=claim.moderation_id, moderation=summary))
         if settle_job and write.error is not None:
             self.jobs.mark_failed(session, claim.job_id, write.error.message)
         elif settle_job:
             self.jobs.finish(session, claim.job_id, worker)
         return decided
 
-
-def withdraw_reviews(session: Session, moderation_id: str, now: dt.datetime) -> None:
-    """Withdraw the open reviews of an item about to be decided again (review lane installed)."""
-    try:
-        from modgate.review.service import withdraw_open_reviews
-    except ImportError:
-        return
-    withdraw_open_reviews(session, moderation_id, now)
-
-
-def open_review(session: Session, moderation: ModerationRow) -> None:
-    """Create the review tasks the decision asks for (when the review lane is installed)."""
-    try:
-        from modgate.review.service import open_review as create_tasks
-    except ImportError:
-        logger.warning("review lane unavailable: moderation %s awaits review", moderation.id)
-        return
-    create_tasks(session, moderation)

@@ -25,7 +25,7 @@ from typing import Any
 
 from modgate.policy.context import Context
 from modgate.policy.decision import Match
-from modgate.policy.engine import has_sampling
+from modgate.policy.engine import compiled, has_sampling
 from modgate.policy.model import ACTIONS, Policy
 from modgate.taxonomy import taxonomy_v7
 from modgate.taxonomy.detections import Detections, Label
@@ -169,8 +169,8 @@ def run_backtest(
     contexts: dict[Any, Context] = {}
     # Only A2I sampling looks at the item key; without it, contexts repeat and are cached.
     keyed = uses_sampling(candidate) or (active is not None and uses_sampling(active))
-    run_candidate = candidate.compiled.evaluate
-    run_active = active.compiled.evaluate if active is not None else None
+    run_candidate = compiled(candidate).evaluate
+    run_active = compiled(active).evaluate if active is not None else None
     sweep_truth: dict[str, list[int]] = defaultdict(lambda: [0] * 102)
     sweep_false: dict[str, list[int]] = defaultdict(lambda: [0] * 102)
     sweep_all: dict[str, list[int]] = defaultdict(lambda: [0] * 102)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from modgate.policy.engine import evaluate
 from modgate.policy.model import ACTIONS, Policy
 from modgate.policy.source import parse_yaml
 from modgate.taxonomy import taxonomy_v7
-from modgate.taxonomy.detections import Detections
+from modgate.taxonomy.detections import Detections, Label
 from modgate.taxonomy.rekognition_json import detections_from_json
 
 
@@ -35,22 +36,19 @@ class CaseResult:
     problems: tuple[str, ...] = ()
 
 
-def expand_labels(labels: dict[str, float]) -> list[dict[str, Any]]:
-    """Shorthand labels → Rekognition ``ModerationLabels`` with ancestors (highest confidence)."""
+def expand_labels(labels: Mapping[str, float]) -> tuple[Label, ...]:
+    """Shorthand labels → labels with their ancestors (each at the highest confidence given),
+    deepest first, as Rekognition lists them."""
     taxonomy = taxonomy_v7()
     found: dict[str, float] = {}
     for name, confidence in labels.items():
         for label in taxonomy.lineage(name):
             found[label.name] = max(found.get(label.name, 0.0), float(confidence))
-    return [
-        {
-            "Name": name,
-            "Confidence": confidence,
-            "ParentName": taxonomy.get(name).parent_name,
-            "TaxonomyLevel": taxonomy.get(name).level,
-        }
-        for name, confidence in sorted(found.items(), key=lambda i: -taxonomy.get(i[0]).level)
-    ]
+    deepest_first = sorted(found.items(), key=lambda i: -taxonomy.get(i[0]).level)
+    return tuple(
+        Label(name, confidence, taxonomy.get(name).parent_name, taxonomy.get(name).level)
+        for name, confidence in deepest_first
+    )
 
 
 def run_cases(
@@ -107,8 +105,8 @@ def _run_case(policy: Policy, case: dict[str, Any], where: str, folder: Path) ->
 
 
 def _detections(case: dict[str, Any], where: str, folder: Path) -> Detections:
-    """The case's detections: a JSON file, or ``detections``/``labels``/``text`` in the case,
-    read as Rekognition JSON."""
+    """The case's detections: a JSON file, or ``detections`` (Rekognition JSON) in the case,
+    its labels replaced by the ``labels`` shorthand and its text by ``text``."""
     if "detections_file" in case:
         try:
             data = json.loads((folder / str(case["detections_file"])).read_text("utf-8"))
@@ -116,18 +114,19 @@ def _detections(case: dict[str, Any], where: str, folder: Path) -> Detections:
             raise PolicyCasesError(f"{where}: cannot read detections_file: {exc}") from exc
         return _parsed(data, where)
     detections: dict[str, Any] = dict(case.get("detections") or {})
+    labels = None
     if "labels" in case:
         try:
-            detections["ModerationLabels"] = expand_labels(case["labels"] or {})
+            labels = expand_labels(case["labels"] or {})
         except ModgateError as exc:
             raise PolicyCasesError(f"{where}: {exc.message}") from exc
     if "text" in case:
         detections["Text"] = case["text"]
-    return _parsed(detections, where)
+    return _parsed(detections, where, labels)
 
 
-def _parsed(data: Any, where: str) -> Detections:
+def _parsed(data: Any, where: str, labels: tuple[Label, ...] | None = None) -> Detections:
     try:
-        return detections_from_json(data)
+        return detections_from_json(data, labels)
     except (KeyError, TypeError, ValueError) as exc:
         raise PolicyCasesError(f"{where}: detections are not Rekognition JSON: {exc!r}") from exc

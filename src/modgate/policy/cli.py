@@ -16,6 +16,7 @@ import typer
 
 from modgate.errors import InvalidParameterException, PolicyCasesError
 from modgate.policy.cases import run_cases
+from modgate.policy.cli_store import store_app
 from modgate.policy.context import Context
 from modgate.policy.engine import evaluate
 from modgate.policy.loader import load_policy
@@ -108,9 +109,11 @@ def _clock(now: str | None) -> dt.datetime | None:
         raise InvalidParameterException(f"--now {now!r} is not an ISO 8601 date-time") from exc
 
 
-def register(app: typer.Typer) -> None:
-    from modgate.policy import cli_store  # noqa: F401  (adds store and backtest commands)
+# The store-backed commands (save … backtest, shadow) after the file-only ones.
+policy_app.add_typer(store_app)
 
+
+def register(app: typer.Typer) -> None:
     app.add_typer(policy_app, name="policy")
 
 

@@ -1,6 +1,9 @@
 """Store-backed ``modgate policy`` commands: save, activate, active, history, rollback,
 backtest and shadow. The database URL comes from ``--database-url`` or ``MODGATE_DATABASE_URL``
-(default: the embedded SQLite file under ``./modgate-data``)."""
+(default: the embedded SQLite file under ``./modgate-data``).
+
+``store_app`` has no name of its own: ``modgate.policy.cli`` adds its commands to
+``modgate policy`` beside the file-only ones."""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from modgate.cli_context import command_services
 from modgate.errors import InvalidParameterException
 from modgate.policy.backtest import format_report, run_backtest, uses_text
 from modgate.policy.backtest_plot import plot_sweep
-from modgate.policy.cli import policy_app
 from modgate.policy.history import iter_history
 from modgate.policy.loader import load_policy
 from modgate.policy.shadow import shadow_report
@@ -23,8 +25,9 @@ from modgate.policy.store import SqlPolicyStore
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="Database URL.")]
 Surface = Annotated[str, typer.Option("--surface", "-s", help="Product surface.")]
+store_app = typer.Typer()
 shadow_app = typer.Typer(help="Run a candidate policy beside the active one.", no_args_is_help=True)
-policy_app.add_typer(shadow_app, name="shadow")
+store_app.add_typer(shadow_app, name="shadow")
 
 
 def _store(ctx: typer.Context, url: str | None) -> SqlPolicyStore:
@@ -43,7 +46,7 @@ def _date(text: str | None, name: str) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-@policy_app.command("save")
+@store_app.command("save")
 def save(
     ctx: typer.Context,
     file: Path,
@@ -56,7 +59,7 @@ def save(
     typer.echo(f"saved {stored.name} version {stored.version}")
 
 
-@policy_app.command("activate")
+@store_app.command("activate")
 def activate(
     ctx: typer.Context,
     version: str,
@@ -70,14 +73,14 @@ def activate(
     typer.echo(f"{surface}: active version is now {activation.version[:12]}")
 
 
-@policy_app.command("active")
+@store_app.command("active")
 def active(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = None) -> None:
     """Print the active version of a surface."""
     stored = _store(ctx, database_url).active_for(surface)
     typer.echo(f"{surface}: {stored.name} {stored.version}" if stored else f"{surface}: none")
 
 
-@policy_app.command("history")
+@store_app.command("history")
 def history(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = None) -> None:
     """Every activation of a surface, newest first."""
     for item in _store(ctx, database_url).history(surface):
@@ -87,7 +90,7 @@ def history(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = No
         )
 
 
-@policy_app.command("rollback")
+@store_app.command("rollback")
 def rollback(
     ctx: typer.Context,
     surface: Surface, actor: Annotated[str, typer.Option()], database_url: DatabaseUrl = None
@@ -97,7 +100,7 @@ def rollback(
     typer.echo(f"{surface}: rolled back to {activation.version[:12]}")
 
 
-@policy_app.command("backtest")
+@store_app.command("backtest")
 def backtest(
     ctx: typer.Context,
     file: Path,

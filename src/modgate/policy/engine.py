@@ -11,6 +11,8 @@ an image's labels and text, or a timeline's entries. Text, video and A2I rules a
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -45,6 +47,11 @@ from modgate.taxonomy.detections import Detections, Label, TextLine, Timeline, T
 INF = float("inf")
 EMPTY_CONTEXT = Context()
 _CACHE_LIMIT = 8192
+# Compiled policies by ``id`` of their (live) policy: the engine owns compilation, so the parsed
+# policy (``model.py``) needs nothing from here. A compiled policy keeps no reference to its
+# policy, so a policy nobody uses any more is freed, and its entry with it.
+_COMPILED: dict[int, CompiledPolicy] = {}
+_COMPILING = threading.Lock()
 
 
 def evaluate(
@@ -55,7 +62,21 @@ def evaluate(
     """Decide on one item: an image's detections or a video's (or animation's) timeline."""
     if context is not None and not isinstance(context, Context):
         context = Context.from_dict(context)
-    return policy.compiled.evaluate(detections, context)
+    return compiled(policy).evaluate(detections, context)
+
+
+def compiled(policy: Policy) -> CompiledPolicy:
+    """``policy`` compiled into lookup tables, once per policy object (kept while it lives)."""
+    key = id(policy)
+    found = _COMPILED.get(key)
+    if found is None:
+        with _COMPILING:
+            found = _COMPILED.get(key)
+            if found is None:
+                found = _COMPILED[key] = CompiledPolicy(policy)
+                # Dropped as the policy is freed, before its id can be used again.
+                weakref.finalize(policy, _COMPILED.pop, key, None)
+    return found
 
 
 def when_matches(when: When, context: Context) -> bool:
@@ -197,7 +218,7 @@ class CompiledPolicy:
     """A policy turned into lookup tables, with per-context caches."""
 
     def __init__(self, policy: Policy) -> None:
-        self.policy = policy
+        self._base = policy.base
         self.version = policy.version
         self.name = policy.name
         self._overlays = policy.overlays
@@ -217,7 +238,7 @@ class CompiledPolicy:
             self._combos[context.key] = combo
         table = self._tables.get(combo)
         if table is None:
-            table = Table([self.policy.base, *(self._overlays[i] for i in combo)])
+            table = Table([self._base, *(self._overlays[i] for i in combo)])
             self._tables[combo] = table
         return table
 

@@ -17,7 +17,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of
-from modgate.pipeline.tables import DetectionRow, ModerationRow
+from modgate.detection.tables import DetectionRow
+from modgate.moderation.tables import ModerationRow
 from modgate.policy.backtest import HistoryItem
 from modgate.taxonomy.rekognition_json import moderation_detections
 

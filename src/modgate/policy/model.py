@@ -1,17 +1,16 @@
 """The parsed policy: plain, immutable data that the loader builds and the engine compiles.
 
-Nothing here evaluates anything. ``Policy`` keeps its source text and document so the store can
-save it and the version hash (sha256 of the canonical JSON of the document) identifies it.
+Nothing here evaluates anything: the engine compiles a policy (``engine.compiled``). ``Policy``
+keeps its source text and document so the store can save it and the version hash (sha256 of the
+canonical JSON of the document) identifies it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import Any, Literal, get_args
 
-if TYPE_CHECKING:
-    from modgate.policy.conditions import Condition
-    from modgate.policy.engine import CompiledPolicy
+from modgate.policy.conditions import Condition
 
 Action = Literal["allow", "annotate", "review", "block"]  # least to most severe
 ACTIONS: tuple[str, ...] = get_args(Action)
@@ -138,15 +137,6 @@ class Policy:
     description: str = ""
     surfaces: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    _compiled: CompiledPolicy | None = field(default=None, repr=False)
-
-    @property
-    def compiled(self) -> CompiledPolicy:
-        if self._compiled is None:
-            from modgate.policy.engine import CompiledPolicy
-
-            self._compiled = CompiledPolicy(self)
-        return self._compiled
 
     @property
     def short_version(self) -> str:

@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -35,6 +35,7 @@ from modgate.policy.tables import (
 )
 
 Clock = Callable[[], dt.datetime]
+Result = TypeVar("Result")  # what one transaction's work returns
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ class SqlPolicyStore:
         self.sessions = sessions
         self.clock = clock
 
-    def _run(self, work: Callable[[Session], Any]) -> Any:
+    def _run(self, work: Callable[[Session], Result]) -> Result:
         try:
             with transaction(self.sessions) as session:
                 return work(session)
@@ -153,7 +154,7 @@ class SqlPolicyStore:
                 session.flush()
             return _stored(row)
 
-        return self._run(work)  # type: ignore[no-any-return]
+        return self._run(work)
 
     def get(self, version: str) -> StoredPolicy:
         def work(session: Session) -> StoredPolicy:
@@ -168,11 +169,11 @@ class SqlPolicyStore:
             assert row is not None
             return _stored(row)
 
-        return self._run(work)  # type: ignore[no-any-return]
+        return self._run(work)
 
     def versions(self) -> list[StoredPolicy]:
         query = select(PolicyVersionRow).order_by(PolicyVersionRow.created_at.desc())
-        return self._run(lambda s: [_stored(r) for r in s.scalars(query)])  # type: ignore[no-any-return]
+        return self._run(lambda s: [_stored(r) for r in s.scalars(query)])
 
     def activate(self, version: str, surface: str, *, actor: str, note: str = "") -> Activation:
         stored = self.get(version)
@@ -200,7 +201,7 @@ class SqlPolicyStore:
             session.flush()
             return _activation(row)
 
-        return self._run(work)  # type: ignore[no-any-return]
+        return self._run(work)
 
     def active_for(self, surface: str) -> StoredPolicy | None:
         query = (
@@ -210,7 +211,7 @@ class SqlPolicyStore:
                 PolicyActivationRow.surface == surface, PolicyActivationRow.deactivated_at.is_(None)
             )
         )
-        return self._run(lambda s: next((_stored(r) for r in s.scalars(query)), None))  # type: ignore[no-any-return]
+        return self._run(lambda s: next((_stored(r) for r in s.scalars(query)), None))
 
     def history(self, surface: str) -> list[Activation]:
         query = (
@@ -221,7 +222,7 @@ class SqlPolicyStore:
                 PolicyActivationRow.deactivated_at.is_(None).desc(),
             )
         )
-        return self._run(lambda s: [_activation(r) for r in s.scalars(query)])  # type: ignore[no-any-return]
+        return self._run(lambda s: [_activation(r) for r in s.scalars(query)])
 
     def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
         return self.activate(
@@ -264,7 +265,7 @@ class SqlPolicyStore:
             .join(PolicyShadowRow, PolicyShadowRow.version == PolicyVersionRow.version)
             .where(PolicyShadowRow.surface == surface, PolicyShadowRow.stopped_at.is_(None))
         )
-        return self._run(lambda s: [_stored(r) for r in s.scalars(query)])  # type: ignore[no-any-return]
+        return self._run(lambda s: [_stored(r) for r in s.scalars(query)])
 
     def record_shadow(self, records: Sequence[ShadowRecord]) -> None:
         if records:
@@ -298,7 +299,7 @@ class SqlPolicyStore:
         if until is not None:
             query = query.where(ShadowDecisionRow.created_at < until)
         query = query.order_by(ShadowDecisionRow.created_at, ShadowDecisionRow.id)
-        return self._run(  # type: ignore[no-any-return]
+        return self._run(
             lambda s: [
                 ShadowRecord(
                     surface=r.surface,

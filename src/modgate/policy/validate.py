@@ -9,17 +9,14 @@ carve-out hides them, rules identical to the one they override.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from modgate.errors import UnknownLabelException
 from modgate.policy import regions as region_codes
-from modgate.policy.model import ANY_LABEL, BandRule, When
+from modgate.policy.model import ANY_LABEL, BandRule, Layer, When
 from modgate.policy.patterns import PatternError, compile_text_pattern
 from modgate.policy.source import Path, SourceDocument
 from modgate.taxonomy import taxonomy_v7
-
-if TYPE_CHECKING:
-    from modgate.policy.model import Layer
 
 BANDS = ("block", "review", "annotate")
 

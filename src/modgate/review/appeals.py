@@ -18,7 +18,7 @@ from modgate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
 )
-from modgate.events import APPEAL_CREATED, record_event
+from modgate.events import AppealCreated, record
 from modgate.moderation.store import ModerationStore
 from modgate.review.lane import create_review, selected_labels
 from modgate.review.settings import ReviewSettings
@@ -61,7 +61,7 @@ def create_appeal(session: Session, settings: ReviewSettings, moderations: Moder
         rule_id=moderation.rule_id, policy_version=moderation.policy_version, now=now,
         excluded=original, appeal_id=appeal.id, actor=actor)
     appeal.review_id = review.id
-    record_event(session, APPEAL_CREATED, moderation_id, {
-        "appeal_id": appeal.id, "review_id": review.id, "previous_action": appeal.previous_action,
-        "appellant": appeal.appellant}, actor)
+    record(session, AppealCreated(
+        moderation_id=moderation_id, actor=actor, appeal_id=appeal.id, review_id=review.id,
+        previous_action=appeal.previous_action, appellant=appeal.appellant))
     return appeal

@@ -15,7 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 
 from modgate.db.base import new_id
-from modgate.errors import ResourceNotFoundException, RevealLimitReachedException
+from modgate.errors import (
+    ResourceNotFoundException,
+    RevealLimitReachedException,
+)
 from modgate.events import PreviewRevealed, record
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
@@ -165,8 +168,8 @@ def reveal(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str
                 f"You revealed {count} items today, the daily limit; it resets at midnight UTC.")
         session.add(RevealRow(id=new_id("rvl"), user_id=reviewer.id,
                               moderation_id=task.moderation_id, task_id=task.id, created_at=now))
-        record(session, PreviewRevealed(moderation_id=task.moderation_id, task_id=task.id,
-                                        review_id=task.review_id, actor=reviewer.id))
+        record(session, PreviewRevealed(moderation_id=task.moderation_id, actor=reviewer.id,
+                                        task_id=task.id, review_id=task.review_id))
         return {"revealed_today": count + (0 if already else 1), "cap": cap}
 
 

@@ -16,18 +16,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modgate.db.base import new_id
+from modgate.db.dialect import for_update
 from modgate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
     UnknownLabelException,
 )
-from modgate.events import APPEAL_RESOLVED, REVIEW_COMPLETED, record_event
+from modgate.events import AppealResolved, ReviewCompleted, ReviewEscalated, record
 from modgate.moderation.models import ModerationRecord
 from modgate.moderation.public import moderation_summary
 from modgate.moderation.store import ModerationStore
 from modgate.review.consolidation import Consolidated, Vote, consolidate
 from modgate.review.lane import create_review
-from modgate.review.models import REVIEW_ESCALATED, VERDICT_ACTIONS, VerdictInput
+from modgate.review.models import VERDICT_ACTIONS, VerdictInput
 from modgate.review.settings import ReviewSettings
 from modgate.review.store import owned_task
 from modgate.review.tables import (
@@ -74,9 +75,7 @@ def validate_verdict(verdict: VerdictInput, selected: Sequence[dict[str, Any]]) 
 
 
 def _locked_review(session: Session, review_id: str) -> ReviewRow:
-    query = select(ReviewRow).where(ReviewRow.id == review_id)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = for_update(select(ReviewRow).where(ReviewRow.id == review_id), session)
     review = session.scalars(query).first()
     if review is None:
         raise ResourceNotFoundException(f"No review {review_id!r}.")
@@ -150,9 +149,9 @@ def _decide(session: Session, moderations: ModerationStore, review: ReviewRow,
                "reviewers": reviewers, "strategy": strategy, "escalated": escalated}
     decided = moderations.record_verdict(session, moderation.id, verdict, outcome.action, now)
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
-    record_event(session, REVIEW_COMPLETED, moderation.id,
-                 moderation_summary(decided) | {"review_id": review.id, "verdict": verdict},
-                 actor)
+    record(session, ReviewCompleted(
+        moderation_id=moderation.id, actor=actor, moderation=moderation_summary(decided),
+        review_id=review.id, verdict=verdict))
     return {"status": "decided", "final_action": outcome.action, "verdict": verdict}
 
 
@@ -166,9 +165,10 @@ def _escalate(session: Session, review: ReviewRow, outcome: Consolidated,
         priority=priority, reviewers=1, selected=list(review.selected), rule_id=review.rule_id,
         policy_version=review.policy_version, now=now,
         excluded=[v.reviewer_id for v in verdicts], parent_id=review.id, actor=actor)
-    record_event(session, REVIEW_ESCALATED, review.moderation_id, {
-        "review_id": review.id, "escalation_id": senior.id, "reason": outcome.reason,
-        "disagreements": sorted(k for k, v in outcome.disagreements.items() if v)}, actor)
+    record(session, ReviewEscalated(
+        moderation_id=review.moderation_id, actor=actor, review_id=review.id,
+        escalation_id=senior.id, reason=outcome.reason,
+        disagreements=[k for k, v in outcome.disagreements.items() if v]))
     return {"status": "escalated", "escalation_id": senior.id, "reason": outcome.reason}
 
 
@@ -188,9 +188,10 @@ def _resolve_appeal(session: Session, moderations: ModerationStore, review: Revi
     verdict["appeal"] = {"id": appeal.id, "outcome": result, "action": action,
                          "previous_action": appeal.previous_action}
     decided = moderations.record_verdict(session, moderation.id, verdict, action, now)
-    payload = {"appeal_id": appeal.id, "review_id": review.id, "outcome": result,
-               "previous_action": appeal.previous_action, "final_action": action,
-               "labels": outcome.labels, "missed": outcome.missed}
-    record_event(session, APPEAL_RESOLVED, moderation.id,
-                 moderation_summary(decided) | payload, actor)
-    return {"status": "decided", "final_action": action, "appeal": payload}
+    event = AppealResolved(
+        moderation_id=moderation.id, actor=actor, moderation=moderation_summary(decided),
+        appeal_id=appeal.id, review_id=review.id, outcome=result,
+        previous_action=appeal.previous_action, final_action=action, labels=outcome.labels,
+        missed=outcome.missed)
+    record(session, event)
+    return {"status": "decided", "final_action": action, "appeal": event.resolution()}

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from modgate.db.base import new_id, utcnow
-from modgate.events import REVIEW_CREATED, record_event
+from modgate.events import ReviewCreated, record
 from modgate.moderation.models import StoredModeration
 from modgate.review.models import PRIORITY_RANK
 from modgate.review.settings import ReviewSettings
@@ -107,9 +107,9 @@ def create_review(session: Session, settings: ReviewSettings, moderation_id: str
             attempts=0))
     for user_id in sorted(set(excluded)):
         session.add(ReviewExclusionRow(review_id=review.id, user_id=user_id, reason="original"))
-    record_event(session, REVIEW_CREATED, moderation_id, {
-        "review_id": review.id, "kind": kind, "queue": queue, "priority": priority,
-        "reviewers": reviewers, "due_at": review.due_at.isoformat()}, actor)
+    record(session, ReviewCreated(
+        moderation_id=moderation_id, actor=actor, review_id=review.id, kind=kind, queue=queue,
+        priority=priority, reviewers=reviewers, due_at=review.due_at))
     return review
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 PRIORITY_RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 VERDICT_ACTIONS = ("allow", "annotate", "block")
-REVIEW_ESCALATED = "review.escalated"  # internal event: a review went to the senior queue
 
 
 @dataclass(frozen=True, slots=True)

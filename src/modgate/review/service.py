@@ -19,11 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import transaction, utcnow
-from modgate.moderation.models import StoredModeration
 from modgate.moderation.store import ModerationStore, SqlModerationStore
 from modgate.review.appeals import create_appeal
 from modgate.review.decide import submit_verdict
-from modgate.review.lane import SqlReviewLane, appeal_public, withdraw_open_reviews
+from modgate.review.lane import SqlReviewLane, appeal_public
 from modgate.review.models import ClaimedTask, QueueScope, QueueStats, Reviewer, VerdictInput
 from modgate.review.settings import ReviewSettings
 from modgate.review.store import ReviewStore, SqlReviewStore
@@ -31,7 +30,7 @@ from modgate.review.tables import ReviewTaskRow
 
 Clock = Callable[[], dt.datetime]
 
-__all__ = ["ReviewService", "open_review", "withdraw_open_reviews"]
+__all__ = ["ReviewService"]
 
 
 class ReviewService:
@@ -105,17 +104,3 @@ class ReviewService:
         with self.sessions() as session:
             return self.lane.state(session, moderation_id)
 
-
-
-# Until the moderation processor is handed a ``ReviewLane`` (``ReviewService.lane``), it finds
-# ``open_review`` and ``withdraw_open_reviews`` here by name. Both go once it is, and with them
-# the review settings the composition root puts on the pipeline's sessions for this one reader.
-_PIPELINE_SETTINGS_KEY = "modgate.review_settings"
-
-
-def open_review(session: Session, moderation_row: StoredModeration) -> str:
-    """Queue an item the policy sent to review (see ``SqlReviewLane.open``), with the review
-    settings of the session's factory."""
-    found = session.info.get(_PIPELINE_SETTINGS_KEY)
-    settings = found if isinstance(found, ReviewSettings) else ReviewSettings()
-    return SqlReviewLane(settings).open(session, moderation_row)

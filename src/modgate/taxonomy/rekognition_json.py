@@ -183,13 +183,17 @@ def segments_json(
 
 
 # ---- any accepted input (policy explain, policy test cases) -------------------------------
-def detections_from_json(data: Any) -> Detections:
+def detections_from_json(data: Any, labels: Sequence[Label] | None = None) -> Detections:
     """Detections from what a user hands the policy tools: a ``DetectModerationLabels`` body,
-    a ``GetContentModeration`` response, or a bare list of labels or of timeline entries."""
+    a ``GetContentModeration`` response, or a bare list of labels or of timeline entries.
+    ``labels``: labels given apart (a policy test case's ``labels`` shorthand), in place of the
+    body's own."""
     if isinstance(data, list):
         data = {"ModerationLabels": data}
     if not isinstance(data, Mapping):
         raise ValueError("detections must be a JSON object or a list of labels")
+    if labels is not None:
+        data = {**data, "ModerationLabels": [label_to_json(label) for label in labels]}
     if data.get("kind") in ("image", "timeline"):
         return stored_detections_from_json(data)
     labels = data.get("ModerationLabels") or []

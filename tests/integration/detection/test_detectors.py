@@ -12,6 +12,7 @@ from modgate.detection.base import Detector
 from modgate.detection.engine import DetectionEngine
 from modgate.detection.frames import PreparedImage
 from modgate.detection.registry import available_detectors
+from modgate.taxonomy.rekognition_json import image_body
 
 LABEL_DETECTORS = ["nudenet", "open_nsfw", "nsfwjs", "imagenet", "hands"]
 
@@ -51,14 +52,15 @@ def test_safe_photos_yield_no_label_at_50(
 ) -> None:
     results = engine.detect_frames(list(safe_photos.values()))
     for photo, result in zip(safe_photos, results, strict=True):
-        assert result.to_rekognition(50)["ModerationLabels"] == [], photo
+        assert image_body(result.detections, 50)["ModerationLabels"] == [], photo
 
 
 def test_darknet_photos_yield_no_label_at_50(
     engine: DetectionEngine, darknet_photos: dict[str, Image.Image]
 ) -> None:
     for photo, image in darknet_photos.items():
-        assert engine.detect_image(image).to_rekognition(50)["ModerationLabels"] == [], photo
+        detections = engine.detect_image(image).detections
+        assert image_body(detections, 50)["ModerationLabels"] == [], photo
 
 
 def test_espresso_is_not_alcohol_but_the_model_sees_the_cup(
@@ -84,7 +86,7 @@ def test_a_cartoon_drawing_is_illustrated_not_a_photo(loaded: dict[str, Detector
 def test_large_photos_are_resized_once_and_detected(engine: DetectionEngine,
                                                    large_photo: Image.Image) -> None:
     result = engine.detect_image(large_photo)
-    assert result.to_rekognition(50)["ModerationLabels"] == []
+    assert image_body(result.detections, 50)["ModerationLabels"] == []
 
 
 def test_cache_detects_the_same_bytes_once(engine: DetectionEngine,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from modgate.events import MODERATION_COMPLETED, EventRow
+from modgate.events import EventRow, ModerationCompleted
 from modgate.events.webhooks.tables import WebhookDeliveryRow
 from modgate.moderation.tables import ModerationRow
 from pipeline_helpers import Receiver, marker_png, plain_png, wait_for
@@ -58,7 +58,7 @@ def test_killed_worker_loses_nothing_and_duplicates_nothing(deployment) -> None:
         with deployment.services.sessions() as session:
             events = session.execute(
                 select(EventRow.moderation_id, func.count())
-                .where(EventRow.name == MODERATION_COMPLETED)
+                .where(EventRow.name == ModerationCompleted.name)
                 .group_by(EventRow.moderation_id)
             ).all()
             assert sorted(moderation for moderation, _ in events) == sorted(ids)
@@ -135,7 +135,7 @@ def test_killed_serve_resumes_its_jobs_on_restart(tmp_path) -> None:  # type: ig
         with services.sessions() as session:
             counts = session.execute(
                 select(EventRow.moderation_id, func.count())
-                .where(EventRow.name == MODERATION_COMPLETED)
+                .where(EventRow.name == ModerationCompleted.name)
                 .group_by(EventRow.moderation_id)
             ).all()
         assert sorted(m for m, _ in counts) == sorted(ids)

@@ -12,10 +12,11 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from corpus import bad_corpus
+from modgate.detection.tables import DetectionRow
 from modgate.media.service import preview_keys
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
-from modgate.pipeline.tables import DetectionRow, JobRow
+from modgate.pipeline.tables import JobRow
 from pipeline_helpers import marker_png, plain_png, wait_decided, wait_for
 
 BAD = bad_corpus()

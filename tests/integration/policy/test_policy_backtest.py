@@ -9,15 +9,16 @@ from typing import Any
 import pytest
 
 from modgate.db import make_engine, session_factory, transaction, upgrade
+from modgate.detection.tables import DetectionRow
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
-from modgate.pipeline.tables import DetectionRow
 from modgate.policy import evaluate, policy_from_text
 from modgate.policy.backtest import run_backtest
 from modgate.policy.backtest_plot import plot_sweep
 from modgate.policy.cases import expand_labels
 from modgate.policy.history import iter_history
-from modgate.taxonomy.rekognition_json import image_from_body
+from modgate.taxonomy.detections import ImageDetections
+from modgate.taxonomy.rekognition_json import label_to_json
 
 ACTIVE = policy_from_text(
     "policy: act\ncategories:\n  Explicit: {id: explicit, block: 90}\n"
@@ -52,8 +53,8 @@ def sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
     rows += [(*item, START + dt.timedelta(hours=n)) for n, item in enumerate(HISTORY)]
     with transaction(factory) as session:
         for number, (labels, verdict, stored, created) in enumerate(rows):
-            detections = expand_labels(labels)
-            decision = evaluate(ACTIVE, image_from_body({"ModerationLabels": detections}))
+            expanded = expand_labels(labels)
+            decision = evaluate(ACTIVE, ImageDetections(expanded))
             session.add(
                 MediaRow(
                     id=f"med_{number}",
@@ -75,7 +76,7 @@ def sessions(tmp_path: Path):  # type: ignore[no-untyped-def]
                     status="done",
                     surface="social",
                     context={"region": "DE"},
-                    labels=detections,
+                    labels=[label_to_json(label) for label in expanded],
                     action=decision.action if stored else "allow",
                     rule_id=decision.rule,
                     policy_version=ACTIVE.version if stored else "old",
@@ -160,7 +161,7 @@ def entries(label: str, confidence: float, starts: list[int], step: int = 1000) 
     return [
         {
             "Timestamp": start,
-            "ModerationLabel": item,
+            "ModerationLabel": label_to_json(item),
             "StartTimestampMillis": start,
             "EndTimestampMillis": start + step,
             "DurationMillis": step,

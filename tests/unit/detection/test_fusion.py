@@ -7,6 +7,7 @@ import pytest
 from modgate.detection.base import Calibration, DetectorOutput, Evidence
 from modgate.detection.engine import fuse_outputs
 from modgate.detection.fusion import RECORD_FLOOR, combine, fuse_labels
+from modgate.taxonomy.rekognition_json import image_body
 
 
 def test_one_confident_detector_decides() -> None:
@@ -57,7 +58,7 @@ def test_result_is_rekognition_shaped_and_filters_by_min_confidence() -> None:
                        content_types=[Evidence("Animated", 0.8, "nsfwjs")]),
     ]
     result = fuse_outputs(outputs, "7.0+test")
-    body = result.to_rekognition(50)
+    body = image_body(result.detections, 50)
     assert body["ModerationModelVersion"] == "7.0+test"
     assert [(label["Name"], label["ParentName"], label["TaxonomyLevel"])
             for label in body["ModerationLabels"]] == [
@@ -67,7 +68,7 @@ def test_result_is_rekognition_shaped_and_filters_by_min_confidence() -> None:
     ]
     assert body["ContentTypes"] == [{"Name": "Animated", "Confidence": pytest.approx(80.0)}]
     assert "TextDetections" not in body
-    assert {label["Name"] for label in result.to_rekognition(20)["ModerationLabels"]} >= {
+    assert {label["Name"] for label in image_body(result.detections, 20)["ModerationLabels"]} >= {
         "Alcohol", "Alcoholic Beverages"}
     assert result.confidence("Alcoholic Beverages") == pytest.approx(30.0)
 

@@ -8,9 +8,10 @@ import pytest
 
 from modgate.detection.base import Detector, DetectorOutput
 from modgate.detection.cache import InMemoryDetectionCache
-from modgate.detection.engine import DetectionEngine, DetectionResult
+from modgate.detection.engine import DetectionEngine
 from modgate.detection.frames import PreparedImage
 from modgate.detection.registry import available_detectors, select_detectors
+from modgate.detection.result import DetectionResult
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import DetectorLoadError, SettingsError
 from modgate.taxonomy.detections import ImageDetections

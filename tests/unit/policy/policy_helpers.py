@@ -7,7 +7,6 @@ from pathlib import Path
 from modgate.policy import Policy, policy_from_text
 from modgate.policy.cases import expand_labels
 from modgate.taxonomy.detections import ImageDetections, Label
-from modgate.taxonomy.rekognition_json import image_from_body
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 
@@ -19,7 +18,7 @@ def make_policy(text: str) -> Policy:
 def detect(mapping: dict[str, float]) -> ImageDetections:
     """Image detections: each label with its ancestors at the same confidence, as Rekognition
     returns them."""
-    return image_from_body({"ModerationLabels": expand_labels(mapping)})
+    return ImageDetections(expand_labels(mapping))
 
 
 def labels(mapping: dict[str, float]) -> ImageDetections:

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, Row, Select, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from modgate.db.base import decode_cursor, encode_cursor, new_id, table_of, transaction
+from modgate.db.dialect import skip_locked
 from modgate.errors import ResourceNotFoundException
 from modgate.events import WEBHOOK_EVENTS, EventRow
 from modgate.events.webhooks.models import (
@@ -43,7 +44,6 @@ from modgate.moderation.tables import ModerationRow
 from modgate.tenants import DEFAULT_TENANT
 
 FANOUT_WINDOW = 100_000
-_Selected = TypeVar("_Selected")
 
 
 class WebhookStore(Protocol):
@@ -83,14 +83,6 @@ class WebhookStore(Protocol):
     def record_attempt(self, delivery_id: str, attempt: Attempt) -> None:
         """Record how a try ended and release the delivery's lease."""
         ...
-
-
-def _skip_locked(session: Session, query: Select[_Selected]) -> Select[_Selected]:
-    """Let concurrent claimers skip the chosen row on PostgreSQL; SQLite needs nothing (its
-    claims hold the write lock from the start)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update(skip_locked=True)
-    return query
 
 
 def _due_query(claimable: bool, busy: bool) -> Select[str]:
@@ -272,7 +264,7 @@ class SqlWebhookStore:
             if session.scalar(_DUE_QUERIES[False, bool(busy)], params) is None:
                 return None
         with transaction(self.sessions, immediate=True) as session:
-            chosen = session.scalar(_skip_locked(session, _DUE_QUERIES[True, bool(busy)]), params)
+            chosen = session.scalar(skip_locked(_DUE_QUERIES[True, bool(busy)], session), params)
             if chosen is None:
                 return None
             session.execute(
