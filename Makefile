@@ -27,13 +27,16 @@ serve: install
 test: install-test
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-services.sh
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/mypy src
+	$(MAKE) lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# ruff (lint and format), mypy --strict, and the import-linter contracts in pyproject.toml
+# (layers, no cycles between packages, domains never import the pipeline).
 lint:
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -76,8 +76,9 @@ async def round_of(
     )
 
 
-async def compare(cases: list[tuple[str, FastAPI, dict[str, str]]], rounds: int,
-                  requests: int) -> dict[str, tuple[float, float]]:
+async def compare(
+    cases: list[tuple[str, FastAPI, dict[str, str]]], rounds: int, requests: int
+) -> dict[str, tuple[float, float]]:
     """The fastest round of each case; the cases take turns, so a busy machine slows them
     alike, and the fastest round is the one least disturbed."""
     clients = {

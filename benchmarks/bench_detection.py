@@ -39,8 +39,13 @@ def test_jpegs(count: int) -> list[bytes]:
     from skimage import data
     from sklearn.datasets import load_sample_images
 
-    sources = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket(),
-               *load_sample_images().images]
+    sources = [
+        data.astronaut(),
+        data.coffee(),
+        data.chelsea(),
+        data.rocket(),
+        *load_sample_images().images,
+    ]
     jpegs = []
     for index in range(count):
         image = Image.fromarray(np.asarray(sources[index % len(sources)]))
@@ -66,8 +71,10 @@ def bare_call(detector: Detector, image: PreparedImage) -> Any:
             "nsfwjs": lambda: {"input": np.zeros((1, 224, 224, 3), np.float32)},
             "imagenet": lambda: {"input": np.zeros((1, 3, 224, 224), np.float32)},
         }[name]()
-        feeds = {key: np.random.default_rng(0).random(value.shape, np.float32)
-                 for key, value in feeds.items()}
+        feeds = {
+            key: np.random.default_rng(0).random(value.shape, np.float32)
+            for key, value in feeds.items()
+        }
         call = lambda: session.run(None, feeds)  # noqa: E731
     return call
 
@@ -100,7 +107,7 @@ def bare_on_pool(engine: DetectionEngine, image: PreparedImage, count: int, thre
 def throughput(engine: DetectionEngine, jpegs: list[bytes], batch: int) -> float:
     def run(items: list[bytes]) -> None:
         for start in range(0, len(items), batch):
-            frames = [Image.open(io.BytesIO(data)) for data in items[start:start + batch]]
+            frames = [Image.open(io.BytesIO(data)) for data in items[start : start + batch]]
             engine.detect_frames(frames)
 
     run(jpegs[:batch])  # warm-up
@@ -126,8 +133,12 @@ print(json.dumps({"load": loaded, "first": first,
 
 
 def cold_start(names: list[str]) -> dict[str, float]:
-    completed = subprocess.run([sys.executable, "-c", COLD_START % json.dumps(names)],
-                               capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", COLD_START % json.dumps(names)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(completed.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -163,8 +174,13 @@ def main() -> None:
     parser.add_argument("--no-cold-start", action="store_true")
     arguments = parser.parse_args()
     jpegs = test_jpegs(arguments.images)
-    settings = Settings(detection={"threads": arguments.threads, "disabled": ["ocr"],
-                                   "session_threads": arguments.session_threads})
+    settings = Settings(
+        detection={
+            "threads": arguments.threads,
+            "disabled": ["ocr"],
+            "session_threads": arguments.session_threads,
+        }
+    )
     engine = DetectionEngine.from_settings(settings)
     print(f"detectors: {engine.model_version}")
     print(f"cores used: {arguments.threads}; images: {len(jpegs)} JPEG 1024x768")
@@ -182,22 +198,30 @@ def main() -> None:
     on_pool = bare_on_pool(engine, sample, len(jpegs), arguments.threads)
     measured = throughput(engine, jpegs, arguments.batch)
     engine.close()
-    print(f"bare model calls alone on the same pool: {on_pool:6.2f} images/s "
-          f"({on_pool / bound:.2f} of the bound: cores slowing each other down)")
+    print(
+        f"bare model calls alone on the same pool: {on_pool:6.2f} images/s "
+        f"({on_pool / bound:.2f} of the bound: cores slowing each other down)"
+    )
     print(f"detection stage: {measured:6.2f} images/s (decode + resize + models + fusion)")
     print(f"bound from bare model time: {bound:6.2f} images/s")
-    print(f"stage / bare calls on the same pool: {measured / on_pool:.2f} (the share of the "
-          "cores' model throughput the stage keeps, under the machine's load of this run)")
-    print(f"ratio: {measured / bound:.2f} (target >= 0.85); target >= 12 images/s: "
-          f"{'met' if measured >= 12 else 'NOT met'}")
+    print(
+        f"stage / bare calls on the same pool: {measured / on_pool:.2f} (the share of the "
+        "cores' model throughput the stage keeps, under the machine's load of this run)"
+    )
+    print(
+        f"ratio: {measured / bound:.2f} (target >= 0.85); target >= 12 images/s: "
+        f"{'met' if measured >= 12 else 'NOT met'}"
+    )
 
     if arguments.no_cold_start:
         return
     all_names = [d.name for d in engine.detectors] + ["ocr"]
     cold = cold_start(all_names)
-    print(f"fresh process, all detectors incl. OCR: loaded in {cold['load']:.2f} s, first image "
-          f"done at {cold['first']:.2f} s, peak resident memory {cold['peak_mb']:.0f} MB "
-          f"(target <= 1536 MB)")
+    print(
+        f"fresh process, all detectors incl. OCR: loaded in {cold['load']:.2f} s, first image "
+        f"done at {cold['first']:.2f} s, peak resident memory {cold['peak_mb']:.0f} MB "
+        f"(target <= 1536 MB)"
+    )
     costs = ocr_cost(jpegs)
     if costs:
         print(f"OCR: {costs[0]:.3f} s/image with text, {costs[1]:.3f} s/image without text")

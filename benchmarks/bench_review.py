@@ -41,36 +41,59 @@ INSERT INTO {table} ({columns}) SELECT {values} FROM n
 
 
 def _sqlite_time(offset_ms: str) -> str:
-    return (f"printf('%s.%06d', datetime('2026-01-01 00:00:00', '+' || (({offset_ms}) / 1000) "
-            f"|| ' seconds'), ((({offset_ms}) % 1000) * 1000))")
+    return (
+        f"printf('%s.%06d', datetime('2026-01-01 00:00:00', '+' || (({offset_ms}) / 1000) "
+        f"|| ' seconds'), ((({offset_ms}) % 1000) * 1000))"
+    )
 
 
 def fill(engine: sa.Engine, count: int) -> None:
     dialect = engine.dialect.name
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO media (id, sha256, kind, format, mime, size_bytes, blob_key, created_at) "
-            "VALUES ('med_bench', :sha, 'image', 'JPEG', 'image/jpeg', 1, 'none', :at)"),
-            {"sha": "f" * 64,
-             "at": BASE if dialect == "postgresql" else "2026-01-01 00:00:00.000000"})
+        connection.execute(
+            sa.text(
+                "INSERT INTO media (id, sha256, kind, format, mime, size_bytes, blob_key, "
+                "created_at) VALUES ('med_bench', :sha, 'image', 'JPEG', 'image/jpeg', 1, 'none', "
+                ":at)"
+            ),
+            {
+                "sha": "f" * 64,
+                "at": BASE if dialect == "postgresql" else "2026-01-01 00:00:00.000000",
+            },
+        )
         if dialect == "postgresql":
             series = "FROM generate_series(0, :count - 1) AS i"
             at = "(timestamptz '2026-01-01 00:00:00+00' + i * interval '1 millisecond')"
             head = f"({at} - (i % 4) * interval '1 hour')"
-            connection.execute(sa.text(
-                "INSERT INTO moderations (id, media_id, sha256, kind, status, context, action, "
-                "decision, created_at, updated_at) SELECT 'mod_' || i, 'med_bench', 'x', 'image', "
-                f"'completed', '{{}}', 'review', '{{\"matched\": []}}', {at}, {at} {series}"),
-                {"count": count})
-            connection.execute(sa.text(
-                "INSERT INTO reviews (id, moderation_id, kind, queue, priority, status, "
-                "reviewers_needed, strategy, selected, created_at, due_at) SELECT 'rev_' || i, "
-                f"'mod_' || i, 'first', '{QUEUE}', 'normal', 'open', 1, 'majority', '[]', {at}, "
-                f"{at} + interval '4 hours' {series}"), {"count": count})
-            connection.execute(sa.text(
-                "INSERT INTO review_tasks (id, review_id, moderation_id, queue, status, sort_key, "
-                "available_at, attempts, created_at) SELECT 'tsk_' || i, 'rev_' || i, 'mod_' || i, "
-                f"'{QUEUE}', 'pending', {head}, {at}, 0, {at} {series}"), {"count": count})
+            connection.execute(
+                sa.text(
+                    "INSERT INTO moderations (id, media_id, sha256, kind, status, context, action, "
+                    "decision, created_at, updated_at) SELECT 'mod_' || i, 'med_bench', 'x', "
+                    "'image', "
+                    f"'completed', '{{}}', 'review', '{{\"matched\": []}}', {at}, {at} {series}"
+                ),
+                {"count": count},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO reviews (id, moderation_id, kind, queue, priority, status, "
+                    "reviewers_needed, strategy, selected, created_at, due_at) "
+                    "SELECT 'rev_' || i, "
+                    f"'mod_' || i, 'first', '{QUEUE}', 'normal', 'open', 1, 'majority', '[]', "
+                    f"{at}, "
+                    f"{at} + interval '4 hours' {series}"
+                ),
+                {"count": count},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO review_tasks (id, review_id, moderation_id, queue, status, "
+                    "sort_key, available_at, attempts, created_at) "
+                    "SELECT 'tsk_' || i, 'rev_' || i, 'mod_' || i, "
+                    f"'{QUEUE}', 'pending', {head}, {at}, 0, {at} {series}"
+                ),
+                {"count": count},
+            )
         else:
             _fill_sqlite(connection, count)
     if dialect == "postgresql":
@@ -83,20 +106,30 @@ def _fill_sqlite(connection: sa.Connection, count: int) -> None:
     at = _sqlite_time("i")
     head = _sqlite_time("i + 10800000 - (i % 4) * 3600000")  # shifted so it stays >= base
     for table, columns, values in (
-        ("moderations", "id, media_id, sha256, kind, status, context, action, decision, "
-         "created_at, updated_at",
-         f"'mod_' || i, 'med_bench', 'x', 'image', 'completed', '{{}}', 'review', "
-         f"'{{\"matched\": []}}', {at}, {at}"),
-        ("reviews", "id, moderation_id, kind, queue, priority, status, reviewers_needed, "
-         "strategy, selected, created_at, due_at",
-         f"'rev_' || i, 'mod_' || i, 'first', '{QUEUE}', 'normal', 'open', 1, 'majority', "
-         f"'[]', {at}, {at}"),
-        ("review_tasks", "id, review_id, moderation_id, queue, status, sort_key, "
-         "available_at, attempts, created_at",
-         f"'tsk_' || i, 'rev_' || i, 'mod_' || i, '{QUEUE}', 'pending', {head}, {at}, 0, {at}"),
+        (
+            "moderations",
+            "id, media_id, sha256, kind, status, context, action, decision, created_at, updated_at",
+            f"'mod_' || i, 'med_bench', 'x', 'image', 'completed', '{{}}', 'review', "
+            f"'{{\"matched\": []}}', {at}, {at}",
+        ),
+        (
+            "reviews",
+            "id, moderation_id, kind, queue, priority, status, reviewers_needed, "
+            "strategy, selected, created_at, due_at",
+            f"'rev_' || i, 'mod_' || i, 'first', '{QUEUE}', 'normal', 'open', 1, 'majority', "
+            f"'[]', {at}, {at}",
+        ),
+        (
+            "review_tasks",
+            "id, review_id, moderation_id, queue, status, sort_key, "
+            "available_at, attempts, created_at",
+            f"'tsk_' || i, 'rev_' || i, 'mod_' || i, '{QUEUE}', 'pending', {head}, {at}, 0, {at}",
+        ),
     ):
-        connection.execute(sa.text(SQLITE_FILL.format(table=table, columns=columns,
-                                                      values=values)), {"count": count})
+        connection.execute(
+            sa.text(SQLITE_FILL.format(table=table, columns=columns, values=values)),
+            {"count": count},
+        )
     connection.execute(sa.text("ANALYZE"))
 
 
@@ -117,11 +150,16 @@ def latency(engine: sa.Engine, claims: int) -> dict[str, float]:
             if index >= 0:
                 timings.append((time.perf_counter() - started) * 1000)
             assert claim is not None
-            connection.execute(sa.text("UPDATE review_tasks SET status = 'done' WHERE id = :id"),
-                               {"id": claim.task_id})
+            connection.execute(
+                sa.text("UPDATE review_tasks SET status = 'done' WHERE id = :id"),
+                {"id": claim.task_id},
+            )
             connection.commit()
-    return {"p50": statistics.median(timings), "p99": percentile(timings, 0.99),
-            "max": max(timings)}
+    return {
+        "p50": statistics.median(timings),
+        "p99": percentile(timings, 0.99),
+        "max": max(timings),
+    }
 
 
 def throughput(engine: sa.Engine, threads: int, seconds: float) -> dict[str, float]:
@@ -165,11 +203,13 @@ def run(name: str, url: str, args: argparse.Namespace) -> None:
     lat = latency(engine, args.claims)
     thr = throughput(engine, args.threads, args.seconds)
     engine.dispose()
-    print(f"{name:<10} filled {args.tasks:,} tasks in {filled:6.1f} s | claim_next p50 "
-          f"{lat['p50']:6.2f} ms  p99 {lat['p99']:6.2f} ms  max {lat['max']:7.2f} ms "
-          f"(target p99 <= 20 ms: {'met' if lat['p99'] <= 20 else 'MISSED'}) | "
-          f"{args.threads} reviewers: {thr['per_second']:7.1f} reviews/s "
-          f"({thr['reviews']:,} in {args.seconds:.0f} s)")
+    print(
+        f"{name:<10} filled {args.tasks:,} tasks in {filled:6.1f} s | claim_next p50 "
+        f"{lat['p50']:6.2f} ms  p99 {lat['p99']:6.2f} ms  max {lat['max']:7.2f} ms "
+        f"(target p99 <= 20 ms: {'met' if lat['p99'] <= 20 else 'MISSED'}) | "
+        f"{args.threads} reviewers: {thr['per_second']:7.1f} reviews/s "
+        f"({thr['reviews']:,} in {args.seconds:.0f} s)"
+    )
     results[name] = {**lat, **thr}
 
 
@@ -194,16 +234,23 @@ def main() -> None:
             with admin.connect() as connection:
                 connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
             try:
-                run("postgresql", sa.engine.make_url(POSTGRES_ADMIN).set(database=name)
-                    .render_as_string(hide_password=False), args)
+                run(
+                    "postgresql",
+                    sa.engine.make_url(POSTGRES_ADMIN)
+                    .set(database=name)
+                    .render_as_string(hide_password=False),
+                    args,
+                )
             finally:
                 with admin.connect() as connection:
                     connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
                 admin.dispose()
     if len(results) == 2:
         sqlite, postgres = results["sqlite"], results["postgresql"]
-        print(f"ratios postgresql/sqlite: p99 latency {postgres['p99'] / sqlite['p99']:.2f}x, "
-              f"throughput {postgres['per_second'] / sqlite['per_second']:.2f}x")
+        print(
+            f"ratios postgresql/sqlite: p99 latency {postgres['p99'] / sqlite['p99']:.2f}x, "
+            f"throughput {postgres['per_second'] / sqlite['per_second']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -104,8 +104,11 @@ def build_nsfwjs_graph(topology: dict[str, Any], weights: dict[str, np.ndarray])
         if kind == "ZeroPadding2D":
             (top, bottom), (left, right) = config["padding"]
             pads = f"{name}/pads"
-            initializers.append(numpy_helper.from_array(
-                np.array([0, 0, top, left, 0, 0, bottom, right], dtype=np.int64), pads))
+            initializers.append(
+                numpy_helper.from_array(
+                    np.array([0, 0, top, left, 0, 0, bottom, right], dtype=np.int64), pads
+                )
+            )
             nodes.append(helper.make_node("Pad", [inputs[0], pads], [name], mode="constant"))
             spatial[name] = size + top + bottom
         elif kind in ("Conv2D", "DepthwiseConv2D"):
@@ -132,8 +135,13 @@ def build_nsfwjs_graph(topology: dict[str, Any], weights: dict[str, np.ndarray])
                 spatial[name] = (size - kh) // stride + 1
             nodes.append(
                 helper.make_node(
-                    "Conv", conv_inputs, [name], kernel_shape=[kh, kw], strides=[stride, stride],
-                    pads=pads, group=group,
+                    "Conv",
+                    conv_inputs,
+                    [name],
+                    kernel_shape=[kh, kw],
+                    strides=[stride, stride],
+                    pads=pads,
+                    group=group,
                 )
             )
             if config.get("activation", "linear") != "linear":
@@ -145,10 +153,15 @@ def build_nsfwjs_graph(topology: dict[str, Any], weights: dict[str, np.ndarray])
             nodes.append(
                 helper.make_node(
                     "BatchNormalization",
-                    [inputs[0], constant(f"{name}/scale", gamma), constant(f"{name}/bias", beta),
-                     constant(f"{name}/mean", weights[f"{name}/moving_mean"]),
-                     constant(f"{name}/var", weights[f"{name}/moving_variance"])],
-                    [name], epsilon=config["epsilon"],
+                    [
+                        inputs[0],
+                        constant(f"{name}/scale", gamma),
+                        constant(f"{name}/bias", beta),
+                        constant(f"{name}/mean", weights[f"{name}/moving_mean"]),
+                        constant(f"{name}/var", weights[f"{name}/moving_variance"]),
+                    ],
+                    [name],
+                    epsilon=config["epsilon"],
                 )
             )
             spatial[name] = size
@@ -174,8 +187,11 @@ def build_nsfwjs_graph(topology: dict[str, Any], weights: dict[str, np.ndarray])
             nodes.append(
                 helper.make_node(
                     "Gemm",
-                    [inputs[0], constant(f"{name}/W", weights[f"{name}/kernel"]),
-                     constant(f"{name}/B", weights[f"{name}/bias"])],
+                    [
+                        inputs[0],
+                        constant(f"{name}/W", weights[f"{name}/kernel"]),
+                        constant(f"{name}/B", weights[f"{name}/bias"]),
+                    ],
                     [gemm],
                 )
             )
@@ -192,7 +208,8 @@ def build_nsfwjs_graph(topology: dict[str, Any], weights: dict[str, np.ndarray])
     output_layer = topology["model_config"]["config"]["output_layers"][0][0]
     nodes.append(helper.make_node("Identity", [output_layer], ["probabilities"]))
     graph = helper.make_graph(
-        nodes, "nsfwjs_mobilenet_v2",
+        nodes,
+        "nsfwjs_mobilenet_v2",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 224, 224, 3])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", 5])],
         initializers,
@@ -212,8 +229,11 @@ def sample_inputs() -> np.ndarray:
 
     images = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()]
     batch = [
-        np.asarray(Image.fromarray(image).convert("RGB").resize((224, 224), Image.BILINEAR),
-                   dtype=np.float32) / 255.0
+        np.asarray(
+            Image.fromarray(image).convert("RGB").resize((224, 224), Image.BILINEAR),
+            dtype=np.float32,
+        )
+        / 255.0
         for image in images
     ]
     return np.stack(batch)
@@ -240,9 +260,17 @@ def convert_nsfwjs(export_dir: Path, verify_modules: Path | None) -> None:
         handle.flush()
         script = Path(__file__).with_name("nsfwjs_predict.js")
         result = subprocess.run(
-            ["node", str(script), str(verify_modules), str(export_dir), handle.name,
-             str(len(inputs))],
-            check=True, capture_output=True, text=True,
+            [
+                "node",
+                str(script),
+                str(verify_modules),
+                str(export_dir),
+                handle.name,
+                str(len(inputs)),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
     theirs = np.array(json.loads(result.stdout), dtype=np.float32)
     difference = float(np.abs(ours - theirs).max())
@@ -267,9 +295,14 @@ def convert_efficientnet() -> None:
     example = torch.zeros(1, 3, 224, 224)
     MODELS_DIR.mkdir(parents=True, exist_ok=True)
     torch.onnx.export(
-        model, (example,), str(EFFICIENTNET_OUTPUT), input_names=["input"],
-        output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-        opset_version=17, dynamo=False,
+        model,
+        (example,),
+        str(EFFICIENTNET_OUTPUT),
+        input_names=["input"],
+        output_names=["logits"],
+        dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
+        opset_version=17,
+        dynamo=False,
     )
     import onnxruntime
 
@@ -278,8 +311,10 @@ def convert_efficientnet() -> None:
     with torch.no_grad():
         expected = model(probe).numpy()
     got = session.run(None, {"input": probe.numpy()})[0]
-    print(f"wrote {EFFICIENTNET_OUTPUT}; largest difference from torch: "
-          f"{float(np.abs(expected - got).max()):.2e}")
+    print(
+        f"wrote {EFFICIENTNET_OUTPUT}; largest difference from torch: "
+        f"{float(np.abs(expected - got).max()):.2e}"
+    )
 
 
 def main() -> None:

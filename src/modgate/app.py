@@ -102,8 +102,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _os_error(request: Request, exc: OSError) -> JSONResponse:
         if exc.errno not in _NO_ROOM:
             return await _unexpected(request, exc)
-        logger.error("no room left while serving %s %s: %s", request.method,
-                     request.url.path, exc)
+        logger.error("no room left while serving %s %s: %s", request.method, request.url.path, exc)
         full = InsufficientStorageException(
             f"There is no room left on the server's disk ({os.strerror(exc.errno)}); nothing "
             "was kept. Try again later.",
@@ -136,9 +135,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
-        if not (
-            exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-        ):
+        if not (exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)):
             return await _unexpected(_request, exc)
         # The database is out of reach (down, restarting, refusing connections, or SQLite
         # locked past its timeout): the request may succeed later, and one that retries with

@@ -36,8 +36,17 @@ class Database:
         """A stored medium for moderations to refer to; its id."""
         with self.transaction() as session:
             if session.get(MediaRow, MEDIA_ID) is None:
-                session.add(MediaRow(id=MEDIA_ID, sha256="f" * 64, kind="image", format="PNG",
-                                     mime="image/png", size_bytes=10, blob_key="media/x"))
+                session.add(
+                    MediaRow(
+                        id=MEDIA_ID,
+                        sha256="f" * 64,
+                        kind="image",
+                        format="PNG",
+                        mime="image/png",
+                        size_bytes=10,
+                        blob_key="media/x",
+                    )
+                )
         return MEDIA_ID
 
     def add_moderations(self, *moderation_ids: str, tenant: str = DEFAULT_TENANT) -> None:
@@ -52,6 +61,15 @@ def add_moderations(
 ) -> None:
     """``add_moderations`` inside the caller's transaction."""
     for moderation_id in moderation_ids:
-        SqlModerationStore().insert(session, NewModeration(
-            id=moderation_id, media_id=media_id, sha256="f" * 64, kind="image",
-            created_at=START, extra=ModerationExtra(), tenant=tenant))
+        SqlModerationStore().insert(
+            session,
+            NewModeration(
+                id=moderation_id,
+                media_id=media_id,
+                sha256="f" * 64,
+                kind="image",
+                created_at=START,
+                extra=ModerationExtra(),
+                tenant=tenant,
+            ),
+        )

@@ -80,8 +80,9 @@ def test_stored_detections_come_back_as_they_were(harness: Harness, detections: 
 def test_the_same_bytes_by_the_same_detectors_keep_the_first_detections(
     harness: Harness,
 ) -> None:
-    later = ImageDetections(labels=(Label("Violence", 60.0, "", 1),),
-                            model_version=IMAGE.model_version)
+    later = ImageDetections(
+        labels=(Label("Violence", 60.0, "", 1),), model_version=IMAGE.model_version
+    )
     with harness.session() as session:
         harness.store.add(session, SHA, IMAGE)
     with harness.session() as session:

@@ -43,14 +43,25 @@ class Harness:
     session: Callable[[], contextlib.AbstractContextManager[Any]]
     database: Database | None
 
-    def add(self, moderation_id: str = "mod_1", max_attempts: int = 3, after: float = 0.0,
-            claimed_by: str | None = None) -> str:
+    def add(
+        self,
+        moderation_id: str = "mod_1",
+        max_attempts: int = 3,
+        after: float = 0.0,
+        claimed_by: str | None = None,
+    ) -> str:
         """A job for a new moderation, due ``after`` seconds from the start."""
         if self.database is not None:
             self.database.add_moderations(moderation_id)
         with self.session() as session:
-            return self.store.add(session, moderation_id, max_attempts,
-                                  START + dt.timedelta(seconds=after), claimed_by, LEASE)
+            return self.store.add(
+                session,
+                moderation_id,
+                max_attempts,
+                START + dt.timedelta(seconds=after),
+                claimed_by,
+                LEASE,
+            )
 
 
 @pytest.fixture

@@ -34,24 +34,50 @@ def harness(database: Database | None) -> Harness:
 
 
 def image(media_id: str, sha256: str, frames: int | None = None) -> MediaRecord:
-    info = MediaInfo(kind="image", format="GIF" if frames else "PNG",
-                     mime="image/gif" if frames else "image/png", size_bytes=2048,
-                     sha256=sha256, width=640, height=480, frame_count=frames,
-                     animated=bool(frames and frames > 1))
+    info = MediaInfo(
+        kind="image",
+        format="GIF" if frames else "PNG",
+        mime="image/gif" if frames else "image/png",
+        size_bytes=2048,
+        sha256=sha256,
+        width=640,
+        height=480,
+        frame_count=frames,
+        animated=bool(frames and frames > 1),
+    )
     return MediaRecord(media_id, info, f"media/{sha256[:2]}/{sha256}", None, None, START)
 
 
 def video(media_id: str, sha256: str) -> MediaRecord:
-    info = MediaInfo(kind="video", format="MP4", mime="video/mp4", size_bytes=9_000_000,
-                     sha256=sha256, width=1280, height=720, frame_count=750,
-                     duration_seconds=30.0, codec="h264", frame_rate=25.0)
-    return MediaRecord(media_id, info, f"media/{sha256[:2]}/{sha256}.mp4",
-                       f"previews/{media_id}.jpg", f"previews/{media_id}-blurred.jpg", START)
+    info = MediaInfo(
+        kind="video",
+        format="MP4",
+        mime="video/mp4",
+        size_bytes=9_000_000,
+        sha256=sha256,
+        width=1280,
+        height=720,
+        frame_count=750,
+        duration_seconds=30.0,
+        codec="h264",
+        frame_rate=25.0,
+    )
+    return MediaRecord(
+        media_id,
+        info,
+        f"media/{sha256[:2]}/{sha256}.mp4",
+        f"previews/{media_id}.jpg",
+        f"previews/{media_id}-blurred.jpg",
+        START,
+    )
 
 
 def test_a_new_medium_is_recorded_and_found_by_id_and_by_hash(harness: Harness) -> None:
-    records = [image("med_1", "a" * 64), image("med_2", "b" * 64, frames=12),
-               video("med_3", "c" * 64)]
+    records = [
+        image("med_1", "a" * 64),
+        image("med_2", "b" * 64, frames=12),
+        video("med_3", "c" * 64),
+    ]
     for record in records:
         assert harness.store.add(record) == (record, True)
     for record in records:

@@ -39,25 +39,52 @@ def harness(database: Database | None) -> Harness:
     return Harness(SqlModerationStore(), database.transaction, database.add_media())
 
 
-def add(harness: Harness, moderation_id: str, at: dt.datetime = START, *,
-        token: str | None = None, surface: str | None = None,
-        fingerprint: str = "print", tenant: str = "default") -> str:
+def add(
+    harness: Harness,
+    moderation_id: str,
+    at: dt.datetime = START,
+    *,
+    token: str | None = None,
+    surface: str | None = None,
+    fingerprint: str = "print",
+    tenant: str = "default",
+) -> str:
     context = {"region": "DE"} | ({"surface": surface} if surface else {})
     with harness.session() as session:
-        harness.store.insert(session, NewModeration(
-            id=moderation_id, media_id=harness.media_id, sha256="f" * 64, kind="image",
-            created_at=at, context=context, client_request_token=token, external_id="ext-1",
-            extra=ModerationExtra(client="cms", client_metadata={"post": 7},
-                                  request_fingerprint=fingerprint),
-            tenant=tenant))
+        harness.store.insert(
+            session,
+            NewModeration(
+                id=moderation_id,
+                media_id=harness.media_id,
+                sha256="f" * 64,
+                kind="image",
+                created_at=at,
+                context=context,
+                client_request_token=token,
+                external_id="ext-1",
+                extra=ModerationExtra(
+                    client="cms", client_metadata={"post": 7}, request_fingerprint=fingerprint
+                ),
+                tenant=tenant,
+            ),
+        )
     return moderation_id
 
 
 def decision_values(action: str = "block", at: dt.datetime = START) -> dict[str, Any]:
-    return {"status": "completed", "action": action, "rule_id": "explicit",
-            "policy_version": "a" * 64, "decision": {"action": action, "reasons": ["why"]},
-            "decided_at": at, "updated_at": at, "final_action": None if action == "review"
-            else action, "labels": LABELS, "content_types": [], "model_version": "marker"}
+    return {
+        "status": "completed",
+        "action": action,
+        "rule_id": "explicit",
+        "policy_version": "a" * 64,
+        "decision": {"action": action, "reasons": ["why"]},
+        "decided_at": at,
+        "updated_at": at,
+        "final_action": None if action == "review" else action,
+        "labels": LABELS,
+        "content_types": [],
+        "model_version": "marker",
+    }
 
 
 def test_a_request_is_stored_queued_with_its_extras(harness: Harness) -> None:
@@ -71,11 +98,13 @@ def test_a_request_is_stored_queued_with_its_extras(harness: Harness) -> None:
         assert harness.store.by_token(session, "tok-other", "default") is None
     assert record is not None
     assert (record.status, record.surface, record.context) == (
-        "queued", "comments", {"region": "DE", "surface": "comments"})
+        "queued",
+        "comments",
+        {"region": "DE", "surface": "comments"},
+    )
     assert record.action is None and record.final_action is None
     assert extra is not None and extra.client_metadata == {"post": 7}
-    assert used is not None and (used.moderation_id, used.request_fingerprint) == (
-        "mod_1", "print")
+    assert used is not None and (used.moderation_id, used.request_fingerprint) == ("mod_1", "print")
 
 
 def test_a_tenant_reads_only_its_own_moderations_and_tokens(harness: Harness) -> None:
@@ -103,7 +132,11 @@ def test_a_decision_is_written_once(harness: Harness) -> None:
         decided = harness.store.decide(session, "mod_1", decision_values("block"))
     assert decided is not None
     assert (decided.id, decided.status, decided.action, decided.final_action) == (
-        "mod_1", "completed", "block", "block")
+        "mod_1",
+        "completed",
+        "block",
+        "block",
+    )
     with harness.session() as session:  # a late worker changes nothing
         assert harness.store.decide(session, "mod_1", decision_values("allow")) is None
         record = harness.store.get(session, "mod_1")
@@ -133,9 +166,13 @@ def test_a_reviewers_verdict_becomes_the_final_action(harness: Harness) -> None:
     later = START + dt.timedelta(hours=1)
     with harness.session() as session:
         updated = harness.store.record_verdict(
-            session, "mod_1", {"action": "allow", "reviewers": 1}, "allow", later)
+            session, "mod_1", {"action": "allow", "reviewers": 1}, "allow", later
+        )
     assert (updated.action, updated.final_action, updated.verdict) == (
-        "review", "allow", {"action": "allow", "reviewers": 1})
+        "review",
+        "allow",
+        {"action": "allow", "reviewers": 1},
+    )
     assert updated.updated_at == later
     with harness.session() as session, pytest.raises(ResourceNotFoundException):
         harness.store.record_verdict(session, "mod_missing", {}, "allow", later)
@@ -150,13 +187,21 @@ def test_pages_come_newest_first_with_filters_and_a_cursor(harness: Harness) -> 
         assert first.next_cursor is not None
         second = harness.store.list(session, ModerationQuery(limit=2, cursor=first.next_cursor))
         rest = harness.store.list(session, ModerationQuery(limit=2, cursor=second.next_cursor))
-        blocked = harness.store.list(session, ModerationQuery({"action": "block",
-                                                               "status": None}))
-        window = harness.store.list(session, ModerationQuery(
-            created_after=START + dt.timedelta(minutes=1),
-            created_before=START + dt.timedelta(minutes=3)))
+        blocked = harness.store.list(session, ModerationQuery({"action": "block", "status": None}))
+        window = harness.store.list(
+            session,
+            ModerationQuery(
+                created_after=START + dt.timedelta(minutes=1),
+                created_before=START + dt.timedelta(minutes=3),
+            ),
+        )
     assert [r.id for r in first.records + second.records + rest.records] == [
-        "mod_4", "mod_3", "mod_2", "mod_1", "mod_0"]
+        "mod_4",
+        "mod_3",
+        "mod_2",
+        "mod_1",
+        "mod_0",
+    ]
     assert rest.next_cursor is None
     assert [r.id for r in blocked.records] == ["mod_3"]
     assert [r.id for r in window.records] == ["mod_2", "mod_1"]
@@ -178,8 +223,11 @@ def test_history_replays_decided_moderations_oldest_first(harness: Harness) -> N
     with harness.session() as session:
         every = list(harness.store.history(session))
         comments = list(harness.store.history(session, surface="comments"))
-        window = list(harness.store.history(
-            session, since=START + dt.timedelta(days=1), until=START + dt.timedelta(days=2)))
+        window = list(
+            harness.store.history(
+                session, since=START + dt.timedelta(days=1), until=START + dt.timedelta(days=2)
+            )
+        )
         first = list(harness.store.history(session, limit=1, batch=1))
     assert [h.id for h in every] == ["mod_0", "mod_1", "mod_2"]
     assert [h.id for h in comments] == ["mod_0", "mod_2"]

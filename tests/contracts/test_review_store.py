@@ -37,30 +37,56 @@ def harness(database: Database | None) -> Harness:
     if database is None:
         store = InMemoryReviewStore()
 
-        def add_memory(queue: str = "default", priority: str = "normal", reviewers: int = 1,
-                       at: dt.datetime = START, count: int = 1) -> str:
+        def add_memory(
+            queue: str = "default",
+            priority: str = "normal",
+            reviewers: int = 1,
+            at: dt.datetime = START,
+            count: int = 1,
+        ) -> str:
             step = SETTINGS.priority_step_seconds
             head_start = dt.timedelta(seconds=PRIORITY_RANK[priority] * step)
             for n in itertools.islice(numbers, count):
                 for slot in range(reviewers):
-                    store.add_task(f"tsk_{n:04d}_{slot}", f"rev_{n:04d}", queue, at,
-                                   at - head_start, f"mod_{n:04d}")
+                    store.add_task(
+                        f"tsk_{n:04d}_{slot}",
+                        f"rev_{n:04d}",
+                        queue,
+                        at,
+                        at - head_start,
+                        f"mod_{n:04d}",
+                    )
             return f"mod_{n:04d}"
 
         return Harness(store, add_memory)
 
     media_id = database.add_media()
 
-    def add_sql(queue: str = "default", priority: str = "normal", reviewers: int = 1,
-                at: dt.datetime = START, count: int = 1) -> str:
+    def add_sql(
+        queue: str = "default",
+        priority: str = "normal",
+        reviewers: int = 1,
+        at: dt.datetime = START,
+        count: int = 1,
+    ) -> str:
         moderation_ids = [f"mod_{n:04d}" for n in itertools.islice(numbers, count)]
         with database.transaction() as session:
             add_moderations(session, media_id, moderation_ids)
             session.flush()
             for moderation_id in moderation_ids:
-                create_review(session, SETTINGS, moderation_id, kind="first", queue=queue,
-                              priority=priority, reviewers=reviewers, selected=[], rule_id=None,
-                              policy_version=None, now=at)
+                create_review(
+                    session,
+                    SETTINGS,
+                    moderation_id,
+                    kind="first",
+                    queue=queue,
+                    priority=priority,
+                    reviewers=reviewers,
+                    selected=[],
+                    rule_id=None,
+                    policy_version=None,
+                    now=at,
+                )
         return moderation_ids[-1]
 
     return Harness(SqlReviewStore(database.sessions), add_sql)
@@ -84,8 +110,10 @@ def test_an_expired_lease_returns_the_task_to_the_queue(harness: Harness) -> Non
     harness.add()
     first = harness.store.claim_next("usr_a", ALL, START, LEASE)
     assert first is not None
-    assert harness.store.claim_next("usr_b", ALL, START + dt.timedelta(seconds=LEASE - 1),
-                                    LEASE) is None
+    assert (
+        harness.store.claim_next("usr_b", ALL, START + dt.timedelta(seconds=LEASE - 1), LEASE)
+        is None
+    )
     again = harness.store.claim_next("usr_b", ALL, START + dt.timedelta(seconds=LEASE + 1), LEASE)
     assert again is not None and again.task_id == first.task_id
     with pytest.raises(LeaseLostException):

@@ -22,5 +22,6 @@ def test_the_migrations_build_the_declared_schema(
     )
     with database.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_as_batch": True})
+            connection, opts={"compare_type": True, "render_as_batch": True}
+        )
         assert compare_metadata(context, Base.metadata) == []

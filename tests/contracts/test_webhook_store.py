@@ -29,8 +29,12 @@ class Harness:
     commit: Callable[[Event, str], None]  # an event committed, for a moderation of a tenant
 
     def complete(self, moderation_id: str, tenant: str = "default") -> None:
-        self.commit(ModerationCompleted(moderation_id=moderation_id,
-                                        moderation={"moderation_id": moderation_id}), tenant)
+        self.commit(
+            ModerationCompleted(
+                moderation_id=moderation_id, moderation={"moderation_id": moderation_id}
+            ),
+            tenant,
+        )
 
 
 @pytest.fixture
@@ -48,10 +52,19 @@ def harness(database: Database | None) -> Harness:
     return Harness(SqlWebhookStore(database.sessions), commit)
 
 
-def endpoint(endpoint_id: str, events: tuple[str, ...] = ("moderation.completed",),
-             tenant: str = "default") -> Endpoint:
-    return Endpoint(id=endpoint_id, url=f"http://127.0.0.1:9/{endpoint_id}", events=events,
-                    secret="s3cret", client=None, active=True, created_at=NOW, tenant=tenant)
+def endpoint(
+    endpoint_id: str, events: tuple[str, ...] = ("moderation.completed",), tenant: str = "default"
+) -> Endpoint:
+    return Endpoint(
+        id=endpoint_id,
+        url=f"http://127.0.0.1:9/{endpoint_id}",
+        events=events,
+        secret="s3cret",
+        client=None,
+        active=True,
+        created_at=NOW,
+        tenant=tenant,
+    )
 
 
 def test_endpoints_are_listed_per_tenant_and_ended_by_their_owner(harness: Harness) -> None:
@@ -81,15 +94,17 @@ def test_each_event_fans_out_once_to_the_endpoints_that_want_it(harness: Harness
     store.add_endpoint(endpoint("whk_shop", tenant="shop"))
     harness.complete("mod_1")
     harness.commit(PreviewRevealed(moderation_id="mod_1", task_id="t", review_id="r"), "default")
-    harness.commit(ReviewCompleted(moderation_id="mod_1", moderation={}, review_id="r",
-                                   verdict={}), "default")
+    harness.commit(
+        ReviewCompleted(moderation_id="mod_1", moderation={}, review_id="r", verdict={}), "default"
+    )
     harness.complete("mod_2", tenant="shop")
     assert store.fan_out(NOW, batch=2) == 2  # the reveal is not a webhook event
     assert store.fan_out(NOW, batch=200) == 1
     assert store.fan_out(NOW, batch=200) == 0
     sent = {
-        name: sorted((d.moderation_id, d.event_name)
-                     for d in store.deliveries(name, None, 10, None)[0])
+        name: sorted(
+            (d.moderation_id, d.event_name) for d in store.deliveries(name, None, 10, None)[0]
+        )
         for name in ("whk_all", "whk_reviews", "whk_shop")
     }
     # An endpoint hears only of its tenant's moderations: mod_1 is default's, mod_2 "shop"'s.
@@ -160,11 +175,13 @@ def test_a_claimed_delivery_carries_its_endpoint_and_event(harness: Harness) -> 
     target, event = harness.store.outgoing(delivery)
     assert target == endpoint("whk_1")
     assert (event.id, event.name, event.payload) == (
-        delivery.event_id, "moderation.completed", {"moderation_id": "mod_1"})
+        delivery.event_id,
+        "moderation.completed",
+        {"moderation_id": "mod_1"},
+    )
     harness.store.record_attempt(delivery.id, Attempt("delivered", 204, None, delivered_at=NOW))
     logged = harness.store.deliveries("whk_1", None, 10, None)[0]
-    assert [(d.status, d.last_status, d.delivered_at) for d in logged] == [
-        ("delivered", 204, NOW)]
+    assert [(d.status, d.last_status, d.delivered_at) for d in logged] == [("delivered", 204, NOW)]
     assert harness.store.claim(NOW + 2 * LEASE, LEASE) is None  # delivered: never sent again
 
 

@@ -25,8 +25,14 @@ from modgate.moderation.tables import ModerationRow  # noqa: E402
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "review-console"
 PASSWORD = "correct horse battery"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")
 
@@ -45,28 +51,58 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
     services.auth.add_user("rita", PASSWORD, "reviewer", ["nudity"])
     image, _ = services.media.ingest_bytes(image_bytes("JPEG", 480, 360, seed=3))
     clip, _ = services.media.ingest_bytes(
-        video_bytes(seconds=4.0, fps=10, width=320, height=240, colour_at=(2.5, 3.2, (220, 0, 0))))
-    image_item = add_moderation(services.sessions, media_id=image.id, queue="nudity",
-                                priority="urgent")
-    matched = [{"label": "Explicit Nudity", "confidence": 77.0, "action": "review",
-                "rule": "nudity", "timestamps": [2500]}]
-    segments = [{"Timestamp": 2500, "StartTimestampMillis": 2500, "EndTimestampMillis": 3200,
-                 "ModerationLabel": {"Name": "Explicit Nudity", "Confidence": 77.0,
-                                     "ParentName": "Explicit", "TaxonomyLevel": 2}}]
-    video_item = add_moderation(services.sessions, media_id=clip.id, kind="video",
-                                queue="nudity", matched=matched, labels=segments)
+        video_bytes(seconds=4.0, fps=10, width=320, height=240, colour_at=(2.5, 3.2, (220, 0, 0)))
+    )
+    image_item = add_moderation(
+        services.sessions, media_id=image.id, queue="nudity", priority="urgent"
+    )
+    matched = [
+        {
+            "label": "Explicit Nudity",
+            "confidence": 77.0,
+            "action": "review",
+            "rule": "nudity",
+            "timestamps": [2500],
+        }
+    ]
+    segments = [
+        {
+            "Timestamp": 2500,
+            "StartTimestampMillis": 2500,
+            "EndTimestampMillis": 3200,
+            "ModerationLabel": {
+                "Name": "Explicit Nudity",
+                "Confidence": 77.0,
+                "ParentName": "Explicit",
+                "TaxonomyLevel": 2,
+            },
+        }
+    ]
+    video_item = add_moderation(
+        services.sessions,
+        media_id=clip.id,
+        kind="video",
+        queue="nudity",
+        matched=matched,
+        labels=segments,
+    )
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         blocked: list[str] = []
-        page.on("console", lambda message: blocked.append(message.text)
-                if "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                blocked.append(message.text) if "Content Security Policy" in message.text else None
+            ),
+        )
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
 
         def clear_requests() -> list[str]:
             return [url for url in requested if "blurred=false" in url]
+
         try:
             first = page.goto(f"{live_server.url}/console")
             assert first is not None
@@ -92,8 +128,10 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             assert clear_requests() == []
             page.get_by_role("button", name="Reveal").click()
             expect(preview).to_have_attribute("src", f"{task_path}/preview?blurred=false")
-            page.wait_for_function("() => document.getElementById('preview').complete && "
-                                   "document.getElementById('preview').naturalWidth > 0")
+            page.wait_for_function(
+                "() => document.getElementById('preview').complete && "
+                "document.getElementById('preview').naturalWidth > 0"
+            )
             expect(page.locator("#reveal-status")).to_contain_text("1 of 300 revealed today")
             page.keyboard.press("g")
             expect(page.locator("#task")).to_have_class("task gray")
@@ -114,27 +152,30 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             filter_value = player.evaluate("e => getComputedStyle(e).filter")
             assert "blur" in filter_value
             # The blurred proxy (240 px wide), not the 320 px original.
-            assert player.evaluate("e => e.currentSrc").endswith(
-                f"{video_path}/media?blurred=true")
+            assert player.evaluate("e => e.currentSrc").endswith(f"{video_path}/media?blurred=true")
             assert player.evaluate("e => [e.videoWidth, e.videoHeight]") == [240, 180]
             page.screenshot(path=str(ARTIFACTS / "04-video-blurred.png"))
             page.get_by_role("button", name="2.5 s–3.2 s · Explicit Nudity (77%)").click()
             page.wait_for_function(
                 "() => Math.abs(document.getElementById('player').currentTime - 2.5) < 0.05 && "
-                "!document.getElementById('player').seeking")
+                "!document.getElementById('player').seeking"
+            )
             assert clear_requests() == []
             page.get_by_role("button", name="Reveal").click()
             expect(player).not_to_have_class("blurred")
             page.wait_for_function(
                 "() => document.getElementById('player').videoWidth === 320 && "
-                "document.getElementById('player').readyState >= 1")
+                "document.getElementById('player').readyState >= 1"
+            )
             assert player.evaluate("e => e.currentSrc").endswith(
-                f"{video_path}/media?blurred=false")
+                f"{video_path}/media?blurred=false"
+            )
             assert clear_requests(), "the original is loaded after the reveal"
             page.get_by_role("button", name="2.5 s–3.2 s · Explicit Nudity (77%)").click()
             page.wait_for_function(  # a function: the page's CSP forbids evaluating strings
                 "() => Math.abs(document.getElementById('player').currentTime - 2.5) < 0.05 && "
-                "!document.getElementById('player').seeking")
+                "!document.getElementById('player').seeking"
+            )
             current = player.evaluate("e => e.currentTime")
             assert abs(current - 2.5) < 0.05
             marker = page.locator(".marker").first

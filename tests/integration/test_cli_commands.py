@@ -72,8 +72,17 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     assert "database is up to date" in modgate("db", "upgrade")
 
     # Accounts and API keys.
-    (ann,) = modgate.json_lines("users", "add", "ann", "--role", "senior_reviewer",
-                                "--queue", "*", "--password-env", "ANN_PASSWORD")
+    (ann,) = modgate.json_lines(
+        "users",
+        "add",
+        "ann",
+        "--role",
+        "senior_reviewer",
+        "--queue",
+        "*",
+        "--password-env",
+        "ANN_PASSWORD",
+    )
     assert ann["role"] == "senior_reviewer"
     assert [u["username"] for u in modgate.json_lines("users", "list")] == ["ann"]
     assert modgate.json_lines("users", "disable", "ann")[0]["disabled"] is True
@@ -96,23 +105,31 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     (photos / "red.png").write_bytes(marker_png(4))
     (photos / "blue.png").write_bytes(plain_png(5))
     (tmp_path / "labels.csv").write_text("file,labels\nred.png,Explicit Nudity\nblue.png,\n")
-    report = modgate("eval", str(photos), "--labels", str(tmp_path / "labels.csv"),
-                     "--output", str(tmp_path / "report"))
+    report = modgate(
+        "eval",
+        str(photos),
+        "--labels",
+        str(tmp_path / "labels.csv"),
+        "--output",
+        str(tmp_path / "report"),
+    )
     assert "Explicit Nudity" in report and any((tmp_path / "report").glob("pr-*.png"))
 
     # Policies: offline checks, then stored versions.
     seed, kids = str(POLICIES / "seed.yaml"), str(POLICIES / "kids.yaml")
     assert "ok — policy seed" in modgate("policy", "check", seed)
-    explained = json.loads(modgate("policy", "explain", seed, "--detections", str(detections),
-                                   "--format", "json"))
+    explained = json.loads(
+        modgate("policy", "explain", seed, "--detections", str(detections), "--format", "json")
+    )
     assert explained["action"] == "block"
     assert "cases passed" in modgate("policy", "test", seed, str(POLICIES / "seed.cases.yaml"))
     seed_version = modgate("policy", "save", seed, "--author", "ana").split()[-1]
     kids_version = modgate("policy", "save", kids, "--author", "ana").split()[-1]
     modgate("policy", "activate", seed_version[:12], "--surface", "default", "--actor", "ana")
     assert seed_version in modgate("policy", "active", "--surface", "default")
-    modgate("policy", "shadow", "start", kids_version[:12], "--surface", "default",
-            "--actor", "ana")
+    modgate(
+        "policy", "shadow", "start", kids_version[:12], "--surface", "default", "--actor", "ana"
+    )
 
     # Bulk submission, decided here; the shadow policy is evaluated beside the active one.
     decided = modgate.json_lines("submit", str(red), str(blue), "--process")
@@ -126,8 +143,9 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     backtest = json.loads(modgate("policy", "backtest", kids, "--format", "json"))
     assert backtest["total"] == 2
     modgate("policy", "activate", kids_version[:12], "--surface", "default", "--actor", "ana")
-    assert seed_version[:12] in modgate("policy", "rollback", "--surface", "default",
-                                        "--actor", "ana")
+    assert seed_version[:12] in modgate(
+        "policy", "rollback", "--surface", "default", "--actor", "ana"
+    )
     newest, *earlier = modgate("policy", "history", "--surface", "default").splitlines()
     assert seed_version[:12] in newest and "active" in newest and len(earlier) == 2
 
@@ -146,8 +164,11 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     # A worker runs the retried job; SIGTERM stops it cleanly.
     worker = modgate.start("worker")
     try:
-        wait_for(lambda: len(modgate("jobs", "list", "--status", "succeeded").splitlines()) == 3,
-                 timeout=90, interval=0.5)
+        wait_for(
+            lambda: len(modgate("jobs", "list", "--status", "succeeded").splitlines()) == 3,
+            timeout=90,
+            interval=0.5,
+        )
     finally:
         stop(worker)
 
@@ -156,6 +177,7 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     port = free_port()
     server = modgate.start("serve", "--port", str(port))
     try:
+
         def up() -> bool:
             try:
                 return httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200

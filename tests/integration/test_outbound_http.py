@@ -225,4 +225,3 @@ def test_tls_uses_the_urls_host_name_for_sni_and_the_certificate(tmp_path: Path)
     assert tls_server.requests == [{"path": "/", "host": f"hooks.internal:{tls_server.port}"}]
     assert tls_server.server_names[0] == "hooks.internal"
     assert bad == Outcome(status_code=None, error_class="tls")
-

@@ -48,21 +48,67 @@ def _fill(connection: sa.Connection) -> None:
     meta = sa.MetaData()
     meta.reflect(connection)
     media, moderations = meta.tables["media"], meta.tables["moderations"]
-    connection.execute(media.insert().values(
-        id="med_old", sha256="a" * 64, kind="image", format="PNG", mime="image/png",
-        size_bytes=10, width=4, height=4, blob_key="media/aa/x.png", created_at=NOW))
-    connection.execute(moderations.insert().values(
-        id="mod_old", media_id="med_old", sha256="a" * 64, kind="image", status="completed",
-        client_request_token="order-1", context={}, labels=[], content_types=[],
-        action="allow", final_action="allow", created_at=NOW, updated_at=NOW, decided_at=NOW))
-    connection.execute(meta.tables["moderation_extras"].insert().values(
-        moderation_id="mod_old", client="shop", client_metadata={"post": 1}))
-    connection.execute(meta.tables["api_keys"].insert().values(
-        id=KEY_ID, name="shop", secret_hash=hashlib.sha256(SECRET.encode()).hexdigest(),
-        scopes=["moderations:read", "webhooks:manage", "media:read"], created_at=NOW))
-    connection.execute(meta.tables["webhook_endpoints"].insert().values(
-        id="whk_old", client="shop", url="https://hooks.example/x", secret="s" * 32,
-        events=["moderation.completed"], active=True, created_at=NOW))
+    connection.execute(
+        media.insert().values(
+            id="med_old",
+            sha256="a" * 64,
+            kind="image",
+            format="PNG",
+            mime="image/png",
+            size_bytes=10,
+            width=4,
+            height=4,
+            blob_key="media/aa/x.png",
+            created_at=NOW,
+        )
+    )
+    connection.execute(
+        moderations.insert().values(
+            id="mod_old",
+            media_id="med_old",
+            sha256="a" * 64,
+            kind="image",
+            status="completed",
+            client_request_token="order-1",
+            context={},
+            labels=[],
+            content_types=[],
+            action="allow",
+            final_action="allow",
+            created_at=NOW,
+            updated_at=NOW,
+            decided_at=NOW,
+        )
+    )
+    connection.execute(
+        meta.tables["moderation_extras"]
+        .insert()
+        .values(moderation_id="mod_old", client="shop", client_metadata={"post": 1})
+    )
+    connection.execute(
+        meta.tables["api_keys"]
+        .insert()
+        .values(
+            id=KEY_ID,
+            name="shop",
+            secret_hash=hashlib.sha256(SECRET.encode()).hexdigest(),
+            scopes=["moderations:read", "webhooks:manage", "media:read"],
+            created_at=NOW,
+        )
+    )
+    connection.execute(
+        meta.tables["webhook_endpoints"]
+        .insert()
+        .values(
+            id="whk_old",
+            client="shop",
+            url="https://hooks.example/x",
+            secret="s" * 32,
+            events=["moderation.completed"],
+            active=True,
+            created_at=NOW,
+        )
+    )
 
 
 def test_existing_rows_become_the_default_tenants_and_stay_readable(

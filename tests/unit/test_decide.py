@@ -29,8 +29,13 @@ FAILURES = {"queue": "failures", "priority": "high", "reviewers": 1}
 
 def ruling_of(detections: ImageDetections | Timeline) -> dict[str, object]:
     ruling = decide(
-        POLICY, [], detections, Context(),
-        surface=None, moderation_id="mod_1", clock=lambda: NOW,
+        POLICY,
+        [],
+        detections,
+        Context(),
+        surface=None,
+        moderation_id="mod_1",
+        clock=lambda: NOW,
     )
     return ruling.to_dict()
 
@@ -43,13 +48,20 @@ def test_a_policy_decision_is_stored_as_the_engine_gave_it() -> None:
 def test_shadow_decisions_are_returned_for_storing_not_enforced() -> None:
     detections = ImageDetections((Label("Violence", 65.0),))
     ruling = decide(
-        POLICY, [CANDIDATE], detections, Context(),
-        surface=None, moderation_id="mod_1", clock=lambda: NOW,
+        POLICY,
+        [CANDIDATE],
+        detections,
+        Context(),
+        surface=None,
+        moderation_id="mod_1",
+        clock=lambda: NOW,
     )
     assert ruling.action == "allow"
     (shadow,) = ruling.shadows
     assert (shadow.candidate_action, shadow.surface, shadow.moderation_id) == (
-        "block", "default", "mod_1",
+        "block",
+        "default",
+        "mod_1",
     )
     assert shadow.created_at == NOW
 
@@ -91,7 +103,9 @@ def test_decisions_modgate_makes_itself() -> None:
     )
     ruling = no_active_policy()
     assert (ruling.action, ruling.rule, ruling.policy_version) == (
-        "review", "modgate.no-active-policy", None,
+        "review",
+        "modgate.no-active-policy",
+        None,
     )
     assert ruling.to_dict()["review"] == {**FAILURES, "queue": "default"}
     unpoliced = decide(

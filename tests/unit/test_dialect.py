@@ -34,10 +34,12 @@ items = Table(
 INSERT = insert_or_ignore(items, items.c.id, items.c.key)
 CLAIM = claim_update(
     select(items.c.id).where(items.c.claimed_by.is_(None)).order_by(items.c.id).limit(1),
-    lambda chosen: update(items)
-    .where(items.c.id == chosen, items.c.claimed_by.is_(None))
-    .values(claimed_by=bindparam("worker"))
-    .returning(items.c.id),
+    lambda chosen: (
+        update(items)
+        .where(items.c.id == chosen, items.c.claimed_by.is_(None))
+        .values(claimed_by=bindparam("worker"))
+        .returning(items.c.id)
+    ),
 )
 
 

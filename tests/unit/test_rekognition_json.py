@@ -25,10 +25,18 @@ from modgate.taxonomy.rekognition_json import (
 )
 
 LABELS = [
-    {"Confidence": 97.1234, "Name": "Exposed Female Nipple", "ParentName": "Explicit Nudity",
-     "TaxonomyLevel": 3},
-    {"Confidence": 97.1234, "Name": "Explicit Nudity", "ParentName": "Explicit",
-     "TaxonomyLevel": 2},
+    {
+        "Confidence": 97.1234,
+        "Name": "Exposed Female Nipple",
+        "ParentName": "Explicit Nudity",
+        "TaxonomyLevel": 3,
+    },
+    {
+        "Confidence": 97.1234,
+        "Name": "Explicit Nudity",
+        "ParentName": "Explicit",
+        "TaxonomyLevel": 2,
+    },
     {"Confidence": 97.1234, "Name": "Explicit", "ParentName": "", "TaxonomyLevel": 1},
     {"Confidence": 12.5, "Name": "Violence", "ParentName": "", "TaxonomyLevel": 1},
 ]
@@ -48,8 +56,10 @@ STORED_IMAGE = {
     "ModerationModelVersion": "7.0+fusion3:marker-1",
     "ModerationLabels": LABELS,
     "ContentTypes": CONTENT_TYPES,
-    "TextDetections": [OCR_LINE, {"DetectedText": "call", "Type": "WORD", "Id": 1,
-                                  "ParentId": 0, "Confidence": 93.5}],
+    "TextDetections": [
+        OCR_LINE,
+        {"DetectedText": "call", "Type": "WORD", "Id": 1, "ParentId": 0, "Confidence": 93.5},
+    ],
 }
 ENTRY = {
     "Timestamp": 2000,
@@ -64,9 +74,11 @@ STORED_TIMELINE = {
     "ModerationModelVersion": "7.0+fusion3:marker-1",
     "entries": [ENTRY, {**ENTRY, "ModerationLabel": LABELS[2]}],
     "thumbnails": {"2000": "thumbnails/ab/abc/2000.jpg"},
-    "unchecked": {"unchecked_ms": 4200, "damaged_packets": 7,
-                  "reason": "4.2 s of 10.0 s could not be decoded and were not checked "
-                            "(7 damaged packets)"},
+    "unchecked": {
+        "unchecked_ms": 4200,
+        "damaged_packets": 7,
+        "reason": "4.2 s of 10.0 s could not be decoded and were not checked (7 damaged packets)",
+    },
 }
 
 
@@ -100,9 +112,7 @@ def test_moderation_rows_hold_labels_or_entries() -> None:
     timeline = stored_detections_from_json(STORED_TIMELINE)
     assert same_bytes(moderation_columns(timeline), (STORED_TIMELINE["entries"], []))
     # Animations are stored with kind "image" and timeline entries.
-    assert moderation_detections("image", STORED_TIMELINE["entries"]) == Timeline(
-        timeline.entries
-    )
+    assert moderation_detections("image", STORED_TIMELINE["entries"]) == Timeline(timeline.entries)
     assert moderation_detections("video", []) == Timeline()
     assert moderation_detections("image", LABELS, CONTENT_TYPES, "m") == ImageDetections(
         image.labels, image.content_types, (), "m"
@@ -115,10 +125,16 @@ def test_detect_moderation_labels_body_applies_min_confidence() -> None:
     image = stored_detections_from_json(STORED_IMAGE)
     assert isinstance(image, ImageDetections)
     body = image_body(image, 50.0)
-    assert list(body) == ["ModerationLabels", "ModerationModelVersion", "ContentTypes",
-                          "TextDetections"]
+    assert list(body) == [
+        "ModerationLabels",
+        "ModerationModelVersion",
+        "ContentTypes",
+        "TextDetections",
+    ]
     assert [label["Name"] for label in body["ModerationLabels"]] == [
-        "Exposed Female Nipple", "Explicit Nudity", "Explicit"
+        "Exposed Female Nipple",
+        "Explicit Nudity",
+        "Explicit",
     ]
     assert same_bytes(body["TextDetections"][0], OCR_LINE)
     assert "TextDetections" not in image_body(ImageDetections(image.labels))

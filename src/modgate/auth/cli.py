@@ -37,10 +37,13 @@ def users_add(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="Sign-in name (lowercase).")],
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.")] = "reviewer",
-    queue: Annotated[list[str] | None, typer.Option(
-        help="A queue the user reviews (repeat; '*' = every queue).")] = None,
-    password_env: Annotated[str, typer.Option(
-        help="Read the password from this environment variable instead of a prompt.")] = "",
+    queue: Annotated[
+        list[str] | None, typer.Option(help="A queue the user reviews (repeat; '*' = every queue).")
+    ] = None,
+    password_env: Annotated[
+        str,
+        typer.Option(help="Read the password from this environment variable instead of a prompt."),
+    ] = "",
 ) -> None:
     """Create an account. The password is prompted for (or read from --password-env)."""
     if password_env:
@@ -89,8 +92,9 @@ def keys_create(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="What the key is for, e.g. 'upload-service'.")],
     scope: Annotated[list[str], typer.Option(help=f"Repeat; from: {', '.join(SCOPES)}.")],
-    tenant: Annotated[str, typer.Option(
-        help="The tenant whose moderations, media and webhooks the key sees.")] = DEFAULT_TENANT,
+    tenant: Annotated[
+        str, typer.Option(help="The tenant whose moderations, media and webhooks the key sees.")
+    ] = DEFAULT_TENANT,
 ) -> None:
     """Create an API key. The key is printed once; only its hash is stored."""
     try:

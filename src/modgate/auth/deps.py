@@ -93,8 +93,8 @@ def authenticate(auth: AuthService, presented: str | None, keys_required: bool) 
         if not keys_required:
             return Principal(None)
         raise AuthenticationRequiredException(
-            "Send an API key: Authorization: Bearer mgk_… (create one with `modgate keys "
-            "create`).")
+            "Send an API key: Authorization: Bearer mgk_… (create one with `modgate keys create`)."
+        )
     key = auth.verify_key(presented)
     if key is None:
         raise AuthenticationRequiredException("The API key is unknown or revoked.")
@@ -122,8 +122,11 @@ def require_scopes(*scopes: str) -> Callable[[Request], Awaitable[ApiKey | None]
         else:
             # Served without ``ApiKeyAuthentication``: check the key here.
             principal = await run_in_threadpool(
-                authenticate, _auth(request), presented_key(request.headers),
-                request.app.state.settings.auth.api_keys_required)
+                authenticate,
+                _auth(request),
+                presented_key(request.headers),
+                request.app.state.settings.auth.api_keys_required,
+            )
         authorize(principal, scopes)
         if principal.key is not None:
             request.state.api_key = principal.key
@@ -156,7 +159,8 @@ async def console_session(request: Request) -> ConsoleSession | None:
 async def check_csrf(request: Request, expected: str) -> None:
     token = request.headers.get("x-csrf-token")
     if not token and request.headers.get("content-type", "").startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         form = await read_form(request)
         value = form.get("csrf_token")
         token = value if isinstance(value, str) else None
@@ -176,7 +180,8 @@ def require_role(*roles: str) -> Callable[[Request], Awaitable[User]]:
         if console.user.role not in roles:
             raise AccessDeniedException(
                 f"Your role ({console.user.role}) cannot do this; it needs one of: "
-                f"{', '.join(roles)}.")
+                f"{', '.join(roles)}."
+            )
         if request.method not in SAFE_METHODS:
             await check_csrf(request, console.csrf_token)
         return console.user

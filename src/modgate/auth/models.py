@@ -63,10 +63,15 @@ class User:
         return Reviewer(self.id, self.username, self.queues, self.role == SENIOR_REVIEWER)
 
     def to_public(self) -> dict[str, object]:
-        return {"id": self.id, "username": self.username, "role": self.role,
-                "queues": list(self.queues), "disabled": self.disabled,
-                "created_at": self.created_at.isoformat() if self.created_at else None,
-                "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None}
+        return {
+            "id": self.id,
+            "username": self.username,
+            "role": self.role,
+            "queues": list(self.queues),
+            "disabled": self.disabled,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "last_login_at": self.last_login_at.isoformat() if self.last_login_at else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +85,14 @@ class ApiKey:
     tenant: str = DEFAULT_TENANT
 
     def to_public(self) -> dict[str, object]:
-        return {"id": self.id, "name": self.name, "tenant": self.tenant,
-                "scopes": list(self.scopes),
-                "created_at": self.created_at.isoformat() if self.created_at else None,
-                "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "tenant": self.tenant,
+            "scopes": list(self.scopes),
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "revoked_at": self.revoked_at.isoformat() if self.revoked_at else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,54 +53,87 @@ def _sha256(text: str) -> str:
 
 
 def _user(row: UserRow) -> User:
-    return User(row.id, row.username, row.role, tuple(row.queues or ()), row.disabled,
-                row.created_at, row.last_login_at)
+    return User(
+        row.id,
+        row.username,
+        row.role,
+        tuple(row.queues or ()),
+        row.disabled,
+        row.created_at,
+        row.last_login_at,
+    )
 
 
 # Checked on every API request: plain columns, built once.
 _KEY_BY_ID = select(
-    ApiKeyRow.id, ApiKeyRow.name, ApiKeyRow.tenant, ApiKeyRow.secret_hash, ApiKeyRow.scopes,
-    ApiKeyRow.created_at, ApiKeyRow.revoked_at, ApiKeyRow.last_used_at,
+    ApiKeyRow.id,
+    ApiKeyRow.name,
+    ApiKeyRow.tenant,
+    ApiKeyRow.secret_hash,
+    ApiKeyRow.scopes,
+    ApiKeyRow.created_at,
+    ApiKeyRow.revoked_at,
+    ApiKeyRow.last_used_at,
 ).where(ApiKeyRow.id == bindparam("key_id"))
 
 
 def _key(row: ApiKeyRow | Row[Any]) -> ApiKey:
-    return ApiKey(row.id, row.name, tuple(row.scopes or ()), row.created_at, row.revoked_at,
-                  row.tenant or DEFAULT_TENANT)
+    return ApiKey(
+        row.id,
+        row.name,
+        tuple(row.scopes or ()),
+        row.created_at,
+        row.revoked_at,
+        row.tenant or DEFAULT_TENANT,
+    )
 
 
 class AuthService:
-    def __init__(self, sessions: sessionmaker[Session], settings: AuthSettings,
-                 clock: Callable[[], dt.datetime] = utcnow,
-                 hasher: PasswordHasher = _hasher) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: AuthSettings,
+        clock: Callable[[], dt.datetime] = utcnow,
+        hasher: PasswordHasher = _hasher,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
         self.hasher = hasher
-        self.throttle = SignInThrottle(settings.sign_in_max_failures,
-                                       dt.timedelta(minutes=settings.sign_in_window_minutes))
+        self.throttle = SignInThrottle(
+            settings.sign_in_max_failures, dt.timedelta(minutes=settings.sign_in_window_minutes)
+        )
         self.password_checks = PasswordCheckSlots(settings.password_checks_at_once)
         self.idle = dt.timedelta(minutes=settings.session_idle_minutes)
 
     # users -----------------------------------------------------------------------------------
-    def add_user(self, username: str, password: str, role: str,
-                 queues: Iterable[str] = ()) -> User:
+    def add_user(self, username: str, password: str, role: str, queues: Iterable[str] = ()) -> User:
         username = username.strip().lower()
         if not USERNAME.match(username):
             raise InvalidParameterException(
-                "A username is 2-64 characters: lowercase letters, digits, '.', '_' or '-'.")
+                "A username is 2-64 characters: lowercase letters, digits, '.', '_' or '-'."
+            )
         if role not in ROLES:
             raise InvalidParameterException(
-                f"Unknown role {role!r}; use one of {', '.join(ROLES)}.")
+                f"Unknown role {role!r}; use one of {', '.join(ROLES)}."
+            )
         if len(password) < self.settings.min_password_length:
             raise InvalidParameterException(
-                f"The password needs at least {self.settings.min_password_length} characters.")
+                f"The password needs at least {self.settings.min_password_length} characters."
+            )
         queue_list = sorted(set(queues))
         bad = [q for q in queue_list if not QUEUE.match(q)]
         if bad:
             raise InvalidParameterException(f"Invalid queue names: {', '.join(bad)}.")
-        row = UserRow(id=new_id("usr"), username=username, password_hash=self.hasher.hash(password),
-                      role=role, queues=queue_list, disabled=False, created_at=self.clock())
+        row = UserRow(
+            id=new_id("usr"),
+            username=username,
+            password_hash=self.hasher.hash(password),
+            role=role,
+            queues=queue_list,
+            disabled=False,
+            created_at=self.clock(),
+        )
         try:
             with self.sessions() as session, session.begin():
                 session.add(row)
@@ -114,16 +147,18 @@ class AuthService:
 
     def get_user(self, username: str) -> User:
         with self.sessions() as session:
-            row = session.scalars(select(UserRow).where(
-                UserRow.username == username.strip().lower())).first()
+            row = session.scalars(
+                select(UserRow).where(UserRow.username == username.strip().lower())
+            ).first()
             if row is None:
                 raise ResourceNotFoundException(f"No user {username!r}.")
             return _user(row)
 
     def set_disabled(self, username: str, disabled: bool = True) -> User:
         with transaction(self.sessions, immediate=True) as session:
-            row = session.scalars(select(UserRow).where(
-                UserRow.username == username.strip().lower())).first()
+            row = session.scalars(
+                select(UserRow).where(UserRow.username == username.strip().lower())
+            ).first()
             if row is None:
                 raise ResourceNotFoundException(f"No user {username!r}.")
             row.disabled = disabled
@@ -132,8 +167,9 @@ class AuthService:
             return _user(row)
 
     # sessions --------------------------------------------------------------------------------
-    def sign_in(self, username: str, password: str,
-                address: str | None = None) -> tuple[str, ConsoleSession]:
+    def sign_in(
+        self, username: str, password: str, address: str | None = None
+    ) -> tuple[str, ConsoleSession]:
         """A new session token for a correct password; one vague error for every failure.
 
         ``address`` is the client's; with the username it is what failures are counted under.
@@ -149,9 +185,11 @@ class AuthService:
             row = session.scalars(select(UserRow).where(UserRow.username == name)).first()
         with self.password_checks.slot():
             correct = self._password_matches(row, password)
-            new_hash = (self.hasher.hash(password)
-                        if correct and row and self.hasher.check_needs_rehash(row.password_hash)
-                        else None)
+            new_hash = (
+                self.hasher.hash(password)
+                if correct and row and self.hasher.check_needs_rehash(row.password_hash)
+                else None
+            )
         if row is None or not correct or row.disabled:
             with transaction(self.sessions, immediate=True) as session:
                 self.throttle.record_failure(session, who, where, now)
@@ -167,8 +205,16 @@ class AuthService:
             token = secrets.token_urlsafe(32)
             expires = now + dt.timedelta(hours=self.settings.session_hours)
             csrf = secrets.token_urlsafe(32)
-            session.add(SessionRow(token_hash=_sha256(token), user_id=stored.id, csrf_token=csrf,
-                                   created_at=now, expires_at=expires, last_seen_at=now))
+            session.add(
+                SessionRow(
+                    token_hash=_sha256(token),
+                    user_id=stored.id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=expires,
+                    last_seen_at=now,
+                )
+            )
             self.throttle.forgive(session, who, where)
             self._purge_ended_sessions(session, now)
             return token, ConsoleSession(_user(stored), csrf, expires)
@@ -183,12 +229,15 @@ class AuthService:
             return False
 
     def _purge_ended_sessions(self, session: Session, now: dt.datetime) -> None:
-        ended = (select(SessionRow.token_hash)
-                 .where(or_(SessionRow.expires_at <= now,
-                            SessionRow.last_seen_at <= now - self.idle))
-                 .limit(PURGE_BATCH))
-        session.execute(delete(SessionRow).where(SessionRow.token_hash.in_(ended)),
-                        execution_options={"synchronize_session": False})
+        ended = (
+            select(SessionRow.token_hash)
+            .where(or_(SessionRow.expires_at <= now, SessionRow.last_seen_at <= now - self.idle))
+            .limit(PURGE_BATCH)
+        )
+        session.execute(
+            delete(SessionRow).where(SessionRow.token_hash.in_(ended)),
+            execution_options={"synchronize_session": False},
+        )
 
     def session(self, token: str | None) -> ConsoleSession | None:
         """The live session of ``token``; each use moves its idle timeout forward."""
@@ -196,9 +245,11 @@ class AuthService:
             return None
         token_hash = _sha256(token)
         with self.sessions() as session:
-            found = session.execute(select(SessionRow, UserRow).join(
-                UserRow, UserRow.id == SessionRow.user_id).where(
-                SessionRow.token_hash == token_hash)).first()
+            found = session.execute(
+                select(SessionRow, UserRow)
+                .join(UserRow, UserRow.id == SessionRow.user_id)
+                .where(SessionRow.token_hash == token_hash)
+            ).first()
         if found is None:
             return None
         row, user = found
@@ -210,8 +261,11 @@ class AuthService:
             return None
         if now - row.last_seen_at >= min(TOUCH_EVERY, self.idle / 10):
             with transaction(self.sessions, immediate=True) as session:
-                session.execute(update(SessionRow).where(SessionRow.token_hash == token_hash)
-                                .values(last_seen_at=now))
+                session.execute(
+                    update(SessionRow)
+                    .where(SessionRow.token_hash == token_hash)
+                    .values(last_seen_at=now)
+                )
         return ConsoleSession(_user(user), row.csrf_token, row.expires_at)
 
     def sign_out(self, token: str | None) -> None:
@@ -220,8 +274,9 @@ class AuthService:
                 session.execute(delete(SessionRow).where(SessionRow.token_hash == _sha256(token)))
 
     # API keys --------------------------------------------------------------------------------
-    def create_key(self, name: str, scopes: Iterable[str],
-                   tenant: str = DEFAULT_TENANT) -> tuple[str, ApiKey]:
+    def create_key(
+        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT
+    ) -> tuple[str, ApiKey]:
         """A new key acting for ``tenant``; the plaintext is returned once and never stored."""
         checked_tenant(tenant)
         scope_list = sorted(set(scopes))
@@ -229,13 +284,20 @@ class AuthService:
         if unknown or not scope_list:
             raise InvalidParameterException(
                 f"Give one or more scopes from: {', '.join(SCOPES)}"
-                + (f" (unknown: {', '.join(unknown)})." if unknown else "."))
+                + (f" (unknown: {', '.join(unknown)})." if unknown else ".")
+            )
         if not name.strip() or len(name) > 128:
             raise InvalidParameterException("A key needs a name of 1-128 characters.")
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
-        row = ApiKeyRow(id=key_id, name=name.strip(), tenant=tenant, secret_hash=_sha256(secret),
-                        scopes=scope_list, created_at=self.clock())
+        row = ApiKeyRow(
+            id=key_id,
+            name=name.strip(),
+            tenant=tenant,
+            secret_hash=_sha256(secret),
+            scopes=scope_list,
+            created_at=self.clock(),
+        )
         with self.sessions() as session, session.begin():
             session.add(row)
         return f"mgk_{key_id}_{secret}", _key(row)

@@ -30,8 +30,10 @@ class UserRow(Base):
 
 class SessionRow(Base):
     __tablename__ = "console_sessions"
-    __table_args__ = (Index("ix_console_sessions_user_id", "user_id"),
-                      Index("ix_console_sessions_expires_at", "expires_at"))
+    __table_args__ = (
+        Index("ix_console_sessions_user_id", "user_id"),
+        Index("ix_console_sessions_expires_at", "expires_at"),
+    )
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
@@ -49,7 +51,8 @@ class ApiKeyRow(Base):
     name: Mapped[str] = mapped_column(String(128))
     # Whose objects the key reads and writes (``modgate.tenants``).
     tenant: Mapped[str] = mapped_column(
-        String(TENANT_LENGTH), default=DEFAULT_TENANT, server_default=DEFAULT_TENANT)
+        String(TENANT_LENGTH), default=DEFAULT_TENANT, server_default=DEFAULT_TENANT
+    )
     secret_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -46,7 +46,8 @@ class SignInThrottledException(ModgateError):
     def __init__(self, retry_after_seconds: int) -> None:
         minutes = math.ceil(retry_after_seconds / 60)
         super().__init__(
-            f"Too many failed sign-ins; try again in {minutes} minute{'s' * (minutes != 1)}.")
+            f"Too many failed sign-ins; try again in {minutes} minute{'s' * (minutes != 1)}."
+        )
         self.retry_after_seconds = retry_after_seconds
 
 
@@ -86,43 +87,57 @@ class SignInThrottle:
     max_failures: int
     window: dt.timedelta
 
-    def check(self, session: Session, username_hash: str, address: str,
-              now: dt.datetime) -> None:
+    def check(self, session: Session, username_hash: str, address: str, now: dt.datetime) -> None:
         """Refuse with ``SignInThrottledException`` while either count is at the limit."""
-        waits = [self._wait(session, SignInFailureRow.username_hash, username_hash, now),
-                 self._wait(session, SignInFailureRow.address, address, now)]
+        waits = [
+            self._wait(session, SignInFailureRow.username_hash, username_hash, now),
+            self._wait(session, SignInFailureRow.address, address, now),
+        ]
         longest = max(waits)
         if longest > dt.timedelta(0):
             raise SignInThrottledException(max(1, math.ceil(longest.total_seconds())))
 
-    def _wait(self, session: Session, column: InstrumentedAttribute[str], value: str,
-              now: dt.datetime) -> dt.timedelta:
+    def _wait(
+        self, session: Session, column: InstrumentedAttribute[str], value: str, now: dt.datetime
+    ) -> dt.timedelta:
         # The limit is reached while the max_failures-th newest failure is inside the window;
         # it is lifted when that one leaves it.
-        newest = list(session.scalars(
-            select(SignInFailureRow.failed_at)
-            .where(column == value, SignInFailureRow.failed_at > now - self.window)
-            .order_by(SignInFailureRow.failed_at.desc()).limit(self.max_failures)))
+        newest = list(
+            session.scalars(
+                select(SignInFailureRow.failed_at)
+                .where(column == value, SignInFailureRow.failed_at > now - self.window)
+                .order_by(SignInFailureRow.failed_at.desc())
+                .limit(self.max_failures)
+            )
+        )
         if len(newest) < self.max_failures:
             return dt.timedelta(0)
         return newest[-1] + self.window - now
 
-    def record_failure(self, session: Session, username_hash: str, address: str,
-                       now: dt.datetime) -> None:
-        session.add(SignInFailureRow(username_hash=username_hash, address=address,
-                                     failed_at=now))
-        stale = (select(SignInFailureRow.id)
-                 .where(SignInFailureRow.failed_at <= now - self.window).limit(PURGE_BATCH))
-        session.execute(delete(SignInFailureRow).where(SignInFailureRow.id.in_(stale)),
-                        execution_options={"synchronize_session": False})
+    def record_failure(
+        self, session: Session, username_hash: str, address: str, now: dt.datetime
+    ) -> None:
+        session.add(SignInFailureRow(username_hash=username_hash, address=address, failed_at=now))
+        stale = (
+            select(SignInFailureRow.id)
+            .where(SignInFailureRow.failed_at <= now - self.window)
+            .limit(PURGE_BATCH)
+        )
+        session.execute(
+            delete(SignInFailureRow).where(SignInFailureRow.id.in_(stale)),
+            execution_options={"synchronize_session": False},
+        )
 
     def forgive(self, session: Session, username_hash: str, address: str) -> None:
         """After a successful sign-in: forget that user's failures from that address only.
         Failures for other usernames from the address, and for the user from elsewhere, stay
         counted, so signing in to one's own account does not reset a guessing run."""
-        session.execute(delete(SignInFailureRow).where(
-            SignInFailureRow.username_hash == username_hash,
-            SignInFailureRow.address == address), execution_options={"synchronize_session": False})
+        session.execute(
+            delete(SignInFailureRow).where(
+                SignInFailureRow.username_hash == username_hash, SignInFailureRow.address == address
+            ),
+            execution_options={"synchronize_session": False},
+        )
 
 
 class PasswordCheckSlots:

@@ -91,4 +91,3 @@ def _foreign_keys_checked_after(connection: Connection) -> Iterator[None]:
 def current_heads(engine: Engine) -> set[str]:
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
-

@@ -26,8 +26,9 @@ from modgate.settings import Settings
 from modgate.taxonomy.rekognition_json import image_body
 
 
-def scan_file(engine: DetectionEngine, settings: Settings, path: Path,
-              min_confidence: float) -> dict[str, Any]:
+def scan_file(
+    engine: DetectionEngine, settings: Settings, path: Path, min_confidence: float
+) -> dict[str, Any]:
     """One output line for ``path``: a DetectModerationLabels body, or a video's timestamps."""
     if not path.is_file():
         raise ResourceNotFoundException(f"{path} does not exist or is not a file")
@@ -38,17 +39,24 @@ def scan_file(engine: DetectionEngine, settings: Settings, path: Path,
         for timestamp, result in engine.detect_video(str(path), settings.detection.video_fps):
             body = image_body(result.detections, min_confidence)
             for label in body["ModerationLabels"]:
-                labels.append({"Timestamp": timestamp, "ModerationLabel": label,
-                               "ContentTypes": body["ContentTypes"]})
+                labels.append(
+                    {
+                        "Timestamp": timestamp,
+                        "ModerationLabel": label,
+                        "ContentTypes": body["ContentTypes"],
+                    }
+                )
             content_types.extend(body["ContentTypes"])
         return {
             "File": str(path),
             "ModerationLabels": labels,
             "ModerationModelVersion": engine.model_version,
             "VideoMetadata": {
-                "Format": info.format, "Codec": info.codec,
+                "Format": info.format,
+                "Codec": info.codec,
                 "DurationMillis": round((info.duration_seconds or 0) * 1000),
-                "FrameRate": info.frame_rate, "FrameWidth": info.width,
+                "FrameRate": info.frame_rate,
+                "FrameWidth": info.width,
                 "FrameHeight": info.height,
             },
         }
@@ -85,13 +93,19 @@ def format_table(line: dict[str, Any]) -> str:
 def scan(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Images and videos to scan.")],
-    min_confidence: Annotated[float | None, typer.Option(
-        "--min-confidence", min=0, max=100,
-        help="Report labels at or above this confidence "
-        "(default: MODGATE_DETECTION__MIN_CONFIDENCE, 50).",
-    )] = None,
-    output_format: Annotated[str, typer.Option(
-        "--format", help="json (JSON Lines) or table.")] = "json",
+    min_confidence: Annotated[
+        float | None,
+        typer.Option(
+            "--min-confidence",
+            min=0,
+            max=100,
+            help="Report labels at or above this confidence "
+            "(default: MODGATE_DETECTION__MIN_CONFIDENCE, 50).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="json (JSON Lines) or table.")
+    ] = "json",
 ) -> None:
     """Detect moderation labels in local files; one JSON line per file, as Rekognition answers."""
     if output_format not in ("json", "table"):
@@ -127,13 +141,21 @@ def detectors(ctx: typer.Context) -> None:
 
 def evaluate(
     ctx: typer.Context,
-    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False,
-                                           help="Folder of labelled images.")],
-    labels: Annotated[Path, typer.Option(
-        "--labels", exists=True, dir_okay=False,
-        help="CSV with header file,labels; labels are v7 names separated by ';'.")],
+    folder: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="Folder of labelled images.")
+    ],
+    labels: Annotated[
+        Path,
+        typer.Option(
+            "--labels",
+            exists=True,
+            dir_okay=False,
+            help="CSV with header file,labels; labels are v7 names separated by ';'.",
+        ),
+    ],
     output: Annotated[Path, typer.Option("--output", help="Folder for the PNGs.")] = Path(
-        "eval-report"),
+        "eval-report"
+    ),
 ) -> None:
     """Per-label precision, recall and false-positive rate by threshold, and PR-curve PNGs."""
     engine = DetectionEngine.from_settings(command_services(ctx).settings())

@@ -113,8 +113,13 @@ class DetectionEngine:
     def describe(self) -> list[dict[str, Any]]:
         """Name, version, labels and content types of each loaded detector."""
         return [
-            {"name": d.name, "version": d.version, "labels": list(d.labels),
-             "content_types": list(d.content_types), "text": d.emits_text}
+            {
+                "name": d.name,
+                "version": d.version,
+                "labels": list(d.labels),
+                "content_types": list(d.content_types),
+                "text": d.emits_text,
+            }
             for d in self.detectors
         ]
 
@@ -164,8 +169,9 @@ class DetectionEngine:
         except ModgateError:
             raise
         except Exception as exc:
-            raise ModgateError(f"detector {detector.name!r} failed: {exc}",
-                               detector=detector.name) from exc
+            raise ModgateError(
+                f"detector {detector.name!r} failed: {exc}", detector=detector.name
+            ) from exc
         if len(outputs) != 1:
             raise ModgateError(f"detector {detector.name!r} returned {len(outputs)} outputs for 1")
         return outputs

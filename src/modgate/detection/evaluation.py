@@ -64,19 +64,22 @@ def read_labels(labels_file: Path) -> dict[str, set[str]]:
     return truth
 
 
-def threshold_table(scores: Sequence[float], truth: Sequence[bool],
-                    thresholds: Sequence[float] = THRESHOLDS) -> list[ThresholdStats]:
+def threshold_table(
+    scores: Sequence[float], truth: Sequence[bool], thresholds: Sequence[float] = THRESHOLDS
+) -> list[ThresholdStats]:
     """Confusion counts of one label at each threshold (flagged when score >= threshold)."""
     table = []
     for threshold in thresholds:
         flagged = [score >= threshold for score in scores]
-        table.append(ThresholdStats(
-            threshold,
-            sum(f and t for f, t in zip(flagged, truth, strict=True)),
-            sum(f and not t for f, t in zip(flagged, truth, strict=True)),
-            sum(t and not f for f, t in zip(flagged, truth, strict=True)),
-            sum(not f and not t for f, t in zip(flagged, truth, strict=True)),
-        ))
+        table.append(
+            ThresholdStats(
+                threshold,
+                sum(f and t for f, t in zip(flagged, truth, strict=True)),
+                sum(f and not t for f, t in zip(flagged, truth, strict=True)),
+                sum(t and not f for f, t in zip(flagged, truth, strict=True)),
+                sum(not f and not t for f, t in zip(flagged, truth, strict=True)),
+            )
+        )
     return table
 
 
@@ -90,15 +93,19 @@ def plot_pr_curve(label: str, table: Sequence[ThresholdStats], path: Path) -> No
     axes.plot([row.recall for row in table], [row.precision for row in table], marker="o")
     for row in table[::3]:
         axes.annotate(f"{row.threshold:g}", (row.recall, row.precision), fontsize=7)
-    axes.set(xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02),
-             title=f"{label} (points: thresholds)")
+    axes.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1.02),
+        ylim=(0, 1.02),
+        title=f"{label} (points: thresholds)",
+    )
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
 
 
-def run_evaluation(engine: DetectionEngine, folder: Path, labels_file: Path,
-                   output: Path) -> str:
+def run_evaluation(engine: DetectionEngine, folder: Path, labels_file: Path, output: Path) -> str:
     """Detect every labelled image, write one PR-curve PNG per label, return a text report."""
     truth = read_labels(labels_file)
     if not truth:
@@ -113,14 +120,20 @@ def run_evaluation(engine: DetectionEngine, folder: Path, labels_file: Path,
         scores[name] = {label.name: label.confidence for label in result.labels}
     evaluated = sorted({label for names in truth.values() for label in names})
     output.mkdir(parents=True, exist_ok=True)
-    lines = [f"{len(truth)} images, model {engine.model_version}",
-             "label | threshold | precision | recall | false-positive rate"]
+    lines = [
+        f"{len(truth)} images, model {engine.model_version}",
+        "label | threshold | precision | recall | false-positive rate",
+    ]
     for label in evaluated:
-        table = threshold_table([scores[name].get(label, 0.0) for name in truth],
-                                [label in truth[name] for name in truth])
+        table = threshold_table(
+            [scores[name].get(label, 0.0) for name in truth],
+            [label in truth[name] for name in truth],
+        )
         for row in table:
-            lines.append(f"{label} | {row.threshold:g} | {row.precision:.3f} | "
-                         f"{row.recall:.3f} | {row.false_positive_rate:.3f}")
+            lines.append(
+                f"{label} | {row.threshold:g} | {row.precision:.3f} | "
+                f"{row.recall:.3f} | {row.false_positive_rate:.3f}"
+            )
         file_name = f"pr-{label.replace(' ', '_').replace('&', 'and')}.png"
         plot_pr_curve(label, table, output / file_name)
     lines.append(f"PR curves written to {output}")

@@ -62,13 +62,16 @@ def select_detectors(
             continue
         missing = detector_class.missing_requirements()
         if missing:
-            hint = f"pip install 'modgate[{detector_class.extra}]'" if detector_class.extra else (
-                f"pip install {' '.join(missing)}"
+            hint = (
+                f"pip install 'modgate[{detector_class.extra}]'"
+                if detector_class.extra
+                else (f"pip install {' '.join(missing)}")
             )
             if explicitly:
                 raise DetectorLoadError(
                     f"detector {name!r} is enabled but {', '.join(missing)} is not installed: "
-                    f"{hint}", detector=name,
+                    f"{hint}",
+                    detector=name,
                 )
             logger.warning("detector %s skipped: %s not installed (%s)", name, missing, hint)
             continue

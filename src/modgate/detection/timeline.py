@@ -73,9 +73,7 @@ def detect_timeline(
     unchecked = None
     if kind == "video":
         coverage = Coverage()
-        results = detect_samples(
-            engine, path, sampling.fps, sampling.scene_threshold, coverage
-        )
+        results = detect_samples(engine, path, sampling.fps, sampling.scene_threshold, coverage)
         collected.add_all(results)
         entries = collected.entries(sampling.fps, duration_ms)
         unchecked = unchecked_of(coverage, duration_ms, sampling.fps)

@@ -34,9 +34,7 @@ class BlobStore(Protocol):
     #: Blobs are files on this machine: ``exists`` is a file lookup, not a network request.
     on_this_machine: bool
 
-    def put_file(
-        self, key: str, path: Path, content_type: str = ..., consume: bool = ...
-    ) -> None:
+    def put_file(self, key: str, path: Path, content_type: str = ..., consume: bool = ...) -> None:
         """Store the file at ``path``. ``consume``: the caller no longer needs the file (a
         private spool file), so a local store may move it into place instead of copying it."""
         ...
@@ -71,9 +69,7 @@ class LocalBlobStore:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put_file(
-        self, key: str, path: Path, content_type: str = "", consume: bool = False
-    ) -> None:
+    def put_file(self, key: str, path: Path, content_type: str = "", consume: bool = False) -> None:
         with storage_full_refused(f"blob {key!r}"):
             if consume and self._move(key, path):
                 return
@@ -215,9 +211,7 @@ class S3BlobStore:
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
 
-    def put_file(
-        self, key: str, path: Path, content_type: str = "", consume: bool = False
-    ) -> None:
+    def put_file(self, key: str, path: Path, content_type: str = "", consume: bool = False) -> None:
         full = self._key(key)
         extra = {"ExtraArgs": {"ContentType": content_type}} if content_type else {}
         self._call(full, self.client.upload_file, str(path), self.bucket, full, **extra)

@@ -182,8 +182,12 @@ class MediaService:
         """Spool ``stream`` to a private file (hashing as it goes, size capped), then intake it."""
         with self.spooled(stream) as (path, sha256):
             return self.ingest_path(
-                path, sha256, defer_record=defer_record, consume=True,
-                before_store=before_store, tenant=tenant,
+                path,
+                sha256,
+                defer_record=defer_record,
+                consume=True,
+                before_store=before_store,
+                tenant=tenant,
             )
 
     def ingest_bytes(
@@ -197,7 +201,9 @@ class MediaService:
         import io
 
         return self.ingest_stream(
-            io.BytesIO(data), defer_record=defer_record, before_store=before_store,
+            io.BytesIO(data),
+            defer_record=defer_record,
+            before_store=before_store,
             tenant=tenant,
         )
 

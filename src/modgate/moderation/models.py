@@ -34,10 +34,22 @@ FINAL_ACTIONS: tuple[str, ...] = get_args(FinalAction)
 # Columns a listing filters on by equality.
 LIST_FILTERS = ("status", "action", "final_action", "surface", "external_id", "kind", "sha256")
 # Columns the decision (``ModerationStore.decide``) writes; anything else is a mistake.
-DECISION_COLUMNS = frozenset({
-    "status", "action", "rule_id", "policy_version", "decision", "decided_at", "updated_at",
-    "final_action", "error", "labels", "content_types", "model_version",
-})
+DECISION_COLUMNS = frozenset(
+    {
+        "status",
+        "action",
+        "rule_id",
+        "policy_version",
+        "decision",
+        "decided_at",
+        "updated_at",
+        "final_action",
+        "error",
+        "labels",
+        "content_types",
+        "model_version",
+    }
+)
 MAX_LIST_LIMIT = 500
 
 
@@ -133,15 +145,29 @@ class ModerationRecord:
     def from_row(cls, row: Any) -> ModerationRecord:
         """The record of a mapped or result row carrying every column."""
         return cls(
-            id=row.id, media_id=row.media_id, sha256=row.sha256, kind=row.kind,
-            status=cast(ModerationStatus, row.status), created_at=row.created_at,
-            updated_at=row.updated_at, context=row.context or {},
-            client_request_token=row.client_request_token, external_id=row.external_id,
-            surface=row.surface, model_version=row.model_version, labels=row.labels,
-            content_types=row.content_types, action=cast("Action | None", row.action),
-            rule_id=row.rule_id, policy_version=row.policy_version, decision=row.decision,
-            verdict=row.verdict, final_action=cast("FinalAction | None", row.final_action),
-            error=row.error, decided_at=row.decided_at, tenant=row.tenant,
+            id=row.id,
+            media_id=row.media_id,
+            sha256=row.sha256,
+            kind=row.kind,
+            status=cast(ModerationStatus, row.status),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            context=row.context or {},
+            client_request_token=row.client_request_token,
+            external_id=row.external_id,
+            surface=row.surface,
+            model_version=row.model_version,
+            labels=row.labels,
+            content_types=row.content_types,
+            action=cast("Action | None", row.action),
+            rule_id=row.rule_id,
+            policy_version=row.policy_version,
+            decision=row.decision,
+            verdict=row.verdict,
+            final_action=cast("FinalAction | None", row.final_action),
+            error=row.error,
+            decided_at=row.decided_at,
+            tenant=row.tenant,
         )
 
 

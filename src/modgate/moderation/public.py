@@ -158,8 +158,16 @@ def _offset(token: str | None) -> int:
 
 # The columns an event's summary reads (besides the decision).
 SUMMARY_COLUMNS = (
-    "id", "external_id", "status", "kind", "sha256", "action", "final_action", "rule_id",
-    "policy_version", "surface",
+    "id",
+    "external_id",
+    "status",
+    "kind",
+    "sha256",
+    "action",
+    "final_action",
+    "rule_id",
+    "policy_version",
+    "surface",
 )
 
 

@@ -53,8 +53,12 @@ class ModerationStore(Protocol):
         ...
 
     def record_verdict(
-        self, session: Session, moderation_id: str, verdict: dict[str, Any],
-        final_action: str | None, now: dt.datetime,
+        self,
+        session: Session,
+        moderation_id: str,
+        verdict: dict[str, Any],
+        final_action: str | None,
+        now: dt.datetime,
     ) -> ModerationRecord:
         """The reviewers' verdict and the final action it makes; the moderation as updated."""
         ...
@@ -80,9 +84,14 @@ class ModerationStore(Protocol):
         ...
 
     def history(
-        self, session: Session, *, since: dt.datetime | None = None,
-        until: dt.datetime | None = None, surface: str | None = None,
-        limit: int | None = None, batch: int = 5000,
+        self,
+        session: Session,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        surface: str | None = None,
+        limit: int | None = None,
+        batch: int = 5000,
     ) -> Iterator[HistoryEntry]:
         """Moderations with stored detections, oldest first, created in [since, until), read
         ``batch`` rows at a time; the session stays open while the caller iterates."""
@@ -120,15 +129,26 @@ _BY_TOKEN = (
     .where(_moderations.c.client_request_token == bindparam("token"), _OF_TENANT)
 )
 _HISTORY_COLUMNS = (
-    "id", "sha256", "labels", "context", "surface", "action", "rule_id", "policy_version",
-    "verdict", "final_action", "created_at",
+    "id",
+    "sha256",
+    "labels",
+    "context",
+    "surface",
+    "action",
+    "rule_id",
+    "policy_version",
+    "verdict",
+    "final_action",
+    "created_at",
 )
 
 
 def _extra_of(row: Any) -> ModerationExtra:
     return ModerationExtra(
-        client=row.client, client_metadata=row.client_metadata or {},
-        request_fingerprint=row.request_fingerprint, video_metadata=row.video_metadata,
+        client=row.client,
+        client_metadata=row.client_metadata or {},
+        request_fingerprint=row.request_fingerprint,
+        video_metadata=row.video_metadata,
         thumbnails=row.thumbnails,
     )
 
@@ -138,21 +158,34 @@ class SqlModerationStore:
 
     def insert(self, session: Session, moderation: NewModeration) -> None:
         extra = moderation.extra
-        session.execute(_INSERT_MODERATION, {
-            "id": moderation.id, "tenant": moderation.tenant,
-            "media_id": moderation.media_id, "sha256": moderation.sha256,
-            "kind": moderation.kind, "status": "queued",
-            "client_request_token": moderation.client_request_token,
-            "external_id": moderation.external_id, "surface": moderation.surface,
-            "context": moderation.context, "created_at": moderation.created_at,
-            "updated_at": moderation.created_at,
-        })
-        session.execute(_INSERT_EXTRA, {
-            "moderation_id": moderation.id, "client": extra.client,
-            "client_metadata": extra.client_metadata,
-            "request_fingerprint": extra.request_fingerprint,
-            "video_metadata": extra.video_metadata, "thumbnails": extra.thumbnails,
-        })
+        session.execute(
+            _INSERT_MODERATION,
+            {
+                "id": moderation.id,
+                "tenant": moderation.tenant,
+                "media_id": moderation.media_id,
+                "sha256": moderation.sha256,
+                "kind": moderation.kind,
+                "status": "queued",
+                "client_request_token": moderation.client_request_token,
+                "external_id": moderation.external_id,
+                "surface": moderation.surface,
+                "context": moderation.context,
+                "created_at": moderation.created_at,
+                "updated_at": moderation.created_at,
+            },
+        )
+        session.execute(
+            _INSERT_EXTRA,
+            {
+                "moderation_id": moderation.id,
+                "client": extra.client,
+                "client_metadata": extra.client_metadata,
+                "request_fingerprint": extra.request_fingerprint,
+                "video_metadata": extra.video_metadata,
+                "thumbnails": extra.thumbnails,
+            },
+        )
 
     def decide(
         self, session: Session, moderation_id: str, values: Mapping[str, Any]
@@ -161,13 +194,22 @@ class SqlModerationStore:
         return session.execute(_DECIDE, {"moderation_id": moderation_id, **values}).first()
 
     def record_verdict(
-        self, session: Session, moderation_id: str, verdict: dict[str, Any],
-        final_action: str | None, now: dt.datetime,
+        self,
+        session: Session,
+        moderation_id: str,
+        verdict: dict[str, Any],
+        final_action: str | None,
+        now: dt.datetime,
     ) -> ModerationRecord:
-        row = session.execute(_UPDATE, {
-            "moderation_id": moderation_id, "verdict": verdict, "final_action": final_action,
-            "updated_at": now,
-        }).first()
+        row = session.execute(
+            _UPDATE,
+            {
+                "moderation_id": moderation_id,
+                "verdict": verdict,
+                "final_action": final_action,
+                "updated_at": now,
+            },
+        ).first()
         if row is None:
             raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
         return ModerationRecord.from_row(row)
@@ -184,9 +226,7 @@ class SqlModerationStore:
         row = _read(session, "extra", moderation_id, tenant).first()
         return _extra_of(row) if row is not None else None
 
-    def status(
-        self, session: Session, moderation_id: str, tenant: str | None = None
-    ) -> str | None:
+    def status(self, session: Session, moderation_id: str, tenant: str | None = None) -> str | None:
         found: str | None = _read(session, "status", moderation_id, tenant).scalar()
         return found
 
@@ -217,9 +257,14 @@ class SqlModerationStore:
         return _page(records, query.limit)
 
     def history(
-        self, session: Session, *, since: dt.datetime | None = None,
-        until: dt.datetime | None = None, surface: str | None = None,
-        limit: int | None = None, batch: int = 5000,
+        self,
+        session: Session,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        surface: str | None = None,
+        limit: int | None = None,
+        batch: int = 5000,
     ) -> Iterator[HistoryEntry]:
         table = _moderations
         statement = select(*(table.c[name] for name in _HISTORY_COLUMNS)).where(
@@ -236,16 +281,21 @@ class SqlModerationStore:
             statement = statement.limit(limit)
         for row in session.execute(statement.execution_options(yield_per=batch)):
             yield HistoryEntry(
-                id=row.id, sha256=row.sha256, labels=row.labels or [],
-                context=dict(row.context or {}), surface=row.surface, action=row.action,
-                rule_id=row.rule_id, policy_version=row.policy_version, verdict=row.verdict,
-                final_action=row.final_action, created_at=row.created_at,
+                id=row.id,
+                sha256=row.sha256,
+                labels=row.labels or [],
+                context=dict(row.context or {}),
+                surface=row.surface,
+                action=row.action,
+                rule_id=row.rule_id,
+                policy_version=row.policy_version,
+                verdict=row.verdict,
+                final_action=row.final_action,
+                created_at=row.created_at,
             )
 
 
-def _read(
-    session: Session, name: str, moderation_id: str, tenant: str | None
-) -> Result[Any]:
+def _read(session: Session, name: str, moderation_id: str, tenant: str | None) -> Result[Any]:
     any_tenant, one_tenant = _READS[name]
     if tenant is None:
         return session.execute(any_tenant, {"moderation_id": moderation_id})
@@ -276,11 +326,18 @@ class InMemoryModerationStore:
             if token and self._token_use(token, moderation.tenant) is not None:
                 raise ValueError(f"client_request_token {token!r} is taken")
             self.records[moderation.id] = ModerationRecord(
-                id=moderation.id, media_id=moderation.media_id, sha256=moderation.sha256,
-                kind=moderation.kind, status="queued", created_at=moderation.created_at,
-                updated_at=moderation.created_at, context=dict(moderation.context),
-                client_request_token=token, external_id=moderation.external_id,
-                surface=moderation.surface, tenant=moderation.tenant,
+                id=moderation.id,
+                media_id=moderation.media_id,
+                sha256=moderation.sha256,
+                kind=moderation.kind,
+                status="queued",
+                created_at=moderation.created_at,
+                updated_at=moderation.created_at,
+                context=dict(moderation.context),
+                client_request_token=token,
+                external_id=moderation.external_id,
+                surface=moderation.surface,
+                tenant=moderation.tenant,
             )
             self.extras[moderation.id] = moderation.extra
 
@@ -297,15 +354,22 @@ class InMemoryModerationStore:
             return decided
 
     def record_verdict(
-        self, session: object, moderation_id: str, verdict: dict[str, Any],
-        final_action: str | None, now: dt.datetime,
+        self,
+        session: object,
+        moderation_id: str,
+        verdict: dict[str, Any],
+        final_action: str | None,
+        now: dt.datetime,
     ) -> ModerationRecord:
         with self._lock:
             record = self.records.get(moderation_id)
             if record is None:
                 raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
             updated = dataclasses.replace(
-                record, verdict=verdict, final_action=final_action, updated_at=now  # type: ignore[arg-type]
+                record,
+                verdict=verdict,
+                final_action=final_action,  # type: ignore[arg-type]
+                updated_at=now,
             )
             self.records[moderation_id] = updated
             return updated
@@ -323,9 +387,7 @@ class InMemoryModerationStore:
             return None
         return self.extras.get(moderation_id)
 
-    def status(
-        self, session: object, moderation_id: str, tenant: str | None = None
-    ) -> str | None:
+    def status(self, session: object, moderation_id: str, tenant: str | None = None) -> str | None:
         record = self.get(session, moderation_id, tenant)
         return record.status if record else None
 
@@ -355,23 +417,35 @@ class InMemoryModerationStore:
         return _page(found[: query.limit + 1], query.limit)
 
     def history(
-        self, session: object, *, since: dt.datetime | None = None,
-        until: dt.datetime | None = None, surface: str | None = None,
-        limit: int | None = None, batch: int = 5000,
+        self,
+        session: object,
+        *,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        surface: str | None = None,
+        limit: int | None = None,
+        batch: int = 5000,
     ) -> Iterator[HistoryEntry]:
         found = sorted(self.records.values(), key=lambda r: (r.created_at, r.id))
         found = [
-            r for r in found
-            if r.labels is not None and (since is None or r.created_at >= since)
+            r
+            for r in found
+            if r.labels is not None
+            and (since is None or r.created_at >= since)
             and (until is None or r.created_at < until)
             and (surface is None or r.surface == surface)
         ]
         for record in found[:limit]:
             yield HistoryEntry(
-                id=record.id, sha256=record.sha256, labels=record.labels or [],
-                context=dict(record.context), surface=record.surface, action=record.action,
-                rule_id=record.rule_id, policy_version=record.policy_version,
-                verdict=record.verdict, final_action=record.final_action,
+                id=record.id,
+                sha256=record.sha256,
+                labels=record.labels or [],
+                context=dict(record.context),
+                surface=record.surface,
+                action=record.action,
+                rule_id=record.rule_id,
+                policy_version=record.policy_version,
+                verdict=record.verdict,
+                final_action=record.final_action,
                 created_at=record.created_at,
             )
-

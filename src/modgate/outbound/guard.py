@@ -131,9 +131,7 @@ _URL_PROBLEM = "url must be an absolute http:// or https:// URL"
 class OutboundGuard:
     """The outbound policy and the resolver it checks names with; one per process."""
 
-    def __init__(
-        self, policy: OutboundPolicy, resolver: Resolver = socket.getaddrinfo
-    ) -> None:
+    def __init__(self, policy: OutboundPolicy, resolver: Resolver = socket.getaddrinfo) -> None:
         self.policy = policy
         self.resolver = resolver
 
@@ -246,9 +244,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         failure: httpcore.ConnectError | None = None
         for address in self.guard.checked_addresses(host, port):
             try:
-                return self.sockets.connect_tcp(
-                    str(address), port, timeout, local_address, options
-                )
+                return self.sockets.connect_tcp(str(address), port, timeout, local_address, options)
             except httpcore.ConnectError as exc:  # try the next address, as getaddrinfo users do
                 failure = exc
         assert failure is not None  # checked_addresses never returns an empty tuple

@@ -218,8 +218,10 @@ def submit(
             message = f"cannot be read: {error.strerror or error}"
             typer.echo(
                 json.dumps(
-                    {"File": name, "error": {"code": "InvalidParameterException",
-                                             "message": message}}
+                    {
+                        "File": name,
+                        "error": {"code": "InvalidParameterException", "message": message},
+                    }
                 )
             )
     if process:

@@ -84,15 +84,17 @@ class DetectStage:
             if info.kind == "video":
                 duration_ms = round((info.duration_seconds or 0) * 1000) or None
                 found = detect_timeline(
-                    engine, path, "video", self.sampling,
-                    duration_ms=duration_ms, progress=progress,
+                    engine,
+                    path,
+                    "video",
+                    self.sampling,
+                    duration_ms=duration_ms,
+                    progress=progress,
                 )
             elif info.animated:
                 # Animated GIF/WebP/APNG, multi-page TIFF: the frame on screen at each sampling
                 # time and frames after a scene change, like video.
-                found = detect_timeline(
-                    engine, path, "animation", self.sampling, progress=progress
-                )
+                found = detect_timeline(engine, path, "animation", self.sampling, progress=progress)
             else:
                 frame = _decoded(path, engine.max_side)
                 return Detected(engine.detect(frame), frame)

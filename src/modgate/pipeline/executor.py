@@ -274,4 +274,3 @@ class CeleryExecutor:
 
     def stop(self) -> None:
         return None
-

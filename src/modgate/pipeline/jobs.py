@@ -80,8 +80,13 @@ class JobStore(Protocol):
     caller's transaction (an in-memory store ignores it); the others commit on their own."""
 
     def add(
-        self, session: Session, moderation_id: str, max_attempts: int, now: dt.datetime,
-        claimed_by: str | None = None, lease_seconds: float = 0.0,
+        self,
+        session: Session,
+        moderation_id: str,
+        max_attempts: int,
+        now: dt.datetime,
+        claimed_by: str | None = None,
+        lease_seconds: float = 0.0,
     ) -> str:
         """A new job, queued or already claimed by ``claimed_by``; its id."""
         ...
@@ -149,16 +154,18 @@ def _claim_statement(by_id: bool) -> PerDialect[Update]:
     pick = pick.order_by(_jobs.c.run_after, _jobs.c.id).limit(1)
     return claim_update(
         pick,
-        lambda chosen: update(_jobs)
-        .where(_jobs.c.id == chosen, claimable)
-        .values(
-            status="running",
-            locked_by=bindparam("worker"),
-            attempts=_jobs.c.attempts + 1,
-            locked_until=bindparam("until", type_=UTCDateTime()),
-            updated_at=now,
-        )
-        .returning(_jobs.c.id, _jobs.c.moderation_id, _jobs.c.attempts, _jobs.c.max_attempts),
+        lambda chosen: (
+            update(_jobs)
+            .where(_jobs.c.id == chosen, claimable)
+            .values(
+                status="running",
+                locked_by=bindparam("worker"),
+                attempts=_jobs.c.attempts + 1,
+                locked_until=bindparam("until", type_=UTCDateTime()),
+                updated_at=now,
+            )
+            .returning(_jobs.c.id, _jobs.c.moderation_id, _jobs.c.attempts, _jobs.c.max_attempts)
+        ),
     )
 
 

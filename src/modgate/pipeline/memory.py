@@ -43,8 +43,8 @@ class JobRecord:
     def claimable(self, now: dt.datetime) -> bool:
         if self.status == "queued":
             return self.run_after <= now
-        return self.status == "running" and self.locked_until is not None and (
-            self.locked_until < now
+        return (
+            self.status == "running" and self.locked_until is not None and (self.locked_until < now)
         )
 
 
@@ -57,16 +57,27 @@ class InMemoryJobStore:
         self._lock = threading.Lock()
 
     def add(
-        self, session: object, moderation_id: str, max_attempts: int, now: dt.datetime,
-        claimed_by: str | None = None, lease_seconds: float = 0.0,
+        self,
+        session: object,
+        moderation_id: str,
+        max_attempts: int,
+        now: dt.datetime,
+        claimed_by: str | None = None,
+        lease_seconds: float = 0.0,
     ) -> str:
         job_id = new_id("job")
         held = claimed_by is not None
         with self._lock:
             self.jobs[job_id] = JobRecord(
-                id=job_id, moderation_id=moderation_id, status="running" if held else "queued",
-                attempts=1 if held else 0, max_attempts=max_attempts, run_after=now,
-                created_at=now, updated_at=now, locked_by=claimed_by,
+                id=job_id,
+                moderation_id=moderation_id,
+                status="running" if held else "queued",
+                attempts=1 if held else 0,
+                max_attempts=max_attempts,
+                run_after=now,
+                created_at=now,
+                updated_at=now,
+                locked_by=claimed_by,
                 locked_until=now + dt.timedelta(seconds=lease_seconds) if held else None,
             )
         return job_id
@@ -77,22 +88,31 @@ class InMemoryJobStore:
         now = self.clock()
         with self._lock:
             ready = [
-                job for job in self.jobs.values()
+                job
+                for job in self.jobs.values()
                 if job.claimable(now) and (job_id is None or job.id == job_id)
             ]
             if not ready:
                 return None
             job = min(ready, key=lambda item: (item.run_after, item.id))
             taken = self._change(
-                job.id, status="running", locked_by=worker, attempts=job.attempts + 1,
-                locked_until=now + dt.timedelta(seconds=lease_seconds), updated_at=now,
+                job.id,
+                status="running",
+                locked_by=worker,
+                attempts=job.attempts + 1,
+                locked_until=now + dt.timedelta(seconds=lease_seconds),
+                updated_at=now,
             )
         return Claim(taken.id, taken.moderation_id, taken.attempts, taken.max_attempts)
 
     def finish(self, session: object, job_id: str, worker: str) -> bool:
         now = self.clock()
         return self._change_held(
-            job_id, worker, status="succeeded", finished_at=now, updated_at=now,
+            job_id,
+            worker,
+            status="succeeded",
+            finished_at=now,
+            updated_at=now,
             locked_until=None,
         )
 
@@ -105,8 +125,14 @@ class InMemoryJobStore:
     def retry_later(self, job_id: str, worker: str, error: str, delay_seconds: float) -> None:
         now = self.clock()
         self._change_held(
-            job_id, worker, status="queued", last_error=error[:_ERROR_LIMIT], locked_until=None,
-            locked_by=None, updated_at=now, run_after=now + dt.timedelta(seconds=delay_seconds),
+            job_id,
+            worker,
+            status="queued",
+            last_error=error[:_ERROR_LIMIT],
+            locked_until=None,
+            locked_by=None,
+            updated_at=now,
+            run_after=now + dt.timedelta(seconds=delay_seconds),
         )
 
     def mark_failed(self, session: object, job_id: str, error: str) -> None:
@@ -114,8 +140,12 @@ class InMemoryJobStore:
         with self._lock:
             if job_id in self.jobs:
                 self._change(
-                    job_id, status="failed", last_error=error[:_ERROR_LIMIT], finished_at=now,
-                    updated_at=now, locked_until=None,
+                    job_id,
+                    status="failed",
+                    last_error=error[:_ERROR_LIMIT],
+                    finished_at=now,
+                    updated_at=now,
+                    locked_until=None,
                 )
 
     def get(self, job_id: str) -> JobRecord:
@@ -136,8 +166,14 @@ class InMemoryJobStore:
                     f"Job {job_id} is {job.status}; only failed or cancelled jobs can be retried."
                 )
             self._change(
-                job_id, status="queued", attempts=0, run_after=now, finished_at=None,
-                locked_by=None, locked_until=None, updated_at=now,
+                job_id,
+                status="queued",
+                attempts=0,
+                run_after=now,
+                finished_at=None,
+                locked_by=None,
+                locked_until=None,
+                updated_at=now,
             )
         return job.moderation_id
 
@@ -161,7 +197,11 @@ class InMemoryJobStore:
                 if pid is None or is_alive(pid):
                     continue
                 self._change(
-                    job.id, status="queued", locked_by=None, locked_until=None, run_after=now,
+                    job.id,
+                    status="queued",
+                    locked_by=None,
+                    locked_until=None,
+                    run_after=now,
                     updated_at=now,
                 )
                 released += 1

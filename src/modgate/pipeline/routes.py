@@ -376,8 +376,14 @@ def get_thumbnail(
     services = request.app.state.services
     data = thumbnail_bytes(services.blobs, key, blurred)
     if not blurred:
-        log_clear_read(services.sessions, clear_key, str(moderation["media"]["id"]),
-                       "thumbnail", moderation_id=moderation_id, timestamp_ms=timestamp_ms)
+        log_clear_read(
+            services.sessions,
+            clear_key,
+            str(moderation["media"]["id"]),
+            "thumbnail",
+            moderation_id=moderation_id,
+            timestamp_ms=timestamp_ms,
+        )
     return Response(
         data,
         media_type="image/jpeg",

@@ -113,6 +113,7 @@ class ModerationService:
                 "Give the media exactly one way: a multipart file, base64 data, a blob-store "
                 "key or an already stored media id."
             )
+
         def fingerprint_of(sha256: str) -> str:
             return request_fingerprint(sha256, context, external_id, metadata)
 
@@ -144,8 +145,16 @@ class ModerationService:
             try:
                 now = self.clock()
                 moderation_id, claim, record, stored_now = self._queue(
-                    record, new, context, client_request_token, external_id, metadata, client,
-                    fingerprint, here, now,
+                    record,
+                    new,
+                    context,
+                    client_request_token,
+                    external_id,
+                    metadata,
+                    client,
+                    fingerprint,
+                    here,
+                    now,
                 )
             except IntegrityError:  # the same token, used at the same moment by another request
                 existing = (

@@ -128,4 +128,3 @@ class DecisionWriter:
         elif settle_job:
             self.jobs.finish(session, claim.job_id, worker)
         return decided
-

@@ -93,7 +93,9 @@ def history(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = No
 @store_app.command("rollback")
 def rollback(
     ctx: typer.Context,
-    surface: Surface, actor: Annotated[str, typer.Option()], database_url: DatabaseUrl = None
+    surface: Surface,
+    actor: Annotated[str, typer.Option()],
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Re-activate the version that was active before the current one."""
     activation = _store(ctx, database_url).rollback(surface, actor=actor)

@@ -111,8 +111,16 @@ class Entry:
     when unset or carved out), its ancestors, and whether some descendant is under another rule
     (so the label may be explained away). A slotted class: the engine reads it per label."""
 
-    __slots__ = ("name", "level", "rule", "ancestors", "suppressible", "block", "review",
-                 "annotate")
+    __slots__ = (
+        "name",
+        "level",
+        "rule",
+        "ancestors",
+        "suppressible",
+        "block",
+        "review",
+        "annotate",
+    )
 
     def __init__(
         self,

@@ -100,9 +100,7 @@ def evaluate_video(
             if e.label.name in covered and e.label.confidence >= rule.min_confidence
         )
         total = union_length(spans)
-        peak = max(
-            (e.label.confidence for e in entries if e.label.name in covered), default=0.0
-        )
+        peak = max((e.label.confidence for e in entries if e.label.name in covered), default=0.0)
         if spans and total >= rule.min_duration_ms:
             trace.append(("video", f"{rule.label} for {total} ms", peak, rule.id, rule.action))
             matched.append(

@@ -27,9 +27,17 @@ from modgate.review.tables import AppealRow, ReviewRow, ReviewVerdictRow
 MAX_STATEMENT = 5000
 
 
-def create_appeal(session: Session, settings: ReviewSettings, moderations: ModerationStore,
-                  moderation_id: str, statement: str, appellant: str | None, now: dt.datetime,
-                  actor: str | None = None, tenant: str | None = None) -> AppealRow:
+def create_appeal(
+    session: Session,
+    settings: ReviewSettings,
+    moderations: ModerationStore,
+    moderation_id: str,
+    statement: str,
+    appellant: str | None,
+    now: dt.datetime,
+    actor: str | None = None,
+    tenant: str | None = None,
+) -> AppealRow:
     """Open an appeal of a decided moderation (``tenant``: only of that tenant's; another
     tenant's is not found)."""
     statement = (statement or "").strip()
@@ -41,27 +49,66 @@ def create_appeal(session: Session, settings: ReviewSettings, moderations: Moder
     if moderation is None:
         raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
     if moderation.final_action is None:
-        raise ConflictException("This moderation has no final decision yet; appeal it once "
-                                "it is decided.")
-    if session.scalars(select(AppealRow.id).where(
-            AppealRow.moderation_id == moderation_id)).first() is not None:
+        raise ConflictException(
+            "This moderation has no final decision yet; appeal it once it is decided."
+        )
+    if (
+        session.scalars(
+            select(AppealRow.id).where(AppealRow.moderation_id == moderation_id)
+        ).first()
+        is not None
+    ):
         raise AlreadyAppealedException()
-    original = set(session.scalars(select(ReviewVerdictRow.reviewer_id).where(
-        ReviewVerdictRow.moderation_id == moderation_id)))
-    first = session.scalars(select(ReviewRow).where(
-        ReviewRow.moderation_id == moderation_id).order_by(ReviewRow.created_at)).first()
+    original = set(
+        session.scalars(
+            select(ReviewVerdictRow.reviewer_id).where(
+                ReviewVerdictRow.moderation_id == moderation_id
+            )
+        )
+    )
+    first = session.scalars(
+        select(ReviewRow)
+        .where(ReviewRow.moderation_id == moderation_id)
+        .order_by(ReviewRow.created_at)
+    ).first()
     selected = list(first.selected) if first else selected_labels(moderation.decision or {})
-    appeal = AppealRow(id=new_id("apl"), moderation_id=moderation_id, review_id="",
-                       statement=statement, appellant=(appellant or None),
-                       status="open", previous_action=moderation.final_action, created_at=now)
+    appeal = AppealRow(
+        id=new_id("apl"),
+        moderation_id=moderation_id,
+        review_id="",
+        statement=statement,
+        appellant=(appellant or None),
+        status="open",
+        previous_action=moderation.final_action,
+        created_at=now,
+    )
     session.add(appeal)
     review = create_review(
-        session, settings, moderation_id, kind="appeal", queue=settings.appeals_queue,
-        priority="normal", reviewers=1, selected=selected,
-        rule_id=moderation.rule_id, policy_version=moderation.policy_version, now=now,
-        excluded=original, appeal_id=appeal.id, actor=actor)
+        session,
+        settings,
+        moderation_id,
+        kind="appeal",
+        queue=settings.appeals_queue,
+        priority="normal",
+        reviewers=1,
+        selected=selected,
+        rule_id=moderation.rule_id,
+        policy_version=moderation.policy_version,
+        now=now,
+        excluded=original,
+        appeal_id=appeal.id,
+        actor=actor,
+    )
     appeal.review_id = review.id
-    record(session, AppealCreated(
-        moderation_id=moderation_id, actor=actor, appeal_id=appeal.id, review_id=review.id,
-        previous_action=appeal.previous_action, appellant=appeal.appellant))
+    record(
+        session,
+        AppealCreated(
+            moderation_id=moderation_id,
+            actor=actor,
+            appeal_id=appeal.id,
+            review_id=review.id,
+            previous_action=appeal.previous_action,
+            appellant=appeal.appellant,
+        ),
+    )
     return appeal

@@ -35,8 +35,13 @@ class Consolidated:
     reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "labels": self.labels, "missed": self.missed,
-                "disagreements": self.disagreements, "reason": self.reason}
+        return {
+            "action": self.action,
+            "labels": self.labels,
+            "missed": self.missed,
+            "disagreements": self.disagreements,
+            "reason": self.reason,
+        }
 
 
 def consolidate(votes: Sequence[Vote], strategy: str) -> Consolidated:

@@ -47,24 +47,28 @@ def validate_verdict(verdict: VerdictInput, selected: Sequence[dict[str, Any]]) 
     """Refuse a verdict that does not answer the question asked, with a message saying why."""
     if verdict.action not in VERDICT_ACTIONS:
         raise InvalidParameterException(
-            f"action must be one of {', '.join(VERDICT_ACTIONS)} (got {verdict.action!r}).")
+            f"action must be one of {', '.join(VERDICT_ACTIONS)} (got {verdict.action!r})."
+        )
     flagged = [str(m["label"]) for m in selected]
     unknown = sorted(set(verdict.labels) - set(flagged))
     if unknown:
         raise InvalidParameterException(
-            f"Only the flagged labels can be judged; not flagged: {', '.join(unknown)}.")
+            f"Only the flagged labels can be judged; not flagged: {', '.join(unknown)}."
+        )
     missing = [name for name in flagged if name not in verdict.labels]
     if missing:
         raise InvalidParameterException(
-            f"Say whether each flagged label was right; missing: {', '.join(missing)}.")
+            f"Say whether each flagged label was right; missing: {', '.join(missing)}."
+        )
     taxonomy = taxonomy_v7()
     missed: list[str] = []
     for name in verdict.missed:
         if name not in taxonomy:
             hint = taxonomy.suggest(name)
             raise UnknownLabelException(
-                f"{name!r} is not a moderation label" + (f"; did you mean {hint[0]!r}?" if hint
-                                                         else "."))
+                f"{name!r} is not a moderation label"
+                + (f"; did you mean {hint[0]!r}?" if hint else ".")
+            )
         canonical = taxonomy.canonical(name)
         if canonical not in flagged and canonical not in missed:
             missed.append(canonical)
@@ -82,42 +86,75 @@ def _locked_review(session: Session, review_id: str) -> ReviewRow:
     return review
 
 
-def submit_verdict(session: Session, task_id: str, reviewer_id: str, verdict: VerdictInput,
-                   now: dt.datetime, settings: ReviewSettings,
-                   moderations: ModerationStore) -> dict[str, Any]:
+def submit_verdict(
+    session: Session,
+    task_id: str,
+    reviewer_id: str,
+    verdict: VerdictInput,
+    now: dt.datetime,
+    settings: ReviewSettings,
+    moderations: ModerationStore,
+) -> dict[str, Any]:
     task = owned_task(session, task_id, reviewer_id, now=now)
     review = _locked_review(session, task.review_id)
     clean = validate_verdict(verdict, review.selected)
-    session.add(ReviewVerdictRow(
-        id=new_id("vrd"), task_id=task.id, review_id=review.id, moderation_id=review.moderation_id,
-        reviewer_id=reviewer_id, action=clean.action, labels=clean.labels,
-        missed=list(clean.missed), note=clean.note, seconds_spent=clean.seconds_spent,
-        created_at=now))
+    session.add(
+        ReviewVerdictRow(
+            id=new_id("vrd"),
+            task_id=task.id,
+            review_id=review.id,
+            moderation_id=review.moderation_id,
+            reviewer_id=reviewer_id,
+            action=clean.action,
+            labels=clean.labels,
+            missed=list(clean.missed),
+            note=clean.note,
+            seconds_spent=clean.seconds_spent,
+            created_at=now,
+        )
+    )
     task.status, task.completed_at = "done", now
     session.flush()
     verdicts = _verdicts(session, review.id)
-    result: dict[str, Any] = {"review_id": review.id, "moderation_id": review.moderation_id,
-                              "submitted": len(verdicts), "needed": review.reviewers_needed}
+    result: dict[str, Any] = {
+        "review_id": review.id,
+        "moderation_id": review.moderation_id,
+        "submitted": len(verdicts),
+        "needed": review.reviewers_needed,
+    }
     if len(verdicts) < review.reviewers_needed:
         return result | {"status": "waiting"}
-    return result | finish_review(session, review, verdicts, now, settings, reviewer_id,
-                                  moderations)
+    return result | finish_review(
+        session, review, verdicts, now, settings, reviewer_id, moderations
+    )
 
 
 def _verdicts(session: Session, review_id: str) -> list[ReviewVerdictRow]:
-    return list(session.scalars(select(ReviewVerdictRow).where(
-        ReviewVerdictRow.review_id == review_id).order_by(ReviewVerdictRow.created_at,
-                                                          ReviewVerdictRow.id)))
+    return list(
+        session.scalars(
+            select(ReviewVerdictRow)
+            .where(ReviewVerdictRow.review_id == review_id)
+            .order_by(ReviewVerdictRow.created_at, ReviewVerdictRow.id)
+        )
+    )
 
 
 def _votes(rows: Sequence[ReviewVerdictRow]) -> list[Vote]:
-    return [Vote(r.reviewer_id, r.action, {k: bool(v) for k, v in r.labels.items()},
-                 tuple(r.missed)) for r in rows]
+    return [
+        Vote(r.reviewer_id, r.action, {k: bool(v) for k, v in r.labels.items()}, tuple(r.missed))
+        for r in rows
+    ]
 
 
-def finish_review(session: Session, review: ReviewRow, verdicts: list[ReviewVerdictRow],
-                  now: dt.datetime, settings: ReviewSettings, actor: str,
-                  moderations: ModerationStore) -> dict[str, Any]:
+def finish_review(
+    session: Session,
+    review: ReviewRow,
+    verdicts: list[ReviewVerdictRow],
+    now: dt.datetime,
+    settings: ReviewSettings,
+    actor: str,
+    moderations: ModerationStore,
+) -> dict[str, Any]:
     moderation = moderations.get(session, review.moderation_id)
     if moderation is None:
         raise ResourceNotFoundException(f"No moderation {review.moderation_id!r}.")
@@ -128,53 +165,132 @@ def finish_review(session: Session, review: ReviewRow, verdicts: list[ReviewVerd
         strategy = parent.strategy if parent else review.strategy
         earlier = _verdicts(session, parent.id) if parent else []
         outcome = consolidate(_votes(verdicts), "majority")
-        return _decide(session, moderations, review, moderation, outcome,
-                       len(earlier) + len(verdicts), strategy, now, actor, escalated=True)
+        return _decide(
+            session,
+            moderations,
+            review,
+            moderation,
+            outcome,
+            len(earlier) + len(verdicts),
+            strategy,
+            now,
+            actor,
+            escalated=True,
+        )
     outcome = consolidate(_votes(verdicts), review.strategy)
     if len(verdicts) > 1:
         for category, disagreed in outcome.disagreements.items():
-            session.add(ReviewDisagreementRow(
-                review_id=review.id, category=category[:128], moderation_id=moderation.id,
-                reviewers=len(verdicts), disagreed=disagreed, created_at=now))
+            session.add(
+                ReviewDisagreementRow(
+                    review_id=review.id,
+                    category=category[:128],
+                    moderation_id=moderation.id,
+                    reviewers=len(verdicts),
+                    disagreed=disagreed,
+                    created_at=now,
+                )
+            )
     if outcome.action is None:
         return _escalate(session, review, outcome, verdicts, now, settings, actor)
-    return _decide(session, moderations, review, moderation, outcome, len(verdicts),
-                   review.strategy, now, actor, escalated=False)
+    return _decide(
+        session,
+        moderations,
+        review,
+        moderation,
+        outcome,
+        len(verdicts),
+        review.strategy,
+        now,
+        actor,
+        escalated=False,
+    )
 
 
-def _decide(session: Session, moderations: ModerationStore, review: ReviewRow,
-            moderation: ModerationRecord, outcome: Consolidated, reviewers: int, strategy: str,
-            now: dt.datetime, actor: str, escalated: bool) -> dict[str, Any]:
-    verdict = {"action": outcome.action, "labels": outcome.labels, "missed": outcome.missed,
-               "reviewers": reviewers, "strategy": strategy, "escalated": escalated}
+def _decide(
+    session: Session,
+    moderations: ModerationStore,
+    review: ReviewRow,
+    moderation: ModerationRecord,
+    outcome: Consolidated,
+    reviewers: int,
+    strategy: str,
+    now: dt.datetime,
+    actor: str,
+    escalated: bool,
+) -> dict[str, Any]:
+    verdict = {
+        "action": outcome.action,
+        "labels": outcome.labels,
+        "missed": outcome.missed,
+        "reviewers": reviewers,
+        "strategy": strategy,
+        "escalated": escalated,
+    }
     decided = moderations.record_verdict(session, moderation.id, verdict, outcome.action, now)
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
-    record(session, ReviewCompleted(
-        moderation_id=moderation.id, actor=actor, moderation=moderation_summary(decided),
-        review_id=review.id, verdict=verdict))
+    record(
+        session,
+        ReviewCompleted(
+            moderation_id=moderation.id,
+            actor=actor,
+            moderation=moderation_summary(decided),
+            review_id=review.id,
+            verdict=verdict,
+        ),
+    )
     return {"status": "decided", "final_action": outcome.action, "verdict": verdict}
 
 
-def _escalate(session: Session, review: ReviewRow, outcome: Consolidated,
-              verdicts: list[ReviewVerdictRow], now: dt.datetime, settings: ReviewSettings,
-              actor: str) -> dict[str, Any]:
+def _escalate(
+    session: Session,
+    review: ReviewRow,
+    outcome: Consolidated,
+    verdicts: list[ReviewVerdictRow],
+    now: dt.datetime,
+    settings: ReviewSettings,
+    actor: str,
+) -> dict[str, Any]:
     review.status, review.outcome, review.completed_at = "escalated", outcome.to_dict(), now
     priority = review.priority if review.priority in ("high", "urgent") else "high"
     senior = create_review(
-        session, settings, review.moderation_id, kind="escalation", queue=settings.senior_queue,
-        priority=priority, reviewers=1, selected=list(review.selected), rule_id=review.rule_id,
-        policy_version=review.policy_version, now=now,
-        excluded=[v.reviewer_id for v in verdicts], parent_id=review.id, actor=actor)
-    record(session, ReviewEscalated(
-        moderation_id=review.moderation_id, actor=actor, review_id=review.id,
-        escalation_id=senior.id, reason=outcome.reason,
-        disagreements=[k for k, v in outcome.disagreements.items() if v]))
+        session,
+        settings,
+        review.moderation_id,
+        kind="escalation",
+        queue=settings.senior_queue,
+        priority=priority,
+        reviewers=1,
+        selected=list(review.selected),
+        rule_id=review.rule_id,
+        policy_version=review.policy_version,
+        now=now,
+        excluded=[v.reviewer_id for v in verdicts],
+        parent_id=review.id,
+        actor=actor,
+    )
+    record(
+        session,
+        ReviewEscalated(
+            moderation_id=review.moderation_id,
+            actor=actor,
+            review_id=review.id,
+            escalation_id=senior.id,
+            reason=outcome.reason,
+            disagreements=[k for k, v in outcome.disagreements.items() if v],
+        ),
+    )
     return {"status": "escalated", "escalation_id": senior.id, "reason": outcome.reason}
 
 
-def _resolve_appeal(session: Session, moderations: ModerationStore, review: ReviewRow,
-                    moderation: ModerationRecord, verdicts: list[ReviewVerdictRow],
-                    now: dt.datetime, actor: str) -> dict[str, Any]:
+def _resolve_appeal(
+    session: Session,
+    moderations: ModerationStore,
+    review: ReviewRow,
+    moderation: ModerationRecord,
+    verdicts: list[ReviewVerdictRow],
+    now: dt.datetime,
+    actor: str,
+) -> dict[str, Any]:
     appeal = session.get(AppealRow, review.appeal_id) if review.appeal_id else None
     if appeal is None:
         raise ResourceNotFoundException("The appeal of this review is missing.")
@@ -182,16 +298,31 @@ def _resolve_appeal(session: Session, moderations: ModerationStore, review: Revi
     action = outcome.action or appeal.previous_action or moderation.final_action
     result = "upheld" if action == appeal.previous_action else "overturned"
     appeal.status, appeal.outcome, appeal.final_action, appeal.resolved_at = (
-        "resolved", result, action, now)
+        "resolved",
+        result,
+        action,
+        now,
+    )
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
     verdict = dict(moderation.verdict or {})
-    verdict["appeal"] = {"id": appeal.id, "outcome": result, "action": action,
-                         "previous_action": appeal.previous_action}
+    verdict["appeal"] = {
+        "id": appeal.id,
+        "outcome": result,
+        "action": action,
+        "previous_action": appeal.previous_action,
+    }
     decided = moderations.record_verdict(session, moderation.id, verdict, action, now)
     event = AppealResolved(
-        moderation_id=moderation.id, actor=actor, moderation=moderation_summary(decided),
-        appeal_id=appeal.id, review_id=review.id, outcome=result,
-        previous_action=appeal.previous_action, final_action=action, labels=outcome.labels,
-        missed=outcome.missed)
+        moderation_id=moderation.id,
+        actor=actor,
+        moderation=moderation_summary(decided),
+        appeal_id=appeal.id,
+        review_id=review.id,
+        outcome=result,
+        previous_action=appeal.previous_action,
+        final_action=action,
+        labels=outcome.labels,
+        missed=outcome.missed,
+    )
     record(session, event)
     return {"status": "decided", "final_action": action, "appeal": event.resolution()}

@@ -46,9 +46,13 @@ class SqlReviewLane:
         """Queue ``moderation`` for first-pass review, as its policy decision's route says;
         returns the review's id. Idempotent: an item that already has an open first-pass
         review keeps it."""
-        existing = session.scalar(select(ReviewRow.id).where(
-            ReviewRow.moderation_id == moderation.id, ReviewRow.kind == "first",
-            ReviewRow.status == "open"))
+        existing = session.scalar(
+            select(ReviewRow.id).where(
+                ReviewRow.moderation_id == moderation.id,
+                ReviewRow.kind == "first",
+                ReviewRow.status == "open",
+            )
+        )
         if existing is not None:
             return existing
         decision = moderation.decision or {}
@@ -59,13 +63,18 @@ class SqlReviewLane:
         except (TypeError, ValueError):
             reviewers = 1
         review = create_review(
-            session, self.settings, moderation.id, kind="first",
+            session,
+            self.settings,
+            moderation.id,
+            kind="first",
             queue=str(route.get("queue") or "default")[:64],
             priority=priority if priority in PRIORITY_RANK else "normal",
-            reviewers=reviewers, selected=selected_labels(decision),
+            reviewers=reviewers,
+            selected=selected_labels(decision),
             rule_id=decision.get("rule") or moderation.rule_id,
             policy_version=decision.get("policy_version") or moderation.policy_version,
-            now=self.clock())
+            now=self.clock(),
+        )
         return review.id
 
     def withdraw(self, session: Session, moderation_id: str, now: dt.datetime) -> int:
@@ -85,31 +94,74 @@ def selected_labels(decision: dict[str, Any]) -> list[dict[str, Any]]:
     return triggering or matched
 
 
-def create_review(session: Session, settings: ReviewSettings, moderation_id: str, *, kind: str,
-                  queue: str, priority: str, reviewers: int, selected: list[dict[str, Any]],
-                  rule_id: str | None, policy_version: str | None, now: dt.datetime,
-                  excluded: Iterable[str] = (), parent_id: str | None = None,
-                  appeal_id: str | None = None, actor: str | None = None) -> ReviewRow:
+def create_review(
+    session: Session,
+    settings: ReviewSettings,
+    moderation_id: str,
+    *,
+    kind: str,
+    queue: str,
+    priority: str,
+    reviewers: int,
+    selected: list[dict[str, Any]],
+    rule_id: str | None,
+    policy_version: str | None,
+    now: dt.datetime,
+    excluded: Iterable[str] = (),
+    parent_id: str | None = None,
+    appeal_id: str | None = None,
+    actor: str | None = None,
+) -> ReviewRow:
     """A review with one task per reviewer slot, ordered by priority head start and age."""
     review = ReviewRow(
-        id=new_id("rev"), moderation_id=moderation_id, kind=kind, queue=queue, priority=priority,
-        status="open", reviewers_needed=reviewers, strategy=settings.strategy_for(queue),
-        selected=selected, rule_id=rule_id, policy_version=policy_version, parent_id=parent_id,
-        appeal_id=appeal_id, created_at=now,
-        due_at=now + dt.timedelta(seconds=settings.sla_for(queue)))
+        id=new_id("rev"),
+        moderation_id=moderation_id,
+        kind=kind,
+        queue=queue,
+        priority=priority,
+        status="open",
+        reviewers_needed=reviewers,
+        strategy=settings.strategy_for(queue),
+        selected=selected,
+        rule_id=rule_id,
+        policy_version=policy_version,
+        parent_id=parent_id,
+        appeal_id=appeal_id,
+        created_at=now,
+        due_at=now + dt.timedelta(seconds=settings.sla_for(queue)),
+    )
     session.add(review)
     session.flush()
     head_start = dt.timedelta(seconds=PRIORITY_RANK[priority] * settings.priority_step_seconds)
     for _slot in range(reviewers):
-        session.add(ReviewTaskRow(
-            id=new_id("tsk"), review_id=review.id, moderation_id=moderation_id, queue=queue,
-            status="pending", sort_key=now - head_start, available_at=now, created_at=now,
-            attempts=0))
+        session.add(
+            ReviewTaskRow(
+                id=new_id("tsk"),
+                review_id=review.id,
+                moderation_id=moderation_id,
+                queue=queue,
+                status="pending",
+                sort_key=now - head_start,
+                available_at=now,
+                created_at=now,
+                attempts=0,
+            )
+        )
     for user_id in sorted(set(excluded)):
         session.add(ReviewExclusionRow(review_id=review.id, user_id=user_id, reason="original"))
-    record(session, ReviewCreated(
-        moderation_id=moderation_id, actor=actor, review_id=review.id, kind=kind, queue=queue,
-        priority=priority, reviewers=reviewers, due_at=review.due_at))
+    record(
+        session,
+        ReviewCreated(
+            moderation_id=moderation_id,
+            actor=actor,
+            review_id=review.id,
+            kind=kind,
+            queue=queue,
+            priority=priority,
+            reviewers=reviewers,
+            due_at=review.due_at,
+        ),
+    )
     return review
 
 
@@ -117,33 +169,58 @@ def withdraw_open_reviews(session: Session, moderation_id: str, now: dt.datetime
     """Withdraw the open reviews of ``moderation_id`` (its item is to be decided again, by a
     retried job): status ``withdrawn``, pending tasks cancelled, so no reviewer takes them up
     and one holding a claim is told the task is finished. Returns how many were open."""
-    open_reviews = list(session.scalars(select(ReviewRow).where(
-        ReviewRow.moderation_id == moderation_id, ReviewRow.status == "open")))
+    open_reviews = list(
+        session.scalars(
+            select(ReviewRow).where(
+                ReviewRow.moderation_id == moderation_id, ReviewRow.status == "open"
+            )
+        )
+    )
     for review in open_reviews:
         review.status, review.completed_at = "withdrawn", now
-        for task in session.scalars(select(ReviewTaskRow).where(
-                ReviewTaskRow.review_id == review.id, ReviewTaskRow.status == "pending")):
+        for task in session.scalars(
+            select(ReviewTaskRow).where(
+                ReviewTaskRow.review_id == review.id, ReviewTaskRow.status == "pending"
+            )
+        ):
             task.status = "cancelled"
     return len(open_reviews)
 
 
 def review_state(session: Session, moderation_id: str) -> dict[str, Any] | None:
     """Review status of one moderation for the API, or None if it never went to review."""
-    reviews = list(session.scalars(select(ReviewRow).where(
-        ReviewRow.moderation_id == moderation_id).order_by(ReviewRow.created_at, ReviewRow.id)))
+    reviews = list(
+        session.scalars(
+            select(ReviewRow)
+            .where(ReviewRow.moderation_id == moderation_id)
+            .order_by(ReviewRow.created_at, ReviewRow.id)
+        )
+    )
     if not reviews:
         return None
     latest = reviews[-1]
-    tasks = list(session.scalars(select(ReviewTaskRow).where(
-        ReviewTaskRow.review_id == latest.id).order_by(ReviewTaskRow.id)))
-    verdicts = list(session.scalars(select(ReviewVerdictRow).where(
-        ReviewVerdictRow.moderation_id == moderation_id)))
-    appeal = session.scalars(select(AppealRow).where(
-        AppealRow.moderation_id == moderation_id)).first()
+    tasks = list(
+        session.scalars(
+            select(ReviewTaskRow)
+            .where(ReviewTaskRow.review_id == latest.id)
+            .order_by(ReviewTaskRow.id)
+        )
+    )
+    verdicts = list(
+        session.scalars(
+            select(ReviewVerdictRow).where(ReviewVerdictRow.moderation_id == moderation_id)
+        )
+    )
+    appeal = session.scalars(
+        select(AppealRow).where(AppealRow.moderation_id == moderation_id)
+    ).first()
     status = latest.status
     if status == "open":
-        status = "in_review" if any(t.claimed_by for t in tasks) or any(
-            t.status == "done" for t in tasks) else "queued"
+        status = (
+            "in_review"
+            if any(t.claimed_by for t in tasks) or any(t.status == "done" for t in tasks)
+            else "queued"
+        )
     done_reviews = {r.id for r in reviews if r.status != "open"}
     return {
         "status": status,
@@ -151,25 +228,40 @@ def review_state(session: Session, moderation_id: str) -> dict[str, Any] | None:
         "queue": latest.queue,
         "priority": latest.priority,
         "due_at": latest.due_at.isoformat(),
-        "tasks": [{"id": t.id, "status": t.status, "claimed": t.claimed_by is not None}
-                  for t in tasks],
+        "tasks": [
+            {"id": t.id, "status": t.status, "claimed": t.claimed_by is not None} for t in tasks
+        ],
         "verdicts": {
             "submitted": sum(1 for v in verdicts if v.review_id == latest.id),
             "needed": latest.reviewers_needed,
             # Actions are shown only for finished reviews: open ones stay blind.
             "actions": dict(Counter(v.action for v in verdicts if v.review_id in done_reviews)),
         },
-        "reviews": [{"id": r.id, "kind": r.kind, "queue": r.queue, "status": r.status,
-                     "created_at": r.created_at.isoformat(),
-                     "completed_at": r.completed_at.isoformat() if r.completed_at else None}
-                    for r in reviews],
+        "reviews": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "queue": r.queue,
+                "status": r.status,
+                "created_at": r.created_at.isoformat(),
+                "completed_at": r.completed_at.isoformat() if r.completed_at else None,
+            }
+            for r in reviews
+        ],
         "appeal": appeal_public(appeal) if appeal else None,
     }
 
 
 def appeal_public(appeal: AppealRow) -> dict[str, Any]:
-    return {"id": appeal.id, "moderation_id": appeal.moderation_id, "status": appeal.status,
-            "statement": appeal.statement, "appellant": appeal.appellant,
-            "previous_action": appeal.previous_action, "outcome": appeal.outcome,
-            "final_action": appeal.final_action, "created_at": appeal.created_at.isoformat(),
-            "resolved_at": appeal.resolved_at.isoformat() if appeal.resolved_at else None}
+    return {
+        "id": appeal.id,
+        "moderation_id": appeal.moderation_id,
+        "status": appeal.status,
+        "statement": appeal.statement,
+        "appellant": appeal.appellant,
+        "previous_action": appeal.previous_action,
+        "outcome": appeal.outcome,
+        "final_action": appeal.final_action,
+        "created_at": appeal.created_at.isoformat(),
+        "resolved_at": appeal.resolved_at.isoformat() if appeal.resolved_at else None,
+    }

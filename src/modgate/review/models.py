@@ -47,9 +47,13 @@ class ClaimedTask:
     lease_expires_at: dt.datetime
 
     def to_public(self) -> dict[str, Any]:
-        return {"task_id": self.task_id, "review_id": self.review_id,
-                "moderation_id": self.moderation_id, "queue": self.queue,
-                "lease_expires_at": self.lease_expires_at.isoformat()}
+        return {
+            "task_id": self.task_id,
+            "review_id": self.review_id,
+            "moderation_id": self.moderation_id,
+            "queue": self.queue,
+            "lease_expires_at": self.lease_expires_at.isoformat(),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,11 @@ class QueueStats:
     overdue: int
 
     def to_public(self) -> dict[str, Any]:
-        return {"queue": self.queue, "depth": self.depth, "in_progress": self.in_progress,
-                "oldest_age_seconds": self.oldest_age_seconds, "sla_seconds": self.sla_seconds,
-                "overdue": self.overdue}
+        return {
+            "queue": self.queue,
+            "depth": self.depth,
+            "in_progress": self.in_progress,
+            "oldest_age_seconds": self.oldest_age_seconds,
+            "sla_seconds": self.sla_seconds,
+            "overdue": self.overdue,
+        }

@@ -33,11 +33,18 @@ def label_quality(session: Session, since: dt.datetime | None = None) -> list[di
     for name in sorted(table):
         counts = table[name]
         judged = counts["confirmed"] + counts["rejected"]
-        rows.append({
-            "label": name, "confirmed": counts["confirmed"], "rejected": counts["rejected"],
-            "missed": counts["missed"],
-            "flag_precision": round(counts["confirmed"] / judged, 3) if judged else None,
-            "disagreement_rate": (round(counts["disagreed"] / counts["consolidated"], 3)
-                                  if counts["consolidated"] else None),
-        })
+        rows.append(
+            {
+                "label": name,
+                "confirmed": counts["confirmed"],
+                "rejected": counts["rejected"],
+                "missed": counts["missed"],
+                "flag_precision": round(counts["confirmed"] / judged, 3) if judged else None,
+                "disagreement_rate": (
+                    round(counts["disagreed"] / counts["consolidated"], 3)
+                    if counts["consolidated"]
+                    else None
+                ),
+            }
+        )
     return rows

@@ -15,25 +15,40 @@ router = APIRouter(tags=["review"])
 
 
 class AppealCreate(BaseModel):
-    statement: str = Field(min_length=1, max_length=5000,
-                           description="The user's own words about why the decision is wrong.")
-    appellant: str | None = Field(default=None, max_length=255,
-                                  description="Your identifier of the user who appeals.")
+    statement: str = Field(
+        min_length=1,
+        max_length=5000,
+        description="The user's own words about why the decision is wrong.",
+    )
+    appellant: str | None = Field(
+        default=None, max_length=255, description="Your identifier of the user who appeals."
+    )
 
 
-@router.post("/v1/moderations/{moderation_id}/appeal", status_code=201,
-             summary="Appeal a moderation's decision; a senior reviewer who took no part decides",
-             dependencies=[Depends(require_scopes("appeals:write"))])
+@router.post(
+    "/v1/moderations/{moderation_id}/appeal",
+    status_code=201,
+    summary="Appeal a moderation's decision; a senior reviewer who took no part decides",
+    dependencies=[Depends(require_scopes("appeals:write"))],
+)
 def create_appeal(request: Request, moderation_id: str, body: AppealCreate) -> Any:
     service = request.app.state.services.review
     key = getattr(request.state, "api_key", None)
-    appeal = service.appeal(moderation_id, body.statement, body.appellant,
-                            actor=f"key:{key.id}" if key else None, tenant=tenant_of(request))
+    appeal = service.appeal(
+        moderation_id,
+        body.statement,
+        body.appellant,
+        actor=f"key:{key.id}" if key else None,
+        tenant=tenant_of(request),
+    )
     return JSONResponse(appeal, status_code=201)
 
 
-@router.get("/v1/review/queues", summary="Depth, oldest age and SLA of every review queue",
-            dependencies=[Depends(require_scopes("review:read"))])
+@router.get(
+    "/v1/review/queues",
+    summary="Depth, oldest age and SLA of every review queue",
+    dependencies=[Depends(require_scopes("review:read"))],
+)
 def list_queues(request: Request) -> dict[str, Any]:
     service = request.app.state.services.review
     return {"queues": [stats.to_public() for stats in service.queue_stats()]}

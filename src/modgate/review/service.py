@@ -38,15 +38,22 @@ class ReviewService:
     ``moderations`` (the moderation record) default to their SQL implementations on
     ``sessions``."""
 
-    def __init__(self, sessions: sessionmaker[Session], settings: ReviewSettings,
-                 clock: Clock = utcnow, *, store: ReviewStore | None = None,
-                 moderations: ModerationStore | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: ReviewSettings,
+        clock: Clock = utcnow,
+        *,
+        store: ReviewStore | None = None,
+        moderations: ModerationStore | None = None,
+    ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
         self.store: ReviewStore = store if store is not None else SqlReviewStore(sessions)
         self.moderations: ModerationStore = (
-            moderations if moderations is not None else SqlModerationStore())
+            moderations if moderations is not None else SqlModerationStore()
+        )
         self.lane = SqlReviewLane(settings, clock)
 
     def transaction(self, immediate: bool = True) -> AbstractContextManager[Session]:
@@ -76,31 +83,59 @@ class ReviewService:
         self.store.skip(task_id, reviewer.id, self.clock())
 
     def queue_stats(self, scope: QueueScope | None = None) -> list[QueueStats]:
-        return self.store.queue_stats(scope or QueueScope(None), self.clock(),
-                                      self.settings.sla_for)
+        return self.store.queue_stats(
+            scope or QueueScope(None), self.clock(), self.settings.sla_for
+        )
 
     def current_claim(self, reviewer: Reviewer) -> str | None:
         """The task this reviewer holds under a live lease, if any."""
         with self.sessions() as session:
-            return session.scalar(select(ReviewTaskRow.id).where(
-                ReviewTaskRow.claimed_by == reviewer.id, ReviewTaskRow.status == "pending",
-                ReviewTaskRow.available_at > self.clock()).limit(1))
+            return session.scalar(
+                select(ReviewTaskRow.id)
+                .where(
+                    ReviewTaskRow.claimed_by == reviewer.id,
+                    ReviewTaskRow.status == "pending",
+                    ReviewTaskRow.available_at > self.clock(),
+                )
+                .limit(1)
+            )
 
-    def submit_verdict(self, task_id: str, reviewer: Reviewer,
-                       verdict: VerdictInput) -> dict[str, Any]:
+    def submit_verdict(
+        self, task_id: str, reviewer: Reviewer, verdict: VerdictInput
+    ) -> dict[str, Any]:
         with self.transaction(immediate=True) as session:
-            return submit_verdict(session, task_id, reviewer.id, verdict, self.clock(),
-                                  self.settings, self.moderations)
+            return submit_verdict(
+                session,
+                task_id,
+                reviewer.id,
+                verdict,
+                self.clock(),
+                self.settings,
+                self.moderations,
+            )
 
-    def appeal(self, moderation_id: str, statement: str,
-               appellant: str | None = None, actor: str | None = None,
-               tenant: str | None = None) -> dict[str, Any]:
+    def appeal(
+        self,
+        moderation_id: str,
+        statement: str,
+        appellant: str | None = None,
+        actor: str | None = None,
+        tenant: str | None = None,
+    ) -> dict[str, Any]:
         with self.transaction(immediate=True) as session:
-            row = create_appeal(session, self.settings, self.moderations, moderation_id,
-                                statement, appellant, self.clock(), actor, tenant)
+            row = create_appeal(
+                session,
+                self.settings,
+                self.moderations,
+                moderation_id,
+                statement,
+                appellant,
+                self.clock(),
+                actor,
+                tenant,
+            )
             return appeal_public(row)
 
     def state(self, moderation_id: str) -> dict[str, Any] | None:
         with self.sessions() as session:
             return self.lane.state(session, moderation_id)
-

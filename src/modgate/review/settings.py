@@ -26,7 +26,8 @@ class ReviewSettings(BaseModel):
         default_factory=dict, description="SLA target per queue, overriding default_sla_seconds."
     )
     priority_step_seconds: int = Field(
-        default=3600, ge=0,
+        default=3600,
+        ge=0,
         description="Head start per priority step (low < normal < high < urgent) when ordering.",
     )
     senior_queue: str = Field(
@@ -36,15 +37,18 @@ class ReviewSettings(BaseModel):
         default="appeals", min_length=1, max_length=64, description="Queue of appeals."
     )
     daily_reveal_cap: int = Field(
-        default=300, ge=0,
-        description="Unblurred items a reviewer may reveal per UTC day; 0 = no cap."
+        default=300,
+        ge=0,
+        description="Unblurred items a reviewer may reveal per UTC day; 0 = no cap.",
     )
 
     @model_validator(mode="after")
     def _distinct_queues(self) -> ReviewSettings:
         if self.senior_queue == self.appeals_queue:
-            raise ValueError("MODGATE_REVIEW__SENIOR_QUEUE and MODGATE_REVIEW__APPEALS_QUEUE must "
-                             "name different queues: appeals are kept apart from escalations")
+            raise ValueError(
+                "MODGATE_REVIEW__SENIOR_QUEUE and MODGATE_REVIEW__APPEALS_QUEUE must "
+                "name different queues: appeals are kept apart from escalations"
+            )
         for queue, seconds in self.queue_sla_seconds.items():
             if seconds < 60:
                 raise ValueError(f"MODGATE_REVIEW__QUEUE_SLA_SECONDS: {queue!r} needs at least 60")

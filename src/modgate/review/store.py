@@ -28,15 +28,17 @@ from modgate.review.tables import ReviewExclusionRow, ReviewTaskRow
 
 
 class ReviewStore(Protocol):
-    def claim_next(self, reviewer_id: str, scope: QueueScope, now: dt.datetime,
-                   lease_seconds: int) -> ClaimedTask | None: ...
+    def claim_next(
+        self, reviewer_id: str, scope: QueueScope, now: dt.datetime, lease_seconds: int
+    ) -> ClaimedTask | None: ...
 
     def release(self, task_id: str, reviewer_id: str, now: dt.datetime) -> None: ...
 
     def skip(self, task_id: str, reviewer_id: str, now: dt.datetime) -> None: ...
 
-    def queue_stats(self, scope: QueueScope, now: dt.datetime,
-                    sla_for: Callable[[str], int]) -> list[QueueStats]: ...
+    def queue_stats(
+        self, scope: QueueScope, now: dt.datetime, sla_for: Callable[[str], int]
+    ) -> list[QueueStats]: ...
 
 
 def _scope_filter(scope: QueueScope):  # type: ignore[no-untyped-def]
@@ -54,17 +56,22 @@ _exclusions = table_of(ReviewExclusionRow)
 _EXCLUDE = insert_or_ignore(_exclusions, _exclusions.c.review_id)
 
 
-def claim_in_session(session: Session, reviewer_id: str, scope: QueueScope, now: dt.datetime,
-                     lease_seconds: int) -> ClaimedTask | None:
+def claim_in_session(
+    session: Session, reviewer_id: str, scope: QueueScope, now: dt.datetime, lease_seconds: int
+) -> ClaimedTask | None:
     """One claim inside the caller's transaction (which must be immediate on SQLite)."""
     if scope.include is not None and not scope.include:
         return None
     task = ReviewTaskRow
-    excluded = exists().where(ReviewExclusionRow.review_id == task.review_id,
-                              ReviewExclusionRow.user_id == reviewer_id)
-    query = (select(task.id, task.review_id, task.moderation_id, task.queue, task.claimed_by)
-             .where(task.status == "pending", task.available_at <= now, ~excluded)
-             .order_by(task.sort_key, task.id).limit(1))
+    excluded = exists().where(
+        ReviewExclusionRow.review_id == task.review_id, ReviewExclusionRow.user_id == reviewer_id
+    )
+    query = (
+        select(task.id, task.review_id, task.moderation_id, task.queue, task.claimed_by)
+        .where(task.status == "pending", task.available_at <= now, ~excluded)
+        .order_by(task.sort_key, task.id)
+        .limit(1)
+    )
     scope_filter = _scope_filter(scope)
     if scope_filter is not None:
         query = query.where(scope_filter)
@@ -73,16 +80,25 @@ def claim_in_session(session: Session, reviewer_id: str, scope: QueueScope, now:
         return None
     task_id, review_id, moderation_id, queue, previous = row
     expires = now + dt.timedelta(seconds=lease_seconds)
-    session.execute(update(task).where(task.id == task_id).values(
-        claimed_by=reviewer_id, claimed_at=now, available_at=expires,
-        attempts=task.attempts + 1))
+    session.execute(
+        update(task)
+        .where(task.id == task_id)
+        .values(
+            claimed_by=reviewer_id, claimed_at=now, available_at=expires, attempts=task.attempts + 1
+        )
+    )
     if previous is not None and previous != reviewer_id:
         # The previous lease expired: that reviewer may get this item again later.
-        session.execute(delete(ReviewExclusionRow).where(
-            ReviewExclusionRow.review_id == review_id, ReviewExclusionRow.user_id == previous,
-            ReviewExclusionRow.reason == "claimed"))
-    inserted = session.execute(_EXCLUDE(session), {
-        "review_id": review_id, "user_id": reviewer_id, "reason": "claimed"}).first()
+        session.execute(
+            delete(ReviewExclusionRow).where(
+                ReviewExclusionRow.review_id == review_id,
+                ReviewExclusionRow.user_id == previous,
+                ReviewExclusionRow.reason == "claimed",
+            )
+        )
+    inserted = session.execute(
+        _EXCLUDE(session), {"review_id": review_id, "user_id": reviewer_id, "reason": "claimed"}
+    ).first()
     if inserted is None and previous != reviewer_id:
         # The same reviewer won another slot of this review at the same moment: give this back.
         raise _SameReviewRace()
@@ -93,8 +109,13 @@ class _SameReviewRace(Exception):
     pass
 
 
-def owned_task(session: Session, task_id: str, reviewer_id: str,
-               lock: bool = True, now: dt.datetime | None = None) -> ReviewTaskRow:
+def owned_task(
+    session: Session,
+    task_id: str,
+    reviewer_id: str,
+    lock: bool = True,
+    now: dt.datetime | None = None,
+) -> ReviewTaskRow:
     """The pending task ``task_id`` if ``reviewer_id`` holds its claim, else a clear error.
 
     Given ``now``, a claim whose lease ended by then is lost too, even if no one took the task
@@ -116,8 +137,9 @@ def owned_task(session: Session, task_id: str, reviewer_id: str,
 class SqlReviewStore:
     sessions: sessionmaker[Session]
 
-    def claim_next(self, reviewer_id: str, scope: QueueScope, now: dt.datetime,
-                   lease_seconds: int) -> ClaimedTask | None:
+    def claim_next(
+        self, reviewer_id: str, scope: QueueScope, now: dt.datetime, lease_seconds: int
+    ) -> ClaimedTask | None:
         for _attempt in range(5):
             try:
                 with self.sessions() as session, session.begin():
@@ -144,12 +166,17 @@ class SqlReviewStore:
             elif exclusion is not None and exclusion.reason == "claimed":
                 session.delete(exclusion)
 
-    def queue_stats(self, scope: QueueScope, now: dt.datetime,
-                    sla_for: Callable[[str], int]) -> list[QueueStats]:
+    def queue_stats(
+        self, scope: QueueScope, now: dt.datetime, sla_for: Callable[[str], int]
+    ) -> list[QueueStats]:
         task = ReviewTaskRow
         waiting = func.sum(case((task.available_at <= now, 1), else_=0))
-        query = (select(task.queue, func.count(), waiting, func.min(task.created_at))
-                 .where(task.status == "pending").group_by(task.queue).order_by(task.queue))
+        query = (
+            select(task.queue, func.count(), waiting, func.min(task.created_at))
+            .where(task.status == "pending")
+            .group_by(task.queue)
+            .order_by(task.queue)
+        )
         scope_filter = _scope_filter(scope)
         if scope_filter is not None:
             query = query.where(scope_filter)
@@ -157,13 +184,27 @@ class SqlReviewStore:
         with self.sessions() as session:
             for queue, total, ready, oldest in session.execute(query).all():
                 sla = sla_for(queue)
-                overdue = session.scalar(select(func.count()).where(
-                    task.status == "pending", task.queue == queue,
-                    task.created_at < now - dt.timedelta(seconds=sla))) or 0
+                overdue = (
+                    session.scalar(
+                        select(func.count()).where(
+                            task.status == "pending",
+                            task.queue == queue,
+                            task.created_at < now - dt.timedelta(seconds=sla),
+                        )
+                    )
+                    or 0
+                )
                 oldest_at = _aware(oldest)
-                stats.append(QueueStats(
-                    queue, int(ready or 0), int(total) - int(ready or 0),
-                    (now - oldest_at).total_seconds() if oldest_at else None, sla, int(overdue)))
+                stats.append(
+                    QueueStats(
+                        queue,
+                        int(ready or 0),
+                        int(total) - int(ready or 0),
+                        (now - oldest_at).total_seconds() if oldest_at else None,
+                        sla,
+                        int(overdue),
+                    )
+                )
         return stats
 
 
@@ -196,11 +237,25 @@ class InMemoryReviewStore:
         self.tasks: dict[str, _MemoryTask] = {}
         self.exclusions: dict[tuple[str, str], str] = {}
 
-    def add_task(self, task_id: str, review_id: str, queue: str, created_at: dt.datetime,
-                 sort_key: dt.datetime | None = None, moderation_id: str = "") -> None:
+    def add_task(
+        self,
+        task_id: str,
+        review_id: str,
+        queue: str,
+        created_at: dt.datetime,
+        sort_key: dt.datetime | None = None,
+        moderation_id: str = "",
+    ) -> None:
         with self._lock:
-            self.tasks[task_id] = _MemoryTask(task_id, review_id, moderation_id, queue,
-                                              sort_key or created_at, created_at, created_at)
+            self.tasks[task_id] = _MemoryTask(
+                task_id,
+                review_id,
+                moderation_id,
+                queue,
+                sort_key or created_at,
+                created_at,
+                created_at,
+            )
 
     def exclude(self, review_id: str, reviewer_id: str, reason: str = "original") -> None:
         with self._lock:
@@ -210,13 +265,18 @@ class InMemoryReviewStore:
         with self._lock:
             self.tasks[task_id].status = "done"
 
-    def claim_next(self, reviewer_id: str, scope: QueueScope, now: dt.datetime,
-                   lease_seconds: int) -> ClaimedTask | None:
+    def claim_next(
+        self, reviewer_id: str, scope: QueueScope, now: dt.datetime, lease_seconds: int
+    ) -> ClaimedTask | None:
         with self._lock:
-            ready = [task for task in self.tasks.values()
-                     if task.status == "pending" and task.available_at <= now
-                     and scope.allows(task.queue)
-                     and (task.review_id, reviewer_id) not in self.exclusions]
+            ready = [
+                task
+                for task in self.tasks.values()
+                if task.status == "pending"
+                and task.available_at <= now
+                and scope.allows(task.queue)
+                and (task.review_id, reviewer_id) not in self.exclusions
+            ]
             if not ready:
                 return None
             task = min(ready, key=lambda item: (item.sort_key, item.id))
@@ -226,8 +286,9 @@ class InMemoryReviewStore:
             expires = now + dt.timedelta(seconds=lease_seconds)
             task.claimed_by, task.available_at = reviewer_id, expires
             self.exclusions[(task.review_id, reviewer_id)] = "claimed"
-            return ClaimedTask(task.id, task.review_id, task.moderation_id, task.queue,
-                               reviewer_id, expires)
+            return ClaimedTask(
+                task.id, task.review_id, task.moderation_id, task.queue, reviewer_id, expires
+            )
 
     def release(self, task_id: str, reviewer_id: str, now: dt.datetime) -> None:
         self._unclaim(task_id, reviewer_id, now, skipped=False)
@@ -251,20 +312,34 @@ class InMemoryReviewStore:
             elif self.exclusions.get(key) == "claimed":
                 del self.exclusions[key]
 
-    def queue_stats(self, scope: QueueScope, now: dt.datetime,
-                    sla_for: Callable[[str], int]) -> list[QueueStats]:
+    def queue_stats(
+        self, scope: QueueScope, now: dt.datetime, sla_for: Callable[[str], int]
+    ) -> list[QueueStats]:
         with self._lock:
-            queues = sorted({task.queue for task in self.tasks.values()
-                             if task.status == "pending" and scope.allows(task.queue)})
+            queues = sorted(
+                {
+                    task.queue
+                    for task in self.tasks.values()
+                    if task.status == "pending" and scope.allows(task.queue)
+                }
+            )
             stats = []
             for queue in queues:
-                pending = [t for t in self.tasks.values()
-                           if t.status == "pending" and t.queue == queue]
+                pending = [
+                    t for t in self.tasks.values() if t.status == "pending" and t.queue == queue
+                ]
                 ready = [t for t in pending if t.available_at <= now]
                 oldest = min(t.created_at for t in pending)
                 sla = sla_for(queue)
-                overdue = sum(1 for t in pending
-                              if t.created_at < now - dt.timedelta(seconds=sla))
-                stats.append(QueueStats(queue, len(ready), len(pending) - len(ready),
-                                        (now - oldest).total_seconds(), sla, overdue))
+                overdue = sum(1 for t in pending if t.created_at < now - dt.timedelta(seconds=sla))
+                stats.append(
+                    QueueStats(
+                        queue,
+                        len(ready),
+                        len(pending) - len(ready),
+                        (now - oldest).total_seconds(),
+                        sla,
+                        overdue,
+                    )
+                )
             return stats

@@ -142,9 +142,7 @@ class Timeline:
 
     def flagged_timestamps(self, min_confidence: float) -> list[int]:
         """The start of every sample with a label at or above ``min_confidence``, in order."""
-        return sorted(
-            {e.start_ms for e in self.entries if e.label.confidence >= min_confidence}
-        )
+        return sorted({e.start_ms for e in self.entries if e.label.confidence >= min_confidence})
 
     def segments(self, min_confidence: float, gap_ms: int) -> tuple[TimelineEntry, ...]:
         """Entries of the same label at or above ``min_confidence`` merged into segments.

@@ -77,7 +77,10 @@ def text_line_to_json(line: TextLine) -> JsonObject:
         box = line.geometry.box
         if box is not None:
             geometry["BoundingBox"] = {
-                "Width": box.width, "Height": box.height, "Left": box.left, "Top": box.top
+                "Width": box.width,
+                "Height": box.height,
+                "Left": box.left,
+                "Top": box.top,
             }
         if line.geometry.polygon is not None:
             geometry["Polygon"] = [{"X": p.x, "Y": p.y} for p in line.geometry.polygon]

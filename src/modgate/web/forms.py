@@ -19,11 +19,13 @@ def verdict_from_form(form: Any, flagged: list[str]) -> VerdictInput:
         if value not in ("right", "wrong"):
             raise InvalidParameterException(f"Say whether {name!r} was right or wrong.")
         labels[name] = value == "right"
-    missed = tuple(part.strip() for part in str(form.get("missed") or "").split(",")
-                   if part.strip())
+    missed = tuple(
+        part.strip() for part in str(form.get("missed") or "").split(",") if part.strip()
+    )
     try:
         seconds = float(str(form.get("seconds_spent") or 0))
     except ValueError:
         seconds = 0.0
-    return VerdictInput(str(form.get("action") or ""), labels, missed,
-                        str(form.get("note") or ""), seconds)
+    return VerdictInput(
+        str(form.get("action") or ""), labels, missed, str(form.get("note") or ""), seconds
+    )

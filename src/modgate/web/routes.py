@@ -70,12 +70,17 @@ def _reviews(request: Request) -> ReviewService:
     return reviews
 
 
-async def _page(request: Request, name: str, user: User | None, status: int = 200,
-                **context: Any) -> Response:
+async def _page(
+    request: Request, name: str, user: User | None, status: int = 200, **context: Any
+) -> Response:
     console = await console_session(request)
-    return templates.TemplateResponse(request, name, {
-        "user": user, "csrf_token": console.csrf_token if console else "", **context},
-        status_code=status, headers={"Cache-Control": "no-store"})
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"user": user, "csrf_token": console.csrf_token if console else "", **context},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _safe_next(value: str | None) -> str:
@@ -85,20 +90,33 @@ def _safe_next(value: str | None) -> str:
 
 
 @router.get("/login", dependencies=[Depends(public)])
-async def login_page(request: Request, next: str | None = None,
-                     error: str | None = None) -> Response:
+async def login_page(
+    request: Request, next: str | None = None, error: str | None = None
+) -> Response:
     return await _login_form(request, next, "Wrong username or password." if error else None)
 
 
-async def _login_form(request: Request, next: str | None, error: str | None,
-                      status: int = 200, retry_after: int | None = None) -> Response:
+async def _login_form(
+    request: Request,
+    next: str | None,
+    error: str | None,
+    status: int = 200,
+    retry_after: int | None = None,
+) -> Response:
     token = secrets.token_urlsafe(24)
-    response = await _page(request, "login.html", None, status, login_csrf=token,
-                           next=_safe_next(next), error=error)
+    response = await _page(
+        request, "login.html", None, status, login_csrf=token, next=_safe_next(next), error=error
+    )
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        path="/console", secure=cookie_secure(request))
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        path="/console",
+        secure=cookie_secure(request),
+    )
     return response
 
 
@@ -106,7 +124,8 @@ async def _login_form(request: Request, next: str | None, error: str | None,
 async def login(request: Request) -> Response:
     form = await read_form(request, max_fields=LOGIN_FIELDS, max_part_size=LOGIN_FIELD_BYTES)
     username, password, csrf_token, next = (
-        str(form.get(name) or "") for name in ("username", "password", "csrf_token", "next"))
+        str(form.get(name) or "") for name in ("username", "password", "csrf_token", "next")
+    )
     next = next or "/console"
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, csrf_token):
@@ -118,14 +137,26 @@ async def login(request: Request) -> Response:
     except AuthenticationRequiredException:
         return RedirectResponse(f"/console/login?error=1&next={quote(_safe_next(next))}", 303)
     except (SignInThrottledException, PasswordChecksBusyException) as refused:
-        return await _login_form(request, next, refused.message, refused.http_status,
-                                 refused.retry_after_seconds)
+        return await _login_form(
+            request, next, refused.message, refused.http_status, refused.retry_after_seconds
+        )
     response = RedirectResponse(_safe_next(next), 303)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", path="/",
-                        max_age=int((session.expires_at - auth.clock()).total_seconds()),
-                        secure=cookie_secure(request))
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console", secure=cookie_secure(request),
-                           httponly=True, samesite="strict")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        max_age=int((session.expires_at - auth.clock()).total_seconds()),
+        secure=cookie_secure(request),
+    )
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE,
+        path="/console",
+        secure=cookie_secure(request),
+        httponly=True,
+        samesite="strict",
+    )
     return response
 
 
@@ -134,25 +165,43 @@ async def logout(request: Request, _user: Console) -> Response:
     auth = request.app.state.services.auth
     await run_in_threadpool(auth.sign_out, request.cookies.get(SESSION_COOKIE))
     response = RedirectResponse("/console/login", 303)
-    response.delete_cookie(SESSION_COOKIE, path="/", secure=cookie_secure(request),
-                           httponly=True, samesite="lax")
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=cookie_secure(request), httponly=True, samesite="lax"
+    )
     return response
 
 
 @router.get("")
-async def queues_page(request: Request, user: Viewer, empty: str | None = None,
-                      saved: str | None = None) -> Response:
+async def queues_page(
+    request: Request, user: Viewer, empty: str | None = None, saved: str | None = None
+) -> Response:
     service = _reviews(request)
     scope = service.scope_for(user.reviewer) if user.can("review:work") else QueueScope(None)
     stats = await run_in_threadpool(service.queue_stats, scope)
-    current = (await run_in_threadpool(service.current_claim, user.reviewer)
-               if user.can("review:work") else None)
-    assigned = sorted(set(user.reviewer.queues) | (
-        {service.settings.senior_queue, service.settings.appeals_queue}
-        if user.role == "senior_reviewer" else set()))
-    return await _page(request, "queues.html", user, stats=stats, current=current,
-                       assigned=assigned, empty=empty, saved=saved,
-                       can_review=user.can("review:work"))
+    current = (
+        await run_in_threadpool(service.current_claim, user.reviewer)
+        if user.can("review:work")
+        else None
+    )
+    assigned = sorted(
+        set(user.reviewer.queues)
+        | (
+            {service.settings.senior_queue, service.settings.appeals_queue}
+            if user.role == "senior_reviewer"
+            else set()
+        )
+    )
+    return await _page(
+        request,
+        "queues.html",
+        user,
+        stats=stats,
+        current=current,
+        assigned=assigned,
+        empty=empty,
+        saved=saved,
+        can_review=user.can("review:work"),
+    )
 
 
 @router.post("/claim")
@@ -224,8 +273,9 @@ async def preview(request: Request, task_id: str, user: Worker, blurred: bool = 
 
 
 @router.get("/tasks/{task_id}/media")
-async def original_media(request: Request, task_id: str, user: Worker,
-                         blurred: bool = True) -> Response:
+async def original_media(
+    request: Request, task_id: str, user: Worker, blurred: bool = True
+) -> Response:
     """The original file after the reveal, with HTTP Range support so the video player can
     seek; before it, the blurred rendition (a video's blurred proxy, an image's preview)."""
     found = await _task_media(request, task_id, user)
@@ -237,23 +287,24 @@ async def original_media(request: Request, task_id: str, user: Worker,
     record = record_from_row(media)
     if media.kind != "video":
         return _image(await run_in_threadpool(services.media.preview, record, True), True)
-    key = await run_in_threadpool(ensure_blurred_proxy, services.blobs, record,
-                                  services.media.preview_blur_radius)
+    key = await run_in_threadpool(
+        ensure_blurred_proxy, services.blobs, record, services.media.preview_blur_radius
+    )
     path = await run_in_threadpool(_local_copy, request, key)
     return FileResponse(path, media_type=PROXY_MIME, headers=_private(True))
 
 
 @router.get("/tasks/{task_id}/thumbnails/{timestamp_ms}")
-async def thumbnail(request: Request, task_id: str, timestamp_ms: int, user: Worker,
-                    blurred: bool = True) -> Response:
+async def thumbnail(
+    request: Request, task_id: str, timestamp_ms: int, user: Worker, blurred: bool = True
+) -> Response:
     """The frame kept at a flagged moment, blurred until this reviewer revealed the task."""
     found = await _task_media(request, task_id, user)
     key = found.thumbnails.get(str(timestamp_ms))
     if key is None:
         raise ResourceNotFoundException(f"No thumbnail at {timestamp_ms} ms.")
     blurred = blurred or not found.revealed
-    data = await run_in_threadpool(
-        thumbnail_bytes, request.app.state.services.blobs, key, blurred)
+    data = await run_in_threadpool(thumbnail_bytes, request.app.state.services.blobs, key, blurred)
     return _image(data, blurred)
 
 
@@ -287,5 +338,4 @@ def install_console(app: FastAPI) -> None:
     services = app.state.services
     app.state.originals_cache = open_originals_cache(services.settings, services.blobs)
     app.include_router(router)
-    app.mount("/console/static", StaticFiles(directory=str(HERE / "static")),
-              name="console-static")
+    app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")

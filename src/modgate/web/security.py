@@ -22,17 +22,19 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONSOLE_PREFIX = "/console"
-CONTENT_SECURITY_POLICY = "; ".join((
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self'",
-    "media-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-))
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "media-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    )
+)
 CONSOLE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Frame-Options": "DENY",
@@ -40,8 +42,13 @@ CONSOLE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host",
-                 "x-real-ip")
+PROXY_HEADERS = (
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-real-ip",
+)
 
 
 class ConsoleSecurityHeaders:
@@ -83,6 +90,9 @@ def cookie_secure(request: Request) -> bool:
     """Whether the console's cookies set in answer to ``request`` carry ``Secure``."""
     if not request.app.state.settings.auth.cookie_secure:
         return False
-    plain_local = (request.url.scheme == "http" and _loopback(request.url.hostname)
-                   and not any(name in request.headers for name in PROXY_HEADERS))
+    plain_local = (
+        request.url.scheme == "http"
+        and _loopback(request.url.hostname)
+        and not any(name in request.headers for name in PROXY_HEADERS)
+    )
     return not plain_local

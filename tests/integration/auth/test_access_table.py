@@ -265,7 +265,8 @@ def _serve(tmp: Path, keys_required: bool) -> Iterator[Server]:
         needed = scope.split()
         keys[f"{ONLY}:{scope}"] = auth.create_key("only", needed)[0]
         keys[f"{OTHERS}:{scope}"] = auth.create_key(
-            "others", [s for s in SCOPES if s not in needed])[0]
+            "others", [s for s in SCOPES if s not in needed]
+        )[0]
     revoked, revoked_key = auth.create_key("revoked", SCOPES)
     auth.revoke_key(revoked_key.id)
     keys[REVOKED] = revoked

@@ -106,8 +106,20 @@ def test_users_and_keys_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("MODGATE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("ANN_PASSWORD", PASSWORD)
     runner = CliRunner()
-    added = runner.invoke(app, ["users", "add", "ann", "--role", "senior_reviewer", "--queue",
-                                "nudity", "--password-env", "ANN_PASSWORD"])
+    added = runner.invoke(
+        app,
+        [
+            "users",
+            "add",
+            "ann",
+            "--role",
+            "senior_reviewer",
+            "--queue",
+            "nudity",
+            "--password-env",
+            "ANN_PASSWORD",
+        ],
+    )
     assert added.exit_code == 0, added.output
     assert json.loads(added.output)["role"] == "senior_reviewer"
     again = runner.invoke(app, ["users", "add", "ann", "--password-env", "ANN_PASSWORD"])

@@ -35,8 +35,12 @@ def clock() -> FakeClock:
 @pytest.fixture
 def console(live_server: Any, services: Any, clock: FakeClock) -> Iterator[str]:
     """The live server with accounts and reviews on the test clock; reviewer ``ann``."""
-    auth = AuthService(services.sessions, services.settings.auth, clock,
-                       hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    auth = AuthService(
+        services.sessions,
+        services.settings.auth,
+        clock,
+        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+    )
     services.auth = auth
     services.review = ReviewService(services.sessions, services.settings.review, clock)
     auth.add_user("ann", PASSWORD, "reviewer", ["*"])
@@ -47,9 +51,11 @@ def sign_in(client: httpx.Client, **headers: str) -> httpx.Response:
     page = client.get("/console/login", headers=headers)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token, page.text
-    return client.post("/console/login", headers={
-        **headers, "Cookie": f"modgate_login_csrf={page.cookies['modgate_login_csrf']}"},
-        data={"username": "ann", "password": PASSWORD, "csrf_token": token.group(1)})
+    return client.post(
+        "/console/login",
+        headers={**headers, "Cookie": f"modgate_login_csrf={page.cookies['modgate_login_csrf']}"},
+        data={"username": "ann", "password": PASSWORD, "csrf_token": token.group(1)},
+    )
 
 
 def csrf_of(page: httpx.Response) -> str:
@@ -102,10 +108,11 @@ def cookie_flags(response: httpx.Response, name: str) -> set[str]:
 def test_cookies_are_secure_unless_plain_http_reaches_a_loopback_address(console: str) -> None:
     with httpx.Client(base_url=console) as client:
         local = sign_in(client)  # make serve, the tests: http://127.0.0.1
-        assert cookie_flags(local, "modgate_session") == {"httponly", "max-age", "path",
-                                                          "samesite"}
-    for headers in ({"X-Forwarded-Proto": "https"},  # behind a TLS proxy on the same machine
-                    {"Host": "console.example.org"}):  # reached by name over plain HTTP
+        assert cookie_flags(local, "modgate_session") == {"httponly", "max-age", "path", "samesite"}
+    for headers in (
+        {"X-Forwarded-Proto": "https"},  # behind a TLS proxy on the same machine
+        {"Host": "console.example.org"},
+    ):  # reached by name over plain HTTP
         with httpx.Client(base_url=console) as client:
             page = client.get("/console/login", headers=headers)
             assert "secure" in cookie_flags(page, "modgate_login_csrf"), headers
@@ -115,8 +122,9 @@ def test_cookies_are_secure_unless_plain_http_reaches_a_loopback_address(console
             assert "httponly" in cookie_flags(answer, "modgate_session")
 
 
-def test_an_idle_session_ends_and_ended_sessions_are_deleted(console: str, services: Any,
-                                                            clock: FakeClock) -> None:
+def test_an_idle_session_ends_and_ended_sessions_are_deleted(
+    console: str, services: Any, clock: FakeClock
+) -> None:
     with httpx.Client(base_url=console) as client:
         assert sign_in(client).status_code == 303
         for _ in range(3):  # in use: each request moves the idle deadline forward
@@ -138,7 +146,8 @@ def test_an_idle_session_ends_and_ended_sessions_are_deleted(console: str, servi
 
 
 def test_a_reviewer_whose_claim_ended_can_neither_reveal_nor_decide(
-        console: str, services: Any, clock: FakeClock) -> None:
+    console: str, services: Any, clock: FakeClock
+) -> None:
     add_moderation(services.sessions, queue="nudity", clock=clock)
     with httpx.Client(base_url=console) as client:
         assert sign_in(client).status_code == 303
@@ -153,8 +162,11 @@ def test_a_reviewer_whose_claim_ended_can_neither_reveal_nor_decide(
         clock.advance(1)  # the lease has ended; no one has taken the task yet
         for answer in (
             client.post(f"/console/tasks/{task}/reveal", headers=headers),
-            client.post(f"/console/tasks/{task}/verdict", headers=headers, data={
-                "action": "block", "label_0": "right"}),
+            client.post(
+                f"/console/tasks/{task}/verdict",
+                headers=headers,
+                data={"action": "block", "label_0": "right"},
+            ),
             client.get(f"/console/tasks/{task}/preview?blurred=false"),
         ):
             assert answer.status_code == 409, answer.text

@@ -74,8 +74,9 @@ def hasher() -> CountingHasher:
 
 
 @pytest.fixture
-def console(live_server: Any, services: Any, clock: Clock,
-            hasher: CountingHasher) -> Iterator[tuple[str, AuthService]]:
+def console(
+    live_server: Any, services: Any, clock: Clock, hasher: CountingHasher
+) -> Iterator[tuple[str, AuthService]]:
     """The live server, its accounts on the test clock and hasher, and user ``ann``."""
     auth = AuthService(services.sessions, services.settings.auth, clock, hasher=hasher)
     services.auth = auth
@@ -84,21 +85,27 @@ def console(live_server: Any, services: Any, clock: Clock,
     yield live_server.url, auth
 
 
-def attempt(url: str, username: str, password: str,
-            address: str = "198.51.100.1") -> httpx.Response:
+def attempt(
+    url: str, username: str, password: str, address: str = "198.51.100.1"
+) -> httpx.Response:
     with httpx.Client(base_url=url, headers={"X-Forwarded-For": address}) as client:
         page = client.get("/console/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token, page.text
         # Behind a proxy the cookie is Secure, which httpx keeps from http://: sent by hand.
-        return client.post("/console/login", data={
-            "username": username, "password": password, "csrf_token": token.group(1)},
-            headers={"Cookie": f"modgate_login_csrf={page.cookies['modgate_login_csrf']}"})
+        return client.post(
+            "/console/login",
+            data={"username": username, "password": password, "csrf_token": token.group(1)},
+            headers={"Cookie": f"modgate_login_csrf={page.cookies['modgate_login_csrf']}"},
+        )
 
 
 def signed_in(response: httpx.Response) -> bool:
-    return response.status_code == 303 and response.headers["location"] == "/console" and (
-        "modgate_session=" in response.headers.get("set-cookie", ""))
+    return (
+        response.status_code == 303
+        and response.headers["location"] == "/console"
+        and ("modgate_session=" in response.headers.get("set-cookie", ""))
+    )
 
 
 def refused(response: httpx.Response) -> bool:
@@ -106,7 +113,8 @@ def refused(response: httpx.Response) -> bool:
 
 
 def test_ten_failures_for_a_username_refuse_it_without_hashing_until_the_window_passes(
-        console: tuple[str, AuthService], clock: Clock, hasher: CountingHasher) -> None:
+    console: tuple[str, AuthService], clock: Clock, hasher: CountingHasher
+) -> None:
     url, _ = console
     for n in range(10):  # from ten addresses: the username's own count is what stops them
         assert refused(attempt(url, "ann", WRONG, f"198.51.100.{n + 10}"))
@@ -117,8 +125,7 @@ def test_ten_failures_for_a_username_refuse_it_without_hashing_until_the_window_
     assert throttled.headers["retry-after"] == "900"  # 15 minutes after the failures
     assert "Too many failed sign-ins; try again in 15 minutes." in throttled.text
     right = attempt(url, "ANN ", PASSWORD, "198.51.100.98")  # the right password, too late
-    assert right.status_code == 429 and "modgate_session" not in right.headers.get(
-        "set-cookie", "")
+    assert right.status_code == 429 and "modgate_session" not in right.headers.get("set-cookie", "")
     assert hasher.calls == 10  # neither answer hashed anything
 
     clock.advance(899)
@@ -130,7 +137,8 @@ def test_ten_failures_for_a_username_refuse_it_without_hashing_until_the_window_
 
 
 def test_ten_failures_from_one_address_refuse_every_username_from_it(
-        console: tuple[str, AuthService], hasher: CountingHasher) -> None:
+    console: tuple[str, AuthService], hasher: CountingHasher
+) -> None:
     url, _ = console
     attacker = "203.0.113.7"
     for n in range(9):
@@ -150,7 +158,8 @@ def test_ten_failures_from_one_address_refuse_every_username_from_it(
 
 
 def test_a_successful_sign_in_forgets_only_its_own_typos(
-        console: tuple[str, AuthService], hasher: CountingHasher) -> None:
+    console: tuple[str, AuthService], hasher: CountingHasher
+) -> None:
     url, _ = console
     for _ in range(9):
         assert refused(attempt(url, "ann", WRONG))
@@ -161,12 +170,17 @@ def test_a_successful_sign_in_forgets_only_its_own_typos(
 
 
 def test_password_hashes_at_once_are_bounded_and_the_rest_answered_503(
-        console: tuple[str, AuthService], hasher: CountingHasher) -> None:
+    console: tuple[str, AuthService], hasher: CountingHasher
+) -> None:
     url, _ = console
     hasher.gate = threading.Event()
     results: list[httpx.Response] = []
-    waiting = [threading.Thread(target=lambda n=n: results.append(
-        attempt(url, "ann", PASSWORD, f"198.51.100.{n}"))) for n in (1, 2)]
+    waiting = [
+        threading.Thread(
+            target=lambda n=n: results.append(attempt(url, "ann", PASSWORD, f"198.51.100.{n}"))
+        )
+        for n in (1, 2)
+    ]
     for thread in waiting:
         thread.start()
     try:
@@ -190,8 +204,9 @@ def test_api_processes_share_the_failure_counts(database_url: str) -> None:
     upgrade(database_url, engine)
     clock, hasher = Clock(), CountingHasher()
     settings = AuthSettings(sign_in_max_failures=4, sign_in_window_minutes=1)
-    first, second = (AuthService(session_factory(engine), settings, clock, hasher=hasher)
-                     for _ in range(2))
+    first, second = (
+        AuthService(session_factory(engine), settings, clock, hasher=hasher) for _ in range(2)
+    )
     first.add_user("ann", PASSWORD, "reviewer")
     try:
         for service in (first, second, first, second):

@@ -73,8 +73,9 @@ def _moderate(client: httpx.Client, image: bytes, **data: str) -> dict[str, Any]
     return body
 
 
-def _same_as_unknown(client: httpx.Client, method: str, path: str, real_id: str,
-                     body: dict[str, Any] | None = None) -> None:
+def _same_as_unknown(
+    client: httpx.Client, method: str, path: str, real_id: str, body: dict[str, Any] | None = None
+) -> None:
     """``client`` gets for ``path`` (or the JSON ``body``) naming ``real_id`` what it gets
     for an id that never existed: the same status and the same body, the id aside."""
     unknown_id = real_id[:4] + "0" * (len(real_id) - 4)
@@ -96,8 +97,11 @@ def test_another_tenants_moderation_is_not_found_on_any_route(tenants: Tenants) 
     assert tenants.a.get(f"/v1/moderations/{mid}").status_code == 200
     # Labels are for videos: A is told so (400), not that the moderation is missing.
     assert tenants.a.get(f"/v1/moderations/{mid}/labels").status_code == 400
-    for path in (f"/v1/moderations/{mid}", f"/v1/moderations/{mid}/labels",
-                 f"/v1/moderations/{mid}/thumbnails/0"):
+    for path in (
+        f"/v1/moderations/{mid}",
+        f"/v1/moderations/{mid}/labels",
+        f"/v1/moderations/{mid}/thumbnails/0",
+    ):
         _same_as_unknown(tenants.b, "GET", path, mid)
     appeal = {"statement": "It is a painting."}
     _same_as_unknown(tenants.b, "POST", f"/v1/moderations/{mid}/appeal", mid, appeal)
@@ -173,10 +177,12 @@ def test_the_same_bytes_give_each_tenant_its_own_media_record(tenants: Tenants) 
 
 def test_a_webhook_hears_only_of_its_own_tenants_moderations(tenants: Tenants) -> None:
     with Receiver() as heard_by_a, Receiver() as heard_by_b:
-        tenants.a.post("/v1/webhooks", json={"url": heard_by_a.url,
-                                             "events": ["moderation.completed"]})
-        tenants.b.post("/v1/webhooks", json={"url": heard_by_b.url,
-                                             "events": ["moderation.completed"]})
+        tenants.a.post(
+            "/v1/webhooks", json={"url": heard_by_a.url, "events": ["moderation.completed"]}
+        )
+        tenants.b.post(
+            "/v1/webhooks", json={"url": heard_by_b.url, "events": ["moderation.completed"]}
+        )
         ours = _moderate(tenants.a, marker_png(107))["id"]
         theirs = _moderate(tenants.b, marker_png(107))["id"]  # the same bytes
         wait_for(lambda: _heard(heard_by_a, ours) and _heard(heard_by_b, theirs), timeout=30)
@@ -185,8 +191,7 @@ def test_a_webhook_hears_only_of_its_own_tenants_moderations(tenants: Tenants) -
 
 
 def _heard(receiver: Receiver, moderation_id: str) -> bool:
-    return any(event["data"].get("moderation_id") == moderation_id
-               for event in receiver.events())
+    return any(event["data"].get("moderation_id") == moderation_id for event in receiver.events())
 
 
 def test_reviewers_work_every_tenants_items_and_see_whose_they_are(tenants: Tenants) -> None:
@@ -198,12 +203,19 @@ def test_reviewers_work_every_tenants_items_and_see_whose_they_are(tenants: Tena
         form = console.get("/console/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', form)
         assert token
-        page = console.post("/console/login", data={
-            "username": "sam", "password": "correct horse battery", "csrf_token": token.group(1)})
+        page = console.post(
+            "/console/login",
+            data={
+                "username": "sam",
+                "password": "correct horse battery",
+                "csrf_token": token.group(1),
+            },
+        )
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
         assert csrf, page.text
-        task = console.post("/console/claim", data={"queue": "appeals"},
-                            headers={"X-CSRF-Token": csrf.group(1)})
+        task = console.post(
+            "/console/claim", data={"queue": "appeals"}, headers={"X-CSRF-Token": csrf.group(1)}
+        )
     assert "/console/tasks/" in str(task.url), task.text
     # The oldest appeal comes first: acme's from the first test, or else this one of globex.
     shown = re.search(r"<title>Review (\S+) ", task.text)

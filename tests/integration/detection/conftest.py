@@ -30,8 +30,10 @@ def sklearn_photos() -> dict[str, Image.Image]:
     from sklearn.datasets import load_sample_images
 
     bunch = load_sample_images()
-    return {f"sklearn-{Path(name).stem}": Image.fromarray(image)
-            for name, image in zip(bunch.filenames, bunch.images, strict=True)}
+    return {
+        f"sklearn-{Path(name).stem}": Image.fromarray(image)
+        for name, image in zip(bunch.filenames, bunch.images, strict=True)
+    }
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +43,9 @@ def darknet_photos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Image.
     if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
         pytest.skip("apt-get/dpkg not available")
     folder = tmp_path_factory.mktemp("darknet")
-    fetched = subprocess.run(["apt-get", "download", "darknet"], cwd=folder,
-                             capture_output=True, timeout=120)
+    fetched = subprocess.run(
+        ["apt-get", "download", "darknet"], cwd=folder, capture_output=True, timeout=120
+    )
     packages = list(folder.glob("darknet_*.deb"))
     if fetched.returncode != 0 or not packages:
         pytest.skip("cannot download Debian's darknet package here")

@@ -41,8 +41,9 @@ def test_detector_gives_no_strong_evidence_on_safe_photos(
     outputs = detector.predict(images)
     assert len(outputs) == len(images)
     for photo, output in zip(safe_photos, outputs, strict=True):
-        strong = [(e.label, round(e.probability, 3)) for e in output.evidence
-                  if e.probability >= 0.5]
+        strong = [
+            (e.label, round(e.probability, 3)) for e in output.evidence if e.probability >= 0.5
+        ]
         assert not strong, f"{name} on {photo}: {strong}"
         assert all(e.label in detector.labels for e in output.evidence)
 
@@ -69,8 +70,9 @@ def test_espresso_is_not_alcohol_but_the_model_sees_the_cup(
     output = loaded["imagenet"].predict([PreparedImage(safe_photos["skimage-coffee"])])[0]
     top_class, top_probability = output.raw["top5"][0]
     assert top_class == 967 and top_probability > 0.8  # espresso
-    assert not [e for e in output.evidence if e.label == "Alcoholic Beverages"
-                and e.probability >= 0.5]
+    assert not [
+        e for e in output.evidence if e.label == "Alcoholic Beverages" and e.probability >= 0.5
+    ]
 
 
 def test_a_cartoon_drawing_is_illustrated_not_a_photo(loaded: dict[str, Detector]) -> None:
@@ -83,14 +85,16 @@ def test_a_cartoon_drawing_is_illustrated_not_a_photo(loaded: dict[str, Detector
     assert drawing.raw["Drawing"] > photo.raw["Drawing"]
 
 
-def test_large_photos_are_resized_once_and_detected(engine: DetectionEngine,
-                                                   large_photo: Image.Image) -> None:
+def test_large_photos_are_resized_once_and_detected(
+    engine: DetectionEngine, large_photo: Image.Image
+) -> None:
     result = engine.detect_image(large_photo)
     assert image_body(result.detections, 50)["ModerationLabels"] == []
 
 
-def test_cache_detects_the_same_bytes_once(engine: DetectionEngine,
-                                           safe_photos: dict[str, Image.Image]) -> None:
+def test_cache_detects_the_same_bytes_once(
+    engine: DetectionEngine, safe_photos: dict[str, Image.Image]
+) -> None:
     image = safe_photos["skimage-chelsea"]
     first = engine.detect_image(image, sha256="f" * 64)
     second = engine.detect_image(image.rotate(90), sha256="f" * 64)
@@ -109,14 +113,18 @@ def test_detect_frames_keeps_order_and_model_version(
     assert results[1].labels == single.labels
 
 
-def test_video_frames_are_sampled_at_the_requested_rate(engine: DetectionEngine,
-                                                        tmp_path: Path) -> None:
+def test_video_frames_are_sampled_at_the_requested_rate(
+    engine: DetectionEngine, tmp_path: Path
+) -> None:
     from corpus import video_bytes
 
     clip = tmp_path / "clip.mp4"
     clip.write_bytes(video_bytes("mp4", "libx264", seconds=3.0))
-    timestamps = [timestamp for timestamp, result in engine.detect_video(str(clip), fps=1.0)
-                  if result.model_version == engine.model_version]
+    timestamps = [
+        timestamp
+        for timestamp, result in engine.detect_video(str(clip), fps=1.0)
+        if result.model_version == engine.model_version
+    ]
     assert timestamps == [0, 1000, 2000]
     halves = [timestamp for timestamp, _ in engine.detect_video(str(clip), fps=2.0)]
     assert halves == [0, 500, 1000, 1500, 2000, 2500]

@@ -19,9 +19,20 @@ def test_eval_reports_rates_and_writes_pr_curves(tmp_path: Path) -> None:
     labels = tmp_path / "labels.csv"
     labels.write_text("file,labels\ncoffee.jpg,Alcoholic Beverages\ncat.jpg,\n")
     completed = subprocess.run(
-        [sys.executable, "-c", "from modgate.cli import main; main()", "eval", str(folder),
-         "--labels", str(labels), "--output", str(tmp_path / "report")],
-        capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-c",
+            "from modgate.cli import main; main()",
+            "eval",
+            str(folder),
+            "--labels",
+            str(labels),
+            "--output",
+            str(tmp_path / "report"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert completed.returncode == 0, completed.stderr
     # The espresso is not alcohol: at 50, recall 0 and no false positive on the cat.

@@ -8,8 +8,9 @@ from PIL import Image
 from modgate.detection.detectors.ocr import TextDetector
 from modgate.detection.frames import PreparedImage
 
-pytestmark = pytest.mark.skipif(bool(TextDetector.missing_requirements()),
-                                reason="modgate[ocr] not installed")
+pytestmark = pytest.mark.skipif(
+    bool(TextDetector.missing_requirements()), reason="modgate[ocr] not installed"
+)
 
 
 @pytest.fixture(scope="module")

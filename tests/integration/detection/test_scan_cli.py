@@ -16,7 +16,9 @@ from corpus import bad_corpus, video_bytes, write_corpus
 def run_scan(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from modgate.cli import main; main()", "scan", *arguments],
-        capture_output=True, text=True, timeout=240,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
 
 
@@ -36,8 +38,7 @@ def test_scan_prints_one_rekognition_line_per_file(photo: Path, tmp_path: Path) 
     assert completed.returncode == 0, completed.stderr
     image_line, video_line = (json.loads(line) for line in completed.stdout.splitlines())
     assert image_line["File"] == str(photo)
-    assert set(image_line) == {"File", "ModerationLabels", "ModerationModelVersion",
-                               "ContentTypes"}
+    assert set(image_line) == {"File", "ModerationLabels", "ModerationModelVersion", "ContentTypes"}
     assert image_line["ModerationModelVersion"].startswith("7.0+")
     for label in image_line["ModerationLabels"]:
         assert set(label) == {"Name", "ParentName", "TaxonomyLevel", "Confidence"}
@@ -54,8 +55,7 @@ def test_scan_table_format(photo: Path) -> None:
     assert completed.stderr == ""  # no library log noise for a clean run
 
 
-def test_every_bad_file_gets_its_error_code_and_a_nonzero_exit(tmp_path: Path,
-                                                                photo: Path) -> None:
+def test_every_bad_file_gets_its_error_code_and_a_nonzero_exit(tmp_path: Path, photo: Path) -> None:
     cases = bad_corpus()
     paths = write_corpus(tmp_path, cases)
     completed = run_scan(*(str(paths[name]) for name in cases), str(photo))

@@ -167,4 +167,3 @@ def test_a_served_process_past_its_file_size_limit_answers_507(tmp_path: Path) -
     finally:
         process.terminate()
         process.wait(timeout=30)
-

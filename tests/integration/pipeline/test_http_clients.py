@@ -48,7 +48,7 @@ def _stored(url: str, data_dir: Path) -> tuple[int, list[Path]]:
 
 def _file_part_head(name: str = "clip.mp4") -> bytes:
     return (
-        f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\""
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{name}"'
         "\r\nContent-Type: application/octet-stream\r\n\r\n"
     ).encode()
 
@@ -155,15 +155,23 @@ def test_a_client_that_disconnects_mid_upload_leaves_nothing_and_no_server_error
     assert httpx.get(f"{live_server.url}/healthz").status_code == 200
     assert _stored(live_server.url, settings.data_dir) == before
     # The same upload, sent whole, is moderated.
-    assert httpx.post(
-        f"{live_server.url}/v1/moderations", files={"file": ("a.png", image)}
-    ).status_code == 202
+    assert (
+        httpx.post(
+            f"{live_server.url}/v1/moderations", files={"file": ("a.png", image)}
+        ).status_code
+        == 202
+    )
 
 
 @pytest.mark.parametrize(
     "metadata",
-    ['{"score": NaN}', '{"score": Infinity}', '{"score": -Infinity}', '{"score": 1e999}',
-     '{"a": ' * 5000 + "1" + "}" * 5000],
+    [
+        '{"score": NaN}',
+        '{"score": Infinity}',
+        '{"score": -Infinity}',
+        '{"score": 1e999}',
+        '{"a": ' * 5000 + "1" + "}" * 5000,
+    ],
     ids=["nan", "infinity", "minus-infinity", "overflow", "deep"],
 )
 def test_json_that_could_not_be_answered_as_json_is_refused_and_not_stored(  # type: ignore[no-untyped-def]
@@ -198,7 +206,9 @@ def test_media_types_are_case_insensitive_and_a_blank_context_is_none(live_serve
     url = f"{live_server.url}/v1/moderations"
     image = plain_png(13)
     form = (
-        _file_part_head("a.png") + image + f"\r\n--{BOUNDARY}\r\n".encode()
+        _file_part_head("a.png")
+        + image
+        + f"\r\n--{BOUNDARY}\r\n".encode()
         + b'Content-Disposition: form-data; name="context"\r\n\r\n\r\n'
         + f"--{BOUNDARY}--\r\n".encode()
     )

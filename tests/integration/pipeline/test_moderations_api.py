@@ -387,17 +387,29 @@ def test_a_job_whose_workers_keep_dying_is_failed_and_sent_to_review(deployment)
     with transaction(services.sessions) as session:
         session.add(
             ModerationRow(
-                id=moderation_id, media_id=record.id, sha256=record.info.sha256, kind="image",
-                status="queued", context={}, created_at=now, updated_at=now,
+                id=moderation_id,
+                media_id=record.id,
+                sha256=record.info.sha256,
+                kind="image",
+                status="queued",
+                context={},
+                created_at=now,
+                updated_at=now,
             )
         )
         session.flush()
         session.add(  # the third and last try was taken by a worker that died long ago
             JobRow(
-                id=new_id("job"), moderation_id=moderation_id, status="running", attempts=3,
-                max_attempts=3, locked_by="worker@elsewhere:1:dead",
-                locked_until=now - dt.timedelta(minutes=5), run_after=now,
-                created_at=now, updated_at=now,
+                id=new_id("job"),
+                moderation_id=moderation_id,
+                status="running",
+                attempts=3,
+                max_attempts=3,
+                locked_by="worker@elsewhere:1:dead",
+                locked_until=now - dt.timedelta(minutes=5),
+                run_after=now,
+                created_at=now,
+                updated_at=now,
             )
         )
     failed = wait_decided(deployment.url, moderation_id, timeout=60)
@@ -412,9 +424,9 @@ def test_a_job_whose_workers_keep_dying_is_failed_and_sent_to_review(deployment)
     # Nothing was detected: the item was not tried a fourth time.
     with services.sessions() as session:
         stored = session.scalar(
-            select(func.count()).select_from(DetectionRow).where(
-                DetectionRow.sha256 == record.info.sha256
-            )
+            select(func.count())
+            .select_from(DetectionRow)
+            .where(DetectionRow.sha256 == record.info.sha256)
         )
     assert stored == 0
 

@@ -134,9 +134,9 @@ def test_a_worker_that_cannot_reach_s3_tries_the_job_again(scaled: dict[str, Any
         decided = wait_for(
             lambda: (
                 body
-                if (
-                    body := httpx.get(f"{scaled['url']}/v1/moderations/{moderation_id}").json()
-                )["status"]
+                if (body := httpx.get(f"{scaled['url']}/v1/moderations/{moderation_id}").json())[
+                    "status"
+                ]
                 in ("completed", "failed")
                 else None
             ),

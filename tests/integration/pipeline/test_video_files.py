@@ -56,7 +56,10 @@ def test_a_video_damage_hid_seconds_of_goes_to_review_not_allowed(live_server) -
     frames = [still(seed=index) for index in range(60)]  # 6 s at 10 fps, a keyframe each second
     for damaged in (range(20, 40), range(40, 60)):
         data = clip_bytes(
-            frames, container="webm", codec="libvpx-vp9", options={"g": "10"},
+            frames,
+            container="webm",
+            codec="libvpx-vp9",
+            options={"g": "10"},
             damaged_packets=damaged,
         )
         body = _moderate(live_server.url, data, "clip.webm")

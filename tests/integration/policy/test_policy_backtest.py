@@ -176,15 +176,31 @@ def add_moderation(session: Any, number: int, kind: str, labels: list[Any], **ex
     created = START + dt.timedelta(minutes=number)
     session.add(
         MediaRow(
-            id=f"med_{number}", sha256=f"{number:064d}", kind=kind, format="MP4",
-            mime="video/mp4", size_bytes=1, blob_key="k", created_at=created,
+            id=f"med_{number}",
+            sha256=f"{number:064d}",
+            kind=kind,
+            format="MP4",
+            mime="video/mp4",
+            size_bytes=1,
+            blob_key="k",
+            created_at=created,
         )
     )
     session.add(
         ModerationRow(
-            id=f"mod_{number}", media_id=f"med_{number}", sha256=f"{number:064d}", kind=kind,
-            status="completed", surface="social", context={}, labels=labels, action="allow",
-            rule_id="default", policy_version="old", created_at=created, updated_at=created,
+            id=f"mod_{number}",
+            media_id=f"med_{number}",
+            sha256=f"{number:064d}",
+            kind=kind,
+            status="completed",
+            surface="social",
+            context={},
+            labels=labels,
+            action="allow",
+            rule_id="default",
+            policy_version="old",
+            created_at=created,
+            updated_at=created,
             **extra,
         )
     )
@@ -205,9 +221,13 @@ def media_history(tmp_path: Path):  # type: ignore[no-untyped-def]
         add_moderation(session, 4, "image", [], content_types=[], model_version="m1")
         session.add(
             DetectionRow(
-                sha256=f"{4:064d}", model_version="m1", created_at=START,
+                sha256=f"{4:064d}",
+                model_version="m1",
+                created_at=START,
                 result={
-                    "kind": "image", "ModerationModelVersion": "m1", "ModerationLabels": [],
+                    "kind": "image",
+                    "ModerationModelVersion": "m1",
+                    "ModerationLabels": [],
                     "ContentTypes": [],
                     "TextDetections": [
                         {"DetectedText": "buy now 555-1234", "Type": "LINE", "Confidence": 97}

@@ -35,15 +35,23 @@ FLAGGED_MS = 2500
 def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
     from modgate.settings import load_settings
 
-    return load_settings(data_dir=tmp_path / "data", detection={"enabled": ["marker"]},
-                         review={"daily_reveal_cap": 1}, auth={"api_keys_required": True})
+    return load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"]},
+        review={"daily_reveal_cap": 1},
+        auth={"api_keys_required": True},
+    )
 
 
-def checkerboard(width: int = 320, height: int = 240, square: int = 4,
-                 shift: int = 0) -> Image.Image:
+def checkerboard(
+    width: int = 320, height: int = 240, square: int = 4, shift: int = 0
+) -> Image.Image:
     image = Image.new("RGB", (width, height))
-    pixels = [(250, 250, 250) if ((x + shift) // square + y // square) % 2 else (10, 40, 10)
-              for y in range(height) for x in range(width)]
+    pixels = [
+        (250, 250, 250) if ((x + shift) // square + y // square) % 2 else (10, 40, 10)
+        for y in range(height)
+        for x in range(width)
+    ]
     image.putdata(pixels)
     return image
 
@@ -95,16 +103,27 @@ def claim(client: httpx.Client, csrf: str, queue: str) -> str:
 def add_video_task(services: Any) -> tuple[Any, str, bytes]:
     """A video under review with a stored thumbnail at ``FLAGGED_MS``."""
     clip, _ = services.media.ingest_bytes(checkered_video())
-    matched = [{"label": "Explicit Nudity", "confidence": 77.0, "action": "review",
-                "rule": "nudity", "timestamps": [FLAGGED_MS]}]
-    moderation = add_moderation(services.sessions, media_id=clip.id, kind="video",
-                                queue="videos", matched=matched)
+    matched = [
+        {
+            "label": "Explicit Nudity",
+            "confidence": 77.0,
+            "action": "review",
+            "rule": "nudity",
+            "timestamps": [FLAGGED_MS],
+        }
+    ]
+    moderation = add_moderation(
+        services.sessions, media_id=clip.id, kind="video", queue="videos", matched=matched
+    )
     thumb = jpeg(checkerboard(160, 120))
     key = f"thumbnails/{clip.info.sha256[:2]}/{clip.info.sha256}/{FLAGGED_MS}.jpg"
     services.blobs.put_bytes(key, thumb, "image/jpeg")
     with services.sessions.begin() as session:
-        session.add(ModerationExtraRow(moderation_id=moderation, client_metadata={},
-                                       thumbnails={str(FLAGGED_MS): key}))
+        session.add(
+            ModerationExtraRow(
+                moderation_id=moderation, client_metadata={}, thumbnails={str(FLAGGED_MS): key}
+            )
+        )
     return clip, moderation, thumb
 
 
@@ -123,17 +142,22 @@ def test_image_task_is_blurred_on_the_server_until_the_reviewer_reveals_it(
     client, csrf = sign_in(live_server.url, "ann")
     with contextlib.closing(client):
         task = claim(client, csrf, "images")
-        for url in (f"/console/tasks/{task}/preview?blurred=false",
-                    f"/console/tasks/{task}/preview", f"/console/tasks/{task}/media",
-                    f"/console/tasks/{task}/media?blurred=false"):
+        for url in (
+            f"/console/tasks/{task}/preview?blurred=false",
+            f"/console/tasks/{task}/preview",
+            f"/console/tasks/{task}/media",
+            f"/console/tasks/{task}/media?blurred=false",
+        ):
             answer = client.get(url)
             assert answer.status_code == 200, url
             assert answer.headers["x-modgate-blurred"] == "true", url
             assert_blurred(still(answer.content), still(original))
         assert events(services, "preview.revealed") == []
 
-        assert client.post(f"/console/tasks/{task}/reveal",
-                           headers={"X-CSRF-Token": csrf}).status_code == 200
+        assert (
+            client.post(f"/console/tasks/{task}/reveal", headers={"X-CSRF-Token": csrf}).status_code
+            == 200
+        )
         clear = client.get(f"/console/tasks/{task}/preview?blurred=false")
         assert clear.headers["x-modgate-blurred"] == "false"
         assert edges(still(clear.content)) > 0.5 * edges(still(original))
@@ -168,8 +192,10 @@ def test_video_task_plays_a_blurred_proxy_and_blurred_thumbnails_until_revealed(
         assert_blurred(still(thumbnail.content), still(thumb))
         assert client.get(f"/console/tasks/{task}/thumbnails/99").status_code == 404
 
-        assert client.post(f"/console/tasks/{task}/reveal",
-                           headers={"X-CSRF-Token": csrf}).status_code == 200
+        assert (
+            client.post(f"/console/tasks/{task}/reveal", headers={"X-CSRF-Token": csrf}).status_code
+            == 200
+        )
         clear = client.get(f"/console/tasks/{task}/media?blurred=false")
         assert clear.headers["content-type"] == "video/mp4" and clear.content == original
         clear_thumb = client.get(f"/console/tasks/{task}/thumbnails/{FLAGGED_MS}?blurred=false")
@@ -186,18 +212,19 @@ def test_over_the_cap_the_reveal_is_refused_and_the_media_stay_blurred(
     client, csrf = sign_in(live_server.url, "ann")
     with contextlib.closing(client):
         task = claim(client, csrf, "images")
-        assert client.post(f"/console/tasks/{task}/reveal",
-                           headers={"X-CSRF-Token": csrf}).json() == {"revealed_today": 1, "cap": 1}
+        assert client.post(
+            f"/console/tasks/{task}/reveal", headers={"X-CSRF-Token": csrf}
+        ).json() == {"revealed_today": 1, "cap": 1}
         client.post(f"/console/tasks/{task}/release", data={"csrf_token": csrf})
         video_task = claim(client, csrf, "videos")
-        capped = client.post(f"/console/tasks/{video_task}/reveal",
-                             headers={"X-CSRF-Token": csrf})
+        capped = client.post(f"/console/tasks/{video_task}/reveal", headers={"X-CSRF-Token": csrf})
         assert capped.status_code == 403
         assert capped.json()["error"]["code"] == "RevealLimitReachedException"
         media = client.get(f"/console/tasks/{video_task}/media?blurred=false")
         assert media.headers["x-modgate-blurred"] == "true"
-        assert_blurred(first_frame(media.content),
-                       first_frame(services.blobs.get_bytes(clip.blob_key)))
+        assert_blurred(
+            first_frame(media.content), first_frame(services.blobs.get_bytes(clip.blob_key))
+        )
         thumbnail = client.get(f"/console/tasks/{video_task}/thumbnails/{FLAGGED_MS}?blurred=false")
         assert_blurred(still(thumbnail.content), still(thumb))
         stats = client.get("/console/me").text
@@ -213,7 +240,8 @@ def test_api_clear_previews_and_thumbnails_need_media_read_clear_and_are_logged(
     clip, moderation, thumb = add_video_task(services)
     reader, _ = services.auth.create_key("reader", ["media:read", "moderations:read"])
     clear_reader, clear_key = services.auth.create_key(
-        "clear", ["media:read", "moderations:read", "media:read_clear"])
+        "clear", ["media:read", "moderations:read", "media:read_clear"]
+    )
     thumbnail_url = f"/v1/moderations/{moderation}/thumbnails/{FLAGGED_MS}"
     with httpx.Client(base_url=live_server.url, timeout=60) as client:
         plain = {"Authorization": f"Bearer {reader}"}
@@ -221,8 +249,10 @@ def test_api_clear_previews_and_thumbnails_need_media_read_clear_and_are_logged(
         assert blurred.status_code == 200
         assert_blurred(still(blurred.content), still(original))
         assert_blurred(still(client.get(thumbnail_url, headers=plain).content), still(thumb))
-        clear_urls = (f"/v1/media/{media.id}/preview?blurred=false",
-                      f"{thumbnail_url}?blurred=false")
+        clear_urls = (
+            f"/v1/media/{media.id}/preview?blurred=false",
+            f"{thumbnail_url}?blurred=false",
+        )
         for url in clear_urls:
             refused = client.get(url, headers=plain)
             assert refused.status_code == 403, url
@@ -239,6 +269,9 @@ def test_api_clear_previews_and_thumbnails_need_media_read_clear_and_are_logged(
     logged = events(services, "media.clear_read")
     assert [(e.actor, e.moderation_id, e.payload) for e in logged] == [
         (clear_key.id, None, {"media_id": media.id, "rendition": "preview", "timestamp_ms": None}),
-        (clear_key.id, moderation,
-         {"media_id": clip.id, "rendition": "thumbnail", "timestamp_ms": FLAGGED_MS}),
+        (
+            clear_key.id,
+            moderation,
+            {"media_id": clip.id, "rendition": "thumbnail", "timestamp_ms": FLAGGED_MS},
+        ),
     ]

@@ -46,8 +46,10 @@ def test_separate_processes_on_postgresql_never_share_a_task(postgres_url: str) 
     context = multiprocessing.get_context("spawn")
     results: multiprocessing.Queue = context.Queue()  # type: ignore[type-arg]
     start = time.time() + 3
-    workers = [context.Process(target=_process_claims, args=(postgres_url, f"usr_{i}", start,
-                                                             results)) for i in range(4)]
+    workers = [
+        context.Process(target=_process_claims, args=(postgres_url, f"usr_{i}", start, results))
+        for i in range(4)
+    ]
     for worker in workers:
         worker.start()
     claimed = [task for _ in workers for task in results.get(timeout=60)]

@@ -50,12 +50,21 @@ def verdict(action: str, right: bool = True, missed: tuple[str, ...] = ()) -> Ve
 
 
 def review_item(service: ReviewService, reviewers: int, queue: str = "nudity") -> str:
-    return add_moderation(service.sessions, queue=queue, reviewers=reviewers,
-                          settings=service.settings, clock=service.clock)
+    return add_moderation(
+        service.sessions,
+        queue=queue,
+        reviewers=reviewers,
+        settings=service.settings,
+        clock=service.clock,
+    )
 
 
-def decide(service: ReviewService, people: list[Reviewer], actions: list[str],
-           rights: list[bool] | None = None) -> dict:  # type: ignore[type-arg]
+def decide(
+    service: ReviewService,
+    people: list[Reviewer],
+    actions: list[str],
+    rights: list[bool] | None = None,
+) -> dict:  # type: ignore[type-arg]
     result: dict = {}  # type: ignore[type-arg]
     rights = rights or [True] * len(actions)
     for person, action, right in zip(people, actions, rights, strict=True):
@@ -74,8 +83,13 @@ def moderation(service: ReviewService, moderation_id: str) -> ModerationRow:
 
 def events(service: ReviewService, moderation_id: str) -> list[EventRow]:
     with service.sessions() as session:
-        return list(session.scalars(select(EventRow).where(
-            EventRow.moderation_id == moderation_id).order_by(EventRow.id)))
+        return list(
+            session.scalars(
+                select(EventRow)
+                .where(EventRow.moderation_id == moderation_id)
+                .order_by(EventRow.id)
+            )
+        )
 
 
 def test_majority_of_three_decides_and_records_disagreement(make_service) -> None:  # type: ignore[no-untyped-def]
@@ -90,8 +104,14 @@ def test_majority_of_three_decides_and_records_disagreement(make_service) -> Non
     assert result["status"] == "decided" and result["final_action"] == "block"
     row = moderation(service, item)
     assert row.final_action == "block"
-    assert row.verdict == {"action": "block", "labels": {NUDITY: True}, "missed": [],
-                           "reviewers": 3, "strategy": "majority", "escalated": False}
+    assert row.verdict == {
+        "action": "block",
+        "labels": {NUDITY: True},
+        "missed": [],
+        "reviewers": 3,
+        "strategy": "majority",
+        "escalated": False,
+    }
     names = [e.name for e in events(service, item)]
     assert names == ["review.created", "review.completed"]
     with service.sessions() as session:
@@ -120,14 +140,21 @@ def test_a_tie_escalates_to_a_senior_who_was_not_on_it(make_service) -> None:  #
     assert "review.escalated" in [e.name for e in events(service, item)]
 
 
-@pytest.mark.parametrize(("strategy", "actions", "expected"), [
-    ("any_block", ["allow", "block", "allow"], "block"),
-    ("any_block", ["allow", "annotate", "allow"], "allow"),
-    ("unanimous", ["block", "block", "block"], "block"),
-    ("unanimous", ["block", "block", "allow"], None),
-])
-def test_strategies(make_service, strategy: str, actions: list[str],  # type: ignore[no-untyped-def]
-                    expected: str | None) -> None:
+@pytest.mark.parametrize(
+    ("strategy", "actions", "expected"),
+    [
+        ("any_block", ["allow", "block", "allow"], "block"),
+        ("any_block", ["allow", "annotate", "allow"], "allow"),
+        ("unanimous", ["block", "block", "block"], "block"),
+        ("unanimous", ["block", "block", "allow"], None),
+    ],
+)
+def test_strategies(
+    make_service,
+    strategy: str,
+    actions: list[str],  # type: ignore[no-untyped-def]
+    expected: str | None,
+) -> None:
     service = make_service(queue_strategies={"nudity": strategy})
     item = review_item(service, 3)
     result = decide(service, [reviewer("a"), reviewer("b"), reviewer("c")], actions)
@@ -146,8 +173,9 @@ def test_missed_labels_and_bad_verdicts(make_service) -> None:  # type: ignore[n
     with pytest.raises(InvalidParameterException, match="missing: Explicit Nudity"):
         service.submit_verdict(claim.task_id, ann, VerdictInput("block", {}))
     with pytest.raises(InvalidParameterException, match="not flagged: Alcohol"):
-        service.submit_verdict(claim.task_id, ann,
-                               VerdictInput("block", {NUDITY: True, "Alcohol": True}))
+        service.submit_verdict(
+            claim.task_id, ann, VerdictInput("block", {NUDITY: True, "Alcohol": True})
+        )
     with pytest.raises(UnknownLabelException, match="not a moderation label"):
         service.submit_verdict(claim.task_id, ann, verdict("block", missed=("Nudityy",)))
     service.submit_verdict(claim.task_id, ann, verdict("block", missed=("Graphic Violence",)))
@@ -236,8 +264,9 @@ def test_open_review_is_idempotent_and_reads_the_route(make_service) -> None:  #
     from modgate.review.tables import ReviewRow, ReviewTaskRow
 
     service = make_service(queue_sla_seconds={"nudity": 600})
-    item = add_moderation(service.sessions, queue="nudity", reviewers=5, priority="urgent",
-                          settings=service.settings)
+    item = add_moderation(
+        service.sessions, queue="nudity", reviewers=5, priority="urgent", settings=service.settings
+    )
     with service.sessions() as session, session.begin():
         row = session.get(ModerationRow, item)
         again = service.lane.open(session, row)  # type: ignore[arg-type]
@@ -256,13 +285,18 @@ def test_reviewers_measure_the_flags(make_service) -> None:  # type: ignore[no-u
     service = make_service()
     review_item(service, 3)
     review_item(service, 1)
-    decide(service, [reviewer("a"), reviewer("b"), reviewer("c")], ["block", "block", "allow"],
-           [True, True, False])
+    decide(
+        service,
+        [reviewer("a"), reviewer("b"), reviewer("c")],
+        ["block", "block", "allow"],
+        [True, True, False],
+    )
     ann = reviewer("ann")
     claim = service.claim_next(ann)
     assert claim is not None
-    service.submit_verdict(claim.task_id, ann, verdict("allow", right=False,
-                                                       missed=("Graphic Violence",)))
+    service.submit_verdict(
+        claim.task_id, ann, verdict("allow", right=False, missed=("Graphic Violence",))
+    )
     with service.sessions() as session:
         rows = {row["label"]: row for row in label_quality(session)}
     assert rows[NUDITY]["confirmed"] == 2 and rows[NUDITY]["rejected"] == 2

@@ -33,8 +33,10 @@ def sign_in(url: str, username: str) -> tuple[httpx.Client, str]:
     client = httpx.Client(base_url=url, follow_redirects=True, timeout=60)
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text)
     assert token
-    page = client.post("/console/login", data={"username": username, "password": PASSWORD,
-                                               "csrf_token": token.group(1)})
+    page = client.post(
+        "/console/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
+    )
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
     assert csrf, page.text
     return client, csrf.group(1)
@@ -48,9 +50,10 @@ def test_appeal_api(live_server: Any, services: Any) -> None:
     pending = add_moderation(services.sessions, queue="nudity")
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=live_server.url, headers=headers) as client:
-        created = client.post(f"/v1/moderations/{decided}/appeal",
-                              json={"statement": "This is a medical diagram.",
-                                    "appellant": "user-9"})
+        created = client.post(
+            f"/v1/moderations/{decided}/appeal",
+            json={"statement": "This is a medical diagram.", "appellant": "user-9"},
+        )
         assert created.status_code == 201, created.text
         assert created.json()["status"] == "open"
         assert created.json()["previous_action"] == "block"
@@ -64,20 +67,26 @@ def test_appeal_api(live_server: Any, services: Any) -> None:
         empty = client.post(f"/v1/moderations/{decided}/appeal", json={"statement": ""})
         assert empty.status_code == 400
         assert empty.json()["error"]["code"] == "InvalidParameterException"
-        garbage = client.post(f"/v1/moderations/{decided}/appeal", content=b"{not json",
-                              headers={"Content-Type": "application/json"})
+        garbage = client.post(
+            f"/v1/moderations/{decided}/appeal",
+            content=b"{not json",
+            headers={"Content-Type": "application/json"},
+        )
         assert garbage.status_code == 400
-    queues = httpx.get(f"{live_server.url}/v1/review/queues",
-                       headers={"Authorization": f"Bearer {reader}"}).json()["queues"]
+    queues = httpx.get(
+        f"{live_server.url}/v1/review/queues", headers={"Authorization": f"Bearer {reader}"}
+    ).json()["queues"]
     assert {q["queue"]: q["depth"] for q in queues} == {"appeals": 1, "nudity": 1}
     with services.sessions() as session:
-        names = list(session.scalars(select(EventRow.name).where(
-            EventRow.moderation_id == decided)))
+        names = list(
+            session.scalars(select(EventRow.name).where(EventRow.moderation_id == decided))
+        )
     assert names.count("appeal.created") == 1
 
 
-def test_reveals_are_logged_capped_and_required_for_clear_previews(live_server: Any,
-                                                                    services: Any) -> None:
+def test_reveals_are_logged_capped_and_required_for_clear_previews(
+    live_server: Any, services: Any
+) -> None:
     services.auth.add_user("ann", PASSWORD, "reviewer", ["*"])
     first_media, _ = services.media.ingest_bytes(image_bytes("JPEG", seed=1))
     second_media, _ = services.media.ingest_bytes(video_bytes(seconds=1.0))
@@ -96,12 +105,13 @@ def test_reveals_are_logged_capped_and_required_for_clear_previews(live_server: 
         assert clear.status_code == 200 and clear.content != blurred.content
         again = client.post(f"/console/tasks/{task}/reveal", headers={"X-CSRF-Token": csrf})
         assert again.status_code == 200  # the same item again does not count twice
-        client.post(f"/console/tasks/{task}/verdict", data={
-            "csrf_token": csrf, "action": "allow", "label_0": "wrong"})
+        client.post(
+            f"/console/tasks/{task}/verdict",
+            data={"csrf_token": csrf, "action": "allow", "label_0": "wrong"},
+        )
         video_task = client.post("/console/claim", data={"csrf_token": csrf}).url.path
         video_task = video_task.rsplit("/", 1)[1]
-        capped = client.post(f"/console/tasks/{video_task}/reveal",
-                             headers={"X-CSRF-Token": csrf})
+        capped = client.post(f"/console/tasks/{video_task}/reveal", headers={"X-CSRF-Token": csrf})
         assert capped.status_code == 403
         assert capped.json()["error"]["code"] == "RevealLimitReachedException"
         ranged = client.get(f"/console/tasks/{video_task}/media", headers={"Range": "bytes=0-99"})
@@ -112,6 +122,5 @@ def test_reveals_are_logged_capped_and_required_for_clear_previews(live_server: 
     finally:
         client.close()
     with services.sessions() as session:
-        reveals = list(session.scalars(select(EventRow).where(
-            EventRow.name == "preview.revealed")))
+        reveals = list(session.scalars(select(EventRow).where(EventRow.name == "preview.revealed")))
     assert len(reveals) == 2 and {e.moderation_id for e in reveals} == {first}

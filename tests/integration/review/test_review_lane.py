@@ -24,15 +24,24 @@ def test_the_lane_opens_withdraws_and_reports_reviews(database_url: str) -> None
     sessions = session_factory(engine)
     try:
         clock = FakeClock()
-        lane: ReviewLane = SqlReviewLane(
-            ReviewSettings(queue_sla_seconds={"nudity": 900}), clock)
+        lane: ReviewLane = SqlReviewLane(ReviewSettings(queue_sla_seconds={"nudity": 900}), clock)
         assert isinstance(lane, ReviewLane)
         with sessions() as session, session.begin():
             media_id = add_media(session)
             session.flush()
-            session.add(ModerationRow(
-                id="mod_1", media_id=media_id, sha256="0" * 64, kind="image", status="completed",
-                context={}, labels=[], action="review", decision=decision("nudity")))
+            session.add(
+                ModerationRow(
+                    id="mod_1",
+                    media_id=media_id,
+                    sha256="0" * 64,
+                    kind="image",
+                    status="completed",
+                    context={},
+                    labels=[],
+                    action="review",
+                    decision=decision("nudity"),
+                )
+            )
         item = "mod_1"
         with sessions() as session, session.begin():
             moderation = SqlModerationStore().get(session, item)

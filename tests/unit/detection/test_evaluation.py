@@ -13,9 +13,13 @@ from modgate.errors import UnknownLabelException
 def test_threshold_table_counts_and_rates() -> None:
     scores = [90.0, 60.0, 40.0, 10.0]
     truth = [True, False, True, False]
-    at_50, = threshold_table(scores, truth, [50])
-    assert (at_50.true_positives, at_50.false_positives, at_50.false_negatives,
-            at_50.true_negatives) == (1, 1, 1, 1)
+    (at_50,) = threshold_table(scores, truth, [50])
+    assert (
+        at_50.true_positives,
+        at_50.false_positives,
+        at_50.false_negatives,
+        at_50.true_negatives,
+    ) == (1, 1, 1, 1)
     assert at_50.precision == 0.5 and at_50.recall == 0.5 and at_50.false_positive_rate == 0.5
 
 

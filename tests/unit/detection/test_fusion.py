@@ -30,19 +30,23 @@ def test_l3_hit_raises_its_l2_and_l1_with_whole_chain() -> None:
 
 
 def test_parent_keeps_own_stronger_evidence() -> None:
-    fused = fuse_labels([
-        Evidence("Exposed Female Nipple", 0.6, "nudenet"),
-        Evidence("Explicit", 0.8, "nsfwjs"),
-    ])
+    fused = fuse_labels(
+        [
+            Evidence("Exposed Female Nipple", 0.6, "nudenet"),
+            Evidence("Explicit", 0.8, "nsfwjs"),
+        ]
+    )
     assert fused["Explicit"].confidence == pytest.approx(80.0)
     assert fused["Explicit Nudity"].confidence == pytest.approx(60.0)
 
 
 def test_same_detector_counts_once_per_label() -> None:
-    fused = fuse_labels([
-        Evidence("Exposed Buttocks or Anus", 0.6, "nudenet", "BUTTOCKS_EXPOSED"),
-        Evidence("Exposed Buttocks or Anus", 0.55, "nudenet", "ANUS_EXPOSED"),
-    ])
+    fused = fuse_labels(
+        [
+            Evidence("Exposed Buttocks or Anus", 0.6, "nudenet", "BUTTOCKS_EXPOSED"),
+            Evidence("Exposed Buttocks or Anus", 0.55, "nudenet", "ANUS_EXPOSED"),
+        ]
+    )
     assert fused["Exposed Buttocks or Anus"].confidence == pytest.approx(60.0)
 
 
@@ -54,14 +58,18 @@ def test_labels_under_the_record_floor_are_dropped() -> None:
 def test_result_is_rekognition_shaped_and_filters_by_min_confidence() -> None:
     outputs = [
         DetectorOutput(evidence=[Evidence("Exposed Male Nipple", 0.72, "nudenet")]),
-        DetectorOutput(evidence=[Evidence("Alcoholic Beverages", 0.3, "imagenet")],
-                       content_types=[Evidence("Animated", 0.8, "nsfwjs")]),
+        DetectorOutput(
+            evidence=[Evidence("Alcoholic Beverages", 0.3, "imagenet")],
+            content_types=[Evidence("Animated", 0.8, "nsfwjs")],
+        ),
     ]
     result = fuse_outputs(outputs, "7.0+test")
     body = image_body(result.detections, 50)
     assert body["ModerationModelVersion"] == "7.0+test"
-    assert [(label["Name"], label["ParentName"], label["TaxonomyLevel"])
-            for label in body["ModerationLabels"]] == [
+    assert [
+        (label["Name"], label["ParentName"], label["TaxonomyLevel"])
+        for label in body["ModerationLabels"]
+    ] == [
         ("Non-Explicit Nudity of Intimate parts and Kissing", "", 1),
         ("Non-Explicit Nudity", "Non-Explicit Nudity of Intimate parts and Kissing", 2),
         ("Exposed Male Nipple", "Non-Explicit Nudity", 3),
@@ -69,7 +77,9 @@ def test_result_is_rekognition_shaped_and_filters_by_min_confidence() -> None:
     assert body["ContentTypes"] == [{"Name": "Animated", "Confidence": pytest.approx(80.0)}]
     assert "TextDetections" not in body
     assert {label["Name"] for label in image_body(result.detections, 20)["ModerationLabels"]} >= {
-        "Alcohol", "Alcoholic Beverages"}
+        "Alcohol",
+        "Alcoholic Beverages",
+    }
     assert result.confidence("Alcoholic Beverages") == pytest.approx(30.0)
 
 

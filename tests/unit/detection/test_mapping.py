@@ -27,7 +27,8 @@ def test_imagenet_map_uses_real_v7_labels_and_unique_classes() -> None:
 def test_revolver_photo_is_a_weapon() -> None:
     # Recorded: a revolver photo gives revolver 0.98.
     assert label_scores(probabilities(c763=0.98, c764=0.01), CLASS_MAP)["Weapons"] == (
-        pytest.approx(0.99))
+        pytest.approx(0.99)
+    )
 
 
 def test_rocket_launch_is_not_a_weapon() -> None:
@@ -63,8 +64,12 @@ def hand(extended: set[str]) -> np.ndarray:
     points = np.zeros((21, 3))
     points[0] = [0.5, 0.9, 0]
     columns = {"index": 0.42, "middle": 0.5, "ring": 0.58, "pinky": 0.64}
-    joints = {"index": (5, 6, 7, 8), "middle": (9, 10, 11, 12), "ring": (13, 14, 15, 16),
-              "pinky": (17, 18, 19, 20)}
+    joints = {
+        "index": (5, 6, 7, 8),
+        "middle": (9, 10, 11, 12),
+        "ring": (13, 14, 15, 16),
+        "pinky": (17, 18, 19, 20),
+    }
     for finger, (mcp, pip, dip, tip) in joints.items():
         x = columns[finger]
         points[mcp] = [x, 0.7, 0]

@@ -19,7 +19,8 @@ from modgate.taxonomy.detections import ImageDetections
 
 def test_builtins_are_registered_through_entry_points() -> None:
     assert {"nudenet", "open_nsfw", "nsfwjs", "imagenet", "hands", "ocr"} <= set(
-        available_detectors())
+        available_detectors()
+    )
 
 
 def test_default_set_leaves_ocr_off() -> None:
@@ -28,8 +29,9 @@ def test_default_set_leaves_ocr_off() -> None:
 
 
 def test_enabled_and_disabled() -> None:
-    chosen = select_detectors(DetectionSettings(enabled=["imagenet", "nsfwjs"],
-                                                disabled=["nsfwjs"]))
+    chosen = select_detectors(
+        DetectionSettings(enabled=["imagenet", "nsfwjs"], disabled=["nsfwjs"])
+    )
     assert [cls.name for cls in chosen] == ["imagenet"]
 
 

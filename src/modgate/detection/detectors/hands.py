@@ -92,7 +92,9 @@ class MiddleFingerDetector(Detector):
             raise DetectorLoadError("install modgate[hands] for the hands detector") from exc
         options: Any = self.options
         self.hands = mediapipe.solutions.hands.Hands(
-            static_image_mode=True, max_num_hands=4, model_complexity=1,
+            static_image_mode=True,
+            max_num_hands=4,
+            model_complexity=1,
             min_detection_confidence=options.min_detection_confidence,
         )
         self.lock = threading.Lock()
@@ -106,8 +108,9 @@ class MiddleFingerDetector(Detector):
 
     def _one(self, image: PreparedImage) -> DetectorOutput:
         scale = min(1.0, MAX_SIDE / max(image.width, image.height))
-        pixels = image.resized(max(1, round(image.width * scale)),
-                               max(1, round(image.height * scale)))
+        pixels = image.resized(
+            max(1, round(image.width * scale)), max(1, round(image.height * scale))
+        )
         with self.lock:
             result = self.hands.process(np.ascontiguousarray(pixels))
         hands = result.multi_hand_landmarks or []

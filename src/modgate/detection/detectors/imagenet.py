@@ -39,13 +39,19 @@ class ClassMapping:
 
 def load_class_map() -> list[ClassMapping]:
     """The reviewed ImageNet class → v7 label table (labels checked against the taxonomy)."""
-    text = resources.files("modgate.detection.detectors").joinpath("imagenet_map.csv").read_text(
-        "utf-8"
+    text = (
+        resources.files("modgate.detection.detectors")
+        .joinpath("imagenet_map.csv")
+        .read_text("utf-8")
     )
     tree = taxonomy_v7()
     rows = [
-        ClassMapping(int(row["class_index"]), row["imagenet_class"], tree.canonical(row["label"]),
-                     float(row["min_probability"]))
+        ClassMapping(
+            int(row["class_index"]),
+            row["imagenet_class"],
+            tree.canonical(row["label"]),
+            float(row["min_probability"]),
+        )
         for row in csv.DictReader(text.splitlines())
     ]
     if len({row.class_index for row in rows}) != len(rows):
@@ -75,8 +81,9 @@ class ImageNetDetector(Detector):
     labels = tuple(sorted({row.label for row in CLASS_MAP}))
 
     def setup(self) -> None:
-        self.session = create_session(MODELS_DIR / "efficientnet_lite0.onnx", self.threads,
-                                      self.name)
+        self.session = create_session(
+            MODELS_DIR / "efficientnet_lite0.onnx", self.threads, self.name
+        )
 
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
         batch = (stack_resized(images, 224) - 127.0) / 128.0
@@ -87,9 +94,13 @@ class ImageNetDetector(Detector):
         for probabilities in softmax(logits):
             top = np.argsort(-probabilities)[:5]
             scores = label_scores(probabilities, CLASS_MAP)
-            outputs.append(DetectorOutput(
-                evidence=[Evidence(label, calibration(min(score, 1.0)), self.name, "imagenet")
-                          for label, score in scores.items()],
-                raw={"top5": [(int(index), float(probabilities[index])) for index in top]},
-            ))
+            outputs.append(
+                DetectorOutput(
+                    evidence=[
+                        Evidence(label, calibration(min(score, 1.0)), self.name, "imagenet")
+                        for label, score in scores.items()
+                    ],
+                    raw={"top5": [(int(index), float(probabilities[index])) for index in top]},
+                )
+            )
         return outputs

@@ -33,8 +33,9 @@ class NsfwjsDetector(Detector):
     content_types = ("Animated", "Illustrated")
 
     def setup(self) -> None:
-        self.session = create_session(MODELS_DIR / "nsfwjs_mobilenet_v2.onnx", self.threads,
-                                      self.name)
+        self.session = create_session(
+            MODELS_DIR / "nsfwjs_mobilenet_v2.onnx", self.threads, self.name
+        )
 
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
         batch = stack_resized(images, 224) / 255.0
@@ -43,16 +44,22 @@ class NsfwjsDetector(Detector):
         outputs = []
         for row in probabilities:
             scores = dict(zip(CLASSES, (float(value) for value in row), strict=True))
-            outputs.append(DetectorOutput(
-                evidence=[
-                    Evidence("Explicit", explicit(scores["Porn"] + scores["Hentai"]), self.name,
-                             "Porn+Hentai"),
-                    Evidence(SUGGESTIVE_LABEL, SUGGESTIVE(scores["Sexy"]), self.name, "Sexy"),
-                ],
-                content_types=[
-                    Evidence("Illustrated", CONTENT(scores["Drawing"]), self.name, "Drawing"),
-                    Evidence("Animated", CONTENT(scores["Hentai"]), self.name, "Hentai"),
-                ],
-                raw=scores,
-            ))
+            outputs.append(
+                DetectorOutput(
+                    evidence=[
+                        Evidence(
+                            "Explicit",
+                            explicit(scores["Porn"] + scores["Hentai"]),
+                            self.name,
+                            "Porn+Hentai",
+                        ),
+                        Evidence(SUGGESTIVE_LABEL, SUGGESTIVE(scores["Sexy"]), self.name, "Sexy"),
+                    ],
+                    content_types=[
+                        Evidence("Illustrated", CONTENT(scores["Drawing"]), self.name, "Drawing"),
+                        Evidence("Animated", CONTENT(scores["Hentai"]), self.name, "Hentai"),
+                    ],
+                    raw=scores,
+                )
+            )
         return outputs

@@ -19,10 +19,23 @@ from modgate.detection.frames import PreparedImage
 from modgate.detection.runtime import create_session
 
 CLASSES = (
-    "FEMALE_GENITALIA_COVERED", "FACE_FEMALE", "BUTTOCKS_EXPOSED", "FEMALE_BREAST_EXPOSED",
-    "FEMALE_GENITALIA_EXPOSED", "MALE_BREAST_EXPOSED", "ANUS_EXPOSED", "FEET_EXPOSED",
-    "BELLY_COVERED", "FEET_COVERED", "ARMPITS_COVERED", "ARMPITS_EXPOSED", "FACE_MALE",
-    "BELLY_EXPOSED", "MALE_GENITALIA_EXPOSED", "ANUS_COVERED", "FEMALE_BREAST_COVERED",
+    "FEMALE_GENITALIA_COVERED",
+    "FACE_FEMALE",
+    "BUTTOCKS_EXPOSED",
+    "FEMALE_BREAST_EXPOSED",
+    "FEMALE_GENITALIA_EXPOSED",
+    "MALE_BREAST_EXPOSED",
+    "ANUS_EXPOSED",
+    "FEET_EXPOSED",
+    "BELLY_COVERED",
+    "FEET_COVERED",
+    "ARMPITS_COVERED",
+    "ARMPITS_EXPOSED",
+    "FACE_MALE",
+    "BELLY_EXPOSED",
+    "MALE_GENITALIA_EXPOSED",
+    "ANUS_COVERED",
+    "FEMALE_BREAST_COVERED",
     "BUTTOCKS_COVERED",
 )
 
@@ -69,7 +82,8 @@ def strongest_boxes(output: np.ndarray, scale: float) -> dict[str, tuple[float, 
             continue
         center_x, center_y, width, height = (float(v) * scale for v in boxes[:, anchor])
         found[CLASSES[class_index]] = (
-            score, [center_x - width / 2, center_y - height / 2, width, height]
+            score,
+            [center_x - width / 2, center_y - height / 2, width, height],
         )
     return found
 
@@ -100,10 +114,15 @@ class NudeNetDetector(Detector):
             for part, (score, _box) in found.items():
                 if part in CLASS_LABELS:
                     label, default = CLASS_LABELS[part]
-                    evidence.append(Evidence(label, self.calibration(default)(score), self.name,
-                                             part))
-            outputs.append(DetectorOutput(
-                evidence=evidence,
-                raw={part: {"score": score, "box": box} for part, (score, box) in found.items()},
-            ))
+                    evidence.append(
+                        Evidence(label, self.calibration(default)(score), self.name, part)
+                    )
+            outputs.append(
+                DetectorOutput(
+                    evidence=evidence,
+                    raw={
+                        part: {"score": score, "box": box} for part, (score, box) in found.items()
+                    },
+                )
+            )
         return outputs

@@ -28,8 +28,9 @@ class OcrOptions(DetectorOptions):
     min_text_confidence: float = 0.5
 
 
-def to_text_detection(index: int, box: Any, text: str, score: float, width: int,
-                      height: int) -> dict[str, Any]:
+def to_text_detection(
+    index: int, box: Any, text: str, score: float, width: int, height: int
+) -> dict[str, Any]:
     """One recognised line in Rekognition's ``TextDetection`` shape (coordinates 0–1)."""
     points = np.asarray(box, dtype=np.float64)
     xs, ys = points[:, 0] / width, points[:, 1] / height
@@ -40,8 +41,10 @@ def to_text_detection(index: int, box: Any, text: str, score: float, width: int,
         "Confidence": round(100.0 * float(score), 4),
         "Geometry": {
             "BoundingBox": {
-                "Width": float(xs.max() - xs.min()), "Height": float(ys.max() - ys.min()),
-                "Left": float(xs.min()), "Top": float(ys.min()),
+                "Width": float(xs.max() - xs.min()),
+                "Height": float(ys.max() - ys.min()),
+                "Left": float(xs.min()),
+                "Top": float(ys.min()),
             },
             "Polygon": [{"X": float(x), "Y": float(y)} for x, y in zip(xs, ys, strict=True)],
         },
@@ -84,5 +87,6 @@ class TextDetector(Detector):
             for index, (box, text, score) in enumerate(lines)
             if float(score) >= options.min_text_confidence
         ]
-        return DetectorOutput(text_detections=detections,
-                              raw={"stages": ["detection", "recognition"]})
+        return DetectorOutput(
+            text_detections=detections, raw={"stages": ["detection", "recognition"]}
+        )

@@ -76,15 +76,14 @@ class InMemoryWebhookStore:
     def active_endpoints(self, tenant: str | None = None) -> list[Endpoint]:
         with self._lock:
             return [
-                endpoint for endpoint in self.endpoints.values()
+                endpoint
+                for endpoint in self.endpoints.values()
                 if endpoint.active and (tenant is None or endpoint.tenant == tenant)
             ]
 
     def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
         with self._lock:
-            self.endpoints[endpoint_id] = replace(
-                self._owned(endpoint_id, tenant), active=False
-            )
+            self.endpoints[endpoint_id] = replace(self._owned(endpoint_id, tenant), active=False)
             for stored in list(self._deliveries.values()):
                 delivery = stored.delivery
                 if delivery.endpoint_id == endpoint_id and delivery.status == "pending":
@@ -113,7 +112,8 @@ class InMemoryWebhookStore:
     def fan_out(self, now: dt.datetime, batch: int) -> int:
         with self._lock:
             events = [
-                logged for logged in self.events
+                logged
+                for logged in self.events
                 if logged.event.id not in self._fanned and logged.event.name in WEBHOOK_EVENTS
             ][:batch]
             endpoints = [endpoint for endpoint in self.endpoints.values() if endpoint.active]
@@ -126,9 +126,17 @@ class InMemoryWebhookStore:
 
     def _add_delivery(self, logged: _Logged, endpoint_id: str, now: dt.datetime) -> None:
         delivery = Delivery(
-            id=new_id("dlv"), event_id=logged.event.id, endpoint_id=endpoint_id,
-            event_name=logged.event.name, moderation_id=logged.moderation_id, status="pending",
-            attempts=0, last_status=None, last_error=None, next_attempt_at=now, delivered_at=None,
+            id=new_id("dlv"),
+            event_id=logged.event.id,
+            endpoint_id=endpoint_id,
+            event_name=logged.event.name,
+            moderation_id=logged.moderation_id,
+            status="pending",
+            attempts=0,
+            last_status=None,
+            last_error=None,
+            next_attempt_at=now,
+            delivered_at=None,
         )
         self._deliveries[delivery.id] = _Stored(delivery, now)
 
@@ -140,13 +148,17 @@ class InMemoryWebhookStore:
             pending = [s for s in self._deliveries.values() if s.delivery.status == "pending"]
             # An endpoint with a try to repeat later is failing: its other deliveries wait too.
             failing = {
-                s.delivery.endpoint_id for s in pending
+                s.delivery.endpoint_id
+                for s in pending
                 if s.delivery.attempts > 0 and s.delivery.next_attempt_at > now
             }
             due = [
-                s for s in pending
-                if s.delivery.next_attempt_at <= now and not s.leased(now)
-                and s.delivery.endpoint_id not in failing and s.delivery.endpoint_id not in busy
+                s
+                for s in pending
+                if s.delivery.next_attempt_at <= now
+                and not s.leased(now)
+                and s.delivery.endpoint_id not in failing
+                and s.delivery.endpoint_id not in busy
             ]
             if not due:
                 return None

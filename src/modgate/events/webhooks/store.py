@@ -305,9 +305,7 @@ class SqlWebhookStore:
             )
 
 
-def _owned_endpoint(
-    session: Session, endpoint_id: str, tenant: str | None
-) -> WebhookEndpointRow:
+def _owned_endpoint(session: Session, endpoint_id: str, tenant: str | None) -> WebhookEndpointRow:
     row = session.get(WebhookEndpointRow, endpoint_id)
     if row is None or not row.active or (tenant is not None and row.tenant != tenant):
         raise ResourceNotFoundException(f"No webhook endpoint {endpoint_id!r}.")
