@@ -14,9 +14,9 @@ import pytest
 from contract_databases import Database
 
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
+from modgate.moderation.memory import InMemoryModerationStore
 from modgate.moderation.models import ModerationExtra, ModerationQuery, NewModeration
 from modgate.moderation.store import (
-    InMemoryModerationStore,
     ModerationStore,
     SqlModerationStore,
 )

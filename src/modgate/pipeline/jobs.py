@@ -3,13 +3,11 @@
 States: ``queued`` → ``running`` (claimed under a lease) → ``succeeded`` | ``failed`` |
 ``cancelled``; a failed try with tries left goes back to ``queued`` with a later ``run_after``.
 A ``running`` job whose lease expired (its worker died or hung) is claimable again, so a killed
-worker never loses a job. Claiming is one atomic statement (``db.dialect.claim_update``):
-PostgreSQL picks the row with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers with
-``BEGIN IMMEDIATE``.
+worker never loses a job. Claiming is one atomic statement (``db.dialect.claim_update``: SKIP
+LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite).
 
-``JobStore`` is the protocol the executors and the processor use; ``SqlJobStore`` implements it
-on the database and ``modgate.pipeline.memory.InMemoryJobStore`` in memory, for tests. Both pass
-the same contract (``tests/contracts/test_job_store.py``).
+``JobStore`` is what executors and the processor use: ``SqlJobStore`` on the database,
+``pipeline.memory.InMemoryJobStore`` in memory; both pass ``tests/contracts/test_job_store.py``.
 """
 
 from __future__ import annotations

@@ -9,10 +9,7 @@ nothing of another's (404, as for an unknown id).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -44,6 +41,7 @@ from modgate.moderation.public import labels_response, public_moderation
 from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationExtraRow, ModerationRow
 from modgate.pipeline.executor import Decided, Executor, RunHere
+from modgate.pipeline.inputs import clean_context, decode_base64
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.processor import Fresh
 from modgate.pipeline.review_lane import ReviewLane
@@ -374,27 +372,6 @@ class ModerationService:
         if row is None:
             raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
         return labels_response(row, extra, default_gap_ms=self.settings.segment_gap_ms, **options)
-
-
-def clean_context(context: dict[str, Any] | None) -> dict[str, Any]:
-    if context is None:
-        return {}
-    if not isinstance(context, dict):
-        raise InvalidParameterException("context must be an object.")
-    return {key: value for key, value in context.items() if value not in (None, "")}
-
-
-_DATA_URI = re.compile(r"^data:[\w.+-]+/[\w.+-]+(;[\w.+-]+=[\w.+-]+)*;base64,", re.IGNORECASE)
-
-
-def decode_base64(text: str) -> bytes:
-    """Standard base64 as clients send it: line breaks (MIME's 76 columns) and a ``data:`` URI
-    prefix are accepted; any other character outside the alphabet is refused."""
-    text = _DATA_URI.sub("", text.strip(), count=1)
-    try:
-        return base64.b64decode("".join(text.split()), validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidParameterException("media.base64 is not valid base64.") from exc
 
 
 def _video_metadata(record: MediaRecord) -> dict[str, Any]:
