@@ -28,7 +28,7 @@ test: install-test
 	bash scripts/ensure-chromium.sh
 	bash scripts/ensure-services.sh
 	$(MAKE) lint
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 # ruff (lint and format), mypy --strict, and the import-linter contracts in pyproject.toml
 # (layers, no cycles between packages, domains never import the pipeline).
