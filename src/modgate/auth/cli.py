@@ -1,9 +1,10 @@
-"""``modgate users add/list/disable/enable`` and ``modgate keys create/list/revoke``."""
+"""``modgate users add/list/passwd/role/disable/enable`` and ``modgate keys create/list/revoke``."""
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -65,6 +66,40 @@ def users_list(ctx: typer.Context) -> None:
     """One JSON line per account."""
     for user in _auth(ctx).list_users():
         typer.echo(json.dumps(user.to_public()))
+
+
+@users_app.command("passwd")
+def users_passwd(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account whose password changes.")],
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the new password from one line of stdin (for scripts).")
+    ] = False,
+) -> None:
+    """Set a new password (prompted twice, hidden) and end every session of the account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _auth(ctx).set_password(username, password)
+    except ModgateError as error:
+        _fail(error)
+    typer.echo(json.dumps(user.to_public()))
+
+
+@users_app.command("role")
+def users_role(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The account whose role changes.")],
+    role: Annotated[str, typer.Argument(help=f"One of: {', '.join(ROLES)}.")],
+) -> None:
+    """Change an account's role; its sessions end so the new role applies at once."""
+    try:
+        user = _auth(ctx).set_role(username, role)
+    except ModgateError as error:
+        _fail(error)
+    typer.echo(json.dumps(user.to_public()))
 
 
 @users_app.command("disable")

@@ -147,23 +147,52 @@ class AuthService:
 
     def get_user(self, username: str) -> User:
         with self.sessions() as session:
-            row = session.scalars(
-                select(UserRow).where(UserRow.username == username.strip().lower())
-            ).first()
-            if row is None:
-                raise ResourceNotFoundException(f"No user {username!r}.")
-            return _user(row)
+            return _user(self._user_row(session, username))
+
+    def _user_row(self, session: Session, username: str) -> UserRow:
+        row = session.scalars(
+            select(UserRow).where(UserRow.username == username.strip().lower())
+        ).first()
+        if row is None:
+            raise ResourceNotFoundException(f"No user {username!r}.")
+        return row
+
+    @staticmethod
+    def _end_sessions(session: Session, user_id: str) -> None:
+        session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
 
     def set_disabled(self, username: str, disabled: bool = True) -> User:
         with transaction(self.sessions, immediate=True) as session:
-            row = session.scalars(
-                select(UserRow).where(UserRow.username == username.strip().lower())
-            ).first()
-            if row is None:
-                raise ResourceNotFoundException(f"No user {username!r}.")
+            row = self._user_row(session, username)
             row.disabled = disabled
             if disabled:
-                session.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+                self._end_sessions(session, row.id)
+            return _user(row)
+
+    def set_password(self, username: str, password: str) -> User:
+        """Give ``username`` a new password and end every session signed in with the old one."""
+        if len(password) < self.settings.min_password_length:
+            raise InvalidParameterException(
+                f"The password needs at least {self.settings.min_password_length} characters."
+            )
+        self.get_user(username)  # a missing user is reported before any hashing work
+        new_hash = self.hasher.hash(password)  # outside the transaction: hashing is slow
+        with transaction(self.sessions, immediate=True) as session:
+            row = self._user_row(session, username)
+            row.password_hash = new_hash
+            self._end_sessions(session, row.id)
+            return _user(row)
+
+    def set_role(self, username: str, role: str) -> User:
+        """Change the role of ``username``; its sessions end so the new role applies at once."""
+        if role not in ROLES:
+            raise InvalidParameterException(
+                f"Unknown role {role!r}; use one of {', '.join(ROLES)}."
+            )
+        with transaction(self.sessions, immediate=True) as session:
+            row = self._user_row(session, username)
+            row.role = role
+            self._end_sessions(session, row.id)
             return _user(row)
 
     # sessions --------------------------------------------------------------------------------
