@@ -36,6 +36,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── VideoResolutionTooHighException (413)  a frame wider or taller than allowed
     │   ├── VideoFrameRateTooHighException (413)   more frames per second than allowed
     │   └── VideoTooManyFramesException (413)      more frames in all than allowed
+    ├── JobCpuBudgetExceededException (413)        a job's detection used up its CPU-time budget
     ├── InvalidS3ObjectException (400)             [Rekognition]
     ├── ResourceNotFoundException (404)            [Rekognition]
     │   └── PolicyVersionNotFoundException (404)
@@ -320,3 +321,13 @@ class InsufficientStorageException(ModgateError):
     http_status = 507
     aws_code = "ThrottlingException"
     retry_after_seconds = 60
+
+
+class JobCpuBudgetExceededException(ModgateError):
+    """The job's detection used more CPU time than its budget allows; it was stopped.
+
+    Permanent (a retry would use as much again): the job fails and its item goes to review.
+    """
+
+    http_status = 413
+    aws_code = "VideoTooLargeException"

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db.base import table_of, transaction, utcnow
 from modgate.detection.store import DetectionStore
 from modgate.detection.tables import DetectionRow
-from modgate.errors import ConflictException, ModgateError
+from modgate.errors import ConflictException, JobCpuBudgetExceededException, ModgateError
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
@@ -89,20 +89,42 @@ class LeaseLost(Exception):
     """The job's lease ran out and another worker took it: this run stops."""
 
 
+class CpuBudget:
+    """Stops a job whose detection has used more than ``seconds`` of CPU time on this thread
+    (``time.thread_time``, counted from when the budget is made; 0: no budget). Called after
+    each video or animation sample, on the thread that runs the job."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.started = time.thread_time()
+
+    def __call__(self) -> None:
+        used = time.thread_time() - self.started
+        if self.seconds and used > self.seconds:
+            raise JobCpuBudgetExceededException(
+                f"detection used {used:.3f} s of CPU time; the budget is {self.seconds:g} s "
+                "(MODGATE_PIPELINE__JOB_CPU_SECONDS)"
+            )
+
+
 class Heartbeat:
     """Renews a running job's lease as the job makes progress (called after each video or
     animation sample), at most four times per lease. A long video keeps its lease while its
     samples keep being detected; only a job that makes no progress for a whole job timeout (a
-    hung worker) loses it and is tried again elsewhere."""
+    hung worker) loses it and is tried again elsewhere. Checks the job's ``budget`` first."""
 
-    def __init__(self, jobs: JobStore, claim: Claim, worker: str, lease_seconds: float) -> None:
+    def __init__(
+        self, jobs: JobStore, claim: Claim, worker: str, lease_seconds: float, budget: CpuBudget
+    ) -> None:
         self.jobs = jobs
         self.claim = claim
         self.worker = worker
         self.lease_seconds = lease_seconds
+        self.budget = budget
         self.renewed = time.monotonic()
 
     def __call__(self) -> None:
+        self.budget()
         now = time.monotonic()
         if now - self.renewed < self.lease_seconds / 4:
             return
@@ -205,7 +227,8 @@ class ModerationProcessor:
         if known is not None and claim.attempt == 1:
             context = dict(known.context)
             job = _Job(known.record, context, context.get("surface"), known.created_at)
-            return self._decide(claim, worker, job, self.stage.detect(engine, known.record))
+            budget = CpuBudget(self.settings.job_cpu_seconds)
+            return self._decide(claim, worker, job, self.stage.detect(engine, known.record, budget))
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
                 _READ, {"moderation_id": claim.moderation_id, "model_version": engine.model_version}
@@ -222,7 +245,13 @@ class ModerationProcessor:
         job = _Job(record, dict(found.job_context or {}), found.job_surface, found.job_created_at)
         detected = self.stage.reuse(found.job_detections)
         if detected is None:
-            heartbeat = Heartbeat(self.jobs, claim, worker, self.settings.job_timeout_seconds)
+            heartbeat = Heartbeat(
+                self.jobs,
+                claim,
+                worker,
+                self.settings.job_timeout_seconds,
+                CpuBudget(self.settings.job_cpu_seconds),
+            )
             detected = self.stage.detect(engine, record, heartbeat)
         return self._decide(claim, worker, job, detected)
 

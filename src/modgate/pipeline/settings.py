@@ -33,6 +33,13 @@ class PipelineSettings(BaseModel):
         description="A running job's lease, renewed as a video's samples are detected; "
         "a job that makes no progress for this long is retried.",
     )
+    job_cpu_seconds: float = Field(
+        default=600.0,
+        ge=0,
+        description="CPU time a job's detection may use on its worker thread before the job "
+        "fails for good (JobCpuBudgetExceededException) and its item goes to review; 0: no "
+        "budget.",
+    )
     poll_seconds: float = Field(
         default=1.0, gt=0, description="How often idle workers look for claimable jobs."
     )
