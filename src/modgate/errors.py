@@ -37,6 +37,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── VideoFrameRateTooHighException (413)   more frames per second than allowed
     │   └── VideoTooManyFramesException (413)      more frames in all than allowed
     ├── InvalidS3ObjectException (400)             [Rekognition]
+    │   └── BlobKeyNotAllowedException (400)     a blob_key outside incoming/<tenant>/
     ├── ResourceNotFoundException (404)            [Rekognition]
     │   └── PolicyVersionNotFoundException (404)
     ├── AccessDeniedException (403)                [Rekognition]
@@ -320,3 +321,7 @@ class InsufficientStorageException(ModgateError):
     http_status = 507
     aws_code = "ThrottlingException"
     retry_after_seconds = 60
+
+
+class BlobKeyNotAllowedException(InvalidS3ObjectException):
+    """blob_key must name an object under your tenant's incoming prefix, incoming/<tenant>/…"""

@@ -8,11 +8,17 @@ process's file size limit) is ``InsufficientStorageException`` (507): the tempor
 removed, nothing stored before is touched, and the same upload can be tried again later.
 ``S3BlobStore`` talks to any S3-compatible endpoint through boto3. Keys are relative,
 slash-separated paths such as ``media/ab/abcdef….jpg``.
+
+Clients may name an object to moderate only under their own tenant's incoming prefix,
+``incoming/<tenant>/…`` (``incoming_key``): the rest of the store (stored media, previews,
+thumbnails, other tenants' uploads) is modgate's. An S3 failure is answered to the client in
+generic words; the bucket, key and S3's own message go to the server log only.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -21,12 +27,18 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from modgate.errors import (
+    BlobKeyNotAllowedException,
     InsufficientStorageException,
     InvalidParameterException,
     InvalidS3ObjectException,
     ModgateError,
     StoreUnavailableException,
 )
+
+log = logging.getLogger(__name__)
+
+#: The top-level folder clients upload to: ``incoming/<tenant>/…``.
+INCOMING = "incoming"
 
 
 @runtime_checkable
@@ -43,6 +55,10 @@ class BlobStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def download(self, key: str, destination: Path) -> None: ...
     def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int:
+        """The blob's length in bytes, asked without reading it (a stat, a HEAD request)."""
+        ...
+
     def delete(self, key: str) -> None: ...
     def keys(self, prefix: str = "") -> list[str]: ...
     def local_path(self, key: str) -> Path | None:
@@ -55,6 +71,26 @@ def check_key(key: str) -> str:
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in key:
         raise InvalidParameterException(f"Invalid blob key {key!r}.")
     return key
+
+
+def incoming_key(key: str, tenant: str) -> str:
+    """``key`` if a client of ``tenant`` may name it: a well-formed key under
+    ``incoming/<tenant>/``. Anything else (another tenant's prefix, stored media, previews,
+    thumbnails, ``..``, absolute paths, empty segments) is ``BlobKeyNotAllowedException``, in
+    words that name neither the bucket nor the key."""
+    prefix = f"{INCOMING}/{tenant}/"
+    try:
+        check_key(key)
+    except InvalidParameterException as exc:
+        raise BlobKeyNotAllowedException(_NOT_ALLOWED) from exc
+    if not key.startswith(prefix) or len(key) == len(prefix):
+        raise BlobKeyNotAllowedException(_NOT_ALLOWED)
+    return key
+
+
+_NOT_ALLOWED = (
+    "blob_key must name an object under your tenant's incoming prefix, incoming/<tenant>/…"
+)
 
 
 class LocalBlobStore:
@@ -128,6 +164,12 @@ class LocalBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        path = self._path(key)
+        if not path.is_file():
+            raise InvalidS3ObjectException(f"No blob {key!r} in the local store.")
+        return path.stat().st_size
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -243,6 +285,11 @@ class S3BlobStore:
                 return False
             raise s3_error(exc, self.bucket, full) from exc
 
+    def size(self, key: str) -> int:
+        full = self._key(key)
+        head = self._call(full, self.client.head_object, Bucket=self.bucket, Key=full)
+        return int(head["ContentLength"])
+
     def delete(self, key: str) -> None:
         full = self._key(key)
         self._call(full, self.client.delete_object, Bucket=self.bucket, Key=full)
@@ -288,16 +335,16 @@ def s3_error(exc: Exception, bucket: str, key: str) -> ModgateError:
     cause = exc.__context__ if type(exc).__name__ == "S3UploadFailedError" else exc
     code = _error_code(cause) if cause is not None else None
     where = f"{key!r} in S3 bucket {bucket!r}"
+    # The details (bucket, key, S3's words) are for the server log; clients get generic words.
     if code in _MISSING:
-        return InvalidS3ObjectException(f"There is no object {where}.")
+        log.info("S3 has no object %s", where)
+        return InvalidS3ObjectException("The object does not exist in the blob store.")
     if code is None:  # no answer from S3: the endpoint could not be reached
         reason = cause or exc
-        return StoreUnavailableException(
-            f"S3 could not be reached for {where}: {type(reason).__name__}: {reason}"
-        )
-    return StoreUnavailableException(
-        f"S3 refused the request for {where}: {code}: {_error_message(cause)}"
-    )
+        log.warning("S3 could not be reached for %s: %s: %s", where, type(reason).__name__, reason)
+        return StoreUnavailableException("The blob store could not be reached; retry later.")
+    log.warning("S3 refused the request for %s: %s: %s", where, code, _error_message(cause))
+    return StoreUnavailableException("The blob store refused the request; retry later.")
 
 
 # What S3 answers for an object that is not there (HEAD requests carry no error body).
