@@ -82,15 +82,10 @@ def incoming_key(key: str, tenant: str) -> str:
     try:
         check_key(key)
     except InvalidParameterException as exc:
-        raise BlobKeyNotAllowedException(_NOT_ALLOWED) from exc
+        raise BlobKeyNotAllowedException() from exc
     if not key.startswith(prefix) or len(key) == len(prefix):
-        raise BlobKeyNotAllowedException(_NOT_ALLOWED)
+        raise BlobKeyNotAllowedException()
     return key
-
-
-_NOT_ALLOWED = (
-    "blob_key must name an object under your tenant's incoming prefix, incoming/<tenant>/…"
-)
 
 
 class LocalBlobStore:
@@ -283,7 +278,7 @@ class S3BlobStore:
         except ClientError as exc:
             if _error_code(exc) in _MISSING:
                 return False
-            raise s3_error(exc, self.bucket, full) from exc
+            raise client_s3_error(exc, self.bucket, full) from exc
 
     def size(self, key: str) -> int:
         full = self._key(key)
@@ -313,7 +308,7 @@ class S3BlobStore:
         try:
             return method(*args, **kwargs)
         except s3_errors() as exc:
-            raise s3_error(exc, self.bucket, full_key) from exc
+            raise client_s3_error(exc, self.bucket, full_key) from exc
 
 
 def s3_errors() -> tuple[type[Exception], ...]:
@@ -325,7 +320,8 @@ def s3_errors() -> tuple[type[Exception], ...]:
 
 
 def s3_error(exc: Exception, bucket: str, key: str) -> ModgateError:
-    """A boto3 failure on object ``key`` of ``bucket`` as the error users see.
+    """A boto3 failure on object ``key`` of ``bucket`` as the error an operator sees (the CLI):
+    it names the bucket, the key and S3's answer.
 
     An object that is not there is the caller's problem (400, as Rekognition's
     ``InvalidS3ObjectException``). Anything else — no such bucket, refused credentials, S3
@@ -335,16 +331,27 @@ def s3_error(exc: Exception, bucket: str, key: str) -> ModgateError:
     cause = exc.__context__ if type(exc).__name__ == "S3UploadFailedError" else exc
     code = _error_code(cause) if cause is not None else None
     where = f"{key!r} in S3 bucket {bucket!r}"
-    # The details (bucket, key, S3's words) are for the server log; clients get generic words.
     if code in _MISSING:
-        log.info("S3 has no object %s", where)
-        return InvalidS3ObjectException("The object does not exist in the blob store.")
+        return InvalidS3ObjectException(f"There is no object {where}.")
     if code is None:  # no answer from S3: the endpoint could not be reached
         reason = cause or exc
-        log.warning("S3 could not be reached for %s: %s: %s", where, type(reason).__name__, reason)
-        return StoreUnavailableException("The blob store could not be reached; retry later.")
-    log.warning("S3 refused the request for %s: %s: %s", where, code, _error_message(cause))
-    return StoreUnavailableException("The blob store refused the request; retry later.")
+        return StoreUnavailableException(
+            f"S3 could not be reached for {where}: {type(reason).__name__}: {reason}"
+        )
+    return StoreUnavailableException(
+        f"S3 refused the request for {where}: {code}: {_error_message(cause)}"
+    )
+
+
+def client_s3_error(exc: Exception, bucket: str, key: str) -> ModgateError:
+    """``s3_error`` for an API client: the same class, in generic words that name no bucket or
+    key; the details go to the server log."""
+    detailed = s3_error(exc, bucket, key)
+    if isinstance(detailed, InvalidS3ObjectException):
+        log.info("%s", detailed.message)
+        return InvalidS3ObjectException("The object does not exist in the blob store.")
+    log.warning("%s", detailed.message)
+    return StoreUnavailableException("The blob store cannot be used right now; retry later.")
 
 
 # What S3 answers for an object that is not there (HEAD requests carry no error body).
