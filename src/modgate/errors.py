@@ -38,6 +38,7 @@ Rekognition's own words. A class docstring is its default message.
     │   └── VideoTooManyFramesException (413)      more frames in all than allowed
     ├── JobCpuBudgetExceededException (413)        a job's detection used up its CPU-time budget
     ├── InvalidS3ObjectException (400)             [Rekognition]
+    │   └── BlobKeyNotAllowedException (400)     a blob_key outside incoming/<tenant>/
     ├── ResourceNotFoundException (404)            [Rekognition]
     │   └── PolicyVersionNotFoundException (404)
     ├── AccessDeniedException (403)                [Rekognition]
@@ -331,3 +332,7 @@ class JobCpuBudgetExceededException(ModgateError):
 
     http_status = 413
     aws_code = "VideoTooLargeException"
+
+
+class BlobKeyNotAllowedException(InvalidS3ObjectException):
+    """blob_key must name an object under your tenant's incoming prefix, incoming/<tenant>/…"""

@@ -8,11 +8,17 @@ process's file size limit) is ``InsufficientStorageException`` (507): the tempor
 removed, nothing stored before is touched, and the same upload can be tried again later.
 ``S3BlobStore`` talks to any S3-compatible endpoint through boto3. Keys are relative,
 slash-separated paths such as ``media/ab/abcdef….jpg``.
+
+Clients may name an object to moderate only under their own tenant's incoming prefix,
+``incoming/<tenant>/…`` (``incoming_key``): the rest of the store (stored media, previews,
+thumbnails, other tenants' uploads) is modgate's. An S3 failure is answered to the client in
+generic words; the bucket, key and S3's own message go to the server log only.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -21,12 +27,18 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from modgate.errors import (
+    BlobKeyNotAllowedException,
     InsufficientStorageException,
     InvalidParameterException,
     InvalidS3ObjectException,
     ModgateError,
     StoreUnavailableException,
 )
+
+log = logging.getLogger(__name__)
+
+#: The top-level folder clients upload to: ``incoming/<tenant>/…``.
+INCOMING = "incoming"
 
 
 @runtime_checkable
@@ -43,6 +55,10 @@ class BlobStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def download(self, key: str, destination: Path) -> None: ...
     def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int:
+        """The blob's length in bytes, asked without reading it (a stat, a HEAD request)."""
+        ...
+
     def delete(self, key: str) -> None: ...
     def keys(self, prefix: str = "") -> list[str]: ...
     def local_path(self, key: str) -> Path | None:
@@ -54,6 +70,21 @@ def check_key(key: str) -> str:
     parts = key.split("/")
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in key:
         raise InvalidParameterException(f"Invalid blob key {key!r}.")
+    return key
+
+
+def incoming_key(key: str, tenant: str) -> str:
+    """``key`` if a client of ``tenant`` may name it: a well-formed key under
+    ``incoming/<tenant>/``. Anything else (another tenant's prefix, stored media, previews,
+    thumbnails, ``..``, absolute paths, empty segments) is ``BlobKeyNotAllowedException``, in
+    words that name neither the bucket nor the key."""
+    prefix = f"{INCOMING}/{tenant}/"
+    try:
+        check_key(key)
+    except InvalidParameterException as exc:
+        raise BlobKeyNotAllowedException() from exc
+    if not key.startswith(prefix) or len(key) == len(prefix):
+        raise BlobKeyNotAllowedException()
     return key
 
 
@@ -128,6 +159,12 @@ class LocalBlobStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        path = self._path(key)
+        if not path.is_file():
+            raise InvalidS3ObjectException(f"No blob {key!r} in the local store.")
+        return path.stat().st_size
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
@@ -241,7 +278,12 @@ class S3BlobStore:
         except ClientError as exc:
             if _error_code(exc) in _MISSING:
                 return False
-            raise s3_error(exc, self.bucket, full) from exc
+            raise client_s3_error(exc, self.bucket, full) from exc
+
+    def size(self, key: str) -> int:
+        full = self._key(key)
+        head = self._call(full, self.client.head_object, Bucket=self.bucket, Key=full)
+        return int(head["ContentLength"])
 
     def delete(self, key: str) -> None:
         full = self._key(key)
@@ -266,7 +308,7 @@ class S3BlobStore:
         try:
             return method(*args, **kwargs)
         except s3_errors() as exc:
-            raise s3_error(exc, self.bucket, full_key) from exc
+            raise client_s3_error(exc, self.bucket, full_key) from exc
 
 
 def s3_errors() -> tuple[type[Exception], ...]:
@@ -278,7 +320,8 @@ def s3_errors() -> tuple[type[Exception], ...]:
 
 
 def s3_error(exc: Exception, bucket: str, key: str) -> ModgateError:
-    """A boto3 failure on object ``key`` of ``bucket`` as the error users see.
+    """A boto3 failure on object ``key`` of ``bucket`` as the error an operator sees (the CLI):
+    it names the bucket, the key and S3's answer.
 
     An object that is not there is the caller's problem (400, as Rekognition's
     ``InvalidS3ObjectException``). Anything else — no such bucket, refused credentials, S3
@@ -298,6 +341,17 @@ def s3_error(exc: Exception, bucket: str, key: str) -> ModgateError:
     return StoreUnavailableException(
         f"S3 refused the request for {where}: {code}: {_error_message(cause)}"
     )
+
+
+def client_s3_error(exc: Exception, bucket: str, key: str) -> ModgateError:
+    """``s3_error`` for an API client: the same class, in generic words that name no bucket or
+    key; the details go to the server log."""
+    detailed = s3_error(exc, bucket, key)
+    if isinstance(detailed, InvalidS3ObjectException):
+        log.info("%s", detailed.message)
+        return InvalidS3ObjectException("The object does not exist in the blob store.")
+    log.warning("%s", detailed.message)
+    return StoreUnavailableException("The blob store cannot be used right now; retry later.")
 
 
 # What S3 answers for an object that is not there (HEAD requests carry no error body).

@@ -29,13 +29,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from PIL import Image
 
 from modgate.db.base import new_id, utcnow
 from modgate.errors import EmptyMediaException, VideoTooLargeException
-from modgate.media.blobstore import BlobStore, readable_path, storage_full_refused
+from modgate.media.blobstore import (
+    BlobStore,
+    incoming_key,
+    readable_path,
+    storage_full_refused,
+)
 from modgate.media.inspect import CHUNK, inspect_and_decode
 from modgate.media.models import MediaInfo, MediaLimits
 from modgate.media.previews import make_previews, to_rgb
@@ -118,6 +123,27 @@ class MediaService:
         """Keep the frames intake decodes, at ``side`` pixels, for detection in this process."""
         self.handoff = FrameHandoff(side, capacity)
         return self.handoff
+
+    def ingest_blob(
+        self, key: str, *, tenant: str = DEFAULT_TENANT, **intake: Any
+    ) -> tuple[MediaRecord, bool]:
+        """Intake the object a client of ``tenant`` uploaded to the blob store under ``key``
+        (see ``ingest_path`` for ``intake``). Only keys under ``incoming/<tenant>/`` are
+        accepted; an object larger than the largest accepted upload is refused from its size
+        alone, before a byte of it is read."""
+        incoming_key(key, tenant)
+        size = self.blobs.size(key)
+        if size > self.limits.max_upload_bytes:
+            raise VideoTooLargeException(
+                f"The object exceeds the largest accepted size ({self.limits.max_upload_bytes} "
+                "bytes)."
+            )
+        if size == 0:
+            raise EmptyMediaException()
+        with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
+            path = Path(folder) / "object"
+            self.blobs.download(key, path)
+            return self.ingest_path(path, consume=True, tenant=tenant, **intake)
 
     def ingest_path(
         self,

@@ -10,10 +10,8 @@ nothing of another's (404, as for an unknown id).
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select, true
@@ -269,10 +267,7 @@ class ModerationService:
             data = decode_base64(data_base64)
             return self.media.ingest_bytes(data, defer_record=True, **intake)
         if blob_key is not None:
-            with tempfile.TemporaryDirectory(prefix="modgate-fetch-") as folder:
-                path = Path(folder) / "object"
-                self.media.blobs.download(blob_key, path)
-                return self.media.ingest_path(path, defer_record=True, consume=True, **intake)
+            return self.media.ingest_blob(blob_key, defer_record=True, **intake)
         record = self.media.store.get(str(media_id), tenant)
         if record is None:
             raise ResourceNotFoundException(f"No media {media_id!r}.")

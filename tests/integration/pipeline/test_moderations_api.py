@@ -149,14 +149,15 @@ def test_base64_and_blob_key_sources(deployment) -> None:  # type: ignore[no-unt
         timeout=60,
     )
     assert response.status_code == 201 and response.json()["action"] == "block"
-    deployment.services.blobs.put_bytes("incoming/photo.png", plain_png(4))
+    deployment.services.blobs.put_bytes("incoming/default/photo.png", plain_png(4))
     response = httpx.post(
         f"{deployment.url}/v1/moderations",
-        json={"media": {"blob_key": "incoming/photo.png"}, "wait": True},
+        json={"media": {"blob_key": "incoming/default/photo.png"}, "wait": True},
     )
     assert response.status_code == 201 and response.json()["action"] == "allow"
     missing = httpx.post(
-        f"{deployment.url}/v1/moderations", json={"media": {"blob_key": "incoming/none.png"}}
+        f"{deployment.url}/v1/moderations",
+        json={"media": {"blob_key": "incoming/default/none.png"}},
     )
     assert missing.status_code == 400
     assert missing.json()["error"]["code"] == "InvalidS3ObjectException"
