@@ -69,8 +69,11 @@ def blob_key(info: MediaInfo) -> str:
     return f"media/{info.sha256[:2]}/{info.sha256}.{_EXTENSIONS[info.format]}"
 
 
-def preview_keys(sha256: str) -> tuple[str, str]:
-    base = f"previews/{sha256[:2]}/{sha256}"
+def preview_keys(sha256: str, tenant: str = DEFAULT_TENANT) -> tuple[str, str]:
+    """The clear and blurred preview keys of some bytes, per tenant: a preview one tenant had
+    made is never handed (faster) to another, so its timing tells nothing of others' uploads."""
+    folder = "previews" if tenant == DEFAULT_TENANT else f"previews/{tenant}"
+    base = f"{folder}/{sha256[:2]}/{sha256}"
     return f"{base}.jpg", f"{base}.blurred.jpg"
 
 
@@ -177,7 +180,7 @@ class MediaService:
             existing = self.store.get_by_sha256(info.sha256, tenant)
             if existing is not None:
                 return existing, False
-        preview_key, blurred_key = preview_keys(info.sha256)
+        preview_key, blurred_key = preview_keys(info.sha256, tenant)
         self.blobs.put_file(key, path, info.mime, consume=consume)
         if handoff is not None and decoded is not None and not info.animated:
             handoff.put(info.sha256, to_rgb(decoded))
@@ -241,7 +244,7 @@ class MediaService:
 
     def preview(self, record: MediaRecord, blurred: bool = True) -> bytes:
         """The reviewer preview of ``record`` (JPEG), made now if it was never asked for."""
-        preview_key, blurred_key = preview_keys(record.info.sha256)
+        preview_key, blurred_key = preview_keys(record.info.sha256, record.tenant)
         key = blurred_key if blurred else preview_key
         if not self.blobs.exists(key):
             self.make_previews(record)
@@ -250,7 +253,7 @@ class MediaService:
     def make_previews(self, record: MediaRecord, frame: Image.Image | None = None) -> None:
         """Make and store both previews of ``record`` unless they exist; ``frame`` is the image
         already decoded (it is shrunk in place), or None to decode the stored file."""
-        preview_key, blurred_key = preview_keys(record.info.sha256)
+        preview_key, blurred_key = preview_keys(record.info.sha256, record.tenant)
         if self.blobs.exists(blurred_key) and self.blobs.exists(preview_key):
             return
         info = record.info

@@ -175,6 +175,21 @@ def test_the_same_bytes_give_each_tenant_its_own_media_record(tenants: Tenants) 
     assert second.json()["sha256"] == first.json()["sha256"]
 
 
+def test_a_preview_another_tenant_had_made_is_not_shared(tenants: Tenants) -> None:
+    """A's preview of some bytes is made and kept; B asking for the preview of the same bytes
+    gets one made for B (not A's, which would come back measurably faster)."""
+    image = marker_png(108)
+    mine = tenants.a.post("/v1/media", files={"file": ("x.png", image)}).json()
+    theirs = tenants.b.post("/v1/media", files={"file": ("x.png", image)}).json()
+    assert tenants.a.get(f"/v1/media/{mine['id']}/preview").status_code == 200
+    blobs = tenants.services.blobs
+    records = [tenants.services.media.store.get(item["id"]) for item in (mine, theirs)]
+    assert records[0].blurred_key != records[1].blurred_key
+    assert blobs.exists(records[0].blurred_key) and not blobs.exists(records[1].blurred_key)
+    assert tenants.b.get(f"/v1/media/{theirs['id']}/preview").status_code == 200
+    assert blobs.exists(records[1].blurred_key)
+
+
 def test_a_webhook_hears_only_of_its_own_tenants_moderations(tenants: Tenants) -> None:
     with Receiver() as heard_by_a, Receiver() as heard_by_b:
         tenants.a.post(
