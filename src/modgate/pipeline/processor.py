@@ -29,6 +29,7 @@ from modgate.detection.store import DetectionStore
 from modgate.detection.tables import DetectionRow
 from modgate.errors import ConflictException, JobCpuBudgetExceededException, ModgateError
 from modgate.media.blobstore import BlobStore
+from modgate.media.proxy import ensure_blurred_proxy
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
@@ -301,8 +302,12 @@ class ModerationProcessor:
         return outcome
 
     def _previews(self, record: MediaRecord, detected: Detected) -> None:
+        """Previews, and for a video its blurred proxy, made before reviewers can open the task
+        (so the console's first request does not wait for the encode)."""
         try:
             self.media.make_previews(record, detected.frame)
+            if record.info.kind == "video":
+                ensure_blurred_proxy(self.media.blobs, record, self.media.preview_blur_radius)
         except Exception:  # the review still opens; the preview is made when first asked for
             logger.exception("previews of media %s could not be made now", record.id)
 

@@ -9,7 +9,12 @@ import httpx
 import pytest
 
 from corpus import video_bytes
+from modgate.app import create_app
+from modgate.media.proxy import proxy_key
+from modgate.services import Services
+from modgate.settings import load_settings
 from pipeline_helpers import RED, wait_decided
+from servers import LiveServer
 
 TRUTH = (3.0, 6.5)  # seconds during which the frames are red
 
@@ -137,11 +142,7 @@ def test_a_video_longer_than_the_job_timeout_keeps_its_lease_while_it_progresses
     would detect it again, and after three takeovers give it up), and finishes on its one try."""
     from sqlalchemy import select
 
-    from modgate.app import create_app
     from modgate.pipeline.tables import JobRow
-    from modgate.services import Services
-    from modgate.settings import load_settings
-    from servers import LiveServer
 
     settings = load_settings(
         data_dir=tmp_path / "data",
@@ -162,5 +163,42 @@ def test_a_video_longer_than_the_job_timeout_keeps_its_lease_while_it_progresses
         with services.sessions() as session:
             job = session.scalars(select(JobRow)).one()
         assert job.status == "succeeded" and job.attempts == 1
+    finally:
+        services.close()
+
+
+def test_a_video_sent_to_review_has_its_blurred_proxy_before_anyone_asks(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The reviewer's first look at a video task plays the blurred proxy at once: the worker
+    encodes it when the item is routed to review, beside the previews."""
+    from modgate.app import create_app
+    from modgate.services import Services
+    from modgate.settings import load_settings
+    from servers import LiveServer
+
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        # The seed policy sends Violence at 70 and above to review.
+        detection={"enabled": ["marker"], "options": {"marker": {"label": "Violence"}}},
+        pipeline={"workers": 1, "poll_seconds": 0.1},
+        auth={"api_keys_required": False},
+    )
+    services = Services.build(settings)
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+            clip = video_bytes(
+                "mp4",
+                "libx264",
+                seconds=4.0,
+                fps=10,
+                width=192,
+                height=108,
+                colour_at=(1.0, 3.0, RED),
+            )
+            posted = httpx.post(
+                f"{server.url}/v1/moderations", files={"file": ("clip.mp4", clip)}, timeout=60
+            )
+            body = wait_decided(server.url, posted.json()["id"])
+            assert body["action"] == "review", body
+            assert services.blobs.exists(proxy_key(body["media"]["sha256"]))
     finally:
         services.close()
