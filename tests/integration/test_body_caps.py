@@ -60,7 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     services.close()
 
 
-def _refused_as_too_large(response: httpx.Response) -> None:
+def assert_too_large(response: httpx.Response) -> None:
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "RequestTooLargeException"
 
@@ -70,7 +70,7 @@ def test_a_1_mib_json_body_to_webhooks_is_413(server: dict[str, Any]) -> None:
     declared = httpx.post(
         server["url"] + "/v1/webhooks", content=body, headers={"Content-Type": "application/json"}
     )
-    _refused_as_too_large(declared)
+    assert_too_large(declared)
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: refused while it streams
         for start in range(0, len(body), 65536):
@@ -81,7 +81,7 @@ def test_a_1_mib_json_body_to_webhooks_is_413(server: dict[str, Any]) -> None:
         content=chunks(),
         headers={"Content-Type": "application/json"},
     )
-    _refused_as_too_large(streamed)
+    assert_too_large(streamed)
 
 
 def _login_form(url: str) -> tuple[str, str]:
@@ -113,7 +113,7 @@ def test_the_sign_in_form_is_bounded(server: dict[str, Any], fields: list[Any]) 
             headers={"Cookie": f"modgate_login_csrf={cookie}"},
             **sent,
         )
-        _refused_as_too_large(response)
+        assert_too_large(response)
         assert time.monotonic() - started < 5
 
 
@@ -133,7 +133,7 @@ def test_base64_json_is_capped_at_the_largest_image(server: dict[str, Any]) -> N
     assert accepted.status_code in (200, 201, 202), accepted.text
     too_big = base64.b64encode(b"\0" * (MAX_IMAGE * 2)).decode()
     refused = httpx.post(server["url"] + "/v1/moderations", json={"media": {"base64": too_big}})
-    _refused_as_too_large(refused)
+    assert_too_large(refused)
     assert "multipart" in refused.json()["error"]["message"]
 
 
@@ -147,7 +147,7 @@ def test_multipart_uploads_keep_the_upload_limit(server: dict[str, Any]) -> None
         server["url"] + "/v1/media",
         files=[("file", ("a.png", image)), ("file", ("b.png", image))],
     )
-    _refused_as_too_large(extra)
+    assert_too_large(extra)
 
 
 def test_an_errors_retry_after_is_passed_through(server: dict[str, Any]) -> None:

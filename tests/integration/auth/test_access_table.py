@@ -328,7 +328,7 @@ def _call(server: Server, row: Row, column: str) -> httpx.Response:
         server.client.cookies.clear()
 
 
-def _check(server: Server, table: dict[str, Row]) -> None:
+def assert_access(server: Server, table: dict[str, Row]) -> None:
     wrong, observed = [], []
     for route, row in table.items():
         cells = []
@@ -406,7 +406,7 @@ def test_sign_in_needs_its_form_token_and_a_browser_is_sent_to_sign_in(
 
 
 def test_access_with_api_keys_required(required: Server) -> None:
-    _check(required, {row.route: row for row in TABLE})
+    assert_access(required, {row.route: row for row in TABLE})
 
 
 def test_access_with_api_keys_optional(optional: Server) -> None:
@@ -414,4 +414,4 @@ def test_access_with_api_keys_optional(optional: Server) -> None:
     for row in OPEN_V1:
         assert row.route in table and row.scope == table[row.route].scope, row.route
         table[row.route] = row
-    _check(optional, table)
+    assert_access(optional, table)

@@ -108,7 +108,7 @@ def _by_key(client: httpx.Client, key: str) -> httpx.Response:
     )
 
 
-def _refused(answer: httpx.Response, setup: Setup) -> None:
+def assert_refused(answer: httpx.Response, setup: Setup) -> None:
     assert answer.status_code == 400, answer.text
     error = answer.json()["error"]
     assert error["code"] == "BlobKeyNotAllowedException"
@@ -127,7 +127,7 @@ def test_an_object_in_the_callers_incoming_prefix_is_moderated(setup: Setup) -> 
 def test_another_tenants_upload_is_refused_without_being_read(setup: Setup) -> None:
     setup.put("incoming/acme/private.jpg", marker_png(seed=2))
     before = (len(setup.reads), len(setup.gets))
-    _refused(_by_key(setup.b, "incoming/acme/private.jpg"), setup)
+    assert_refused(_by_key(setup.b, "incoming/acme/private.jpg"), setup)
     assert (len(setup.reads), len(setup.gets)) == before
 
 
@@ -137,8 +137,8 @@ def test_stored_media_and_renditions_cannot_be_named(setup: Setup) -> None:
     record = setup.services.media.store.get(uploaded.json()["id"], "acme")
     assert record.blob_key.startswith("media/") and setup.services.blobs.exists(record.blob_key)
     for key in (record.blob_key, f"previews/{record.info.sha256}.jpg", "thumbnails/x/1.jpg"):
-        _refused(_by_key(setup.a, key), setup)
-        _refused(_by_key(setup.b, key), setup)
+        assert_refused(_by_key(setup.a, key), setup)
+        assert_refused(_by_key(setup.b, key), setup)
 
 
 @pytest.mark.parametrize(
@@ -158,7 +158,7 @@ def test_stored_media_and_renditions_cannot_be_named(setup: Setup) -> None:
 )
 def test_malformed_keys_are_refused(setup: Setup, key: str) -> None:
     setup.put("incoming/acme/x.jpg", marker_png(seed=1))
-    _refused(_by_key(setup.a, key), setup)
+    assert_refused(_by_key(setup.a, key), setup)
 
 
 def test_a_too_large_object_is_refused_before_any_byte_is_read(setup: Setup) -> None:
