@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
 
-from modgate.auth.models import ROLES, SCOPES
+from modgate.auth.models import ROLES, SCOPES, User
 from modgate.auth.service import AuthService
 from modgate.cli_context import command_services
 from modgate.errors import ModgateError
@@ -33,6 +34,15 @@ def _fail(error: ModgateError) -> None:
     raise typer.Exit(code=2)
 
 
+def _print_user(change: Callable[[], User]) -> None:
+    """Run an account change and print the account as it now is (``CODE: message`` on error)."""
+    try:
+        user = change()
+    except ModgateError as error:
+        _fail(error)
+    typer.echo(json.dumps(user.to_public()))
+
+
 @users_app.command("add")
 def users_add(
     ctx: typer.Context,
@@ -54,11 +64,7 @@ def users_add(
             raise typer.Exit(code=2)
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = _auth(ctx).add_user(username, password, role, queue or ())
-    except ModgateError as error:
-        _fail(error)
-    typer.echo(json.dumps(user.to_public()))
+    _print_user(lambda: _auth(ctx).add_user(username, password, role, queue or ()))
 
 
 @users_app.command("list")
@@ -81,11 +87,7 @@ def users_passwd(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = _auth(ctx).set_password(username, password)
-    except ModgateError as error:
-        _fail(error)
-    typer.echo(json.dumps(user.to_public()))
+    _print_user(lambda: _auth(ctx).set_password(username, password))
 
 
 @users_app.command("role")
@@ -95,31 +97,19 @@ def users_role(
     role: Annotated[str, typer.Argument(help=f"One of: {', '.join(ROLES)}.")],
 ) -> None:
     """Change an account's role; its sessions end so the new role applies at once."""
-    try:
-        user = _auth(ctx).set_role(username, role)
-    except ModgateError as error:
-        _fail(error)
-    typer.echo(json.dumps(user.to_public()))
+    _print_user(lambda: _auth(ctx).set_role(username, role))
 
 
 @users_app.command("disable")
 def users_disable(ctx: typer.Context, username: str) -> None:
     """Disable an account and end its sessions."""
-    try:
-        user = _auth(ctx).set_disabled(username, True)
-    except ModgateError as error:
-        _fail(error)
-    typer.echo(json.dumps(user.to_public()))
+    _print_user(lambda: _auth(ctx).set_disabled(username, True))
 
 
 @users_app.command("enable")
 def users_enable(ctx: typer.Context, username: str) -> None:
     """Enable a disabled account again."""
-    try:
-        user = _auth(ctx).set_disabled(username, False)
-    except ModgateError as error:
-        _fail(error)
-    typer.echo(json.dumps(user.to_public()))
+    _print_user(lambda: _auth(ctx).set_disabled(username, False))
 
 
 @keys_app.command("create")
