@@ -1,4 +1,4 @@
-"""Core commands: ``serve``, ``version``, ``db upgrade``, ``media add``."""
+"""Core commands: ``serve``, ``version``, ``db upgrade``, ``media add``, ``media erase``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from modgate.cli_context import command_services, configure_logging
+from modgate.cli_context import cli_actor, command_services, configure_logging
 from modgate.db import upgrade
 from modgate.errors import InvalidParameterException, ModgateError
 from modgate.version import __version__
@@ -91,3 +91,14 @@ def media_add(
             typer.echo(f"{path}: {error.code}: {error.message}", err=True)
     if failed is not None:
         raise typer.Exit(code=2)
+
+
+@media_app.command("erase")
+def media_erase(
+    ctx: typer.Context,
+    media_id: Annotated[str, typer.Argument(help="The media record's id (med_…).")],
+) -> None:
+    """Answer an erasure request: delete the media's bytes (original, previews, thumbnails) and
+    the personal fields of its moderations; the record, its decisions and hashes stay."""
+    erased = command_services(ctx).services().retention.erase(media_id, actor=cli_actor())
+    typer.echo(json.dumps(erased))

@@ -47,7 +47,9 @@ Rekognition's own words. A class docstring is its default message.
     ├── AuthenticationRequiredException (401)
     ├── ConflictException (409)
     │   ├── LeaseLostException (409)             a review claim expired and was taken over
-    │   └── AlreadyAppealedException (409)
+    │   ├── AlreadyAppealedException (409)
+    │   └── PolicyActivationRefusedException (409)  cases, backtest or approvals missing
+    ├── MediaDeletedException (410)                the bytes went (retention or erasure)
     ├── DetectorLoadError (500)
     ├── StoreUnavailableException (503)
     └── InsufficientStorageException (507)       the disk (or quota) is full; retry later
@@ -336,3 +338,15 @@ class JobCpuBudgetExceededException(ModgateError):
 
 class BlobKeyNotAllowedException(InvalidS3ObjectException):
     """blob_key must name an object under your tenant's incoming prefix, incoming/<tenant>/…"""
+
+
+class PolicyActivationRefusedException(ConflictException):
+    """The version cannot be activated yet: its test cases must pass, a backtest report must be
+    attached for the surface and, when required, other policy editors must approve."""
+
+
+class MediaDeletedException(ModgateError):
+    """The media's bytes were deleted (retention or an erasure request); its record is kept."""
+
+    http_status = 410
+    aws_code = "ResourceNotFoundException"

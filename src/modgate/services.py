@@ -31,6 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
+from modgate.governance.policy_gate import PolicyGovernance
+from modgate.governance.retention import RetentionService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import remove_abandoned_spool
@@ -59,6 +61,8 @@ class Services:
     auth: AuthService
     review: ReviewService
     pipeline: Pipeline
+    governance: PolicyGovernance
+    retention: RetentionService
 
     @classmethod
     def build(
@@ -113,6 +117,8 @@ class Services:
             auth=AuthService(sessions, settings.auth),
             review=review,
             pipeline=pipeline,
+            governance=PolicyGovernance(sessions, pipeline.policy_store, settings.policy),
+            retention=RetentionService(sessions, blobs),
         )
 
     @property

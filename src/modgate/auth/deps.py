@@ -143,6 +143,16 @@ def tenant_of(request: Request) -> str:
     return key.tenant if isinstance(key, ApiKey) else DEFAULT_TENANT
 
 
+def actor_of(request: Request) -> str:
+    """Who makes the request, as recorded changes name them: ``user:<username>`` for a signed-in
+    console user, ``key:<id>`` for an API key, ``anonymous`` when neither was needed."""
+    console = getattr(request.state, "console", None)
+    if isinstance(console, ConsoleSession):
+        return f"user:{console.user.username}"
+    key = getattr(request.state, "api_key", None)
+    return f"key:{key.id}" if isinstance(key, ApiKey) else "anonymous"
+
+
 async def console_session(request: Request) -> ConsoleSession | None:
     """The signed-in console session, if any (no checks)."""
     cached = getattr(request.state, "console", None)

@@ -37,6 +37,7 @@ from modgate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
 )
+from modgate.events.changes import Change, record_change
 from modgate.tenants import DEFAULT_TENANT, checked_tenant
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -46,6 +47,19 @@ _hasher = PasswordHasher()
 # A session's last use is written at most this often (each request would be a write).
 TOUCH_EVERY = dt.timedelta(minutes=1)
 PURGE_BATCH = 100
+
+
+# The actor of a change made by modgate itself or by code that names none.
+SYSTEM = "system"
+
+
+def _changed(session: Session, kind: str, actor: str, row: UserRow, **details: Any) -> None:
+    record_change(
+        session,
+        Change(
+            kind=kind, actor=actor, object_id=row.id, details={"username": row.username, **details}
+        ),
+    )
 
 
 def _sha256(text: str) -> str:
@@ -107,7 +121,15 @@ class AuthService:
         self.idle = dt.timedelta(minutes=settings.session_idle_minutes)
 
     # users -----------------------------------------------------------------------------------
-    def add_user(self, username: str, password: str, role: str, queues: Iterable[str] = ()) -> User:
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        queues: Iterable[str] = (),
+        *,
+        actor: str = SYSTEM,
+    ) -> User:
         username = username.strip().lower()
         if not USERNAME.match(username):
             raise InvalidParameterException(
@@ -137,6 +159,8 @@ class AuthService:
         try:
             with self.sessions() as session, session.begin():
                 session.add(row)
+                session.flush()
+                _changed(session, "user.added", actor, row, role=role, queues=queue_list)
         except IntegrityError as exc:
             raise ConflictException(f"The username {username!r} is taken.") from exc
         return _user(row)
@@ -161,15 +185,16 @@ class AuthService:
     def _end_sessions(session: Session, user_id: str) -> None:
         session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
 
-    def set_disabled(self, username: str, disabled: bool = True) -> User:
+    def set_disabled(self, username: str, disabled: bool = True, *, actor: str = SYSTEM) -> User:
         with transaction(self.sessions, immediate=True) as session:
             row = self._user_row(session, username)
             row.disabled = disabled
             if disabled:
                 self._end_sessions(session, row.id)
+            _changed(session, "user.disabled" if disabled else "user.enabled", actor, row)
             return _user(row)
 
-    def set_password(self, username: str, password: str) -> User:
+    def set_password(self, username: str, password: str, *, actor: str = SYSTEM) -> User:
         """Give ``username`` a new password and end every session signed in with the old one."""
         if len(password) < self.settings.min_password_length:
             raise InvalidParameterException(
@@ -181,9 +206,10 @@ class AuthService:
             row = self._user_row(session, username)
             row.password_hash = new_hash
             self._end_sessions(session, row.id)
+            _changed(session, "user.password_reset", actor, row)
             return _user(row)
 
-    def set_role(self, username: str, role: str) -> User:
+    def set_role(self, username: str, role: str, *, actor: str = SYSTEM) -> User:
         """Change the role of ``username``; its sessions end so the new role applies at once."""
         if role not in ROLES:
             raise InvalidParameterException(
@@ -191,8 +217,9 @@ class AuthService:
             )
         with transaction(self.sessions, immediate=True) as session:
             row = self._user_row(session, username)
-            row.role = role
+            previous, row.role = row.role, role
             self._end_sessions(session, row.id)
+            _changed(session, "user.role_changed", actor, row, role=role, previous=previous)
             return _user(row)
 
     # sessions --------------------------------------------------------------------------------
@@ -304,7 +331,12 @@ class AuthService:
 
     # API keys --------------------------------------------------------------------------------
     def create_key(
-        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT
+        self,
+        name: str,
+        scopes: Iterable[str],
+        tenant: str = DEFAULT_TENANT,
+        *,
+        actor: str = SYSTEM,
     ) -> tuple[str, ApiKey]:
         """A new key acting for ``tenant``; the plaintext is returned once and never stored."""
         checked_tenant(tenant)
@@ -329,15 +361,31 @@ class AuthService:
         )
         with self.sessions() as session, session.begin():
             session.add(row)
+            record_change(
+                session,
+                Change(
+                    kind="key.created",
+                    actor=actor,
+                    object_id=key_id,
+                    tenant=tenant,
+                    details={"name": row.name, "scopes": scope_list},
+                ),
+            )
         return f"mgk_{key_id}_{secret}", _key(row)
 
-    def revoke_key(self, key_id: str) -> ApiKey:
+    def revoke_key(self, key_id: str, *, actor: str = SYSTEM, tenant: str | None = None) -> ApiKey:
+        """Revoke a key (of ``tenant`` only, when given: another tenant's key is not found)."""
         key_id = key_id.removeprefix("mgk_").split("_")[0]
         with transaction(self.sessions, immediate=True) as session:
             row = session.get(ApiKeyRow, key_id)
-            if row is None:
+            if row is None or (tenant is not None and row.tenant != tenant):
                 raise ResourceNotFoundException(f"No API key {key_id!r}.")
-            row.revoked_at = row.revoked_at or self.clock()
+            if row.revoked_at is None:
+                row.revoked_at = self.clock()
+                record_change(
+                    session,
+                    Change(kind="key.revoked", actor=actor, object_id=row.id, tenant=row.tenant),
+                )
             return _key(row)
 
     def list_keys(self) -> list[ApiKey]:

@@ -34,7 +34,7 @@ from typing import IO, Any
 from PIL import Image
 
 from modgate.db.base import new_id, utcnow
-from modgate.errors import EmptyMediaException, VideoTooLargeException
+from modgate.errors import EmptyMediaException, MediaDeletedException, VideoTooLargeException
 from modgate.media.blobstore import (
     BlobStore,
     incoming_key,
@@ -178,7 +178,7 @@ class MediaService:
         # written meanwhile by another upload is found when this one's is written.
         if not self.blobs.on_this_machine or self.blobs.exists(key):
             existing = self.store.get_by_sha256(info.sha256, tenant)
-            if existing is not None:
+            if existing is not None and not existing.originals_deleted:
                 return existing, False
         preview_key, blurred_key = preview_keys(info.sha256, tenant)
         self.blobs.put_file(key, path, info.mime, consume=consume)
@@ -243,10 +243,16 @@ class MediaService:
         return self.blobs.get_bytes(key)
 
     def preview(self, record: MediaRecord, blurred: bool = True) -> bytes:
-        """The reviewer preview of ``record`` (JPEG), made now if it was never asked for."""
+        """The reviewer preview of ``record`` (JPEG), made now if it was never asked for;
+        ``MediaDeletedException`` once retention or erasure deleted it."""
+        gone = MediaDeletedException(f"The previews of media {record.id} were deleted.")
+        if record.previews_deleted:
+            raise gone
         preview_key, blurred_key = preview_keys(record.info.sha256, record.tenant)
         key = blurred_key if blurred else preview_key
         if not self.blobs.exists(key):
+            if record.originals_deleted:
+                raise gone  # nothing left to make them from
             self.make_previews(record)
         return self.blobs.get_bytes(key)
 

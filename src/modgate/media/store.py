@@ -9,10 +9,10 @@ another tenant has the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of, transaction, utcnow
@@ -34,6 +34,10 @@ class MediaRecord:
     blurred_key: str | None
     created_at: dt.datetime
     tenant: str = DEFAULT_TENANT
+    # Deleted by retention or an erasure request (``modgate.governance``); the row stays.
+    originals_deleted: bool = False
+    previews_deleted: bool = False
+    thumbnails_deleted: bool = False
 
     def to_public(self) -> dict[str, Any]:
         info = self.info
@@ -52,6 +56,15 @@ class MediaRecord:
             "frame_rate": info.frame_rate,
             "animated": info.animated,
             "created_at": self.created_at.isoformat(),
+            "deleted": [
+                kind
+                for kind, gone in (
+                    ("original", self.originals_deleted),
+                    ("previews", self.previews_deleted),
+                    ("thumbnails", self.thumbnails_deleted),
+                )
+                if gone
+            ],
         }
 
 
@@ -88,7 +101,16 @@ def record_from_row(row: MediaRow | Row[Any]) -> MediaRecord:
         animated=row.kind == "image" and (row.frame_count or 1) > 1,
     )
     return MediaRecord(
-        row.id, info, row.blob_key, row.preview_key, row.blurred_key, row.created_at, row.tenant
+        row.id,
+        info,
+        row.blob_key,
+        row.preview_key,
+        row.blurred_key,
+        row.created_at,
+        row.tenant,
+        row.originals_deleted_at is not None,
+        row.previews_deleted_at is not None,
+        row.thumbnails_deleted_at is not None,
     )
 
 
@@ -150,7 +172,21 @@ class SqlMediaStore:
         ).first()
         if existing is None:
             raise ModgateError(f"media {record.id} could not be stored")
-        return record_from_row(existing), False
+        found = record_from_row(existing)
+        if found.originals_deleted or found.previews_deleted or found.thumbnails_deleted:
+            # The same bytes again after retention or erasure deleted them: they are stored
+            # again (the caller put them), so the record has its media back.
+            session.execute(
+                update(_media)
+                .where(_media.c.id == found.id)
+                .values(
+                    originals_deleted_at=None, previews_deleted_at=None, thumbnails_deleted_at=None
+                )
+            )
+            found = replace(
+                found, originals_deleted=False, previews_deleted=False, thumbnails_deleted=False
+            )
+        return found, False
 
 
 class InMemoryMediaStore:
@@ -172,7 +208,11 @@ class InMemoryMediaStore:
     def add(self, record: MediaRecord) -> tuple[MediaRecord, bool]:
         existing = self.get_by_sha256(record.info.sha256, record.tenant)
         if existing:
-            return existing, False
+            revived = replace(
+                existing, originals_deleted=False, previews_deleted=False, thumbnails_deleted=False
+            )
+            self.records[existing.id] = revived
+            return revived, False
         self.records[record.id] = record
         return record, True
 

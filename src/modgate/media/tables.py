@@ -1,7 +1,11 @@
 """Stored media: one row per tenant and distinct content (sha256), with where its bytes and
 previews live. Two tenants uploading the same bytes get a record each (their own id and time:
 nothing tells one that the other has the bytes), while the blob, addressed by sha256, is stored
-once. ``core_0003`` added the tenant."""
+once. ``core_0003`` added the tenant.
+
+Retention and erasure (``modgate.governance``, ``retention_0001``) delete the bytes and keep the
+row: when the original, the previews and the flagged-moment thumbnails went is stamped here, so
+nothing makes them again and readers answer 410 rather than failing."""
 
 from __future__ import annotations
 
@@ -37,3 +41,7 @@ class MediaRow(Base):
     preview_key: Mapped[str | None] = mapped_column(String(255))
     blurred_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    originals_deleted_at: Mapped[dt.datetime | None] = mapped_column()
+    previews_deleted_at: Mapped[dt.datetime | None] = mapped_column()
+    thumbnails_deleted_at: Mapped[dt.datetime | None] = mapped_column()
+    erased_at: Mapped[dt.datetime | None] = mapped_column()

@@ -1,5 +1,9 @@
-"""Store-backed ``modgate policy`` commands: save, activate, active, history, rollback,
-backtest and shadow. The database URL comes from ``--database-url`` or ``MODGATE_DATABASE_URL``
+"""Store-backed ``modgate policy`` commands: save, approve, activate, active, history, rollback,
+backtest and shadow. Activation goes through the same gate as the console
+(``modgate.governance.policy_gate``): the version's cases passed (``save --cases``), a backtest
+report attached for the surface (``backtest --attach``) and, when required, approvals by other
+editors (``approve``); the acting user is ``cli:<os-user>@<host>``. The database URL comes
+from ``--database-url`` or ``MODGATE_DATABASE_URL``
 (default: the embedded SQLite file under ``./modgate-data``).
 
 ``store_app`` has no name of its own: ``modgate.policy.cli`` adds its commands to
@@ -10,11 +14,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from modgate.cli_context import command_services
+from modgate.cli_context import cli_actor, command_services
 from modgate.errors import InvalidParameterException
 from modgate.policy.backtest import format_report, run_backtest, uses_text
 from modgate.policy.backtest_plot import plot_sweep
@@ -22,6 +26,9 @@ from modgate.policy.history import iter_history
 from modgate.policy.loader import load_policy
 from modgate.policy.shadow import shadow_report
 from modgate.policy.store import SqlPolicyStore
+
+if TYPE_CHECKING:
+    from modgate.governance.policy_gate import PolicyGovernance
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="Database URL.")]
 Surface = Annotated[str, typer.Option("--surface", "-s", help="Product surface.")]
@@ -34,6 +41,10 @@ def _store(ctx: typer.Context, url: str | None) -> SqlPolicyStore:
     """The policy store of the configured database (``--database-url`` overrides it),
     migrated to the current schema first."""
     return command_services(ctx).services(**({"database_url": url} if url else {})).policies
+
+
+def _governance(ctx: typer.Context, url: str | None) -> PolicyGovernance:
+    return command_services(ctx).services(**({"database_url": url} if url else {})).governance
 
 
 def _date(text: str | None, name: str) -> dt.datetime | None:
@@ -52,11 +63,33 @@ def save(
     file: Path,
     author: Annotated[str, typer.Option(help="Who wrote this version.")],
     note: str = "",
+    cases: Annotated[
+        Path | None, typer.Option(help="Run these test cases on it and keep the run.")
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Store a policy version (by content hash)."""
+    """Store a policy version (by content hash); with --cases, run and keep its test cases
+    (exits 1 when one fails: the version cannot be activated until they pass)."""
     stored = _store(ctx, database_url).save(load_policy(file), author=author, note=note)
     typer.echo(f"saved {stored.name} version {stored.version}")
+    if cases is not None:
+        try:
+            source = cases.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidParameterException(f"{cases}: cannot read the cases: {exc}") from exc
+        run = _governance(ctx, None).run_cases(stored.version, source, actor=cli_actor())
+        typer.echo(f"{run.total - run.failed}/{run.total} cases passed")
+        if not run.passed:
+            raise typer.Exit(code=1)
+
+
+@store_app.command("approve")
+def approve(
+    ctx: typer.Context, version: str, surface: Surface, database_url: DatabaseUrl = None
+) -> None:
+    """Approve activating a version on a surface (counts for an activation by someone else)."""
+    approval = _governance(ctx, database_url).approve(version, surface, actor=cli_actor())
+    typer.echo(f"{surface}: {approval.approver} approved {approval.version[:12]}")
 
 
 @store_app.command("activate")
@@ -64,12 +97,13 @@ def activate(
     ctx: typer.Context,
     version: str,
     surface: Surface,
-    actor: Annotated[str, typer.Option()],
     note: str = "",
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Make a stored version the active policy of a surface."""
-    activation = _store(ctx, database_url).activate(version, surface, actor=actor, note=note)
+    """Make a stored version the active policy of a surface, through the activation gate."""
+    activation = _governance(ctx, database_url).activate(
+        version, surface, actor=cli_actor(), note=note
+    )
     typer.echo(f"{surface}: active version is now {activation.version[:12]}")
 
 
@@ -91,14 +125,9 @@ def history(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = No
 
 
 @store_app.command("rollback")
-def rollback(
-    ctx: typer.Context,
-    surface: Surface,
-    actor: Annotated[str, typer.Option()],
-    database_url: DatabaseUrl = None,
-) -> None:
-    """Re-activate the version that was active before the current one."""
-    activation = _store(ctx, database_url).rollback(surface, actor=actor)
+def rollback(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = None) -> None:
+    """Re-activate the version that was active before the current one (recorded)."""
+    activation = _governance(ctx, database_url).rollback(surface, actor=cli_actor())
     typer.echo(f"{surface}: rolled back to {activation.version[:12]}")
 
 
@@ -113,9 +142,17 @@ def backtest(
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Write the threshold sweep PNG here.")] = None,
     output: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    attach: Annotated[
+        bool,
+        typer.Option(help="Keep the report with FILE's stored version, for --surface's gate."),
+    ] = False,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Replay stored detections through FILE and compare with the active policy."""
+    if attach:
+        when = _date(since, "--since"), _date(until, "--until")
+        _attach(ctx, file, surface, when, output, database_url)
+        return
     candidate = load_policy(file)
     store = _store(ctx, database_url)
     policy_settings = command_services(ctx).settings().policy
@@ -135,6 +172,28 @@ def backtest(
     typer.echo(
         json.dumps(report.to_dict(), indent=2) if output == "json" else format_report(report)
     )
+
+
+def _attach(
+    ctx: typer.Context,
+    file: Path,
+    surface: str | None,
+    when: tuple[dt.datetime | None, dt.datetime | None],
+    output: str,
+    database_url: str | None,
+) -> None:
+    """The gate's backtest: FILE's stored version over the surface's history, kept."""
+    policy = load_policy(file)
+    governance = _governance(ctx, database_url)
+    since, until = when
+    surface = surface or governance.settings.default_surface
+    record = governance.backtest(
+        policy.version, surface, actor=cli_actor(), since=since, until=until
+    )
+    if output == "json":
+        typer.echo(json.dumps(record.report, indent=2))
+    else:
+        typer.echo(f"{surface}: backtest {record.id} attached to {policy.version[:12]}")
 
 
 @shadow_app.command("start")

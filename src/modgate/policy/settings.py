@@ -19,3 +19,12 @@ class PolicySettings(BaseModel):
     backtest_batch: int = Field(
         default=5000, ge=100, description="Rows read per batch when backtesting."
     )
+    activation_approvals: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description=(
+            "Approvals by other policy editors a version needs before it is activated on a "
+            "surface (1: four eyes). Cases passing and an attached backtest are always needed."
+        ),
+    )

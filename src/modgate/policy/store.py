@@ -177,31 +177,36 @@ class SqlPolicyStore:
 
     def activate(self, version: str, surface: str, *, actor: str, note: str = "") -> Activation:
         stored = self.get(version)
+        return self._run(
+            lambda session: self.activate_in(session, stored.version, surface, actor, note)
+        )
 
-        def work(session: Session) -> Activation:
-            now = self.clock()
-            session.execute(
-                update(PolicyActivationRow)
-                .where(
-                    PolicyActivationRow.surface == surface,
-                    PolicyActivationRow.deactivated_at.is_(None),
-                )
-                .values(deactivated_at=now)
+    def activate_in(
+        self, session: Session, version: str, surface: str, actor: str, note: str = ""
+    ) -> Activation:
+        """Activate the stored ``version`` (a full one) inside the caller's transaction, so
+        what the caller records about it commits with it or not at all."""
+        now = self.clock()
+        session.execute(
+            update(PolicyActivationRow)
+            .where(
+                PolicyActivationRow.surface == surface,
+                PolicyActivationRow.deactivated_at.is_(None),
             )
-            row = PolicyActivationRow(
-                id=new_id("pac"),
-                surface=surface,
-                version=stored.version,
-                mode="active",
-                actor=actor,
-                note=note,
-                activated_at=now,
-            )
-            session.add(row)
-            session.flush()
-            return _activation(row)
-
-        return self._run(work)
+            .values(deactivated_at=now)
+        )
+        row = PolicyActivationRow(
+            id=new_id("pac"),
+            surface=surface,
+            version=version,
+            mode="active",
+            actor=actor,
+            note=note,
+            activated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return _activation(row)
 
     def active_for(self, surface: str) -> StoredPolicy | None:
         query = (

@@ -3,6 +3,8 @@
 ``policy_versions`` is append-only (a version is its sha256). ``policy_activations`` keeps the
 full history: the active policy of a surface is its one row without ``deactivated_at``; a rollback
 is a new activation of an older version. Shadow decisions are stored beside, never enforced.
+What gated activation reads is kept beside the versions: each run of a version's test cases,
+the backtest reports attached to it per surface, and editors' approvals (``policy_0002``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base
@@ -80,3 +82,53 @@ class ShadowDecisionRow(Base):
     active_rule: Mapped[str | None] = mapped_column(String(128))
     decision: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column()
+
+
+class PolicyCaseRunRow(Base):
+    """One run of a version's test cases (the cases YAML kept with it): what gated activation
+    reads first. The newest run of a version is the one that counts."""
+
+    __tablename__ = "policy_case_runs"
+    __table_args__ = (Index("ix_policy_case_runs_version_created_at", "version", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[str] = mapped_column(ForeignKey("policy_versions.version"))
+    cases_source: Mapped[str] = mapped_column(Text)
+    total: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    results: Mapped[list[Any]] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column()
+
+
+class PolicyBacktestRow(Base):
+    """A backtest report attached to a version for one surface (replayed stored history)."""
+
+    __tablename__ = "policy_backtests"
+    __table_args__ = (
+        Index("ix_policy_backtests_version_surface", "version", "surface", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[str] = mapped_column(ForeignKey("policy_versions.version"))
+    surface: Mapped[str] = mapped_column(String(64))
+    since: Mapped[dt.datetime | None] = mapped_column()
+    until: Mapped[dt.datetime | None] = mapped_column()
+    report: Mapped[dict[str, Any]] = mapped_column()
+    actor: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column()
+
+
+class PolicyApprovalRow(Base):
+    """A policy editor's approval of activating a version on a surface (four eyes). Used up by
+    the activation it allowed (``activation_id``)."""
+
+    __tablename__ = "policy_approvals"
+    __table_args__ = (Index("ix_policy_approvals_version_surface", "version", "surface"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[str] = mapped_column(ForeignKey("policy_versions.version"))
+    surface: Mapped[str] = mapped_column(String(64))
+    approver: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column()
+    activation_id: Mapped[str | None] = mapped_column(String(40))

@@ -123,28 +123,37 @@ def test_store_commands_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("MODGATE_DATA_DIR", str(tmp_path / "data"))  # blobs and spool
     url = f"sqlite:///{tmp_path / 'm.db'}"
     upgrade(url)
-    code, out = run(
-        "policy", "save", str(POLICIES / "seed.yaml"), "--author", "ana", "--database-url", url
-    )
+    seed = str(POLICIES / "seed.yaml")
+    code, out = run("policy", "save", seed, "--author", "ana", "--database-url", url)
     assert code == 0
     version = out.split()[-1]
+    activate = ("policy", "activate", version[:12], "--surface", "social", "--database-url", url)
+    # The gate: its cases have not been run, and no backtest is attached for the surface.
+    code, out = run(*activate)
+    assert code == 2 and out.startswith("PolicyActivationRefusedException:")
+    assert "test cases have not been run" in out and "'social'" in out
+    wrong = tmp_path / "wrong.cases.yaml"
+    wrong.write_text("cases:\n  - labels: {Explicit: 95}\n    expect: allow\n")
     code, out = run(
-        "policy",
-        "activate",
-        version[:12],
-        "--surface",
-        "social",
-        "--actor",
-        "ana",
-        "--database-url",
-        url,
+        "policy", "save", seed, "--author", "ana", "--cases", str(wrong), "--database-url", url
     )
+    assert code == 1 and "0/1 cases passed" in out
+    cases = str(POLICIES / "seed.cases.yaml")
+    code, out = run(
+        "policy", "save", seed, "--author", "ana", "--cases", cases, "--database-url", url
+    )
+    assert code == 0 and "17/17 cases passed" in out
+    code, out = run(*activate)
+    assert code == 2 and "no backtest report is attached for the surface 'social'" in out
+    code, out = run(
+        "policy", "backtest", seed, "--surface", "social", "--attach", "--database-url", url
+    )
+    assert code == 0 and f"attached to {version[:12]}" in out
+    code, out = run(*activate)
     assert code == 0
     code, out = run("policy", "active", "--surface", "social", "--database-url", url)
     assert out.strip() == f"social: seed {version}"
-    code, out = run(
-        "policy", "rollback", "--surface", "social", "--actor", "ana", "--database-url", url
-    )
+    code, out = run("policy", "rollback", "--surface", "social", "--database-url", url)
     assert code == 2 and out.startswith("ConflictException:")
     code, out = run(
         "policy",

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db.base import new_id, utcnow
 from modgate.errors import InvalidParameterException, WebhookSecretTooShortException
 from modgate.events import WEBHOOK_EVENTS
+from modgate.events.changes import Change
 from modgate.events.webhooks.models import Endpoint, WebhookSettings
 from modgate.events.webhooks.store import SqlWebhookStore, WebhookStore
 from modgate.outbound import OutboundGuard
@@ -106,6 +107,8 @@ class WebhookService:
         client: str | None = None,
         secret: str | None = None,
         tenant: str = DEFAULT_TENANT,
+        *,
+        actor: str = "system",
     ) -> dict[str, Any]:
         """A new endpoint; the answer is the only time its secret is shown. Raises
         ``InvalidParameterException`` (or a subclass: ``OutboundAddressRefusedException``,
@@ -125,15 +128,28 @@ class WebhookService:
             created_at=self.clock(),
             tenant=tenant,
         )
-        self.store.add_endpoint(endpoint)
+        self.store.add_endpoint(
+            endpoint,
+            Change(
+                kind="webhook.created",
+                actor=actor,
+                object_id=endpoint.id,
+                tenant=tenant,
+                details={"url": url, "events": list(chosen)},
+            ),
+        )
         return endpoint.to_public(with_secret=True)
 
     def endpoints(self, tenant: str | None = None) -> list[dict[str, Any]]:
         return [endpoint.to_public() for endpoint in self.store.active_endpoints(tenant)]
 
-    def remove(self, endpoint_id: str, tenant: str | None = None) -> None:
+    def remove(self, endpoint_id: str, tenant: str | None = None, *, actor: str = "system") -> None:
         """Deactivate the endpoint; what it has not been sent yet never will be."""
-        self.store.deactivate(endpoint_id, tenant)
+        self.store.deactivate(
+            endpoint_id,
+            tenant,
+            Change(kind="webhook.deleted", actor=actor, object_id=endpoint_id, tenant=tenant),
+        )
 
     def deliveries(
         self,

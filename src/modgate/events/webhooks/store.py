@@ -28,6 +28,7 @@ from modgate.db.base import decode_cursor, encode_cursor, new_id, table_of, tran
 from modgate.db.dialect import skip_locked
 from modgate.errors import ResourceNotFoundException
 from modgate.events import WEBHOOK_EVENTS, EventRow
+from modgate.events.changes import Change, record_change
 from modgate.events.webhooks.models import (
     ENDPOINT_DELETED,
     Attempt,
@@ -47,15 +48,20 @@ FANOUT_WINDOW = 100_000
 
 
 class WebhookStore(Protocol):
-    def add_endpoint(self, endpoint: Endpoint) -> None: ...
+    def add_endpoint(self, endpoint: Endpoint, change: Change | None = None) -> None:
+        """Store a new endpoint; ``change`` is recorded in the same transaction."""
+        ...
 
     def active_endpoints(self, tenant: str | None = None) -> list[Endpoint]:
         """Active endpoints; only ``tenant``'s when given."""
         ...
 
-    def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
-        """End the endpoint and fail its pending deliveries. Raises ResourceNotFoundException
-        for an unknown, ended or (with ``tenant``) another tenant's endpoint."""
+    def deactivate(
+        self, endpoint_id: str, tenant: str | None = None, change: Change | None = None
+    ) -> None:
+        """End the endpoint and fail its pending deliveries (``change`` recorded with it).
+        Raises ResourceNotFoundException for an unknown, ended or (with ``tenant``) another
+        tenant's endpoint."""
         ...
 
     def deliveries(
@@ -175,8 +181,10 @@ class SqlWebhookStore:
         self.sessions = sessions
 
     # ---- endpoints ------------------------------------------------------------------------
-    def add_endpoint(self, endpoint: Endpoint) -> None:
+    def add_endpoint(self, endpoint: Endpoint, change: Change | None = None) -> None:
         with transaction(self.sessions) as session:
+            if change is not None:
+                record_change(session, change)
             session.add(
                 WebhookEndpointRow(
                     id=endpoint.id,
@@ -197,9 +205,13 @@ class SqlWebhookStore:
         with self.sessions() as session:
             return [_endpoint(row) for row in session.scalars(query)]
 
-    def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
+    def deactivate(
+        self, endpoint_id: str, tenant: str | None = None, change: Change | None = None
+    ) -> None:
         with transaction(self.sessions) as session:
             _owned_endpoint(session, endpoint_id, tenant).active = False
+            if change is not None:
+                record_change(session, change)
             session.execute(
                 update(WebhookDeliveryRow)
                 .where(
