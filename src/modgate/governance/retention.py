@@ -46,6 +46,7 @@ from modgate.tenants import checked_tenant
 
 KINDS = ("originals", "previews", "thumbnails")
 MAX_DAYS = 36_500
+RETENTION_ACTOR = "system:retention"
 ERASED = "[erased]"
 # Keys of event payloads (at any depth) that carry what a client said about an item.
 PERSONAL_KEYS = frozenset({"external_id", "client_request_token", "metadata", "context"})
@@ -187,7 +188,7 @@ class RetentionService:
             for kind in KINDS:
                 while ids := self.due(name, kind, now, batch):
                     for media_id in ids:
-                        self._delete(media_id, (kind,), "system:retention", "retention.deleted")
+                        self._delete(media_id, (kind,), RETENTION_ACTOR, "retention.deleted", now)
                     result.deleted[kind] += len(ids)
                     if len(ids) < batch:
                         break
@@ -201,7 +202,7 @@ class RetentionService:
             row = session.get(MediaRow, media_id)
             if row is None or tenant not in (None, row.tenant):
                 raise ResourceNotFoundException(f"No media {media_id!r}.")
-        self._delete(media_id, KINDS, actor, "media.erased")
+        self._delete(media_id, KINDS, actor, "media.erased", self.clock())
         with transaction(self.sessions) as session:
             row = session.get(MediaRow, media_id)
             assert row is not None
@@ -214,7 +215,14 @@ class RetentionService:
             }
 
     # the one deletion path -------------------------------------------------------------------
-    def _delete(self, media_id: str, kinds: Iterable[str], actor: str, change_kind: str) -> None:
+    def _delete(
+        self,
+        media_id: str,
+        kinds: Iterable[str],
+        actor: str,
+        change_kind: str,
+        now: dt.datetime,
+    ) -> None:
         kinds = tuple(kinds)
         with self.sessions() as session:
             media = session.get(MediaRow, media_id)
@@ -234,7 +242,6 @@ class RetentionService:
             keys = self._keys(session, media, kinds, thumbnails)
         for key in keys:
             self.blobs.delete(key)
-        now = self.clock()
         erasing = change_kind == "media.erased"
         with transaction(self.sessions) as session:
             media = session.get(MediaRow, media_id)
