@@ -35,6 +35,7 @@ from modgate.auth.deps import public
 from modgate.auth.middleware import ApiKeyAuthentication
 from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
 from modgate.events.webhooks.routes import router as webhooks_router
+from modgate.governance.routes import router as governance_router
 from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
 from modgate.pipeline.routes import router as pipeline_router
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(pipeline_router)
     app.include_router(webhooks_router)
     app.include_router(media_router)
+    app.include_router(governance_router)
     app.include_router(review_router)
     install_console(app)
     return app

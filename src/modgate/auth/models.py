@@ -21,22 +21,35 @@ AUDITOR = "auditor"
 ROLES = (ADMIN, POLICY_EDITOR, REVIEWER, SENIOR_REVIEWER, AUDITOR)
 
 # What a console role may do. Seniors handle escalations and appeals as well as first passes;
-# auditors read everything and change nothing.
+# auditors read everything and change nothing. Admins manage accounts, API keys, webhook
+# endpoints and retention (``keys:manage`` covers keys and webhooks); policy editors (and
+# admins) save, test, backtest, approve and activate policies, which auditors may read.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    ADMIN: frozenset({"console", "queues:read", "users:manage", "keys:manage", "policy:edit"}),
-    POLICY_EDITOR: frozenset({"console", "queues:read", "policy:edit"}),
+    ADMIN: frozenset(
+        {
+            "console",
+            "queues:read",
+            "users:manage",
+            "keys:manage",
+            "retention:manage",
+            "policy:read",
+            "policy:edit",
+        }
+    ),
+    POLICY_EDITOR: frozenset({"console", "queues:read", "policy:read", "policy:edit"}),
     REVIEWER: frozenset({"console", "queues:read", "review:work"}),
     SENIOR_REVIEWER: frozenset({"console", "queues:read", "review:work", "review:senior"}),
-    AUDITOR: frozenset({"console", "queues:read", "audit:read"}),
+    AUDITOR: frozenset({"console", "queues:read", "audit:read", "policy:read"}),
 }
 
 # ``media:read_clear`` is asked for on top of a route's read scope when a call wants clear
 # (unblurred) pixels: a preview with ``blurred=false``, a clear thumbnail. Each such read is
-# logged (``media.clear_read`` event).
+# logged (``media.clear_read`` event). ``media:erase`` answers erasure requests.
 SCOPES = (
     "media:read",
     "media:read_clear",
     "media:write",
+    "media:erase",
     "moderations:read",
     "moderations:write",
     "appeals:write",

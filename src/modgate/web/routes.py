@@ -22,13 +22,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from modgate.auth.deps import (
     SESSION_COOKIE,
     SignInRequired,
-    console_session,
     public,
     require_permission,
 )
@@ -37,27 +35,29 @@ from modgate.auth.throttle import PasswordChecksBusyException, SignInThrottledEx
 from modgate.errors import (
     AuthenticationRequiredException,
     CsrfTokenException,
+    MediaDeletedException,
     ModgateError,
     ResourceNotFoundException,
 )
 from modgate.media.blobstore import check_key
 from modgate.media.originals_cache import OriginalsCache, open_originals_cache
 from modgate.media.previews import thumbnail_bytes
-from modgate.media.proxy import PROXY_MIME, ensure_blurred_proxy
+from modgate.media.proxy import PROXY_MIME, ensure_blurred_proxy, proxy_key
 from modgate.media.store import record_from_row
 from modgate.request_limits import read_form
 from modgate.review.console import TaskMedia, my_stats, reveal, task_media, task_view
 from modgate.review.models import QueueScope
 from modgate.review.service import ReviewService
+from modgate.web.admin import router as admin_router
 from modgate.web.forms import verdict_from_form
+from modgate.web.pages import HERE, page
+from modgate.web.policies import router as policies_router
 from modgate.web.security import ConsoleSecurityHeaders, cookie_secure
 
-HERE = Path(__file__).parent
 LOGIN_CSRF_COOKIE = "modgate_login_csrf"
 # The sign-in form has four fields; a few more are allowed for what browsers add.
 LOGIN_FIELDS = 16
 LOGIN_FIELD_BYTES = 4096
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 
 Worker = Annotated[User, Depends(require_permission("review:work"))]
@@ -70,19 +70,6 @@ def _reviews(request: Request) -> ReviewService:
     return reviews
 
 
-async def _page(
-    request: Request, name: str, user: User | None, status: int = 200, **context: Any
-) -> Response:
-    console = await console_session(request)
-    return templates.TemplateResponse(
-        request,
-        name,
-        {"user": user, "csrf_token": console.csrf_token if console else "", **context},
-        status_code=status,
-        headers={"Cache-Control": "no-store"},
-    )
-
-
 def _safe_next(value: str | None) -> str:
     if value and value.startswith("/console") and not value.startswith("//"):
         return value
@@ -90,7 +77,7 @@ def _safe_next(value: str | None) -> str:
 
 
 @router.get("/login", dependencies=[Depends(public)])
-async def login_page(
+async def loginpage(
     request: Request, next: str | None = None, error: str | None = None
 ) -> Response:
     return await _login_form(request, next, "Wrong username or password." if error else None)
@@ -104,7 +91,7 @@ async def _login_form(
     retry_after: int | None = None,
 ) -> Response:
     token = secrets.token_urlsafe(24)
-    response = await _page(
+    response = await page(
         request, "login.html", None, status, login_csrf=token, next=_safe_next(next), error=error
     )
     if retry_after is not None:
@@ -172,7 +159,7 @@ async def logout(request: Request, _user: Console) -> Response:
 
 
 @router.get("")
-async def queues_page(
+async def queuespage(
     request: Request, user: Viewer, empty: str | None = None, saved: str | None = None
 ) -> Response:
     service = _reviews(request)
@@ -191,7 +178,7 @@ async def queues_page(
             else set()
         )
     )
-    return await _page(
+    return await page(
         request,
         "queues.html",
         user,
@@ -215,9 +202,9 @@ async def claim(request: Request, user: Worker) -> Response:
 
 
 @router.get("/tasks/{task_id}")
-async def task_page(request: Request, task_id: str, user: Worker) -> Response:
+async def taskpage(request: Request, task_id: str, user: Worker) -> Response:
     view = await run_in_threadpool(task_view, _reviews(request), task_id, user.reviewer)
-    return await _page(request, "task.html", user, view=view)
+    return await page(request, "task.html", user, view=view)
 
 
 @router.post("/tasks/{task_id}/verdict")
@@ -281,12 +268,19 @@ async def original_media(
     found = await _task_media(request, task_id, user)
     media = found.media
     services = request.app.state.services
+    gone = MediaDeletedException(f"The original of media {media.id} was deleted.")
     if not blurred and found.revealed:
+        if media.originals_deleted_at is not None:
+            raise gone
         path = await run_in_threadpool(_local_copy, request, media.blob_key)
         return FileResponse(path, media_type=media.mime, headers=_private(False))
     record = record_from_row(media)
     if media.kind != "video":
         return _image(await run_in_threadpool(services.media.preview, record, True), True)
+    if media.originals_deleted_at is not None and not services.blobs.exists(
+        proxy_key(media.sha256)
+    ):
+        raise gone
     key = await run_in_threadpool(
         ensure_blurred_proxy, services.blobs, record, services.media.preview_blur_radius
     )
@@ -318,9 +312,9 @@ def _local_copy(request: Request, key: str) -> Path:
 
 
 @router.get("/me")
-async def stats_page(request: Request, user: Worker) -> Response:
+async def statspage(request: Request, user: Worker) -> Response:
     stats = await run_in_threadpool(my_stats, _reviews(request), user.reviewer)
-    return await _page(request, "stats.html", user, stats=stats)
+    return await page(request, "stats.html", user, stats=stats)
 
 
 def install_console(app: FastAPI) -> None:
@@ -338,4 +332,6 @@ def install_console(app: FastAPI) -> None:
     services = app.state.services
     app.state.originals_cache = open_originals_cache(services.settings, services.blobs)
     app.include_router(router)
+    app.include_router(admin_router)
+    app.include_router(policies_router)
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")

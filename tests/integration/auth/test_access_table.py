@@ -88,6 +88,8 @@ TABLE = (
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/media/{media_id}/preview", "media:read",
         "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("POST /v1/media/{media_id}/erasure", "media:erase",
+        "401 403 404 404 403 401  401 401 401 401 401"),
     # Clear pixels need media:read_clear on top of the route's scope.
     Row("GET /v1/media/{media_id}/preview?blurred=false", "media:read media:read_clear",
         "401 403 404 404 403 401  401 401 401 401 401"),
@@ -134,6 +136,52 @@ TABLE = (
         "401 401 401   -   - 401  403 403 404 404 403"),
     Row("GET /console/static", None,
         "200 200 200   -   - 200  200 200 200 200 200"),
+    # Admin pages: accounts, API keys, webhook endpoints and retention are the admin's alone.
+    Row("GET /console/admin/users", None,
+        "401 401 401   -   - 401  200 403 403 403 403"),
+    Row("POST /console/admin/users", None,
+        "401 401 401   -   - 401  400 403 403 403 403"),
+    Row("POST /console/admin/users/{username}/role", None,
+        "401 401 401   -   - 401  400 403 403 403 403"),
+    Row("POST /console/admin/users/{username}/disabled", None,
+        "401 401 401   -   - 401  404 403 403 403 403"),
+    Row("POST /console/admin/users/{username}/password", None,
+        "401 401 401   -   - 401  400 403 403 403 403"),
+    Row("GET /console/admin/keys", None,
+        "401 401 401   -   - 401  200 403 403 403 403"),
+    Row("POST /console/admin/keys", None,
+        "401 401 401   -   - 401  400 403 403 403 403"),
+    Row("POST /console/admin/keys/{key_id}/revoke", None,
+        "401 401 401   -   - 401  404 403 403 403 403"),
+    Row("GET /console/admin/webhooks", None,
+        "401 401 401   -   - 401  200 403 403 403 403"),
+    Row("POST /console/admin/webhooks", None,
+        "401 401 401   -   - 401  400 403 403 403 403"),
+    Row("POST /console/admin/webhooks/{endpoint_id}/delete", None,
+        "401 401 401   -   - 401  404 403 403 403 403"),
+    Row("GET /console/admin/retention", None,
+        "401 401 401   -   - 401  200 403 403 403 403"),
+    Row("POST /console/admin/retention", None,
+        "401 401 401   -   - 401  400 403 403 403 403"),
+    # Policy pages: editors (and admins) change policies; auditors read the pages.
+    Row("GET /console/policies", None,
+        "401 401 401   -   - 401  200 200 403 403 200"),
+    Row("POST /console/policies", None,
+        "401 401 401   -   - 401  400 400 403 403 403"),
+    Row("GET /console/policies/{version}", None,
+        "401 401 401   -   - 401  404 404 403 403 404"),
+    Row("POST /console/policies/{version}/cases", None,
+        "401 401 401   -   - 401  404 404 403 403 403"),
+    Row("POST /console/policies/{version}/backtest", None,
+        "401 401 401   -   - 401  404 404 403 403 403"),
+    Row("POST /console/policies/{version}/approve", None,
+        "401 401 401   -   - 401  404 404 403 403 403"),
+    Row("POST /console/policies/{version}/activate", None,
+        "401 401 401   -   - 401  404 404 403 403 403"),
+    Row("GET /console/policies/{version}/backtests/{backtest_id}", None,
+        "401 401 401   -   - 401  404 404 403 403 404"),
+    Row("POST /console/policies/surfaces/{surface}/rollback", None,
+        "401 401 401   -   - 401  409 409 403 403 403"),
     # Public: health and the API's documentation.
     Row("GET /healthz", None,
         "200 200 200   -   - 200  200 200 200 200 200"),
@@ -173,6 +221,8 @@ OPEN_V1 = (
     Row("GET /v1/media/{media_id}", "media:read",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/media/{media_id}/preview", "media:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("POST /v1/media/{media_id}/erasure", "media:erase",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/media/{media_id}/preview?blurred=false", "media:read media:read_clear",
         "404 403 404 404 403 401  404 404 404 404 404"),
@@ -370,8 +420,14 @@ def test_console_forms_need_the_csrf_token(required: Server) -> None:
     for row in TABLE:
         if not row.route.startswith("POST /console/") or row.route == "POST /console/login":
             continue
-        session, _csrf = required.sessions["senior_reviewer"]
-        method, path = row.route.replace("{task_id}", "missing").split(" ", 1)
+        # Signed in with a role the route lets in, with a forged token.
+        role = next(
+            column
+            for column, status in row.expected().items()
+            if column in SIGNED_IN and status not in (401, 403)
+        )
+        session, _csrf = required.sessions[role]
+        method, path = re.sub(r"\{[^}]+\}", "missing", row.route).split(" ", 1)
         response = required.client.request(
             method,
             path,

@@ -250,3 +250,34 @@ def test_a_key_is_created_for_a_tenant_with_a_valid_name(tmp_path: Path) -> None
                 services.auth.create_key("shop", ["moderations:read"], bad)
     finally:
         services.close()
+
+
+def test_an_erasure_request_reaches_only_the_callers_media(tenants: Tenants) -> None:
+    """B cannot erase A's media (404, as for an id never seen); A's erasure deletes A's bytes
+    and personal fields, while B's record of the same bytes keeps its media."""
+    image = marker_png(109)
+    mine = _moderate(tenants.a, image, external_id="user-7-avatar")
+    theirs = _moderate(tenants.b, image, external_id="b-post")
+    media_id = mine["media"]["id"]
+    _same_as_unknown(tenants.b, "POST", f"/v1/media/{media_id}/erasure", media_id)
+    assert tenants.a.get(f"/v1/media/{media_id}/preview").status_code == 200
+
+    erased = tenants.a.post(f"/v1/media/{media_id}/erasure")
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["deleted"] == ["originals", "previews", "thumbnails"]
+    gone = tenants.a.get(f"/v1/media/{media_id}/preview")
+    assert gone.status_code == 410 and gone.json()["error"]["code"] == "MediaDeletedException"
+    assert tenants.a.get(f"/v1/media/{media_id}").json()["deleted"] == [
+        "original",
+        "previews",
+        "thumbnails",
+    ]
+    shown = tenants.a.get(f"/v1/moderations/{mine['id']}").json()
+    assert shown["external_id"] is None and shown["final_action"] == "block"
+    # B's record of the same bytes is untouched, and the bytes stay for it.
+    assert tenants.b.get(f"/v1/moderations/{theirs['id']}").json()["external_id"] == "b-post"
+    their_media = tenants.services.media.store.get_by_sha256(
+        hashlib.sha256(image).hexdigest(), "globex"
+    )
+    assert tenants.b.get(f"/v1/media/{their_media.id}/preview").status_code == 200
+    assert tenants.services.blobs.exists(their_media.blob_key)

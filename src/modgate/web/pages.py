@@ -1,0 +1,50 @@
+"""What every console page shares: the templates, rendering a page for the signed-in user
+(with the session's CSRF token for its forms, never cached), and answering a form that was
+refused — the page again with the reason for a browser, the JSON error for an API client."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from modgate.auth.deps import console_session
+from modgate.auth.models import User
+from modgate.errors import ModgateError
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+async def page(
+    request: Request, name: str, user: User | None, status: int = 200, **context: Any
+) -> Response:
+    console = await console_session(request)
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"user": user, "csrf_token": console.csrf_token if console else "", **context},
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+async def refused(
+    request: Request,
+    error: ModgateError,
+    render: Callable[..., Awaitable[Response]],
+) -> Response:
+    """The answer to a form the service refused: ``render(status=…, error=…)`` for a browser,
+    the error itself (raised) for a client asking for JSON."""
+    if wants_json(request):
+        raise error
+    return await render(status=error.http_status, error=error.message)
