@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     preview_blur_radius: float = Field(
         default=24.0, ge=1, description="Gaussian blur radius of the blurred preview, pixels."
     )
+    retention_every_minutes: int = Field(
+        default=60,
+        ge=0,
+        description="How often `modgate worker` deletes the media due under each tenant's "
+        "retention settings; 0: never (run `modgate retention run` instead).",
+    )
 
     detection: DetectionSettings = Field(
         default_factory=DetectionSettings, description="Detection stage; see the section below."

@@ -23,6 +23,8 @@ is recorded (``retention.deleted`` / ``media.erased``) in the transaction that s
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +46,7 @@ from modgate.moderation.tables import ModerationExtraRow, ModerationRow
 from modgate.review.tables import AppealRow, ReviewRow, ReviewVerdictRow
 from modgate.tenants import checked_tenant
 
+logger = logging.getLogger(__name__)
 KINDS = ("originals", "previews", "thumbnails")
 MAX_DAYS = 36_500
 RETENTION_ACTOR = "system:retention"
@@ -194,6 +197,12 @@ class RetentionService:
                         break
         return result
 
+    def loop(self, seconds: float) -> RetentionLoop:
+        """A started ``RetentionLoop`` running this service every ``seconds``."""
+        loop = RetentionLoop(self, seconds)
+        loop.start()
+        return loop
+
     # erasure ---------------------------------------------------------------------------------
     def erase(self, media_id: str, *, actor: str, tenant: str | None = None) -> dict[str, Any]:
         """Delete every kind of bytes of the media and the personal fields of its moderations.
@@ -300,6 +309,34 @@ class RetentionService:
             for key in thumbnails:
                 keys += [key, blurred_thumbnail_key(key)]
         return keys
+
+
+class RetentionLoop:
+    """Runs ``service.run()`` now and then every ``seconds`` on a thread of its own (in
+    ``modgate worker``); a run that fails is logged and tried again next time."""
+
+    def __init__(self, service: RetentionService, seconds: float) -> None:
+        self.service = service
+        self.seconds = seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="retention", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                result = self.service.run()
+                if any(result.deleted.values()):
+                    logger.info("retention deleted %s", result.deleted)
+            except Exception:  # a failed run must not end the worker
+                logger.exception("retention run failed; trying again later")
+            self._stop.wait(self.seconds)
 
 
 def _not_final(cutoff: dt.datetime) -> ColumnElement[bool]:

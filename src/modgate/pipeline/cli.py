@@ -21,6 +21,8 @@ from modgate.cli_context import command_services, configure_logging
 from modgate.errors import InvalidParameterException, ModgateError
 from modgate.media.blobstore import s3_error, s3_errors
 from modgate.pipeline.executor import PollingWorkers, worker_name
+from modgate.pipeline.runtime import Pipeline
+from modgate.pipeline.settings import PipelineSettings
 from modgate.processes import process_alive
 from modgate.services import Services
 from modgate.settings import Settings
@@ -66,15 +68,28 @@ def worker(
     ctx: typer.Context,
     concurrency: Annotated[int | None, typer.Option(help="Jobs run at once.")] = None,
 ) -> None:
-    """Run jobs: a Celery worker when the executor is celery, else a polling worker pool."""
+    """Run jobs: a Celery worker when the executor is celery, else a polling worker pool. It
+    also deletes the media due under each tenant's retention settings, every
+    MODGATE_RETENTION_EVERY_MINUTES (0: never)."""
     # The pipeline (webhook dispatcher, detection engine) stops with the run's services,
     # when the command returns.
-    pipeline = _logged_services(ctx, "worker").pipeline
+    services = _logged_services(ctx, "worker")
+    pipeline = services.pipeline
     settings = pipeline.settings
     count = concurrency or max(1, settings.workers)
     pipeline.engine()  # a detector that cannot load stops the worker now
     pipeline.jobs.release_orphans(socket.gethostname(), process_alive)
     pipeline.dispatcher.start()
+    every = services.settings.retention_every_minutes
+    retention = services.retention.loop(every * 60) if every else None
+    try:
+        _run_worker(pipeline, settings, count)
+    finally:
+        if retention is not None:
+            retention.stop()
+
+
+def _run_worker(pipeline: Pipeline, settings: PipelineSettings, count: int) -> None:
     if settings.executor != "celery":
         pool = PollingWorkers(pipeline.runner, count, settings.poll_seconds, name="worker")
         pool.start()

@@ -26,6 +26,7 @@ from modgate.moderation.tables import ModerationExtraRow, ModerationRow
 from modgate.review.tables import AppealRow, ReviewRow
 from modgate.services import Services
 from modgate.settings import load_settings
+from pipeline_helpers import wait_for
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -246,3 +247,16 @@ def test_erasure_removes_bytes_and_personal_fields_and_keeps_the_record(
     assert "user-42" not in str(change.payload)
     # Erasing again is harmless.
     services.retention.erase(item.media_id, actor="key:shop", tenant="shop")
+
+
+def test_the_workers_retention_loop_deletes_what_is_due(services: Services) -> None:
+    services.retention.set(
+        "shop", originals_days=0, previews_days=None, thumbnails_days=None, actor="user:admin"
+    )
+    item = Item(services, 8, "shop", DAY)
+    loop = services.retention.loop(3600)
+    try:
+        wait_for(lambda: item.row().originals_deleted_at is not None, timeout=20)
+    finally:
+        loop.stop()
+    assert not item.has(item.blob_key) and all(item.has(k) for k in item.previews)
