@@ -14,6 +14,8 @@ the code that answers them sits in front of every route:
   ``InternalServerError``.
 
 FastAPI's 422 entries and its validation-error schemas are removed: modgate never answers 422.
+Examples are real answers (``modgate/openapi/examples.json``, recorded by
+``scripts/record_openapi_examples.py``); the test suite checks each against its schema.
 The document depends on the routes only, never on settings, so ``modgate openapi`` writes the
 same file every server serves (``docs/openapi.json``, compared in the test suite).
 """
@@ -21,6 +23,7 @@ same file every server serves (``docs/openapi.json``, compared in the test suite
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI
@@ -113,12 +116,23 @@ def _security(route: RouteContext) -> list[dict[str, list[str]]]:
     return [{BEARER: scopes}, {API_KEY: scopes}]
 
 
-def _complete(route: RouteContext, method: str, operation: dict[str, Any]) -> None:
+def _examples() -> dict[str, dict[str, Any]]:
+    """Real answers, recorded by ``scripts/record_openapi_examples.py``."""
+    text = resources.files("modgate.openapi").joinpath("examples.json").read_text("utf-8")
+    examples: dict[str, dict[str, Any]] = json.loads(text)
+    return examples
+
+
+def _complete(
+    route: RouteContext, method: str, operation: dict[str, Any], examples: dict[str, Any]
+) -> None:
     responses: dict[str, Any] = operation["responses"]
     responses.pop("422", None)
     for status, codes in codes_by_status(_shared_errors(route, method, operation)).items():
         key = str(status)
         responses[key] = error_response(status, codes | set(codes_of(responses.get(key, {}))))
+    for status, body in examples.get(operation["operationId"], {}).items():
+        responses[status]["content"]["application/json"]["example"] = body
     operation["responses"] = dict(sorted(responses.items()))
     security = _security(route)
     operation["security"] = security
@@ -135,11 +149,13 @@ def build_document(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
         tags=TAGS,
     )
+    examples = _examples()
     for route in iter_route_contexts(app.routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
         for method in sorted(route.methods or ()):
-            _complete(route, method, document["paths"][route.path_format][method.lower()])
+            operation = document["paths"][route.path_format][method.lower()]
+            _complete(route, method, operation, examples)
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for name in _FASTAPI_VALIDATION:

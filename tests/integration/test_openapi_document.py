@@ -11,6 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from modgate.auth.models import SCOPES
 from servers import LiveServer, run_modgate
@@ -109,3 +112,27 @@ def test_times_are_iso_8601_as_documented(live_server: LiveServer) -> None:
         assert answer.json()["error"]["code"] == "InvalidParameterException"
     for value in ("2026-05-14T09:30:00Z", "2026-05-14T09:30:00+02:00", "2026-05-14T09:30:00"):
         assert httpx.get(url, params={"created_before": value}).status_code == 200, value
+
+
+def test_every_example_is_a_real_answer_that_fits_its_schema() -> None:
+    document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
+    # The document as a resource, so "#/components/…" in a schema resolves inside it.
+    registry = Registry().with_resource(
+        "urn:openapi", Resource.from_contents(document, DRAFT202012)
+    )
+    checked = 0
+    for method, path, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            media = response.get("content", {}).get("application/json", {})
+            if "example" not in media:
+                continue
+            pointer = "/".join(
+                part.replace("~", "~0").replace("/", "~1")
+                for part in ("paths", path, method.lower(), "responses", status, "content")
+            )
+            where = {"$ref": f"urn:openapi#/{pointer}/application~1json/schema"}
+            validator = Draft202012Validator(where, registry=registry)
+            errors = [e.message for e in validator.iter_errors(media["example"])]
+            assert not errors, f"{method} {path} {status}: {errors}"
+            checked += 1
+    assert checked >= 15
