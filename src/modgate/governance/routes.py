@@ -10,6 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from modgate.auth.deps import actor_of, require_scopes, tenant_of
+from modgate.errors import ResourceNotFoundException
+from modgate.openapi import schemas
+from modgate.openapi.responses import errors, ok
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
 
@@ -17,6 +20,9 @@ router = APIRouter(prefix="/v1/media", tags=["media"])
 @router.post(
     "/{media_id}/erasure",
     summary="Erase media: its bytes and personal fields go; the record and decision stay",
+    operation_id="eraseMedia",
+    response_model=None,
+    responses={**ok(200, schemas.MediaErased), **errors(ResourceNotFoundException)},
     dependencies=[Depends(require_scopes("media:erase"))],
 )
 async def erase_media(request: Request, media_id: str) -> dict[str, Any]:
