@@ -9,9 +9,7 @@ database), and closed when the command ends. A command takes ``ctx: typer.Contex
 
 from __future__ import annotations
 
-import getpass
 import logging
-import socket
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -71,12 +69,3 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-
-
-def cli_actor() -> str:
-    """Who a command acts as in recorded changes: ``cli:<os-user>@<host>``."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"cli:{user}@{socket.gethostname()}"

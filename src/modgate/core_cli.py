@@ -10,7 +10,8 @@ from typing import Annotated
 import typer
 from sqlalchemy.engine import make_url
 
-from modgate.cli_context import cli_actor, command_services, configure_logging
+from modgate.audit import cli_actor
+from modgate.cli_context import command_services, configure_logging
 from modgate.db import upgrade
 from modgate.errors import InvalidParameterException, ModgateError
 from modgate.version import __version__

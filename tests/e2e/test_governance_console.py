@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "review"))
 from review_helpers import add_moderation  # noqa: E402
 
 from modgate.app import create_app  # noqa: E402
-from modgate.events.tables import EventRow  # noqa: E402
+from modgate.audit import AuditEntryRow  # noqa: E402
 from modgate.services import Services  # noqa: E402
 from modgate.settings import load_settings  # noqa: E402
 from servers import LiveServer  # noqa: E402
@@ -75,12 +75,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Services]]:
         services.close()
 
 
-def changes(services: Services) -> list[tuple[str, str | None]]:
+def changes(services: Services) -> list[tuple[str, str]]:
+    """(kind, actor) of every audit entry, oldest first; actors by username."""
+    names = {f"user:{u.id}": u.username for u in services.auth.list_users()}
     with services.sessions() as session:
-        rows = session.scalars(
-            select(EventRow).where(EventRow.moderation_id.is_(None)).order_by(EventRow.id)
-        )
-        return [(row.name, row.actor) for row in rows]
+        rows = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))
+        return [(row.kind, names.get(row.actor, row.actor)) for row in rows]
 
 
 class Console:
@@ -202,16 +202,16 @@ def test_admin_manages_accounts_keys_webhooks_and_retention(
         finally:
             browser.close()
     assert not console.blocked, console.blocked
-    assert [name for name, actor in changes(services) if actor == "user:root"] == [
-        "user.added",
-        "user.role_changed",
-        "user.password_reset",
-        "user.disabled",
-        "key.created",
-        "key.revoked",
+    assert [name for name, actor in changes(services) if actor == "root"] == [
+        "user.created",
+        "user.changed",  # role
+        "user.changed",  # password
+        "user.changed",  # disabled
+        "api_key.created",
+        "api_key.revoked",
         "webhook.created",
         "webhook.deleted",
-        "retention.settings_changed",
+        "retention.changed",
     ]
 
 
@@ -325,8 +325,10 @@ def test_policy_editors_test_backtest_approve_and_activate(
             browser.close()
     assert not console.blocked, console.blocked
     recorded = changes(services)
-    assert ("policy.activated", "user:ana") in recorded
-    assert [actor for name, actor in recorded if name == "policy.approved"] == [
-        "user:ana",
-        "user:ben",
+    assert ("policy.activated", "ana") in recorded
+    assert [actor for name, actor in recorded if name == "policy.approved"] == ["ana", "ben"]
+    assert [name for name, actor in recorded if actor == "ana"][:3] == [
+        "policy.saved",
+        "policy.tested",
+        "policy.tested",
     ]

@@ -41,6 +41,7 @@ KINDS: Mapping[str, str] = {
     # Jobs, retention, sign-in.
     "job.cancelled": "a moderation's job was cancelled",
     "job.retried": "a failed job was queued again",
+    "retention.changed": "a tenant's retention settings were changed",
     "retention.deleted": "media bytes were deleted by the retention schedule",
     "media.erased": "media bytes and personal fields were erased on request",
     "sign_in.succeeded": "a console user signed in",

@@ -10,9 +10,10 @@ from typing import Annotated
 
 import typer
 
+from modgate.audit import cli_actor
 from modgate.auth.models import ROLES, SCOPES, User
 from modgate.auth.service import AuthService
-from modgate.cli_context import cli_actor, command_services
+from modgate.cli_context import command_services
 from modgate.errors import ModgateError
 from modgate.tenants import DEFAULT_TENANT
 

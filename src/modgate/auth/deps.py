@@ -29,6 +29,7 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from modgate.audit import key_actor, user_actor
 from modgate.auth.models import PERMISSIONS, ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.service import AuthService
 from modgate.errors import (
@@ -158,13 +159,13 @@ def tenant_of(request: Request) -> str:
 
 
 def actor_of(request: Request) -> str:
-    """Who makes the request, as recorded changes name them: ``user:<username>`` for a signed-in
-    console user, ``key:<id>`` for an API key, ``anonymous`` when neither was needed."""
+    """Who makes the request, as the audit log names them: ``user:<user id>`` for a signed-in
+    console user, ``key:<key id>`` for an API key, ``anonymous`` when neither was needed."""
     console = getattr(request.state, "console", None)
     if isinstance(console, ConsoleSession):
-        return f"user:{console.user.username}"
+        return user_actor(console.user.id)
     key = getattr(request.state, "api_key", None)
-    return f"key:{key.id}" if isinstance(key, ApiKey) else "anonymous"
+    return key_actor(key.id if isinstance(key, ApiKey) else None)
 
 
 async def console_session(request: Request) -> ConsoleSession | None:

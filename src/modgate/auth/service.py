@@ -26,6 +26,7 @@ from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.audit import SYSTEM
 from modgate.auth.models import ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.settings import AuthSettings
 from modgate.auth.tables import ApiKeyRow, SessionRow, UserRow
@@ -49,15 +50,16 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 PURGE_BATCH = 100
 
 
-# The actor of a change made by modgate itself or by code that names none.
-SYSTEM = "system"
-
-
-def _changed(session: Session, kind: str, actor: str, row: UserRow, **details: Any) -> None:
+def _changed(session: Session, actor: str, row: UserRow, **detail: Any) -> None:
+    """Record a change of the account ``row`` (its username is hashed, never kept)."""
     record_change(
         session,
         Change(
-            kind=kind, actor=actor, object_id=row.id, details={"username": row.username, **details}
+            kind="user.changed" if detail.get("change") != "added" else "user.created",
+            actor=actor,
+            object=f"user:{row.id}",
+            payload={"username": row.username},
+            detail=detail,
         ),
     )
 
@@ -160,7 +162,7 @@ class AuthService:
             with self.sessions() as session, session.begin():
                 session.add(row)
                 session.flush()
-                _changed(session, "user.added", actor, row, role=role, queues=queue_list)
+                _changed(session, actor, row, change="added", role=role, queues=queue_list)
         except IntegrityError as exc:
             raise ConflictException(f"The username {username!r} is taken.") from exc
         return _user(row)
@@ -191,7 +193,7 @@ class AuthService:
             row.disabled = disabled
             if disabled:
                 self._end_sessions(session, row.id)
-            _changed(session, "user.disabled" if disabled else "user.enabled", actor, row)
+            _changed(session, actor, row, change="disabled" if disabled else "enabled")
             return _user(row)
 
     def set_password(self, username: str, password: str, *, actor: str = SYSTEM) -> User:
@@ -206,7 +208,7 @@ class AuthService:
             row = self._user_row(session, username)
             row.password_hash = new_hash
             self._end_sessions(session, row.id)
-            _changed(session, "user.password_reset", actor, row)
+            _changed(session, actor, row, change="password")
             return _user(row)
 
     def set_role(self, username: str, role: str, *, actor: str = SYSTEM) -> User:
@@ -219,7 +221,7 @@ class AuthService:
             row = self._user_row(session, username)
             previous, row.role = row.role, role
             self._end_sessions(session, row.id)
-            _changed(session, "user.role_changed", actor, row, role=role, previous=previous)
+            _changed(session, actor, row, change="role", role=role, previous=previous)
             return _user(row)
 
     # sessions --------------------------------------------------------------------------------
@@ -364,11 +366,12 @@ class AuthService:
             record_change(
                 session,
                 Change(
-                    kind="key.created",
+                    kind="api_key.created",
                     actor=actor,
-                    object_id=key_id,
+                    object=f"api_key:{key_id}",
                     tenant=tenant,
-                    details={"name": row.name, "scopes": scope_list},
+                    payload={"name": row.name},
+                    detail={"scopes": scope_list},
                 ),
             )
         return f"mgk_{key_id}_{secret}", _key(row)
@@ -384,7 +387,12 @@ class AuthService:
                 row.revoked_at = self.clock()
                 record_change(
                     session,
-                    Change(kind="key.revoked", actor=actor, object_id=row.id, tenant=row.tenant),
+                    Change(
+                        kind="api_key.revoked",
+                        actor=actor,
+                        object=f"api_key:{row.id}",
+                        tenant=row.tenant,
+                    ),
                 )
             return _key(row)
 

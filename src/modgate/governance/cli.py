@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from modgate.cli_context import cli_actor, command_services
+from modgate.audit import cli_actor
+from modgate.cli_context import command_services
 from modgate.tenants import DEFAULT_TENANT
 
 retention_app = typer.Typer(

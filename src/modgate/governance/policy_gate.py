@@ -11,7 +11,7 @@ An approval is used up by the activation it allowed. A rollback re-activates the
 was active before the current one: that version passed the gate when it was first activated,
 so a rollback needs no new approval and can be done at once; it is recorded as an activation
 (``policy.rolled_back``). Every save, case run, backtest, approval, activation and rollback is
-recorded with ``record_change`` in the transaction that stores it.
+recorded in the audit log (``record_change``) in the transaction that stores it.
 """
 
 from __future__ import annotations
@@ -156,8 +156,9 @@ class PolicyGovernance:
                 Change(
                     kind="policy.saved",
                     actor=actor,
-                    object_id=stored.version,
-                    details={"name": stored.name, "note": note},
+                    object=f"policy:{stored.version}",
+                    payload={"source": stored.source, "note": note},
+                    detail={"name": stored.name},
                 )
             )
         return stored
@@ -199,10 +200,11 @@ class PolicyGovernance:
         )
         self._record(
             Change(
-                kind="policy.cases_run",
+                kind="policy.tested",
                 actor=actor,
-                object_id=stored.version,
-                details={"run": row.id, "total": len(results), "failed": failed},
+                object=f"policy:{stored.version}",
+                payload={"cases": cases_source, "results": rows},
+                detail={"run": row.id, "total": len(results), "failed": failed},
             ),
             row,
         )
@@ -274,8 +276,9 @@ class PolicyGovernance:
             Change(
                 kind="policy.backtested",
                 actor=actor,
-                object_id=stored.version,
-                details={"backtest": row.id, "surface": row.surface, "total": report["total"]},
+                object=f"policy:{stored.version}",
+                payload={"report": report},
+                detail={"backtest": row.id, "surface": row.surface, "total": report["total"]},
             ),
             row,
         )
@@ -324,8 +327,8 @@ class PolicyGovernance:
                 Change(
                     kind="policy.approved",
                     actor=actor,
-                    object_id=stored.version,
-                    details={"surface": surface, "approval": row.id},
+                    object=f"policy:{stored.version}",
+                    detail={"surface": surface, "approval": row.id},
                 ),
             )
             return _approval(row)
@@ -404,14 +407,14 @@ class PolicyGovernance:
                 Change(
                     kind="policy.activated",
                     actor=actor,
-                    object_id=stored.version,
-                    details={
+                    object=f"policy:{stored.version}",
+                    payload={"note": note},
+                    detail={
                         "surface": surface,
                         "activation": activation.id,
                         "cases_run": status.cases.id if status.cases else None,
                         "backtest": status.backtest.id if status.backtest else None,
                         "approvals": used[: status.approvals_needed],
-                        "note": note,
                     },
                 ),
             )
@@ -428,8 +431,9 @@ class PolicyGovernance:
                 Change(
                     kind="policy.rolled_back",
                     actor=actor,
-                    object_id=target,
-                    details={"surface": surface, "activation": activation.id, "note": note},
+                    object=f"policy:{target}",
+                    payload={"note": note},
+                    detail={"surface": surface, "activation": activation.id},
                 ),
             )
             return activation

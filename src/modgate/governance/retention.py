@@ -152,11 +152,11 @@ class RetentionService:
             record_change(
                 session,
                 Change(
-                    kind="retention.settings_changed",
+                    kind="retention.changed",
                     actor=actor,
-                    object_id=tenant,
+                    object=f"tenant:{tenant}",
                     tenant=tenant,
-                    details=values,
+                    detail=values,
                 ),
             )
             return _retention(row)
@@ -272,9 +272,9 @@ class RetentionService:
                 Change(
                     kind=change_kind,
                     actor=actor,
-                    object_id=media_id,
+                    object=f"media:{media_id}",
                     tenant=media.tenant,
-                    details={
+                    detail={
                         "sha256": media.sha256,
                         "kinds": list(kinds),
                         "moderations": moderation_ids,

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from modgate.cli_context import cli_actor, command_services
+from modgate.audit import cli_actor
+from modgate.cli_context import command_services
 from modgate.errors import InvalidParameterException
 from modgate.policy.backtest import format_report, run_backtest, uses_text
 from modgate.policy.backtest_plot import plot_sweep

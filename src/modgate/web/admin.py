@@ -22,7 +22,7 @@ from modgate.errors import InvalidParameterException, ModgateError
 from modgate.events import WEBHOOK_EVENTS
 from modgate.request_limits import read_form
 from modgate.tenants import DEFAULT_TENANT, checked_tenant
-from modgate.web.pages import page, refused
+from modgate.web.pages import names_of_users, page, refused
 
 router = APIRouter(prefix="/console/admin", tags=["console"], include_in_schema=False)
 
@@ -270,6 +270,7 @@ async def _retention_page(
         "admin_retention.html",
         user,
         status,
+        names=await run_in_threadpool(names_of_users, request),
         settings=settings,
         default_tenant=DEFAULT_TENANT,
         error=error,

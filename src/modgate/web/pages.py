@@ -20,6 +20,13 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
+def names_of_users(request: Request) -> dict[str, str]:
+    """Console users' names by the actor the audit log gives them (``user:<id>``), so pages
+    show who did something by name."""
+    users = request.app.state.services.auth.list_users()
+    return {f"user:{u.id}": u.username for u in users}
+
+
 async def page(
     request: Request, name: str, user: User | None, status: int = 200, **context: Any
 ) -> Response:

@@ -26,7 +26,7 @@ from modgate.errors import (
 from modgate.governance.policy_gate import PolicyGovernance, Problem, problems_of
 from modgate.request_limits import read_form
 from modgate.web.charts import diff_lines, shares_svg, sweep_svg
-from modgate.web.pages import page, refused, wants_json
+from modgate.web.pages import names_of_users, page, refused, wants_json
 
 router = APIRouter(prefix="/console/policies", tags=["console"], include_in_schema=False)
 
@@ -86,6 +86,7 @@ async def _policies_page(
         "policies.html",
         user,
         status,
+        names=await run_in_threadpool(names_of_users, request),
         error=error,
         source=source,
         problems=problems or [],
@@ -162,7 +163,8 @@ async def _version_page(
     view = await run_in_threadpool(
         _version_view, _governance(request), version, _surface(request, surface), actor_of(request)
     )
-    return await page(request, "policy.html", user, status, error=error, **view)
+    names = await run_in_threadpool(names_of_users, request)
+    return await page(request, "policy.html", user, status, error=error, names=names, **view)
 
 
 def _back(version: str, surface: str) -> Response:
@@ -259,6 +261,7 @@ async def backtest_page(request: Request, version: str, backtest_id: str, user: 
         request,
         "backtest.html",
         user,
+        names=await run_in_threadpool(names_of_users, request),
         policy=stored,
         record=record,
         report=report,

@@ -5,6 +5,7 @@ change, and a refused activation changes nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from modgate.audit import AuditEntryRow
 from modgate.errors import PolicyActivationRefusedException, PolicyCasesError
-from modgate.events.tables import EventRow
 from modgate.services import Services
 from modgate.settings import load_settings
 
@@ -48,9 +49,14 @@ def services(tmp_path: Path, database_url: str) -> Iterator[Services]:
 
 
 def changes(services: Services, kind: str) -> list[dict[str, Any]]:
+    """The audit entries of ``kind``, oldest first."""
     with services.sessions() as session:
-        rows = session.scalars(select(EventRow).where(EventRow.name == kind).order_by(EventRow.id))
-        return [{"actor": r.actor, **r.payload} for r in rows]
+        rows = session.scalars(
+            select(AuditEntryRow).where(AuditEntryRow.kind == kind).order_by(AuditEntryRow.seq)
+        )
+        return [
+            {"actor": r.actor, "object": r.object, "details": json.loads(r.detail)} for r in rows
+        ]
 
 
 def test_a_version_whose_case_fails_is_refused_until_its_cases_pass(services: Services) -> None:
@@ -75,7 +81,7 @@ def test_a_version_whose_case_fails_is_refused_until_its_cases_pass(services: Se
     activation = gov.activate(seed.version, "default", actor="user:ana")
     assert services.policies.active_for("default").version == seed.version  # type: ignore[union-attr]
     (recorded,) = changes(services, "policy.activated")
-    assert recorded["actor"] == "user:ana" and recorded["object"] == seed.version
+    assert recorded["actor"] == "user:ana" and recorded["object"] == f"policy:{seed.version}"
     assert recorded["details"]["activation"] == activation.id
 
 
@@ -144,6 +150,6 @@ def test_four_eyes_needs_another_editor_and_spends_the_approval(
         assert rolled.version == seed.version
         assert services.policies.active_for("default").version == seed.version  # type: ignore[union-attr]
         (rollback,) = changes(services, "policy.rolled_back")
-        assert rollback["actor"] == "user:ben" and rollback["object"] == seed.version
+        assert rollback["actor"] == "user:ben" and rollback["object"] == f"policy:{seed.version}"
     finally:
         services.close()

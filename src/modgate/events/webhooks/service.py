@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.audit import SYSTEM
 from modgate.db.base import new_id, utcnow
 from modgate.errors import InvalidParameterException, WebhookSecretTooShortException
 from modgate.events import WEBHOOK_EVENTS
@@ -108,7 +109,7 @@ class WebhookService:
         secret: str | None = None,
         tenant: str = DEFAULT_TENANT,
         *,
-        actor: str = "system",
+        actor: str = SYSTEM,
     ) -> dict[str, Any]:
         """A new endpoint; the answer is the only time its secret is shown. Raises
         ``InvalidParameterException`` (or a subclass: ``OutboundAddressRefusedException``,
@@ -133,9 +134,10 @@ class WebhookService:
             Change(
                 kind="webhook.created",
                 actor=actor,
-                object_id=endpoint.id,
+                object=f"webhook:{endpoint.id}",
                 tenant=tenant,
-                details={"url": url, "events": list(chosen)},
+                payload={"url": url},
+                detail={"events": list(chosen)},
             ),
         )
         return endpoint.to_public(with_secret=True)
@@ -143,12 +145,12 @@ class WebhookService:
     def endpoints(self, tenant: str | None = None) -> list[dict[str, Any]]:
         return [endpoint.to_public() for endpoint in self.store.active_endpoints(tenant)]
 
-    def remove(self, endpoint_id: str, tenant: str | None = None, *, actor: str = "system") -> None:
+    def remove(self, endpoint_id: str, tenant: str | None = None, *, actor: str = SYSTEM) -> None:
         """Deactivate the endpoint; what it has not been sent yet never will be."""
         self.store.deactivate(
             endpoint_id,
             tenant,
-            Change(kind="webhook.deleted", actor=actor, object_id=endpoint_id, tenant=tenant),
+            Change(kind="webhook.deleted", actor=actor, object=f"webhook:{endpoint_id}"),
         )
 
     def deliveries(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, Row, Select, bindparam, exists, func, insert, select, update
@@ -209,9 +210,10 @@ class SqlWebhookStore:
         self, endpoint_id: str, tenant: str | None = None, change: Change | None = None
     ) -> None:
         with transaction(self.sessions) as session:
-            _owned_endpoint(session, endpoint_id, tenant).active = False
-            if change is not None:
-                record_change(session, change)
+            endpoint = _owned_endpoint(session, endpoint_id, tenant)
+            endpoint.active = False
+            if change is not None:  # logged under the endpoint's own tenant
+                record_change(session, replace(change, tenant=endpoint.tenant))
             session.execute(
                 update(WebhookDeliveryRow)
                 .where(
