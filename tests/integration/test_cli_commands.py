@@ -145,9 +145,10 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     shadow = json.loads(modgate("policy", "shadow", "report", "--surface", "default"))
     assert shadow["total"] == 2
     modgate("policy", "shadow", "stop", kids_version[:12], "--surface", "default")
-    backtest = json.loads(modgate("policy", "backtest", kids, "--format", "json"))
+    # The backtest, attached to the kids version for the gate; its report is printed too.
+    attach = ("--surface", "default", "--attach", "--format", "json")
+    backtest = json.loads(modgate("policy", "backtest", kids, *attach))
     assert backtest["total"] == 2
-    modgate("policy", "backtest", kids, "--surface", "default", "--attach")
     modgate("policy", "activate", kids_version[:12], "--surface", "default")
     assert seed_version[:12] in modgate("policy", "rollback", "--surface", "default")
     newest, *earlier = modgate("policy", "history", "--surface", "default").splitlines()
