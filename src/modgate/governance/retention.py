@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 KINDS = ("originals", "previews", "thumbnails")
 MAX_DAYS = 36_500
 RETENTION_ACTOR = "system:retention"
+# Media records whose deletions one transaction records.
+COMMIT_EVERY = 100
 ERASED = "[erased]"
 # Keys of event payloads (at any depth) that carry what a client said about an item.
 PERSONAL_KEYS = frozenset({"external_id", "client_request_token", "metadata", "context"})
@@ -190,8 +192,9 @@ class RetentionService:
         for name in tenants:
             for kind in KINDS:
                 while ids := self.due(name, kind, now, batch):
-                    for media_id in ids:
-                        self._delete(media_id, (kind,), RETENTION_ACTOR, "retention.deleted", now)
+                    for start in range(0, len(ids), COMMIT_EVERY):
+                        chunk = ids[start : start + COMMIT_EVERY]
+                        self._delete(chunk, (kind,), RETENTION_ACTOR, "retention.deleted", now)
                     result.deleted[kind] += len(ids)
                     if len(ids) < batch:
                         break
@@ -211,7 +214,7 @@ class RetentionService:
             row = session.get(MediaRow, media_id)
             if row is None or tenant not in (None, row.tenant):
                 raise ResourceNotFoundException(f"No media {media_id!r}.")
-        self._delete(media_id, KINDS, actor, "media.erased", self.clock())
+        self._delete([media_id], KINDS, actor, "media.erased", self.clock())
         with transaction(self.sessions) as session:
             row = session.get(MediaRow, media_id)
             assert row is not None
@@ -226,62 +229,72 @@ class RetentionService:
     # the one deletion path -------------------------------------------------------------------
     def _delete(
         self,
-        media_id: str,
+        media_ids: list[str],
         kinds: Iterable[str],
         actor: str,
         change_kind: str,
         now: dt.datetime,
     ) -> None:
+        """Delete ``kinds`` of the bytes of every media in ``media_ids`` (one tenant's), then
+        stamp them and record each in one transaction (a commit per batch, not per item)."""
         kinds = tuple(kinds)
+        plans: list[tuple[str, list[str], list[str]]] = []  # media id, moderations, keys
         with self.sessions() as session:
-            media = session.get(MediaRow, media_id)
-            assert media is not None
-            moderation_ids = list(
-                session.scalars(select(ModerationRow.id).where(ModerationRow.media_id == media_id))
-            )
-            thumbnails = [
-                key
-                for extra in session.scalars(
-                    select(ModerationExtraRow.thumbnails).where(
-                        ModerationExtraRow.moderation_id.in_(moderation_ids)
+            for media_id in media_ids:
+                media = session.get(MediaRow, media_id)
+                assert media is not None
+                moderation_ids = list(
+                    session.scalars(
+                        select(ModerationRow.id).where(ModerationRow.media_id == media_id)
                     )
                 )
-                for key in (extra or {}).values()
-            ]
-            keys = self._keys(session, media, kinds, thumbnails)
-        for key in keys:
-            self.blobs.delete(key)
+                thumbnails = [
+                    key
+                    for extra in session.scalars(
+                        select(ModerationExtraRow.thumbnails).where(
+                            ModerationExtraRow.moderation_id.in_(moderation_ids)
+                        )
+                    )
+                    for key in (extra or {}).values()
+                ]
+                plans.append(
+                    (media_id, moderation_ids, self._keys(session, media, kinds, thumbnails))
+                )
+        for _media_id, _moderations, keys in plans:
+            for key in keys:
+                self.blobs.delete(key)
         erasing = change_kind == "media.erased"
         with transaction(self.sessions) as session:
-            media = session.get(MediaRow, media_id)
-            assert media is not None
-            for kind in kinds:
-                if getattr(media, f"{kind}_deleted_at") is None:
-                    setattr(media, f"{kind}_deleted_at", now)
-            if "thumbnails" in kinds and moderation_ids:
-                session.execute(
-                    update(ModerationExtraRow)
-                    .where(ModerationExtraRow.moderation_id.in_(moderation_ids))
-                    .values(thumbnails=None)
+            for media_id, moderation_ids, keys in plans:
+                media = session.get(MediaRow, media_id)
+                assert media is not None
+                for kind in kinds:
+                    if getattr(media, f"{kind}_deleted_at") is None:
+                        setattr(media, f"{kind}_deleted_at", now)
+                if "thumbnails" in kinds and moderation_ids:
+                    session.execute(
+                        update(ModerationExtraRow)
+                        .where(ModerationExtraRow.moderation_id.in_(moderation_ids))
+                        .values(thumbnails=None)
+                    )
+                if erasing:
+                    media.erased_at = media.erased_at or now
+                    _erase_personal_fields(session, moderation_ids)
+                record_change(
+                    session,
+                    Change(
+                        kind=change_kind,
+                        actor=actor,
+                        object=f"media:{media_id}",
+                        tenant=media.tenant,
+                        detail={
+                            "sha256": media.sha256,
+                            "kinds": list(kinds),
+                            "moderations": moderation_ids,
+                            "blobs_deleted": len(keys),
+                        },
+                    ),
                 )
-            if erasing:
-                media.erased_at = media.erased_at or now
-                _erase_personal_fields(session, moderation_ids)
-            record_change(
-                session,
-                Change(
-                    kind=change_kind,
-                    actor=actor,
-                    object=f"media:{media_id}",
-                    tenant=media.tenant,
-                    detail={
-                        "sha256": media.sha256,
-                        "kinds": list(kinds),
-                        "moderations": moderation_ids,
-                        "blobs_deleted": len(keys),
-                    },
-                ),
-            )
 
     def _keys(
         self, session: Session, media: MediaRow, kinds: tuple[str, ...], thumbnails: list[str]

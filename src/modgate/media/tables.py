@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Float, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
@@ -20,7 +20,11 @@ from modgate.tenants import DEFAULT_TENANT, TENANT_LENGTH
 
 class MediaRow(Base):
     __tablename__ = "media"
-    __table_args__ = (UniqueConstraint("tenant", "sha256", name="uq_media_tenant_sha256"),)
+    __table_args__ = (
+        UniqueConstraint("tenant", "sha256", name="uq_media_tenant_sha256"),
+        # Bytes are shared by content across tenants: who else holds them (retention).
+        Index("ix_media_sha256", "sha256"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     tenant: Mapped[str] = mapped_column(

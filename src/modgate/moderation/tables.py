@@ -26,6 +26,8 @@ class ModerationRow(Base):
         Index("ix_moderations_created_at", "created_at"),
         Index("ix_moderations_surface_created_at", "surface", "created_at"),
         Index("ix_moderations_tenant_created_at", "tenant", "created_at"),
+        # The moderations of one media record (retention and erasure).
+        Index("ix_moderations_media_id", "media_id"),
         UniqueConstraint(
             "tenant", "client_request_token", name="uq_moderations_tenant_client_request_token"
         ),

@@ -1,4 +1,5 @@
-"""per-tenant retention settings; when media bytes were deleted or erased
+"""per-tenant retention settings; when media bytes were deleted or erased; indexes to find
+who else holds some bytes and the moderations of a media record
 
 Revision ID: retention_0001
 Revises:
@@ -32,10 +33,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('previews_deleted_at', modgate.db.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('thumbnails_deleted_at', modgate.db.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('erased_at', modgate.db.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.create_index('ix_media_sha256', ['sha256'], unique=False)
+    with op.batch_alter_table('moderations', schema=None) as batch_op:
+        batch_op.create_index('ix_moderations_media_id', ['media_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('moderations', schema=None) as batch_op:
+        batch_op.drop_index('ix_moderations_media_id')
     with op.batch_alter_table('media', schema=None) as batch_op:
+        batch_op.drop_index('ix_media_sha256')
         batch_op.drop_column('erased_at')
         batch_op.drop_column('thumbnails_deleted_at')
         batch_op.drop_column('previews_deleted_at')
