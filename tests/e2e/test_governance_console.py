@@ -7,7 +7,7 @@
 * a policy editor pastes a policy with a mistake and sees it at its line and column, saves a
   good one, runs a failing and then a passing set of test cases, backtests it against stored
   history (report and SVG charts drawn by the server), and cannot activate it until a second
-  editor approved (four eyes); the diff against the active version; a rollback.
+  editor approved (four eyes); the diff against the active version; a rollback, recorded.
 
 Debian's chromium driven by Playwright; screenshots are kept under ``test-artifacts/``.
 """
@@ -300,16 +300,32 @@ def test_policy_editors_test_backtest_approve_and_activate(
 
             # A second version: its diff against the active one.
             page.goto(f"{url}/console/policies")
-            page.get_by_label("Policy YAML").fill(seed.replace("block: 90", "block: 85", 1))
+            revised = seed.replace("description: Policy table", "description: Revised table")
+            page.get_by_label("Policy YAML").fill(revised)
             page.get_by_role("button", name="Check and save").click()
-            expect(page.locator("#diff .del")).to_contain_text("block: 90")
-            expect(page.locator("#diff .add")).to_contain_text("block: 85")
+            expect(page.locator("#diff .del")).to_contain_text("description: Policy table")
+            expect(page.locator("#diff .add")).to_contain_text("description: Revised table")
             console.shot("15-diff-against-active")
 
+            # The second version goes live (through the same gate, without the browser);
+            # then Ana rolls the surface back from the policies page.
+            second = page.url.split("/console/policies/")[1].split("?")[0]
+            gov = services.governance
+            gov.run_cases(second, (POLICIES / "seed.cases.yaml").read_text(), actor="user:x")
+            gov.backtest(second, "default", actor="user:x")
+            ben = services.auth.get_user("ben").id
+            gov.approve(second, "default", actor=f"user:{ben}")
+            gov.activate(second, "default", actor=f"user:{services.auth.get_user('ana').id}")
             page.goto(f"{url}/console/policies")
             history = page.locator("section[data-surface=default] table.history tbody tr")
-            expect(history).to_have_count(1)
-            console.shot("16-surfaces-and-versions")
+            expect(history).to_have_count(2)
+            page.get_by_role("button", name="Roll back default to the version before").click()
+            expect(page.locator("#gate")).to_contain_text("This version is active on default")
+            assert services.policies.active_for("default").version == version  # type: ignore[union-attr]
+            page.goto(f"{url}/console/policies")
+            expect(history).to_have_count(3)
+            expect(history.first).to_contain_text("rollback")
+            console.shot("16-surfaces-and-versions-after-rollback")
         finally:
             browser.close()
 
@@ -326,7 +342,9 @@ def test_policy_editors_test_backtest_approve_and_activate(
     assert not console.blocked, console.blocked
     recorded = changes(services)
     assert ("policy.activated", "ana") in recorded
-    assert [actor for name, actor in recorded if name == "policy.approved"] == ["ana", "ben"]
+    assert ("policy.rolled_back", "ana") in recorded
+    # Ana's and Ben's approvals in the browser, Ben's of the second version.
+    assert [actor for name, actor in recorded if name == "policy.approved"] == ["ana", "ben", "ben"]
     assert [name for name, actor in recorded if actor == "ana"][:3] == [
         "policy.saved",
         "policy.tested",

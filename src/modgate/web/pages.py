@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -18,6 +19,8 @@ from modgate.errors import ModgateError
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
+# A value put into a URL path segment or query value: every reserved character escaped.
+templates.env.filters["segment"] = lambda value: quote(str(value), safe="")
 
 
 def names_of_users(request: Request) -> dict[str, str]:

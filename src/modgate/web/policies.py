@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -168,7 +169,7 @@ async def _version_page(
 
 
 def _back(version: str, surface: str) -> Response:
-    return RedirectResponse(f"/console/policies/{version}?surface={surface}", 303)
+    return RedirectResponse(f"/console/policies/{version}?surface={quote(surface, safe='')}", 303)
 
 
 @router.get("/{version}")
