@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from corpus import video_bytes
 from modgate.app import create_app
 from modgate.services import Services
 from modgate.settings import load_settings
-from pipeline_helpers import RED, marker_png, plain_png
+from pipeline_helpers import RED, Receiver, marker_png, plain_png, wait_for
 from servers import LiveServer, run_modgate
 
 PREFIX = "modgate/"
@@ -68,6 +69,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterato
         s3_bucket=bucket,
         s3_endpoint_url=s3_endpoint,
         s3_prefix=PREFIX,
+        outbound_allow="127.0.0.1/32",
     )
     services = Services.build(settings)
     credentials = {}
@@ -251,7 +253,6 @@ def test_an_expired_signature_is_refused(setup: Setup, monkeypatch: pytest.Monke
 
 
 def test_keys_create_aws_prints_credentials_once(tmp_path: Path) -> None:
-    import json
     import os
 
     env = dict(os.environ, MODGATE_DATA_DIR=str(tmp_path))
@@ -269,3 +270,29 @@ def test_keys_create_aws_prints_credentials_once(tmp_path: Path) -> None:
         "latin-1"
     )
     assert (tmp_path / "secrets.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_notification_channel_gets_rekognitions_message(setup: Setup) -> None:
+    client = setup.client()
+    video = setup.put(f"{PREFIX}incoming/acme/told.mp4", video_bytes(colour_at=(0.2, 0.8, RED)))
+    channel = {
+        "SNSTopicArn": "arn:aws:sns:eu-west-1:123456789012:AmazonRekognitionJobs",
+        "RoleArn": "arn:aws:iam::123456789012:role/Rekognition",
+    }
+    with Receiver() as receiver:
+        setup.services.webhooks.register(
+            receiver.url, ["rekognition.job.completed"], "jobs", None, "acme"
+        )
+        job = client.start_content_moderation(
+            Video={"S3Object": video}, NotificationChannel=channel, JobTag="told-1"
+        )["JobId"]
+        # A job without a channel tells no one.
+        client.start_content_moderation(Video={"S3Object": video}, ClientRequestToken="quiet")
+        wait_for(lambda: receiver.requests, timeout=60)
+        time.sleep(1.0)
+    assert len(receiver.requests) == 1
+    message = json.loads(receiver.requests[0]["body"])["data"]
+    assert message["JobId"] == job and message["Status"] == "SUCCEEDED"
+    assert message["API"] == "StartContentModeration" and message["JobTag"] == "told-1"
+    assert message["TopicArn"] == channel["SNSTopicArn"]
+    assert message["Video"] == {"S3ObjectName": video["Name"], "S3Bucket": video["Bucket"]}
