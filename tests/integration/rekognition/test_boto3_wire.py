@@ -146,6 +146,43 @@ def test_human_loop_config_starts_a_review_when_the_policy_asks(setup: Setup) ->
     )
 
 
+def test_human_loop_arn_when_the_policy_sends_the_item_to_review(tmp_path: Path) -> None:
+    # Weapons at 97: the seed policy queues it for review.
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"], "options": {"marker": {"label": "Weapons"}}},
+        pipeline={"workers": 1, "poll_seconds": 0.1},
+    )
+    services = Services.build(settings)
+    try:
+        made, _ = services.auth.create_aws_key("app", ["moderations:write"], "acme")
+        with LiveServer(create_app(settings, services)) as live:
+            client = boto3.client(
+                "rekognition",
+                endpoint_url=live.url,
+                region_name="ap-south-1",
+                aws_access_key_id=made.access_key_id,
+                aws_secret_access_key=made.secret_access_key,
+            )
+            loop = {"HumanLoopName": "post-9", "FlowDefinitionArn": "arn:aws:sagemaker:x:1:f/y"}
+            answer = client.detect_moderation_labels(
+                Image={"Bytes": marker_png(7)}, HumanLoopConfig=loop
+            )
+            plain = client.detect_moderation_labels(Image={"Bytes": marker_png(8)})
+        output = answer["HumanLoopActivationOutput"]
+        assert output["HumanLoopArn"].endswith(":human-loop/post-9")
+        assert ":ap-south-1:" in output["HumanLoopArn"]
+        assert output["HumanLoopActivationReasons"] == ["ConditionsEvaluation"]
+        assert json.loads(output["HumanLoopActivationConditionsEvaluationResults"])["action"] == (
+            "review"
+        )
+        assert "HumanLoopActivationOutput" not in plain
+        queued = services.review.queue_stats()
+        assert sum(stats.depth for stats in queued) == 2  # both wait for a reviewer
+    finally:
+        services.close()
+
+
 @pytest.mark.parametrize(
     ("arguments", "code"),
     [
@@ -240,6 +277,13 @@ def test_signatures_are_checked(setup: Setup) -> None:
     )
     assert unsigned.status_code == 400
     assert unsigned.json()["__type"] == "MissingAuthenticationTokenException"
+    assert unsigned.headers["x-amzn-RequestId"]
+    unknown_target = httpx.post(
+        setup.url + "/",
+        headers={"X-Amz-Target": "RekognitionService.DetectFaces"},
+        content=b"{}",
+    )
+    assert unknown_target.json()["__type"] == "UnknownOperationException"
 
 
 def test_an_expired_signature_is_refused(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
