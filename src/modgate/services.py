@@ -41,6 +41,7 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.viewer import ViewerDecisions
 
 Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
@@ -59,6 +60,7 @@ class Services:
     auth: AuthService
     review: ReviewService
     pipeline: Pipeline
+    viewer: ViewerDecisions
 
     @classmethod
     def build(
@@ -113,6 +115,7 @@ class Services:
             auth=AuthService(sessions, settings.auth),
             review=review,
             pipeline=pipeline,
+            viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
         )
 
     @property

@@ -16,7 +16,7 @@ the review lane, staff) pass None and see every tenant's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Result, Row, bindparam, insert, select, update
@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 from modgate.db.base import decode_cursor, encode_cursor, table_of
 from modgate.errors import ResourceNotFoundException
 from modgate.moderation.models import (
+    REPLAY_COLUMNS,
     HistoryEntry,
     ModerationExtra,
     ModerationPage,
     ModerationQuery,
     ModerationRecord,
     NewModeration,
+    ReplayItem,
     StoredModeration,
     TokenUse,
     check_decision_values,
@@ -72,6 +74,13 @@ class ModerationStore(Protocol):
     def status(
         self, session: Session, moderation_id: str, tenant: str | None = None
     ) -> str | None: ...
+
+    def replay_items(
+        self, session: Session, moderation_ids: Sequence[str], tenant: str | None = None
+    ) -> dict[str, ReplayItem]:
+        """Of the moderations named, those that exist (and are ``tenant``'s, when given), by
+        id: what deciding each again for another context reads. One query for them all."""
+        ...
 
     def by_token(self, session: Session, token: str, tenant: str) -> TokenUse | None:
         """The moderation ``tenant`` made with ``client_request_token`` ``token``, if any."""
@@ -115,10 +124,18 @@ _EXTRA = (
 )
 _STATUS = select(_moderations.c.status).where(_moderations.c.id == bindparam("moderation_id"))
 _OF_TENANT = _moderations.c.tenant == bindparam("tenant")
+_REPLAY = select(*(_moderations.c[name] for name in REPLAY_COLUMNS)).where(
+    _moderations.c.id.in_(bindparam("moderation_ids", expanding=True))
+)
 # Each read in two shapes, built once: any tenant's (internal readers) or one tenant's.
 _READS = {
     name: (statement, statement.where(_OF_TENANT))
-    for name, statement in (("get", _GET), ("extra", _EXTRA), ("status", _STATUS))
+    for name, statement in (
+        ("get", _GET),
+        ("extra", _EXTRA),
+        ("status", _STATUS),
+        ("replay", _REPLAY),
+    )
 }
 _BY_TOKEN = (
     select(_moderations.c.id, _extras.c.request_fingerprint)
@@ -227,6 +244,18 @@ class SqlModerationStore:
     def status(self, session: Session, moderation_id: str, tenant: str | None = None) -> str | None:
         found: str | None = _read(session, "status", moderation_id, tenant).scalar()
         return found
+
+    def replay_items(
+        self, session: Session, moderation_ids: Sequence[str], tenant: str | None = None
+    ) -> dict[str, ReplayItem]:
+        if not moderation_ids:
+            return {}
+        any_tenant, one_tenant = _READS["replay"]
+        values: dict[str, Any] = {"moderation_ids": list(dict.fromkeys(moderation_ids))}
+        if tenant is not None:
+            values["tenant"] = tenant
+        result = session.execute(any_tenant if tenant is None else one_tenant, values)
+        return {row.id: ReplayItem.of(row) for row in result}
 
     def by_token(self, session: Session, token: str, tenant: str) -> TokenUse | None:
         row = session.execute(_BY_TOKEN, {"token": token, "tenant": tenant}).first()
