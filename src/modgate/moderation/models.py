@@ -264,9 +264,9 @@ class HistoryEntry:
 @dataclass(frozen=True, slots=True)
 class ReplayItem:
     """What deciding a stored moderation again, for another context, reads of it: its state,
-    the detections stored on it (``labels``, ``content_types``, ``model_version``; the full
-    stored detections are the detection store's), the machine decision and the reviewers'
-    verdict. A lean read: no request extras, no decision trace."""
+    the key of its stored detections (``sha256``, ``model_version``: None when nothing was
+    detected), the machine decision and the reviewers' verdict. A lean read: no labels (the
+    detection store holds them), no request extras, no decision trace."""
 
     id: str
     tenant: str
@@ -275,8 +275,6 @@ class ReplayItem:
     sha256: str
     surface: str | None
     model_version: str | None
-    labels: list[Any] | None
-    content_types: list[Any] | None
     action: str | None
     rule_id: str | None
     policy_version: str | None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modgate.auth.deps import require_scopes, tenant_of
@@ -90,11 +91,12 @@ def viewer_decision(
     summary="Decisions for one viewer on up to 1,000 items, in the order given (a feed page)",
     dependencies=[READ],
 )
-def viewer_decisions(request: Request, body: DecisionsRequest) -> dict[str, Any]:
+def viewer_decisions(request: Request, body: DecisionsRequest) -> JSONResponse:
     decided = decisions_of(request).decide_many(
         [item.moderation_id for item in body.items],
         body.context.model_dump(),
         tenant_of(request),
         body.policy_version,
     )
-    return {"decisions": [decision.to_dict() for decision in decided]}
+    # Plain JSON values already: sent as they are, without another walk through each.
+    return JSONResponse({"decisions": [decision.to_dict() for decision in decided]})

@@ -168,12 +168,23 @@ class ViewerDecisions:
         with self.sessions() as session:
             items = self.moderations.replay_items(session, moderation_ids, tenant)
             keys = {_key(item) for item in items.values() if item.model_version is not None}
-            stored = self.detections.get_many(session, keys)
+            stored = dict(self.detections.get_many(session, keys))
+            for item in items.values():
+                if item.model_version is not None and _key(item) not in stored:
+                    stored[_key(item)] = self._labels_of(session, item)
         batch = _Batch(self, viewer, pinned, stored)
         return [
             batch.decide(moderation_id, items.get(moderation_id))
             for moderation_id in moderation_ids
         ]
+
+    def _labels_of(self, session: Session, item: ReplayItem) -> Detections:
+        """The labels stored on the moderation, for one whose detections row is not there."""
+        record = self.moderations.get(session, item.id)
+        assert record is not None  # read in this session a moment ago
+        return moderation_detections(
+            record.kind, record.labels, record.content_types, record.model_version
+        )
 
 
 def _key(item: ReplayItem) -> Key:
@@ -214,7 +225,7 @@ class _Batch:
             ruling = decide(
                 policy,
                 (),
-                self._detections(item),
+                self.stored[_key(item)],
                 context,
                 surface=context.surface,
                 moderation_id=item.id,
@@ -243,14 +254,6 @@ class _Batch:
                 dataclasses.replace(self.viewer, surface=surface),
             )
         return found
-
-    def _detections(self, item: ReplayItem) -> Detections:
-        """The stored detections (text and unseen stretches included); the labels stored on
-        the moderation when the detections row is not there."""
-        found = self.stored.get(_key(item))
-        if found is not None:
-            return found
-        return moderation_detections(item.kind, item.labels, item.content_types, item.model_version)
 
 
 def _verdict_of(item: ReplayItem) -> str | None:

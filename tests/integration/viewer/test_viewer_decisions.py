@@ -15,15 +15,17 @@ from typing import Any
 
 import httpx
 import pytest
-from viewer_helpers import seed
+import sqlalchemy as sa
 
 from databases import fresh_postgres_database
 from modgate.app import create_app
+from modgate.detection.tables import DetectionRow
 from modgate.policy import Policy, load_policy
 from modgate.services import Services
 from modgate.settings import load_settings
 from modgate.viewer import VERDICT_RULE
 from servers import LiveServer
+from viewer_helpers import seed
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 ADULT_AT_NOON = {"audience": "18+", "local_time": "12:00"}
@@ -230,3 +232,13 @@ def test_a_missing_or_other_tenants_item_is_a_404(served: Served) -> None:
         answer = served.client.get(f"/v1/moderations/{moderation_id}/decision")
         assert answer.status_code == 404
         assert answer.json()["error"]["code"] == "ResourceNotFoundException"
+
+
+def test_the_labels_on_the_moderation_serve_when_its_detections_row_is_gone(
+    served: Served,
+) -> None:
+    item = served.seed({"Female Swimwear or Underwear": 60}, sha256="e" * 64)
+    with served.services.sessions.begin() as session:
+        session.execute(sa.delete(DetectionRow).where(DetectionRow.sha256 == "e" * 64))
+    child = served.decision(item, **TWELVE_AT_NIGHT)
+    assert (child["action"], child["rule"]) == ("block", "under-13/Swimwear or Underwear")

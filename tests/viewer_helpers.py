@@ -22,11 +22,22 @@ from modgate.taxonomy.detections import ImageDetections, TextLine
 from modgate.taxonomy.rekognition_json import moderation_columns
 
 UPLOADED = dt.datetime(2026, 11, 25, 11, 0, tzinfo=dt.UTC)
-MODEL_VERSION = "bench-1"
+MODEL_VERSION = "7.0+fusion1:seeded-1"
 
 
 def seed(
     sessions: sessionmaker[Session],
+    policy: Policy | None,
+    labels: Mapping[str, float],
+    **options: Any,
+) -> str:
+    """``seed_in`` in a transaction of its own."""
+    with transaction(sessions) as session:
+        return seed_in(session, policy, labels, **options)
+
+
+def seed_in(
+    session: Session,
     policy: Policy | None,
     labels: Mapping[str, float],
     *,
@@ -49,59 +60,56 @@ def seed(
         model_version=MODEL_VERSION,
     )
     upload = dict(context or {"surface": "kids"})
-    with transaction(sessions) as session:
-        session.add(
-            MediaRow(
-                id=media_id,
-                tenant=tenant,
-                sha256=sha256,
-                kind="image",
-                format="PNG",
-                mime="image/png",
-                size_bytes=1,
-                blob_key=f"blobs/{sha256}",
-                created_at=UPLOADED,
-            )
+    session.add(
+        MediaRow(
+            id=media_id,
+            tenant=tenant,
+            sha256=sha256,
+            kind="image",
+            format="PNG",
+            mime="image/png",
+            size_bytes=1,
+            blob_key=f"blobs/{sha256}",
+            created_at=UPLOADED,
         )
-        session.flush()
-        moderations.insert(
-            session,
-            NewModeration(
-                moderation_id, media_id, sha256, "image", UPLOADED, upload, tenant=tenant
-            ),
+    )
+    session.flush()
+    moderations.insert(
+        session,
+        NewModeration(moderation_id, media_id, sha256, "image", UPLOADED, upload, tenant=tenant),
+    )
+    if not decided:
+        return moderation_id
+    ruling = decide(
+        policy,
+        (),
+        found,
+        Context.from_dict(upload),
+        surface=upload.get("surface"),
+        moderation_id=moderation_id,
+        clock=lambda: UPLOADED,
+    )
+    stored_labels, content_types = moderation_columns(found)
+    detections.add(session, sha256, found)
+    moderations.decide(
+        session,
+        moderation_id,
+        {
+            "status": "completed",
+            "action": ruling.action,
+            "rule_id": ruling.rule,
+            "policy_version": ruling.policy_version,
+            "decision": ruling.to_dict(),
+            "decided_at": UPLOADED,
+            "updated_at": UPLOADED,
+            "final_action": None if ruling.action == "review" else ruling.action,
+            "labels": stored_labels,
+            "content_types": content_types,
+            "model_version": found.model_version,
+        },
+    )
+    if verdict is not None:
+        moderations.record_verdict(
+            session, moderation_id, {"action": verdict, "reviewers": 1}, verdict, UPLOADED
         )
-        if not decided:
-            return moderation_id
-        ruling = decide(
-            policy,
-            (),
-            found,
-            Context.from_dict(upload),
-            surface=upload.get("surface"),
-            moderation_id=moderation_id,
-            clock=lambda: UPLOADED,
-        )
-        stored_labels, content_types = moderation_columns(found)
-        detections.add(session, sha256, found)
-        moderations.decide(
-            session,
-            moderation_id,
-            {
-                "status": "completed",
-                "action": ruling.action,
-                "rule_id": ruling.rule,
-                "policy_version": ruling.policy_version,
-                "decision": ruling.to_dict(),
-                "decided_at": UPLOADED,
-                "updated_at": UPLOADED,
-                "final_action": None if ruling.action == "review" else ruling.action,
-                "labels": stored_labels,
-                "content_types": content_types,
-                "model_version": found.model_version,
-            },
-        )
-        if verdict is not None:
-            moderations.record_verdict(
-                session, moderation_id, {"action": verdict, "reviewers": 1}, verdict, UPLOADED
-            )
     return moderation_id
