@@ -11,9 +11,27 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from modgate.auth.deps import require_scopes, tenant_of
+from modgate.errors import (
+    ConflictException,
+    InvalidContextError,
+    PolicyVersionNotFoundException,
+    ResourceNotFoundException,
+    TooManyItemsException,
+    UnknownSurfaceException,
+)
+from modgate.openapi import schemas
+from modgate.openapi.responses import errors, ok
 from modgate.viewer.service import MAX_ITEMS, ViewerDecisions
 
 router = APIRouter(prefix="/v1", tags=["decisions"])
+# What a viewer's context and a named policy version can be refused with (a version prefix
+# that matches two is a conflict).
+CONTEXT_ERRORS = (
+    InvalidContextError,
+    UnknownSurfaceException,
+    PolicyVersionNotFoundException,
+    ConflictException,
+)
 # A batch body: a full page of ids, however spaced, and the context.
 DECISIONS_BODY_BYTES = MAX_ITEMS * 256 + 64 * 1024
 READ = Depends(require_scopes("moderations:read"))
@@ -59,6 +77,12 @@ class DecisionsRequest(BaseModel):
     "/moderations/{moderation_id}/decision",
     summary="The decision for one viewer: the item judged again for this region, audience, "
     "surface, local time and user state, from its stored detections",
+    operation_id="getViewerDecision",
+    response_model=None,
+    responses={
+        **ok(200, schemas.ViewerDecision),
+        **errors(ResourceNotFoundException, *CONTEXT_ERRORS),
+    },
     dependencies=[READ],
 )
 def viewer_decision(
@@ -89,6 +113,12 @@ def viewer_decision(
 @router.post(
     "/decisions",
     summary="Decisions for one viewer on up to 1,000 items, in the order given (a feed page)",
+    operation_id="decideForViewer",
+    response_model=None,
+    responses={
+        **ok(200, schemas.ViewerDecisions),
+        **errors(TooManyItemsException, *CONTEXT_ERRORS),
+    },
     dependencies=[READ],
 )
 def viewer_decisions(request: Request, body: DecisionsRequest) -> JSONResponse:
