@@ -4,7 +4,8 @@ A moderation is decided once, at upload, in the uploader's context. What a viewe
 depends on the viewer: region, age band, local time, surface, state. ``ViewerDecisions`` answers
 "may this viewer see these items now?" for one item or a page of up to ``MAX_ITEMS``: the items
 and their stored detections are read in two queries (one per store), each surface's policy is
-resolved once (``PolicyResolver``: one compiled policy per version, cached per process), and
+resolved once (``PolicyResolver``: one compiled policy per version, cached per process), parsed
+detections are kept per tenant for the next request (``ParsedDetections``), and
 each item is evaluated by the same pure ``decide`` the pipeline uses, so the incomplete-media
 rule holds here too. Nothing is written: the upload-time decision stays as it was.
 
@@ -24,14 +25,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import utcnow
-from modgate.detection.store import DetectionStore, Key
+from modgate.detection.store import DetectionStore
 from modgate.errors import (
     InvalidContextError,
     ResourceNotFoundException,
@@ -54,6 +57,10 @@ VIEWER_KEYS = ("region", "surface", "audience", "user_state", "local_time", "tim
 # The rule named when a reviewer's final verdict answers.
 VERDICT_RULE = "modgate.reviewer-verdict"
 Status = Literal["decided", "pending", "not_found"]
+# Parsed stored detections kept per process (``ParsedDetections``): a few feeds' worth.
+PARSED_ENTRIES = 20_000
+# (tenant, content hash, detector-set version)
+ParsedKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +123,7 @@ class ViewerDecisions:
         self.moderations = moderations
         self.detections = detections
         self.clock = clock
+        self.parsed = ParsedDetections()
 
     def context(self, given: Mapping[str, Any] | None) -> Context:
         """The viewer's context, checked: known keys only, a region code, an age band a viewer
@@ -167,16 +175,27 @@ class ViewerDecisions:
         pinned = self.policies.pinned(policy_version) if policy_version else None
         with self.sessions() as session:
             items = self.moderations.replay_items(session, moderation_ids, tenant)
-            keys = {_key(item) for item in items.values() if item.model_version is not None}
-            stored = dict(self.detections.get_many(session, keys))
-            for item in items.values():
-                if item.model_version is not None and _key(item) not in stored:
-                    stored[_key(item)] = self._labels_of(session, item)
+            stored = self._detections_of(session, items.values())
         batch = _Batch(self, viewer, pinned, stored)
         return [
             batch.decide(moderation_id, items.get(moderation_id))
             for moderation_id in moderation_ids
         ]
+
+    def _detections_of(
+        self, session: Session, items: Iterable[ReplayItem]
+    ) -> dict[ParsedKey, Detections]:
+        """The stored detections of ``items`` (those that have some): parsed ones kept from
+        earlier requests, the others read in one query."""
+        wanted = {_key(item): item for item in items if item.model_version is not None}
+        found = self.parsed.get_many(wanted)
+        missing = {key: item for key, item in wanted.items() if key not in found}
+        if missing:
+            read = self.detections.get_many(session, {key[1:] for key in missing})
+            for key, item in missing.items():
+                found[key] = read.get(key[1:]) or self._labels_of(session, item)
+            self.parsed.put_many({key: found[key] for key in missing})
+        return found
 
     def _labels_of(self, session: Session, item: ReplayItem) -> Detections:
         """The labels stored on the moderation, for one whose detections row is not there."""
@@ -187,8 +206,41 @@ class ViewerDecisions:
         )
 
 
-def _key(item: ReplayItem) -> Key:
-    return (item.sha256, item.model_version or "")
+def _key(item: ReplayItem) -> ParsedKey:
+    return (item.tenant, item.sha256, item.model_version or "")
+
+
+class ParsedDetections:
+    """Stored detections already parsed, kept in this process by (tenant, content hash,
+    detector set), the least recently used dropped past ``max_entries``. Stored detections
+    never change, and a feed asks for the same items again and again. Kept per tenant, so one
+    tenant's answers never come back faster for bytes another tenant had decided."""
+
+    def __init__(self, max_entries: int = PARSED_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[ParsedKey, Detections] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Iterable[ParsedKey]) -> dict[ParsedKey, Detections]:
+        found = {}
+        with self._lock:
+            for key in keys:
+                detections = self._entries.get(key)
+                if detections is not None:
+                    self._entries.move_to_end(key)
+                    found[key] = detections
+        return found
+
+    def put_many(self, parsed: Mapping[ParsedKey, Detections]) -> None:
+        with self._lock:
+            self._entries.update(parsed)
+            for key in parsed:
+                self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 class _Batch:
@@ -199,7 +251,7 @@ class _Batch:
         service: ViewerDecisions,
         viewer: Context,
         pinned: Policy | None,
-        stored: Mapping[Key, Detections],
+        stored: Mapping[ParsedKey, Detections],
     ) -> None:
         self.service = service
         self.viewer = viewer
