@@ -4,8 +4,6 @@ detections. Scope ``moderations:read``; only the caller's tenant's items are fou
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +33,10 @@ CONTEXT_ERRORS = (
 # A batch body: a full page of ids, however spaced, and the context.
 DECISIONS_BODY_BYTES = MAX_ITEMS * 256 + 64 * 1024
 READ = Depends(require_scopes("moderations:read"))
+
+
+# The answers are plain JSON values already: both routes send them as they are, without another
+# walk through each (``JSONResponse``); the models in ``modgate.openapi.schemas`` document them.
 
 
 def decisions_of(request: Request) -> ViewerDecisions:
@@ -95,7 +97,7 @@ def viewer_decision(
     surface: str | None = None,
     user_state: str | None = None,
     policy_version: str | None = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     context = {
         "region": region,
         "audience": audience,
@@ -107,7 +109,7 @@ def viewer_decision(
     decision = decisions_of(request).decide(
         moderation_id, context, tenant_of(request), policy_version
     )
-    return decision.to_dict()
+    return JSONResponse(decision.to_dict())
 
 
 @router.post(
@@ -128,5 +130,4 @@ def viewer_decisions(request: Request, body: DecisionsRequest) -> JSONResponse:
         tenant_of(request),
         body.policy_version,
     )
-    # Plain JSON values already: sent as they are, without another walk through each.
     return JSONResponse({"decisions": [decision.to_dict() for decision in decided]})
