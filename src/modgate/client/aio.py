@@ -21,7 +21,7 @@ from modgate.client.operations import (
 )
 from modgate.client.retry import Retry
 from modgate.client.settings import ClientSettings
-from modgate.client.types import Delivery, Moderation, ModerationSummary, Page, TimedLabel
+from modgate.client.types import Delivery, Moderation, ModerationBrief, Page, TimedLabel
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -120,7 +120,7 @@ class AsyncClient:
         an image within the request, a video (always asynchronous on the server) by polling
         until it is, for at most ``timeout`` seconds (default: the client's ``wait_timeout``);
         then ``ModerationTimeoutError``, whose ``moderation_id`` can be polled later."""
-        call = operations.moderate(media, wait=wait, **fields)
+        call = operations.create_moderation(media, wait=wait, **fields)
         settings = self.settings
         return await self._run(
             flow.moderate(
@@ -132,25 +132,31 @@ class AsyncClient:
             )
         )
 
+    create_moderation = moderate  # the operation's name in the OpenAPI document
+
     def iter_moderations(
         self, **filters: Unpack[ModerationFilters]
-    ) -> AsyncIterator[ModerationSummary]:
+    ) -> AsyncIterator[ModerationBrief]:
         """Every moderation matching ``filters``, newest first, page after page."""
         return self._items(lambda cursor: operations.list_moderations(cursor=cursor, **filters))
 
-    def iter_deliveries(
+    def iter_webhook_deliveries(
         self, endpoint_id: str, *, limit: int | None = None
     ) -> AsyncIterator[Delivery]:
         """An endpoint's whole delivery log, newest first, page after page."""
         return self._items(
-            lambda cursor: operations.list_deliveries(endpoint_id, limit=limit, cursor=cursor)
+            lambda cursor: operations.list_webhook_deliveries(
+                endpoint_id, limit=limit, cursor=cursor
+            )
         )
 
-    def iter_labels(
+    def iter_moderation_labels(
         self, moderation_id: str, **options: Unpack[LabelOptions]
     ) -> AsyncIterator[TimedLabel]:
         """Every label of a video, across ``NextToken`` pages."""
-        return self._items(lambda token: operations.label_page(moderation_id, token, **options))
+        return self._items(
+            lambda token: operations.moderation_label_page(moderation_id, token, **options)
+        )
 
     async def _items(self, page: Callable[[str | None], Call[Page[T]]]) -> AsyncIterator[T]:
         cursor: str | None = None
@@ -162,20 +168,20 @@ class AsyncClient:
             if not cursor:
                 return
 
-    health = _method(operations.health)
+    get_health = _method(operations.get_health)
     get_moderation = _method(operations.get_moderation)
     list_moderations = _method(operations.list_moderations)
-    get_labels = _method(operations.get_labels)
-    get_thumbnail = _method(operations.get_thumbnail)
-    appeal = _method(operations.appeal)
-    list_queues = _method(operations.list_queues)
+    get_moderation_labels = _method(operations.get_moderation_labels)
+    get_moderation_thumbnail = _method(operations.get_moderation_thumbnail)
+    create_appeal = _method(operations.create_appeal)
+    list_review_queues = _method(operations.list_review_queues)
     upload_media = _method(operations.upload_media)
     get_media = _method(operations.get_media)
-    get_preview = _method(operations.get_preview)
+    get_media_preview = _method(operations.get_media_preview)
     create_webhook = _method(operations.create_webhook)
     list_webhooks = _method(operations.list_webhooks)
     delete_webhook = _method(operations.delete_webhook)
-    list_deliveries = _method(operations.list_deliveries)
+    list_webhook_deliveries = _method(operations.list_webhook_deliveries)
 
     def __repr__(self) -> str:
         return f"AsyncClient({self.settings.base_url!r})"

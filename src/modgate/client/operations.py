@@ -28,15 +28,16 @@ from modgate.client.types import (
     Health,
     Media,
     MediaKind,
+    MediaUploaded,
     Moderation,
+    ModerationBrief,
     ModerationStatus,
-    ModerationSummary,
     Page,
     QueueStats,
     TimedLabel,
-    UploadedMedia,
     VideoLabels,
     WebhookEndpoint,
+    WebhookEndpointCreated,
 )
 
 T = TypeVar("T")
@@ -149,7 +150,7 @@ def _upload(media: MediaInput, filename: str | None) -> tuple[Callable[[], Any],
 
 
 @route("GET", "/healthz")
-def health() -> Call[Health]:
+def get_health() -> Call[Health]:
     """Liveness and database check (``/healthz``, needs no key)."""
     return Call("GET", "/healthz", _json)
 
@@ -170,7 +171,7 @@ class ModerationFields(TypedDict, total=False):
 
 
 @route("POST", "/v1/moderations")
-def moderate(
+def create_moderation(
     media: MediaInput | None = None, *, wait: bool = False, **fields: Unpack[ModerationFields]
 ) -> Call[Moderation]:
     """A new moderation (or, for a ``client_request_token`` used before, the one it made).
@@ -232,7 +233,7 @@ class ModerationFilters(TypedDict, total=False):
 @route("GET", "/v1/moderations")
 def list_moderations(
     *, cursor: str | None = None, **filters: Unpack[ModerationFilters]
-) -> Call[Page[ModerationSummary]]:
+) -> Call[Page[ModerationBrief]]:
     """One page of the tenant's moderations, newest first."""
     params = _query(cursor=cursor, **filters)
     return Call("GET", "/v1/moderations", cast(Callable[[httpx.Response], Any], _page), params)
@@ -246,7 +247,7 @@ class LabelOptions(TypedDict, total=False):
 
 
 @route("GET", "/v1/moderations/{moderation_id}/labels")
-def get_labels(
+def get_moderation_labels(
     moderation_id: str, *, next_token: str | None = None, **options: Unpack[LabelOptions]
 ) -> Call[VideoLabels]:
     """One page of a video's labels, as Rekognition's ``GetContentModeration``."""
@@ -254,21 +255,23 @@ def get_labels(
     return Call("GET", f"/v1/moderations/{_id(moderation_id)}/labels", _json, params)
 
 
-def label_page(
+def moderation_label_page(
     moderation_id: str, next_token: str | None, **options: Unpack[LabelOptions]
 ) -> Call[Page[TimedLabel]]:
-    """``get_labels`` as a page, for iterating over every label."""
-    call = get_labels(moderation_id, next_token=next_token, **options)
-    return Call(call.method, call.path, _label_page, call.params)
+    """``get_moderation_labels`` as a page, for iterating over every label."""
+    call = get_moderation_labels(moderation_id, next_token=next_token, **options)
+    return Call(call.method, call.path, _moderation_label_page, call.params)
 
 
-def _label_page(response: httpx.Response) -> Page[TimedLabel]:
+def _moderation_label_page(response: httpx.Response) -> Page[TimedLabel]:
     body = response.json()
     return Page(body["ModerationLabels"], body.get("NextToken"), body)
 
 
 @route("GET", "/v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}")
-def get_thumbnail(moderation_id: str, timestamp_ms: int, *, blurred: bool = True) -> Call[bytes]:
+def get_moderation_thumbnail(
+    moderation_id: str, timestamp_ms: int, *, blurred: bool = True
+) -> Call[bytes]:
     """The JPEG frame kept at a flagged video timestamp; ``blurred=False`` needs the scope
     ``media:read_clear`` and is logged."""
     path = f"/v1/moderations/{_id(moderation_id)}/thumbnails/{int(timestamp_ms)}"
@@ -276,7 +279,9 @@ def get_thumbnail(moderation_id: str, timestamp_ms: int, *, blurred: bool = True
 
 
 @route("POST", "/v1/moderations/{moderation_id}/appeal")
-def appeal(moderation_id: str, statement: str, *, appellant: str | None = None) -> Call[Appeal]:
+def create_appeal(
+    moderation_id: str, statement: str, *, appellant: str | None = None
+) -> Call[Appeal]:
     """Appeal a moderation's decision (``statement``: the user's own words); a senior
     reviewer who took no part decides."""
     body = {"statement": statement, "appellant": appellant}
@@ -284,13 +289,13 @@ def appeal(moderation_id: str, statement: str, *, appellant: str | None = None) 
 
 
 @route("GET", "/v1/review/queues")
-def list_queues() -> Call[list[QueueStats]]:
+def list_review_queues() -> Call[list[QueueStats]]:
     """Depth, oldest age and SLA of every review queue."""
     return Call("GET", "/v1/review/queues", lambda response: response.json()["queues"])
 
 
 @route("POST", "/v1/media")
-def upload_media(media: MediaInput, *, filename: str | None = None) -> Call[UploadedMedia]:
+def upload_media(media: MediaInput, *, filename: str | None = None) -> Call[MediaUploaded]:
     """Store media without moderating it (``created``: False when the tenant had these bytes
     already); moderate it later with ``moderate(media_id=...)``."""
     files, replayable = _upload(media, filename)
@@ -304,7 +309,7 @@ def get_media(media_id: str) -> Call[Media]:
 
 
 @route("GET", "/v1/media/{media_id}/preview")
-def get_preview(media_id: str, *, blurred: bool = True) -> Call[bytes]:
+def get_media_preview(media_id: str, *, blurred: bool = True) -> Call[bytes]:
     """The reviewer preview as JPEG; ``blurred=False`` needs ``media:read_clear`` and is
     logged."""
     params = None if blurred else {"blurred": "false"}
@@ -314,7 +319,7 @@ def get_preview(media_id: str, *, blurred: bool = True) -> Call[bytes]:
 @route("POST", "/v1/webhooks")
 def create_webhook(
     url: str, *, events: list[str] | None = None, secret: str | None = None
-) -> Call[WebhookEndpoint]:
+) -> Call[WebhookEndpointCreated]:
     """Register an endpoint for ``events`` (default: every event). The answer carries its
     ``secret`` (``secret``: yours, at least 16 bytes; default: generated), the only time it is
     shown: keep it for ``verify_webhook``."""
@@ -337,7 +342,7 @@ def delete_webhook(endpoint_id: str) -> Call[None]:
 
 
 @route("GET", "/v1/webhooks/{endpoint_id}/deliveries")
-def list_deliveries(
+def list_webhook_deliveries(
     endpoint_id: str, *, limit: int | None = None, cursor: str | None = None
 ) -> Call[Page[Delivery]]:
     """One page of an endpoint's delivery log, newest first."""

@@ -17,7 +17,7 @@ from pipeline_helpers import RED, Receiver, marker_png
 async def _every_method(server: Server, receiver_url: str) -> dict[str, object]:
     seen: dict[str, object] = {}
     async with AsyncClient(server.url, server.key, poll_interval=0.1) as client:
-        seen["health"] = (await client.health())["status"]
+        seen["health"] = (await client.get_health())["status"]
         endpoint = await client.create_webhook(receiver_url, secret="a secret of 16+ bytes")
         seen["webhooks"] = [hook["id"] for hook in await client.list_webhooks()] == [endpoint["id"]]
         image = await client.moderate(marker_png(seed=201), wait=True, external_id="async")
@@ -28,23 +28,23 @@ async def _every_method(server: Server, receiver_url: str) -> dict[str, object]:
         )
         video = await client.moderate(clip, wait=True, timeout=120)
         seen["video"] = (video["status"], video["kind"], video["flagged_timestamps"])
-        labels = await client.get_labels(video["id"])
-        every = [label async for label in client.iter_labels(video["id"], max_results=1)]
+        labels = await client.get_moderation_labels(video["id"])
+        every = [label async for label in client.iter_moderation_labels(video["id"], max_results=1)]
         seen["labels"] = every == labels["ModerationLabels"] and len(every) > 1
-        seen["thumbnail"] = (await client.get_thumbnail(video["id"], 1000))[:2]
+        seen["thumbnail"] = (await client.get_moderation_thumbnail(video["id"], 1000))[:2]
         page = await client.list_moderations(external_id="async")
         seen["page"] = isinstance(page, Page) and [m["id"] for m in page.items] == [image["id"]]
         seen["iter"] = [m["id"] async for m in client.iter_moderations(limit=1)][:2] == [
             video["id"],
             image["id"],
         ]
-        seen["appeal"] = (await client.appeal(image["id"], "A painting."))["status"]
-        seen["queues"] = isinstance(await client.list_queues(), list)
+        seen["appeal"] = (await client.create_appeal(image["id"], "A painting."))["status"]
+        seen["queues"] = isinstance(await client.list_review_queues(), list)
         media = await client.upload_media(marker_png(seed=202))
         seen["media"] = (await client.get_media(media["id"]))["sha256"] == media["sha256"]
-        seen["preview"] = (await client.get_preview(media["id"]))[:2]
-        deliveries = [d async for d in client.iter_deliveries(endpoint["id"])]
-        first = await client.list_deliveries(endpoint["id"], limit=1)
+        seen["preview"] = (await client.get_media_preview(media["id"]))[:2]
+        deliveries = [d async for d in client.iter_webhook_deliveries(endpoint["id"])]
+        first = await client.list_webhook_deliveries(endpoint["id"], limit=1)
         seen["deliveries"] = first.items[:1] == deliveries[:1]
         await client.delete_webhook(endpoint["id"])
         seen["deleted"] = await client.list_webhooks() == []

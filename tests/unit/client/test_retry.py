@@ -44,7 +44,7 @@ def _client(transport: httpx.MockTransport, retry: Retry | None = None) -> Clien
 
 def test_a_503_is_tried_again_after_retry_after() -> None:
     seen, transport = _server([_busy(), _busy(429), httpx.Response(200, json=OK)])
-    assert _client(transport).health() == OK
+    assert _client(transport).get_health() == OK
     assert len(seen) == 3
     assert all(r.headers["authorization"] == "Bearer mgk_x" for r in seen)
 
@@ -52,21 +52,21 @@ def test_a_503_is_tried_again_after_retry_after() -> None:
 def test_tries_are_bounded_and_the_last_error_is_raised() -> None:
     seen, transport = _server([_busy()] * 5)
     with pytest.raises(e.StoreUnavailableException) as busy:
-        _client(transport, Retry(attempts=4)).health()
+        _client(transport, Retry(attempts=4)).get_health()
     assert len(seen) == 4 and busy.value.status == 503 and busy.value.retry_after == "0"
 
 
 def test_a_longer_retry_after_than_allowed_is_not_waited_for() -> None:
     seen, transport = _server([_busy(retry_after="120")])
     with pytest.raises(e.StoreUnavailableException) as busy:
-        _client(transport, Retry(max_wait=30)).health()
+        _client(transport, Retry(max_wait=30)).get_health()
     assert len(seen) == 1 and busy.value.retry_after == "120"
 
 
 def test_retry_after_as_an_http_date() -> None:
     soon = email.utils.format_datetime(dt.datetime.now(dt.UTC) - dt.timedelta(seconds=5), True)
     seen, transport = _server([_busy(429, soon), httpx.Response(200, json=OK)])
-    assert _client(transport).health() == OK and len(seen) == 2
+    assert _client(transport).get_health() == OK and len(seen) == 2
     now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     assert retry_after_seconds("Thu, 01 Jan 2026 00:00:07 GMT", now) == 7.0
     assert retry_after_seconds("garbage") is None and retry_after_seconds("-4") == 0.0
@@ -83,14 +83,14 @@ def test_without_retry_after_the_backoff_doubles_up_to_the_cap() -> None:
 def test_other_errors_are_not_retried(status: int) -> None:
     seen, transport = _server([_busy(status)] * 2)
     with pytest.raises(e.ModgateAPIError) as failed:
-        _client(transport).health()
+        _client(transport).get_health()
     assert len(seen) == 1 and failed.value.status == status
 
 
 def test_retries_can_be_turned_off() -> None:
     seen, transport = _server([_busy()] * 2)
     with pytest.raises(e.StoreUnavailableException):
-        _client(transport, NO_RETRY).health()
+        _client(transport, NO_RETRY).get_health()
     assert len(seen) == 1
 
 
@@ -143,7 +143,7 @@ def test_a_stream_that_cannot_seek_is_sent_once() -> None:
 def test_an_error_body_that_is_not_modgates() -> None:
     seen, transport = _server([httpx.Response(502, text="<html>Bad gateway</html>")])
     with pytest.raises(e.ModgateAPIError) as failed:
-        _client(transport).health()
+        _client(transport).get_health()
     assert failed.value.status == 502 and failed.value.code == "HTTP502"
     assert failed.value.message == "Bad Gateway"
 
@@ -159,7 +159,7 @@ def test_the_async_client_retries_the_same_way() -> None:
     async def run() -> object:
         transport = httpx.MockTransport(handle)
         async with AsyncClient("http://modgate.test", "k", transport=transport) as client:
-            return await client.health()
+            return await client.get_health()
 
     assert asyncio.run(run()) == OK and len(seen) == 3
 
