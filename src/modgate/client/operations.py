@@ -81,7 +81,7 @@ def _no_files() -> AbstractContextManager[Files | None]:
     return nullcontext(None)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: built for every request, and frozen costs µs
 class Call(Generic[T]):
     """One request. ``files`` opens the multipart files anew for each try (and closes what it
     opened); ``replayable`` is False when a retry could not send the same body again."""
