@@ -42,6 +42,9 @@ class ModgateAPIError(ModgateClientError):
         self.headers: dict[str, str] = {k.lower(): v for k, v in (headers or {}).items()}
         super().__init__(f"{code} ({status}): {message}")
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled whole (to another process, say)
+        return type(self), (self.status, self.code, self.message, self.details, self.headers)
+
     @property
     def retry_after(self) -> str | None:
         """The answer's ``Retry-After`` header, when it has one."""
@@ -55,10 +58,14 @@ class ModerationTimeoutError(ModgateClientError, TimeoutError):
     def __init__(self, moderation: Mapping[str, Any], timeout: float) -> None:
         self.moderation = moderation
         self.moderation_id = str(moderation.get("id"))
+        self.timeout = timeout
         super().__init__(
             f"moderation {self.moderation_id} is still {moderation.get('status')} "
             f"after {timeout:g} s"
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.moderation, self.timeout)
 
 
 class WebhookSignatureError(ModgateClientError, ValueError):

@@ -3,6 +3,8 @@ answer with raises the class of that name, caught by the client twin of every se
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 import modgate.app  # noqa: F401  (every module that declares an error class)
@@ -67,3 +69,13 @@ def test_an_unknown_code_raises_the_class_of_its_status(
     assert raised.code == "SomethingNewException" and raised.status == status
     assert raised.retry_after == "3" and raised.headers["retry-after"] == "3"
     assert str(raised) == f"SomethingNewException ({status}): new"
+
+
+def test_errors_survive_pickling() -> None:
+    error = error_for(404, "PolicyVersionNotFoundException", "none", {"v": "x"}, {"A": "b"})
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is client_errors.PolicyVersionNotFoundException
+    assert (again.status, again.code, again.message) == (404, error.code, "none")
+    assert again.details == {"v": "x"} and again.headers == {"a": "b"}
+    late = pickle.loads(pickle.dumps(client_errors.ModerationTimeoutError({"id": "mod_1"}, 2.0)))
+    assert late.moderation_id == "mod_1" and str(late) == "moderation mod_1 is still None after 2 s"
