@@ -223,6 +223,7 @@ def report(title: str, table: Table, figures: dict[str, dict[str, list[float]]])
         f"{'all, summed':<36} {sums[0]:9.1f} {sums[1]:9.1f} {_pct(sums[1], sums[0]):>7} "
         f"{'':>7}   {sums[2]:8.1f} {sums[3]:8.1f} {_pct(sums[3], sums[2]):>7}"
     )
+    print(f"the client's own CPU per call, on average: {(sums[3] - sums[2]) / len(table):+.1f} µs")
 
 
 def measure(rounds: int, calls: int) -> None:
