@@ -73,7 +73,9 @@ class WebhookSignatureError(ModgateClientError, ValueError):
 
 
 # The server's tree (modgate.errors, and the few errors raised beside the code that raises
-# them), class for class; tests/unit/client checks that the two agree.
+# them), class for class, but for the errors of the Rekognition endpoint (``POST /``), which
+# answer in AWS's own shape to AWS SDKs; tests/unit/client checks that the two agree, and that
+# every code the OpenAPI document lists has its class here.
 
 
 class InvalidParameterException(ModgateAPIError):
@@ -280,6 +282,10 @@ class TooManyRequestsException(ModgateAPIError):
     """A 429 whose code the client does not know: slow down (client-side class)."""
 
 
+class InternalServerError(ModgateAPIError):
+    """The server failed unexpectedly (500); its log has the details."""
+
+
 # An unknown code raises the class of its status.
 BY_STATUS: dict[int, type[ModgateAPIError]] = {
     400: InvalidParameterException,
@@ -307,6 +313,8 @@ def _subclasses(cls: type[ModgateAPIError]) -> list[type[ModgateAPIError]]:
 BY_CODE: dict[str, type[ModgateAPIError]] = {
     cls.__name__: cls for cls in _subclasses(ModgateAPIError) if cls is not TooManyRequestsException
 }
+# The classes of no server error class: a status's, and the code of the server's catch-all.
+CLIENT_ONLY = (TooManyRequestsException, InternalServerError)
 
 
 def error_for(
