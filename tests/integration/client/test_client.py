@@ -4,6 +4,7 @@ the server sends it, and each error raised as its class in the error tree."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,6 +125,10 @@ def test_video_labels_a_page_at_a_time_and_all_of_them(video: Moderation, client
     assert all("EndTimestampMillis" in segment for segment in segments)
     with pytest.raises(e.InvalidParameterException):
         client.get_moderation_labels(video["id"], next_token="not-a-token")
+    image = client.moderate(marker_png(seed=109), wait=True)
+    with pytest.raises(e.InvalidParameterException) as still:
+        client.get_moderation_labels(image["id"])
+    assert "still image" in still.value.message
 
 
 def test_thumbnails_blurred_and_clear(video: Moderation, client: Client, server: Server) -> None:
@@ -152,6 +157,9 @@ def test_listing_page_by_page_and_every_item(client: Client) -> None:
     every = [m["id"] for m in client.iter_moderations(external_id="listed", limit=1)]
     assert every == made[::-1]
     assert [m["id"] for m in client.iter_moderations(external_id="nobody")] == []
+    since = dt.datetime(2000, 1, 1)  # a naive time is UTC
+    assert len(client.list_moderations(external_id="listed", created_after=since).items) == 3
+    assert client.list_moderations(external_id="listed", created_before=since).items == []
     with pytest.raises(e.InvalidParameterException):
         client.list_moderations(status="maybe")  # type: ignore[arg-type]
 
