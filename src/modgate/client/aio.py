@@ -175,6 +175,8 @@ class AsyncClient:
     get_moderation_thumbnail = _method(operations.get_moderation_thumbnail)
     create_appeal = _method(operations.create_appeal)
     list_review_queues = _method(operations.list_review_queues)
+    get_viewer_decision = _method(operations.get_viewer_decision)
+    decide_for_viewer = _method(operations.decide_for_viewer)
     upload_media = _method(operations.upload_media)
     get_media = _method(operations.get_media)
     get_media_preview = _method(operations.get_media_preview)

@@ -122,6 +122,14 @@ class InvalidContextError(InvalidParameterException):
     """The moderation context has an invalid value."""
 
 
+class UnknownSurfaceException(InvalidContextError):
+    """No policy is active for the surface named; name one that has one, or leave it out."""
+
+
+class TooManyItemsException(InvalidParameterException):
+    """The request names more items than one call takes."""
+
+
 class OutboundAddressRefusedException(InvalidParameterException):
     """The URL's host is or resolves to an internal address."""
 

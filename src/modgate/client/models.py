@@ -233,3 +233,29 @@ class Queues(TypedDict):
 class Health(TypedDict):
     status: Literal["ok"]
     version: str
+
+
+class ErrorBody(TypedDict):
+    code: str
+    message: str
+
+
+class ViewerDecision(TypedDict):
+    """One item decided again for one viewer (``modgate.viewer``). ``status`` ``decided``
+    carries the rest; ``pending``: still being processed; ``not_found`` (in a batch only): no
+    such moderation of the caller's, with ``error``."""
+
+    moderation_id: str
+    status: Literal["decided", "pending", "not_found"]
+    action: NotRequired[Action | None]
+    rule: NotRequired[str | None]
+    policy_version: NotRequired[str | None]
+    reasons: NotRequired[list[str] | None]
+    context: NotRequired[dict[str, str] | None]
+    overlays: NotRequired[list[str] | None]
+    verdict: NotRequired[Literal["allow", "annotate", "block"] | None]
+    error: NotRequired[ErrorBody | None]
+
+
+class ViewerDecisions(TypedDict):
+    decisions: list[ViewerDecision]

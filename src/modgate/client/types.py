@@ -28,6 +28,7 @@ from modgate.client.models import (
     ReviewState,
     TimedLabel,
     VideoLabels,
+    ViewerDecision,
     WebhookEndpoint,
     WebhookEndpointCreated,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "ReviewState",
     "TimedLabel",
     "VideoLabels",
+    "ViewerDecision",
     "WebhookEndpoint",
     "WebhookEndpointCreated",
     "WebhookEvent",

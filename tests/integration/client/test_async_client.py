@@ -40,6 +40,10 @@ async def _every_method(server: Server, receiver_url: str) -> dict[str, object]:
         ]
         seen["appeal"] = (await client.create_appeal(image["id"], "A painting."))["status"]
         seen["queues"] = isinstance(await client.list_review_queues(), list)
+        viewer = await client.get_viewer_decision(image["id"], audience="18+")
+        page_of_decisions = await client.decide_for_viewer([image["id"]], region="DE")
+        seen["viewer"] = (viewer["action"], [d["moderation_id"] for d in page_of_decisions])
+        seen["image_id"] = image["id"]
         media = await client.upload_media(marker_png(seed=202))
         seen["media"] = (await client.get_media(media["id"]))["sha256"] == media["sha256"]
         seen["preview"] = (await client.get_media_preview(media["id"]))[:2]
@@ -74,11 +78,13 @@ def test_every_method(server: Server) -> None:
         "iter": True,
         "appeal": "open",
         "queues": True,
+        "viewer": ("block", [seen["image_id"]]),
         "media": True,
         "preview": b"\xff\xd8",
         "deliveries": True,
         "deleted": True,
         "missing": (404, "ResourceNotFoundException"),
+        "image_id": seen["image_id"],
     }
 
 

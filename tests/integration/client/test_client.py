@@ -183,6 +183,26 @@ def test_review_queues(client: Client) -> None:
     assert queues["appeals"]["depth"] >= 1 and queues["appeals"]["overdue"] == 0
 
 
+def test_decisions_for_a_viewer(client: Client) -> None:
+    flagged = client.moderate(marker_png(seed=122), wait=True)
+    clean = client.moderate(plain_png(seed=123), wait=True)
+    one = client.get_viewer_decision(flagged["id"], audience="18+", local_time="12:00")
+    assert one["status"] == "decided" and one["action"] == "block" and one["policy_version"]
+    page = client.decide_for_viewer([clean["id"], "mod_missing", flagged["id"]], region="DE")
+    assert [(d["moderation_id"], d["status"]) for d in page] == [
+        (clean["id"], "decided"),
+        ("mod_missing", "not_found"),
+        (flagged["id"], "decided"),
+    ]
+    with pytest.raises(e.TooManyItemsException) as too_many:
+        client.decide_for_viewer(["mod_x"] * 1001)
+    assert isinstance(too_many.value, e.InvalidParameterException)
+    with pytest.raises(e.UnknownSurfaceException):
+        client.get_viewer_decision(flagged["id"], surface="no-such-surface")
+    with pytest.raises(e.ResourceNotFoundException):
+        client.get_viewer_decision("mod_missing")
+
+
 def test_media_upload_facts_and_previews(client: Client, server: Server) -> None:
     data = marker_png(seed=130)
     uploaded = client.upload_media(io.BytesIO(data))
