@@ -23,9 +23,10 @@ from modgate.detection.tables import DetectionRow
 from modgate.policy import Policy, load_policy
 from modgate.services import Services
 from modgate.settings import load_settings
+from modgate.taxonomy.detections import Label, Timeline, TimelineEntry, Unchecked
 from modgate.viewer import VERDICT_RULE
 from servers import LiveServer
-from viewer_helpers import seed
+from viewer_helpers import MODEL_VERSION, seed
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 ADULT_AT_NOON = {"audience": "18+", "local_time": "12:00"}
@@ -242,3 +243,25 @@ def test_the_labels_on_the_moderation_serve_when_its_detections_row_is_gone(
         session.execute(sa.delete(DetectionRow).where(DetectionRow.sha256 == "e" * 64))
     child = served.decision(item, **TWELVE_AT_NIGHT)
     assert (child["action"], child["rule"]) == ("block", "under-13/Swimwear or Underwear")
+
+
+def test_a_video_is_judged_again_on_its_flagged_time_and_never_allowed_unseen(
+    served: Served,
+) -> None:
+    def explicit_for(seconds: int, unchecked: Unchecked | None = None) -> Timeline:
+        nipple = Label("Exposed Female Nipple", 62.0, "Explicit Nudity", 3)
+        return Timeline(
+            (TimelineEntry(1000, 1000 + seconds * 1000, nipple),),
+            MODEL_VERSION,
+            unchecked=unchecked,
+        )
+
+    flagged = served.seed({}, timeline=explicit_for(1))
+    answer = served.decision(flagged, **ADULT_AT_NOON)
+    assert (answer["action"], answer["rule"]) == ("block", "kids-explicit")
+    damaged = Unchecked(4000, 3, "4.0 s of the video could not be decoded")
+    clean = Timeline((), MODEL_VERSION, unchecked=damaged)
+    unseen = served.seed({}, timeline=clean)
+    answer = served.decision(unseen, **ADULT_AT_NOON)
+    assert (answer["action"], answer["rule"]) == ("review", "modgate.incomplete-media")
+    assert answer["reasons"][-1] == damaged.reason
