@@ -265,3 +265,15 @@ def test_a_video_is_judged_again_on_its_flagged_time_and_never_allowed_unseen(
     answer = served.decision(unseen, **ADULT_AT_NOON)
     assert (answer["action"], answer["rule"]) == ("review", "modgate.incomplete-media")
     assert answer["reasons"][-1] == damaged.reason
+
+
+def test_the_uploaders_state_is_the_items_own_unless_the_viewer_names_one(
+    served: Served,
+) -> None:
+    item = served.seed({"Sex Toys": 25}, context={"surface": "kids", "user_state": "new"})
+    assert served.services.moderations.get(item)["rule"] == "new-uploader/Explicit"
+    carried = served.decision(item, **ADULT_AT_NOON)
+    assert (carried["action"], carried["rule"]) == ("review", "new-uploader/Explicit")
+    assert carried["context"]["user_state"] == "new"
+    named = served.decision(item, **ADULT_AT_NOON, user_state="trusted")
+    assert named["action"] == "allow" and named["context"]["user_state"] == "trusted"
