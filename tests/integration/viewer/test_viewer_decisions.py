@@ -8,6 +8,7 @@ The kids surface runs ``policies/kids.yaml`` (a night overlay from 20:00, an und
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,3 +278,19 @@ def test_the_uploaders_state_is_the_items_own_unless_the_viewer_names_one(
     assert carried["context"]["user_state"] == "new"
     named = served.decision(item, **ADULT_AT_NOON, user_state="trusted")
     assert named["action"] == "allow" and named["context"]["user_state"] == "trusted"
+
+
+def test_a_full_page_is_accepted_however_it_is_spaced_and_a_huge_body_is_refused(
+    served: Served,
+) -> None:
+    items = [{"moderation_id": "mod_" + "0" * 32}] * 1000
+    spaced = json.dumps({"context": ADULT_AT_NOON, "items": items}, indent=4).encode()
+    assert len(spaced) > 64 * 1024  # past the cap of other JSON bodies
+    headers = {"Content-Type": "application/json"}
+    answer = served.client.post("/v1/decisions", content=spaced, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["decisions"]) == 1000
+    huge = json.dumps({"items": items, "padding": " " * 400_000}).encode()
+    refused = served.client.post("/v1/decisions", content=huge, headers=headers)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["code"] == "RequestTooLargeException"
