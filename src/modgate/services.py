@@ -28,6 +28,7 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
@@ -43,6 +44,7 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.viewer import ViewerDecisions
 
 Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
@@ -63,6 +65,7 @@ class Services:
     pipeline: Pipeline
     governance: PolicyGovernance
     retention: RetentionService
+    viewer: ViewerDecisions
 
     @classmethod
     def build(
@@ -114,11 +117,16 @@ class Services:
             sessions=sessions,
             blobs=blobs,
             media=media,
-            auth=AuthService(sessions, settings.auth),
+            auth=AuthService(
+                sessions,
+                settings.auth,
+                sealer=Sealer(settings.auth.secrets_key, settings.data_dir / "secrets.key"),
+            ),
             review=review,
             pipeline=pipeline,
             governance=PolicyGovernance(sessions, pipeline.policy_store, settings.policy),
             retention=RetentionService(sessions, blobs),
+            viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
         )
 
     @property

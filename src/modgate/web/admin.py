@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from modgate.auth.deps import actor_of, require_permission
 from modgate.auth.models import ROLES, SCOPES, User
 from modgate.errors import InvalidParameterException, ModgateError
-from modgate.events import WEBHOOK_EVENTS
+from modgate.events import SUBSCRIBABLE_EVENTS
 from modgate.request_limits import read_form
 from modgate.tenants import DEFAULT_TENANT, checked_tenant
 from modgate.web.pages import names_of_users, page, refused
@@ -215,7 +215,7 @@ async def _webhooks_page(
         user,
         status,
         endpoints=sorted(endpoints, key=lambda e: (e["tenant"], e["created_at"])),
-        events=WEBHOOK_EVENTS,
+        events=SUBSCRIBABLE_EVENTS,
         default_tenant=DEFAULT_TENANT,
         created=created,
         error=error,
