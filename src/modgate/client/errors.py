@@ -266,6 +266,14 @@ class AlreadyAppealedException(ConflictException):
     """The moderation has already been appealed."""
 
 
+class PolicyActivationRefusedException(ConflictException):
+    """A policy version cannot be activated yet: cases, backtest or approvals missing."""
+
+
+class MediaDeletedException(ModgateAPIError):
+    """The media's bytes were deleted by retention or an erasure request (410)."""
+
+
 class DetectorLoadError(ModgateAPIError):
     """A detector could not be loaded (500)."""
 

@@ -29,6 +29,17 @@ class Media(TypedDict):
     frame_rate: float | None
     animated: bool
     created_at: str
+    deleted: NotRequired[list[Literal["original", "previews", "thumbnails"]]]
+
+
+class MediaErased(TypedDict):
+    """An erasure request answered: the bytes and personal fields are gone, the record stays."""
+
+    id: str
+    tenant: str
+    sha256: str
+    erased_at: str
+    deleted: list[Literal["originals", "previews", "thumbnails"]]
 
 
 class MediaUploaded(Media):

@@ -27,6 +27,7 @@ from modgate.client.types import (
     Delivery,
     Health,
     Media,
+    MediaErased,
     MediaKind,
     MediaUploaded,
     Moderation,
@@ -358,6 +359,13 @@ def get_media_preview(media_id: str, *, blurred: bool = True) -> Call[bytes]:
     logged."""
     params = None if blurred else {"blurred": "false"}
     return Call("GET", f"/v1/media/{_id(media_id)}/preview", _bytes, params)
+
+
+@route("POST", "/v1/media/{media_id}/erasure")
+def erase_media(media_id: str) -> Call[MediaErased]:
+    """Answer an erasure request (scope ``media:erase``): the media's bytes and the personal
+    fields of its moderations are deleted; the record, its decisions and hash stay."""
+    return Call("POST", f"/v1/media/{_id(media_id)}/erasure", _json)
 
 
 @route("POST", "/v1/webhooks")

@@ -174,6 +174,7 @@ class Client:
     upload_media = _method(operations.upload_media)
     get_media = _method(operations.get_media)
     get_media_preview = _method(operations.get_media_preview)
+    erase_media = _method(operations.erase_media)
     create_webhook = _method(operations.create_webhook)
     list_webhooks = _method(operations.list_webhooks)
     delete_webhook = _method(operations.delete_webhook)

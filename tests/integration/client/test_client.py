@@ -221,6 +221,13 @@ def test_media_upload_facts_and_previews(client: Client, server: Server) -> None
     with pytest.raises(e.UnsafeMediaTypeException) as svg:
         client.upload_media(b'<svg xmlns="http://www.w3.org/2000/svg"></svg>')
     assert svg.value.status == 415 and isinstance(svg.value, e.UnsupportedMediaTypeException)
+    # An erasure request: the bytes go (a preview is 410 now), the record stays.
+    erased = client.erase_media(uploaded["id"])
+    assert erased["deleted"] == ["originals", "previews", "thumbnails"]
+    with pytest.raises(e.MediaDeletedException) as gone:
+        client.get_media_preview(uploaded["id"])
+    assert gone.value.status == 410
+    assert client.get_media(uploaded["id"])["deleted"] == ["original", "previews", "thumbnails"]
 
 
 def test_webhooks_registered_delivered_verified_and_deleted(client: Client) -> None:
