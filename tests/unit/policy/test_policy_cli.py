@@ -167,3 +167,35 @@ def test_store_commands_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         url,
     )
     assert code == 0 and json.loads(out)["total"] == 0
+
+
+def test_four_eyes_on_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With one approval required, the user running the command cannot approve their own
+    activation: the gate wants another policy editor (another OS account on the CLI)."""
+    from modgate.audit import cli_actor
+    from modgate.db import upgrade
+    from modgate.db.base import make_engine, session_factory
+    from modgate.governance.policy_gate import PolicyGovernance
+    from modgate.policy.settings import PolicySettings
+    from modgate.policy.store import SqlPolicyStore
+
+    monkeypatch.setenv("MODGATE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MODGATE_POLICY__ACTIVATION_APPROVALS", "1")
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    seed, cases = str(POLICIES / "seed.yaml"), str(POLICIES / "seed.cases.yaml")
+    db = ("--database-url", url)
+    code, out = run("policy", "save", seed, "--author", "ana", "--cases", cases, *db)
+    version = out.splitlines()[0].split()[-1]
+    assert run("policy", "backtest", seed, "--surface", "kids", "--attach", *db)[0] == 0
+    code, out = run("policy", "approve", version[:12], "--surface", "kids", *db)
+    assert code == 0 and cli_actor() in out
+    code, out = run("policy", "activate", version[:12], "--surface", "kids", *db)
+    assert code == 2 and "needs 1 approval by another policy editor for 'kids' (has 0)" in out
+    # Another editor's approval (as the console records it) opens the gate.
+    sessions = session_factory(make_engine(url))
+    PolicyGovernance(
+        sessions, SqlPolicyStore(sessions), PolicySettings(activation_approvals=1)
+    ).approve(version, "kids", actor="user:usr_ben")
+    code, out = run("policy", "activate", version[:12], "--surface", "kids", *db)
+    assert code == 0 and f"kids: active version is now {version[:12]}" in out
