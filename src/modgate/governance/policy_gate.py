@@ -265,7 +265,7 @@ class PolicyGovernance:
         row = PolicyBacktestRow(
             id=new_id("pbt"),
             version=stored.version,
-            surface=_surface(surface),
+            surface=checked_surface(surface),
             since=since,
             until=until,
             report=report,
@@ -306,7 +306,7 @@ class PolicyGovernance:
         """Approve activating ``version`` on ``surface``; counts for an activation by anyone
         but ``actor``. Approving twice is one approval."""
         stored = self.store.get(version)
-        surface = _surface(surface)
+        surface = checked_surface(surface)
         with transaction(self.sessions) as session:
             mine = [
                 a for a in _open_approvals(session, stored.version, surface) if a.approver == actor
@@ -335,7 +335,7 @@ class PolicyGovernance:
 
     def gate(self, version: str, surface: str, actor: str) -> GateStatus:
         stored = self.store.get(version)
-        surface = _surface(surface)
+        surface = checked_surface(surface)
         with self.sessions() as session:
             return self._gate(session, stored.version, surface, actor)
 
@@ -386,7 +386,7 @@ class PolicyGovernance:
         """Activate through the gate (``PolicyActivationRefusedException`` naming what is
         missing); the approvals it used are spent in the same transaction."""
         stored = self.store.get(version)
-        surface = _surface(surface)
+        surface = checked_surface(surface)
         with transaction(self.sessions) as session:
             status = self._gate(session, stored.version, surface, actor)
             if not status.open:
@@ -422,7 +422,7 @@ class PolicyGovernance:
 
     def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
         """Re-activate the version active before the current one (recorded as an activation)."""
-        surface = _surface(surface)
+        surface = checked_surface(surface)
         target = previous_version(self.store.history(surface))
         with transaction(self.sessions) as session:
             activation = self.store.activate_in(session, target, surface, actor, note or "rollback")
@@ -445,7 +445,9 @@ class PolicyGovernance:
             record_change(session, change)
 
 
-def _surface(surface: str) -> str:
+def checked_surface(surface: str) -> str:
+    """``surface`` without surrounding spaces; ``InvalidParameterException`` unless 1-64
+    characters (the column's width)."""
     surface = surface.strip()
     if not surface or len(surface) > 64:
         raise InvalidParameterException("A surface name is 1-64 characters.")

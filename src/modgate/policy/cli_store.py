@@ -24,6 +24,7 @@ from modgate.errors import InvalidParameterException
 from modgate.policy.backtest import format_report, run_backtest, uses_text
 from modgate.policy.backtest_plot import plot_sweep
 from modgate.policy.history import iter_history
+from modgate.policy.history import window_bound as _date
 from modgate.policy.loader import load_policy
 from modgate.policy.shadow import shadow_report
 from modgate.policy.store import SqlPolicyStore
@@ -46,16 +47,6 @@ def _store(ctx: typer.Context, url: str | None) -> SqlPolicyStore:
 
 def _governance(ctx: typer.Context, url: str | None) -> PolicyGovernance:
     return command_services(ctx).services(**({"database_url": url} if url else {})).governance
-
-
-def _date(text: str | None, name: str) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidParameterException(f"{name} {text!r} is not an ISO 8601 date") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @store_app.command("save")

@@ -18,11 +18,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import table_of
 from modgate.detection.tables import DetectionRow
+from modgate.errors import InvalidParameterException
 from modgate.moderation.tables import ModerationRow
 from modgate.policy.backtest import HistoryItem
 from modgate.taxonomy.rekognition_json import moderation_detections
 
 _moderations = table_of(ModerationRow)
+
+
+def window_bound(text: str | None, name: str) -> dt.datetime | None:
+    """A ``since``/``until`` of a replay: an ISO 8601 date or time (UTC when it names no
+    offset), None when not given; ``InvalidParameterException`` naming ``name`` otherwise."""
+    if text is None or not text.strip():
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidParameterException(f"{name} {text!r} is not an ISO 8601 date") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 _detections = table_of(DetectionRow)
 
 

@@ -22,7 +22,7 @@ from modgate.errors import InvalidParameterException, ModgateError
 from modgate.events import SUBSCRIBABLE_EVENTS
 from modgate.request_limits import read_form
 from modgate.tenants import DEFAULT_TENANT, checked_tenant
-from modgate.web.pages import names_of_users, page, refused
+from modgate.web.pages import form_text, names_of_users, page, refused
 
 router = APIRouter(prefix="/console/admin", tags=["console"], include_in_schema=False)
 
@@ -47,8 +47,7 @@ def _services(request: Request) -> Any:
 
 
 def _text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return form_text(form, name).strip()
 
 
 def _done(path: str, what: str) -> Response:

@@ -43,6 +43,12 @@ async def page(
     )
 
 
+def form_text(form: Any, name: str) -> str:
+    """A form field's text as sent; empty when missing or a file."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
 def wants_json(request: Request) -> bool:
     accept = request.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept

@@ -8,7 +8,6 @@ surface's active version, approvals, and gated activation and rollback
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -24,9 +23,16 @@ from modgate.errors import (
     PolicyValidationError,
     ResourceNotFoundException,
 )
-from modgate.governance.policy_gate import PolicyGovernance, Problem, problems_of
+from modgate.governance.policy_gate import (
+    PolicyGovernance,
+    Problem,
+    checked_surface,
+    problems_of,
+)
+from modgate.policy.history import window_bound
 from modgate.request_limits import read_form
 from modgate.web.charts import diff_lines, shares_svg, sweep_svg
+from modgate.web.pages import form_text as _text
 from modgate.web.pages import names_of_users, page, refused, wants_json
 
 router = APIRouter(prefix="/console/policies", tags=["console"], include_in_schema=False)
@@ -40,26 +46,9 @@ def _governance(request: Request) -> PolicyGovernance:
     return governance
 
 
-def _text(form: Any, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
-
-
 def _surface(request: Request, given: str | None = None) -> str:
-    surface = (given or "").strip() or _governance(request).settings.default_surface
-    if len(surface) > 64:
-        raise InvalidParameterException("A surface name is 1-64 characters.")
-    return surface
-
-
-def _date(text: str, name: str) -> dt.datetime | None:
-    if not text.strip():
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidParameterException(f"{name} is not a date (YYYY-MM-DD).") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    """The surface a form or link names, or the default surface."""
+    return checked_surface((given or "").strip() or _governance(request).settings.default_surface)
 
 
 # overview and new versions -------------------------------------------------------------------
@@ -213,7 +202,8 @@ async def run_cases(request: Request, version: str, user: Editor) -> Response:
 @router.post("/{version}/backtest")
 async def backtest(request: Request, version: str, user: Editor) -> Response:
     def work(form: Any, surface: str, gov: PolicyGovernance, actor: str, full: str) -> Any:
-        since, until = _date(_text(form, "since"), "since"), _date(_text(form, "until"), "until")
+        since = window_bound(_text(form, "since"), "since")
+        until = window_bound(_text(form, "until"), "until")
         return gov.backtest(full, surface, actor=actor, since=since, until=until)
 
     return await _form_action(
