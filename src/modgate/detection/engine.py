@@ -23,11 +23,16 @@ from PIL import Image
 from modgate.detection import video
 from modgate.detection.base import Detector, DetectorOutput
 from modgate.detection.cache import DetectionCache
+from modgate.detection.cascade import Cascade, SurfacePlan
 from modgate.detection.frames import PreparedImage
 from modgate.detection.fusion import FUSION_VERSION, fuse_content_types, fuse_labels
 from modgate.detection.registry import build_detectors
+from modgate.detection.remote.base import RemoteDetector
+from modgate.detection.remote.usage import RemoteUsage, remote_usage
 from modgate.detection.result import DetectionResult
+from modgate.detection.settings import CascadeRule
 from modgate.errors import CorruptMediaException, DetectorLoadError, ModgateError
+from modgate.outbound import OutboundGuard, OutboundPolicy
 from modgate.taxonomy.detections import ContentType, ImageDetections, ranked_labels
 from modgate.taxonomy.rekognition_json import text_line_from_json
 
@@ -67,15 +72,19 @@ class DetectionEngine:
         detectors: Sequence[Detector],
         threads: int | None = None,
         cache: DetectionCache | None = None,
+        cascade: dict[str, CascadeRule] | None = None,
+        usage: RemoteUsage | None = None,
     ) -> None:
         if not detectors:
             raise ModgateError("DetectionEngine needs at least one detector")
         self.detectors = list(detectors)
+        self.local = [d for d in self.detectors if not isinstance(d, RemoteDetector)]
+        self.remote = [d for d in self.detectors if isinstance(d, RemoteDetector)]
+        self.cascade = Cascade(cascade or {}, self.local, self.remote)
+        self.usage = usage or remote_usage()
         self.threads = threads or os.cpu_count() or 1
         self.cache = cache
-        self.model_version = f"{TAXONOMY_VERSION}+fusion{FUSION_VERSION}:" + ",".join(
-            f"{detector.name}-{detector.version}" for detector in self.detectors
-        )
+        self.model_version = self.version_of(self.cascade.plan(None))
         self.max_side = max(detector.input_side for detector in self.detectors)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="modgate-detect")
         self.load_seconds: dict[str, float] = {}
@@ -87,8 +96,24 @@ class DetectionEngine:
     ) -> DetectionEngine:
         """Pick, configure and load the detectors named by ``settings.detection``."""
         detection = settings.detection
-        detectors = build_detectors(detection, threads_per_session=detection.session_threads)
-        return cls(detectors, threads=detection.threads, cache=cache)
+        outbound = OutboundGuard(OutboundPolicy.from_settings(settings))
+        detectors = build_detectors(
+            detection, threads_per_session=detection.session_threads, outbound=outbound
+        )
+        return cls(detectors, threads=detection.threads, cache=cache, cascade=detection.cascade)
+
+    def version_of(self, plan: SurfacePlan) -> str:
+        """The model version of detections made under ``plan``: the detectors that may answer
+        (local ones, the plan's remote ones) and, for a cascade, its rule."""
+        detectors = [*self.local, *(plan.remote if plan.rule.remote != "never" else ())]
+        tags = ",".join(detector.model_tag for detector in detectors)
+        suffix = plan.suffix if plan.rule.remote != "never" and plan.remote else ""
+        return f"{TAXONOMY_VERSION}+fusion{FUSION_VERSION}:{tags}{suffix}"
+
+    def for_surface(self, surface: str | None) -> SurfaceDetection:
+        """Detection as ``surface``'s cascade rule asks for."""
+        plan = self.cascade.plan(surface)
+        return SurfaceDetection(self, plan, self.version_of(plan))
 
     def _load(self) -> None:
         def load(detector: Detector) -> float:
@@ -124,7 +149,8 @@ class DetectionEngine:
         ]
 
     def detect(self, image: Image.Image) -> ImageDetections:
-        """What detection finds in one still image (the pipeline's entry point)."""
+        """What detection finds in one still image (surfaces without a cascade rule of their
+        own; the pipeline detects through ``for_surface``)."""
         return self.detect_frames([image])[0].detections
 
     def detect_image(self, image: Image.Image, sha256: str | None = None) -> DetectionResult:
@@ -139,17 +165,42 @@ class DetectionEngine:
         return result
 
     def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
-        """Labels of each frame, in order. All (frame, detector) pairs run concurrently."""
+        """Labels of each frame, in order (the default cascade rule)."""
+        return self.detect_cascaded(frames, self.cascade.plan(None), self.model_version)
+
+    def detect_cascaded(
+        self, frames: Sequence[Image.Image], plan: SurfacePlan, model_version: str
+    ) -> list[DetectionResult]:
+        """Labels of each frame: local detectors on all of them, then the plan's remote
+        detectors on those the plan sends. All (frame, detector) pairs of a round run
+        concurrently."""
         prepared = list(self._pool.map(self._prepare, frames))
+        outputs = self._run(prepared, self.local)
+        sent: list[int] = list(range(len(prepared)))
+        if plan.remote and plan.rule.remote != "never":
+            if self.local:
+                sent = [
+                    index
+                    for index, found in enumerate(outputs)
+                    if plan.sends(fuse_outputs(found, model_version))
+                ]
+            remote = self._run([prepared[index] for index in sent], plan.remote)
+            for index, extra in zip(sent, remote, strict=True):
+                outputs[index].extend(extra)
+            if self.remote:
+                self.usage.cascade_items(plan.surface, len(prepared), len(sent))
+        elif self.remote:
+            self.usage.cascade_items(plan.surface, len(prepared), 0)
+        return [fuse_outputs(found, model_version) for found in outputs]
+
+    def _run(
+        self, prepared: Sequence[PreparedImage], detectors: Sequence[Detector]
+    ) -> list[list[DetectorOutput]]:
         futures: list[list[Future[list[DetectorOutput]]]] = [
-            [self._pool.submit(self._predict, detector, image) for detector in self.detectors]
+            [self._pool.submit(self._predict, detector, image) for detector in detectors]
             for image in prepared
         ]
-        results = []
-        for per_detector in futures:
-            outputs = [future.result()[0] for future in per_detector]
-            results.append(fuse_outputs(outputs, self.model_version))
-        return results
+        return [[future.result()[0] for future in per_detector] for per_detector in futures]
 
     def detect_video(self, path: str, fps: float = 1.0) -> Iterator[tuple[int, DetectionResult]]:
         """Labels of frames sampled every ``1 / fps`` seconds, as ``(timestamp_ms, result)``
@@ -178,9 +229,31 @@ class DetectionEngine:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        for detector in self.remote:
+            detector.close()
 
     def __enter__(self) -> DetectionEngine:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class SurfaceDetection:
+    """The engine seen from one surface: detection as that surface's cascade rule asks for,
+    under the model version that names the rule (what ``DetectionEngine.for_surface`` gives)."""
+
+    def __init__(self, engine: DetectionEngine, plan: SurfacePlan, model_version: str) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.model_version = model_version
+        self.max_side = engine.max_side
+
+    def detect(self, image: Image.Image) -> ImageDetections:
+        return self.detect_frames([image])[0].detections
+
+    def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
+        return self.engine.detect_cascaded(frames, self.plan, self.model_version)
+
+    def for_surface(self, surface: str | None) -> SurfaceDetection:
+        return self.engine.for_surface(surface)

@@ -34,9 +34,12 @@ FLAG_FLOOR = 50.0
 
 class MediaDetector(FrameDetector, Protocol):
     """What a job needs of the detection engine (``DetectionEngine`` is one): still images
-    detected one at a time, and frames in batches for timelines."""
+    detected one at a time, frames in batches for timelines, and the same as one surface's
+    cascade rule asks for (``for_surface``: its ``model_version`` names the rule)."""
 
     def detect(self, image: Image.Image) -> ImageDetections: ...
+
+    def for_surface(self, surface: str | None) -> MediaDetector: ...
 
 
 @dataclass(frozen=True, slots=True)
