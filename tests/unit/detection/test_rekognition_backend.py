@@ -4,6 +4,7 @@ read page by page and their minutes counted, and the endpoint passes the outboun
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -183,3 +184,23 @@ def test_the_endpoint_passes_the_outbound_guard(monkeypatch: pytest.MonkeyPatch)
     allowed.setup()
     with pytest.raises(RemoteBackendUnavailableException, match="connect_failed"):
         allowed.predict([IMAGE])  # nothing listens there: a connection failure, retried by jobs
+
+
+def test_a_host_that_turns_internal_after_setup_is_refused_before_sending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    answers = ["93.184.216.34"]
+
+    def resolver(host: str, port: int) -> list[tuple[Any, Any, Any, Any, tuple[Any, ...]]]:
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[0], port))]
+
+    detector = RekognitionDetector(
+        {"endpoint_url": "https://rekognition.example", "retries": 0},
+        outbound=OutboundGuard(OutboundPolicy(), resolver),
+    )
+    detector.setup()  # public at setup
+    answers[0] = "169.254.169.254"  # DNS now answers with the metadata address
+    with pytest.raises(RemoteBackendUnavailableException, match="OutboundAddressRefused"):
+        detector.predict([IMAGE])
