@@ -77,6 +77,14 @@ def test_labels_and_probabilities_come_from_the_logprobs(server: FakeGuardServer
     assert counts.backend("openai_guard", "calls") == 2
     assert counts.backend("openai_guard", "images") == 2
     assert detector.model_tag.startswith("openai_guard-1/guard-vl/")
+    assert server.authorizations[0] == ""
+
+
+def test_the_api_key_is_sent_as_a_bearer_token_and_never_shown(server: FakeGuardServer) -> None:
+    detector = guard(server, api_key="sk-local-123")
+    detector.predict([picture((255, 0, 0))])
+    assert server.authorizations == ["Bearer sk-local-123"]
+    assert "sk-local-123" not in repr(detector.options)
 
 
 def test_without_logprobs_the_chosen_label_gets_the_fallback_probability() -> None:

@@ -30,7 +30,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from modgate.detection.base import DetectorOutput, Evidence
 from modgate.detection.frames import PreparedImage
@@ -65,7 +65,7 @@ class CategorySet(BaseModel):
 class GuardOptions(RemoteOptions):
     base_url: str = Field(min_length=1, description="e.g. http://127.0.0.1:8001/v1")
     model: str = Field(min_length=1)
-    api_key: str = ""
+    api_key: SecretStr = SecretStr("")
     categories: dict[str, CategorySet] = Field(
         default_factory=lambda: {
             name: CategorySet.model_validate(value) for name, value in DEFAULT_CATEGORIES.items()
@@ -229,9 +229,8 @@ class OpenAIGuardDetector(RemoteDetector):
         if self.settings.top_logprobs:
             body["logprobs"] = True
             body["top_logprobs"] = self.settings.top_logprobs
-        headers = (
-            {"Authorization": f"Bearer {self.settings.api_key}"} if self.settings.api_key else {}
-        )
+        key = self.settings.api_key.get_secret_value()
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
         assert self.client is not None, "setup() was not called"
         try:
             response = self.client.post(self.url, json=body, headers=headers)

@@ -8,7 +8,8 @@ a label modgate does not know (a newer AWS taxonomy) is logged and left out.
 boto3's own retries are switched off: the shared discipline retries, with jitter, and keeps the
 circuit breaker's count honest. The endpoint (``endpoint_url``, or AWS's for ``region``) is
 checked by the outbound guard at setup, and every request's host again before it is sent.
-Credentials come from boto3's usual chain (environment, shared files, instance role).
+Credentials are the options' (a key, or a profile of the shared AWS files), else boto3's usual
+chain (environment, shared files, instance role).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from modgate.detection.base import DetectorOutput, Evidence
 from modgate.detection.frames import PreparedImage
@@ -60,12 +61,21 @@ _RETRYABLE = {
 class RekognitionOptions(RemoteOptions):
     region: str = "us-east-1"
     endpoint_url: str = ""
+    aws_profile: str = Field(default="", description="A profile of the shared AWS files.")
+    aws_access_key_id: str = ""
+    aws_secret_access_key: SecretStr = SecretStr("")
     min_confidence: float = Field(default=1.0, ge=0, le=100)
     model_version: str = Field(
         default="7.0", description="The ModerationModelVersion Rekognition is expected to answer."
     )
     video_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     video_max_wait_seconds: float = Field(default=3600.0, gt=0, le=6 * 3600)
+
+    @model_validator(mode="after")
+    def _whole_key(self) -> RekognitionOptions:
+        if bool(self.aws_access_key_id) != bool(self.aws_secret_access_key.get_secret_value()):
+            raise ValueError("give both aws_access_key_id and aws_secret_access_key, or neither")
+        return self
 
 
 class _Label(BaseModel):
@@ -172,7 +182,12 @@ class RekognitionDetector(RemoteDetector):
         arguments: dict[str, Any] = {"region_name": self.settings.region, "config": config}
         if self.settings.endpoint_url:
             arguments["endpoint_url"] = self.settings.endpoint_url
-        self.use_client(boto3.client("rekognition", **arguments))
+        if self.settings.aws_access_key_id:
+            arguments["aws_access_key_id"] = self.settings.aws_access_key_id
+            secret = self.settings.aws_secret_access_key.get_secret_value()
+            arguments["aws_secret_access_key"] = secret
+        session = boto3.Session(profile_name=self.settings.aws_profile or None)
+        self.use_client(session.client("rekognition", **arguments))
 
     def use_client(self, client: Any) -> None:
         """Use ``client`` (a boto3 Rekognition client; tests pass one with a ``Stubber``)."""

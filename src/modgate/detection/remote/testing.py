@@ -53,6 +53,7 @@ class FakeGuardServer:
         self.confidence = confidence
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
         self._script: list[Scripted] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -110,6 +111,7 @@ class FakeGuardServer:
                 request = json.loads(self.rfile.read(length))
                 with fake._lock:
                     fake.requests.append(request)
+                    fake.authorizations.append(self.headers.get("Authorization", ""))
                 scripted = fake._next_script()
                 if fake.delay:
                     time.sleep(fake.delay)
