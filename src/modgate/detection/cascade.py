@@ -54,6 +54,13 @@ class SurfacePlan:
     uncovered: frozenset[str]
     suffix: str
 
+    @property
+    def sends_every_item(self) -> bool:
+        """Does every item go remote, whatever the local models find?"""
+        if not self.remote or self.rule.remote == "never":
+            return False
+        return self.rule.remote == "always" or bool(self.uncovered)
+
     def sends(self, local: DetectionResult | None) -> bool:
         """Does an item with this local result (None: no local detector) go remote?"""
         if not self.remote or self.rule.remote == "never":

@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
@@ -25,16 +26,16 @@ from modgate.detection.base import Detector, DetectorOutput
 from modgate.detection.cache import DetectionCache
 from modgate.detection.cascade import Cascade, SurfacePlan
 from modgate.detection.frames import PreparedImage
-from modgate.detection.fusion import FUSION_VERSION, fuse_content_types, fuse_labels
+from modgate.detection.fusion import FUSION_VERSION, fuse_outputs
 from modgate.detection.registry import build_detectors
 from modgate.detection.remote.base import RemoteDetector
 from modgate.detection.remote.usage import RemoteUsage, remote_usage
 from modgate.detection.result import DetectionResult
 from modgate.detection.settings import CascadeRule
+from modgate.detection.stored_video import StoredVideoReader
 from modgate.errors import CorruptMediaException, DetectorLoadError, ModgateError
 from modgate.outbound import OutboundGuard, OutboundPolicy
-from modgate.taxonomy.detections import ContentType, ImageDetections, ranked_labels
-from modgate.taxonomy.rekognition_json import text_line_from_json
+from modgate.taxonomy.detections import ImageDetections
 
 if TYPE_CHECKING:
     from modgate.settings import Settings
@@ -42,26 +43,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TAXONOMY_VERSION = "7.0"
-
-
-def fuse_outputs(outputs: Sequence[DetectorOutput], model_version: str) -> DetectionResult:
-    """One image's detector outputs → a ``DetectionResult``."""
-    evidence = [item for output in outputs for item in output.evidence]
-    fused = fuse_labels(evidence)
-    content = fuse_content_types(item for output in outputs for item in output.content_types)
-    detections = ImageDetections(
-        labels=ranked_labels({name: label.confidence for name, label in fused.items()}),
-        content_types=tuple(
-            ContentType(name, round(value, 4))
-            for name, value in sorted(content.items(), key=lambda pair: -pair[1])
-        ),
-        text=tuple(
-            text_line_from_json(item) for output in outputs for item in output.text_detections
-        ),
-        model_version=model_version,
-    )
-    content_evidence = [item for output in outputs for item in output.content_types]
-    return DetectionResult(detections, tuple(evidence + content_evidence))
 
 
 class DetectionEngine:
@@ -147,6 +128,10 @@ class DetectionEngine:
             }
             for d in self.detectors
         ]
+
+    def for_stored_video(self) -> tuple[SurfaceDetection, StoredVideoReader | None]:
+        """``SurfaceDetection.for_stored_video`` for surfaces without a rule of their own."""
+        return self.for_surface(None).for_stored_video()
 
     def detect(self, image: Image.Image) -> ImageDetections:
         """What detection finds in one still image (surfaces without a cascade rule of their
@@ -257,3 +242,16 @@ class SurfaceDetection:
 
     def for_surface(self, surface: str | None) -> SurfaceDetection:
         return self.engine.for_surface(surface)
+
+    def for_stored_video(self) -> tuple[SurfaceDetection, StoredVideoReader | None]:
+        """For a video in S3: the view that detects its sampled frames, and the backends that
+        read the whole video instead of its frames (None: the frames go to every backend)."""
+        plan = self.plan
+        readers = (
+            tuple(d for d in plan.remote if d.reads_stored_videos) if plan.sends_every_item else ()
+        )
+        if not readers:
+            return self, None
+        frames_plan = replace(plan, remote=tuple(d for d in plan.remote if d not in readers))
+        reader = StoredVideoReader(readers, self.model_version, self.engine.usage, plan.surface)
+        return SurfaceDetection(self.engine, frames_plan, self.model_version), reader

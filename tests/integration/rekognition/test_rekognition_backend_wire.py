@@ -24,7 +24,7 @@ from modgate.errors import RemoteBackendUnavailableException
 from modgate.outbound import OutboundGuard, OutboundPolicy
 from modgate.services import Services
 from modgate.settings import load_settings
-from pipeline_helpers import marker_png, plain_png
+from pipeline_helpers import marker_png, plain_png, wait_decided
 from servers import LiveServer
 
 PREFIX = "modgate/"
@@ -176,3 +176,55 @@ def test_a_stored_video_goes_through_start_content_moderation(answering: Answeri
     missing.setup()
     with pytest.raises(RemoteBackendUnavailableException, match="InvalidS3ObjectException"):
         missing.start_stored_video(answering.bucket, f"{PREFIX}incoming/acme/none.mp4")
+
+
+def test_a_video_in_s3_goes_whole_to_start_content_moderation(
+    answering: Answering, s3_endpoint: str, tmp_path: Path
+) -> None:
+    """The asking server keeps its blobs in the answering server's bucket, under the answering
+    server's incoming/<tenant>/ prefix, as a team would share a bucket with Rekognition."""
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        auth={"api_keys_required": False},
+        outbound_allow="127.0.0.1/32",
+        blob_store="s3",
+        s3_bucket=answering.bucket,
+        s3_endpoint_url=s3_endpoint,
+        s3_prefix=f"{PREFIX}incoming/acme/asking/",
+        detection={
+            "enabled": ["marker", "rekognition"],
+            "options": {"rekognition": rekognition_options(answering) | {"stored_videos": True}},
+            "cascade": {"*": {"remote": "never"}, "profile": {"labels": ["Hate Symbols"]}},
+        },
+        pipeline={"workers": 1, "poll_seconds": 0.1, "retry_backoff_seconds": 0.1},
+    )
+    services = Services.build(settings)
+    before = remote_usage().snapshot()
+    try:
+        with LiveServer(create_app(settings, services)) as live:
+            clip = video_bytes(seconds=3.0, colour_at=(1.0, 2.0, BLUE))
+            response = httpx.post(
+                f"{live.url}/v1/moderations",
+                files={"file": ("clip.mp4", clip)},
+                data={"surface": "profile"},
+                timeout=60,
+            )
+            assert response.status_code == 202, response.text
+            body = wait_decided(live.url, response.json()["id"], timeout=120)
+    finally:
+        services.close()
+    assert body["action"] == "block", body
+    found = {segment["ModerationLabel"]["Name"]: segment for segment in body["segments"]}
+    assert "Nazi Party" in found, body["segments"]
+    assert 1000 <= found["Nazi Party"]["StartTimestampMillis"] < 2000
+    after = remote_usage().snapshot()
+    # One stored-video job, no frame sent one by one.
+    assert after.backend("rekognition", "images") == before.backend("rekognition", "images")
+    minutes = after.backend("rekognition", "video_minutes") - before.backend(
+        "rekognition", "video_minutes"
+    )
+    assert minutes == pytest.approx(3 / 60, rel=0.1)
+    looked, sent = (
+        after.cascade["profile"][i] - before.cascade.get("profile", (0, 0))[i] for i in (0, 1)
+    )
+    assert looked == sent and looked >= 3

@@ -11,13 +11,25 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from modgate.detection.base import Detector
+from modgate.detection.base import Detector, DetectorOutput
 from modgate.detection.frames import PreparedImage
 from modgate.detection.remote.discipline import RemoteCaller, RemoteOptions
 from modgate.detection.remote.usage import RemoteUsage
 from modgate.outbound import OutboundGuard, OutboundPolicy
+
+
+@dataclass(frozen=True)
+class StoredVideoResult:
+    """What a backend found in a stored video: evidence per timestamp (ms), in order; the
+    backend's job id and model version, and the video's length."""
+
+    job_id: str
+    duration_ms: int
+    samples: tuple[tuple[int, DetectorOutput], ...]
+    model_version: str
 
 
 class RemoteDetector(Detector):
@@ -62,3 +74,14 @@ class RemoteDetector(Detector):
         out = io.BytesIO()
         picture.save(out, format="JPEG", quality=quality)
         return out.getvalue()
+
+    @property
+    def reads_stored_videos(self) -> bool:
+        """Does this backend read a whole video where it is stored (S3) instead of its frames
+        (``moderate_stored_video``)?"""
+        return False
+
+    def moderate_stored_video(self, bucket: str, key: str) -> StoredVideoResult:
+        """What the backend finds in the video at ``s3://bucket/key`` (``reads_stored_videos``
+        backends only)."""
+        raise NotImplementedError(f"detector {self.name!r} does not read stored videos")

@@ -18,7 +18,6 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from modgate.detection.base import DetectorOutput, Evidence
 from modgate.detection.frames import PreparedImage
-from modgate.detection.remote.base import RemoteDetector
+from modgate.detection.remote.base import RemoteDetector, StoredVideoResult
 from modgate.detection.remote.discipline import RemoteCallError, RemoteOptions
 from modgate.errors import ModgateError, SettingsError
 from modgate.outbound.guard import DEFAULT_PORTS
@@ -67,6 +66,11 @@ class RekognitionOptions(RemoteOptions):
     min_confidence: float = Field(default=1.0, ge=0, le=100)
     model_version: str = Field(
         default="7.0", description="The ModerationModelVersion Rekognition is expected to answer."
+    )
+    stored_videos: bool = Field(
+        default=False,
+        description="Videos in modgate's S3 bucket go to StartContentModeration whole (the "
+        "bucket must be AWS S3 in the same region, readable with these credentials).",
     )
     video_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     video_max_wait_seconds: float = Field(default=3600.0, gt=0, le=6 * 3600)
@@ -120,16 +124,6 @@ class _VideoAnswer(BaseModel):
     ModerationModelVersion: str = ""
 
 
-@dataclass(frozen=True)
-class StoredVideoResult:
-    """What Rekognition found in a stored video: evidence per timestamp (ms), in order."""
-
-    job_id: str
-    duration_ms: int
-    samples: tuple[tuple[int, DetectorOutput], ...]
-    model_version: str
-
-
 class RekognitionDetector(RemoteDetector):
     """Amazon Rekognition ``DetectModerationLabels`` (images, frames) and
     ``StartContentModeration`` (videos in S3)."""
@@ -153,6 +147,10 @@ class RekognitionDetector(RemoteDetector):
     @property
     def model_tag(self) -> str:
         return f"{self.name}-{self.version}/{self.settings.model_version}"
+
+    @property
+    def reads_stored_videos(self) -> bool:
+        return self.settings.stored_videos
 
     @property
     def endpoint(self) -> str:
