@@ -117,7 +117,8 @@ class DetectionEngine:
         logger.info("detectors loaded: %s", self.model_version)
 
     def describe(self) -> list[dict[str, Any]]:
-        """Name, version, labels and content types of each loaded detector."""
+        """Name, version, labels and content types of each loaded detector, and whether it is
+        a remote backend (run where the cascade sends an item)."""
         return [
             {
                 "name": d.name,
@@ -125,6 +126,7 @@ class DetectionEngine:
                 "labels": list(d.labels),
                 "content_types": list(d.content_types),
                 "text": d.emits_text,
+                "remote": isinstance(d, RemoteDetector),
             }
             for d in self.detectors
         ]
