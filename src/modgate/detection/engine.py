@@ -68,6 +68,12 @@ class DetectionEngine:
         self.model_version = self.version_of(self.cascade.plan(None))
         self.max_side = max(detector.input_side for detector in self.detectors)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="modgate-detect")
+        # Remote requests wait on the network, not the cores: they get threads of their own (as
+        # many as the backends' request slots), so a slow backend never holds up local models.
+        self._remote_pool = ThreadPoolExecutor(
+            max(1, sum(d.remote_options.concurrency for d in self.remote)),
+            thread_name_prefix="modgate-remote",
+        )
         self.load_seconds: dict[str, float] = {}
         self._load()
 
@@ -158,35 +164,50 @@ class DetectionEngine:
     def detect_cascaded(
         self, frames: Sequence[Image.Image], plan: SurfacePlan, model_version: str
     ) -> list[DetectionResult]:
-        """Labels of each frame: local detectors on all of them, then the plan's remote
-        detectors on those the plan sends. All (frame, detector) pairs of a round run
-        concurrently."""
+        """Labels of each frame: local detectors on all of them, the plan's remote detectors
+        on those the plan sends. When the plan sends every frame, both start at once;
+        otherwise the remote round starts when the local results are in. All (frame,
+        detector) pairs of a round run concurrently."""
         prepared = list(self._pool.map(self._prepare, frames))
-        outputs = self._run(prepared, self.local)
-        sent: list[int] = list(range(len(prepared)))
-        if plan.remote and plan.rule.remote != "never":
-            if self.local:
-                sent = [
-                    index
-                    for index, found in enumerate(outputs)
-                    if plan.sends(fuse_outputs(found, model_version))
-                ]
-            remote = self._run([prepared[index] for index in sent], plan.remote)
-            for index, extra in zip(sent, remote, strict=True):
-                outputs[index].extend(extra)
-            if self.remote:
-                self.usage.cascade_items(plan.surface, len(prepared), len(sent))
-        elif self.remote:
-            self.usage.cascade_items(plan.surface, len(prepared), 0)
+        asks = bool(plan.remote) and plan.rule.remote != "never"
+        every = asks and (plan.sends_every_item or not self.local)
+        early = self._submit(prepared, plan.remote, self._remote_pool) if every else None
+        outputs = self._collect(self._submit(prepared, self.local, self._pool))
+        sent: list[int] = []
+        if early is not None:
+            sent = list(range(len(prepared)))
+            remote = self._collect(early)
+        elif asks:
+            sent = [
+                index
+                for index, found in enumerate(outputs)
+                if plan.sends(fuse_outputs(found, model_version))
+            ]
+            chosen = [prepared[index] for index in sent]
+            remote = self._collect(self._submit(chosen, plan.remote, self._remote_pool))
+        else:
+            remote = []
+        for index, extra in zip(sent, remote, strict=True):
+            outputs[index].extend(extra)
+        if self.remote:
+            self.usage.cascade_items(plan.surface, len(prepared), len(sent))
         return [fuse_outputs(found, model_version) for found in outputs]
 
-    def _run(
-        self, prepared: Sequence[PreparedImage], detectors: Sequence[Detector]
-    ) -> list[list[DetectorOutput]]:
-        futures: list[list[Future[list[DetectorOutput]]]] = [
-            [self._pool.submit(self._predict, detector, image) for detector in detectors]
+    def _submit(
+        self,
+        prepared: Sequence[PreparedImage],
+        detectors: Sequence[Detector],
+        pool: ThreadPoolExecutor,
+    ) -> list[list[Future[list[DetectorOutput]]]]:
+        return [
+            [pool.submit(self._predict, detector, image) for detector in detectors]
             for image in prepared
         ]
+
+    @staticmethod
+    def _collect(
+        futures: list[list[Future[list[DetectorOutput]]]],
+    ) -> list[list[DetectorOutput]]:
         return [[future.result()[0] for future in per_detector] for per_detector in futures]
 
     def detect_video(self, path: str, fps: float = 1.0) -> Iterator[tuple[int, DetectionResult]]:
@@ -216,6 +237,7 @@ class DetectionEngine:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._remote_pool.shutdown(wait=True)
         for detector in self.remote:
             detector.close()
 
