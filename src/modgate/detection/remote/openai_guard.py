@@ -26,6 +26,7 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, ClassVar
 
@@ -163,6 +164,9 @@ class OpenAIGuardDetector(RemoteDetector):
             sort_keys=True,
         )
         self.prompt_digest = hashlib.sha256(prompts.encode()).hexdigest()[:8]
+        self._questions = ThreadPoolExecutor(
+            self.settings.concurrency, thread_name_prefix="modgate-guard"
+        )
 
     @property
     def settings(self) -> GuardOptions:
@@ -193,21 +197,22 @@ class OpenAIGuardDetector(RemoteDetector):
         return [self._detect_one(image) for image in images]
 
     def _detect_one(self, image: PreparedImage) -> DetectorOutput:
+        """One image: every category set's question at once (as many in flight as the
+        backend's ``concurrency`` allows)."""
         data_url = "data:image/jpeg;base64," + base64.b64encode(self.jpeg(image)).decode()
+        categories = list(self.settings.categories.items())
+        answers = self._questions.map(
+            lambda item: self.caller.call(partial(self._ask, item[1], data_url), images=1),
+            categories,
+        )
         output = DetectorOutput()
-        for name, category in self.settings.categories.items():
-            probabilities = self.caller.call(partial(self._ask, category, data_url), images=1)
+        for (name, category), probabilities in zip(categories, answers, strict=True):
             for answer, probability in probabilities.items():
                 label = category.options[answer]
                 if label is not None and probability > 0:
-                    output.evidence.append(
-                        Evidence(
-                            taxonomy_v7().canonical(label),
-                            probability,
-                            self.name,
-                            f"{name}:{answer}",
-                        )
-                    )
+                    canonical = taxonomy_v7().canonical(label)
+                    source = f"{name}:{answer}"
+                    output.evidence.append(Evidence(canonical, probability, self.name, source))
         return output
 
     def _ask(self, category: CategorySet, data_url: str) -> dict[str, float]:
@@ -251,5 +256,6 @@ class OpenAIGuardDetector(RemoteDetector):
         )
 
     def close(self) -> None:
+        self._questions.shutdown(wait=True)
         if self.client is not None:
             self.client.close()
