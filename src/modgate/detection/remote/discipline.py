@@ -48,7 +48,7 @@ class RemoteOptions(DetectorOptions):
     circuit_failures: int = Field(default=5, ge=1, le=1000)
     circuit_reset_seconds: float = Field(default=30.0, gt=0, le=3600)
     concurrency: int = Field(default=4, ge=1, le=256)
-    image_side: int = Field(default=768, ge=80, le=4096)
+    image_side: int = Field(default=512, ge=80, le=4096)
 
 
 class RemoteCallError(Exception):
