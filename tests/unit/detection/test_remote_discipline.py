@@ -141,3 +141,19 @@ def test_the_remote_share_per_surface() -> None:
     assert snapshot.remote_share("chat") == 0.2
     assert snapshot.remote_share("") == 0.8
     assert snapshot.remote_share() == 0.5
+
+
+def test_an_unexpected_error_in_a_probe_does_not_leave_the_circuit_stuck_open() -> None:
+    remote, clock, _, _ = caller(retries=0, circuit_failures=1, circuit_reset_seconds=10)
+    request, _ = failing(1)
+    with pytest.raises(RemoteBackendUnavailableException):
+        remote.call(request)
+    clock.now = 10.0
+
+    def broken() -> str:
+        raise KeyError("a bug in the request code")
+
+    with pytest.raises(KeyError):
+        remote.call(broken)  # the probe ends without a verdict
+    assert remote.call(request) == "ok"  # the next caller may probe
+    assert remote.breaker.state == "closed"

@@ -197,6 +197,9 @@ class RemoteCaller:
             else:
                 self.breaker.released()
             raise
+        except BaseException:  # not a verdict on the backend; a probe must not stay taken
+            self.breaker.released()
+            raise
         finally:
             self._slots.release()
         self.breaker.succeeded()
