@@ -19,7 +19,7 @@ from modgate.detection.remote.testing import FakeGuardServer, Scripted
 from modgate.detection.remote.usage import remote_usage
 from modgate.services import Services
 from modgate.settings import load_settings
-from pipeline_helpers import marker_png
+from pipeline_helpers import marker_png, wait_decided
 from servers import LiveServer
 
 HATE = {
@@ -106,16 +106,28 @@ def test_only_what_a_surface_needs_goes_remote(cascade: tuple[str, FakeGuardServ
     assert moderate(url, marker_png(3), "profile")["action"] == "block"  # local hit, still asked
     assert len(guard.requests) == 2
 
+    # The same bytes as the first item, now on that surface and run by a worker (which looks
+    # for stored detections first): detected again with the remote model, not answered from the
+    # local-only detections stored for those bytes.
+    queued = httpx.post(
+        f"{url}/v1/moderations",
+        files={"file": ("x.png", green_png(1))},
+        data={"surface": "profile"},
+    )
+    assert queued.status_code == 202
+    assert wait_decided(url, queued.json()["id"])["action"] == "block"
+    assert len(guard.requests) == 3
+
     # A surface with an uncertainty band: only the item whose local result lies in it.
     moderate(url, green_png(4), "comments")  # nothing local: certain, stays local
-    assert len(guard.requests) == 2
-    moderate(url, marker_png(5), "comments")  # 97 lies in the band [90, 100)
     assert len(guard.requests) == 3
+    moderate(url, marker_png(5), "comments")  # 97 lies in the band [90, 100)
+    assert len(guard.requests) == 4
 
     after = remote_usage().snapshot()
     looked = {s: after.cascade[s][0] - before.cascade.get(s, (0, 0))[0] for s in after.cascade}
     sent = {s: after.cascade[s][1] - before.cascade.get(s, (0, 0))[1] for s in after.cascade}
-    assert (looked["profile"], sent["profile"]) == (2, 2)
+    assert (looked["profile"], sent["profile"]) == (3, 3)
     assert (looked["comments"], sent["comments"]) == (2, 1)
     assert (looked["default"], sent["default"]) == (1, 0)
 
