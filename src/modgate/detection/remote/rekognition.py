@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit
 
@@ -27,7 +27,9 @@ from modgate.detection.base import DetectorOutput, Evidence
 from modgate.detection.frames import PreparedImage
 from modgate.detection.remote.base import RemoteDetector, StoredVideoResult
 from modgate.detection.remote.discipline import RemoteCallError, RemoteOptions
+from modgate.detection.remote.usage import RemoteUsage
 from modgate.errors import ModgateError, SettingsError
+from modgate.outbound import OutboundGuard
 from modgate.outbound.guard import DEFAULT_PORTS
 from modgate.taxonomy import CONTENT_TYPES, taxonomy_v7
 
@@ -137,6 +139,17 @@ class RekognitionDetector(RemoteDetector):
     Options: ClassVar[type[RemoteOptions]] = RekognitionOptions
 
     client: Any = None
+
+    def __init__(
+        self,
+        options: Mapping[str, Any] | None = None,
+        threads: int = 1,
+        *,
+        outbound: OutboundGuard | None = None,
+        usage: RemoteUsage | None = None,
+    ) -> None:
+        super().__init__(options, threads, outbound=outbound, usage=usage)
+        self._versions_seen: set[str] = set()
 
     @property
     def settings(self) -> RekognitionOptions:
@@ -339,7 +352,8 @@ class RekognitionDetector(RemoteDetector):
 
     def _check_version(self, answered: str) -> None:
         expected = self.settings.model_version
-        if answered and answered != expected:
+        if answered and answered != expected and answered not in self._versions_seen:
+            self._versions_seen.add(answered)  # said once per version, not on every call
             logger.warning(
                 "rekognition answered with model version %s, configured %s: set "
                 "options.rekognition.model_version so stored detections name the right model",
