@@ -11,7 +11,7 @@ until the backend's next timestamp, at most one sampling interval.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from modgate.detection.fusion import fuse_outputs
 from modgate.detection.remote.base import RemoteDetector, StoredVideoResult
@@ -56,13 +56,20 @@ class StoredVideoReader:
         self.surface = surface
 
     def entries(
-        self, bucket: str, key: str, step_ms: int, duration_ms: int | None, samples: int
+        self,
+        bucket: str,
+        key: str,
+        step_ms: int,
+        duration_ms: int | None,
+        samples: int,
+        progress: Callable[[], None] | None = None,
     ) -> list[TimelineEntry]:
         """Every backend's findings in ``s3://bucket/key``; ``samples``: how many frames the
-        local detectors looked at (all of them count as sent remote)."""
+        local detectors looked at (all of them count as sent remote); ``progress`` is called
+        while a backend's job runs."""
         found: list[TimelineEntry] = []
         for backend in self.backends:
-            result = backend.moderate_stored_video(bucket, key)
+            result = backend.moderate_stored_video(bucket, key, progress)
             found.extend(timeline_entries(result, self.model_version, step_ms, duration_ms))
         self.usage.cascade_items(self.surface, 0, samples)
         return found

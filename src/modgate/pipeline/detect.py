@@ -126,7 +126,7 @@ class DetectStage:
             return found
         bucket, key = self.blobs.location(record.blob_key)
         step_ms = round(1000 / self.sampling.fps)
-        remote = reader.entries(bucket, key, step_ms, duration_ms, samples)
+        remote = reader.entries(bucket, key, step_ms, duration_ms, samples, progress)
         entries = sorted((*found.timeline.entries, *remote), key=lambda entry: entry.start_ms)
         return replace(found, timeline=replace(found.timeline, entries=tuple(entries)))
 

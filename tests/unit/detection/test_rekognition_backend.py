@@ -4,6 +4,7 @@ read page by page and their minutes counted, and the endpoint passes the outboun
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -161,8 +162,10 @@ def test_a_stored_video_is_read_page_by_page_and_its_minutes_counted(
     )
     job = detector.start_stored_video("media", "clips/a.mp4", token="token-1")
     waits: list[float] = []
-    result = detector.stored_video_result(job, sleep=waits.append)
+    beats: list[int] = []
+    result = detector.stored_video_result(job, sleep=waits.append, progress=lambda: beats.append(1))
     assert waits == [detector.settings.video_poll_seconds]
+    assert beats == [1]  # the waiting job renewed its lease after the poll that found it running
     assert result.duration_ms == 90_000
     assert [(ms, sorted(e.label for e in out.evidence)) for ms, out in result.samples] == [
         (1000, ["Drugs & Tobacco", "Smoking"]),
@@ -204,3 +207,27 @@ def test_a_host_that_turns_internal_after_setup_is_refused_before_sending(
     answers[0] = "169.254.169.254"  # DNS now answers with the metadata address
     with pytest.raises(RemoteBackendUnavailableException, match="OutboundAddressRefused"):
         detector.predict([IMAGE])
+
+
+def test_a_retried_video_finds_the_job_it_started_before(
+    stubbed: tuple[RekognitionDetector, Stubber, RemoteUsage],
+) -> None:
+    detector, stubber, _ = stubbed
+    token = hashlib.sha256(b"media/clips/b.mp4").hexdigest()
+    for _ in range(2):
+        stubber.add_response(
+            "start_content_moderation",
+            {"JobId": "job-b"},
+            {
+                "Video": {"S3Object": {"Bucket": "media", "Name": "clips/b.mp4"}},
+                "MinConfidence": 1.0,
+                "ClientRequestToken": token,
+            },
+        )
+        stubber.add_response(
+            "get_content_moderation",
+            {"JobStatus": "SUCCEEDED", "VideoMetadata": {"DurationMillis": 1000}},
+        )
+    first = detector.moderate_stored_video("media", "clips/b.mp4")
+    again = detector.moderate_stored_video("media", "clips/b.mp4")
+    assert first.job_id == again.job_id == "job-b"

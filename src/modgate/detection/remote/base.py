@@ -10,7 +10,7 @@ as well as the adapter (``openai_guard-1/qwen2.5-vl-7b/…``), so stored detecti
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -81,7 +81,9 @@ class RemoteDetector(Detector):
         (``moderate_stored_video``)?"""
         return False
 
-    def moderate_stored_video(self, bucket: str, key: str) -> StoredVideoResult:
+    def moderate_stored_video(
+        self, bucket: str, key: str, progress: Callable[[], None] | None = None
+    ) -> StoredVideoResult:
         """What the backend finds in the video at ``s3://bucket/key`` (``reads_stored_videos``
-        backends only)."""
+        backends only); ``progress`` is called now and then while it waits."""
         raise NotImplementedError(f"detector {self.name!r} does not read stored videos")

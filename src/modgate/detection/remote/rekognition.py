@@ -14,6 +14,7 @@ chain (environment, shared files, instance role).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -257,11 +258,17 @@ class RekognitionDetector(RemoteDetector):
         return self.caller.call(request)
 
     def stored_video_result(
-        self, job_id: str, sleep: Callable[[float], None] = time.sleep
+        self,
+        job_id: str,
+        sleep: Callable[[float], None] = time.sleep,
+        progress: Callable[[], None] | None = None,
     ) -> StoredVideoResult:
-        """Wait for job ``job_id`` (polling ``GetContentModeration``) and read every page."""
+        """Wait for job ``job_id`` (polling ``GetContentModeration``) and read every page.
+        ``progress`` is called after each poll (a long job keeps its lease with it)."""
         waited = 0.0
         while True:
+            if progress is not None and waited:
+                progress()
             first = self._video_page(job_id, None)
             if first.JobStatus == "SUCCEEDED":
                 break
@@ -288,9 +295,15 @@ class RekognitionDetector(RemoteDetector):
             job_id, duration, tuple(sorted(by_time.items())), first.ModerationModelVersion
         )
 
-    def moderate_stored_video(self, bucket: str, key: str) -> StoredVideoResult:
-        """Start a job on ``s3://bucket/key`` and wait for its result."""
-        return self.stored_video_result(self.start_stored_video(bucket, key))
+    def moderate_stored_video(
+        self, bucket: str, key: str, progress: Callable[[], None] | None = None
+    ) -> StoredVideoResult:
+        """Start a job on ``s3://bucket/key`` and wait for its result. The request token is
+        made from the object's name: a retried moderation finds the job it started before
+        instead of paying for another."""
+        token = hashlib.sha256(f"{bucket}/{key}".encode()).hexdigest()
+        job_id = self.start_stored_video(bucket, key, token=token)
+        return self.stored_video_result(job_id, progress=progress)
 
     def _video_page(self, job_id: str, token: str | None) -> _VideoAnswer:
         arguments: dict[str, Any] = {"JobId": job_id, "SortBy": "TIMESTAMP", "MaxResults": 1000}
