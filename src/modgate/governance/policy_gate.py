@@ -149,19 +149,20 @@ class PolicyGovernance:
     def save(self, source: str, *, actor: str, note: str = "") -> StoredPolicy:
         """Validate and store a policy's YAML (``PolicyValidationError`` with every problem)."""
         policy = policy_from_text(source, "policy.yaml")
-        known = {v.version for v in self.store.versions()}
-        stored = self.store.save(policy, author=actor, note=note)
-        if stored.version not in known:
-            self._record(
-                Change(
-                    kind="policy.saved",
-                    actor=actor,
-                    object=f"policy:{stored.version}",
-                    payload={"source": stored.source, "note": note},
-                    detail={"name": stored.name},
+        with transaction(self.sessions) as session:
+            stored, new = self.store.save_in(session, policy, actor, note)
+            if new:  # saving the same policy again changes nothing
+                record_change(
+                    session,
+                    Change(
+                        kind="policy.saved",
+                        actor=actor,
+                        object=f"policy:{stored.version}",
+                        payload={"source": stored.source, "note": note},
+                        detail={"name": stored.name},
+                    ),
                 )
-            )
-        return stored
+            return stored
 
     def surfaces(self) -> list[str]:
         """Every surface with an activation, and the default surface."""

@@ -139,22 +139,26 @@ class SqlPolicyStore:
             raise StoreUnavailableException(f"policy store: {type(exc).__name__}") from exc
 
     def save(self, policy: Policy, *, author: str, note: str = "") -> StoredPolicy:
-        def work(session: Session) -> StoredPolicy:
-            row = session.get(PolicyVersionRow, policy.version)
-            if row is None:
-                row = PolicyVersionRow(
-                    version=policy.version,
-                    name=policy.name,
-                    source=policy.source,
-                    author=author,
-                    note=note,
-                    created_at=self.clock(),
-                )
-                session.add(row)
-                session.flush()
-            return _stored(row)
+        return self._run(lambda session: self.save_in(session, policy, author, note)[0])
 
-        return self._run(work)
+    def save_in(
+        self, session: Session, policy: Policy, author: str, note: str = ""
+    ) -> tuple[StoredPolicy, bool]:
+        """``save`` inside the caller's transaction; also whether the version is new."""
+        row = session.get(PolicyVersionRow, policy.version)
+        if row is not None:
+            return _stored(row), False
+        row = PolicyVersionRow(
+            version=policy.version,
+            name=policy.name,
+            source=policy.source,
+            author=author,
+            note=note,
+            created_at=self.clock(),
+        )
+        session.add(row)
+        session.flush()
+        return _stored(row), True
 
     def get(self, version: str) -> StoredPolicy:
         def work(session: Session) -> StoredPolicy:

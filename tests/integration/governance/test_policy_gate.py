@@ -62,6 +62,8 @@ def changes(services: Services, kind: str) -> list[dict[str, Any]]:
 def test_a_version_whose_case_fails_is_refused_until_its_cases_pass(services: Services) -> None:
     gov = services.governance
     seed = gov.save(SEED, actor="user:ana")
+    assert gov.save(SEED, actor="user:ben") == seed  # the same policy: nothing new
+    assert [c["actor"] for c in changes(services, "policy.saved")] == ["user:ana"]
     with pytest.raises(PolicyActivationRefusedException) as refused:
         gov.activate(seed.version, "default", actor="user:ana")
     assert "test cases have not been run" in refused.value.message
