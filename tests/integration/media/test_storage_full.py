@@ -69,11 +69,12 @@ def fill(disk: Path, leave: int) -> Path:
     """Fill ``disk`` up, then free ``leave`` bytes: the next large write finds no room."""
     filler = disk / "filler"
     chunk = b"\0" * (64 * KIB)
-    with filler.open("wb") as out:
+    # Unbuffered: a chunk the disk has no room for is not kept in a buffer for close() to
+    # write again (which would fail with ENOSPC once more, depending on how full it was).
+    with filler.open("wb", buffering=0) as out:
         try:
             while True:
                 out.write(chunk)
-                out.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     os.truncate(filler, max(0, filler.stat().st_size - leave))
