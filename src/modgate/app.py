@@ -33,6 +33,8 @@ from starlette.routing import BaseRoute, Match
 import modgate
 from modgate.auth.deps import public
 from modgate.auth.middleware import ApiKeyAuthentication
+from modgate.banks.hma_routes import router as hma_router
+from modgate.banks.routes import router as banks_router
 from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
 from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.media import MediaLimits
@@ -57,7 +59,19 @@ _STATUS_CODES = {
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The routes that take media in their body: a multipart upload as large as the largest video,
 # and (moderations) an image as base64 in JSON. Every other body is small (``RequestLimits``).
-UPLOAD_PATHS = frozenset({"/v1/moderations", "/v1/media"})
+UPLOAD_PATHS = frozenset(
+    {
+        "/v1/moderations",
+        "/v1/media",
+        "/v1/banks/{bank_name}/contents",
+        "/hma/h/hash",
+        "/hma/m/lookup",
+        "/hma/c/bank/{bank_name}/content",
+    }
+)
+# A bank import: up to ``banks.max_import_entries`` lines of about this many bytes each.
+IMPORT_PATH = "/v1/banks/import"
+IMPORT_BYTES_PER_ENTRY = 256
 JSON_MEDIA_PATHS = frozenset({"/v1/moderations"})
 # No room on the disk, or past the user's quota.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -177,7 +191,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     install_error_handlers(app)
     limits = MediaLimits.from_settings(settings)
-    caps = BodyCaps(limits.max_upload_bytes, limits.max_image_bytes, UPLOAD_PATHS, JSON_MEDIA_PATHS)
+    import_cap = settings.banks.max_import_entries * IMPORT_BYTES_PER_ENTRY
+    caps = BodyCaps(
+        limits.max_upload_bytes,
+        limits.max_image_bytes,
+        UPLOAD_PATHS,
+        JSON_MEDIA_PATHS,
+        large_paths=((IMPORT_PATH, import_cap),),
+    )
     # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
     app.add_middleware(ApiKeyAuthentication)
     app.add_middleware(RequestLimits, caps=caps)
@@ -198,5 +219,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(webhooks_router)
     app.include_router(media_router)
     app.include_router(review_router)
+    app.include_router(banks_router)
+    app.include_router(hma_router)
     install_console(app)
     return app

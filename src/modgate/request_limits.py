@@ -69,7 +69,9 @@ class BodyCaps:
     """The largest body each kind of request may send.
 
     ``upload_paths`` take multipart media up to ``multipart_bytes``; ``json_media_paths`` take
-    base64 media in JSON up to ``json_media_bytes``; everything else ``small_bytes``.
+    base64 media in JSON up to ``json_media_bytes``; ``large_paths`` take any body up to the
+    number given (a bank import); everything else ``small_bytes``. A path may name a parameter
+    (``/v1/banks/{bank_name}/contents``), which stands for any one segment.
     """
 
     max_upload_bytes: int
@@ -77,6 +79,7 @@ class BodyCaps:
     upload_paths: frozenset[str]
     json_media_paths: frozenset[str]
     small_bytes: int = SMALL_BODY_BYTES
+    large_paths: tuple[tuple[str, int], ...] = ()
 
     @property
     def multipart_bytes(self) -> int:
@@ -89,7 +92,9 @@ class BodyCaps:
     def for_request(self, scope: MutableMapping[str, Any]) -> tuple[int, ModgateError]:
         """The cap of this request and the error that refuses a body over it."""
         path, media_type = scope["path"], _media_type(scope)
-        if path in self.upload_paths and media_type == "multipart/form-data":
+        if media_type == "multipart/form-data" and any(
+            path_matches(path, upload) for upload in self.upload_paths
+        ):
             return self.multipart_bytes, VideoTooLargeException(
                 f"The request is larger than the largest accepted upload "
                 f"({self.max_upload_bytes} bytes) allows."
@@ -102,10 +107,21 @@ class BodyCaps:
                 "(field 'file') or by blob_key.",
                 limit_bytes=cap,
             )
-        return self.small_bytes, RequestTooLargeException(
-            f"The request body is larger than this route accepts ({self.small_bytes} bytes).",
-            limit_bytes=self.small_bytes,
+        cap = next((c for p, c in self.large_paths if path_matches(path, p)), self.small_bytes)
+        return cap, RequestTooLargeException(
+            f"The request body is larger than this route accepts ({cap} bytes).",
+            limit_bytes=cap,
         )
+
+
+def path_matches(path: str, template: str) -> bool:
+    """Whether ``path`` is ``template``, where a ``{parameter}`` segment matches any one."""
+    if "{" not in template:
+        return path == template
+    parts, wanted = path.split("/"), template.split("/")
+    return len(parts) == len(wanted) and all(
+        w.startswith("{") or p == w for p, w in zip(parts, wanted, strict=True)
+    )
 
 
 class RequestLimits:
