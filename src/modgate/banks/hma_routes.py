@@ -30,7 +30,17 @@ from modgate.auth.deps import require_scopes, tenant_of
 from modgate.banks.models import Bank
 from modgate.banks.routes import actor_of, banks_of
 from modgate.banks.service import Hashed
-from modgate.errors import InvalidParameterException
+from modgate.errors import (
+    BankExistsException,
+    BankNotFoundException,
+    InvalidBankNameException,
+    InvalidParameterException,
+    InvalidSignalException,
+    LowQualitySignalException,
+    UnknownSignalTypeException,
+)
+from modgate.openapi import schemas
+from modgate.openapi.responses import MEDIA_INTAKE, errors, link, ok
 from modgate.request_limits import read_form
 from modgate.taxonomy.detections import BankMatch
 
@@ -112,7 +122,12 @@ async def _hashed_upload(request: Request, mirror: bool = False) -> tuple[Hashed
 
 
 @router.get(
-    "/status", summary="Liveness (HMA)", dependencies=[READ], response_class=PlainTextResponse
+    "/status",
+    summary="Liveness (HMA)",
+    operation_id="hmaStatus",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "I-AM-ALIVE", "content": {"text/plain": {}}}},
+    dependencies=[READ],
 )
 def status(request: Request) -> str:
     banks_of(request).index.banks_of(tenant_of(request))
@@ -120,14 +135,30 @@ def status(request: Request) -> str:
 
 
 @router.post(
-    "/h/hash", summary="Hash a photo or video (HMA)", openapi_extra=_MEDIA_DOC, dependencies=[READ]
+    "/h/hash",
+    summary="Hash a photo or video (HMA)",
+    operation_id="hmaHash",
+    response_model=None,
+    responses={**ok(200, schemas.HmaHashes), **errors(*MEDIA_INTAKE)},
+    openapi_extra=_MEDIA_DOC,
+    dependencies=[READ],
 )
 async def hash_media(request: Request) -> dict[str, str]:
     hashed, _fields = await _hashed_upload(request)
     return hashed.public()
 
 
-@router.get("/m/lookup", summary="Look a hash up in the banks (HMA)", dependencies=[READ])
+@router.get(
+    "/m/lookup",
+    summary="Look a hash up in the banks (HMA)",
+    operation_id="hmaLookup",
+    response_model=None,
+    responses={
+        **ok(200, schemas.HmaLookup),
+        **errors(UnknownSignalTypeException, InvalidSignalException),
+    },
+    dependencies=[READ],
+)
 def lookup_signal(
     request: Request,
     signal_type: Annotated[str, Query(max_length=32)],
@@ -144,6 +175,9 @@ def lookup_signal(
 @router.post(
     "/m/lookup",
     summary="Hash a photo or video and look it up (HMA)",
+    operation_id="hmaLookupMedia",
+    response_model=None,
+    responses={**ok(200, schemas.HmaMediaLookup), **errors(*MEDIA_INTAKE)},
     openapi_extra=_MEDIA_DOC,
     dependencies=[READ],
 )
@@ -163,7 +197,14 @@ async def lookup_media(
     return answer
 
 
-@router.get("/c/banks", summary="Every bank (HMA)", dependencies=[READ])
+@router.get(
+    "/c/banks",
+    summary="Every bank (HMA)",
+    operation_id="hmaListBanks",
+    response_model=None,
+    responses=ok(200, schemas.HmaBanks),
+    dependencies=[READ],
+)
 def list_banks(request: Request) -> list[dict[str, Any]]:
     return [hma_bank(bank) for bank in banks_of(request).banks(tenant_of(request))]
 
@@ -174,7 +215,22 @@ class HmaBankCreate(BaseModel):
     enabled: bool | None = None
 
 
-@router.post("/c/banks", status_code=201, summary="Create a bank (HMA)", dependencies=[MANAGE])
+@router.post(
+    "/c/banks",
+    status_code=201,
+    summary="Create a bank (HMA)",
+    operation_id="hmaCreateBank",
+    response_model=None,
+    responses={
+        **ok(
+            201,
+            schemas.HmaBank,
+            links={"HmaGetBank": link("hmaGetBank", bank_name="$response.body#/name")},
+        ),
+        **errors(InvalidBankNameException, BankExistsException),
+    },
+    dependencies=[MANAGE],
+)
 def create_bank(request: Request, body: HmaBankCreate) -> dict[str, Any]:
     ratio = body.enabled_ratio
     if ratio is None:
@@ -185,12 +241,26 @@ def create_bank(request: Request, body: HmaBankCreate) -> dict[str, Any]:
     return hma_bank(bank)
 
 
-@router.get("/c/bank/{bank_name}", summary="One bank (HMA)", dependencies=[READ])
+@router.get(
+    "/c/bank/{bank_name}",
+    summary="One bank (HMA)",
+    operation_id="hmaGetBank",
+    response_model=None,
+    responses={**ok(200, schemas.HmaBank), **errors(BankNotFoundException)},
+    dependencies=[READ],
+)
 def get_bank(request: Request, bank_name: BankName) -> dict[str, Any]:
     return hma_bank(banks_of(request).bank(tenant_of(request), bank_name))
 
 
-@router.delete("/c/bank/{bank_name}", summary="Delete a bank (HMA)", dependencies=[MANAGE])
+@router.delete(
+    "/c/bank/{bank_name}",
+    summary="Delete a bank (HMA)",
+    operation_id="hmaDeleteBank",
+    response_model=None,
+    responses={**ok(200, schemas.HmaMessage), **errors(BankNotFoundException)},
+    dependencies=[MANAGE],
+)
 def delete_bank(request: Request, bank_name: BankName) -> dict[str, str]:
     banks_of(request).delete_bank(tenant_of(request), bank_name, actor_of(request))
     return {"message": f"Bank {bank_name} deleted"}
@@ -199,6 +269,18 @@ def delete_bank(request: Request, bank_name: BankName) -> dict[str, str]:
 @router.post(
     "/c/bank/{bank_name}/content",
     summary="Add a photo, video or hash to a bank (HMA)",
+    operation_id="hmaAddContent",
+    response_model=None,
+    responses={
+        **ok(200, schemas.HmaContentAdded),
+        **errors(
+            *MEDIA_INTAKE,
+            BankNotFoundException,
+            UnknownSignalTypeException,
+            InvalidSignalException,
+            LowQualitySignalException,
+        ),
+    },
     openapi_extra=_CONTENT_DOC,
     dependencies=[MANAGE],
 )

@@ -15,11 +15,26 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from modgate import audit
 from modgate.auth.deps import require_scopes, tenant_of
 from modgate.banks.models import DEFAULT_MAX_DISTANCE
 from modgate.banks.service import BankService
 from modgate.banks.signals import MAX_DISTANCE
-from modgate.errors import InvalidParameterException
+from modgate.errors import (
+    BankContentNotFoundException,
+    BankExistsException,
+    BankImportInvalidException,
+    BankImportTooLargeException,
+    BankNotFoundException,
+    InvalidBankNameException,
+    InvalidParameterException,
+    InvalidSignalException,
+    LowQualitySignalException,
+    ResourceNotFoundException,
+    UnknownSignalTypeException,
+)
+from modgate.openapi import schemas
+from modgate.openapi.responses import MEDIA_INTAKE, errors, link, ok
 from modgate.request_limits import read_form
 
 router = APIRouter(prefix="/v1", tags=["banks"])
@@ -40,7 +55,19 @@ _UPLOAD_DOC = {
                     },
                 }
             },
-            "application/json": {"schema": {"$ref": "#/components/schemas/ContentCreate"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "One of: media_id, moderation_id, or signal_type with signal.",
+                    "properties": {
+                        "media_id": {"type": "string", "maxLength": 40},
+                        "moderation_id": {"type": "string", "maxLength": 40},
+                        "signal_type": {"type": "string", "enum": ["pdq", "vpdq", "video_md5"]},
+                        "signal": {"type": "string", "maxLength": 128},
+                        "note": {"type": "string", "maxLength": 2000},
+                    },
+                }
+            },
         },
     }
 }
@@ -59,9 +86,10 @@ def banks_of(request: Request) -> BankService:
     return service
 
 
-def actor_of(request: Request) -> str | None:
+def actor_of(request: Request) -> str:
+    """Who makes the change, as the audit log names actors: the API key, or anonymous."""
     key = getattr(request.state, "api_key", None)
-    return key.name if key is not None else None
+    return audit.key_actor(key.id if key is not None else None)
 
 
 class BankCreate(BaseModel):
@@ -94,12 +122,32 @@ class ContentUpdate(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-@router.get("/banks", summary="The tenant's banks", dependencies=[READ])
+@router.get(
+    "/banks",
+    summary="The tenant's banks",
+    operation_id="listBanks",
+    response_model=None,
+    responses=ok(200, schemas.Banks),
+    dependencies=[READ],
+)
 def list_banks(request: Request) -> dict[str, Any]:
     return {"items": [b.to_public() for b in banks_of(request).banks(tenant_of(request))]}
 
 
-@router.post("/banks", status_code=201, summary="Create a bank", dependencies=[MANAGE])
+@router.post(
+    "/banks",
+    status_code=201,
+    summary="Create a bank",
+    operation_id="createBank",
+    response_model=None,
+    responses={
+        **ok(
+            201, schemas.Bank, links={"GetBank": link("getBank", bank_name="$response.body#/name")}
+        ),
+        **errors(InvalidBankNameException, BankExistsException),
+    },
+    dependencies=[MANAGE],
+)
 def create_bank(request: Request, body: BankCreate) -> dict[str, Any]:
     bank = banks_of(request).create_bank(
         tenant_of(request),
@@ -116,6 +164,12 @@ def create_bank(request: Request, body: BankCreate) -> dict[str, Any]:
 @router.post(
     "/banks/import",
     summary="Import entries (JSON list or CSV: signal_type, signal, bank, note); all or none",
+    operation_id="importBankEntries",
+    response_model=None,
+    responses={
+        **ok(200, schemas.BankImported),
+        **errors(BankImportInvalidException, BankImportTooLargeException, BankNotFoundException),
+    },
     openapi_extra=_IMPORT_DOC,
     dependencies=[MANAGE],
 )
@@ -133,12 +187,26 @@ async def import_entries(
     return {"imported": added}
 
 
-@router.get("/banks/{bank_name}", summary="One bank", dependencies=[READ])
+@router.get(
+    "/banks/{bank_name}",
+    summary="One bank",
+    operation_id="getBank",
+    response_model=None,
+    responses={**ok(200, schemas.Bank), **errors(BankNotFoundException)},
+    dependencies=[READ],
+)
 def get_bank(request: Request, bank_name: BankName) -> dict[str, Any]:
     return banks_of(request).bank(tenant_of(request), bank_name).to_public()
 
 
-@router.patch("/banks/{bank_name}", summary="Change a bank's settings", dependencies=[MANAGE])
+@router.patch(
+    "/banks/{bank_name}",
+    summary="Change a bank's settings",
+    operation_id="updateBank",
+    response_model=None,
+    responses={**ok(200, schemas.Bank), **errors(BankNotFoundException)},
+    dependencies=[MANAGE],
+)
 def update_bank(request: Request, bank_name: BankName, body: BankUpdate) -> dict[str, Any]:
     bank = banks_of(request).update_bank(
         tenant_of(request), bank_name, body.model_dump(exclude_none=True), actor_of(request)
@@ -147,14 +215,27 @@ def update_bank(request: Request, bank_name: BankName, body: BankUpdate) -> dict
 
 
 @router.delete(
-    "/banks/{bank_name}", status_code=204, summary="Delete a bank", dependencies=[MANAGE]
+    "/banks/{bank_name}",
+    status_code=204,
+    summary="Delete a bank with its content",
+    operation_id="deleteBank",
+    response_class=Response,
+    responses={204: {"description": "Deleted."}, **errors(BankNotFoundException)},
+    dependencies=[MANAGE],
 )
 def delete_bank(request: Request, bank_name: BankName) -> Response:
     banks_of(request).delete_bank(tenant_of(request), bank_name, actor_of(request))
     return Response(status_code=204)
 
 
-@router.get("/banks/{bank_name}/contents", summary="A bank's contents", dependencies=[READ])
+@router.get(
+    "/banks/{bank_name}/contents",
+    summary="A bank's contents",
+    operation_id="listBankContents",
+    response_model=None,
+    responses={**ok(200, schemas.BankContentPage), **errors(BankNotFoundException)},
+    dependencies=[READ],
+)
 def list_contents(
     request: Request,
     bank_name: BankName,
@@ -172,6 +253,23 @@ def list_contents(
     "/banks/{bank_name}/contents",
     status_code=201,
     summary="Add content: an upload (field `file`), a media or moderation id, or a hash",
+    operation_id="addBankContent",
+    response_model=None,
+    responses={
+        **ok(
+            201,
+            schemas.BankContent,
+            links={"GetBankContent": link("getBankContent", content_id="$response.body#/id")},
+        ),
+        **errors(
+            *MEDIA_INTAKE,
+            BankNotFoundException,
+            ResourceNotFoundException,
+            UnknownSignalTypeException,
+            InvalidSignalException,
+            LowQualitySignalException,
+        ),
+    },
     openapi_extra=_UPLOAD_DOC,
     dependencies=[MANAGE],
 )
@@ -227,8 +325,17 @@ def _add_by_reference(
 @router.get(
     "/banks/{bank_name}/export",
     summary="Every entry of a bank, as JSON or CSV (signal_type, signal, bank, note, enabled)",
-    dependencies=[READ],
+    operation_id="exportBank",
     response_model=None,
+    responses={
+        200: {
+            "model": schemas.BankExport,
+            "description": "The entries (JSON), or the same as CSV with `format=csv`.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        },
+        **errors(BankNotFoundException),
+    },
+    dependencies=[READ],
 )
 def export_bank(
     request: Request,
@@ -246,7 +353,14 @@ def export_bank(
     return {"entries": rows}
 
 
-@router.get("/bank-contents/{content_id}", summary="One bank content", dependencies=[READ])
+@router.get(
+    "/bank-contents/{content_id}",
+    summary="One bank content",
+    operation_id="getBankContent",
+    response_model=None,
+    responses={**ok(200, schemas.BankContent), **errors(BankContentNotFoundException)},
+    dependencies=[READ],
+)
 def get_content(request: Request, content_id: ContentId) -> dict[str, Any]:
     return banks_of(request).content(tenant_of(request), content_id).to_public()
 
@@ -254,6 +368,9 @@ def get_content(request: Request, content_id: ContentId) -> dict[str, Any]:
 @router.patch(
     "/bank-contents/{content_id}",
     summary="Enable or disable a content, or change its note",
+    operation_id="updateBankContent",
+    response_model=None,
+    responses={**ok(200, schemas.BankContent), **errors(BankContentNotFoundException)},
     dependencies=[MANAGE],
 )
 def update_content(request: Request, content_id: ContentId, body: ContentUpdate) -> dict[str, Any]:
@@ -267,6 +384,9 @@ def update_content(request: Request, content_id: ContentId, body: ContentUpdate)
     "/bank-contents/{content_id}",
     status_code=204,
     summary="Remove a content from its bank",
+    operation_id="deleteBankContent",
+    response_class=Response,
+    responses={204: {"description": "Removed."}, **errors(BankContentNotFoundException)},
     dependencies=[MANAGE],
 )
 def delete_content(request: Request, content_id: ContentId) -> Response:

@@ -1,10 +1,11 @@
 """Where banks live: ``BankStore`` (the protocol) and ``SqlBankStore``.
 
 Every read and write is limited to one tenant: another tenant's bank or content is not found.
-Every change raises its bank's ``revision`` and records a ``bank.changed`` event in the same
-transaction, so the matching index and the audit trail never disagree with the banks. The
-``*_in`` methods work inside a caller's transaction (a reviewer's verdict adds its item to a
-bank in the verdict's transaction; an appeal that overturns it removes it in the appeal's).
+Every change raises its bank's ``revision`` and appends its ``bank.*`` audit entry
+(``modgate.audit``) in the same transaction, so the matching index and the audit trail never
+disagree with the banks. The ``*_in`` methods work inside a caller's transaction (a reviewer's
+verdict adds its item to a bank in the verdict's transaction; an appeal that overturns it
+removes it in the appeal's).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate import audit
 from modgate.banks.models import Bank, BankContent, NewContent
 from modgate.banks.signals import Signal
 from modgate.banks.tables import BankContentRow, BankRow, BankSignalRow
 from modgate.db.base import new_id, table_of, transaction, utcnow
 from modgate.errors import BankContentNotFoundException, BankExistsException, BankNotFoundException
-from modgate.events import BankChanged, record
 
 _banks = table_of(BankRow)
 _contents = table_of(BankContentRow)
@@ -103,6 +104,11 @@ def _bank(row: Any) -> Bank:
     )
 
 
+def _settings(public: Mapping[str, Any]) -> dict[str, Any]:
+    keep = ("matching_enabled_ratio", "max_distance", "negative")
+    return {key: public[key] for key in keep}
+
+
 def _counted(tenant: str) -> Select[Any]:
     """The tenant's banks, each with how many contents it holds, by name."""
     counts = (
@@ -149,7 +155,9 @@ class SqlBankStore:
                         updated_at=now,
                     )
                 )
-                self._changed(session, bank.tenant, bank.name, "created", actor, bank.to_public())
+                self._changed(
+                    session, bank.tenant, bank.name, "created", actor, _settings(bank.to_public())
+                )
         except IntegrityError as exc:
             raise BankExistsException(f"A bank named {bank.name} already exists.") from exc
         return self.get(bank.tenant, bank.name)
@@ -173,7 +181,7 @@ class SqlBankStore:
                 .where(_banks.c.id == row.id)
                 .values(**changes, revision=_banks.c.revision + 1, updated_at=self.clock())
             )
-            self._changed(session, tenant, name, "updated", actor, dict(changes))
+            self._changed(session, tenant, name, "changed", actor, dict(changes))
         return self.get(tenant, name)
 
     def delete(self, tenant: str, name: str, actor: str | None) -> None:
@@ -305,7 +313,7 @@ class SqlBankStore:
             )
             self._bump(session, row.bank_id)
             self._changed(
-                session, tenant, row.bank_name, "content_updated", actor, dict(changes), content_id
+                session, tenant, row.bank_name, "content_changed", actor, dict(changes), content_id
             )
         return self.content(tenant, content_id)
 
@@ -453,15 +461,17 @@ class SqlBankStore:
         content_id: int | None = None,
         moderation_id: str | None = None,
     ) -> None:
-        record(
+        """The change's audit entry, in the change's transaction. ``actor`` is an audit actor
+        (``key:…``, ``user:…``, ``cli:…``); None is modgate itself."""
+        found: dict[str, Any] = {"bank": bank, **(details or {})}
+        if moderation_id is not None:
+            found["moderation_id"] = moderation_id
+        audit.append(
             session,
-            BankChanged(
-                tenant=tenant,
-                bank=bank,
-                change=change,
-                content_id=content_id,
-                details=details,
-                moderation_id=moderation_id,
-                actor=actor,
-            ),
+            f"bank.{change}",
+            tenant=tenant,
+            actor=actor or audit.SYSTEM,
+            object=f"bank_content:{content_id}" if content_id is not None else f"bank:{bank}",
+            payload=found,
+            detail={k: v for k, v in found.items() if k != "note" and k != "description"},
         )

@@ -201,31 +201,6 @@ class ClearMediaRead(Event):
         }
 
 
-@dataclass(frozen=True, kw_only=True)
-class BankChanged(Event):
-    """``bank.changed``: ``actor`` changed bank ``bank`` of ``tenant``: ``change`` is one of
-    ``created``, ``updated``, ``deleted``, ``content_added``, ``content_updated``,
-    ``content_removed``, ``imported``; ``content_id`` names the content when one is concerned,
-    ``moderation_id`` the moderation it came from (a reviewer's verdict, an appeal)."""
-
-    name: ClassVar[str] = "bank.changed"
-    moderation_id: str | None = None  # type: ignore[assignment]  # most changes have none
-    tenant: str
-    bank: str
-    change: str
-    content_id: int | None = None
-    details: Mapping[str, Any] | None = None
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "tenant": self.tenant,
-            "bank": self.bank,
-            "change": self.change,
-            "content_id": self.content_id,
-            "details": dict(self.details or {}),
-        }
-
-
 EVENT_TYPES: Mapping[str, type[Event]] = {
     kind.name: kind
     for kind in (
@@ -238,7 +213,6 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         AppealResolved,
         PreviewRevealed,
         ClearMediaRead,
-        BankChanged,
     )
 }
 """Every kind of event, by name."""

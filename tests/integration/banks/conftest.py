@@ -32,6 +32,7 @@ class Banked:
     a: httpx.Client  # tenant acme, every scope
     b: httpx.Client  # tenant globex, every scope
     services: Any
+    key_a: str
 
 
 def _module_database(request: pytest.FixtureRequest, tmp: Any) -> Iterator[str]:
@@ -74,7 +75,7 @@ def banked(
                 httpx.Client(base_url=live.url, headers=headers_a, timeout=60) as a,
                 httpx.Client(base_url=live.url, headers=headers_b, timeout=60) as b,
             ):
-                yield Banked(live.url, a, b, services)
+                yield Banked(live.url, a, b, services, key_a)
         services.close()
 
 

@@ -9,7 +9,7 @@ import json
 import sqlalchemy as sa
 
 from conftest import Banked, jpeg, photo
-from modgate.events import EventRow
+from modgate.audit import AuditEntryRow
 
 PDQ = "d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8"
 
@@ -180,23 +180,31 @@ def test_another_tenants_banks_are_not_seen_matched_or_changed(banked: Banked) -
     assert "PRIVATE" in _lookup(banked, PDQ)
 
 
-def test_every_change_to_a_bank_is_on_record(banked: Banked) -> None:
+def test_every_change_to_a_bank_is_in_the_audit_log(banked: Banked) -> None:
     banked.a.post("/v1/banks", json={"name": "RECORDED"})
     content = banked.a.post(
         "/v1/banks/RECORDED/contents", json={"signal_type": "pdq", "signal": PDQ}
     ).json()
     banked.a.patch(f"/v1/bank-contents/{content['id']}", json={"enabled": False})
     banked.a.delete(f"/v1/bank-contents/{content['id']}")
+    banked.a.patch("/v1/banks/RECORDED", json={"max_distance": 20})
     banked.a.delete("/v1/banks/RECORDED")
     with banked.services.sessions() as session:
         rows = session.execute(
-            sa.select(EventRow.payload, EventRow.actor).where(EventRow.name == "bank.changed")
+            sa.select(AuditEntryRow.kind, AuditEntryRow.object, AuditEntryRow.actor,
+                      AuditEntryRow.tenant, AuditEntryRow.detail)
+            .where(AuditEntryRow.kind.like("bank.%"))
+            .order_by(AuditEntryRow.seq)
         ).all()
-    mine = [(p["change"], p["content_id"], actor) for p, actor in rows if p["bank"] == "RECORDED"]
-    assert mine == [
-        ("created", None, "curator"),
-        ("content_added", content["id"], "curator"),
-        ("content_updated", content["id"], "curator"),
-        ("content_removed", content["id"], "curator"),
-        ("deleted", None, "curator"),
+    mine = [row for row in rows if json.loads(row.detail)["bank"] == "RECORDED"]
+    key_id = banked.services.auth.verify_key(banked.key_a).id
+    assert {(row.actor, row.tenant) for row in mine} == {(f"key:{key_id}", "acme")}
+    assert [(row.kind, row.object) for row in mine] == [
+        ("bank.created", "bank:RECORDED"),
+        ("bank.content_added", f"bank_content:{content['id']}"),
+        ("bank.content_changed", f"bank_content:{content['id']}"),
+        ("bank.content_removed", f"bank_content:{content['id']}"),
+        ("bank.changed", "bank:RECORDED"),
+        ("bank.deleted", "bank:RECORDED"),
     ]
+    assert json.loads(mine[4].detail) == {"bank": "RECORDED", "max_distance": 20}

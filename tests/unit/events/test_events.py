@@ -15,7 +15,6 @@ from modgate.events import (
     WEBHOOK_EVENTS,
     AppealCreated,
     AppealResolved,
-    BankChanged,
     ClearMediaRead,
     Event,
     EventRow,
@@ -162,26 +161,6 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
         "media.clear_read",
         {"media_id": "med_1", "rendition": "thumbnail", "timestamp_ms": 2500},
         "key_1",
-    ),
-    (
-        BankChanged(
-            moderation_id="mod_1",
-            tenant="acme",
-            bank="TERROR_KNOWN",
-            change="content_added",
-            content_id=7,
-            details={"source": "review"},
-            actor="usr_1",
-        ),
-        "bank.changed",
-        {
-            "tenant": "acme",
-            "bank": "TERROR_KNOWN",
-            "change": "content_added",
-            "content_id": 7,
-            "details": {"source": "review"},
-        },
-        "usr_1",
     ),
 ]
 
