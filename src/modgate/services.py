@@ -115,6 +115,7 @@ class Services:
             moderations=moderations,
             publish=settings.pipeline.executor == "celery" and role != "worker",
             engine=detection_engine,
+            banks=banks,
         )
         return cls(
             settings=settings,

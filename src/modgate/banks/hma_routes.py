@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -47,7 +47,7 @@ from modgate.taxonomy.detections import BankMatch
 router = APIRouter(prefix="/hma", tags=["hma"])
 READ = Depends(require_scopes("banks:read"))
 MANAGE = Depends(require_scopes("banks:manage"))
-BankName = Annotated[str, Path(max_length=64)]
+BankName = str  # a name longer than any bank is simply not found
 MEDIA_FIELDS = ("photo", "video")
 _FORM_FIELDS = 8
 _MEDIA_DOC = {

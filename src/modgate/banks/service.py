@@ -446,6 +446,16 @@ class BankService:
         return found
 
     # ---- lookups --------------------------------------------------------------------------
+    def has_banks(self, tenant: str) -> bool:
+        return bool(self.index.banks_of(tenant))
+
+    def match_record(self, record: MediaRecord, seed: str) -> tuple[BankMatch, ...]:
+        """Every match of stored media in its tenant's banks (a picture's mirror image too),
+        the coin flip seeded by ``seed``."""
+        hashed = self.hash_record(record, mirror=True)
+        found = self.lookup(record.tenant, hashed.lookup_signals(), seed=seed)
+        return tuple(match for matches in found.values() for match in matches)
+
     def lookup(
         self,
         tenant: str,

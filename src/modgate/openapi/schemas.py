@@ -157,6 +157,17 @@ class ModerationBrief(Open):
     policy_version: str | None
 
 
+class ItemBankMatch(Open):
+    """The item matched a hash bank's content (``/v1/banks``)."""
+
+    bank: str
+    content_id: int
+    distance: int = Field(description="PDQ Hamming distance; 0 for an exact video MD5.")
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    negative: bool = Field(description="The bank holds known-good content.")
+    share: float | None = Field(default=None, description="vPDQ: share of frames matched.")
+
+
 class Moderation(ModerationBrief):
     """A moderation: its media, labels (an image's) or segments (a video's), decision and
     review. Still images carry ``labels`` and ``content_types``; videos and animations carry
@@ -171,6 +182,9 @@ class Moderation(ModerationBrief):
     flagged_timestamps: list[int] | None = None
     thumbnails: dict[str, str] | None = None
     decision: Decision | None
+    bank_matches: list[ItemBankMatch] = Field(
+        default_factory=list, description="Matches in the tenant's hash banks, nearest first."
+    )
     review: ReviewState | None
     error: dict[str, Any] | None
 

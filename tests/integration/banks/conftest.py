@@ -63,7 +63,7 @@ def banked(
             database_url=url,
             detection={"enabled": ["marker"]},
             pipeline={"workers": 1, "poll_seconds": 0.1},
-            banks={"max_import_entries": 50},
+            banks={"max_import_entries": 50, "skip_detection_distance": 0},
         )
         services = Services.build(settings)
         key_a = services.auth.create_key("curator", SCOPES, "acme")[0]

@@ -191,8 +191,13 @@ def test_every_change_to_a_bank_is_in_the_audit_log(banked: Banked) -> None:
     banked.a.delete("/v1/banks/RECORDED")
     with banked.services.sessions() as session:
         rows = session.execute(
-            sa.select(AuditEntryRow.kind, AuditEntryRow.object, AuditEntryRow.actor,
-                      AuditEntryRow.tenant, AuditEntryRow.detail)
+            sa.select(
+                AuditEntryRow.kind,
+                AuditEntryRow.object,
+                AuditEntryRow.actor,
+                AuditEntryRow.tenant,
+                AuditEntryRow.detail,
+            )
             .where(AuditEntryRow.kind.like("bank.%"))
             .order_by(AuditEntryRow.seq)
         ).all()
