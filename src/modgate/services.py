@@ -105,7 +105,7 @@ class Services:
         refresher = Refresher(bank_index, settings.banks.refresh_seconds)
         if role != "cli":
             refresher.start()
-        review = ReviewService(sessions, settings.review, moderations=moderations)
+        review = ReviewService(sessions, settings.review, moderations=moderations, banks=banks)
         pipeline = Pipeline(
             settings,
             sessions,

@@ -313,6 +313,26 @@ class BankService:
     def content(self, tenant: str, content_id: int) -> BankContent:
         return self.store.content(tenant, content_id)
 
+    # ---- a reviewer's verdict, an appeal ---------------------------------------------------
+    def verdict_content(self, tenant: str, bank: str, moderation_id: str) -> NewContent:
+        """The moderation's media, hashed, to bank with a reviewer's block verdict (done before
+        the verdict's transaction, which ``bank_in`` then writes into)."""
+        self.store.get(tenant, bank)
+        record = self.moderation_media(tenant, moderation_id)
+        hashed = self.hash_record(record)
+        return self.new_content(
+            hashed.signals, "review", media_id=record.id, moderation_id=moderation_id
+        )
+
+    def bank_in(
+        self, session: Session, tenant: str, bank: str, content: NewContent, actor: str
+    ) -> BankContent:
+        return self.store.add_in(session, tenant, bank, [content], actor)[0]
+
+    def unbank_in(self, session: Session, tenant: str, moderation_id: str, actor: str) -> list[int]:
+        """Remove what was banked from ``moderation_id`` (an appeal overturned its block)."""
+        return self.store.remove_moderation_in(session, tenant, moderation_id, actor)
+
     def contents(
         self, tenant: str, bank: str, limit: int = 100, after: int | None = None
     ) -> list[BankContent]:

@@ -174,6 +174,7 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
             for m in review.selected
         ],
         "reasons": list(decision.get("reasons") or []),
+        "bank_matches": list(decision.get("bank_matches") or []),
         "moderation": {
             "id": moderation.id,
             "kind": moderation.kind,

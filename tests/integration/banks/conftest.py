@@ -107,6 +107,13 @@ def near_copies(image: Image.Image) -> dict[str, bytes]:
     }
 
 
+def red_tinted(name: str, quality: int = 90) -> bytes:
+    """A photo in shades of red: the marker detector flags it, PDQ still sees the photo."""
+    grey = np.asarray(photo(name).convert("L"), dtype=np.float32) / 255
+    red = np.stack([196 + 58 * grey, 58 * grey, 58 * grey], axis=-1).astype(np.uint8)
+    return jpeg(Image.fromarray(red), quality)
+
+
 def slideshow(names: tuple[str, ...], side: int = 256, fps: int = 2) -> bytes:
     """A video showing each photo for one second."""
     frames = [

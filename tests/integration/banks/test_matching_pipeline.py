@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
-from PIL import Image
 
-from conftest import Banked, jpeg, near_copies, photo
+from conftest import Banked, jpeg, near_copies, photo, red_tinted
 from modgate.policy import policy_from_text
 from modgate.policy.store import SqlPolicyStore
 
@@ -32,13 +30,6 @@ def surface(banked: Banked) -> str:
     saved = store.save(policy_from_text(POLICY, "banked.yaml"), author="lead")
     store.activate(saved.version, "banked", actor="lead")
     return "banked"
-
-
-def red_tinted(name: str, quality: int = 90) -> bytes:
-    """A photo in shades of red: the marker detector flags it, PDQ still sees the photo."""
-    grey = np.asarray(photo(name).convert("L"), dtype=np.float32) / 255
-    red = np.stack([196 + 58 * grey, 58 * grey, 58 * grey], axis=-1).astype(np.uint8)
-    return jpeg(Image.fromarray(red), quality)
 
 
 def _moderate(client: Any, image: bytes, surface: str) -> dict[str, Any]:
