@@ -59,16 +59,15 @@ def planted_copies(codes: np.ndarray, count: int, rng: np.random.Generator) -> n
 
 
 def index_figures(size: int, planted: int, queries: int, rng: np.random.Generator) -> None:
-    codes = rng.integers(0, 256, (size, 32), dtype=np.uint8)
-    owners = np.arange(size, dtype=np.int64)
-    picked, copies = planted_copies(codes, planted, rng)
     before = rss_mb()
+    codes = rng.integers(0, 256, (size, 32), dtype=np.uint8)  # as read from the database
+    picked, copies = planted_copies(codes, planted, rng)
     start = time.perf_counter()
     index = HammingIndex()
-    index.add(codes, owners)
+    index.add(codes, np.arange(size, dtype=np.int64))
     built = time.perf_counter() - start
+    del codes  # the index keeps its own form of them
     added = rss_mb() - before
-    del codes  # the index keeps its own copy
     strangers = rng.integers(0, 256, (queries, 32), dtype=np.uint8)
     index.search(copies[:32], RADIUS)  # compile and warm up
     index.search(copies[:1], RADIUS)

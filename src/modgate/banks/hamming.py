@@ -38,6 +38,11 @@ def words_of(codes: np.ndarray) -> np.ndarray:
     )
 
 
+def codes_of_words(words: np.ndarray) -> np.ndarray:
+    """``words_of`` undone: (n, 4) words as (n, 32) bytes."""
+    return np.ascontiguousarray(words.astype(">u8")).view(np.uint8).reshape(-1, WORDS * 8)
+
+
 @njit(cache=True, inline="always")
 def _popcount(x: np.uint64) -> np.uint64:
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from modgate.banks.hamming import MultiIndex, words_of
+from modgate.banks.hamming import MultiIndex, codes_of_words, words_of
 from modgate.banks.signals import MIN_QUALITY, PDQ_BITS
 from modgate.banks.store import BankState, BankStore, IndexedSignal
 
@@ -34,8 +34,12 @@ logger = logging.getLogger(__name__)
 class _Segment:
     index: MultiIndex
     owners: np.ndarray  # the content id of each hash
-    codes: np.ndarray
     base: int  # the position of its first hash in the whole
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The hashes as (n, 32) bytes again (kept once, as the index's words)."""
+        return codes_of_words(self.index.words)
 
 
 class HammingIndex:
@@ -52,7 +56,7 @@ class HammingIndex:
 
     @property
     def nbytes(self) -> int:
-        return sum(s.index.nbytes + s.owners.nbytes + s.codes.nbytes for s in self.segments)
+        return sum(s.index.nbytes + s.owners.nbytes for s in self.segments)
 
     def add(self, codes: np.ndarray, owners: np.ndarray) -> None:
         segments = list(self.segments)
@@ -65,11 +69,11 @@ class HammingIndex:
             if main is not None:  # merge everything into one main segment
                 codes = np.concatenate([main.codes, codes])
                 owners = np.concatenate([main.owners, owners])
-            self.segments = (_Segment(MultiIndex(codes), owners.astype(np.int64), codes, 0),)
+            self.segments = (_Segment(MultiIndex(codes), owners.astype(np.int64), 0),)
             return
         self.segments = (
             main,
-            _Segment(MultiIndex(codes), owners.astype(np.int64), codes, len(main.index)),
+            _Segment(MultiIndex(codes), owners.astype(np.int64), len(main.index)),
         )
 
     def search(self, queries: np.ndarray, max_distance: int) -> list[list[tuple[int, int, int]]]:
