@@ -42,7 +42,7 @@ from modgate.banks.signals import (
     video_signals,
 )
 from modgate.banks.store import BankStore
-from modgate.db.base import new_id
+from modgate.db.base import new_id, transaction
 from modgate.errors import (
     BankImportInvalidException,
     BankImportTooLargeException,
@@ -383,7 +383,7 @@ class BankService:
             by_bank.setdefault(bank, []).append(item)
         if not by_bank:
             raise BankImportInvalidException("The import holds no entries.")
-        with self.sessions.begin() as session:
+        with transaction(self.sessions) as session:
             for bank, items in by_bank.items():
                 self.store.add_in(session, tenant, bank, items, actor)
         self.index.refresh()

@@ -16,6 +16,7 @@ import logging
 from dataclasses import replace
 from typing import Protocol
 
+from modgate.errors import ModgateError
 from modgate.media.models import MediaInfo
 from modgate.media.store import MediaRecord
 from modgate.policy import Context, Policy, evaluate
@@ -38,9 +39,15 @@ class BankStage:
         self.skip_distance = skip_distance
 
     def match(self, record: MediaRecord, moderation_id: str) -> tuple[BankMatch, ...]:
+        """The item's matches; none when its tenant has no banks, or when its media cannot be
+        hashed (damage detection copes with): the detectors and the policy still decide."""
         if self.banks is None or not self.banks.has_banks(record.tenant):
             return ()
-        return self.banks.match_record(record, moderation_id)
+        try:
+            return self.banks.match_record(record, moderation_id)
+        except ModgateError as exc:
+            logger.warning("moderation %s not matched against banks: %s", moderation_id, exc)
+            return ()
 
     def decides_alone(
         self,
