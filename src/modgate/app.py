@@ -43,11 +43,14 @@ from modgate.openapi.responses import ok
 from modgate.openapi_document import API_DESCRIPTION, build_document
 from modgate.openapi_document import install as install_openapi
 from modgate.pipeline.routes import router as pipeline_router
+from modgate.rekognition.routes import router as rekognition_router
 from modgate.request_limits import BodyCaps, RequestLimits
 from modgate.review.routes import router as review_router
 from modgate.services import Services
 from modgate.settings import Settings, load_settings
 from modgate.version import __version__
+from modgate.viewer.routes import DECISIONS_BODY_BYTES
+from modgate.viewer.routes import router as viewer_router
 from modgate.web.routes import install_console
 
 logger = logging.getLogger(__name__)
@@ -75,7 +78,7 @@ UPLOAD_PATHS = frozenset(
 # A bank import: up to ``banks.max_import_entries`` lines of about this many bytes each.
 IMPORT_PATH = "/v1/banks/import"
 IMPORT_BYTES_PER_ENTRY = 256
-JSON_MEDIA_PATHS = frozenset({"/v1/moderations"})
+JSON_MEDIA_PATHS = frozenset({"/v1/moderations", "/"})
 # No room on the disk, or past the user's quota.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 
@@ -194,6 +197,8 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(media_router)
     app.include_router(review_router)
+    app.include_router(rekognition_router)
+    app.include_router(viewer_router)
     app.include_router(banks_router)
     app.include_router(hma_router)
     install_openapi(app)
@@ -235,7 +240,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         limits.max_image_bytes,
         UPLOAD_PATHS,
         JSON_MEDIA_PATHS,
-        large_paths=((IMPORT_PATH, import_cap),),
+        json_paths={"/v1/decisions": DECISIONS_BODY_BYTES, IMPORT_PATH: import_cap},
     )
     # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
     app.add_middleware(ApiKeyAuthentication)

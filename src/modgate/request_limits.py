@@ -15,8 +15,8 @@ request end as if the client had gone, so nothing it started is kept.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -58,6 +58,12 @@ def body_cap(max_upload_bytes: int) -> int:
     return max_upload_bytes * 3 // 2 + FIELDS_ALLOWANCE
 
 
+# JSON, and AWS JSON 1.1 (the Rekognition-compatible endpoint).
+JSON_TYPES = frozenset({"application/json", "application/x-amz-json-1.1"})
+# Bodies a route with a cap of its own (``BodyCaps.json_paths``) takes: JSON, and CSV imports.
+DOCUMENT_TYPES = frozenset({"application/json", "text/csv"})
+
+
 def base64_cap(max_image_bytes: int) -> int:
     """Largest JSON moderation body: the largest image as base64 (4/3 of it, a little more with
     MIME line breaks) and the JSON fields around it."""
@@ -69,9 +75,10 @@ class BodyCaps:
     """The largest body each kind of request may send.
 
     ``upload_paths`` take multipart media up to ``multipart_bytes``; ``json_media_paths`` take
-    base64 media in JSON up to ``json_media_bytes``; ``large_paths`` take any body up to the
-    number given (a bank import); everything else ``small_bytes``. A path may name a parameter
-    (``/v1/banks/{bank_name}/contents``), which stands for any one segment.
+    base64 media in JSON up to ``json_media_bytes``; ``json_paths`` name their own cap for a
+    JSON body (a batch of items) or a CSV one (a bank import); everything else ``small_bytes``.
+    An upload path may name a parameter (``/v1/banks/{bank_name}/contents``), which stands for
+    any one segment.
     """
 
     max_upload_bytes: int
@@ -79,7 +86,7 @@ class BodyCaps:
     upload_paths: frozenset[str]
     json_media_paths: frozenset[str]
     small_bytes: int = SMALL_BODY_BYTES
-    large_paths: tuple[tuple[str, int], ...] = ()
+    json_paths: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def multipart_bytes(self) -> int:
@@ -99,7 +106,7 @@ class BodyCaps:
                 f"The request is larger than the largest accepted upload "
                 f"({self.max_upload_bytes} bytes) allows."
             )
-        if path in self.json_media_paths and media_type == "application/json":
+        if path in self.json_media_paths and media_type in JSON_TYPES:
             cap = self.json_media_bytes
             return cap, RequestTooLargeException(
                 f"A JSON body carries an image of at most {self.max_image_bytes} bytes as base64 "
@@ -107,10 +114,15 @@ class BodyCaps:
                 "(field 'file') or by blob_key.",
                 limit_bytes=cap,
             )
-        cap = next((c for p, c in self.large_paths if path_matches(path, p)), self.small_bytes)
-        return cap, RequestTooLargeException(
-            f"The request body is larger than this route accepts ({cap} bytes).",
-            limit_bytes=cap,
+        cap = self.json_paths.get(path, 0)
+        if cap and media_type in DOCUMENT_TYPES:
+            return cap, RequestTooLargeException(
+                f"The request body is larger than this route accepts ({cap} bytes).",
+                limit_bytes=cap,
+            )
+        return self.small_bytes, RequestTooLargeException(
+            f"The request body is larger than this route accepts ({self.small_bytes} bytes).",
+            limit_bytes=self.small_bytes,
         )
 
 

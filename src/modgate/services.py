@@ -30,6 +30,7 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
 from modgate.banks.index import BankIndex, Refresher
 from modgate.banks.service import BankService
@@ -46,6 +47,7 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.viewer import ViewerDecisions
 
 Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
@@ -64,6 +66,7 @@ class Services:
     auth: AuthService
     review: ReviewService
     pipeline: Pipeline
+    viewer: ViewerDecisions
     banks: BankService
     bank_refresher: Refresher
 
@@ -124,9 +127,14 @@ class Services:
             sessions=sessions,
             blobs=blobs,
             media=media,
-            auth=AuthService(sessions, settings.auth),
+            auth=AuthService(
+                sessions,
+                settings.auth,
+                sealer=Sealer(settings.auth.secrets_key, settings.data_dir / "secrets.key"),
+            ),
             review=review,
             pipeline=pipeline,
+            viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
             banks=banks,
             bank_refresher=refresher,
         )
