@@ -8,7 +8,8 @@ import json
 
 import sqlalchemy as sa
 
-from conftest import Banked, jpeg, photo
+from bank_media import jpeg, photo
+from conftest import Banked
 from modgate.audit import AuditEntryRow
 
 PDQ = "d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import jpeg, near_copies, photo
+from bank_media import jpeg, near_copies, photo
 from servers import run_modgate
 
 PDQ = "d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8"

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from conftest import Banked, jpeg, near_copies, photo, slideshow
+from bank_media import jpeg, near_copies, photo, slideshow
+from conftest import Banked
 
 
 def _shaped_as_lookup(body: Any) -> dict[str, list[dict[str, Any]]]:

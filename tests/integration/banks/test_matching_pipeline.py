@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from conftest import Banked, jpeg, near_copies, photo, red_tinted
+from bank_media import jpeg, near_copies, photo, red_tinted
+from conftest import Banked
 from modgate.policy import policy_from_text
 from modgate.policy.store import SqlPolicyStore
 

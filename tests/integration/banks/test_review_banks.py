@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import Banked, red_tinted
+from bank_media import red_tinted
+from conftest import Banked
 from modgate.policy import policy_from_text
 from modgate.policy.store import SqlPolicyStore
 
