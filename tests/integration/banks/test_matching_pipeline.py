@@ -5,11 +5,12 @@ tenant's banks never decide another tenant's items."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
-from bank_media import jpeg, near_copies, photo, red_tinted
+from bank_media import jpeg, near_copies, photo, red_tinted, slideshow
 from conftest import Banked
 from modgate.policy import policy_from_text
 from modgate.policy.store import SqlPolicyStore
@@ -105,3 +106,26 @@ def test_an_exact_copy_in_a_blocking_bank_is_decided_without_the_detectors(
     # The marker detector would have found its label; the detectors did not run.
     assert body["labels"] == [] and body["model_version"] == "banks"
     assert body["bank_matches"][0]["distance"] == 0
+
+
+def test_a_reencoded_copy_of_a_banked_video_is_blocked(banked: Banked, surface: str) -> None:
+    banked.a.post("/v1/banks", json={"name": "TERROR_KNOWN"})
+    names = ("chelsea", "coffee", "astronaut", "camera")
+    added = banked.a.post(
+        "/v1/banks/TERROR_KNOWN/contents", files={"file": ("v.mp4", slideshow(names))}
+    )
+    assert added.status_code == 201, added.text
+    submitted = banked.a.post(
+        "/v1/moderations",
+        files={"file": ("c.mp4", slideshow(names, side=192))},
+        data={"surface": surface},
+    )
+    assert submitted.status_code in (201, 202), submitted.text
+    moderation_id = submitted.json()["id"]
+    deadline = time.monotonic() + 120
+    while (body := banked.a.get(f"/v1/moderations/{moderation_id}").json())["status"] == "queued":
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+    assert (body["action"], body["rule"]) == ("block", "banks/TERROR_KNOWN"), body["decision"]
+    [match] = [m for m in body["bank_matches"] if m["content_id"] == added.json()["id"]]
+    assert match["signal_type"] == "vpdq" and match["share"] >= 0.5
