@@ -6,7 +6,8 @@ dictionary.
 
 Fresh: ``refresh()`` reads every bank's ``revision`` (one small query). A bank whose revision
 has not moved is left as it is (the checkpoint); one that moved gets the signals added since
-the last refresh appended and its disabled contents read again; a deleted bank is dropped.
+the last refresh appended, and reads which of its contents still answer only when one was
+turned off or on or removed (``content_revision``); a deleted bank is dropped.
 Removed contents stay in faiss but are never answered (their ids are no longer known); a bank
 whose dead entries outnumber the live ones is rebuilt. ``Refresher`` calls ``refresh`` on a
 timer with jitter (``refresh_seconds`` ± 20 %), so processes started together do not all read
@@ -168,23 +169,28 @@ class BankIndex:
             self.refreshed = True
 
     def _updated(self, entries: BankEntries | None, state: BankState) -> BankEntries:
-        # Contents removed since: known by the live set shrinking. Read the disabled ones and
-        # the live ids again, and append what is new.
         if entries is None:
             entries = BankEntries(state)
-        new = self.store.signals_after(state.id, entries.last_signal)
+            entries.add(self.store.signals_after(state.id, 0))
+            entries.live, entries.disabled = self.store.content_ids(state.id)
+            return entries
+        added = self.store.signals_after(state.id, entries.last_signal)
+        if entries.state.content_revision == state.content_revision:
+            # Only additions (or settings) since: no need to read which contents answer.
+            entries.state = state
+            entries.add(added)
+            return entries
         live, disabled = self.store.content_ids(state.id)
         entries.dead += len(entries.live - live)
         if entries.dead > len(live):
             logger.info("rebuilding bank %s/%s: mostly removed entries", state.tenant, state.name)
             rebuilt = BankEntries(state)
             rebuilt.add(self.store.signals_after(state.id, 0))
-            entries = rebuilt
-        else:
-            entries.state = state
-            entries.add(new)
-        entries.live = live
-        entries.disabled = disabled
+            rebuilt.live, rebuilt.disabled = live, disabled
+            return rebuilt
+        entries.state = state
+        entries.add(added)
+        entries.live, entries.disabled = live, disabled
         return entries
 
     def banks_of(self, tenant: str) -> list[BankEntries]:

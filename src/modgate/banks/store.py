@@ -42,6 +42,7 @@ class BankState:
     matching_enabled_ratio: float
     max_distance: int
     negative: bool
+    content_revision: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +152,7 @@ class SqlBankStore:
                         max_distance=bank.max_distance,
                         negative=bank.negative,
                         revision=1,
+                        content_revision=0,
                         created_at=now,
                         updated_at=now,
                     )
@@ -259,7 +261,8 @@ class SqlBankStore:
                     updated_at=now,
                 )
             )
-        self._bump(session, bank.id)
+        # Content added turned off: the index must read which contents answer.
+        self._bump(session, bank.id, contents_changed=not all(i.enabled for i in items))
         if len(added) == 1:
             content = added[0]
             details = {"source": content.source, "signals": len(content.signals)}
@@ -311,7 +314,7 @@ class SqlBankStore:
                 .where(_contents.c.id == content_id)
                 .values(**changes, updated_at=self.clock())
             )
-            self._bump(session, row.bank_id)
+            self._bump(session, row.bank_id, contents_changed=True)
             self._changed(
                 session, tenant, row.bank_name, "content_changed", actor, dict(changes), content_id
             )
@@ -348,6 +351,7 @@ class SqlBankStore:
                     _banks.c.matching_enabled_ratio,
                     _banks.c.max_distance,
                     _banks.c.negative,
+                    _banks.c.content_revision,
                 )
             )
             return [BankState(*row) for row in rows]
@@ -438,17 +442,18 @@ class SqlBankStore:
     ) -> None:
         session.execute(delete(_signals).where(_signals.c.content_id == row.id))
         session.execute(delete(_contents).where(_contents.c.id == row.id))
-        self._bump(session, row.bank_id)
+        self._bump(session, row.bank_id, contents_changed=True)
         self._changed(
             session, tenant, row.bank_name, "content_removed", actor, None, row.id, moderation_id
         )
 
-    def _bump(self, session: Session, bank_id: str) -> None:
-        session.execute(
-            update(_banks)
-            .where(_banks.c.id == bank_id)
-            .values(revision=_banks.c.revision + 1, updated_at=self.clock())
-        )
+    def _bump(self, session: Session, bank_id: str, contents_changed: bool = False) -> None:
+        """Raise the bank's revision; ``contents_changed``: a content was turned off or on, or
+        removed (the index then reads again which contents answer)."""
+        values: dict[str, Any] = {"revision": _banks.c.revision + 1, "updated_at": self.clock()}
+        if contents_changed:
+            values["content_revision"] = _banks.c.content_revision + 1
+        session.execute(update(_banks).where(_banks.c.id == bank_id).values(**values))
 
     @staticmethod
     def _changed(

@@ -40,6 +40,9 @@ class BankRow(Base):
     max_distance: Mapped[int] = mapped_column(Integer, default=31)
     negative: Mapped[bool] = mapped_column(default=False)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    # Raised with ``revision`` when a content is turned off or on or removed (not added): the
+    # index reads which contents still answer only then, not on every addition.
+    content_revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

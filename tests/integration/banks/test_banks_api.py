@@ -214,3 +214,14 @@ def test_every_change_to_a_bank_is_in_the_audit_log(banked: Banked) -> None:
         ("bank.deleted", "bank:RECORDED"),
     ]
     assert json.loads(mine[4].detail) == {"bank": "RECORDED", "max_distance": 20}
+
+
+def test_an_entry_imported_turned_off_does_not_match_until_turned_on(banked: Banked) -> None:
+    banked.a.post("/v1/banks", json={"name": "IMPORTED_OFF"})
+    signal = "0f" * 31 + "11"
+    entry = {"signal_type": "pdq", "signal": signal, "bank": "IMPORTED_OFF", "enabled": False}
+    assert banked.a.post("/v1/banks/import", json=[entry]).status_code == 200
+    assert "IMPORTED_OFF" not in _lookup(banked, signal)
+    [content] = banked.a.get("/v1/banks/IMPORTED_OFF/contents").json()["items"]
+    banked.a.patch(f"/v1/bank-contents/{content['id']}", json={"enabled": True})
+    assert "IMPORTED_OFF" in _lookup(banked, signal)

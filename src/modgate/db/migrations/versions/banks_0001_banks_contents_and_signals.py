@@ -30,6 +30,7 @@ def upgrade() -> None:
     sa.Column('max_distance', sa.Integer(), nullable=False),
     sa.Column('negative', sa.Boolean(), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
+    sa.Column('content_revision', sa.Integer(), nullable=False),
     sa.Column('created_at', modgate.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', modgate.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_banks')),
