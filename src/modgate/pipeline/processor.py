@@ -232,8 +232,12 @@ class ModerationProcessor:
             context = dict(known.context)
             job = _Job(known.record, context, context.get("surface"), known.created_at)
             budget = CpuBudget(self.settings.job_cpu_seconds)
+            surface_engine = engine.for_surface(job.surface)
             return self._matched_and_detected(
-                claim, worker, job, lambda: self.stage.detect(engine, known.record, budget)
+                claim,
+                worker,
+                job,
+                lambda: self.stage.detect(surface_engine, known.record, budget),
             )
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
@@ -249,7 +253,14 @@ class ModerationProcessor:
             raise ModgateError(f"media {found.job_media_id} is missing")
         record = record_from_row(found)
         job = _Job(record, dict(found.job_context or {}), found.job_surface, found.job_created_at)
-        reused = self.stage.reuse(found.job_detections)
+        surface_engine = engine.for_surface(job.surface)
+        # Stored detections are looked up under the engine's own version; a surface whose
+        # cascade rule differs has detections of its own and reuses none of them.
+        reused: Detected | None = (
+            self.stage.reuse(found.job_detections)
+            if surface_engine.model_version == engine.model_version
+            else None
+        )
 
         def detect() -> Detected:
             if reused is not None:
@@ -261,7 +272,7 @@ class ModerationProcessor:
                 self.settings.job_timeout_seconds,
                 CpuBudget(self.settings.job_cpu_seconds),
             )
-            return self.stage.detect(engine, record, heartbeat)
+            return self.stage.detect(surface_engine, record, heartbeat)
 
         return self._matched_and_detected(claim, worker, job, detect)
 
