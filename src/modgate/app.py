@@ -32,6 +32,8 @@ from starlette.routing import BaseRoute, Match
 
 from modgate.auth.deps import public
 from modgate.auth.middleware import ApiKeyAuthentication
+from modgate.banks.hma_routes import router as hma_router
+from modgate.banks.routes import router as banks_router
 from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
 from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.media import MediaLimits
@@ -63,7 +65,19 @@ _STATUS_CODES = {
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The routes that take media in their body: a multipart upload as large as the largest video,
 # and (moderations) an image as base64 in JSON. Every other body is small (``RequestLimits``).
-UPLOAD_PATHS = frozenset({"/v1/moderations", "/v1/media"})
+UPLOAD_PATHS = frozenset(
+    {
+        "/v1/moderations",
+        "/v1/media",
+        "/v1/banks/{bank_name}/contents",
+        "/hma/h/hash",
+        "/hma/m/lookup",
+        "/hma/c/bank/{bank_name}/content",
+    }
+)
+# A bank import: up to ``banks.max_import_entries`` lines of about this many bytes each.
+IMPORT_PATH = "/v1/banks/import"
+IMPORT_BYTES_PER_ENTRY = 256
 JSON_MEDIA_PATHS = frozenset({"/v1/moderations", "/"})
 # No room on the disk, or past the user's quota.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -191,6 +205,8 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(review_router)
     app.include_router(rekognition_router)
     app.include_router(viewer_router)
+    app.include_router(banks_router)
+    app.include_router(hma_router)
     install_openapi(app)
     return app
 
@@ -224,12 +240,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = built
     app.state.settings = settings
     limits = MediaLimits.from_settings(settings)
+    import_cap = settings.banks.max_import_entries * IMPORT_BYTES_PER_ENTRY
     caps = BodyCaps(
         limits.max_upload_bytes,
         limits.max_image_bytes,
         UPLOAD_PATHS,
         JSON_MEDIA_PATHS,
-        json_paths={"/v1/decisions": DECISIONS_BODY_BYTES},
+        json_paths={"/v1/decisions": DECISIONS_BODY_BYTES, IMPORT_PATH: import_cap},
     )
     # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
     app.add_middleware(ApiKeyAuthentication)

@@ -16,6 +16,7 @@ import typer
 import modgate
 from modgate import core_cli
 from modgate.auth import cli as auth_cli
+from modgate.banks import cli as banks_cli
 from modgate.cli_context import CommandServices
 from modgate.detection import cli as detection_cli
 from modgate.errors import ModgateError
@@ -40,6 +41,7 @@ for domain in (
     review_cli,
     pipeline_cli,
     viewer_cli,
+    banks_cli,
 ):
     domain.register(app)
 

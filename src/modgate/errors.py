@@ -23,6 +23,11 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
     │   ├── OutboundRedirectRefusedException (400)  a server that answered with a redirect
     │   ├── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
+    │   ├── UnknownSignalTypeException (400)        a hash type banks do not know
+    │   ├── InvalidSignalException (400)            a malformed hash
+    │   ├── LowQualitySignalException (400)         a picture too featureless to bank
+    │   ├── InvalidBankNameException (400)          not UPPER_CASE_AND_UNDERSCORES
+    │   ├── BankImportInvalidException (400)        an import with a bad line: nothing imported
     │   └── VideoDurationUnknownException (400)     a video whose length cannot be measured
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
@@ -39,17 +44,21 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── VideoFrameRateTooHighException (413)   more frames per second than allowed
     │   └── VideoTooManyFramesException (413)      more frames in all than allowed
     ├── JobCpuBudgetExceededException (413)        a job's detection used up its CPU-time budget
+    ├── BankImportTooLargeException (413)          an import of more entries than allowed
     ├── InvalidS3ObjectException (400)             [Rekognition]
     │   └── BlobKeyNotAllowedException (400)     a blob_key outside incoming/<tenant>/
     ├── ResourceNotFoundException (404)            [Rekognition]
-    │   └── PolicyVersionNotFoundException (404)
+    │   ├── PolicyVersionNotFoundException (404)
+    │   ├── BankNotFoundException (404)
+    │   └── BankContentNotFoundException (404)
     ├── AccessDeniedException (403)                [Rekognition]
     │   ├── CsrfTokenException (403)             a console form without its CSRF token
     │   └── RevealLimitReachedException (403)    a reviewer's daily cap of unblurred items
     ├── AuthenticationRequiredException (401)
     ├── ConflictException (409)
     │   ├── LeaseLostException (409)             a review claim expired and was taken over
-    │   └── AlreadyAppealedException (409)
+    │   ├── AlreadyAppealedException (409)
+    │   └── BankExistsException (409)             a bank of that name already exists
     ├── DetectorLoadError (500)
     ├── StoreUnavailableException (503)
     ├── RemoteBackendUnavailableException (503)  a remote detector failed, timed out or is shut off
@@ -360,3 +369,43 @@ class RemoteBackendUnavailableException(ModgateError):
 
 class BlobKeyNotAllowedException(InvalidS3ObjectException):
     """blob_key must name an object under your tenant's incoming prefix, incoming/<tenant>/…"""
+
+
+class UnknownSignalTypeException(InvalidParameterException):
+    """Unknown signal type; use pdq, vpdq or video_md5."""
+
+
+class InvalidSignalException(InvalidParameterException):
+    """The hash is malformed for its signal type."""
+
+
+class LowQualitySignalException(InvalidParameterException):
+    """The picture's PDQ quality is under 50: it is too featureless to bank or match."""
+
+
+class InvalidBankNameException(InvalidParameterException):
+    """A bank name is 1 to 64 upper-case letters, digits and underscores, starting with a
+    letter (TERROR_KNOWN)."""
+
+
+class BankImportInvalidException(InvalidParameterException):
+    """The import has a line that cannot be read; nothing was imported."""
+
+
+class BankNotFoundException(ResourceNotFoundException):
+    """No bank of that name."""
+
+
+class BankContentNotFoundException(ResourceNotFoundException):
+    """No bank content with that id."""
+
+
+class BankExistsException(ConflictException):
+    """A bank of that name already exists."""
+
+
+class BankImportTooLargeException(ModgateError):
+    """The import has more entries than one import may hold; nothing was imported."""
+
+    http_status = 413
+    aws_code = "InvalidParameterException"

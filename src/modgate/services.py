@@ -16,8 +16,10 @@ Roles:
   published to the workers), but nothing is started: a command runs what it needs itself.
 
 Building migrates the database to the newest schema (``migrate=False`` leaves it) and removes
-upload spool files a dead process left behind. The detection engine is loaded on first use
-(``services.pipeline.engine()``), so commands that detect nothing never load models.
+upload spool files a dead process left behind. The API and workers keep their bank index fresh
+on a timer (``modgate.banks.index.Refresher``); a command reads it when it first looks up. The
+detection engine is loaded on first use (``services.pipeline.engine()``), so commands that
+detect nothing never load models.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
+from modgate.banks.index import BankIndex, Refresher
+from modgate.banks.service import BankService
+from modgate.banks.store import SqlBankStore
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
@@ -62,6 +67,8 @@ class Services:
     review: ReviewService
     pipeline: Pipeline
     viewer: ViewerDecisions
+    banks: BankService
+    bank_refresher: Refresher
 
     @classmethod
     def build(
@@ -95,7 +102,13 @@ class Services:
         )
         remove_abandoned_spool(spool)
         moderations = SqlModerationStore()
-        review = ReviewService(sessions, settings.review, moderations=moderations)
+        bank_store = SqlBankStore(sessions)
+        bank_index = BankIndex(bank_store)
+        banks = BankService(sessions, bank_store, bank_index, media, moderations, settings.banks)
+        refresher = Refresher(bank_index, settings.banks.refresh_seconds)
+        if role != "cli":
+            refresher.start()
+        review = ReviewService(sessions, settings.review, moderations=moderations, banks=banks)
         pipeline = Pipeline(
             settings,
             sessions,
@@ -105,6 +118,7 @@ class Services:
             moderations=moderations,
             publish=settings.pipeline.executor == "celery" and role != "worker",
             engine=detection_engine,
+            banks=banks,
         )
         return cls(
             settings=settings,
@@ -121,6 +135,8 @@ class Services:
             review=review,
             pipeline=pipeline,
             viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
+            banks=banks,
+            bank_refresher=refresher,
         )
 
     @property
@@ -145,4 +161,5 @@ class Services:
         """Stop whatever the pipeline started, close the detection engine and the database
         connections. Safe to call more than once."""
         self.pipeline.stop()
+        self.bank_refresher.stop()
         self.engine.dispose()

@@ -25,6 +25,7 @@ from pydantic_settings import (
 )
 
 from modgate.auth.settings import AuthSettings
+from modgate.banks.settings import BankSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
 from modgate.outbound import OutboundAllowList
@@ -121,6 +122,9 @@ class Settings(BaseSettings):
     )
     auth: AuthSettings = Field(
         default_factory=AuthSettings, description="Accounts and API keys; see the section below."
+    )
+    banks: BankSettings = Field(
+        default_factory=BankSettings, description="Hash banks and matching; see the section below."
     )
 
     @classmethod

@@ -38,6 +38,14 @@ KINDS: Mapping[str, str] = {
     "webhook.created": "a webhook endpoint was added",
     "webhook.changed": "a webhook endpoint was changed",
     "webhook.deleted": "a webhook endpoint was removed",
+    # Hash banks.
+    "bank.created": "a hash bank was made",
+    "bank.changed": "a hash bank's settings changed",
+    "bank.deleted": "a hash bank was deleted with its content",
+    "bank.content_added": "content was added to a hash bank (upload, id, hash or verdict)",
+    "bank.content_changed": "a bank content was turned on or off, or its note changed",
+    "bank.content_removed": "a bank content was removed (by hand, or an appeal overturned it)",
+    "bank.imported": "entries were imported into hash banks, all in one transaction",
     # Jobs, retention, sign-in.
     "job.cancelled": "a moderation's job was cancelled",
     "job.retried": "a failed job was queued again",

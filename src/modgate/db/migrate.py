@@ -31,6 +31,7 @@ TABLE_MODULES = (
     "modgate.events.tables",
     "modgate.events.webhooks.tables",
     "modgate.auth.tables",
+    "modgate.banks.tables",
 )
 
 

@@ -82,6 +82,7 @@ def public_moderation(
         if decision
         else None
     )
+    body["bank_matches"] = decision.get("bank_matches", [])
     body["review"] = review
     body["error"] = row.error
     return body

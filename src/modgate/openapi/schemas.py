@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 Action = Literal["allow", "annotate", "review", "block"]
 MediaKind = Literal["image", "video"]
@@ -157,6 +157,17 @@ class ModerationBrief(Open):
     policy_version: str | None
 
 
+class ItemBankMatch(Open):
+    """The item matched a hash bank's content (``/v1/banks``)."""
+
+    bank: str
+    content_id: int
+    distance: int = Field(description="PDQ Hamming distance; 0 for an exact video MD5.")
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    negative: bool = Field(description="The bank holds known-good content.")
+    share: float | None = Field(default=None, description="vPDQ: share of frames matched.")
+
+
 class Moderation(ModerationBrief):
     """A moderation: its media, labels (an image's) or segments (a video's), decision and
     review. Still images carry ``labels`` and ``content_types``; videos and animations carry
@@ -171,6 +182,9 @@ class Moderation(ModerationBrief):
     flagged_timestamps: list[int] | None = None
     thumbnails: dict[str, str] | None = None
     decision: Decision | None
+    bank_matches: list[ItemBankMatch] = Field(
+        default_factory=list, description="Matches in the tenant's hash banks, nearest first."
+    )
     review: ReviewState | None
     error: dict[str, Any] | None
 
@@ -244,6 +258,102 @@ class Queues(Open):
 class Health(Open):
     status: Literal["ok"]
     version: str
+
+
+class Bank(Open):
+    """A hash bank of the caller's tenant."""
+
+    name: str = Field(examples=["TERROR_KNOWN"])
+    description: str
+    matching_enabled_ratio: float = Field(ge=0, le=1)
+    max_distance: int = Field(ge=0, le=64)
+    negative: bool = Field(description="Known-good content: a match suppresses labels.")
+    content_count: int | None = None
+    created_at: str | None
+    updated_at: str | None
+
+
+class Banks(Open):
+    items: list[Bank]
+
+
+class BankSignal(Open):
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    signal: str
+    quality: int | None = None
+    timestamp_ms: int | None = None
+
+
+class BankContent(Open):
+    id: int = Field(description="HMA's bank_content_id.")
+    bank: str
+    enabled: bool
+    note: str
+    source: Literal["upload", "media", "moderation", "signal", "import", "review"]
+    media_id: str | None
+    moderation_id: str | None
+    added_by: str | None
+    signals: list[BankSignal]
+    created_at: str | None
+    updated_at: str | None
+
+
+class BankContentPage(Open):
+    items: list[BankContent]
+    next_after: int | None = Field(description="Pass as `after` for the next page.")
+
+
+class BankEntry(Open):
+    signal_type: str
+    signal: str
+    bank: str
+    note: str
+    enabled: bool
+    content_id: int
+
+
+class BankExport(Open):
+    entries: list[BankEntry]
+
+
+class BankImported(Open):
+    imported: dict[str, int] = Field(description="Entries added, by bank.")
+
+
+class HmaBank(Open):
+    name: str
+    matching_enabled_ratio: float
+    enabled_ratio: float
+
+
+class HmaBanks(RootModel[list[HmaBank]]):
+    pass
+
+
+class HmaMatch(Open):
+    bank_content_id: int
+    distance: str = Field(description="The Hamming distance (0 for MD5), as HMA gives it.")
+
+
+class HmaLookup(RootModel[dict[str, list[HmaMatch]]]):
+    """Matches by bank name."""
+
+
+class HmaMediaLookup(RootModel[dict[str, dict[str, list[HmaMatch]]]]):
+    """Matches by signal type, then bank name."""
+
+
+class HmaHashes(RootModel[dict[str, str]]):
+    """Hashes by signal type: ``pdq`` for a photo, ``video_md5`` for a video."""
+
+
+class HmaContentAdded(Open):
+    id: int
+    signals: dict[str, str]
+
+
+class HmaMessage(Open):
+    message: str
 
 
 class ErrorBody(Open):

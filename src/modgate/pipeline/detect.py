@@ -26,7 +26,7 @@ from modgate.media.scale import draft_long_side
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord
 from modgate.pipeline.settings import PipelineSettings
-from modgate.taxonomy.detections import Detections, ImageDetections, Timeline
+from modgate.taxonomy.detections import BankMatch, Detections, ImageDetections, Timeline
 from modgate.taxonomy.rekognition_json import stored_detections_from_json
 
 THUMBNAIL_SIDE = 320
@@ -72,6 +72,13 @@ class DetectStage:
         if stored is None:
             return None
         return Detected(stored_detections_from_json(stored), fresh=False)
+
+    @staticmethod
+    def with_matches(detected: Detected, matches: tuple[BankMatch, ...]) -> Detected:
+        """``detected`` with the item's hash-bank matches among its detections."""
+        if not matches:
+            return detected
+        return replace(detected, detections=replace(detected.detections, bank_matches=matches))
 
     def detect(
         self,

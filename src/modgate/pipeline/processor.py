@@ -36,6 +36,7 @@ from modgate.media.tables import MediaRow
 from modgate.moderation.models import StoredModeration
 from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationRow
+from modgate.pipeline.bank_stage import BankStage
 from modgate.pipeline.decide import Ruling, decide, processing_cancelled, processing_failed
 from modgate.pipeline.detect import Detected, DetectStage, MediaDetector
 from modgate.pipeline.executor import Decided
@@ -181,6 +182,7 @@ class ModerationProcessor:
         review_lane: ReviewLane,
         clock: Callable[[], dt.datetime] = utcnow,
         decided: Decided | None = None,
+        banks: BankStage | None = None,
     ) -> None:
         self.sessions = sessions
         self.media = media
@@ -193,6 +195,7 @@ class ModerationProcessor:
         self.clock = clock
         self.review_lane = review_lane
         self.stage = DetectStage(media, blobs, settings)
+        self.banks = banks or BankStage(None)
         self.writer = DecisionWriter(jobs, moderations, review_lane, clock)
 
     # ---- the task -------------------------------------------------------------------------
@@ -230,8 +233,12 @@ class ModerationProcessor:
             job = _Job(known.record, context, context.get("surface"), known.created_at)
             budget = CpuBudget(self.settings.job_cpu_seconds)
             surface_engine = engine.for_surface(job.surface)
-            fresh = self.stage.detect(surface_engine, known.record, budget)
-            return self._decide(claim, worker, job, fresh)
+            return self._matched_and_detected(
+                claim,
+                worker,
+                job,
+                lambda: self.stage.detect(surface_engine, known.record, budget),
+            )
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
                 _READ, {"moderation_id": claim.moderation_id, "model_version": engine.model_version}
@@ -249,12 +256,15 @@ class ModerationProcessor:
         surface_engine = engine.for_surface(job.surface)
         # Stored detections are looked up under the engine's own version; a surface whose
         # cascade rule differs has detections of its own and reuses none of them.
-        detected: Detected | None = (
+        reused: Detected | None = (
             self.stage.reuse(found.job_detections)
             if surface_engine.model_version == engine.model_version
             else None
         )
-        if detected is None:
+
+        def detect() -> Detected:
+            if reused is not None:
+                return reused
             heartbeat = Heartbeat(
                 self.jobs,
                 claim,
@@ -262,7 +272,22 @@ class ModerationProcessor:
                 self.settings.job_timeout_seconds,
                 CpuBudget(self.settings.job_cpu_seconds),
             )
-            detected = self.stage.detect(surface_engine, record, heartbeat)
+            return self.stage.detect(surface_engine, record, heartbeat)
+
+        return self._matched_and_detected(claim, worker, job, detect)
+
+    def _matched_and_detected(
+        self, claim: Claim, worker: str, job: _Job, detect: Callable[[], Detected]
+    ) -> Outcome | None:
+        """Bank matches, then detections unless a match decides alone (``bank_stage``)."""
+        matches = self.banks.match(job.record, claim.moderation_id)
+        if matches:
+            policy = self.policies.for_surface(job.surface)[0]
+            context = Context.from_dict(job.context, now=job.created_at)
+            alone = self.banks.decides_alone(policy, matches, context, job.record.info)
+            if alone is not None:
+                return self._decide(claim, worker, job, Detected(alone, fresh=False))
+        detected = self.stage.with_matches(detect(), matches)
         return self._decide(claim, worker, job, detected)
 
     # ---- the decision ---------------------------------------------------------------------

@@ -32,6 +32,7 @@ from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.review_lane import ReviewLane
 from modgate.taxonomy.detections import Detections, Timeline
 from modgate.taxonomy.rekognition_json import (
+    bank_match_to_json,
     job_notification,
     moderation_columns,
     thumbnails_json,
@@ -98,6 +99,8 @@ class DecisionWriter:
         now = self.clock()
         ruling, detections = write.ruling, write.detections
         decision = ruling.to_dict()
+        if detections is not None and detections.bank_matches:
+            decision["bank_matches"] = [bank_match_to_json(m) for m in detections.bank_matches]
         values: dict[str, Any] = dict(
             status=write.status,
             action=ruling.action,

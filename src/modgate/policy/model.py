@@ -99,6 +99,23 @@ class A2IRule:
 
 
 @dataclass(frozen=True, slots=True)
+class BankRule:
+    """What a match in hash bank ``bank`` does: ``action`` (a block, a review …), counting only
+    matches at ``max_distance`` or nearer (None: any the bank answers). ``suppress``: the bank
+    holds known-good content, and a match takes these labels (with their subtrees; ``("*",)``:
+    every label) out of the decision."""
+
+    id: str
+    bank: str
+    action: str
+    max_distance: int | None = None
+    suppress: tuple[str, ...] = ()
+    note: str = ""
+    route: Route = Route()
+    order: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class When:
     """Context a layer applies to; every given key must match, any value within a key."""
 
@@ -121,6 +138,7 @@ class Layer:
     text: tuple[TextRule, ...] = ()
     video: tuple[VideoRule, ...] = ()
     description: str = ""
+    banks: dict[str, BankRule] = field(default_factory=dict)
 
 
 @dataclass(eq=False)

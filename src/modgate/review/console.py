@@ -167,13 +167,16 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
         "labels": [
             {
                 "label": str(m.get("label")),
-                "confidence": _number(m.get("confidence")),
+                # A bank match has a distance, not a confidence.
+                "confidence": None if m.get("bank") else _number(m.get("confidence")),
+                "distance": m.get("distance") if m.get("bank") else None,
                 "rule": m.get("rule"),
                 "action": m.get("action"),
             }
             for m in review.selected
         ],
         "reasons": list(decision.get("reasons") or []),
+        "bank_matches": list(decision.get("bank_matches") or []),
         "moderation": {
             "id": moderation.id,
             "kind": moderation.kind,

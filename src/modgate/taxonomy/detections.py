@@ -76,13 +76,28 @@ class TextLine:
 
 
 @dataclass(frozen=True, slots=True)
+class BankMatch:
+    """The item matched content ``content_id`` of hash bank ``bank`` by ``signal_type`` at
+    Hamming ``distance`` (0 for an exact MD5). ``negative``: the bank holds known-good content.
+    ``share``: for a video's PDQ timeline, the share of its frames that matched (0–1)."""
+
+    bank: str
+    content_id: int
+    distance: int
+    signal_type: str
+    negative: bool = False
+    share: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ImageDetections:
-    """What detection found in one still image."""
+    """What detection found in one still image, and the hash banks it matched."""
 
     labels: tuple[Label, ...] = ()
     content_types: tuple[ContentType, ...] = ()
     text: tuple[TextLine, ...] = ()
     model_version: str = ""
+    bank_matches: tuple[BankMatch, ...] = ()
 
     def peak_labels(self) -> tuple[Label, ...]:
         """Each label once at its confidence (an image has each label once)."""
@@ -123,12 +138,14 @@ class Unchecked:
 @dataclass(frozen=True, slots=True)
 class Timeline:
     """What detection found in a video or an animation, sample by sample. ``thumbnails``: the
-    blob keys of small copies of the flagged samples, by their time."""
+    blob keys of small copies of the flagged samples, by their time; ``bank_matches``: the hash
+    banks the video matched."""
 
     entries: tuple[TimelineEntry, ...] = ()
     model_version: str = ""
     thumbnails: Mapping[int, str] = field(default_factory=dict)
     unchecked: Unchecked | None = None
+    bank_matches: tuple[BankMatch, ...] = ()
 
     def peak_labels(self) -> tuple[Label, ...]:
         """Each label once, at its highest confidence anywhere, in order of first appearance."""

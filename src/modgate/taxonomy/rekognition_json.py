@@ -21,9 +21,11 @@ content types).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from modgate.taxonomy.detections import (
+    BankMatch,
     BoundingBox,
     ContentType,
     Detections,
@@ -197,15 +199,45 @@ def detections_from_json(data: Any, labels: Sequence[Label] | None = None) -> De
         raise ValueError("detections must be a JSON object or a list of labels")
     if labels is not None:
         data = {**data, "ModerationLabels": [label_to_json(label) for label in labels]}
+    found: Detections
     if data.get("kind") in ("image", "timeline"):
-        return stored_detections_from_json(data)
-    labels = data.get("ModerationLabels") or []
-    if labels and _is_entry(labels[0]):
-        return Timeline(
-            tuple(entry_from_json(item) for item in labels),
+        found = stored_detections_from_json(data)
+    elif (listed := data.get("ModerationLabels") or []) and _is_entry(listed[0]):
+        found = Timeline(
+            tuple(entry_from_json(item) for item in listed),
             str(data.get("ModerationModelVersion") or ""),
         )
-    return image_from_body(data)
+    else:
+        found = image_from_body(data)
+    matches = data.get("bank_matches")
+    if matches:
+        found = replace(found, bank_matches=tuple(bank_match_from_json(m) for m in matches))
+    return found
+
+
+def bank_match_to_json(match: BankMatch) -> JsonObject:
+    """A hash-bank match as the API shows it (``bank_matches`` of a moderation)."""
+    found: JsonObject = {
+        "bank": match.bank,
+        "content_id": match.content_id,
+        "distance": match.distance,
+        "signal_type": match.signal_type,
+        "negative": match.negative,
+    }
+    if match.share is not None:
+        found["share"] = match.share
+    return found
+
+
+def bank_match_from_json(item: Mapping[str, Any]) -> BankMatch:
+    return BankMatch(
+        bank=str(item["bank"]),
+        content_id=int(item["content_id"]),
+        distance=int(item["distance"]),
+        signal_type=str(item.get("signal_type", "pdq")),
+        negative=bool(item.get("negative", False)),
+        share=item.get("share"),
+    )
 
 
 def _is_entry(item: Any) -> bool:

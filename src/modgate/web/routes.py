@@ -217,7 +217,12 @@ async def claim(request: Request, user: Worker) -> Response:
 @router.get("/tasks/{task_id}")
 async def task_page(request: Request, task_id: str, user: Worker) -> Response:
     view = await run_in_threadpool(task_view, _reviews(request), task_id, user.reviewer)
-    return await _page(request, "task.html", user, view=view)
+    banks = await run_in_threadpool(
+        request.app.state.services.banks.banks, view["moderation"]["tenant"]
+    )
+    # A block can put the item in one of its tenant's banks of known bad content.
+    bank_names = [bank.name for bank in banks if not bank.negative]
+    return await _page(request, "task.html", user, view=view, bank_names=bank_names)
 
 
 @router.post("/tasks/{task_id}/verdict")
@@ -226,7 +231,8 @@ async def submit_verdict(request: Request, task_id: str, user: Worker) -> Respon
     service = _reviews(request)
     view = await run_in_threadpool(task_view, service, task_id, user.reviewer)
     verdict = verdict_from_form(form, [label["label"] for label in view["labels"]])
-    result = await run_in_threadpool(service.submit_verdict, task_id, user.reviewer, verdict)
+    bank = str(form.get("add_to_bank") or "") or None
+    result = await run_in_threadpool(service.submit_verdict, task_id, user.reviewer, verdict, bank)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(result)
     return RedirectResponse(f"/console?saved={quote(result['status'])}", 303)

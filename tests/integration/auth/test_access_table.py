@@ -106,6 +106,49 @@ TABLE = (
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
         "401 403 404 404 403 401  401 401 401 401 401"),
+    # Hash banks: modgate's own API, then HMA's (OpenMediaMatch) under /hma.
+    Row("GET /v1/banks", "banks:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("POST /v1/banks", "banks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("POST /v1/banks/import", "banks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/banks/{bank_name}", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("PATCH /v1/banks/{bank_name}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("DELETE /v1/banks/{bank_name}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/banks/{bank_name}/contents", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("POST /v1/banks/{bank_name}/contents", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/banks/{bank_name}/export", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/bank-contents/{content_id}", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("PATCH /v1/bank-contents/{content_id}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("DELETE /v1/bank-contents/{content_id}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /hma/status", "banks:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("POST /hma/h/hash", "banks:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /hma/m/lookup", "banks:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("POST /hma/m/lookup", "banks:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /hma/c/banks", "banks:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("POST /hma/c/banks", "banks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /hma/c/bank/{bank_name}", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("DELETE /hma/c/bank/{bank_name}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("POST /hma/c/bank/{bank_name}/content", "banks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
     # The console: sign-in is public; everything else needs a signed-in user. Every role sees
     # the queue figures; only reviewers and senior reviewers work on tasks and have "my stats".
     Row("GET /console/login", None,
@@ -200,16 +243,70 @@ OPEN_V1 = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
         "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/banks", "banks:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("POST /v1/banks", "banks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("POST /v1/banks/import", "banks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/banks/{bank_name}", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("PATCH /v1/banks/{bank_name}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("DELETE /v1/banks/{bank_name}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/banks/{bank_name}/contents", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("POST /v1/banks/{bank_name}/contents", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/banks/{bank_name}/export", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/bank-contents/{content_id}", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("PATCH /v1/bank-contents/{content_id}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("DELETE /v1/bank-contents/{content_id}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+)
+# fmt: on
+
+# HMA's API under /hma follows the same rule as /v1 with keys optional.
+# fmt: off
+OPEN_HMA = (
+    #    ano non all onl oth rev  adm edi rvw snr aud
+    Row("GET /hma/status", "banks:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("POST /hma/h/hash", "banks:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /hma/m/lookup", "banks:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("POST /hma/m/lookup", "banks:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /hma/c/banks", "banks:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("POST /hma/c/banks", "banks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /hma/c/bank/{bank_name}", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("DELETE /hma/c/bank/{bank_name}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("POST /hma/c/bank/{bank_name}/content", "banks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
 )
 # fmt: on
 
 # What each route is sent; path parameters not named here are "missing".
-PATH_VALUES = {"timestamp_ms": "0"}
+PATH_VALUES = {"timestamp_ms": "0", "content_id": "0"}
 REQUEST_BODIES: dict[str, dict[str, Any]] = {
     "POST /v1/moderations": {"json": {}},
     "POST /v1/moderations/{moderation_id}/appeal": {"json": {"statement": "It is art."}},
     "POST /v1/decisions": {"json": {"items": [{"moderation_id": "missing"}]}},
     "POST /v1/webhooks": {"json": {}},
+    "POST /v1/banks": {"json": {}},
+    "PATCH /v1/banks/{bank_name}": {"json": {}},
+    "POST /v1/banks/{bank_name}/contents": {"json": {"signal_type": "pdq", "signal": "0" * 64}},
+    "PATCH /v1/bank-contents/{content_id}": {"json": {}},
+    "POST /hma/c/banks": {"json": {}},
     "POST /": {
         "json": {},
         "headers": {"X-Amz-Target": "RekognitionService.DetectModerationLabels"},
@@ -383,6 +480,9 @@ def test_every_served_route_has_a_row(required: Server) -> None:
     open_rows = {row.route for row in OPEN_V1}
     assert {route.split("?")[0] for route in open_rows} == {r for r in served if " /v1/" in r}
     assert {row.route for row in TABLE if " /v1/" in row.route} == open_rows
+    hma = {row.route for row in OPEN_HMA}
+    assert hma == {r for r in served if " /hma/" in r}
+    assert {row.route for row in TABLE if " /hma/" in row.route} == hma
     assert len(TABLE) == len({row.route for row in TABLE}), "a route has two rows"
     assert {s for row in TABLE for s in (row.scope or "").split()} == set(SCOPES), "unused scope"
 
@@ -432,7 +532,7 @@ def test_access_with_api_keys_required(required: Server) -> None:
 
 def test_access_with_api_keys_optional(optional: Server) -> None:
     table = {row.route: row for row in TABLE}
-    for row in OPEN_V1:
+    for row in (*OPEN_V1, *OPEN_HMA):
         assert row.route in table and row.scope == table[row.route].scope, row.route
         table[row.route] = row
     assert_access(optional, table)
