@@ -13,6 +13,10 @@ Stored detections (``detections.result``)::
      "ContentTypes": [...], "TextDetections": [...]}
     {"kind": "timeline", "ModerationModelVersion": ..., "entries": [...],
      "thumbnails": {"<ms>": "<blob key>"}, "unchecked": {...}}      (unchecked: when any)
+    {"kind": "text", "ModerationModelVersion": ..., "TextFindings": [...]}
+
+An image or a timeline with text findings (text read in it) has ``TextFindings`` too, in
+Comprehend's shape (``modgate.taxonomy.comprehend_json``).
 
 A moderation row holds an image's labels and content types, or a timeline's entries (and no
 content types).
@@ -23,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from modgate.taxonomy.comprehend_json import findings_list_from_json, findings_list_to_json
 from modgate.taxonomy.detections import (
     BoundingBox,
     ContentType,
@@ -31,6 +36,7 @@ from modgate.taxonomy.detections import (
     ImageDetections,
     Label,
     Point,
+    TextDetections,
     TextLine,
     Timeline,
     TimelineEntry,
@@ -139,6 +145,7 @@ def image_from_body(body: Mapping[str, Any]) -> ImageDetections:
         tuple(content_type_from_json(item) for item in body.get("ContentTypes") or ()),
         _text_of(body),
         str(body.get("ModerationModelVersion") or ""),
+        findings_list_from_json(body.get("TextFindings")),
     )
 
 
@@ -197,7 +204,7 @@ def detections_from_json(data: Any, labels: Sequence[Label] | None = None) -> De
         raise ValueError("detections must be a JSON object or a list of labels")
     if labels is not None:
         data = {**data, "ModerationLabels": [label_to_json(label) for label in labels]}
-    if data.get("kind") in ("image", "timeline"):
+    if data.get("kind") in ("image", "timeline", "text"):
         return stored_detections_from_json(data)
     labels = data.get("ModerationLabels") or []
     if labels and _is_entry(labels[0]):
@@ -224,18 +231,30 @@ def stored_detections_to_json(detections: Detections) -> JsonObject:
         }
         if detections.unchecked is not None:
             out["unchecked"] = unchecked_to_json(detections.unchecked)
+        if detections.findings:
+            out["TextFindings"] = findings_list_to_json(detections.findings)
         return out
-    return {
+    if isinstance(detections, TextDetections):
+        return {
+            "kind": "text",
+            "ModerationModelVersion": detections.model_version,
+            "TextFindings": findings_list_to_json(detections.findings),
+        }
+    image: JsonObject = {
         "kind": "image",
         "ModerationModelVersion": detections.model_version,
         "ModerationLabels": [label_to_json(label) for label in detections.labels],
         "ContentTypes": [content_type_to_json(item) for item in detections.content_types],
         "TextDetections": [text_line_to_json(line) for line in detections.text],
     }
+    if detections.findings:
+        image["TextFindings"] = findings_list_to_json(detections.findings)
+    return image
 
 
 def stored_detections_from_json(result: Mapping[str, Any]) -> Detections:
     """The detections a ``detections`` row holds."""
+    findings = findings_list_from_json(result.get("TextFindings"))
     if result.get("kind") == "timeline":
         unchecked = result.get("unchecked")
         return Timeline(
@@ -243,7 +262,10 @@ def stored_detections_from_json(result: Mapping[str, Any]) -> Detections:
             str(result.get("ModerationModelVersion") or ""),
             {int(ms): key for ms, key in (result.get("thumbnails") or {}).items()},
             unchecked_from_json(unchecked) if unchecked else None,
+            findings,
         )
+    if result.get("kind") == "text":
+        return TextDetections(findings, str(result.get("ModerationModelVersion") or ""))
     return image_from_body(result)
 
 
@@ -269,6 +291,8 @@ def moderation_columns(detections: Detections) -> tuple[list[JsonObject], list[J
     types, or a timeline's entries (and no content types)."""
     if isinstance(detections, Timeline):
         return [entry_to_json(entry) for entry in detections.entries], []
+    if isinstance(detections, TextDetections):
+        return [], []
     return (
         [label_to_json(label) for label in detections.labels],
         [content_type_to_json(item) for item in detections.content_types],
