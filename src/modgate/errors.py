@@ -21,7 +21,9 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
     │   ├── OutboundRedirectRefusedException (400)  a server that answered with a redirect
     │   ├── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
-    │   └── VideoDurationUnknownException (400)     a video whose length cannot be measured
+    │   ├── VideoDurationUnknownException (400)     a video whose length cannot be measured
+    │   ├── InvalidTextException (400)              text that is not valid UTF-8, or holds NUL
+    │   └── EmptyTextException (400)                text with nothing to read in it
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
     │   │   ├── UnsafeMediaTypeException (415)       markup that can carry script: SVG, HTML, XML
@@ -37,6 +39,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── VideoFrameRateTooHighException (413)   more frames per second than allowed
     │   └── VideoTooManyFramesException (413)      more frames in all than allowed
     ├── JobCpuBudgetExceededException (413)        a job's detection used up its CPU-time budget
+    ├── TextSizeLimitExceededException (413)       [Comprehend] a text over the size limit
     ├── InvalidS3ObjectException (400)             [Rekognition]
     │   └── BlobKeyNotAllowedException (400)     a blob_key outside incoming/<tenant>/
     ├── ResourceNotFoundException (404)            [Rekognition]
@@ -336,3 +339,23 @@ class JobCpuBudgetExceededException(ModgateError):
 
 class BlobKeyNotAllowedException(InvalidS3ObjectException):
     """blob_key must name an object under your tenant's incoming prefix, incoming/<tenant>/…"""
+
+
+class InvalidTextException(InvalidParameterException):
+    """The text is not valid UTF-8 (or holds a NUL character)."""
+
+    aws_code = "InvalidRequestException"
+
+
+class EmptyTextException(InvalidParameterException):
+    """The text is empty: nothing is left once white space and invisible characters are
+    removed."""
+
+    aws_code = "InvalidRequestException"
+
+
+class TextSizeLimitExceededException(ModgateError):
+    """The text is larger than the limit (MODGATE_MAX_TEXT_BYTES, in UTF-8 bytes)."""
+
+    http_status = 413
+    aws_code = "TextSizeLimitExceededException"

@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
@@ -27,8 +28,10 @@ from modgate.detection.frames import PreparedImage
 from modgate.detection.fusion import FUSION_VERSION, fuse_content_types, fuse_labels
 from modgate.detection.registry import build_detectors
 from modgate.detection.result import DetectionResult
+from modgate.detection.settings import DetectionSettings
+from modgate.detection.text.engine import TextEngine
 from modgate.errors import CorruptMediaException, DetectorLoadError, ModgateError
-from modgate.taxonomy.detections import ContentType, ImageDetections, ranked_labels
+from modgate.taxonomy.detections import ContentType, ImageDetections, TextFindings, ranked_labels
 from modgate.taxonomy.rekognition_json import text_line_from_json
 
 if TYPE_CHECKING:
@@ -67,7 +70,9 @@ class DetectionEngine:
         detectors: Sequence[Detector],
         threads: int | None = None,
         cache: DetectionCache | None = None,
+        text: TextEngine | None = None,
     ) -> None:
+        """``text``: the text engine (default: every installed text detector)."""
         if not detectors:
             raise ModgateError("DetectionEngine needs at least one detector")
         self.detectors = list(detectors)
@@ -80,6 +85,7 @@ class DetectionEngine:
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="modgate-detect")
         self.load_seconds: dict[str, float] = {}
         self._load()
+        self.text = text if text is not None else TextEngine.from_settings(DetectionSettings())
 
     @classmethod
     def from_settings(
@@ -88,7 +94,8 @@ class DetectionEngine:
         """Pick, configure and load the detectors named by ``settings.detection``."""
         detection = settings.detection
         detectors = build_detectors(detection, threads_per_session=detection.session_threads)
-        return cls(detectors, threads=detection.threads, cache=cache)
+        text = TextEngine.from_settings(detection)
+        return cls(detectors, threads=detection.threads, cache=cache, text=text)
 
     def _load(self) -> None:
         def load(detector: Detector) -> float:
@@ -124,8 +131,27 @@ class DetectionEngine:
         ]
 
     def detect(self, image: Image.Image) -> ImageDetections:
-        """What detection finds in one still image (the pipeline's entry point)."""
-        return self.detect_frames([image])[0].detections
+        """What detection finds in one still image (the pipeline's entry point), with what
+        the text detectors find in the text read in it."""
+        detections = self.detect_frames([image])[0].detections
+        if not detections.text:
+            return detections
+        read = "\n".join(line.text for line in detections.lines())
+        return replace(detections, findings=(self.text.detect(read, "ocr"),))
+
+    @property
+    def text_model_version(self) -> str:
+        return self.text.model_version
+
+    def detect_text(
+        self,
+        texts: Sequence[str],
+        source: str = "text",
+        language: str | None = None,
+        timestamps: Sequence[int | None] | None = None,
+    ) -> list[TextFindings]:
+        """What the text detectors find in each text (``TextEngine.detect_many``)."""
+        return self.text.detect_many(texts, source, language, timestamps)
 
     def detect_image(self, image: Image.Image, sha256: str | None = None) -> DetectionResult:
         """Labels of one image; with ``sha256`` and a cache, the same bytes are detected once."""

@@ -25,7 +25,13 @@ from modgate.media.scale import draft_long_side
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord
 from modgate.pipeline.settings import PipelineSettings
-from modgate.taxonomy.detections import Detections, ImageDetections, Timeline
+from modgate.taxonomy.detections import (
+    Detections,
+    ImageDetections,
+    TextDetections,
+    TextFindings,
+    Timeline,
+)
 from modgate.taxonomy.rekognition_json import stored_detections_from_json
 
 THUMBNAIL_SIDE = 320
@@ -38,6 +44,9 @@ class MediaDetector(FrameDetector, Protocol):
 
     def detect(self, image: Image.Image) -> ImageDetections: ...
 
+    @property
+    def text_model_version(self) -> str: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Detected:
@@ -47,6 +56,16 @@ class Detected:
     detections: Detections
     frame: Image.Image | None = None
     fresh: bool = True
+    # Findings of this request alone (an image's caption): decided on, never stored with the
+    # bytes' detections, which another request of the same bytes may reuse.
+    apart: tuple[TextFindings, ...] = ()
+
+    @property
+    def decided_on(self) -> Detections:
+        """What the policy decides on: the detections with the request's own findings."""
+        if not self.apart:
+            return self.detections
+        return replace(self.detections, findings=self.detections.findings + self.apart)
 
 
 class DetectStage:
@@ -67,15 +86,34 @@ class DetectStage:
             return None
         return Detected(stored_detections_from_json(stored), fresh=False)
 
+    @staticmethod
+    def with_caption(
+        engine: MediaDetector, detected: Detected, context: Mapping[str, Any]
+    ) -> Detected:
+        """``detected`` with what the text detectors find in the caption ``context`` carries
+        (kept apart from the stored detections)."""
+        caption = context.get("caption")
+        if not caption:
+            return detected
+        found = engine.detect_text([str(caption)], "caption", context.get("language"))
+        return replace(detected, apart=tuple(found))
+
     def detect(
         self,
         engine: MediaDetector,
         record: MediaRecord,
         progress: Callable[[], None] | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Detected:
-        """The detections of ``record``. ``progress`` is called after each sample of a video or
-        an animation."""
+        """The detections of ``record`` (a text in the ``language`` its ``context`` names).
+        ``progress`` is called after each sample of a video or an animation."""
         info = record.info
+        if info.kind == "text":
+            # Not stored for reuse: the same text may be sent again in another language.
+            text = self.media.read_text(record)
+            language = (context or {}).get("language")
+            findings = tuple(engine.detect_text([text], "text", language))
+            return Detected(TextDetections(findings, engine.text_model_version), fresh=False)
         handoff = self.media.handoff
         frame = handoff.take(info.sha256, engine.max_side) if handoff is not None else None
         if frame is not None:  # intake in this process decoded it already

@@ -45,6 +45,7 @@ from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.writer import DecisionWrite, DecisionWriter, JobError
 from modgate.policy import Context
+from modgate.taxonomy.comprehend_json import findings_list_to_json
 from modgate.taxonomy.detections import Timeline
 from modgate.taxonomy.rekognition_json import thumbnails_json
 
@@ -143,6 +144,7 @@ class Outcome:
     record: MediaRecord | None
     review: dict[str, Any] | None
     thumbnails: dict[str, str] | None
+    text_findings: list[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +231,8 @@ class ModerationProcessor:
             context = dict(known.context)
             job = _Job(known.record, context, context.get("surface"), known.created_at)
             budget = CpuBudget(self.settings.job_cpu_seconds)
-            return self._decide(claim, worker, job, self.stage.detect(engine, known.record, budget))
+            detected = self.stage.detect(engine, known.record, budget, context)
+            return self._decide(claim, worker, job, detected, engine)
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
                 _READ, {"moderation_id": claim.moderation_id, "model_version": engine.model_version}
@@ -244,8 +247,10 @@ class ModerationProcessor:
             raise ModgateError(f"media {found.job_media_id} is missing")
         record = record_from_row(found)
         job = _Job(record, dict(found.job_context or {}), found.job_surface, found.job_created_at)
-        detected = self.stage.reuse(found.job_detections)
-        if detected is None:
+        reused = self.stage.reuse(found.job_detections)
+        if reused is not None:
+            detected = reused
+        else:
             heartbeat = Heartbeat(
                 self.jobs,
                 claim,
@@ -253,16 +258,19 @@ class ModerationProcessor:
                 self.settings.job_timeout_seconds,
                 CpuBudget(self.settings.job_cpu_seconds),
             )
-            detected = self.stage.detect(engine, record, heartbeat)
-        return self._decide(claim, worker, job, detected)
+            detected = self.stage.detect(engine, record, heartbeat, job.context)
+        return self._decide(claim, worker, job, detected, engine)
 
     # ---- the decision ---------------------------------------------------------------------
-    def _decide(self, claim: Claim, worker: str, job: _Job, detected: Detected) -> Outcome | None:
+    def _decide(
+        self, claim: Claim, worker: str, job: _Job, detected: Detected, engine: MediaDetector
+    ) -> Outcome | None:
+        detected = self.stage.with_caption(engine, detected, job.context)
         policy, shadows = self.policies.for_surface(job.surface)
         ruling = decide(
             policy,
             shadows,
-            detected.detections,
+            detected.decided_on,
             Context.from_dict(job.context, now=job.created_at),
             surface=job.surface,
             moderation_id=claim.moderation_id,
@@ -278,11 +286,11 @@ class ModerationProcessor:
     ) -> Outcome | None:
         """Store fresh detections and write the decision, in one transaction; then the
         shadow decisions, once the real one is committed."""
-        detections = detected.detections
+        detections = detected.decided_on
         outcome = None
         with transaction(self.sessions) as session:
             if detected.fresh:
-                self.detections.add(session, record.info.sha256, detections)
+                self.detections.add(session, record.info.sha256, detected.detections)
             decided = self.writer.write(session, claim, worker, DecisionWrite(ruling, detections))
             if decided is not None:
                 logger.info(
@@ -296,6 +304,7 @@ class ModerationProcessor:
                     if ruling.action == "review" or claim.attempt > 1
                     else None,
                     thumbnails_json(detections) if isinstance(detections, Timeline) else None,
+                    findings_list_to_json(detections.findings) if detections.findings else None,
                 )
         if outcome is not None and ruling.shadows:
             self.policies.store.record_shadow(ruling.shadows)

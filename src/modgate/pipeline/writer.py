@@ -30,6 +30,7 @@ from modgate.moderation.tables import ModerationExtraRow
 from modgate.pipeline.decide import Ruling
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.review_lane import ReviewLane
+from modgate.taxonomy.comprehend_json import findings_list_to_json
 from modgate.taxonomy.detections import Detections, Timeline
 from modgate.taxonomy.rekognition_json import moderation_columns, thumbnails_json
 
@@ -115,10 +116,12 @@ class DecisionWriter:
             if settle_job:
                 self.jobs.finish(session, claim.job_id, worker)
             return None
-        if isinstance(detections, Timeline):
+        if isinstance(detections, Timeline) or (detections is not None and detections.findings):
             extra = session.get(ModerationExtraRow, claim.moderation_id)
-            if extra is not None:
+            if extra is not None and isinstance(detections, Timeline):
                 extra.thumbnails = thumbnails_json(detections)
+            if extra is not None and detections.findings:
+                extra.text_findings = findings_list_to_json(detections.findings)
         if ruling.action == "review":
             self.review_lane.open(session, decided)
         summary = moderation_summary(decided, decision)

@@ -100,7 +100,9 @@ class TextDetector(abc.ABC):
 
     def reads(self, language: str | None) -> bool:
         """Whether this detector understands text in ``language`` (None: not said)."""
-        return not self.languages or language is None or language in self.languages
+        if not self.languages or language is None:
+            return True
+        return language.split("-", 1)[0].lower() in self.languages
 
     @abc.abstractmethod
     def setup(self) -> None:
