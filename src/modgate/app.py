@@ -41,6 +41,7 @@ from modgate.openapi.responses import ok
 from modgate.openapi_document import API_DESCRIPTION, build_document
 from modgate.openapi_document import install as install_openapi
 from modgate.pipeline.routes import router as pipeline_router
+from modgate.rekognition.routes import router as rekognition_router
 from modgate.request_limits import BodyCaps, RequestLimits
 from modgate.review.routes import router as review_router
 from modgate.services import Services
@@ -61,7 +62,7 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The routes that take media in their body: a multipart upload as large as the largest video,
 # and (moderations) an image as base64 in JSON. Every other body is small (``RequestLimits``).
 UPLOAD_PATHS = frozenset({"/v1/moderations", "/v1/media"})
-JSON_MEDIA_PATHS = frozenset({"/v1/moderations"})
+JSON_MEDIA_PATHS = frozenset({"/v1/moderations", "/"})
 # No room on the disk, or past the user's quota.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 
@@ -180,6 +181,7 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(media_router)
     app.include_router(review_router)
+    app.include_router(rekognition_router)
     install_openapi(app)
     return app
 

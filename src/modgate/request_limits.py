@@ -58,6 +58,10 @@ def body_cap(max_upload_bytes: int) -> int:
     return max_upload_bytes * 3 // 2 + FIELDS_ALLOWANCE
 
 
+# JSON, and AWS JSON 1.1 (the Rekognition-compatible endpoint).
+JSON_TYPES = frozenset({"application/json", "application/x-amz-json-1.1"})
+
+
 def base64_cap(max_image_bytes: int) -> int:
     """Largest JSON moderation body: the largest image as base64 (4/3 of it, a little more with
     MIME line breaks) and the JSON fields around it."""
@@ -94,7 +98,7 @@ class BodyCaps:
                 f"The request is larger than the largest accepted upload "
                 f"({self.max_upload_bytes} bytes) allows."
             )
-        if path in self.json_media_paths and media_type == "application/json":
+        if path in self.json_media_paths and media_type in JSON_TYPES:
             cap = self.json_media_bytes
             return cap, RequestTooLargeException(
                 f"A JSON body carries an image of at most {self.max_image_bytes} bytes as base64 "

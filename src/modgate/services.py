@@ -28,6 +28,7 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
@@ -110,7 +111,11 @@ class Services:
             sessions=sessions,
             blobs=blobs,
             media=media,
-            auth=AuthService(sessions, settings.auth),
+            auth=AuthService(
+                sessions,
+                settings.auth,
+                sealer=Sealer(settings.auth.secrets_key, settings.data_dir / "secrets.key"),
+            ),
             review=review,
             pipeline=pipeline,
         )
