@@ -138,13 +138,16 @@ class TextFindings(Open):
 
 
 class Match(Open):
-    label: str
+    label: str = Field(
+        description="The image label; for a text rule, the toxicity label or personal data "
+        "type that fired it, or `text` when a word or pattern matched (`text` says what)."
+    )
     confidence: float
     action: Action
     rule: str
     timestamps: list[int] | None = None
     text: str | None = Field(
-        default=None, description="The text or the text label (or PII type) that matched."
+        default=None, description="The text a word or pattern of a text rule matched."
     )
 
 

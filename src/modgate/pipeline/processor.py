@@ -277,7 +277,7 @@ class ModerationProcessor:
             clock=self.clock,
         )
         review = ruling.action == "review"
-        if review:
+        if review and job.record.info.kind != "text":  # a text is shown as text
             self._previews(job.record, detected)  # made before reviewers can see the task
         return self._record(claim, worker, job.record, detected, ruling)
 

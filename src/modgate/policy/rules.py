@@ -80,15 +80,16 @@ def evaluate_text(
         if hit is None:
             trace.append(("text", "no match", None, rule.id, "allow"))
             continue
-        subject, confidence, stamps = hit
-        trace.append(("text", subject, None, rule.id, rule.action))
-        matched.append(Match("text", confidence, rule.action, rule.id, stamps, subject))
+        label, text, confidence, stamps = hit
+        trace.append(("text", text if text is not None else label, None, rule.id, rule.action))
+        matched.append(Match(label, confidence, rule.action, rule.id, stamps, text))
         fired.append((SEVERITY[rule.action], rule.order, rule))
     return fired
 
 
-# What fired a text rule: the text (or label) that matched, its score, the times it was shown.
-TextHit = tuple[str, float, tuple[int, ...]]
+# What fired a text rule: "text" and the text a word or pattern matched, or the toxicity label
+# (or personal data type) and None; its score; the times a video showed it.
+TextHit = tuple[str, str | None, float, tuple[int, ...]]
 
 
 def _first_hit(
@@ -106,7 +107,7 @@ def _first_hit(
                     }
                 )
             )
-            return hit.group(0), 100.0, stamps
+            return "text", hit.group(0), 100.0, stamps
     return None
 
 
@@ -115,12 +116,12 @@ def _label_hit(rule: TextRule, findings: Sequence[TextFindings]) -> TextHit | No
         shown = [item for item in findings if item.score(name) >= threshold]
         if shown:
             score = max(item.score(name) for item in shown)
-            return name, score, _stamps(shown)
+            return name, None, score, _stamps(shown)
     for kind in rule.pii:
         shown = [item for item in findings if any(e.type == kind for e in item.entities)]
         if shown:
             score = max(e.score for item in shown for e in item.entities if e.type == kind)
-            return kind, score, _stamps(shown)
+            return kind, None, score, _stamps(shown)
     return None
 
 

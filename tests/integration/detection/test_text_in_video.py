@@ -43,4 +43,4 @@ def test_text_on_screen_reaches_the_policy_with_its_timestamps(tmp_path: Path) -
     assert (decision.action, decision.rule) == ("block", "text-hate-or-threat")
     (match,) = [m for m in decision.matched if m.rule == "text-hate-or-threat"]
     assert match.timestamps == (2000, 3000)
-    assert match.text == "HARASSMENT_OR_ABUSE"
+    assert match.label == "HARASSMENT_OR_ABUSE"

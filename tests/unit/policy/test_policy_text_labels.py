@@ -58,7 +58,8 @@ def policy() -> Policy:
 def test_a_label_at_its_score_fires_the_rule(policy: Policy) -> None:
     decision = evaluate(policy, comment("…", ("HATE_SPEECH", 90.0), ("TOXICITY", 95.0)))
     assert (decision.action, decision.rule) == ("block", "hate")
-    assert decision.matched[0].text == "HATE_SPEECH"
+    assert decision.matched[0].label == "HATE_SPEECH"
+    assert decision.reasons[0] == "HATE_SPEECH at 90 → block by rule hate"
     assert decision.matched[0].confidence == 90.0
 
 
