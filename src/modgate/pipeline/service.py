@@ -270,6 +270,7 @@ class ModerationService:
                 actor=client,
                 external_id=external_id,
                 sha256=record.info.sha256,
+                kind=record.info.kind,
             )
             events.record(session, created)
             claim = Claim(job_id, moderation_id, 1, self.settings.max_attempts)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from modgate.events.tables import EventRow
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
 from pipeline_helpers import plain_png, wait_decided
@@ -90,7 +91,7 @@ def test_multipart_text_and_a_caption_beside_an_image(deployment) -> None:  # ty
 
 
 @EMBEDDED
-def test_the_same_text_is_stored_once(deployment) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_text_is_stored_once_and_counted_as_a_text(deployment) -> None:  # type: ignore[no-untyped-def]
     for _ in range(2):
         assert post(deployment.url, json={"text": "hello again", "wait": True}).status_code == 201
     with deployment.services.sessions() as session:
@@ -98,7 +99,13 @@ def test_the_same_text_is_stored_once(deployment) -> None:  # type: ignore[no-un
         moderations = session.scalar(
             select(func.count()).select_from(ModerationRow).where(ModerationRow.kind == "text")
         )
+        events = session.execute(select(EventRow.name, EventRow.payload)).all()
     assert kinds == ["text"] and moderations == 2
+    counted = [(name, payload["kind"]) for name, payload in events]
+    assert counted.count(("moderation.created", "text")) == 2
+    assert counted.count(("moderation.completed", "text")) == 2
+    listed = httpx.get(f"{deployment.url}/v1/moderations", params={"kind": "text"}).json()
+    assert len(listed["items"]) == 2
 
 
 BAD_TEXT = [
