@@ -47,6 +47,8 @@ from modgate.review.routes import router as review_router
 from modgate.services import Services
 from modgate.settings import Settings, load_settings
 from modgate.version import __version__
+from modgate.viewer.routes import DECISIONS_BODY_BYTES
+from modgate.viewer.routes import router as viewer_router
 from modgate.web.routes import install_console
 
 logger = logging.getLogger(__name__)
@@ -182,6 +184,7 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(media_router)
     app.include_router(review_router)
     app.include_router(rekognition_router)
+    app.include_router(viewer_router)
     install_openapi(app)
     return app
 
@@ -215,7 +218,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = built
     app.state.settings = settings
     limits = MediaLimits.from_settings(settings)
-    caps = BodyCaps(limits.max_upload_bytes, limits.max_image_bytes, UPLOAD_PATHS, JSON_MEDIA_PATHS)
+    caps = BodyCaps(
+        limits.max_upload_bytes,
+        limits.max_image_bytes,
+        UPLOAD_PATHS,
+        JSON_MEDIA_PATHS,
+        json_paths={"/v1/decisions": DECISIONS_BODY_BYTES},
+    )
     # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
     app.add_middleware(ApiKeyAuthentication)
     app.add_middleware(RequestLimits, caps=caps)

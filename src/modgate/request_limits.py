@@ -15,8 +15,8 @@ request end as if the client had gone, so nothing it started is kept.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -73,7 +73,8 @@ class BodyCaps:
     """The largest body each kind of request may send.
 
     ``upload_paths`` take multipart media up to ``multipart_bytes``; ``json_media_paths`` take
-    base64 media in JSON up to ``json_media_bytes``; everything else ``small_bytes``.
+    base64 media in JSON up to ``json_media_bytes``; ``json_paths`` name their own cap for a
+    JSON body (a batch of items); everything else ``small_bytes``.
     """
 
     max_upload_bytes: int
@@ -81,6 +82,7 @@ class BodyCaps:
     upload_paths: frozenset[str]
     json_media_paths: frozenset[str]
     small_bytes: int = SMALL_BODY_BYTES
+    json_paths: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def multipart_bytes(self) -> int:
@@ -104,6 +106,12 @@ class BodyCaps:
                 f"A JSON body carries an image of at most {self.max_image_bytes} bytes as base64 "
                 f"({cap} bytes in all); send video or larger files as multipart/form-data "
                 "(field 'file') or by blob_key.",
+                limit_bytes=cap,
+            )
+        cap = self.json_paths.get(path, 0)
+        if cap and media_type == "application/json":
+            return cap, RequestTooLargeException(
+                f"The request body is larger than this route accepts ({cap} bytes).",
                 limit_bytes=cap,
             )
         return self.small_bytes, RequestTooLargeException(

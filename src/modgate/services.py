@@ -42,6 +42,7 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.viewer import ViewerDecisions
 
 Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
@@ -60,6 +61,7 @@ class Services:
     auth: AuthService
     review: ReviewService
     pipeline: Pipeline
+    viewer: ViewerDecisions
 
     @classmethod
     def build(
@@ -118,6 +120,7 @@ class Services:
             ),
             review=review,
             pipeline=pipeline,
+            viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
         )
 
     @property

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from modgate.db.base import utcnow
-from modgate.events import ModerationCompleted, record
+from modgate.events import JobNotified, ModerationCompleted, record
 from modgate.moderation.models import StoredModeration
 from modgate.moderation.public import moderation_summary
 from modgate.moderation.store import ModerationStore
@@ -32,7 +32,11 @@ from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.review_lane import ReviewLane
 from modgate.taxonomy.comprehend_json import findings_list_to_json
 from modgate.taxonomy.detections import Detections, Timeline
-from modgate.taxonomy.rekognition_json import moderation_columns, thumbnails_json
+from modgate.taxonomy.rekognition_json import (
+    job_notification,
+    moderation_columns,
+    thumbnails_json,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,16 +120,25 @@ class DecisionWriter:
             if settle_job:
                 self.jobs.finish(session, claim.job_id, worker)
             return None
-        if isinstance(detections, Timeline) or (detections is not None and detections.findings):
-            extra = session.get(ModerationExtraRow, claim.moderation_id)
-            if extra is not None and isinstance(detections, Timeline):
-                extra.thumbnails = thumbnails_json(detections)
-            if extra is not None and detections.findings:
-                extra.text_findings = findings_list_to_json(detections.findings)
+        # Timelines keep their thumbnails there, text findings theirs; a video job may have
+        # asked to be notified.
+        findings = detections.findings if detections is not None else ()
+        extra = (
+            session.get(ModerationExtraRow, claim.moderation_id)
+            if isinstance(detections, Timeline) or decided.kind == "video" or findings
+            else None
+        )
+        if isinstance(detections, Timeline) and extra is not None:
+            extra.thumbnails = thumbnails_json(detections)
+        if findings and extra is not None:
+            extra.text_findings = findings_list_to_json(findings)
         if ruling.action == "review":
             self.review_lane.open(session, decided)
         summary = moderation_summary(decided, decision)
         record(session, ModerationCompleted(moderation_id=claim.moderation_id, moderation=summary))
+        message = job_notification(decided, extra.client_metadata if extra is not None else None)
+        if message is not None:
+            record(session, JobNotified(moderation_id=claim.moderation_id, message=message))
         if settle_job and write.error is not None:
             self.jobs.mark_failed(session, claim.job_id, write.error.message)
         elif settle_job:

@@ -24,6 +24,7 @@ from modgate.errors import (
 from modgate.media.blobstore import incoming_key
 from modgate.media.sniff import sniff
 from modgate.services import Services
+from modgate.taxonomy.rekognition_json import JOB_METADATA_KEY
 
 MAX_BYTES = 5 * 1024 * 1024  # Image.Bytes, decoded (botocore's ImageBlob max)
 MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024
@@ -33,8 +34,6 @@ _TOKEN = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 _JOB_TAG = re.compile(r"^[a-zA-Z0-9_.\-:+=/]{1,1024}$")
 _SORT_BY = ("TIMESTAMP", "NAME")
 _AGGREGATE_BY = ("TIMESTAMPS", "SEGMENTS")
-# What a job started here remembers for GetContentModeration (in the moderation's metadata).
-JOB_KEY = "rekognition"
 
 
 class InvalidPaginationTokenException(InvalidParameterException):
@@ -185,7 +184,7 @@ def detect_moderation_labels(
         wait=True,
         client=caller.key.name,
         tenant=caller.key.tenant,
-        metadata={JOB_KEY: {"Operation": "DetectModerationLabels"}},
+        metadata={JOB_METADATA_KEY: {"Operation": "DetectModerationLabels"}},
     )
     stored = services.pipeline.moderations.stored(moderation["id"], caller.key.tenant)
     if stored.status != "completed":
@@ -252,7 +251,7 @@ def start_content_moderation(
         client_request_token=token,
         client=caller.key.name,
         tenant=caller.key.tenant,
-        metadata={JOB_KEY: job},
+        metadata={JOB_METADATA_KEY: job},
     )
     return {"JobId": moderation["id"]}
 
@@ -274,7 +273,7 @@ def get_content_moderation(
             "SortBy is TIMESTAMP or NAME; AggregateBy is TIMESTAMPS or SEGMENTS."
         )
     moderation = services.pipeline.moderations.get(job_id, caller.key.tenant)
-    job = (moderation.get("metadata") or {}).get(JOB_KEY) or {}
+    job = (moderation.get("metadata") or {}).get(JOB_METADATA_KEY) or {}
     if moderation["kind"] != "video":
         raise ResourceNotFoundException(f"No content moderation job {job_id!r}.")
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from corpus import video_bytes
 from modgate.app import create_app
 from modgate.services import Services
 from modgate.settings import load_settings
-from pipeline_helpers import RED, marker_png, plain_png
+from pipeline_helpers import RED, Receiver, marker_png, plain_png, wait_for
 from servers import LiveServer, run_modgate
 
 PREFIX = "modgate/"
@@ -68,6 +69,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterato
         s3_bucket=bucket,
         s3_endpoint_url=s3_endpoint,
         s3_prefix=PREFIX,
+        outbound_allow="127.0.0.1/32",
     )
     services = Services.build(settings)
     credentials = {}
@@ -142,6 +144,43 @@ def test_human_loop_config_starts_a_review_when_the_policy_asks(setup: Setup) ->
         "HumanLoopArn" not in output
         and "allow" in output["HumanLoopActivationConditionsEvaluationResults"]
     )
+
+
+def test_human_loop_arn_when_the_policy_sends_the_item_to_review(tmp_path: Path) -> None:
+    # Weapons at 97: the seed policy queues it for review.
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"], "options": {"marker": {"label": "Weapons"}}},
+        pipeline={"workers": 1, "poll_seconds": 0.1},
+    )
+    services = Services.build(settings)
+    try:
+        made, _ = services.auth.create_aws_key("app", ["moderations:write"], "acme")
+        with LiveServer(create_app(settings, services)) as live:
+            client = boto3.client(
+                "rekognition",
+                endpoint_url=live.url,
+                region_name="ap-south-1",
+                aws_access_key_id=made.access_key_id,
+                aws_secret_access_key=made.secret_access_key,
+            )
+            loop = {"HumanLoopName": "post-9", "FlowDefinitionArn": "arn:aws:sagemaker:x:1:f/y"}
+            answer = client.detect_moderation_labels(
+                Image={"Bytes": marker_png(7)}, HumanLoopConfig=loop
+            )
+            plain = client.detect_moderation_labels(Image={"Bytes": marker_png(8)})
+        output = answer["HumanLoopActivationOutput"]
+        assert output["HumanLoopArn"].endswith(":human-loop/post-9")
+        assert ":ap-south-1:" in output["HumanLoopArn"]
+        assert output["HumanLoopActivationReasons"] == ["ConditionsEvaluation"]
+        assert json.loads(output["HumanLoopActivationConditionsEvaluationResults"])["action"] == (
+            "review"
+        )
+        assert "HumanLoopActivationOutput" not in plain
+        queued = services.review.queue_stats()
+        assert sum(stats.depth for stats in queued) == 2  # both wait for a reviewer
+    finally:
+        services.close()
 
 
 @pytest.mark.parametrize(
@@ -238,6 +277,13 @@ def test_signatures_are_checked(setup: Setup) -> None:
     )
     assert unsigned.status_code == 400
     assert unsigned.json()["__type"] == "MissingAuthenticationTokenException"
+    assert unsigned.headers["x-amzn-RequestId"]
+    unknown_target = httpx.post(
+        setup.url + "/",
+        headers={"X-Amz-Target": "RekognitionService.DetectFaces"},
+        content=b"{}",
+    )
+    assert unknown_target.json()["__type"] == "UnknownOperationException"
 
 
 def test_an_expired_signature_is_refused(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -251,7 +297,6 @@ def test_an_expired_signature_is_refused(setup: Setup, monkeypatch: pytest.Monke
 
 
 def test_keys_create_aws_prints_credentials_once(tmp_path: Path) -> None:
-    import json
     import os
 
     env = dict(os.environ, MODGATE_DATA_DIR=str(tmp_path))
@@ -269,3 +314,29 @@ def test_keys_create_aws_prints_credentials_once(tmp_path: Path) -> None:
         "latin-1"
     )
     assert (tmp_path / "secrets.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_notification_channel_gets_rekognitions_message(setup: Setup) -> None:
+    client = setup.client()
+    video = setup.put(f"{PREFIX}incoming/acme/told.mp4", video_bytes(colour_at=(0.2, 0.8, RED)))
+    channel = {
+        "SNSTopicArn": "arn:aws:sns:eu-west-1:123456789012:AmazonRekognitionJobs",
+        "RoleArn": "arn:aws:iam::123456789012:role/Rekognition",
+    }
+    with Receiver() as receiver:
+        setup.services.webhooks.register(
+            receiver.url, ["rekognition.job.completed"], "jobs", None, "acme"
+        )
+        job = client.start_content_moderation(
+            Video={"S3Object": video}, NotificationChannel=channel, JobTag="told-1"
+        )["JobId"]
+        # A job without a channel tells no one.
+        client.start_content_moderation(Video={"S3Object": video}, ClientRequestToken="quiet")
+        wait_for(lambda: receiver.requests, timeout=60)
+        time.sleep(1.0)
+    assert len(receiver.requests) == 1
+    message = json.loads(receiver.requests[0]["body"])["data"]
+    assert message["JobId"] == job and message["Status"] == "SUCCEEDED"
+    assert message["API"] == "StartContentModeration" and message["JobTag"] == "told-1"
+    assert message["TopicArn"] == channel["SNSTopicArn"]
+    assert message["Video"] == {"S3ObjectName": video["Name"], "S3Bucket": video["Bucket"]}
