@@ -109,11 +109,14 @@ class DetectStage:
         ``progress`` is called after each sample of a video or an animation."""
         info = record.info
         if info.kind == "text":
-            # Not stored for reuse: the same text may be sent again in another language.
             text = self.media.read_text(record)
             language = (context or {}).get("language")
             findings = tuple(engine.detect_text([text], "text", language))
-            return Detected(TextDetections(findings, engine.text_model_version), fresh=False)
+            # Stored like any detections (decisions for viewers and backtests replay them),
+            # under a version that names the language: the same text read as another
+            # language is another result.
+            version = engine.text_model_version + (f";language={language}" if language else "")
+            return Detected(TextDetections(findings, version))
         handoff = self.media.handoff
         frame = handoff.take(info.sha256, engine.max_side) if handoff is not None else None
         if frame is not None:  # intake in this process decoded it already

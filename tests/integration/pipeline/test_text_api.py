@@ -152,3 +152,20 @@ def test_a_spoofed_and_obfuscated_comment_is_flagged(deployment) -> None:  # typ
     assert text[offset["BeginOffset"] : offset["EndOffset"]] == "f\u200bu\u200bс\u200bk"
     assert body["action"] == "review"
     assert json.dumps(body)  # the answer is plain JSON
+
+
+@EMBEDDED
+def test_a_text_is_judged_again_for_a_viewer_from_its_stored_findings(deployment) -> None:  # type: ignore[no-untyped-def]
+    """A text's detections are stored like an image's, so a decision for a viewer (or a
+    backtest) reads its findings, and the same text in another language is its own result."""
+    threat = post(deployment.url, json={"text": "I will kill you", "wait": True}).json()
+    answer = httpx.get(f"{deployment.url}/v1/moderations/{threat['id']}/decision")
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["action"], answer.json()["rule"]) == ("block", "text-hate-or-threat")
+    german = post(
+        deployment.url, json={"text": "I will kill you", "language": "de", "wait": True}
+    ).json()
+    assert german["action"] == "allow"  # the English word lists do not read German
+    assert german["model_version"].endswith(";language=de")
+    again = httpx.get(f"{deployment.url}/v1/moderations/{german['id']}/decision").json()
+    assert again["action"] == "allow"
