@@ -5,7 +5,6 @@ Every route acts for the caller's tenant: another tenant's moderation is not fou
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import math
 from typing import Annotated, Any, Literal
@@ -85,6 +84,10 @@ _JSON_FIELDS = {
     "client_request_token": {"type": "string"},
     "wait": _WAIT_DOC,
 }
+# A whole (1 × 1 pixel) PNG, for the document's example.
+_PNG_1X1 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
 _BODY_DOC = {
     "requestBody": {
         "description": "Media (a multipart `file`, or in JSON `media`), a `text`, or media with "
@@ -128,7 +131,7 @@ _BODY_DOC = {
                 "examples": {
                     "image": {
                         "summary": "An image as base64",
-                        "value": {"media": {"base64": "iVBORw0KGgo…"}, "wait": True},
+                        "value": {"media": {"base64": _PNG_1X1}, "wait": True},
                     },
                     "comment": {
                         "summary": "A comment",
@@ -141,7 +144,10 @@ _BODY_DOC = {
                     },
                     "caption": {
                         "summary": "An image with its caption",
-                        "value": {"media": {"media_id": "med_…"}, "text": "my new bike"},
+                        "value": {
+                            "media": {"media_id": "med_0231a0d42641483ebc79e5351d00097e"},
+                            "text": "my new bike",
+                        },
                     },
                 },
             },
@@ -207,7 +213,7 @@ def refuse_video_as_base64(data_base64: str) -> None:
         head = head.partition(",")[2]
     try:
         sniffed = sniff(base64.b64decode(head[: len(head) // 4 * 4]))
-    except (binascii.Error, ModgateError):
+    except (ValueError, ModgateError):  # binascii.Error, or characters outside ASCII
         return
     if sniffed.kind == "video":
         raise VideoAsBase64Exception()
