@@ -184,7 +184,8 @@ def scan(
 
 
 def detectors(ctx: typer.Context) -> None:
-    """List the detectors that would run, their versions and the labels they can emit."""
+    """List the detectors that would run (image and text), their versions and the labels they
+    can emit."""
     engine = DetectionEngine.from_settings(command_services(ctx).settings())
     with engine:
         typer.echo(f"ModerationModelVersion: {engine.model_version}")
@@ -192,6 +193,11 @@ def detectors(ctx: typer.Context) -> None:
             kinds = ", ".join(item["labels"] + item["content_types"]) or "text"
             where = " (remote, per the cascade)" if item["remote"] else ""
             typer.echo(f"  {item['name']} {item['version']}{where}: {kinds}")
+        typer.echo(f"TextModelVersion: {engine.text_model_version}")
+        for detector in engine.text.detectors:
+            found = ", ".join(detector.labels + detector.entities)
+            languages = f" ({', '.join(detector.languages)})" if detector.languages else ""
+            typer.echo(f"  {detector.name} {detector.version}{languages}: {found}")
 
 
 def evaluate(

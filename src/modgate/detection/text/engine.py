@@ -58,6 +58,13 @@ def build_text_detectors(
 ) -> list[TextDetector]:
     """The text detectors to run (``text_enabled``/``text_disabled``), with their options."""
     registered = available_text_detectors() if registered is None else registered
+    if not registered:
+        # Texts would be decided on no evidence at all: an install that predates the text
+        # detectors' entry points, most likely.
+        raise SettingsError(
+            "no text detector is installed (entry-point group modgate.text_detectors); "
+            "reinstall modgate (pip install -e . in a checkout) so its built-in ones register"
+        )
     names = [*(settings.text_enabled or []), *settings.text_disabled, *settings.text_options]
     for name in names:
         if name not in registered:

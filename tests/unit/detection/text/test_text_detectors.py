@@ -12,7 +12,8 @@ import pytest
 from modgate.detection.settings import DetectionSettings
 from modgate.detection.text.detectors.classifier import LinearToxicity
 from modgate.detection.text.detectors.pii import iban_valid, luhn_valid
-from modgate.detection.text.engine import TextEngine
+from modgate.detection.text.engine import TextEngine, build_text_detectors
+from modgate.errors import SettingsError
 from modgate.taxonomy.detections import TextFindings
 
 FLAG = 50.0  # a label at or above this score counts as found
@@ -164,3 +165,12 @@ def test_classifier_matches_scikit_learn() -> None:
     expected = shipped.predict_prob(texts)
     for text, probability in zip(texts, expected, strict=True):
         assert model.probability(text) == pytest.approx(float(probability), abs=1e-9)
+
+
+def test_an_install_without_text_detectors_is_refused_at_start() -> None:
+    with pytest.raises(SettingsError, match="reinstall modgate"):
+        build_text_detectors(DetectionSettings(), registered={})
+    chosen = build_text_detectors(DetectionSettings(text_disabled=["pii"]))
+    assert "pii" not in {detector.name for detector in chosen}
+    with pytest.raises(SettingsError, match="unknown text detector 'nope'"):
+        build_text_detectors(DetectionSettings(text_enabled=["nope"]))
