@@ -28,7 +28,9 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── LowQualitySignalException (400)         a picture too featureless to bank
     │   ├── InvalidBankNameException (400)          not UPPER_CASE_AND_UNDERSCORES
     │   ├── BankImportInvalidException (400)        an import with a bad line: nothing imported
-    │   └── VideoDurationUnknownException (400)     a video whose length cannot be measured
+    │   ├── VideoDurationUnknownException (400)     a video whose length cannot be measured
+    │   ├── InvalidTextException (400)              text that is not valid UTF-8, or holds NUL
+    │   └── EmptyTextException (400)                text with nothing to read in it
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
     │   │   ├── UnsafeMediaTypeException (415)       markup that can carry script: SVG, HTML, XML
@@ -45,6 +47,7 @@ Rekognition's own words. A class docstring is its default message.
     │   └── VideoTooManyFramesException (413)      more frames in all than allowed
     ├── JobCpuBudgetExceededException (413)        a job's detection used up its CPU-time budget
     ├── BankImportTooLargeException (413)          an import of more entries than allowed
+    ├── TextSizeLimitExceededException (413)       [Comprehend] a text over the size limit
     ├── InvalidS3ObjectException (400)             [Rekognition]
     │   └── BlobKeyNotAllowedException (400)     a blob_key outside incoming/<tenant>/
     ├── ResourceNotFoundException (404)            [Rekognition]
@@ -409,3 +412,23 @@ class BankImportTooLargeException(ModgateError):
 
     http_status = 413
     aws_code = "InvalidParameterException"
+
+
+class InvalidTextException(InvalidParameterException):
+    """The text is not valid UTF-8 (or holds a NUL character)."""
+
+    aws_code = "InvalidRequestException"
+
+
+class EmptyTextException(InvalidParameterException):
+    """The text is empty: nothing is left once white space and invisible characters are
+    removed."""
+
+    aws_code = "InvalidRequestException"
+
+
+class TextSizeLimitExceededException(ModgateError):
+    """The text is larger than the limit (MODGATE_MAX_TEXT_BYTES, in UTF-8 bytes)."""
+
+    http_status = 413
+    aws_code = "TextSizeLimitExceededException"

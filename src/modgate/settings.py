@@ -85,6 +85,9 @@ class Settings(BaseSettings):
         "(frame-bomb guard).",
     )
     min_image_side: int = Field(default=16, ge=1, description="Smallest image width or height.")
+    max_text_bytes: int = Field(
+        default=64 * 1024, ge=1, le=1024 * 1024, description="Largest text, UTF-8 bytes."
+    )
     max_video_bytes: int = Field(default=10 * 1024 * MB, ge=1, description="Largest video file.")
     max_video_seconds: float = Field(default=6 * 3600, gt=0, description="Longest video, seconds.")
     max_video_side: int = Field(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 KINDS: Mapping[str, str] = {
     # One item's way: upload → detection → decision → reviews → appeal.
-    "moderation.created": "media was accepted and its moderation queued (the upload)",
+    "moderation.created": "media or a text was accepted and its moderation queued (the upload)",
     "moderation.completed": "the automatic decision was committed (or processing failed for good)",
     "review.created": "a review was opened for a moderation",
     "review.verdict": "a reviewer submitted a verdict on a review task",

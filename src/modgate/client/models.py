@@ -8,8 +8,26 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 Action: TypeAlias = Literal["allow", "annotate", "review", "block"]
-MediaKind: TypeAlias = Literal["image", "video"]
+MediaKind: TypeAlias = Literal["image", "video", "text"]
 ModerationStatus: TypeAlias = Literal["queued", "completed", "failed"]
+ToxicityLabelName: TypeAlias = Literal[
+    "PROFANITY",
+    "HATE_SPEECH",
+    "INSULT",
+    "GRAPHIC",
+    "HARASSMENT_OR_ABUSE",
+    "SEXUAL",
+    "VIOLENCE_OR_THREAT",
+    "TOXICITY",
+]
+PiiType: TypeAlias = Literal[
+    "EMAIL",
+    "PHONE",
+    "CREDIT_DEBIT_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "URL",
+    "USERNAME",
+]
 
 
 class Media(TypedDict):
@@ -60,12 +78,53 @@ class TimedLabel(TypedDict):
     ContentTypes: NotRequired[list[ContentType]]
 
 
+class TextOffset(TypedDict):
+    """Characters ``[BeginOffset, EndOffset)`` of the text as it was sent."""
+
+    BeginOffset: int
+    EndOffset: int
+
+
+class ToxicityLabel(TypedDict):
+    """One of Amazon Comprehend's toxicity labels, its score (0–100, where Comprehend says
+    0–1) and the words it rests on."""
+
+    Name: ToxicityLabelName
+    Score: float
+    Offsets: list[TextOffset]
+
+
+class PiiEntity(TypedDict):
+    """Personal data, named as Amazon Comprehend's ``DetectPiiEntities`` names it."""
+
+    Type: PiiType
+    Score: float
+    BeginOffset: int
+    EndOffset: int
+
+
+class TextFindings(TypedDict):
+    """What the text detectors found in one text: a submitted text (``Source`` text), a
+    caption, or text read in an image or a video sample (ocr, with ``TimestampMillis``)."""
+
+    Source: Literal["text", "caption", "ocr"]
+    Text: str
+    LanguageCode: str | None
+    Toxicity: float
+    Labels: list[ToxicityLabel]
+    Entities: list[PiiEntity]
+    NormalisedText: NotRequired[str | None]
+    MixedScript: NotRequired[bool | None]
+    TimestampMillis: NotRequired[int | None]
+
+
 class Match(TypedDict):
     label: str
     confidence: float
     action: Action
     rule: str
     timestamps: NotRequired[list[int] | None]
+    text: NotRequired[str | None]
 
 
 class Decision(TypedDict):
@@ -149,7 +208,8 @@ class ModerationBrief(TypedDict):
 class Moderation(ModerationBrief):
     """A moderation: its media, labels (an image's) or segments (a video's), decision and
     review. Still images carry ``labels`` and ``content_types``; videos and animations carry
-    ``segments``, ``flagged_timestamps`` and ``thumbnails`` (timestamp → kept frame)."""
+    ``segments``, ``flagged_timestamps`` and ``thumbnails`` (timestamp → kept frame). Texts
+    (``kind`` text), captions and text read in images and videos carry ``text_findings``."""
 
     media: Media | dict[str, Any]
     metadata: dict[str, Any] | None
@@ -159,6 +219,7 @@ class Moderation(ModerationBrief):
     segments: NotRequired[list[TimedLabel] | None]
     flagged_timestamps: NotRequired[list[int] | None]
     thumbnails: NotRequired[dict[str, str] | None]
+    text_findings: NotRequired[list[TextFindings] | None]
     decision: Decision | None
     review: ReviewState | None
     error: dict[str, Any] | None

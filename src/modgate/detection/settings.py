@@ -65,6 +65,16 @@ class DetectionSettings(BaseModel):
     video_fps: float = Field(
         default=1.0, gt=0, le=30, description="Frames per second sampled from videos."
     )
+    text_enabled: list[str] | None = Field(
+        default=None,
+        description="Text detector names to run; unset means every installed text detector.",
+    )
+    text_disabled: list[str] = Field(
+        default_factory=list, description="Text detector names never to run."
+    )
+    text_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-text-detector options, keyed by detector name."
+    )
     min_confidence: float = Field(
         default=50.0, ge=0, le=100, description="Labels below this confidence are not reported."
     )

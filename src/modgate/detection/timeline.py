@@ -31,7 +31,13 @@ from modgate.detection.video import (
     detect_stream,
     sample_side,
 )
-from modgate.taxonomy.detections import ImageDetections, Timeline, TimelineEntry, Unchecked
+from modgate.taxonomy.detections import (
+    ImageDetections,
+    TextFindings,
+    Timeline,
+    TimelineEntry,
+    Unchecked,
+)
 
 TimelineKind = Literal["video", "animation"]
 
@@ -86,7 +92,8 @@ def detect_timeline(
         # The last sample stands for the rest of the animation: every frame after it was
         # shown at no sampling time and changed nothing, and its display time is known.
         entries = collected.entries(sampling.fps, end_ms, last_until_ms=end_ms)
-    timeline = Timeline(tuple(entries), engine.model_version, {}, unchecked)
+    findings = collected.findings(engine)
+    timeline = Timeline(tuple(entries), engine.model_version, {}, unchecked, findings)
     return DetectedTimeline(timeline, collected.flagged)
 
 
@@ -98,6 +105,7 @@ class _Collected:
         self.progress = progress
         self.stamps: list[int] = []
         self.detections: list[ImageDetections] = []
+        self.texts: list[tuple[int, str]] = []
         self.flagged: dict[int, Image.Image] = {}
 
     def add_all(self, results: Iterable[tuple[Sample, DetectionResult]]) -> None:
@@ -106,12 +114,23 @@ class _Collected:
             detections = result.detections
             self.stamps.append(sample.timestamp_ms)
             self.detections.append(detections)
+            if detections.text:
+                read = "\n".join(line.text for line in detections.lines())
+                self.texts.append((sample.timestamp_ms, read))
             if any(label.confidence >= floor for label in detections.labels):
                 small = sample.image.copy()
                 small.thumbnail((side, side))
                 self.flagged[sample.timestamp_ms] = small
             if self.progress is not None:
                 self.progress()
+
+    def findings(self, engine: FrameDetector) -> tuple[TextFindings, ...]:
+        """What the text detectors find in the text of each sample that showed some, with the
+        sample's time."""
+        if not self.texts:
+            return ()
+        stamps = [stamp for stamp, _ in self.texts]
+        return tuple(engine.detect_text([t for _, t in self.texts], "ocr", None, stamps))
 
     def entries(
         self, fps: float, duration_ms: int | None, last_until_ms: int | None = None

@@ -36,6 +36,7 @@ from modgate.media.video_stream import (
     origin_seconds,
     upright,
 )
+from modgate.taxonomy.detections import TextFindings
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ MIN_SAMPLE_SIDE = 320
 
 class FrameDetector(Protocol):
     """What sampling needs of a detection engine (``DetectionEngine`` is one): its model
-    version, the largest input side of its detectors, and the results of a batch of frames."""
+    version, the largest input side of its detectors, the results of a batch of frames, and
+    the text detectors for text read in samples."""
 
     @property
     def model_version(self) -> str: ...
@@ -54,6 +56,16 @@ class FrameDetector(Protocol):
     def max_side(self) -> int | None: ...
 
     def detect_frames(self, frames: Sequence[Image.Image]) -> Sequence[DetectionResult]: ...
+
+    def detect_text(
+        self,
+        texts: Sequence[str],
+        source: str = "text",
+        language: str | None = None,
+        timestamps: Sequence[int | None] | None = None,
+    ) -> list[TextFindings]:
+        """What the text detectors find in each text (text read in samples, here)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

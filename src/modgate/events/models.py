@@ -36,15 +36,16 @@ class Event(ABC):
 
 @dataclass(frozen=True, kw_only=True)
 class ModerationCreated(Event):
-    """``moderation.created``: media was accepted and its moderation queued, in the same
-    transaction as its job. ``actor`` is the API client."""
+    """``moderation.created``: media or a text was accepted and its moderation queued, in the
+    same transaction as its job. ``actor`` is the API client; ``kind`` image, video or text."""
 
     name: ClassVar[str] = "moderation.created"
     external_id: str | None
     sha256: str
+    kind: str = "image"
 
     def payload(self) -> dict[str, Any]:
-        return {"external_id": self.external_id, "sha256": self.sha256}
+        return {"external_id": self.external_id, "sha256": self.sha256, "kind": self.kind}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -71,10 +71,20 @@ def _models() -> list[type[BaseModel]]:
     ]
 
 
+def _alias(name: str, args: tuple[Any, ...]) -> str:
+    """``Name: TypeAlias = Literal[...]``, one value a line when one line would be too long
+    (as ruff formats it)."""
+    line = f"{name}: TypeAlias = Literal[{_values(args)}]"
+    if len(line) <= 100:
+        return line
+    values = "".join(f"    {json.dumps(value)},\n" for value in args)
+    return f"{name}: TypeAlias = Literal[\n{values}]"
+
+
 def render() -> str:
     aliases = _aliases()
     lines = [HEADER]
-    lines += [f"{name}: TypeAlias = Literal[{_values(args)}]" for args, name in aliases.items()]
+    lines += [_alias(name, args) for args, name in aliases.items()]
     for model in _models():
         base = model.__bases__[0]
         parent = "TypedDict" if base is schemas.Open else base.__name__

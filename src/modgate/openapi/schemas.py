@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 Action = Literal["allow", "annotate", "review", "block"]
-MediaKind = Literal["image", "video"]
+MediaKind = Literal["image", "video", "text"]
 ModerationStatus = Literal["queued", "completed", "failed"]
 
 
@@ -71,12 +71,84 @@ class TimedLabel(Open):
     ContentTypes: list[ContentType] = []
 
 
+ToxicityLabelName = Literal[
+    "PROFANITY",
+    "HATE_SPEECH",
+    "INSULT",
+    "GRAPHIC",
+    "HARASSMENT_OR_ABUSE",
+    "SEXUAL",
+    "VIOLENCE_OR_THREAT",
+    "TOXICITY",
+]
+PiiType = Literal[
+    "EMAIL",
+    "PHONE",
+    "CREDIT_DEBIT_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "URL",
+    "USERNAME",
+]
+
+
+class TextOffset(Open):
+    """Characters ``[BeginOffset, EndOffset)`` of the text as it was sent."""
+
+    BeginOffset: int = Field(ge=0)
+    EndOffset: int = Field(ge=0)
+
+
+class ToxicityLabel(Open):
+    """One of Amazon Comprehend's toxicity labels, its score (0–100, where Comprehend says
+    0–1) and the words it rests on."""
+
+    Name: ToxicityLabelName
+    Score: float = Field(ge=0, le=100)
+    Offsets: list[TextOffset]
+
+
+class PiiEntity(Open):
+    """Personal data, named as Amazon Comprehend's ``DetectPiiEntities`` names it."""
+
+    Type: PiiType
+    Score: float = Field(ge=0, le=100)
+    BeginOffset: int = Field(ge=0)
+    EndOffset: int = Field(ge=0)
+
+
+class TextFindings(Open):
+    """What the text detectors found in one text: a submitted text (``Source`` text), a
+    caption, or text read in an image or a video sample (ocr, with ``TimestampMillis``)."""
+
+    Source: Literal["text", "caption", "ocr"]
+    Text: str = Field(description="The text as it was sent (offsets count its characters).")
+    LanguageCode: str | None
+    Toxicity: float = Field(ge=0, le=100, description="The overall TOXICITY score.")
+    Labels: list[ToxicityLabel]
+    Entities: list[PiiEntity]
+    NormalisedText: str | None = Field(
+        default=None,
+        description="What the detectors read, when normalisation changed the text (NFKC, "
+        "look-alike letters, invisible characters).",
+    )
+    MixedScript: bool | None = Field(
+        default=None, description="True when a word mixed scripts (a spoofing sign)."
+    )
+    TimestampMillis: int | None = None
+
+
 class Match(Open):
-    label: str
+    label: str = Field(
+        description="The image label; for a text rule, the toxicity label or personal data "
+        "type that fired it, or `text` when a word or pattern matched (`text` says what)."
+    )
     confidence: float
     action: Action
     rule: str
     timestamps: list[int] | None = None
+    text: str | None = Field(
+        default=None, description="The text a word or pattern of a text rule matched."
+    )
 
 
 class Decision(Open):
@@ -171,7 +243,8 @@ class ItemBankMatch(Open):
 class Moderation(ModerationBrief):
     """A moderation: its media, labels (an image's) or segments (a video's), decision and
     review. Still images carry ``labels`` and ``content_types``; videos and animations carry
-    ``segments``, ``flagged_timestamps`` and ``thumbnails`` (timestamp → kept frame)."""
+    ``segments``, ``flagged_timestamps`` and ``thumbnails`` (timestamp → kept frame). Texts
+    (``kind`` text), captions and text read in images and videos carry ``text_findings``."""
 
     media: Media | dict[str, Any]
     metadata: dict[str, Any] | None
@@ -181,6 +254,7 @@ class Moderation(ModerationBrief):
     segments: list[TimedLabel] | None = None
     flagged_timestamps: list[int] | None = None
     thumbnails: dict[str, str] | None = None
+    text_findings: list[TextFindings] | None = None
     decision: Decision | None
     bank_matches: list[ItemBankMatch] = Field(
         default_factory=list, description="Matches in the tenant's hash banks, nearest first."

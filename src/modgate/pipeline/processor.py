@@ -46,6 +46,7 @@ from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.writer import DecisionWrite, DecisionWriter, JobError
 from modgate.policy import Context
+from modgate.taxonomy.comprehend_json import findings_list_to_json
 from modgate.taxonomy.detections import Timeline
 from modgate.taxonomy.rekognition_json import thumbnails_json
 
@@ -144,6 +145,7 @@ class Outcome:
     record: MediaRecord | None
     review: dict[str, Any] | None
     thumbnails: dict[str, str] | None
+    text_findings: list[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +239,8 @@ class ModerationProcessor:
                 claim,
                 worker,
                 job,
-                lambda: self.stage.detect(surface_engine, known.record, budget),
+                lambda: self.stage.detect(surface_engine, known.record, budget, context),
+                surface_engine,
             )
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
@@ -272,12 +275,17 @@ class ModerationProcessor:
                 self.settings.job_timeout_seconds,
                 CpuBudget(self.settings.job_cpu_seconds),
             )
-            return self.stage.detect(surface_engine, record, heartbeat)
+            return self.stage.detect(surface_engine, record, heartbeat, job.context)
 
-        return self._matched_and_detected(claim, worker, job, detect)
+        return self._matched_and_detected(claim, worker, job, detect, surface_engine)
 
     def _matched_and_detected(
-        self, claim: Claim, worker: str, job: _Job, detect: Callable[[], Detected]
+        self,
+        claim: Claim,
+        worker: str,
+        job: _Job,
+        detect: Callable[[], Detected],
+        engine: MediaDetector,
     ) -> Outcome | None:
         """Bank matches, then detections unless a match decides alone (``bank_stage``)."""
         matches = self.banks.match(job.record, claim.moderation_id)
@@ -286,24 +294,27 @@ class ModerationProcessor:
             context = Context.from_dict(job.context, now=job.created_at)
             alone = self.banks.decides_alone(policy, matches, context, job.record.info)
             if alone is not None:
-                return self._decide(claim, worker, job, Detected(alone, fresh=False))
+                return self._decide(claim, worker, job, Detected(alone, fresh=False), engine)
         detected = self.stage.with_matches(detect(), matches)
-        return self._decide(claim, worker, job, detected)
+        return self._decide(claim, worker, job, detected, engine)
 
     # ---- the decision ---------------------------------------------------------------------
-    def _decide(self, claim: Claim, worker: str, job: _Job, detected: Detected) -> Outcome | None:
+    def _decide(
+        self, claim: Claim, worker: str, job: _Job, detected: Detected, engine: MediaDetector
+    ) -> Outcome | None:
+        detected = self.stage.with_caption(engine, detected, job.context)
         policy, shadows = self.policies.for_surface(job.surface)
         ruling = decide(
             policy,
             shadows,
-            detected.detections,
+            detected.decided_on,
             Context.from_dict(job.context, now=job.created_at),
             surface=job.surface,
             moderation_id=claim.moderation_id,
             clock=self.clock,
         )
         review = ruling.action == "review"
-        if review:
+        if review and job.record.info.kind != "text":  # a text is shown as text
             self._previews(job.record, detected)  # made before reviewers can see the task
         return self._record(claim, worker, job.record, detected, ruling)
 
@@ -312,11 +323,11 @@ class ModerationProcessor:
     ) -> Outcome | None:
         """Store fresh detections and write the decision, in one transaction; then the
         shadow decisions, once the real one is committed."""
-        detections = detected.detections
+        detections = detected.decided_on
         outcome = None
         with transaction(self.sessions) as session:
             if detected.fresh:
-                self.detections.add(session, record.info.sha256, detections)
+                self.detections.add(session, record.info.sha256, detected.detections)
             decided = self.writer.write(session, claim, worker, DecisionWrite(ruling, detections))
             if decided is not None:
                 logger.info(
@@ -330,6 +341,7 @@ class ModerationProcessor:
                     if ruling.action == "review" or claim.attempt > 1
                     else None,
                     thumbnails_json(detections) if isinstance(detections, Timeline) else None,
+                    findings_list_to_json(detections.findings) if detections.findings else None,
                 )
         if outcome is not None and ruling.shadows:
             self.policies.store.record_shadow(ruling.shadows)

@@ -44,7 +44,14 @@ from modgate.policy.rules import (
     stamps,
 )
 from modgate.taxonomy import taxonomy_v7
-from modgate.taxonomy.detections import Detections, Label, TextLine, Timeline, TimelineEntry
+from modgate.taxonomy.detections import (
+    Detections,
+    Label,
+    TextDetections,
+    TextLine,
+    Timeline,
+    TimelineEntry,
+)
 
 INF = float("inf")
 EMPTY_CONTEXT = Context()
@@ -262,10 +269,13 @@ class CompiledPolicy:
         lines: Sequence[TextLine] = ()
         if isinstance(detections, Timeline):
             labels, entries = detections.peak_labels(), detections.entries
+        elif isinstance(detections, TextDetections):
+            labels = ()
         else:
             labels = detections.labels
             if table.text and detections.text:
                 lines = detections.lines()
+        findings = detections.findings if table.text else ()
         trace: list[TraceStep] = []
         matched: list[Match] = []
         banked: list[BankFired] = []
@@ -316,8 +326,8 @@ class CompiledPolicy:
                 ):
                     best_severity, best_order, best_rule = severity, rule.order, rule
         candidates: list[Fired | BankFired] = list(banked)
-        if lines:
-            candidates += evaluate_text(table.text, lines, trace, matched)
+        if lines or findings:
+            candidates += evaluate_text(table.text, lines, findings, trace, matched)
         if table.video and entries:
             candidates += evaluate_video(table.video, entries, trace, matched)
         if table.a2i is not None:

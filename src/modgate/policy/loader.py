@@ -316,6 +316,8 @@ def _text_rule(
         action=spec["action"],
         words=tuple(spec.get("words") or ()),
         patterns=tuple(spec.get("patterns") or ()),
+        labels=tuple((name, float(score)) for name, score in (spec.get("labels") or {}).items()),
+        pii=tuple(spec.get("pii") or ()),
         min_confidence=float(spec.get("min_confidence", 0.0)),
         note=spec.get("note", ""),
         route=_route(spec, route),

@@ -58,12 +58,16 @@ class DefaultRule:
 
 @dataclass(frozen=True, slots=True)
 class TextRule:
-    """Block/review lists and patterns over text found in the image."""
+    """Lists, patterns, toxicity labels and personal data over text: a submitted text, a
+    caption, text read in an image or a video sample. ``labels``: (label, score from which the
+    rule fires); ``pii``: personal data types whose presence fires it."""
 
     id: str
     action: str
     words: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    labels: tuple[tuple[str, float], ...] = ()
+    pii: tuple[str, ...] = ()
     min_confidence: float = 0.0
     note: str = ""
     route: Route = Route()

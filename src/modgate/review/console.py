@@ -34,6 +34,7 @@ from modgate.review.tables import (
     ReviewTaskRow,
     ReviewVerdictRow,
 )
+from modgate.review.text_view import text_views
 from modgate.taxonomy import taxonomy_v7
 
 
@@ -198,6 +199,7 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
         ]
         if moderation.kind == "video"
         else [],
+        "texts": text_views(extra.text_findings if extra else None),
         "earlier_verdicts": earlier,
         "appeal": appeal_public(appeal) if appeal else None,
         "revealed": revealed is not None,

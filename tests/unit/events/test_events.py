@@ -42,10 +42,10 @@ DUE = dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)
 CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
     (
         ModerationCreated(
-            moderation_id="mod_1", external_id="post-9", sha256="ab" * 32, actor="shop"
+            moderation_id="mod_1", external_id="post-9", sha256="ab" * 32, actor="shop", kind="text"
         ),
         "moderation.created",
-        {"external_id": "post-9", "sha256": "ab" * 32},
+        {"external_id": "post-9", "sha256": "ab" * 32, "kind": "text"},
         "shop",
     ),
     (

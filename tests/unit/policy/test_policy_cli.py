@@ -104,7 +104,7 @@ def test_test_command_passes_and_fails(tmp_path: Path) -> None:
     code, out = run(
         "policy", "test", str(POLICIES / "seed.yaml"), str(POLICIES / "seed.cases.yaml")
     )
-    assert code == 0 and "17/17 cases passed" in out
+    assert code == 0 and "21/21 cases passed" in out
     cases = tmp_path / "cases.yaml"
     cases.write_text(
         "cases:\n  - name: wrong on purpose\n    labels: {Explicit: 95}\n    expect: allow\n"
