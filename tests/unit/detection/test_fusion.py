@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from modgate.detection.base import Calibration, DetectorOutput, Evidence
-from modgate.detection.engine import fuse_outputs
 from modgate.detection.fusion import (
     CONTEXT_CAP,
     RECORD_FLOOR,
@@ -13,6 +12,7 @@ from modgate.detection.fusion import (
     VETO,
     combine,
     fuse_labels,
+    fuse_outputs,
 )
 from modgate.taxonomy.rekognition_json import image_body
 
