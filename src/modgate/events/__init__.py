@@ -15,12 +15,15 @@ from modgate.events.models import (
     AppealResolved,
     ClearMediaRead,
     Event,
+    JobCancelled,
+    JobRetried,
     ModerationCompleted,
     ModerationCreated,
     PreviewRevealed,
     ReviewCompleted,
     ReviewCreated,
     ReviewEscalated,
+    ReviewVerdictSubmitted,
 )
 from modgate.events.tables import EventRow
 
@@ -32,11 +35,14 @@ __all__ = [
     "ClearMediaRead",
     "Event",
     "EventRow",
+    "JobCancelled",
+    "JobRetried",
     "ModerationCompleted",
     "ModerationCreated",
     "PreviewRevealed",
     "ReviewCompleted",
     "ReviewCreated",
     "ReviewEscalated",
+    "ReviewVerdictSubmitted",
     "record",
 ]

@@ -94,6 +94,7 @@ class ModerationService:
         external_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         client: str | None = None,
+        actor: str | None = None,
         wait: bool = False,
         tenant: str = DEFAULT_TENANT,
     ) -> tuple[dict[str, Any], bool]:
@@ -148,6 +149,7 @@ class ModerationService:
                     external_id,
                     metadata,
                     client,
+                    actor,
                     fingerprint,
                     here,
                     now,
@@ -196,6 +198,7 @@ class ModerationService:
         external_id: str | None,
         metadata: dict[str, Any] | None,
         client: str | None,
+        actor: str | None,
         fingerprint: str,
         here: RunHere | None,
         now: dt.datetime,
@@ -239,7 +242,7 @@ class ModerationService:
             )
             created = events.ModerationCreated(
                 moderation_id=moderation_id,
-                actor=client,
+                actor=actor,
                 external_id=external_id,
                 sha256=record.info.sha256,
             )

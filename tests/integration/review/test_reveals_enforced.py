@@ -267,10 +267,11 @@ def test_api_clear_previews_and_thumbnails_need_media_read_clear_and_are_logged(
         clear_thumb = client.get(f"{thumbnail_url}?blurred=false", headers=allowed)
         assert clear_thumb.status_code == 200 and clear_thumb.content == thumb
     logged = events(services, "media.clear_read")
+    actor = f"key:{clear_key.id}"
     assert [(e.actor, e.moderation_id, e.payload) for e in logged] == [
-        (clear_key.id, None, {"media_id": media.id, "rendition": "preview", "timestamp_ms": None}),
+        (actor, None, {"media_id": media.id, "rendition": "preview", "timestamp_ms": None}),
         (
-            clear_key.id,
+            actor,
             moderation,
             {"media_id": clip.id, "rendition": "thumbnail", "timestamp_ms": FLAGGED_MS},
         ),

@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from modgate.audit import SYSTEM, AuditEntryRow, AuditHeadRow, canonical_json, payload_hash
+from modgate.db import Base, import_tables
 from modgate.events import (
     EVENT_TYPES,
     WEBHOOK_EVENTS,
@@ -18,14 +20,20 @@ from modgate.events import (
     ClearMediaRead,
     Event,
     EventRow,
+    JobCancelled,
+    JobRetried,
     ModerationCompleted,
     ModerationCreated,
     PreviewRevealed,
     ReviewCompleted,
     ReviewCreated,
     ReviewEscalated,
+    ReviewVerdictSubmitted,
     record,
 )
+from modgate.media.tables import MediaRow
+from modgate.moderation.models import ModerationExtra, NewModeration
+from modgate.moderation.store import SqlModerationStore
 
 README = Path(__file__).parents[3] / "README.md"
 SUMMARY = {
@@ -41,11 +49,11 @@ DUE = dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)
 CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
     (
         ModerationCreated(
-            moderation_id="mod_1", external_id="post-9", sha256="ab" * 32, actor="shop"
+            moderation_id="mod_1", external_id="post-9", sha256="ab" * 32, actor="key:key_shop"
         ),
         "moderation.created",
         {"external_id": "post-9", "sha256": "ab" * 32},
-        "shop",
+        "key:key_shop",
     ),
     (
         ModerationCompleted(moderation_id="mod_1", moderation=SUMMARY),
@@ -62,7 +70,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             priority="high",
             reviewers=2,
             due_at=DUE,
-            actor="ana",
+            actor="user:usr_ana",
         ),
         "review.created",
         {
@@ -73,7 +81,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             "reviewers": 2,
             "due_at": DUE.isoformat(),
         },
-        "ana",
+        "user:usr_ana",
     ),
     (
         ReviewCompleted(
@@ -81,11 +89,11 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             moderation=SUMMARY,
             review_id="rev_1",
             verdict={"action": "block", "reviewers": 2},
-            actor="usr_1",
+            actor="user:usr_1",
         ),
         "review.completed",
         SUMMARY | {"review_id": "rev_1", "verdict": {"action": "block", "reviewers": 2}},
-        "usr_1",
+        "user:usr_1",
     ),
     (
         ReviewEscalated(
@@ -94,7 +102,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             escalation_id="rev_2",
             reason="tie",
             disagreements=("Violence", "Drugs"),
-            actor="usr_2",
+            actor="user:usr_2",
         ),
         "review.escalated",
         {
@@ -103,7 +111,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             "reason": "tie",
             "disagreements": ["Drugs", "Violence"],
         },
-        "usr_2",
+        "user:usr_2",
     ),
     (
         AppealCreated(
@@ -112,11 +120,11 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             review_id="rev_3",
             previous_action="block",
             appellant=None,
-            actor="shop",
+            actor="key:key_shop",
         ),
         "appeal.created",
         {"appeal_id": "apl_1", "review_id": "rev_3", "previous_action": "block", "appellant": None},
-        "shop",
+        "key:key_shop",
     ),
     (
         AppealResolved(
@@ -129,7 +137,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             final_action="allow",
             labels={"Explicit": False},
             missed=[],
-            actor="usr_3",
+            actor="user:usr_3",
         ),
         "appeal.resolved",
         SUMMARY
@@ -142,13 +150,15 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             "labels": {"Explicit": False},
             "missed": [],
         },
-        "usr_3",
+        "user:usr_3",
     ),
     (
-        PreviewRevealed(moderation_id="mod_1", task_id="tsk_1", review_id="rev_1", actor="usr_1"),
+        PreviewRevealed(
+            moderation_id="mod_1", task_id="tsk_1", review_id="rev_1", actor="user:usr_1"
+        ),
         "preview.revealed",
         {"task_id": "tsk_1", "review_id": "rev_1"},
-        "usr_1",
+        "user:usr_1",
     ),
     (
         ClearMediaRead(
@@ -156,11 +166,45 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             media_id="med_1",
             rendition="thumbnail",
             timestamp_ms=2500,
-            actor="key_1",
+            actor="key:key_1",
         ),
         "media.clear_read",
         {"media_id": "med_1", "rendition": "thumbnail", "timestamp_ms": 2500},
-        "key_1",
+        "key:key_1",
+    ),
+    (
+        ReviewVerdictSubmitted(
+            moderation_id="mod_1",
+            verdict_id="vrd_1",
+            task_id="tsk_1",
+            review_id="rev_1",
+            action="block",
+            labels={"Explicit": True},
+            missed=("Drugs",),
+            actor="user:usr_1",
+        ),
+        "review.verdict",
+        {
+            "verdict_id": "vrd_1",
+            "task_id": "tsk_1",
+            "review_id": "rev_1",
+            "action": "block",
+            "labels": {"Explicit": True},
+            "missed": ["Drugs"],
+        },
+        "user:usr_1",
+    ),
+    (
+        JobCancelled(moderation_id="mod_1", job_id="job_1", actor="cli:ops@host"),
+        "job.cancelled",
+        {"job_id": "job_1"},
+        "cli:ops@host",
+    ),
+    (
+        JobRetried(moderation_id="mod_1", job_id="job_1", actor="cli:ops@host"),
+        "job.retried",
+        {"job_id": "job_1"},
+        "cli:ops@host",
     ),
 ]
 
@@ -168,8 +212,24 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
 @pytest.fixture
 def session() -> Any:
     engine = create_engine("sqlite://")
-    EventRow.__table__.create(engine)
+    import_tables()
+    Base.metadata.create_all(engine)
     with Session(engine) as session:
+        session.add(
+            MediaRow(
+                id="med_1", tenant="acme", sha256="f" * 64, kind="image", format="PNG",
+                mime="image/png", size_bytes=10, blob_key="media/x",
+            )
+        )  # fmt: skip
+        session.flush()
+        SqlModerationStore().insert(
+            session,
+            NewModeration(
+                id="mod_1", media_id="med_1", sha256="f" * 64, kind="image", created_at=DUE,
+                extra=ModerationExtra(), tenant="acme",
+            ),
+        )  # fmt: skip
+        session.add(AuditHeadRow(id=1, size=0, frontier=b""))
         yield session
     engine.dispose()
 
@@ -187,6 +247,30 @@ def test_a_recorded_event_stores_its_name_payload_and_actor(
 ) -> None:
     record(session, event)
     assert _rows(session) == [(name, "mod_1", payload, actor)]
+    entries = list(session.scalars(select(AuditEntryRow)))
+    assert [(e.seq, e.kind, e.tenant, e.object) for e in entries] == [
+        (0, name, "acme", "moderation:mod_1")
+    ]
+    assert entries[0].actor == (actor or SYSTEM)
+    assert entries[0].payload_hash == payload_hash(payload)
+    assert "appellant" not in entries[0].detail and "external_id" not in entries[0].detail
+
+
+def test_a_clear_read_of_media_no_moderation_names_is_audited_on_the_media(
+    session: Session,
+) -> None:
+    record(session, ClearMediaRead(media_id="med_1", rendition="preview", actor="anonymous"))
+    entry = session.scalars(select(AuditEntryRow)).one()
+    assert (entry.kind, entry.object, entry.tenant) == ("media.clear_read", "media:med_1", "acme")
+    with pytest.raises(ValueError, match="tenant"):
+        record(session, ClearMediaRead(media_id="med_gone", rendition="preview"))
+
+
+def test_every_audit_detail_is_json_without_personal_fields() -> None:
+    for event, *_ in CASES:
+        detail = event.audit_detail()
+        assert canonical_json(detail)
+        assert not {"external_id", "appellant", "statement"} & set(detail)
 
 
 def test_every_kind_is_covered_documented_and_named_once() -> None:
