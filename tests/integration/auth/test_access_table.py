@@ -260,23 +260,23 @@ def _serve(tmp: Path, keys_required: bool) -> Iterator[Server]:
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
     )
     services.auth = auth
-    keys = {ALL_SCOPES: auth.create_key("all", SCOPES)[0]}
+    keys = {ALL_SCOPES: auth.create_key("all", SCOPES, actor="cli:tests@localhost")[0]}
     for scope in {row.scope for row in TABLE if row.scope}:
         needed = scope.split()
-        keys[f"{ONLY}:{scope}"] = auth.create_key("only", needed)[0]
+        keys[f"{ONLY}:{scope}"] = auth.create_key("only", needed, actor="cli:tests@localhost")[0]
         keys[f"{OTHERS}:{scope}"] = auth.create_key(
-            "others", [s for s in SCOPES if s not in needed]
+            "others", [s for s in SCOPES if s not in needed], actor="cli:tests@localhost"
         )[0]
-    revoked, revoked_key = auth.create_key("revoked", SCOPES)
-    auth.revoke_key(revoked_key.id)
+    revoked, revoked_key = auth.create_key("revoked", SCOPES, actor="cli:tests@localhost")
+    auth.revoke_key(revoked_key.id, actor="cli:tests@localhost")
     keys[REVOKED] = revoked
     # ``modgate keys create`` refuses an empty scope list; a key can still end up with none
     # (its scopes removed in the database), and it must be refused everywhere.
-    keys[NO_SCOPES], empty = auth.create_key("none", ["media:read"])
+    keys[NO_SCOPES], empty = auth.create_key("none", ["media:read"], actor="cli:tests@localhost")
     with services.sessions.begin() as session:
         session.execute(sa.update(ApiKeyRow).where(ApiKeyRow.id == empty.id).values(scopes=[]))
     for role in ROLES:
-        auth.add_user(role.replace("_", "-"), PASSWORD, role, ["*"])
+        auth.add_user(role.replace("_", "-"), PASSWORD, role, ["*"], actor="cli:tests@localhost")
     app = create_app(settings, services)
     with LiveServer(app) as live, httpx.Client(base_url=live.url) as client:
         server = Server(app, client, keys, {})
