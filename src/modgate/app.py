@@ -160,6 +160,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     pipeline = built.pipeline
     # Detectors load now, so one that cannot load stops the start with its reason.
     pipeline.start()
+    built.audit.start()  # signs checkpoints when a signing key is set
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             pipeline.stop()
+            built.audit.stop()
             if services is None:
                 built.close()
 

@@ -15,6 +15,7 @@ import typer
 
 import modgate
 from modgate import core_cli
+from modgate.audit import cli as audit_cli
 from modgate.auth import cli as auth_cli
 from modgate.cli_context import CommandServices
 from modgate.detection import cli as detection_cli
@@ -31,7 +32,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for domain in (core_cli, detection_cli, policy_cli, auth_cli, review_cli, pipeline_cli):
+for domain in (core_cli, detection_cli, policy_cli, auth_cli, review_cli, pipeline_cli, audit_cli):
     domain.register(app)
 
 

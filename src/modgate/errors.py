@@ -21,6 +21,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
     │   ├── OutboundRedirectRefusedException (400)  a server that answered with a redirect
     │   ├── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
+    │   ├── InvalidCheckpointException (400)        an audit checkpoint or key that does not verify
     │   └── VideoDurationUnknownException (400)     a video whose length cannot be measured
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
@@ -298,6 +299,10 @@ class UnsafePolicyYamlError(PolicyValidationError):
 
 class WebhookSecretTooShortException(InvalidParameterException):
     """The webhook secret is shorter than 16 bytes; give a longer one or leave it out."""
+
+
+class InvalidCheckpointException(InvalidParameterException):
+    """The audit checkpoint or key cannot be read, or its signature does not verify."""
 
 
 class VideoResolutionTooHighException(VideoTooLargeException):

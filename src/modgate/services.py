@@ -28,6 +28,7 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.audit.service import AuditService
 from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
@@ -59,6 +60,7 @@ class Services:
     auth: AuthService
     review: ReviewService
     pipeline: Pipeline
+    audit: AuditService
 
     @classmethod
     def build(
@@ -113,6 +115,7 @@ class Services:
             auth=AuthService(sessions, settings.auth),
             review=review,
             pipeline=pipeline,
+            audit=AuditService(sessions, settings.audit, settings.resolved_checkpoint_dir),
         )
 
     @property
@@ -137,4 +140,5 @@ class Services:
         """Stop whatever the pipeline started, close the detection engine and the database
         connections. Safe to call more than once."""
         self.pipeline.stop()
+        self.audit.stop()
         self.engine.dispose()

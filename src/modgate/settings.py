@@ -24,6 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from modgate.audit.settings import AuditSettings
 from modgate.auth.settings import AuthSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
@@ -122,6 +123,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(
         default_factory=AuthSettings, description="Accounts and API keys; see the section below."
     )
+    audit: AuditSettings = Field(
+        default_factory=AuditSettings, description="Audit log checkpoints; see the section below."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -169,6 +173,10 @@ class Settings(BaseSettings):
     @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def resolved_checkpoint_dir(self) -> Path:
+        return self.audit.checkpoint_dir or self.data_dir / "audit"
 
 
 def load_settings(**overrides: object) -> Settings:
