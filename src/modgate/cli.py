@@ -25,6 +25,7 @@ from modgate.policy import cli as policy_cli
 from modgate.review import cli as review_cli
 from modgate.services import Services
 from modgate.settings import load_settings
+from modgate.viewer import cli as viewer_cli
 
 app = typer.Typer(
     help="modgate: self-hosted content moderation for images and video.",
@@ -32,7 +33,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for domain in (core_cli, detection_cli, policy_cli, auth_cli, review_cli, pipeline_cli, audit_cli):
+for domain in (
+    core_cli,
+    detection_cli,
+    policy_cli,
+    auth_cli,
+    review_cli,
+    pipeline_cli,
+    viewer_cli,
+    audit_cli,
+):
     domain.register(app)
 
 

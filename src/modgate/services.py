@@ -29,6 +29,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.audit.service import AuditService
+from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
@@ -42,6 +43,7 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.viewer import ViewerDecisions
 
 Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
@@ -60,6 +62,7 @@ class Services:
     auth: AuthService
     review: ReviewService
     pipeline: Pipeline
+    viewer: ViewerDecisions
     audit: AuditService
 
     @classmethod
@@ -112,9 +115,14 @@ class Services:
             sessions=sessions,
             blobs=blobs,
             media=media,
-            auth=AuthService(sessions, settings.auth),
+            auth=AuthService(
+                sessions,
+                settings.auth,
+                sealer=Sealer(settings.auth.secrets_key, settings.data_dir / "secrets.key"),
+            ),
             review=review,
             pipeline=pipeline,
+            viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
             audit=AuditService(sessions, settings.audit, settings.resolved_checkpoint_dir),
         )
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 from modgate.events.log import record
 from modgate.events.models import (
     EVENT_TYPES,
+    SUBSCRIBABLE_EVENTS,
     WEBHOOK_EVENTS,
     AppealCreated,
     AppealResolved,
     ClearMediaRead,
     Event,
     JobCancelled,
+    JobNotified,
     JobRetried,
     ModerationCompleted,
     ModerationCreated,
@@ -29,6 +31,7 @@ from modgate.events.tables import EventRow
 
 __all__ = [
     "EVENT_TYPES",
+    "SUBSCRIBABLE_EVENTS",
     "WEBHOOK_EVENTS",
     "AppealCreated",
     "AppealResolved",
@@ -36,6 +39,7 @@ __all__ = [
     "Event",
     "EventRow",
     "JobCancelled",
+    "JobNotified",
     "JobRetried",
     "ModerationCompleted",
     "ModerationCreated",
