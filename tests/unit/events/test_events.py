@@ -21,6 +21,7 @@ from modgate.events import (
     Event,
     EventRow,
     JobCancelled,
+    JobNotified,
     JobRetried,
     ModerationCompleted,
     ModerationCreated,
@@ -205,6 +206,12 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
         "job.retried",
         {"job_id": "job_1"},
         "cli:ops@host",
+    ),
+    (
+        JobNotified(moderation_id="mod_1", message={"JobId": "mod_1", "Status": "SUCCEEDED"}),
+        "rekognition.job.completed",
+        {"JobId": "mod_1", "Status": "SUCCEEDED"},
+        None,
     ),
 ]
 
