@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
+from modgate.audit.routes import router as audit_router
 from modgate.auth.deps import public
 from modgate.auth.middleware import ApiKeyAuthentication
 from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
@@ -183,6 +184,7 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(media_router)
     app.include_router(review_router)
+    app.include_router(audit_router)
     app.include_router(rekognition_router)
     app.include_router(viewer_router)
     install_openapi(app)

@@ -42,6 +42,7 @@ SCOPES = (
     "appeals:write",
     "review:read",
     "webhooks:manage",
+    "audit:read",
 )
 
 

@@ -106,6 +106,15 @@ TABLE = (
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
         "401 403 404 404 403 401  401 401 401 401 401"),
+    # The audit log: auditors' keys read their tenant's entries, proofs and checkpoints.
+    Row("GET /v1/audit", "audit:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/proofs/inclusion", "audit:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/proofs/consistency", "audit:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/checkpoints/latest", "audit:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
     # The console: sign-in is public; everything else needs a signed-in user. Every role sees
     # the queue figures; only reviewers and senior reviewers work on tasks and have "my stats".
     Row("GET /console/login", None,
@@ -199,6 +208,14 @@ OPEN_V1 = (
     Row("DELETE /v1/webhooks/{endpoint_id}", "webhooks:manage",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/audit", "audit:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/audit/proofs/inclusion", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/proofs/consistency", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/checkpoints/latest", "audit:read",
         "404 403 404 404 403 401  404 404 404 404 404"),
 )
 # fmt: on
