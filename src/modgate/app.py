@@ -50,6 +50,7 @@ from modgate.settings import Settings, load_settings
 from modgate.version import __version__
 from modgate.viewer.routes import DECISIONS_BODY_BYTES
 from modgate.viewer.routes import router as viewer_router
+from modgate.web.audit_pages import router as audit_pages_router
 from modgate.web.routes import install_console
 
 logger = logging.getLogger(__name__)
@@ -233,4 +234,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(ApiKeyAuthentication)
     app.add_middleware(RequestLimits, caps=caps)
     install_console(app)
+    app.include_router(audit_pages_router)
     return app

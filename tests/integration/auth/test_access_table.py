@@ -127,6 +127,11 @@ TABLE = (
         "401 401 401   -   - 401  200 200 200 200 200"),
     Row("GET /console/me", None,
         "401 401 401   -   - 401  403 403 200 200 403"),
+    # The audit log's pages are the auditor's.
+    Row("GET /console/audit", None,
+        "401 401 401   -   - 401  403 403 403 403 200"),
+    Row("GET /console/audit/history", None,
+        "401 401 401   -   - 401  403 403 403 403 200"),
     Row("POST /console/claim", None,
         "401 401 401   -   - 401  403 403 303 303 403"),
     Row("GET /console/tasks/{task_id}", None,
