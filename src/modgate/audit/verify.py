@@ -15,6 +15,7 @@ whose first ``size`` entries no longer have the checkpoint's root was rewritten.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,13 +23,12 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from modgate.audit.checkpoint import Checkpoint
-from modgate.audit.log import leaf_data
+from modgate.audit.log import leaf_text
 from modgate.audit.merkle import (
     Frontier,
     ProofError,
     consistency_proof,
     inclusion_proof,
-    leaf_hash,
 )
 from modgate.audit.tables import HEAD_ID, AuditEntryRow, AuditHeadRow
 from modgate.db.base import table_of
@@ -54,22 +54,31 @@ class Verdict:
         return self.problem is None
 
 
-def _rows(connection: Connection) -> Iterator[Any]:
-    query = select(
-        _ENTRIES.c.seq,
-        _ENTRIES.c.created_at,
-        _ENTRIES.c.tenant,
-        _ENTRIES.c.actor,
-        _ENTRIES.c.kind,
-        _ENTRIES.c.object,
-        _ENTRIES.c.payload_hash,
-        _ENTRIES.c.detail,
-        _ENTRIES.c.leaf_hash,
-        _ENTRIES.c.root_hash,
-    ).order_by(_ENTRIES.c.seq)
-    result = connection.execution_options(stream_results=True, yield_per=READ_BATCH).execute(query)
-    for partition in result.partitions():
-        yield from partition
+# The time is read as the text the leaf hashes (ISO 8601, UTC, microseconds), formatted by the
+# database: parsing and formatting a million datetimes in Python would double the check's time.
+# SQLite holds the UTC time as "YYYY-MM-DD HH:MM:SS.ffffff" (``modgate.db.base.UTCDateTime``).
+_COLUMNS = "seq, {time}, tenant, actor, kind, object, payload_hash, detail, leaf_hash, root_hash"
+_TIME = {
+    "postgresql": "to_char(created_at AT TIME ZONE 'UTC', "
+    '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\')',
+    "sqlite": "replace(created_at, ' ', 'T') || '+00:00'",
+}
+
+
+def _batches(connection: Connection) -> Iterator[list[tuple[Any, ...]]]:
+    """Every entry in sequence order, straight from the driver, ``READ_BATCH`` at a time (a
+    server-side cursor on PostgreSQL, so a long log is never held in memory)."""
+    dialect = connection.dialect.name
+    sql = f"SELECT {_COLUMNS.format(time=_TIME[dialect])} FROM audit_log ORDER BY seq"
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor(name="audit_verify") if dialect == "postgresql" else raw.cursor()
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(READ_BATCH):
+            yield batch
+    finally:
+        cursor.close()
 
 
 def verify_log(connection: Connection, checkpoint: Checkpoint | None = None) -> Verdict:
@@ -77,23 +86,29 @@ def verify_log(connection: Connection, checkpoint: Checkpoint | None = None) -> 
     frontier = Frontier()
     block = _Block(Frontier())
     at_checkpoint: bytes | None = None
-    for row in _rows(connection):
-        seq = int(row[0])
-        expected = frontier.size
-        if seq != expected:
-            return _bad(frontier, expected, f"entry {expected} is missing (the next is {seq})")
-        leaf = leaf_hash(leaf_data(seq, *row[1:8]))
-        if leaf != bytes(row[8]):
-            return _bad(frontier, seq, f"entry {seq} was changed: its fields do not hash to it")
-        frontier.append(leaf)
-        block.add(leaf, bytes(row[9]))
-        if checkpoint is not None and frontier.size == checkpoint.size:
-            at_checkpoint = frontier.root()
-        if len(block.leaves) == BLOCK:
-            bad = block.first_wrong_root(frontier)
-            if bad is not None:
-                return _bad(frontier, bad, f"entry {bad} does not chain: the tree differs there")
-            block = _Block(Frontier(frontier.size, list(frontier.hashes)))
+    signed = checkpoint.size if checkpoint is not None else -1
+    sha256 = hashlib.sha256  # the loop below runs once per entry: names looked up once
+    for batch in _batches(connection):
+        for seq, time, tenant, actor, kind, subject, digest, detail, stored, root in batch:
+            expected = frontier.size
+            if seq != expected:
+                problem = f"entry {expected} is missing (the next is {seq})"
+                return _bad(frontier, expected, problem)
+            text = leaf_text(seq, time, tenant, actor, kind, subject, digest, detail)
+            leaf = sha256(b"\x00" + text.encode()).digest()  # merkle.leaf_hash, inlined
+            if leaf != stored:
+                return _bad(frontier, seq, f"entry {seq} was changed: its fields do not hash to it")
+            frontier.append(leaf)
+            block.leaves.append(leaf)
+            block.roots.append(root)
+            if frontier.size == signed:
+                at_checkpoint = frontier.root()
+            if len(block.leaves) == BLOCK:
+                bad = block.first_wrong_root(frontier)
+                if bad is not None:
+                    problem = f"entry {bad} does not chain: the tree differs there"
+                    return _bad(frontier, bad, problem)
+                block = _Block(Frontier(frontier.size, list(frontier.hashes)))
     bad = block.first_wrong_root(frontier)
     if bad is not None:
         return _bad(frontier, bad, f"entry {bad} does not chain: the tree differs there")
@@ -111,10 +126,6 @@ class _Block:
     start: Frontier
     leaves: list[bytes] = field(default_factory=list)
     roots: list[bytes] = field(default_factory=list)
-
-    def add(self, leaf: bytes, stored_root: bytes) -> None:
-        self.leaves.append(leaf)
-        self.roots.append(stored_root)
 
     def first_wrong_root(self, now: Frontier) -> int | None:
         """The first entry whose stored root is not the tree's; None when the block's last
