@@ -263,6 +263,20 @@ def test_a_recorded_event_stores_its_name_payload_and_actor(
     assert "appellant" not in entries[0].detail and "external_id" not in entries[0].detail
 
 
+@pytest.mark.parametrize("event", [case[0] for case in CASES], ids=[case[1] for case in CASES])
+def test_a_rolled_back_event_leaves_no_event_and_no_audit_entry(
+    session: Session, event: Event
+) -> None:
+    session.commit()  # the moderation the events are about stays
+    session.begin()
+    record(session, event)
+    session.rollback()
+    assert _rows(session) == []
+    assert list(session.scalars(select(AuditEntryRow))) == []
+    record(session, event)  # the number the rolled-back entry had is used again
+    assert [e.seq for e in session.scalars(select(AuditEntryRow))] == [0]
+
+
 def test_a_clear_read_of_media_no_moderation_names_is_audited_on_the_media(
     session: Session,
 ) -> None:
