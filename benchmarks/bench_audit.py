@@ -7,7 +7,8 @@ Printed per backend:
 
 * appends/s alone: ``modgate.audit.append`` of one entry per transaction (as a change writes
   it), ``--appends`` times, and beside it the same transaction without the entry (an event-log
-  INSERT only) for scale;
+  INSERT only) for scale — both bound by the commit's fsync (SQLite's ``synchronous=FULL``);
+  then appends inside one transaction: the append's own cost;
 * ``audit verify`` over ``--entries`` entries: the log is filled first (entries hashed exactly
   as ``append`` does, inserted in batches: appending a million one by one would take as long
   as the benchmark), then ``verify_log`` reads and recomputes every one (target ≤ 20 s), and a
@@ -92,6 +93,26 @@ def appends_per_second(url: str, count: int) -> tuple[float, float]:
     return bare, with_audit
 
 
+def appends_in_one_transaction(url: str, count: int) -> float:
+    """``append`` alone, without a commit after each: its own cost (lock, hashes, two writes)."""
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    started = time.perf_counter()
+    with transaction(sessions) as session:
+        for number in range(count):
+            audit.append(
+                session,
+                "review.verdict",
+                tenant="default",
+                actor=audit.user_actor("usr_1"),
+                object=f"moderation:mod_{number}",
+                payload={"n": number},
+                detail={"action": "allow"},
+            )
+    engine.dispose()
+    return count / (time.perf_counter() - started)
+
+
 def fill(url: str, entries: int) -> tuple[int, bytes]:
     """``entries`` more entries, hashed as ``append`` hashes them; the log's size and root."""
     engine = make_engine(url)
@@ -158,6 +179,8 @@ def main() -> None:
                 f"{backend}: {with_audit:,.0f} transactions/s with an audit entry, "
                 f"{bare:,.0f}/s without ({with_audit / bare:.2f}×)"
             )
+            alone = appends_in_one_transaction(url, arguments.appends * 5)
+            print(f"{backend}: {alone:,.0f} appends/s inside one transaction (no commit each)")
             started = time.perf_counter()
             size, root = fill(url, arguments.entries)
             print(f"{backend}: filled to {size:,} entries in {time.perf_counter() - started:.1f} s")

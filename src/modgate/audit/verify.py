@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from modgate.audit.checkpoint import Checkpoint
 from modgate.audit.log import leaf_text
@@ -36,6 +36,12 @@ from modgate.db.base import table_of
 BLOCK = 4096
 READ_BATCH = 10_000
 _ENTRIES = table_of(AuditEntryRow)
+_ROOT_OF = select(_ENTRIES.c.root_hash).where(_ENTRIES.c.seq == bindparam("seq"))
+_ROOTS_FROM = (
+    select(_ENTRIES.c.root_hash)
+    .where(_ENTRIES.c.seq >= bindparam("start"), _ENTRIES.c.seq < bindparam("end"))
+    .order_by(_ENTRIES.c.seq)
+)
 _HEAD = table_of(AuditHeadRow)
 
 
@@ -57,7 +63,7 @@ class Verdict:
 # The time is read as the text the leaf hashes (ISO 8601, UTC, microseconds), formatted by the
 # database: parsing and formatting a million datetimes in Python would double the check's time.
 # SQLite holds the UTC time as "YYYY-MM-DD HH:MM:SS.ffffff" (``modgate.db.base.UTCDateTime``).
-_COLUMNS = "seq, {time}, tenant, actor, kind, object, payload_hash, detail, leaf_hash, root_hash"
+_COLUMNS = "seq, {time}, tenant, actor, kind, object, payload_hash, detail, leaf_hash"
 _TIME = {
     "postgresql": "to_char(created_at AT TIME ZONE 'UTC', "
     '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\')',
@@ -89,7 +95,7 @@ def verify_log(connection: Connection, checkpoint: Checkpoint | None = None) -> 
     signed = checkpoint.size if checkpoint is not None else -1
     sha256 = hashlib.sha256  # the loop below runs once per entry: names looked up once
     for batch in _batches(connection):
-        for seq, time, tenant, actor, kind, subject, digest, detail, stored, root in batch:
+        for seq, time, tenant, actor, kind, subject, digest, detail, stored in batch:
             expected = frontier.size
             if seq != expected:
                 problem = f"entry {expected} is missing (the next is {seq})"
@@ -100,16 +106,15 @@ def verify_log(connection: Connection, checkpoint: Checkpoint | None = None) -> 
                 return _bad(frontier, seq, f"entry {seq} was changed: its fields do not hash to it")
             frontier.append(leaf)
             block.leaves.append(leaf)
-            block.roots.append(root)
             if frontier.size == signed:
                 at_checkpoint = frontier.root()
             if len(block.leaves) == BLOCK:
-                bad = block.first_wrong_root(frontier)
+                bad = block.first_wrong_root(frontier, connection)
                 if bad is not None:
                     problem = f"entry {bad} does not chain: the tree differs there"
                     return _bad(frontier, bad, problem)
                 block = _Block(Frontier(frontier.size, list(frontier.hashes)))
-    bad = block.first_wrong_root(frontier)
+    bad = block.first_wrong_root(frontier, connection)
     if bad is not None:
         return _bad(frontier, bad, f"entry {bad} does not chain: the tree differs there")
     verdict = _against_head(connection, frontier)
@@ -120,24 +125,32 @@ def verify_log(connection: Connection, checkpoint: Checkpoint | None = None) -> 
 
 @dataclass
 class _Block:
-    """Up to ``BLOCK`` entries read since the frontier ``start``: their leaves and the roots
-    they stored."""
+    """Up to ``BLOCK`` entries read since the frontier ``start``, and their leaves. The roots
+    the entries stored are read only here, the last one first: it commits to every leaf before
+    it, so the others are read only when it differs."""
 
     start: Frontier
     leaves: list[bytes] = field(default_factory=list)
-    roots: list[bytes] = field(default_factory=list)
 
-    def first_wrong_root(self, now: Frontier) -> int | None:
-        """The first entry whose stored root is not the tree's; None when the block's last
-        stored root is right (it commits to every leaf before it), or the block is empty."""
-        if not self.leaves or now.root() == self.roots[-1]:
+    def first_wrong_root(self, now: Frontier, connection: Connection) -> int | None:
+        """The first entry whose stored root is not the tree's; None when all match."""
+        if not self.leaves:
             return None
+        last = connection.execute(_ROOT_OF, {"seq": now.size - 1}).scalar_one_or_none()
+        if last is not None and bytes(last) == now.root():
+            return None
+        stored = [
+            bytes(root)
+            for root in connection.execute(
+                _ROOTS_FROM, {"start": self.start.size, "end": now.size}
+            ).scalars()
+        ]
         replay = Frontier(self.start.size, list(self.start.hashes))
-        for leaf, stored in zip(self.leaves, self.roots, strict=True):
+        for leaf, root in zip(self.leaves, stored, strict=False):
             replay.append(leaf)
-            if replay.root() != stored:
+            if replay.root() != root:
                 return replay.size - 1
-        return None  # pragma: no cover - the last root differed, so one did
+        return now.size - 1  # pragma: no cover - the last root differed, so one did
 
 
 def _bad(frontier: Frontier, seq: int, problem: str) -> Verdict:
