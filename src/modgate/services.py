@@ -34,7 +34,7 @@ from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
-from modgate.media.blobstore import BlobStore
+from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from modgate.media.service import remove_abandoned_spool
 from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.jobs import JobStore
@@ -123,7 +123,7 @@ class Services:
             review=review,
             pipeline=pipeline,
             viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
-            audit=AuditService(sessions, settings.audit, settings.resolved_checkpoint_dir),
+            audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
         )
 
     @property
@@ -150,3 +150,16 @@ class Services:
         self.pipeline.stop()
         self.audit.stop()
         self.engine.dispose()
+
+
+def checkpoint_store(settings: Settings) -> BlobStore:
+    """Where the audit log's signed checkpoints go: the S3 bucket ``audit.checkpoint_bucket``
+    (with the S3 settings' endpoint and region), or the folder ``audit.checkpoint_dir``."""
+    if settings.audit.checkpoint_bucket:
+        args: dict[str, str] = {"region_name": settings.s3_region}
+        if settings.s3_endpoint_url:
+            args["endpoint_url"] = settings.s3_endpoint_url
+        return S3BlobStore(
+            settings.audit.checkpoint_bucket, settings.audit.checkpoint_prefix, **args
+        )
+    return LocalBlobStore(settings.resolved_checkpoint_dir)

@@ -7,8 +7,9 @@ sequence order, a page at a time; the cursor is the last sequence number a page 
 
 Checkpoints are signed from the log's head row by the process that holds the signing key, every
 ``audit.checkpoint_interval_seconds`` when the log grew (``start``), or on demand
-(``sign_checkpoint``), and written to ``checkpoint_dir``: ``checkpoint`` (the latest, replaced
-atomically) and ``checkpoints/<size>``.
+(``sign_checkpoint``), and written outside the database to a ``CheckpointStore`` (a folder, or
+an S3 bucket: the composition root hands in a blob store): ``checkpoint`` (the latest, replaced
+whole) and ``checkpoints/<size>``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ import binascii
 import datetime as dt
 import json
 import logging
-import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,6 +42,17 @@ from modgate.errors import (
 
 logger = logging.getLogger(__name__)
 MAX_PAGE = 500
+LATEST = "checkpoint"
+
+
+class CheckpointStore(Protocol):
+    """Where signed checkpoints are kept (``modgate.media``'s blob stores fit)."""
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = ...) -> None: ...
+
+    def get_bytes(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -99,11 +109,14 @@ def entry_of(row: AuditEntryRow) -> AuditEntry:
 
 class AuditService:
     def __init__(
-        self, sessions: sessionmaker[Session], settings: AuditSettings, checkpoint_dir: Path
+        self,
+        sessions: sessionmaker[Session],
+        settings: AuditSettings,
+        checkpoints: CheckpointStore,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
-        self.checkpoint_dir = checkpoint_dir
+        self.checkpoints = checkpoints
         self._signing_key: SigningKey | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -242,10 +255,9 @@ class AuditService:
 
     def latest_checkpoint(self) -> str | None:
         """The latest signed checkpoint written, as it was written (None: none yet)."""
-        try:
-            return (self.checkpoint_dir / "checkpoint").read_text()
-        except FileNotFoundError:
+        if not self.checkpoints.exists(LATEST):
             return None
+        return self.checkpoints.get_bytes(LATEST).decode()
 
     def sign_checkpoint(self, force: bool = False) -> str | None:
         """Sign the log's current size and root and write it; None when the latest checkpoint
@@ -257,10 +269,8 @@ class AuditService:
         latest = self.latest_checkpoint()
         if not force and latest is not None and latest.splitlines()[:3] == note.splitlines()[:3]:
             return None
-        history = self.checkpoint_dir / "checkpoints"
-        history.mkdir(parents=True, exist_ok=True)
-        _write_atomically(history / str(size), note)
-        _write_atomically(self.checkpoint_dir / "checkpoint", note)
+        self.checkpoints.put_bytes(f"checkpoints/{size}", note.encode(), "text/plain")
+        self.checkpoints.put_bytes(LATEST, note.encode(), "text/plain")
         return note
 
     def start(self) -> None:
@@ -294,12 +304,3 @@ def _root_at(session: Session, size: int) -> bytes:
     if stored is None:
         raise InvalidParameterException(f"the log has no entry {size - 1}.")
     return bytes(stored)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "w", encoding="utf-8") as file:
-        file.write(text)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)

@@ -23,6 +23,14 @@ class AuditSettings(BaseModel):
         default=None,
         description="Folder the signed checkpoints are written to; unset: DATA_DIR/audit.",
     )
+    checkpoint_bucket: str = Field(
+        default="",
+        description="S3 bucket the checkpoints are written to instead of CHECKPOINT_DIR "
+        "(the endpoint and region of the S3 settings).",
+    )
+    checkpoint_prefix: str = Field(
+        default="audit/", description="Key prefix of the checkpoints in CHECKPOINT_BUCKET."
+    )
     checkpoint_interval_seconds: float = Field(
         default=300.0,
         ge=1.0,
