@@ -18,7 +18,7 @@ from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.decide import decide
 from modgate.policy import Context, Policy
 from modgate.policy.cases import expand_labels
-from modgate.taxonomy.detections import ImageDetections, TextLine
+from modgate.taxonomy.detections import Detections, ImageDetections, TextLine, Timeline
 from modgate.taxonomy.rekognition_json import moderation_columns
 
 UPLOADED = dt.datetime(2026, 11, 25, 11, 0, tzinfo=dt.UTC)
@@ -47,27 +47,29 @@ def seed_in(
     decided: bool = True,
     verdict: str | None = None,
     sha256: str | None = None,
+    timeline: Timeline | None = None,
 ) -> str:
-    """A moderation of an image with ``labels`` (shorthand: ancestors added), decided by
-    ``policy`` in the upload's ``context`` unless ``decided`` is False, with a reviewers'
-    final ``verdict`` when given; its id."""
+    """A moderation of an image with ``labels`` (shorthand: ancestors added), or of a video
+    with ``timeline``, decided by ``policy`` in the upload's ``context`` unless ``decided`` is
+    False, with a reviewers' final ``verdict`` when given; its id."""
     moderations, detections = SqlModerationStore(), SqlDetectionStore()
     moderation_id, media_id = new_id("mod"), new_id("med")
     sha256 = sha256 or new_id("sha")[:64]
-    found = ImageDetections(
+    found: Detections = timeline or ImageDetections(
         expand_labels(labels),
         text=tuple(TextLine(line) for line in (text or "").split("\n") if line),
         model_version=MODEL_VERSION,
     )
+    kind = "video" if timeline is not None else "image"
     upload = dict(context or {"surface": "kids"})
     session.add(
         MediaRow(
             id=media_id,
             tenant=tenant,
             sha256=sha256,
-            kind="image",
-            format="PNG",
-            mime="image/png",
+            kind=kind,
+            format="PNG" if kind == "image" else "MP4",
+            mime="image/png" if kind == "image" else "video/mp4",
             size_bytes=1,
             blob_key=f"blobs/{sha256}",
             created_at=UPLOADED,
@@ -76,7 +78,7 @@ def seed_in(
     session.flush()
     moderations.insert(
         session,
-        NewModeration(moderation_id, media_id, sha256, "image", UPLOADED, upload, tenant=tenant),
+        NewModeration(moderation_id, media_id, sha256, kind, UPLOADED, upload, tenant=tenant),
     )
     if not decided:
         return moderation_id

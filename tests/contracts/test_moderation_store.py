@@ -150,6 +150,7 @@ def test_many_moderations_are_read_for_replay_at_once(harness: Harness) -> None:
     )
     assert decided.model_version == "marker" and decided.sha256 == "f" * 64
     assert decided.verdict == verdict and decided.kind == "image"
+    assert decided.context == {"region": "DE", "surface": "kids"}
     assert (queued.status, queued.model_version, queued.verdict) == ("queued", None, None)
 
 

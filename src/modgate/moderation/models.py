@@ -264,9 +264,9 @@ class HistoryEntry:
 @dataclass(frozen=True, slots=True)
 class ReplayItem:
     """What deciding a stored moderation again, for another context, reads of it: its state,
-    the key of its stored detections (``sha256``, ``model_version``: None when nothing was
-    detected), the machine decision and the reviewers' verdict. A lean read: no labels (the
-    detection store holds them), no request extras, no decision trace."""
+    the upload's context, the key of its stored detections (``sha256``, ``model_version``: None
+    when nothing was detected), the machine decision and the reviewers' verdict. A lean read: no
+    labels (the detection store holds them), no request extras, no decision trace."""
 
     id: str
     tenant: str
@@ -274,6 +274,7 @@ class ReplayItem:
     kind: str
     sha256: str
     surface: str | None
+    context: dict[str, Any]
     model_version: str | None
     action: str | None
     rule_id: str | None

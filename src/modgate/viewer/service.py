@@ -17,6 +17,9 @@ How a reviewer's final verdict and the viewer's context combine (``with_verdict`
   another rule block the item (an overlay for young viewers, say), which the reviewer was never
   asked about; then it is blocked by that rule.
 
+The viewer's context gives the region, age band and time of day; the surface and the uploader's
+state are the item's own (from its upload) unless the viewer's context names them.
+
 Items still being processed are ``pending``; items that do not exist, or are another tenant's,
 are ``not_found`` (a 404 entry in a batch, a 404 alone).
 """
@@ -244,7 +247,9 @@ class ParsedDetections:
 
 
 class _Batch:
-    """One request's evaluation: each surface's policy and context resolved once."""
+    """One request's evaluation: the policy and context of each (surface, uploader's state)
+    resolved once. The viewer's region, audience and time of day are the viewer's; the surface
+    and the uploader's state, when the viewer's context leaves them out, are the item's own."""
 
     def __init__(
         self,
@@ -257,14 +262,17 @@ class _Batch:
         self.viewer = viewer
         self.pinned = pinned
         self.stored = stored
-        self.surfaces: dict[str | None, tuple[Policy | None, Context]] = {}
+        self.contexts: dict[tuple[str | None, str | None], tuple[Policy | None, Context]] = {}
 
     def decide(self, moderation_id: str, item: ReplayItem | None) -> ViewerDecision:
         if item is None:
             return ViewerDecision(moderation_id, "not_found")
         if item.status not in ("completed", "failed"):
             return ViewerDecision(moderation_id, "pending")
-        policy, context = self._for_surface(self.viewer.surface or item.surface)
+        policy, context = self._for_item(
+            self.viewer.surface or item.surface,
+            self.viewer.user_state or _text(item.context.get("user_state")),
+        )
         if item.model_version is None:
             # Never detected (processing failed or was cancelled): modgate's own ruling stands.
             ruling = Ruling(
@@ -297,15 +305,22 @@ class _Batch:
             _verdict_of(item),
         )
 
-    def _for_surface(self, surface: str | None) -> tuple[Policy | None, Context]:
-        found = self.surfaces.get(surface)
+    def _for_item(
+        self, surface: str | None, user_state: str | None
+    ) -> tuple[Policy | None, Context]:
+        """The policy and context for an item on ``surface`` uploaded by a ``user_state``."""
+        found = self.contexts.get((surface, user_state))
         if found is None:
             policy = self.pinned or self.service.policies.for_surface(surface)[0]
-            found = self.surfaces[surface] = (
+            found = self.contexts[surface, user_state] = (
                 policy,
-                dataclasses.replace(self.viewer, surface=surface),
+                dataclasses.replace(self.viewer, surface=surface, user_state=user_state),
             )
         return found
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def _verdict_of(item: ReplayItem) -> str | None:

@@ -8,6 +8,7 @@ The kids surface runs ``policies/kids.yaml`` (a night overlay from 20:00, an und
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +24,10 @@ from modgate.detection.tables import DetectionRow
 from modgate.policy import Policy, load_policy
 from modgate.services import Services
 from modgate.settings import load_settings
+from modgate.taxonomy.detections import Label, Timeline, TimelineEntry, Unchecked
 from modgate.viewer import VERDICT_RULE
 from servers import LiveServer
-from viewer_helpers import seed
+from viewer_helpers import MODEL_VERSION, seed
 
 POLICIES = Path(__file__).resolve().parents[3] / "policies"
 ADULT_AT_NOON = {"audience": "18+", "local_time": "12:00"}
@@ -246,3 +248,53 @@ def test_the_labels_on_the_moderation_serve_when_its_detections_row_is_gone(
         session.execute(sa.delete(DetectionRow).where(DetectionRow.sha256 == "e" * 64))
     child = served.decision(item, **TWELVE_AT_NIGHT)
     assert (child["action"], child["rule"]) == ("block", "under-13/Swimwear or Underwear")
+
+
+def test_a_video_is_judged_again_on_its_flagged_time_and_never_allowed_unseen(
+    served: Served,
+) -> None:
+    def explicit_for(seconds: int, unchecked: Unchecked | None = None) -> Timeline:
+        nipple = Label("Exposed Female Nipple", 62.0, "Explicit Nudity", 3)
+        return Timeline(
+            (TimelineEntry(1000, 1000 + seconds * 1000, nipple),),
+            MODEL_VERSION,
+            unchecked=unchecked,
+        )
+
+    flagged = served.seed({}, timeline=explicit_for(1))
+    answer = served.decision(flagged, **ADULT_AT_NOON)
+    assert (answer["action"], answer["rule"]) == ("block", "kids-explicit")
+    damaged = Unchecked(4000, 3, "4.0 s of the video could not be decoded")
+    clean = Timeline((), MODEL_VERSION, unchecked=damaged)
+    unseen = served.seed({}, timeline=clean)
+    answer = served.decision(unseen, **ADULT_AT_NOON)
+    assert (answer["action"], answer["rule"]) == ("review", "modgate.incomplete-media")
+    assert answer["reasons"][-1] == damaged.reason
+
+
+def test_the_uploaders_state_is_the_items_own_unless_the_viewer_names_one(
+    served: Served,
+) -> None:
+    item = served.seed({"Sex Toys": 25}, context={"surface": "kids", "user_state": "new"})
+    assert served.services.moderations.get(item)["rule"] == "new-uploader/Explicit"
+    carried = served.decision(item, **ADULT_AT_NOON)
+    assert (carried["action"], carried["rule"]) == ("review", "new-uploader/Explicit")
+    assert carried["context"]["user_state"] == "new"
+    named = served.decision(item, **ADULT_AT_NOON, user_state="trusted")
+    assert named["action"] == "allow" and named["context"]["user_state"] == "trusted"
+
+
+def test_a_full_page_is_accepted_however_it_is_spaced_and_a_huge_body_is_refused(
+    served: Served,
+) -> None:
+    items = [{"moderation_id": "mod_" + "0" * 32}] * 1000
+    spaced = json.dumps({"context": ADULT_AT_NOON, "items": items}, indent=4).encode()
+    assert len(spaced) > 64 * 1024  # past the cap of other JSON bodies
+    headers = {"Content-Type": "application/json"}
+    answer = served.client.post("/v1/decisions", content=spaced, headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert len(answer.json()["decisions"]) == 1000
+    huge = json.dumps({"items": items, "padding": " " * 400_000}).encode()
+    refused = served.client.post("/v1/decisions", content=huge, headers=headers)
+    assert refused.status_code == 413
+    assert refused.json()["error"]["code"] == "RequestTooLargeException"
