@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from modgate.audit import SYSTEM, AuditEntryRow, AuditHeadRow, canonical_json, payload_hash
+from modgate.audit import KINDS, SYSTEM, AuditEntryRow, AuditHeadRow, canonical_json, payload_hash
 from modgate.db import Base, import_tables
 from modgate.events import (
     EVENT_TYPES,
@@ -300,6 +300,7 @@ def test_every_kind_is_covered_documented_and_named_once() -> None:
         assert kind.name == name
         assert (kind.__doc__ or "").startswith(f"``{name}``"), kind
     assert set(WEBHOOK_EVENTS) <= set(EVENT_TYPES)
+    assert set(EVENT_TYPES) <= set(KINDS)  # each is an audit kind too
 
 
 def test_the_webhook_events_are_documented_in_the_readme() -> None:
