@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
+from modgate.audit.routes import router as audit_router
 from modgate.auth.deps import public
 from modgate.auth.middleware import ApiKeyAuthentication
 from modgate.banks.hma_routes import router as hma_router
@@ -51,6 +52,7 @@ from modgate.settings import Settings, load_settings
 from modgate.version import __version__
 from modgate.viewer.routes import DECISIONS_BODY_BYTES
 from modgate.viewer.routes import router as viewer_router
+from modgate.web.audit_pages import router as audit_pages_router
 from modgate.web.routes import install_console
 
 logger = logging.getLogger(__name__)
@@ -203,6 +205,7 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(media_router)
     app.include_router(review_router)
+    app.include_router(audit_router)
     app.include_router(rekognition_router)
     app.include_router(viewer_router)
     app.include_router(banks_router)
@@ -226,6 +229,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     pipeline = built.pipeline
     # Detectors load now, so one that cannot load stops the start with its reason.
     pipeline.start()
+    built.audit.start()  # signs checkpoints when a signing key is set
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -233,6 +237,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             pipeline.stop()
+            built.audit.stop()
             if services is None:
                 built.close()
 
@@ -252,4 +257,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(ApiKeyAuthentication)
     app.add_middleware(RequestLimits, caps=caps)
     install_console(app)
+    app.include_router(audit_pages_router)
     return app

@@ -15,6 +15,7 @@ import typer
 
 import modgate
 from modgate import core_cli
+from modgate.audit import cli as audit_cli
 from modgate.auth import cli as auth_cli
 from modgate.banks import cli as banks_cli
 from modgate.cli_context import CommandServices
@@ -42,6 +43,7 @@ for domain in (
     pipeline_cli,
     viewer_cli,
     banks_cli,
+    audit_cli,
 ):
     domain.register(app)
 

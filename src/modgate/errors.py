@@ -28,6 +28,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── LowQualitySignalException (400)         a picture too featureless to bank
     │   ├── InvalidBankNameException (400)          not UPPER_CASE_AND_UNDERSCORES
     │   ├── BankImportInvalidException (400)        an import with a bad line: nothing imported
+    │   ├── InvalidCheckpointException (400)        an audit checkpoint or key that does not verify
     │   ├── VideoDurationUnknownException (400)     a video whose length cannot be measured
     │   ├── InvalidTextException (400)              text that is not valid UTF-8, or holds NUL
     │   └── EmptyTextException (400)                text with nothing to read in it
@@ -321,6 +322,10 @@ class UnsafePolicyYamlError(PolicyValidationError):
 
 class WebhookSecretTooShortException(InvalidParameterException):
     """The webhook secret is shorter than 16 bytes; give a longer one or leave it out."""
+
+
+class InvalidCheckpointException(InvalidParameterException):
+    """The audit checkpoint or key cannot be read, or its signature does not verify."""
 
 
 class VideoResolutionTooHighException(VideoTooLargeException):

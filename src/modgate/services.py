@@ -30,6 +30,7 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.audit.service import AuditService
 from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
 from modgate.banks.index import BankIndex, Refresher
@@ -38,7 +39,7 @@ from modgate.banks.store import SqlBankStore
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
-from modgate.media.blobstore import BlobStore
+from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from modgate.media.service import remove_abandoned_spool
 from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.jobs import JobStore
@@ -69,6 +70,7 @@ class Services:
     viewer: ViewerDecisions
     banks: BankService
     bank_refresher: Refresher
+    audit: AuditService
 
     @classmethod
     def build(
@@ -137,6 +139,7 @@ class Services:
             viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
             banks=banks,
             bank_refresher=refresher,
+            audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
         )
 
     @property
@@ -162,4 +165,18 @@ class Services:
         connections. Safe to call more than once."""
         self.pipeline.stop()
         self.bank_refresher.stop()
+        self.audit.stop()
         self.engine.dispose()
+
+
+def checkpoint_store(settings: Settings) -> BlobStore:
+    """Where the audit log's signed checkpoints go: the S3 bucket ``audit.checkpoint_bucket``
+    (with the S3 settings' endpoint and region), or the folder ``audit.checkpoint_dir``."""
+    if settings.audit.checkpoint_bucket:
+        args: dict[str, str] = {"region_name": settings.s3_region}
+        if settings.s3_endpoint_url:
+            args["endpoint_url"] = settings.s3_endpoint_url
+        return S3BlobStore(
+            settings.audit.checkpoint_bucket, settings.audit.checkpoint_prefix, **args
+        )
+    return LocalBlobStore(settings.resolved_checkpoint_dir)

@@ -24,6 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from modgate.audit.settings import AuditSettings
 from modgate.auth.settings import AuthSettings
 from modgate.banks.settings import BankSettings
 from modgate.detection.settings import DetectionSettings
@@ -129,6 +130,9 @@ class Settings(BaseSettings):
     banks: BankSettings = Field(
         default_factory=BankSettings, description="Hash banks and matching; see the section below."
     )
+    audit: AuditSettings = Field(
+        default_factory=AuditSettings, description="Audit log checkpoints; see the section below."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -176,6 +180,10 @@ class Settings(BaseSettings):
     @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def resolved_checkpoint_dir(self) -> Path:
+        return self.audit.checkpoint_dir or self.data_dir / "audit"
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -123,13 +123,11 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     )
     assert explained["action"] == "block"
     assert "cases passed" in modgate("policy", "test", seed, str(POLICIES / "seed.cases.yaml"))
-    seed_version = modgate("policy", "save", seed, "--author", "ana").split()[-1]
-    kids_version = modgate("policy", "save", kids, "--author", "ana").split()[-1]
-    modgate("policy", "activate", seed_version[:12], "--surface", "default", "--actor", "ana")
+    seed_version = modgate("policy", "save", seed).split()[-1]
+    kids_version = modgate("policy", "save", kids).split()[-1]
+    modgate("policy", "activate", seed_version[:12], "--surface", "default")
     assert seed_version in modgate("policy", "active", "--surface", "default")
-    modgate(
-        "policy", "shadow", "start", kids_version[:12], "--surface", "default", "--actor", "ana"
-    )
+    modgate("policy", "shadow", "start", kids_version[:12], "--surface", "default")
 
     # Bulk submission, decided here; the shadow policy is evaluated beside the active one.
     decided = modgate.json_lines("submit", str(red), str(blue), "--process")
@@ -142,10 +140,8 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     modgate("policy", "shadow", "stop", kids_version[:12], "--surface", "default")
     backtest = json.loads(modgate("policy", "backtest", kids, "--format", "json"))
     assert backtest["total"] == 2
-    modgate("policy", "activate", kids_version[:12], "--surface", "default", "--actor", "ana")
-    assert seed_version[:12] in modgate(
-        "policy", "rollback", "--surface", "default", "--actor", "ana"
-    )
+    modgate("policy", "activate", kids_version[:12], "--surface", "default")
+    assert seed_version[:12] in modgate("policy", "rollback", "--surface", "default")
     newest, *earlier = modgate("policy", "history", "--surface", "default").splitlines()
     assert seed_version[:12] in newest and "active" in newest and len(earlier) == 2
 

@@ -28,7 +28,7 @@ def keyed(settings: Any, services: Any) -> Any:
     from modgate.app import create_app
 
     settings.auth.api_keys_required = True
-    key, _ = services.auth.create_key("doc", SCOPES)
+    key, _ = services.auth.create_key("doc", SCOPES, actor="cli:tests@localhost")
     with LiveServer(create_app(settings, services)) as server:
         yield server, key
 

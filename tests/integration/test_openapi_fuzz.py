@@ -149,7 +149,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         outbound_allow="127.0.0.1/32",
     )
     services = Services.build(settings)
-    api_key, _ = services.auth.create_key("fuzz", SCOPES)
+    api_key, _ = services.auth.create_key("fuzz", SCOPES, actor="cli:tests@localhost")
     app = create_app(settings, services)
     try:
         with LiveServer(app) as live:

@@ -49,6 +49,8 @@ KINDS: Mapping[str, str] = {
     # Jobs, retention, sign-in.
     "job.cancelled": "a moderation's job was cancelled",
     "job.retried": "a failed job was queued again",
+    "rekognition.job.completed": "a video job started through the Rekognition API ended "
+    "(the notice its NotificationChannel gets)",
     "retention.deleted": "media bytes were deleted by the retention schedule",
     "media.erased": "media bytes and personal fields were erased on request",
     "sign_in.succeeded": "a console user signed in",

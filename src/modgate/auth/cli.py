@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from modgate.audit import cli_actor
 from modgate.auth.models import ROLES, SCOPES, User
 from modgate.auth.service import AuthService
 from modgate.cli_context import command_services
@@ -64,7 +65,9 @@ def users_add(
             raise typer.Exit(code=2)
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    _print_user(lambda: _auth(ctx).add_user(username, password, role, queue or ()))
+    _print_user(
+        lambda: _auth(ctx).add_user(username, password, role, queue or (), actor=cli_actor())
+    )
 
 
 @users_app.command("list")
@@ -87,7 +90,7 @@ def users_passwd(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
-    _print_user(lambda: _auth(ctx).set_password(username, password))
+    _print_user(lambda: _auth(ctx).set_password(username, password, actor=cli_actor()))
 
 
 @users_app.command("role")
@@ -97,19 +100,19 @@ def users_role(
     role: Annotated[str, typer.Argument(help=f"One of: {', '.join(ROLES)}.")],
 ) -> None:
     """Change an account's role; its sessions end so the new role applies at once."""
-    _print_user(lambda: _auth(ctx).set_role(username, role))
+    _print_user(lambda: _auth(ctx).set_role(username, role, actor=cli_actor()))
 
 
 @users_app.command("disable")
 def users_disable(ctx: typer.Context, username: str) -> None:
     """Disable an account and end its sessions."""
-    _print_user(lambda: _auth(ctx).set_disabled(username, True))
+    _print_user(lambda: _auth(ctx).set_disabled(username, True, actor=cli_actor()))
 
 
 @users_app.command("enable")
 def users_enable(ctx: typer.Context, username: str) -> None:
     """Enable a disabled account again."""
-    _print_user(lambda: _auth(ctx).set_disabled(username, False))
+    _print_user(lambda: _auth(ctx).set_disabled(username, False, actor=cli_actor()))
 
 
 @keys_app.command("create")
@@ -133,13 +136,13 @@ def keys_create(
     secret access key is stored sealed, since SigV4 needs it)."""
     try:
         if aws:
-            credentials, key = _auth(ctx).create_aws_key(name, scope, tenant)
+            credentials, key = _auth(ctx).create_aws_key(name, scope, tenant, actor=cli_actor())
             shown = {
                 "access_key_id": credentials.access_key_id,
                 "secret_access_key": credentials.secret_access_key,
             }
         else:
-            plaintext, key = _auth(ctx).create_key(name, scope, tenant)
+            plaintext, key = _auth(ctx).create_key(name, scope, tenant, actor=cli_actor())
             shown = {"key": plaintext}
     except ModgateError as error:
         _fail(error)
@@ -160,7 +163,7 @@ def keys_revoke(
 ) -> None:
     """Revoke a key; it stops working on its next request."""
     try:
-        key = _auth(ctx).revoke_key(key_id)
+        key = _auth(ctx).revoke_key(key_id, actor=cli_actor())
     except ModgateError as error:
         _fail(error)
     typer.echo(json.dumps(key.to_public()))

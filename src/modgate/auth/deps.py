@@ -29,6 +29,7 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
+from modgate import audit
 from modgate.auth.models import PERMISSIONS, ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.service import AuthService
 from modgate.errors import (
@@ -162,6 +163,13 @@ def tenant_of(request: Request) -> str:
     (after ``require_scopes`` let it through)."""
     key = getattr(request.state, "api_key", None)
     return key.tenant if isinstance(key, ApiKey) else DEFAULT_TENANT
+
+
+def actor_of(request: Request) -> str:
+    """Who the request acts as, as the audit log names actors: ``key:<id>`` of its API key,
+    or ``anonymous`` (after ``require_scopes`` let it through)."""
+    key = getattr(request.state, "api_key", None)
+    return audit.key_actor(key.id if isinstance(key, ApiKey) else None)
 
 
 async def console_session(request: Request) -> ConsoleSession | None:

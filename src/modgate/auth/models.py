@@ -46,6 +46,7 @@ SCOPES = (
     "webhooks:manage",
     "banks:read",
     "banks:manage",
+    "audit:read",
 )
 
 

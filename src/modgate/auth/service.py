@@ -8,6 +8,11 @@ session's CSRF token. A session ends ``auth.session_hours`` after sign-in, or af
 bounded batch at a time. An API key reads ``mgk_<id>_<secret>``: the id finds the row, the
 secret is compared by its sha256 (the secret is 256 random bits, so a slow hash would add
 latency and no safety). Revoked keys and disabled users stop working on their next request.
+
+Every change to a user or key, and every sign-in and refused sign-in, appends its audit entry
+(``modgate.audit``) in the change's transaction; ``actor`` is who made the change, as the audit
+log names actors. Users are staff, so their entries belong to the ``default`` tenant; a key's
+belong to the key's tenant. Passwords, secrets and addresses are only ever hashed into them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate import audit
 from modgate.auth import aws
 from modgate.auth.models import ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.settings import AuthSettings
@@ -117,7 +123,9 @@ class AuthService:
         self.idle = dt.timedelta(minutes=settings.session_idle_minutes)
 
     # users -----------------------------------------------------------------------------------
-    def add_user(self, username: str, password: str, role: str, queues: Iterable[str] = ()) -> User:
+    def add_user(
+        self, username: str, password: str, role: str, queues: Iterable[str] = (), *, actor: str
+    ) -> User:
         username = username.strip().lower()
         if not USERNAME.match(username):
             raise InvalidParameterException(
@@ -147,6 +155,8 @@ class AuthService:
         try:
             with self.sessions() as session, session.begin():
                 session.add(row)
+                session.flush()
+                _audit_user(session, "user.created", row, actor, {})
         except IntegrityError as exc:
             raise ConflictException(f"The username {username!r} is taken.") from exc
         return _user(row)
@@ -171,15 +181,16 @@ class AuthService:
     def _end_sessions(session: Session, user_id: str) -> None:
         session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
 
-    def set_disabled(self, username: str, disabled: bool = True) -> User:
+    def set_disabled(self, username: str, disabled: bool = True, *, actor: str) -> User:
         with transaction(self.sessions, immediate=True) as session:
             row = self._user_row(session, username)
             row.disabled = disabled
             if disabled:
                 self._end_sessions(session, row.id)
+            _audit_user(session, "user.changed", row, actor, {"disabled": disabled})
             return _user(row)
 
-    def set_password(self, username: str, password: str) -> User:
+    def set_password(self, username: str, password: str, *, actor: str) -> User:
         """Give ``username`` a new password and end every session signed in with the old one."""
         if len(password) < self.settings.min_password_length:
             raise InvalidParameterException(
@@ -191,9 +202,10 @@ class AuthService:
             row = self._user_row(session, username)
             row.password_hash = new_hash
             self._end_sessions(session, row.id)
+            _audit_user(session, "user.changed", row, actor, {"password": "reset"})
             return _user(row)
 
-    def set_role(self, username: str, role: str) -> User:
+    def set_role(self, username: str, role: str, *, actor: str) -> User:
         """Change the role of ``username``; its sessions end so the new role applies at once."""
         if role not in ROLES:
             raise InvalidParameterException(
@@ -203,6 +215,7 @@ class AuthService:
             row = self._user_row(session, username)
             row.role = role
             self._end_sessions(session, row.id)
+            _audit_user(session, "user.changed", row, actor, {"role": role})
             return _user(row)
 
     # sessions --------------------------------------------------------------------------------
@@ -232,12 +245,14 @@ class AuthService:
         if row is None or not correct or row.disabled:
             with transaction(self.sessions, immediate=True) as session:
                 self.throttle.record_failure(session, who, where, now)
+                _audit_sign_in(session, "sign_in.failed", row, name, address)
             raise failure
         with transaction(self.sessions, immediate=True) as session:
             stored = session.get(UserRow, row.id)
             # Disabled, or given a new password, while this one was being checked.
             if stored is None or stored.disabled or stored.password_hash != row.password_hash:
                 raise failure
+            _audit_sign_in(session, "sign_in.succeeded", stored, name, address)
             if new_hash is not None:
                 stored.password_hash = new_hash
             stored.last_login_at = now
@@ -314,15 +329,15 @@ class AuthService:
 
     # API keys --------------------------------------------------------------------------------
     def create_key(
-        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT
+        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT, *, actor: str
     ) -> tuple[str, ApiKey]:
         """A new key acting for ``tenant``; the plaintext is returned once and never stored."""
         secret = secrets.token_urlsafe(32)
-        key = self._insert_key(name, scopes, tenant, _sha256(secret), None)
+        key = self._insert_key(name, scopes, tenant, _sha256(secret), None, actor)
         return f"mgk_{key.id}_{secret}", key
 
     def create_aws_key(
-        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT
+        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT, *, actor: str
     ) -> tuple[AwsCredentials, ApiKey]:
         """A new key used as AWS credentials (SigV4, ``modgate.auth.aws``): its access key id
         and secret access key, returned once; the secret is stored sealed."""
@@ -331,7 +346,7 @@ class AuthService:
         secret = aws.new_secret()
         # The bearer form of the key is never shown: its hash is of a secret thrown away.
         unusable = _sha256(secrets.token_urlsafe(32))
-        key = self._insert_key(name, scopes, tenant, unusable, self.sealer.seal(secret))
+        key = self._insert_key(name, scopes, tenant, unusable, self.sealer.seal(secret), actor)
         return AwsCredentials(aws.access_key_id(key.id), secret), key
 
     def _insert_key(
@@ -341,6 +356,7 @@ class AuthService:
         tenant: str,
         secret_hash: str,
         aws_secret: str | None,
+        actor: str,
     ) -> ApiKey:
         checked_tenant(tenant)
         scope_list = sorted(set(scopes))
@@ -363,6 +379,7 @@ class AuthService:
         )
         with self.sessions() as session, session.begin():
             session.add(row)
+            _audit_key(session, "api_key.created", row, actor)
         return _key(row)
 
     def aws_key(self, access_key: str) -> tuple[ApiKey, str] | None:
@@ -379,13 +396,15 @@ class AuthService:
         secret = self.sealer.open(sealed)
         return (key, secret) if secret is not None else None
 
-    def revoke_key(self, key_id: str) -> ApiKey:
+    def revoke_key(self, key_id: str, *, actor: str) -> ApiKey:
         key_id = key_id.removeprefix("mgk_").split("_")[0]
         with transaction(self.sessions, immediate=True) as session:
             row = session.get(ApiKeyRow, key_id)
             if row is None:
                 raise ResourceNotFoundException(f"No API key {key_id!r}.")
-            row.revoked_at = row.revoked_at or self.clock()
+            if row.revoked_at is None:
+                row.revoked_at = self.clock()
+                _audit_key(session, "api_key.revoked", row, actor)
             return _key(row)
 
     def list_keys(self) -> list[ApiKey]:
@@ -413,3 +432,47 @@ class AuthService:
                 if stored is not None:
                     stored.last_used_at = now
         return key
+
+
+def _audit_user(
+    session: Session, kind: str, row: UserRow, actor: str, change: dict[str, Any]
+) -> None:
+    facts = {"username": row.username, "role": row.role, "disabled": row.disabled} | change
+    audit.append(
+        session,
+        kind,
+        tenant=DEFAULT_TENANT,
+        actor=actor,
+        object=f"user:{row.id}",
+        payload=facts | {"queues": list(row.queues)},
+        detail=facts,
+    )
+
+
+def _audit_key(session: Session, kind: str, row: ApiKeyRow, actor: str) -> None:
+    facts = {"name": row.name, "tenant": row.tenant, "scopes": list(row.scopes)}
+    audit.append(
+        session,
+        kind,
+        tenant=row.tenant,
+        actor=actor,
+        object=f"api_key:{row.id}",
+        payload=facts | {"revoked_at": row.revoked_at},
+        detail=facts,
+    )
+
+
+def _audit_sign_in(
+    session: Session, kind: str, row: UserRow | None, username: str, address: str | None
+) -> None:
+    """A sign-in (by its user) or a refused one (by no one yet: ``anonymous``, on the user
+    named when there is one); the name typed and the address are only hashed."""
+    known = row is not None and kind == "sign_in.succeeded"
+    audit.append(
+        session,
+        kind,
+        tenant=DEFAULT_TENANT,
+        actor=audit.user_actor(row.id) if known and row else audit.ANONYMOUS,
+        object=f"user:{row.id}" if row is not None else "user:unknown",
+        payload={"username": username, "address": address},
+    )

@@ -17,6 +17,7 @@ from typing import IO, Annotated, Any, Literal
 import typer
 from tqdm import tqdm
 
+from modgate import audit
 from modgate.cli_context import command_services, configure_logging
 from modgate.errors import InvalidParameterException, ModgateError
 from modgate.media.blobstore import s3_error, s3_errors
@@ -141,14 +142,14 @@ def jobs_list(
 @jobs_app.command("retry")
 def jobs_retry(ctx: typer.Context, job_id: str) -> None:
     """Queue a failed or cancelled job again (the review its failure opened is withdrawn)."""
-    command_services(ctx).services().pipeline.processor.retry(job_id)
+    command_services(ctx).services().pipeline.processor.retry(job_id, audit.cli_actor())
     typer.echo(f"{job_id}: retry done")
 
 
 @jobs_app.command("cancel")
 def jobs_cancel(ctx: typer.Context, job_id: str) -> None:
     """Cancel a queued job; its item goes to review, as one whose processing failed."""
-    command_services(ctx).services().pipeline.processor.cancel(job_id)
+    command_services(ctx).services().pipeline.processor.cancel(job_id, audit.cli_actor())
     typer.echo(f"{job_id}: cancel done")
 
 
@@ -206,7 +207,9 @@ def submit(
     for name, opener in tqdm(sources, desc="submit", unit="file", disable=False):
         try:
             with opener() as stream:
-                moderation, _created = pipeline.moderations.submit(stream=stream, context=parsed)
+                moderation, _created = pipeline.moderations.submit(
+                    stream=stream, context=parsed, actor=audit.cli_actor()
+                )
             submitted.append((name, moderation["id"]))
             if not process:
                 typer.echo(

@@ -28,6 +28,7 @@ from modgate.db.base import table_of, transaction, utcnow
 from modgate.detection.store import DetectionStore
 from modgate.detection.tables import DetectionRow
 from modgate.errors import ConflictException, JobCpuBudgetExceededException, ModgateError
+from modgate.events import JobCancelled, JobRetried, record
 from modgate.media.blobstore import BlobStore
 from modgate.media.proxy import ensure_blurred_proxy
 from modgate.media.service import MediaService
@@ -390,11 +391,11 @@ class ModerationProcessor:
             self.writer.write(session, claim, worker, write)
         return True
 
-    def retry(self, job_id: str) -> None:
+    def retry(self, job_id: str, actor: str) -> None:
         """Run a failed or cancelled job again. Its item goes back to ``queued`` and the review
         its failure opened is withdrawn: the job decides it (or, failing again, opens another).
         An item a reviewer has already decided is not retried: that would overwrite the
-        verdict."""
+        verdict. ``actor`` (as the audit log names actors) is recorded as who asked."""
         with transaction(self.sessions) as session:
             moderation_id = self.jobs.retry_in(session, job_id)
             moderation = session.get(ModerationRow, moderation_id)
@@ -408,13 +409,17 @@ class ModerationProcessor:
             now = self.clock()
             self.review_lane.withdraw(session, moderation_id, now)
             moderation.status, moderation.error, moderation.updated_at = "queued", None, now
+            record(session, JobRetried(moderation_id=moderation_id, actor=actor, job_id=job_id))
 
-    def cancel(self, job_id: str, actor: str = "operator") -> None:
+    def cancel(self, job_id: str, actor: str) -> None:
         """Cancel a queued job. No machine decides its item then, so the item goes to review
-        as one whose processing failed (``jobs retry`` can still run the job)."""
+        as one whose processing failed (``jobs retry`` can still run the job). ``actor`` (as
+        the audit log names actors) is recorded as who cancelled it."""
         message = f"cancelled by {actor} before it ran"
         error = JobError("JobCancelled", message)
         write = DecisionWrite(processing_cancelled(message), error=error)
         with transaction(self.sessions) as session:
             claim = self.jobs.cancel_in(session, job_id)
             self.writer.write(session, claim, actor, write, settle_job=False)
+            cancelled = JobCancelled(moderation_id=claim.moderation_id, actor=actor, job_id=job_id)
+            record(session, cancelled)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from modgate.auth.clear_media import log_clear_read, require_clear_scope
-from modgate.auth.deps import require_scopes, tenant_of
+from modgate.auth.deps import actor_of, require_scopes, tenant_of
 from modgate.errors import (
     BlobKeyNotAllowedException,
     IdempotentParameterMismatchException,
@@ -366,6 +366,7 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     moderation, created = await _in_thread(
         pipeline.moderations.submit,
         client=client_of(request),
+        actor=actor_of(request),
         wait=wait,
         tenant=tenant_of(request),
         **arguments,

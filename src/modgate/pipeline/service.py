@@ -97,6 +97,7 @@ class ModerationService:
         external_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         client: str | None = None,
+        actor: str | None = None,
         wait: bool = False,
         tenant: str = DEFAULT_TENANT,
         text: str | bytes | None = None,
@@ -172,6 +173,7 @@ class ModerationService:
                     external_id,
                     metadata,
                     client,
+                    actor,
                     fingerprint,
                     here,
                     now,
@@ -224,6 +226,7 @@ class ModerationService:
         external_id: str | None,
         metadata: dict[str, Any] | None,
         client: str | None,
+        actor: str | None,
         fingerprint: str,
         here: RunHere | None,
         now: dt.datetime,
@@ -267,7 +270,7 @@ class ModerationService:
             )
             created = events.ModerationCreated(
                 moderation_id=moderation_id,
-                actor=client,
+                actor=actor,
                 external_id=external_id,
                 sha256=record.info.sha256,
                 kind=record.info.kind,

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from modgate.audit import cli_actor
 from modgate.cli_context import command_services
 from modgate.errors import InvalidParameterException
 from modgate.policy.backtest import format_report, run_backtest, uses_text
@@ -50,12 +51,11 @@ def _date(text: str | None, name: str) -> dt.datetime | None:
 def save(
     ctx: typer.Context,
     file: Path,
-    author: Annotated[str, typer.Option(help="Who wrote this version.")],
     note: str = "",
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Store a policy version (by content hash)."""
-    stored = _store(ctx, database_url).save(load_policy(file), author=author, note=note)
+    """Store a policy version (by content hash), authored by ``cli:<user>@<host>``."""
+    stored = _store(ctx, database_url).save(load_policy(file), author=cli_actor(), note=note)
     typer.echo(f"saved {stored.name} version {stored.version}")
 
 
@@ -64,12 +64,12 @@ def activate(
     ctx: typer.Context,
     version: str,
     surface: Surface,
-    actor: Annotated[str, typer.Option()],
     note: str = "",
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Make a stored version the active policy of a surface."""
-    activation = _store(ctx, database_url).activate(version, surface, actor=actor, note=note)
+    """Make a stored version the active policy of a surface (audited as the OS user)."""
+    store = _store(ctx, database_url)
+    activation = store.activate(version, surface, actor=cli_actor(), note=note)
     typer.echo(f"{surface}: active version is now {activation.version[:12]}")
 
 
@@ -94,11 +94,10 @@ def history(ctx: typer.Context, surface: Surface, database_url: DatabaseUrl = No
 def rollback(
     ctx: typer.Context,
     surface: Surface,
-    actor: Annotated[str, typer.Option()],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Re-activate the version that was active before the current one."""
-    activation = _store(ctx, database_url).rollback(surface, actor=actor)
+    activation = _store(ctx, database_url).rollback(surface, actor=cli_actor())
     typer.echo(f"{surface}: rolled back to {activation.version[:12]}")
 
 
@@ -130,6 +129,7 @@ def backtest(
         with_text=uses_text(candidate) or (active is not None and uses_text(active)),
     )
     report = run_backtest(candidate, items, active)
+    store.record_backtest(candidate.version, actor=cli_actor(), summary=report.audit_summary())
     if plot is not None:
         plot_sweep(report, str(plot))
     typer.echo(
@@ -142,11 +142,10 @@ def shadow_start(
     ctx: typer.Context,
     version: str,
     surface: Surface,
-    actor: Annotated[str, typer.Option()],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Evaluate a stored version beside the active one on live traffic."""
-    _store(ctx, database_url).start_shadow(version, surface, actor=actor)
+    _store(ctx, database_url).start_shadow(version, surface, actor=cli_actor())
     typer.echo(f"{surface}: shadowing {version[:12]}")
 
 

@@ -5,6 +5,10 @@ database (SQLite or PostgreSQL), ``InMemoryPolicyStore`` (policy/memory.py) in d
 A version is the sha256 of the policy document, so saving the same policy twice is a no-op.
 Each surface has at most one active version; every activation is kept, so history and rollback
 need no extra state. Clocks are injected.
+
+``author`` and ``actor`` name who did it as the audit log names actors (``user:<id>``,
+``cli:<user>@<host>``); the SQL store appends each save, activation, rollback, shadow start
+and backtest to the audit log (``modgate.audit``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate import audit
 from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     ConflictException,
@@ -33,6 +38,7 @@ from modgate.policy.tables import (
     PolicyVersionRow,
     ShadowDecisionRow,
 )
+from modgate.tenants import DEFAULT_TENANT
 
 Clock = Callable[[], dt.datetime]
 Result = TypeVar("Result")  # what one transaction's work returns
@@ -152,6 +158,9 @@ class SqlPolicyStore:
                 )
                 session.add(row)
                 session.flush()
+                payload = {"name": policy.name, "source": policy.source, "note": note}
+                facts = {"name": policy.name}
+                _audit(session, "policy.saved", f"policy:{policy.version}", author, payload, facts)
             return _stored(row)
 
         return self._run(work)
@@ -176,6 +185,9 @@ class SqlPolicyStore:
         return self._run(lambda s: [_stored(r) for r in s.scalars(query)])
 
     def activate(self, version: str, surface: str, *, actor: str, note: str = "") -> Activation:
+        return self._activate(version, surface, actor, note, "policy.activated")
+
+    def _activate(self, version: str, surface: str, actor: str, note: str, kind: str) -> Activation:
         stored = self.get(version)
 
         def work(session: Session) -> Activation:
@@ -199,6 +211,9 @@ class SqlPolicyStore:
             )
             session.add(row)
             session.flush()
+            facts = {"version": stored.version, "surface": surface, "mode": "active"}
+            payload = facts | {"note": note, "activation_id": row.id}
+            _audit(session, kind, f"policy:{stored.version}", actor, payload, facts)
             return _activation(row)
 
         return self._run(work)
@@ -225,16 +240,16 @@ class SqlPolicyStore:
         return self._run(lambda s: [_activation(r) for r in s.scalars(query)])
 
     def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
-        return self.activate(
-            previous_version(self.history(surface)), surface, actor=actor, note=note or "rollback"
-        )
+        previous = previous_version(self.history(surface))
+        return self._activate(previous, surface, actor, note or "rollback", "policy.rolled_back")
 
     def start_shadow(self, version: str, surface: str, *, actor: str) -> None:
         stored = self.get(version)
         if any(s.version == stored.version for s in self.shadows_for(surface)):
             return
-        self._run(
-            lambda s: s.add(
+
+        def work(session: Session) -> None:
+            session.add(
                 PolicyShadowRow(
                     id=new_id("psh"),
                     surface=surface,
@@ -243,6 +258,16 @@ class SqlPolicyStore:
                     started_at=self.clock(),
                 )
             )
+            facts = {"version": stored.version, "surface": surface, "mode": "shadow"}
+            _audit(session, "policy.activated", f"policy:{stored.version}", actor, facts, facts)
+
+        self._run(work)
+
+    def record_backtest(self, version: str, *, actor: str, summary: dict[str, Any]) -> None:
+        """Audit that ``actor`` backtested ``version``; ``summary`` is the report's figures."""
+        facts = {"version": version} | summary
+        self._run(
+            lambda s: _audit(s, "policy.backtested", f"policy:{version}", actor, facts, facts)
         )
 
     def stop_shadow(self, version: str, surface: str) -> None:
@@ -317,6 +342,26 @@ class SqlPolicyStore:
                 for r in s.scalars(query)
             ]
         )
+
+
+def _audit(
+    session: Session,
+    kind: str,
+    subject: str,
+    actor: str,
+    payload: dict[str, Any],
+    detail: dict[str, Any],
+) -> None:
+    """Policies are everyone's: their entries belong to the ``default`` tenant."""
+    audit.append(
+        session,
+        kind,
+        tenant=DEFAULT_TENANT,
+        actor=actor,
+        object=subject,
+        payload=payload,
+        detail=detail,
+    )
 
 
 def _stored(row: PolicyVersionRow) -> StoredPolicy:

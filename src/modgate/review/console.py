@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from modgate import audit
 from modgate.db.base import new_id
 from modgate.errors import (
     ResourceNotFoundException,
@@ -244,7 +245,7 @@ def reveal(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str
             session,
             PreviewRevealed(
                 moderation_id=task.moderation_id,
-                actor=reviewer.id,
+                actor=audit.user_actor(reviewer.id),
                 task_id=task.id,
                 review_id=task.review_id,
             ),

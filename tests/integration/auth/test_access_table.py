@@ -149,6 +149,15 @@ TABLE = (
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("POST /hma/c/bank/{bank_name}/content", "banks:manage",
         "401 403 400 400 403 401  401 401 401 401 401"),
+    # The audit log: auditors' keys read their tenant's entries, proofs and checkpoints.
+    Row("GET /v1/audit", "audit:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/proofs/inclusion", "audit:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/proofs/consistency", "audit:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/checkpoints/latest", "audit:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
     # The console: sign-in is public; everything else needs a signed-in user. Every role sees
     # the queue figures; only reviewers and senior reviewers work on tasks and have "my stats".
     Row("GET /console/login", None,
@@ -161,6 +170,11 @@ TABLE = (
         "401 401 401   -   - 401  200 200 200 200 200"),
     Row("GET /console/me", None,
         "401 401 401   -   - 401  403 403 200 200 403"),
+    # The audit log's pages are the auditor's.
+    Row("GET /console/audit", None,
+        "401 401 401   -   - 401  403 403 403 403 200"),
+    Row("GET /console/audit/history", None,
+        "401 401 401   -   - 401  403 403 403 403 200"),
     Row("POST /console/claim", None,
         "401 401 401   -   - 401  403 403 303 303 403"),
     Row("GET /console/tasks/{task_id}", None,
@@ -292,6 +306,14 @@ OPEN_HMA = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("POST /hma/c/bank/{bank_name}/content", "banks:manage",
         "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit", "audit:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/audit/proofs/inclusion", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/proofs/consistency", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/checkpoints/latest", "audit:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
 )
 # fmt: on
 
@@ -375,23 +397,23 @@ def _serve(tmp: Path, keys_required: bool) -> Iterator[Server]:
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
     )
     services.auth = auth
-    keys = {ALL_SCOPES: auth.create_key("all", SCOPES)[0]}
+    keys = {ALL_SCOPES: auth.create_key("all", SCOPES, actor="cli:tests@localhost")[0]}
     for scope in {row.scope for row in TABLE if row.scope}:
         needed = scope.split()
-        keys[f"{ONLY}:{scope}"] = auth.create_key("only", needed)[0]
+        keys[f"{ONLY}:{scope}"] = auth.create_key("only", needed, actor="cli:tests@localhost")[0]
         keys[f"{OTHERS}:{scope}"] = auth.create_key(
-            "others", [s for s in SCOPES if s not in needed]
+            "others", [s for s in SCOPES if s not in needed], actor="cli:tests@localhost"
         )[0]
-    revoked, revoked_key = auth.create_key("revoked", SCOPES)
-    auth.revoke_key(revoked_key.id)
+    revoked, revoked_key = auth.create_key("revoked", SCOPES, actor="cli:tests@localhost")
+    auth.revoke_key(revoked_key.id, actor="cli:tests@localhost")
     keys[REVOKED] = revoked
     # ``modgate keys create`` refuses an empty scope list; a key can still end up with none
     # (its scopes removed in the database), and it must be refused everywhere.
-    keys[NO_SCOPES], empty = auth.create_key("none", ["media:read"])
+    keys[NO_SCOPES], empty = auth.create_key("none", ["media:read"], actor="cli:tests@localhost")
     with services.sessions.begin() as session:
         session.execute(sa.update(ApiKeyRow).where(ApiKeyRow.id == empty.id).values(scopes=[]))
     for role in ROLES:
-        auth.add_user(role.replace("_", "-"), PASSWORD, role, ["*"])
+        auth.add_user(role.replace("_", "-"), PASSWORD, role, ["*"], actor="cli:tests@localhost")
     app = create_app(settings, services)
     with LiveServer(app) as live, httpx.Client(base_url=live.url) as client:
         server = Server(app, client, keys, {})

@@ -123,9 +123,7 @@ def test_store_commands_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("MODGATE_DATA_DIR", str(tmp_path / "data"))  # blobs and spool
     url = f"sqlite:///{tmp_path / 'm.db'}"
     upgrade(url)
-    code, out = run(
-        "policy", "save", str(POLICIES / "seed.yaml"), "--author", "ana", "--database-url", url
-    )
+    code, out = run("policy", "save", str(POLICIES / "seed.yaml"), "--database-url", url)
     assert code == 0
     version = out.split()[-1]
     code, out = run(
@@ -134,17 +132,13 @@ def test_store_commands_on_sqlite(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         version[:12],
         "--surface",
         "social",
-        "--actor",
-        "ana",
         "--database-url",
         url,
     )
     assert code == 0
     code, out = run("policy", "active", "--surface", "social", "--database-url", url)
     assert out.strip() == f"social: seed {version}"
-    code, out = run(
-        "policy", "rollback", "--surface", "social", "--actor", "ana", "--database-url", url
-    )
+    code, out = run("policy", "rollback", "--surface", "social", "--database-url", url)
     assert code == 2 and out.startswith("ConflictException:")
     code, out = run(
         "policy",

@@ -67,7 +67,7 @@ class InMemoryWebhookStore:
             return logged.id
 
     # ---- endpoints ------------------------------------------------------------------------
-    def add_endpoint(self, endpoint: Endpoint) -> None:
+    def add_endpoint(self, endpoint: Endpoint, *, actor: str) -> None:
         with self._lock:
             if endpoint.id in self.endpoints:
                 raise ValueError(f"webhook endpoint {endpoint.id} exists")
@@ -81,7 +81,7 @@ class InMemoryWebhookStore:
                 if endpoint.active and (tenant is None or endpoint.tenant == tenant)
             ]
 
-    def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
+    def deactivate(self, endpoint_id: str, tenant: str | None = None, *, actor: str) -> None:
         with self._lock:
             self.endpoints[endpoint_id] = replace(self._owned(endpoint_id, tenant), active=False)
             for stored in list(self._deliveries.values()):

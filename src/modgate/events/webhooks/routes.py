@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from modgate.auth.deps import require_scopes, tenant_of
+from modgate.auth.deps import actor_of, require_scopes, tenant_of
 from modgate.errors import (
     OutboundAddressRefusedException,
     OutboundHostUnresolvedException,
@@ -75,7 +75,12 @@ class WebhookCreate(BaseModel):
 )
 def create_webhook(request: Request, body: WebhookCreate) -> dict[str, Any]:
     return webhooks_of(request).register(
-        body.url, body.events, client_of(request), body.secret, tenant_of(request)
+        body.url,
+        body.events,
+        client_of(request),
+        body.secret,
+        tenant_of(request),
+        actor=actor_of(request),
     )
 
 
@@ -101,7 +106,7 @@ def list_webhooks(request: Request) -> dict[str, Any]:
     dependencies=[WEBHOOKS],
 )
 def delete_webhook(request: Request, endpoint_id: str) -> Response:
-    webhooks_of(request).remove(endpoint_id, tenant_of(request))
+    webhooks_of(request).remove(endpoint_id, tenant_of(request), actor=actor_of(request))
     return Response(status_code=204)
 
 

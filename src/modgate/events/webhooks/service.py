@@ -106,6 +106,8 @@ class WebhookService:
         client: str | None = None,
         secret: str | None = None,
         tenant: str = DEFAULT_TENANT,
+        *,
+        actor: str,
     ) -> dict[str, Any]:
         """A new endpoint; the answer is the only time its secret is shown. Raises
         ``InvalidParameterException`` (or a subclass: ``OutboundAddressRefusedException``,
@@ -125,15 +127,15 @@ class WebhookService:
             created_at=self.clock(),
             tenant=tenant,
         )
-        self.store.add_endpoint(endpoint)
+        self.store.add_endpoint(endpoint, actor=actor)
         return endpoint.to_public(with_secret=True)
 
     def endpoints(self, tenant: str | None = None) -> list[dict[str, Any]]:
         return [endpoint.to_public() for endpoint in self.store.active_endpoints(tenant)]
 
-    def remove(self, endpoint_id: str, tenant: str | None = None) -> None:
+    def remove(self, endpoint_id: str, tenant: str | None = None, *, actor: str) -> None:
         """Deactivate the endpoint; what it has not been sent yet never will be."""
-        self.store.deactivate(endpoint_id, tenant)
+        self.store.deactivate(endpoint_id, tenant, actor=actor)
 
     def deliveries(
         self,

@@ -24,6 +24,7 @@ from sqlalchemy import BindParameter, Row, Select, bindparam, exists, func, inse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from modgate import audit
 from modgate.db.base import decode_cursor, encode_cursor, new_id, table_of, transaction
 from modgate.db.dialect import skip_locked
 from modgate.errors import ResourceNotFoundException
@@ -47,15 +48,18 @@ FANOUT_WINDOW = 100_000
 
 
 class WebhookStore(Protocol):
-    def add_endpoint(self, endpoint: Endpoint) -> None: ...
+    def add_endpoint(self, endpoint: Endpoint, *, actor: str) -> None:
+        """Store a new endpoint; ``actor`` (as the audit log names actors) added it."""
+        ...
 
     def active_endpoints(self, tenant: str | None = None) -> list[Endpoint]:
         """Active endpoints; only ``tenant``'s when given."""
         ...
 
-    def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
-        """End the endpoint and fail its pending deliveries. Raises ResourceNotFoundException
-        for an unknown, ended or (with ``tenant``) another tenant's endpoint."""
+    def deactivate(self, endpoint_id: str, tenant: str | None = None, *, actor: str) -> None:
+        """End the endpoint and fail its pending deliveries; ``actor`` ended it. Raises
+        ResourceNotFoundException for an unknown, ended or (with ``tenant``) another tenant's
+        endpoint."""
         ...
 
     def deliveries(
@@ -175,8 +179,11 @@ class SqlWebhookStore:
         self.sessions = sessions
 
     # ---- endpoints ------------------------------------------------------------------------
-    def add_endpoint(self, endpoint: Endpoint) -> None:
+    def add_endpoint(self, endpoint: Endpoint, *, actor: str) -> None:
         with transaction(self.sessions) as session:
+            _audit_endpoint(
+                session, "webhook.created", endpoint.id, endpoint.tenant, actor, endpoint
+            )
             session.add(
                 WebhookEndpointRow(
                     id=endpoint.id,
@@ -197,9 +204,11 @@ class SqlWebhookStore:
         with self.sessions() as session:
             return [_endpoint(row) for row in session.scalars(query)]
 
-    def deactivate(self, endpoint_id: str, tenant: str | None = None) -> None:
+    def deactivate(self, endpoint_id: str, tenant: str | None = None, *, actor: str) -> None:
         with transaction(self.sessions) as session:
-            _owned_endpoint(session, endpoint_id, tenant).active = False
+            row = _owned_endpoint(session, endpoint_id, tenant)
+            row.active = False
+            _audit_endpoint(session, "webhook.deleted", row.id, row.tenant, actor, _endpoint(row))
             session.execute(
                 update(WebhookDeliveryRow)
                 .where(
@@ -303,6 +312,21 @@ class SqlWebhookStore:
                 .where(WebhookDeliveryRow.id == delivery_id)
                 .values(**values)
             )
+
+
+def _audit_endpoint(
+    session: Session, kind: str, endpoint_id: str, tenant: str, actor: str, endpoint: Endpoint
+) -> None:
+    """The audit entry of an endpoint's change; the URL is hashed, never stored in the log."""
+    audit.append(
+        session,
+        kind,
+        tenant=tenant,
+        actor=actor,
+        object=f"webhook:{endpoint_id}",
+        payload={"url": endpoint.url, "events": list(endpoint.events), "client": endpoint.client},
+        detail={"events": list(endpoint.events)},
+    )
 
 
 def _owned_endpoint(session: Session, endpoint_id: str, tenant: str | None) -> WebhookEndpointRow:
