@@ -46,7 +46,7 @@ def build(folder: Path, *, keys_required: bool, middleware: bool) -> tuple[FastA
         auth={"api_keys_required": keys_required},
     )
     services = Services.build(settings)
-    key = services.auth.create_key("bench", SCOPES)[0]
+    key = services.auth.create_key("bench", SCOPES, actor="cli:tests@localhost")[0]
     app = create_app(settings, services)
 
     def nothing() -> dict[str, Any]:

@@ -54,8 +54,8 @@ def main() -> None:
             data_dir=Path(folder), detection=detection, pipeline={"workers": 2}
         )
         services = Services.build(settings)
-        api_key, _ = services.auth.create_key("bench", SCOPES)
-        made, _ = services.auth.create_aws_key("bench-aws", SCOPES)
+        api_key, _ = services.auth.create_key("bench", SCOPES, actor="cli:tests@localhost")
+        made, _ = services.auth.create_aws_key("bench-aws", SCOPES, actor="cli:tests@localhost")
         with LiveServer(create_app(settings, services)) as live:
             v1 = httpx.Client(
                 base_url=live.url, headers={"Authorization": f"Bearer {api_key}"}, timeout=120

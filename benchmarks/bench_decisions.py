@@ -221,7 +221,9 @@ def run_backend(backend: str, count: int, rounds: int, folder: Path) -> None:
         started = time.perf_counter()
         ids = populate(services, count, rng)
         print(f"  {count} items stored in {time.perf_counter() - started:.1f} s")
-        key = services.auth.create_key("feed", ["moderations:read"], TENANT)[0]
+        key = services.auth.create_key(
+            "feed", ["moderations:read"], TENANT, actor="cli:tests@localhost"
+        )[0]
         local = in_process(services, ids, rounds, rng)  # this process's own parsed detections
         env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")} | {
             "MODGATE_DATA_DIR": str(folder / backend),

@@ -112,7 +112,7 @@ def main() -> None:
             outbound_allow="127.0.0.1/32",
         )
         services = Services.build(settings)
-        key, _ = services.auth.create_key("examples", SCOPES)
+        key, _ = services.auth.create_key("examples", SCOPES, actor="cli:tests@localhost")
         try:
             with LiveServer(create_app(settings, services)) as live:
                 headers = {"Authorization": f"Bearer {key}"}

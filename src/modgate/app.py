@@ -30,8 +30,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
+from modgate.audit.routes import router as audit_router
 from modgate.auth.deps import public
 from modgate.auth.middleware import ApiKeyAuthentication
+from modgate.banks.hma_routes import router as hma_router
+from modgate.banks.routes import router as banks_router
 from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
 from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.governance.routes import router as governance_router
@@ -50,6 +53,7 @@ from modgate.settings import Settings, load_settings
 from modgate.version import __version__
 from modgate.viewer.routes import DECISIONS_BODY_BYTES
 from modgate.viewer.routes import router as viewer_router
+from modgate.web.audit_pages import router as audit_pages_router
 from modgate.web.routes import install_console
 
 logger = logging.getLogger(__name__)
@@ -64,7 +68,19 @@ _STATUS_CODES = {
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The routes that take media in their body: a multipart upload as large as the largest video,
 # and (moderations) an image as base64 in JSON. Every other body is small (``RequestLimits``).
-UPLOAD_PATHS = frozenset({"/v1/moderations", "/v1/media"})
+UPLOAD_PATHS = frozenset(
+    {
+        "/v1/moderations",
+        "/v1/media",
+        "/v1/banks/{bank_name}/contents",
+        "/hma/h/hash",
+        "/hma/m/lookup",
+        "/hma/c/bank/{bank_name}/content",
+    }
+)
+# A bank import: up to ``banks.max_import_entries`` lines of about this many bytes each.
+IMPORT_PATH = "/v1/banks/import"
+IMPORT_BYTES_PER_ENTRY = 256
 JSON_MEDIA_PATHS = frozenset({"/v1/moderations", "/"})
 # No room on the disk, or past the user's quota.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
@@ -191,8 +207,11 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(media_router)
     app.include_router(governance_router)
     app.include_router(review_router)
+    app.include_router(audit_router)
     app.include_router(rekognition_router)
     app.include_router(viewer_router)
+    app.include_router(banks_router)
+    app.include_router(hma_router)
     install_openapi(app)
     return app
 
@@ -212,6 +231,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     pipeline = built.pipeline
     # Detectors load now, so one that cannot load stops the start with its reason.
     pipeline.start()
+    built.audit.start()  # signs checkpoints when a signing key is set
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -219,6 +239,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             yield
         finally:
             pipeline.stop()
+            built.audit.stop()
             if services is None:
                 built.close()
 
@@ -226,15 +247,17 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = built
     app.state.settings = settings
     limits = MediaLimits.from_settings(settings)
+    import_cap = settings.banks.max_import_entries * IMPORT_BYTES_PER_ENTRY
     caps = BodyCaps(
         limits.max_upload_bytes,
         limits.max_image_bytes,
         UPLOAD_PATHS,
         JSON_MEDIA_PATHS,
-        json_paths={"/v1/decisions": DECISIONS_BODY_BYTES},
+        json_paths={"/v1/decisions": DECISIONS_BODY_BYTES, IMPORT_PATH: import_cap},
     )
     # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
     app.add_middleware(ApiKeyAuthentication)
     app.add_middleware(RequestLimits, caps=caps)
     install_console(app)
+    app.include_router(audit_pages_router)
     return app

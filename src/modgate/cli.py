@@ -15,7 +15,9 @@ import typer
 
 import modgate
 from modgate import core_cli
+from modgate.audit import cli as audit_cli
 from modgate.auth import cli as auth_cli
+from modgate.banks import cli as banks_cli
 from modgate.cli_context import CommandServices
 from modgate.detection import cli as detection_cli
 from modgate.errors import ModgateError
@@ -42,6 +44,8 @@ for domain in (
     pipeline_cli,
     governance_cli,
     viewer_cli,
+    banks_cli,
+    audit_cli,
 ):
     domain.register(app)
 

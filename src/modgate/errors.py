@@ -23,7 +23,15 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
     │   ├── OutboundRedirectRefusedException (400)  a server that answered with a redirect
     │   ├── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
-    │   └── VideoDurationUnknownException (400)     a video whose length cannot be measured
+    │   ├── UnknownSignalTypeException (400)        a hash type banks do not know
+    │   ├── InvalidSignalException (400)            a malformed hash
+    │   ├── LowQualitySignalException (400)         a picture too featureless to bank
+    │   ├── InvalidBankNameException (400)          not UPPER_CASE_AND_UNDERSCORES
+    │   ├── BankImportInvalidException (400)        an import with a bad line: nothing imported
+    │   ├── InvalidCheckpointException (400)        an audit checkpoint or key that does not verify
+    │   ├── VideoDurationUnknownException (400)     a video whose length cannot be measured
+    │   ├── InvalidTextException (400)              text that is not valid UTF-8, or holds NUL
+    │   └── EmptyTextException (400)                text with nothing to read in it
     ├── InvalidImageFormatException (400)          [Rekognition]
     │   ├── UnsupportedMediaTypeException (415)
     │   │   ├── UnsafeMediaTypeException (415)       markup that can carry script: SVG, HTML, XML
@@ -39,10 +47,14 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── VideoFrameRateTooHighException (413)   more frames per second than allowed
     │   └── VideoTooManyFramesException (413)      more frames in all than allowed
     ├── JobCpuBudgetExceededException (413)        a job's detection used up its CPU-time budget
+    ├── BankImportTooLargeException (413)          an import of more entries than allowed
+    ├── TextSizeLimitExceededException (413)       [Comprehend] a text over the size limit
     ├── InvalidS3ObjectException (400)             [Rekognition]
     │   └── BlobKeyNotAllowedException (400)     a blob_key outside incoming/<tenant>/
     ├── ResourceNotFoundException (404)            [Rekognition]
-    │   └── PolicyVersionNotFoundException (404)
+    │   ├── PolicyVersionNotFoundException (404)
+    │   ├── BankNotFoundException (404)
+    │   └── BankContentNotFoundException (404)
     ├── AccessDeniedException (403)                [Rekognition]
     │   ├── CsrfTokenException (403)             a console form without its CSRF token
     │   └── RevealLimitReachedException (403)    a reviewer's daily cap of unblurred items
@@ -52,6 +64,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── AlreadyAppealedException (409)
     │   └── PolicyActivationRefusedException (409)  cases, backtest or approvals missing
     ├── MediaDeletedException (410)                the bytes went (retention or erasure)
+    │   └── BankExistsException (409)             a bank of that name already exists
     ├── DetectorLoadError (500)
     ├── StoreUnavailableException (503)
     ├── RemoteBackendUnavailableException (503)  a remote detector failed, timed out or is shut off
@@ -313,6 +326,10 @@ class WebhookSecretTooShortException(InvalidParameterException):
     """The webhook secret is shorter than 16 bytes; give a longer one or leave it out."""
 
 
+class InvalidCheckpointException(InvalidParameterException):
+    """The audit checkpoint or key cannot be read, or its signature does not verify."""
+
+
 class VideoResolutionTooHighException(VideoTooLargeException):
     """The video's frames are wider or taller than allowed; it was not decoded."""
 
@@ -374,3 +391,63 @@ class MediaDeletedException(ModgateError):
 
     http_status = 410
     aws_code = "ResourceNotFoundException"
+
+
+class UnknownSignalTypeException(InvalidParameterException):
+    """Unknown signal type; use pdq, vpdq or video_md5."""
+
+
+class InvalidSignalException(InvalidParameterException):
+    """The hash is malformed for its signal type."""
+
+
+class LowQualitySignalException(InvalidParameterException):
+    """The picture's PDQ quality is under 50: it is too featureless to bank or match."""
+
+
+class InvalidBankNameException(InvalidParameterException):
+    """A bank name is 1 to 64 upper-case letters, digits and underscores, starting with a
+    letter (TERROR_KNOWN)."""
+
+
+class BankImportInvalidException(InvalidParameterException):
+    """The import has a line that cannot be read; nothing was imported."""
+
+
+class BankNotFoundException(ResourceNotFoundException):
+    """No bank of that name."""
+
+
+class BankContentNotFoundException(ResourceNotFoundException):
+    """No bank content with that id."""
+
+
+class BankExistsException(ConflictException):
+    """A bank of that name already exists."""
+
+
+class BankImportTooLargeException(ModgateError):
+    """The import has more entries than one import may hold; nothing was imported."""
+
+    http_status = 413
+    aws_code = "InvalidParameterException"
+
+
+class InvalidTextException(InvalidParameterException):
+    """The text is not valid UTF-8 (or holds a NUL character)."""
+
+    aws_code = "InvalidRequestException"
+
+
+class EmptyTextException(InvalidParameterException):
+    """The text is empty: nothing is left once white space and invisible characters are
+    removed."""
+
+    aws_code = "InvalidRequestException"
+
+
+class TextSizeLimitExceededException(ModgateError):
+    """The text is larger than the limit (MODGATE_MAX_TEXT_BYTES, in UTF-8 bytes)."""
+
+    http_status = 413
+    aws_code = "TextSizeLimitExceededException"

@@ -83,6 +83,8 @@ TAGS = [
     {"name": "media", "description": "Upload media once, moderate it later by id."},
     {"name": "review", "description": "Appeals and the human review queues."},
     {"name": "webhooks", "description": "Endpoints that hear of decisions, and their deliveries."},
+    {"name": "banks", "description": "Hash banks of known content: settings, content, import."},
+    {"name": "hma", "description": "Meta's HMA (OpenMediaMatch) API over the same banks."},
     {"name": "ops", "description": "Health."},
 ]
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

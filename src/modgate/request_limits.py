@@ -60,6 +60,8 @@ def body_cap(max_upload_bytes: int) -> int:
 
 # JSON, and AWS JSON 1.1 (the Rekognition-compatible endpoint).
 JSON_TYPES = frozenset({"application/json", "application/x-amz-json-1.1"})
+# Bodies a route with a cap of its own (``BodyCaps.json_paths``) takes: JSON, and CSV imports.
+DOCUMENT_TYPES = frozenset({"application/json", "text/csv"})
 
 
 def base64_cap(max_image_bytes: int) -> int:
@@ -74,7 +76,9 @@ class BodyCaps:
 
     ``upload_paths`` take multipart media up to ``multipart_bytes``; ``json_media_paths`` take
     base64 media in JSON up to ``json_media_bytes``; ``json_paths`` name their own cap for a
-    JSON body (a batch of items); everything else ``small_bytes``.
+    JSON body (a batch of items) or a CSV one (a bank import); everything else ``small_bytes``.
+    An upload path may name a parameter (``/v1/banks/{bank_name}/contents``), which stands for
+    any one segment.
     """
 
     max_upload_bytes: int
@@ -95,7 +99,9 @@ class BodyCaps:
     def for_request(self, scope: MutableMapping[str, Any]) -> tuple[int, ModgateError]:
         """The cap of this request and the error that refuses a body over it."""
         path, media_type = scope["path"], _media_type(scope)
-        if path in self.upload_paths and media_type == "multipart/form-data":
+        if media_type == "multipart/form-data" and any(
+            path_matches(path, upload) for upload in self.upload_paths
+        ):
             return self.multipart_bytes, VideoTooLargeException(
                 f"The request is larger than the largest accepted upload "
                 f"({self.max_upload_bytes} bytes) allows."
@@ -109,7 +115,7 @@ class BodyCaps:
                 limit_bytes=cap,
             )
         cap = self.json_paths.get(path, 0)
-        if cap and media_type == "application/json":
+        if cap and media_type in DOCUMENT_TYPES:
             return cap, RequestTooLargeException(
                 f"The request body is larger than this route accepts ({cap} bytes).",
                 limit_bytes=cap,
@@ -118,6 +124,16 @@ class BodyCaps:
             f"The request body is larger than this route accepts ({self.small_bytes} bytes).",
             limit_bytes=self.small_bytes,
         )
+
+
+def path_matches(path: str, template: str) -> bool:
+    """Whether ``path`` is ``template``, where a ``{parameter}`` segment matches any one."""
+    if "{" not in template:
+        return path == template
+    parts, wanted = path.split("/"), template.split("/")
+    return len(parts) == len(wanted) and all(
+        w.startswith("{") or p == w for p, w in zip(parts, wanted, strict=True)
+    )
 
 
 class RequestLimits:

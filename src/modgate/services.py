@@ -16,8 +16,10 @@ Roles:
   published to the workers), but nothing is started: a command runs what it needs itself.
 
 Building migrates the database to the newest schema (``migrate=False`` leaves it) and removes
-upload spool files a dead process left behind. The detection engine is loaded on first use
-(``services.pipeline.engine()``), so commands that detect nothing never load models.
+upload spool files a dead process left behind. The API and workers keep their bank index fresh
+on a timer (``modgate.banks.index.Refresher``); a command reads it when it first looks up. The
+detection engine is loaded on first use (``services.pipeline.engine()``), so commands that
+detect nothing never load models.
 """
 
 from __future__ import annotations
@@ -28,14 +30,18 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.audit.service import AuditService
 from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
+from modgate.banks.index import BankIndex, Refresher
+from modgate.banks.service import BankService
+from modgate.banks.store import SqlBankStore
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
 from modgate.governance.policy_gate import PolicyGovernance
 from modgate.governance.retention import RetentionService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
-from modgate.media.blobstore import BlobStore
+from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from modgate.media.service import remove_abandoned_spool
 from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.jobs import JobStore
@@ -66,6 +72,9 @@ class Services:
     governance: PolicyGovernance
     retention: RetentionService
     viewer: ViewerDecisions
+    banks: BankService
+    bank_refresher: Refresher
+    audit: AuditService
 
     @classmethod
     def build(
@@ -99,7 +108,13 @@ class Services:
         )
         remove_abandoned_spool(spool)
         moderations = SqlModerationStore()
-        review = ReviewService(sessions, settings.review, moderations=moderations)
+        bank_store = SqlBankStore(sessions)
+        bank_index = BankIndex(bank_store)
+        banks = BankService(sessions, bank_store, bank_index, media, moderations, settings.banks)
+        refresher = Refresher(bank_index, settings.banks.refresh_seconds)
+        if role != "cli":
+            refresher.start()
+        review = ReviewService(sessions, settings.review, moderations=moderations, banks=banks)
         pipeline = Pipeline(
             settings,
             sessions,
@@ -109,6 +124,7 @@ class Services:
             moderations=moderations,
             publish=settings.pipeline.executor == "celery" and role != "worker",
             engine=detection_engine,
+            banks=banks,
         )
         return cls(
             settings=settings,
@@ -127,6 +143,9 @@ class Services:
             governance=PolicyGovernance(sessions, pipeline.policy_store, settings.policy),
             retention=RetentionService(sessions, blobs),
             viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
+            banks=banks,
+            bank_refresher=refresher,
+            audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
         )
 
     @property
@@ -151,4 +170,19 @@ class Services:
         """Stop whatever the pipeline started, close the detection engine and the database
         connections. Safe to call more than once."""
         self.pipeline.stop()
+        self.bank_refresher.stop()
+        self.audit.stop()
         self.engine.dispose()
+
+
+def checkpoint_store(settings: Settings) -> BlobStore:
+    """Where the audit log's signed checkpoints go: the S3 bucket ``audit.checkpoint_bucket``
+    (with the S3 settings' endpoint and region), or the folder ``audit.checkpoint_dir``."""
+    if settings.audit.checkpoint_bucket:
+        args: dict[str, str] = {"region_name": settings.s3_region}
+        if settings.s3_endpoint_url:
+            args["endpoint_url"] = settings.s3_endpoint_url
+        return S3BlobStore(
+            settings.audit.checkpoint_bucket, settings.audit.checkpoint_prefix, **args
+        )
+    return LocalBlobStore(settings.resolved_checkpoint_dir)

@@ -24,7 +24,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from modgate.audit.settings import AuditSettings
 from modgate.auth.settings import AuthSettings
+from modgate.banks.settings import BankSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
 from modgate.outbound import OutboundAllowList
@@ -84,6 +86,9 @@ class Settings(BaseSettings):
         "(frame-bomb guard).",
     )
     min_image_side: int = Field(default=16, ge=1, description="Smallest image width or height.")
+    max_text_bytes: int = Field(
+        default=64 * 1024, ge=1, le=1024 * 1024, description="Largest text, UTF-8 bytes."
+    )
     max_video_bytes: int = Field(default=10 * 1024 * MB, ge=1, description="Largest video file.")
     max_video_seconds: float = Field(default=6 * 3600, gt=0, description="Longest video, seconds.")
     max_video_side: int = Field(
@@ -127,6 +132,12 @@ class Settings(BaseSettings):
     )
     auth: AuthSettings = Field(
         default_factory=AuthSettings, description="Accounts and API keys; see the section below."
+    )
+    banks: BankSettings = Field(
+        default_factory=BankSettings, description="Hash banks and matching; see the section below."
+    )
+    audit: AuditSettings = Field(
+        default_factory=AuditSettings, description="Audit log checkpoints; see the section below."
     )
 
     @classmethod
@@ -175,6 +186,10 @@ class Settings(BaseSettings):
     @property
     def resolved_blob_dir(self) -> Path:
         return self.blob_dir or self.data_dir / "blobs"
+
+    @property
+    def resolved_checkpoint_dir(self) -> Path:
+        return self.audit.checkpoint_dir or self.data_dir / "audit"
 
 
 def load_settings(**overrides: object) -> Settings:

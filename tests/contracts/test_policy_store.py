@@ -37,10 +37,12 @@ def store(database: Database | None) -> PolicyStore:
 
 def test_save_is_by_content_hash_and_idempotent(store: PolicyStore) -> None:
     policy = policy_from_text(POLICY_A)
-    first = store.save(policy, author="ana", note="first")
-    again = store.save(policy_from_text("# same content\n" + POLICY_A), author="bo", note="x")
+    first = store.save(policy, author="user:usr_ana", note="first")
+    again = store.save(
+        policy_from_text("# same content\n" + POLICY_A), author="user:usr_bo", note="x"
+    )
     assert first.version == again.version == policy.version
-    assert (again.author, again.note) == ("ana", "first")
+    assert (again.author, again.note) == ("user:usr_ana", "first")
     assert store.get(policy.version[:12]).load().version == policy.version
     assert [v.version for v in store.versions()] == [policy.version]
     with pytest.raises(PolicyVersionNotFoundException):
@@ -50,32 +52,32 @@ def test_save_is_by_content_hash_and_idempotent(store: PolicyStore) -> None:
 def test_one_active_per_surface_with_history_and_rollback(store: PolicyStore) -> None:
     a, b, c = (policy_from_text(text) for text in (POLICY_A, POLICY_B, POLICY_C))
     for policy in (a, b, c):
-        store.save(policy, author="ana")
+        store.save(policy, author="user:usr_ana")
     assert store.active_for("kids") is None
-    store.activate(a.version, "kids", actor="ana", note="launch")
-    store.activate(b.version, "kids", actor="bo", note="tighten")
-    store.activate(c.version, "dating", actor="bo")
+    store.activate(a.version, "kids", actor="user:usr_ana", note="launch")
+    store.activate(b.version, "kids", actor="user:usr_bo", note="tighten")
+    store.activate(c.version, "dating", actor="user:usr_bo")
     active = store.active_for("kids")
     assert active is not None and active.version == b.version
     history = store.history("kids")
     assert [h.version for h in history] == [b.version, a.version]
     assert history[0].deactivated_at is None and history[1].deactivated_at is not None
-    store.rollback("kids", actor="ana")
+    store.rollback("kids", actor="user:usr_ana")
     rolled = store.active_for("kids")
     assert rolled is not None and rolled.version == a.version
     assert [h.version for h in store.history("kids")] == [a.version, b.version, a.version]
     dating = store.active_for("dating")
     assert dating is not None and dating.version == c.version
     with pytest.raises(ConflictException):
-        store.rollback("dating", actor="ana")
+        store.rollback("dating", actor="user:usr_ana")
 
 
 def test_shadow_decisions_are_recorded_and_reported(store: PolicyStore) -> None:
     active, candidate = policy_from_text(POLICY_A), policy_from_text(POLICY_B)
-    store.save(active, author="ana")
-    store.save(candidate, author="ana")
-    store.activate(active.version, "kids", actor="ana")
-    store.start_shadow(candidate.version, "kids", actor="ana")
+    store.save(active, author="user:usr_ana")
+    store.save(candidate, author="user:usr_ana")
+    store.activate(active.version, "kids", actor="user:usr_ana")
+    store.start_shadow(candidate.version, "kids", actor="user:usr_ana")
     assert [s.version for s in store.shadows_for("kids")] == [candidate.version]
     clock = Clock()
     outcomes = []

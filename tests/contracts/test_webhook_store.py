@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from contract_databases import Database
+from contract_databases import Database, add_moderations
 
 from modgate.errors import ResourceNotFoundException
 from modgate.events import Event, ModerationCompleted, PreviewRevealed, ReviewCompleted, record
 from modgate.events.webhooks import Endpoint, SqlWebhookStore, WebhookStore
 from modgate.events.webhooks.memory import InMemoryWebhookStore
 from modgate.events.webhooks.models import Attempt
+from modgate.moderation.tables import ModerationRow
 
 NOW = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=30)
@@ -44,9 +45,11 @@ def harness(database: Database | None) -> Harness:
         return Harness(memory, memory.record)
 
     def commit(event: Event, tenant: str) -> None:
-        if tenant != "default":  # the tenant an event is for is its moderation's
-            database.add_moderations(event.moderation_id, tenant=tenant)
+        media_id = database.add_media()
         with database.transaction() as session:
+            # The tenant an event is for is its moderation's.
+            if session.get(ModerationRow, event.moderation_id) is None:
+                add_moderations(session, media_id, [event.moderation_id], tenant)
             record(session, event)
 
     return Harness(SqlWebhookStore(database.sessions), commit)
@@ -70,28 +73,33 @@ def endpoint(
 def test_endpoints_are_listed_per_tenant_and_ended_by_their_owner(harness: Harness) -> None:
     store = harness.store
     shop, every = endpoint("whk_shop", tenant="shop"), endpoint("whk_all")
-    store.add_endpoint(shop)
-    store.add_endpoint(every)
+    store.add_endpoint(shop, actor="cli:tests@localhost")
+    store.add_endpoint(every, actor="cli:tests@localhost")
     assert sorted(e.id for e in store.active_endpoints()) == ["whk_all", "whk_shop"]
     assert store.active_endpoints(tenant="shop") == [shop]
     assert store.active_endpoints(tenant="forum") == []
     with pytest.raises(ResourceNotFoundException):
-        store.deactivate("whk_shop", tenant="forum")  # another tenant's endpoint
+        store.deactivate(
+            "whk_shop", tenant="forum", actor="cli:tests@localhost"
+        )  # another tenant's endpoint
     with pytest.raises(ResourceNotFoundException):
-        store.deactivate("whk_missing")
-    store.deactivate("whk_shop", tenant="shop")
+        store.deactivate("whk_missing", actor="cli:tests@localhost")
+    store.deactivate("whk_shop", tenant="shop", actor="cli:tests@localhost")
     assert store.active_endpoints() == [every]
     with pytest.raises(ResourceNotFoundException):
-        store.deactivate("whk_shop")  # ended already
+        store.deactivate("whk_shop", actor="cli:tests@localhost")  # ended already
     with pytest.raises(ResourceNotFoundException):
         store.deliveries("whk_shop", "shop", 10, None)
 
 
 def test_each_event_fans_out_once_to_the_endpoints_that_want_it(harness: Harness) -> None:
     store = harness.store
-    store.add_endpoint(endpoint("whk_all", ("moderation.completed", "review.completed")))
-    store.add_endpoint(endpoint("whk_reviews", ("review.completed",)))
-    store.add_endpoint(endpoint("whk_shop", tenant="shop"))
+    store.add_endpoint(
+        endpoint("whk_all", ("moderation.completed", "review.completed")),
+        actor="cli:tests@localhost",
+    )
+    store.add_endpoint(endpoint("whk_reviews", ("review.completed",)), actor="cli:tests@localhost")
+    store.add_endpoint(endpoint("whk_shop", tenant="shop"), actor="cli:tests@localhost")
     harness.complete("mod_1")
     harness.commit(PreviewRevealed(moderation_id="mod_1", task_id="t", review_id="r"), "default")
     harness.commit(
@@ -119,7 +127,7 @@ def test_dispatchers_fanning_out_at_once_make_one_delivery_per_endpoint(
     harness: Harness,
 ) -> None:
     for name in ("whk_a", "whk_b", "whk_c"):
-        harness.store.add_endpoint(endpoint(name))
+        harness.store.add_endpoint(endpoint(name), actor="cli:tests@localhost")
     for number in range(10):
         harness.complete(f"mod_{number}")
     start = threading.Barrier(3)
@@ -142,7 +150,7 @@ def test_dispatchers_fanning_out_at_once_make_one_delivery_per_endpoint(
 def test_a_delivery_goes_to_one_sender_at_a_time(harness: Harness) -> None:
     store = harness.store
     for index in range(12):
-        store.add_endpoint(endpoint(f"whk_{index}"))
+        store.add_endpoint(endpoint(f"whk_{index}"), actor="cli:tests@localhost")
     harness.complete("mod_1")
     harness.complete("mod_2")
     store.fan_out(NOW, batch=200)
@@ -166,7 +174,7 @@ def test_a_delivery_goes_to_one_sender_at_a_time(harness: Harness) -> None:
 
 
 def test_a_claimed_delivery_carries_its_endpoint_and_event(harness: Harness) -> None:
-    harness.store.add_endpoint(endpoint("whk_1"))
+    harness.store.add_endpoint(endpoint("whk_1"), actor="cli:tests@localhost")
     harness.complete("mod_1")
     harness.store.fan_out(NOW, batch=200)
     delivery = harness.store.claim(NOW, LEASE)
@@ -187,8 +195,8 @@ def test_a_claimed_delivery_carries_its_endpoint_and_event(harness: Harness) -> 
 
 def test_a_failing_endpoint_holds_only_its_own_deliveries(harness: Harness) -> None:
     store = harness.store
-    store.add_endpoint(endpoint("whk_down"))
-    store.add_endpoint(endpoint("whk_up"))
+    store.add_endpoint(endpoint("whk_down"), actor="cli:tests@localhost")
+    store.add_endpoint(endpoint("whk_up"), actor="cli:tests@localhost")
     for moderation_id in ("mod_1", "mod_2"):
         harness.complete(moderation_id)
     store.fan_out(NOW, batch=200)
@@ -212,13 +220,13 @@ def test_a_failing_endpoint_holds_only_its_own_deliveries(harness: Harness) -> N
 def test_ending_an_endpoint_fails_what_it_was_not_sent(harness: Harness) -> None:
     store = harness.store
     for name in ("whk_gone", "whk_kept"):
-        store.add_endpoint(endpoint(name))
+        store.add_endpoint(endpoint(name), actor="cli:tests@localhost")
     harness.complete("mod_1")
     harness.complete("mod_2")
     store.fan_out(NOW, batch=200)
     under_way = store.claim(NOW, LEASE, busy={"whk_kept"})
     assert under_way is not None and under_way.endpoint_id == "whk_gone"
-    store.deactivate("whk_gone")
+    store.deactivate("whk_gone", actor="cli:tests@localhost")
     # The sender of a delivery claimed before the end learns of it; the other is never sent.
     assert store.outgoing(under_way)[0].active is False
     sent = []
@@ -232,7 +240,7 @@ def test_ending_an_endpoint_fails_what_it_was_not_sent(harness: Harness) -> None
 
 
 def test_the_delivery_log_pages_newest_first(harness: Harness) -> None:
-    harness.store.add_endpoint(endpoint("whk_1"))
+    harness.store.add_endpoint(endpoint("whk_1"), actor="cli:tests@localhost")
     for number in range(5):
         harness.complete(f"mod_{number}")
         harness.store.fan_out(NOW + dt.timedelta(minutes=number), batch=200)

@@ -14,6 +14,7 @@ Debian's chromium driven by Playwright; screenshots are kept under ``test-artifa
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,7 +81,12 @@ def changes(services: Services) -> list[tuple[str, str]]:
     names = {f"user:{u.id}": u.username for u in services.auth.list_users()}
     with services.sessions() as session:
         rows = session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq))
-        return [(row.kind, names.get(row.actor, row.actor)) for row in rows]
+        # Sign-ins are audited too; these tests look at the changes made after them.
+        return [
+            (row.kind, names.get(row.actor, row.actor))
+            for row in rows
+            if not row.kind.startswith("sign_in.")
+        ]
 
 
 class Console:
@@ -116,7 +122,7 @@ def test_admin_manages_accounts_keys_webhooks_and_retention(
 
     url, services = server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    services.auth.add_user("root", PASSWORD, "admin")
+    services.auth.add_user("root", PASSWORD, "admin", actor="system:test")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         console = Console(browser, url)
@@ -222,9 +228,9 @@ def test_policy_editors_test_backtest_approve_and_activate(
 
     url, services = server
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    services.auth.add_user("ana", PASSWORD, "policy_editor")
-    services.auth.add_user("ben", PASSWORD, "policy_editor")
-    services.auth.add_user("rita", PASSWORD, "reviewer")
+    services.auth.add_user("ana", PASSWORD, "policy_editor", actor="system:test")
+    services.auth.add_user("ben", PASSWORD, "policy_editor", actor="system:test")
+    services.auth.add_user("rita", PASSWORD, "reviewer", actor="system:test")
     for confidence in (30.0, 65.0, 85.0, 97.0):
         labels = [
             {"Name": "Explicit Nudity", "Confidence": confidence, "ParentName": "Explicit"},
@@ -268,7 +274,9 @@ def test_policy_editors_test_backtest_approve_and_activate(
 
             page.get_by_label("Cases YAML").fill((POLICIES / "seed.cases.yaml").read_text())
             page.get_by_role("button", name="Run cases").click()
-            expect(page.locator("#cases-summary")).to_contain_text("17/17 cases passed")
+            expect(page.locator("#cases-summary")).to_contain_text(
+                re.compile(r"(\d+)/\1 cases passed")
+            )
 
             page.get_by_role("button", name="Backtest against stored history").click()
             expect(page.locator("#bt-total")).to_have_text("4")

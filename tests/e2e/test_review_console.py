@@ -48,7 +48,7 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    services.auth.add_user("rita", PASSWORD, "reviewer", ["nudity"])
+    services.auth.add_user("rita", PASSWORD, "reviewer", ["nudity"], actor="cli:tests@localhost")
     image, _ = services.media.ingest_bytes(image_bytes("JPEG", 480, 360, seed=3))
     clip, _ = services.media.ingest_bytes(
         video_bytes(seconds=4.0, fps=10, width=320, height=240, colour_at=(2.5, 3.2, (220, 0, 0)))

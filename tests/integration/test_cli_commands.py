@@ -124,17 +124,15 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     assert explained["action"] == "block"
     assert "cases passed" in modgate("policy", "test", seed, str(POLICIES / "seed.cases.yaml"))
     seed_cases, kids_cases = str(POLICIES / "seed.cases.yaml"), str(POLICIES / "kids.cases.yaml")
-    saved = modgate("policy", "save", seed, "--author", "ana", "--cases", seed_cases)
+    saved = modgate("policy", "save", seed, "--cases", seed_cases)
     seed_version = saved.splitlines()[0].split()[-1]
-    saved = modgate("policy", "save", kids, "--author", "ana", "--cases", kids_cases)
+    saved = modgate("policy", "save", kids, "--cases", kids_cases)
     kids_version = saved.splitlines()[0].split()[-1]
     # Activation is gated: cases passed (above) and a backtest attached for the surface.
     modgate("policy", "backtest", seed, "--surface", "default", "--attach")
     modgate("policy", "activate", seed_version[:12], "--surface", "default")
     assert seed_version in modgate("policy", "active", "--surface", "default")
-    modgate(
-        "policy", "shadow", "start", kids_version[:12], "--surface", "default", "--actor", "ana"
-    )
+    modgate("policy", "shadow", "start", kids_version[:12], "--surface", "default")
 
     # Bulk submission, decided here; the shadow policy is evaluated beside the active one.
     decided = modgate.json_lines("submit", str(red), str(blue), "--process")

@@ -77,8 +77,8 @@ CHECKS = [
 
 
 def _make_things(url: str, api_key: str) -> dict[str, list[Any]]:
-    """An image and a video moderation, a media item and a webhook endpoint, made through the
-    API; the values the fuzzer may use for each path parameter."""
+    """An image and a video moderation, a media item, a webhook endpoint, and a hash bank with a
+    content, made through the API; the values the fuzzer may use for each path parameter."""
     auth = {"Authorization": f"Bearer {api_key}"}
     with httpx.Client(base_url=url, headers=auth, timeout=60) as client:
         image = client.post(
@@ -91,7 +91,11 @@ def _make_things(url: str, api_key: str) -> dict[str, list[Any]]:
         media = client.post("/v1/media", files={"file": ("photo.jpg", image_bytes("JPEG"))})
         # A literal address the allow list admits: no name to resolve, no network needed.
         hook = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hooks"})
-        for response in (image, video, media, hook):
+        bank = client.post("/v1/banks", json={"name": "FUZZ_KNOWN"})
+        content = client.post(
+            "/v1/banks/FUZZ_KNOWN/contents", files={"file": ("photo.jpg", image_bytes("JPEG"))}
+        )
+        for response in (image, video, media, hook, bank, content):
             assert response.status_code in (201, 202), response.text
         deadline = time.monotonic() + 60
         while (done := client.get(f"/v1/moderations/{video.json()['id']}").json())[
@@ -104,6 +108,8 @@ def _make_things(url: str, api_key: str) -> dict[str, list[Any]]:
         "moderation_id": [image.json()["id"], done["id"]],
         "media_id": [media.json()["id"]],
         "endpoint_id": [hook.json()["id"]],
+        "bank_name": ["FUZZ_KNOWN"],
+        "content_id": [content.json()["id"]],
         "timestamp_ms": [int(stamp) for stamp in done["thumbnails"]],
     }
 
@@ -143,7 +149,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         outbound_allow="127.0.0.1/32",
     )
     services = Services.build(settings)
-    api_key, _ = services.auth.create_key("fuzz", SCOPES)
+    api_key, _ = services.auth.create_key("fuzz", SCOPES, actor="cli:tests@localhost")
     app = create_app(settings, services)
     try:
         with LiveServer(app) as live:

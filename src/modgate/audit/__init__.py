@@ -14,6 +14,9 @@ Writing — one way, inside the transaction of the change it records::
         detail={"role": "auditor"},    # optional, stored and hashed: non-personal facts only
     )
 
+``append_many(session, [audit.Record(kind, tenant, actor, object, payload, detail), …])``
+appends several at once (one lock, one head write: for a change touching many objects).
+
 The moderation events (``modgate.events.record``) append their entry themselves, so code that
 records an event does not call ``append`` as well. Roll the transaction back and the entry goes
 with it; ``append`` returns the ``AuditEntry`` with its sequence number.
@@ -31,7 +34,9 @@ from modgate.audit.log import (
     ANONYMOUS,
     SYSTEM,
     AuditEntry,
+    Record,
     append,
+    append_many,
     canonical_json,
     cli_actor,
     key_actor,
@@ -47,7 +52,9 @@ __all__ = [
     "AuditEntry",
     "AuditEntryRow",
     "AuditHeadRow",
+    "Record",
     "append",
+    "append_many",
     "canonical_json",
     "cli_actor",
     "key_actor",

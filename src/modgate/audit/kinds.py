@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 KINDS: Mapping[str, str] = {
     # One item's way: upload → detection → decision → reviews → appeal.
-    "moderation.created": "media was accepted and its moderation queued (the upload)",
+    "moderation.created": "media or a text was accepted and its moderation queued (the upload)",
     "moderation.completed": "the automatic decision was committed (or processing failed for good)",
     "review.created": "a review was opened for a moderation",
     "review.verdict": "a reviewer submitted a verdict on a review task",
@@ -38,10 +38,20 @@ KINDS: Mapping[str, str] = {
     "webhook.created": "a webhook endpoint was added",
     "webhook.changed": "a webhook endpoint was changed",
     "webhook.deleted": "a webhook endpoint was removed",
+    # Hash banks.
+    "bank.created": "a hash bank was made",
+    "bank.changed": "a hash bank's settings changed",
+    "bank.deleted": "a hash bank was deleted with its content",
+    "bank.content_added": "content was added to a hash bank (upload, id, hash or verdict)",
+    "bank.content_changed": "a bank content was turned on or off, or its note changed",
+    "bank.content_removed": "a bank content was removed (by hand, or an appeal overturned it)",
+    "bank.imported": "entries were imported into hash banks, all in one transaction",
     # Jobs, retention, sign-in.
     "job.cancelled": "a moderation's job was cancelled",
     "job.retried": "a failed job was queued again",
     "retention.changed": "a tenant's retention settings were changed",
+    "rekognition.job.completed": "a video job started through the Rekognition API ended "
+    "(the notice its NotificationChannel gets)",
     "retention.deleted": "media bytes were deleted by the retention schedule",
     "media.erased": "media bytes and personal fields were erased on request",
     "sign_in.succeeded": "a console user signed in",

@@ -18,11 +18,12 @@ import hashlib
 import json
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _string
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from modgate.audit.kinds import KINDS
@@ -51,7 +52,7 @@ _INSERT = insert(_ENTRIES)
 _TAKE = (
     update(_HEAD)
     .where(_HEAD.c.id == HEAD_ID)
-    .values(size=_HEAD.c.size + 1)
+    .values(size=_HEAD.c.size + bindparam("count"))
     .returning(_HEAD.c.size, _HEAD.c.frontier)
 )
 _SAVE = update(_HEAD).where(_HEAD.c.id == HEAD_ID)
@@ -113,9 +114,30 @@ def leaf_data(
     payload_hash: str,
     detail: str,
 ) -> bytes:
-    """The bytes an entry's Merkle leaf hashes: its fields as a canonical JSON array."""
-    fields = [seq, time_text(created_at), tenant, actor, kind, object, payload_hash, detail]
-    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode()
+    """The bytes an entry's Merkle leaf hashes: its fields as a canonical JSON array
+    (``[seq,"time",tenant,actor,kind,object,payload_hash,detail]``, no spaces)."""
+    return leaf_text(
+        seq, time_text(created_at), tenant, actor, kind, object, payload_hash, detail
+    ).encode()
+
+
+def leaf_text(
+    seq: int,
+    time: str,
+    tenant: str,
+    actor: str,
+    kind: str,
+    object: str,
+    payload_hash: str,
+    detail: str,
+) -> str:
+    """``leaf_data`` from the entry's time already as text (what ``verify`` reads): the same
+    JSON ``json.dumps(..., separators=(",", ":"), ensure_ascii=False)`` writes, built
+    directly because verifying a long log spends its time here."""
+    return (
+        f"[{seq:d},{_string(time)},{_string(tenant)},{_string(actor)},{_string(kind)},"
+        f"{_string(object)},{_string(payload_hash)},{_string(detail)}]"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +171,18 @@ class AuditEntry:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One entry to append with ``append_many`` (the arguments of ``append``)."""
+
+    kind: str
+    tenant: str
+    actor: str
+    object: str
+    payload: Mapping[str, Any]
+    detail: Mapping[str, Any] | None = None
+
+
 def append(
     session: Session,
     kind: str,
@@ -166,50 +200,71 @@ def append(
     never personal data) is stored and hashed. Raises ``ValueError`` for an unknown kind or a
     malformed actor or object: those are programming errors, not user input.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown audit kind {kind!r}; add it to modgate.audit.kinds")
-    if not ACTOR.fullmatch(actor) or len(actor) > ACTOR_LENGTH:
-        raise ValueError(f"actor {actor!r} is not user:…, key:…, cli:…, system:… or anonymous")
-    if not OBJECT.fullmatch(object) or len(object) > OBJECT_LENGTH:
-        raise ValueError(f"object {object!r} is not <type>:<id>")
-    checked_tenant(tenant)
-    size, packed = _take_head(session)
-    frontier = Frontier.from_bytes(size - 1, packed)
-    created_at = at or utcnow()
-    created_at = created_at.astimezone(dt.UTC)
-    digest = payload_hash(payload)
-    detail_text = canonical_json(dict(detail or {}))
-    seq = frontier.size
-    leaf = leaf_hash(leaf_data(seq, created_at, tenant, actor, kind, object, digest, detail_text))
-    frontier.append(leaf)
-    tree_root = frontier.root()
-    session.execute(
-        _INSERT,
-        {
-            "seq": seq,
-            "created_at": created_at,
-            "tenant": tenant,
-            "actor": actor,
-            "kind": kind,
-            "object": object,
-            "payload_hash": digest,
-            "detail": detail_text,
-            "leaf_hash": leaf,
-            "root_hash": tree_root,
-        },
-    )
+    record = Record(kind, tenant, actor, object, payload, detail)
+    return append_many(session, [record], at=at)[0]
+
+
+def append_many(
+    session: Session, records: Sequence[Record], at: dt.datetime | None = None
+) -> list[AuditEntry]:
+    """Append several entries at once (one change touching many objects: a retention run),
+    taking the log's lock and writing its head once instead of once per entry."""
+    for record in records:
+        _check(record)
+    if not records:
+        return []
+    size, packed = _take_head(session, len(records))
+    frontier = Frontier.from_bytes(size - len(records), packed)
+    created_at = (at or utcnow()).astimezone(dt.UTC)
+    entries, rows = [], []
+    for record in records:
+        digest = payload_hash(record.payload)
+        detail_text = canonical_json(dict(record.detail or {}))
+        seq = frontier.size
+        data = leaf_data(
+            seq, created_at, record.tenant, record.actor, record.kind, record.object, digest,
+            detail_text,
+        )  # fmt: skip
+        leaf = leaf_hash(data)
+        frontier.append(leaf)
+        tree_root = frontier.root()
+        rows.append(
+            {
+                "seq": seq, "created_at": created_at, "tenant": record.tenant,
+                "actor": record.actor, "kind": record.kind, "object": record.object,
+                "payload_hash": digest, "detail": detail_text, "leaf_hash": leaf,
+                "root_hash": tree_root,
+            }
+        )  # fmt: skip
+        entries.append(
+            AuditEntry(
+                seq, created_at, record.tenant, record.actor, record.kind, record.object,
+                digest, record.detail or {}, leaf, tree_root,
+            )
+        )  # fmt: skip
+    session.execute(_INSERT, rows)
     session.execute(_SAVE, {"frontier": frontier.to_bytes()})
-    return AuditEntry(
-        seq, created_at, tenant, actor, kind, object, digest, detail or {}, leaf, tree_root
-    )
+    return entries
 
 
-def _take_head(session: Session) -> tuple[int, bytes]:
-    """Lock the head row and count the new entry in; (new size, frontier before it)."""
-    row = session.execute(_TAKE).first()
+def _check(record: Record) -> None:
+    if record.kind not in KINDS:
+        raise ValueError(f"unknown audit kind {record.kind!r}; add it to modgate.audit.kinds")
+    if not ACTOR.fullmatch(record.actor) or len(record.actor) > ACTOR_LENGTH:
+        raise ValueError(
+            f"actor {record.actor!r} is not user:…, key:…, cli:…, system:… or anonymous"
+        )
+    if not OBJECT.fullmatch(record.object) or len(record.object) > OBJECT_LENGTH:
+        raise ValueError(f"object {record.object!r} is not <type>:<id>")
+    checked_tenant(record.tenant)
+
+
+def _take_head(session: Session, count: int) -> tuple[int, bytes]:
+    """Lock the head row and count the new entries in; (new size, frontier before them)."""
+    row = session.execute(_TAKE, {"count": count}).first()
     if row is None:  # a database emptied by hand: start the head again
         session.execute(_CREATE_HEAD(session), {"id": HEAD_ID, "size": 0, "frontier": b""})
-        row = session.execute(_TAKE).first()
+        row = session.execute(_TAKE, {"count": count}).first()
         assert row is not None
     return int(row.size), bytes(row.frontier)
 

@@ -4,9 +4,9 @@ is and holds its Merkle frontier, so the next append costs ``O(log n)`` hashes.
 
 Each entry stores its leaf hash and the root of the tree ending with it; ``modgate audit
 verify`` recomputes both from the entry's fields and the entries before it, so an edited,
-inserted, deleted or reordered entry shows at its sequence number. The head row is only a cache
-of the log's state (rebuilt by verify), and it is what takes the lock that makes appends one at
-a time: sequence numbers have no gaps and follow commit order.
+inserted, deleted or reordered entry shows at its sequence number. The head row holds the
+log's size and frontier (verify checks it against the entries), and it is what takes the lock
+that makes appends one at a time: sequence numbers have no gaps and follow commit order.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 A route's own scope (``media:read``, ``moderations:read``) gives blurred renditions; clear
 ones need ``media:read_clear`` on top, and every clear read is recorded as a
-``media.clear_read`` event whose actor is the key's id, in its own transaction before the bytes
-are sent. With ``auth.api_keys_required=false`` a call without a key is let through (and logged
-without an actor), as everywhere else in ``/v1``; a key that is sent must hold the scope.
+``media.clear_read`` event (and audit entry) whose actor is ``key:<the key's id>``, in its own
+transaction before the bytes are sent. With ``auth.api_keys_required=false`` a call without a
+key is let through (and logged as ``anonymous``), as everywhere else in ``/v1``; a key that is
+sent must hold the scope.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate import audit
 from modgate.auth.models import ApiKey
 from modgate.errors import AccessDeniedException
 from modgate.events import ClearMediaRead, record
@@ -46,7 +48,7 @@ def log_clear_read(
         media_id=media_id,
         rendition=rendition,
         timestamp_ms=timestamp_ms,
-        actor=key.id if key is not None else None,
+        actor=audit.key_actor(key.id if key is not None else None),
     )
     with sessions.begin() as session:
         record(session, event)

@@ -29,7 +29,7 @@ from typing import Any
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from modgate.audit import key_actor, user_actor
+from modgate import audit
 from modgate.auth.models import PERMISSIONS, ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.service import AuthService
 from modgate.errors import (
@@ -170,9 +170,9 @@ def actor_of(request: Request) -> str:
     console user, ``key:<key id>`` for an API key, ``anonymous`` when neither was needed."""
     console = getattr(request.state, "console", None)
     if isinstance(console, ConsoleSession):
-        return user_actor(console.user.id)
+        return audit.user_actor(console.user.id)
     key = getattr(request.state, "api_key", None)
-    return key_actor(key.id if isinstance(key, ApiKey) else None)
+    return audit.key_actor(key.id if isinstance(key, ApiKey) else None)
 
 
 async def console_session(request: Request) -> ConsoleSession | None:

@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # ``media:read_clear`` is asked for on top of a route's read scope when a call wants clear
 # (unblurred) pixels: a preview with ``blurred=false``, a clear thumbnail. Each such read is
 # logged (``media.clear_read`` event). ``media:erase`` answers erasure requests.
+# logged (``media.clear_read`` event). ``banks:read`` hashes media and looks hashes up in the
+# tenant's banks (HMA's /h and /m, GET /v1/banks…); ``banks:manage`` changes banks and their
+# content (HMA's /c, the rest of /v1/banks).
 SCOPES = (
     "media:read",
     "media:read_clear",
@@ -55,6 +58,9 @@ SCOPES = (
     "appeals:write",
     "review:read",
     "webhooks:manage",
+    "banks:read",
+    "banks:manage",
+    "audit:read",
 )
 
 

@@ -8,6 +8,11 @@ session's CSRF token. A session ends ``auth.session_hours`` after sign-in, or af
 bounded batch at a time. An API key reads ``mgk_<id>_<secret>``: the id finds the row, the
 secret is compared by its sha256 (the secret is 256 random bits, so a slow hash would add
 latency and no safety). Revoked keys and disabled users stop working on their next request.
+
+Every change to a user or key, and every sign-in and refused sign-in, appends its audit entry
+(``modgate.audit``) in the change's transaction; ``actor`` is who made the change, as the audit
+log names actors. Users are staff, so their entries belong to the ``default`` tenant; a key's
+belong to the key's tenant. Passwords, secrets and addresses are only ever hashed into them.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.audit import SYSTEM
+from modgate import audit
 from modgate.auth import aws
 from modgate.auth.models import ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.settings import AuthSettings
@@ -40,7 +45,6 @@ from modgate.errors import (
     InvalidParameterException,
     ResourceNotFoundException,
 )
-from modgate.events.changes import Change, record_change
 from modgate.tenants import DEFAULT_TENANT, checked_tenant
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -50,20 +54,6 @@ _hasher = PasswordHasher()
 # A session's last use is written at most this often (each request would be a write).
 TOUCH_EVERY = dt.timedelta(minutes=1)
 PURGE_BATCH = 100
-
-
-def _changed(session: Session, actor: str, row: UserRow, **detail: Any) -> None:
-    """Record a change of the account ``row`` (its username is hashed, never kept)."""
-    record_change(
-        session,
-        Change(
-            kind="user.changed" if detail.get("change") != "added" else "user.created",
-            actor=actor,
-            object=f"user:{row.id}",
-            payload={"username": row.username},
-            detail=detail,
-        ),
-    )
 
 
 def _sha256(text: str) -> str:
@@ -134,13 +124,7 @@ class AuthService:
 
     # users -----------------------------------------------------------------------------------
     def add_user(
-        self,
-        username: str,
-        password: str,
-        role: str,
-        queues: Iterable[str] = (),
-        *,
-        actor: str = SYSTEM,
+        self, username: str, password: str, role: str, queues: Iterable[str] = (), *, actor: str
     ) -> User:
         username = username.strip().lower()
         if not USERNAME.match(username):
@@ -172,7 +156,7 @@ class AuthService:
             with self.sessions() as session, session.begin():
                 session.add(row)
                 session.flush()
-                _changed(session, actor, row, change="added", role=role, queues=queue_list)
+                _audit_user(session, "user.created", row, actor, {})
         except IntegrityError as exc:
             raise ConflictException(f"The username {username!r} is taken.") from exc
         return _user(row)
@@ -197,16 +181,16 @@ class AuthService:
     def _end_sessions(session: Session, user_id: str) -> None:
         session.execute(delete(SessionRow).where(SessionRow.user_id == user_id))
 
-    def set_disabled(self, username: str, disabled: bool = True, *, actor: str = SYSTEM) -> User:
+    def set_disabled(self, username: str, disabled: bool = True, *, actor: str) -> User:
         with transaction(self.sessions, immediate=True) as session:
             row = self._user_row(session, username)
             row.disabled = disabled
             if disabled:
                 self._end_sessions(session, row.id)
-            _changed(session, actor, row, change="disabled" if disabled else "enabled")
+            _audit_user(session, "user.changed", row, actor, {"disabled": disabled})
             return _user(row)
 
-    def set_password(self, username: str, password: str, *, actor: str = SYSTEM) -> User:
+    def set_password(self, username: str, password: str, *, actor: str) -> User:
         """Give ``username`` a new password and end every session signed in with the old one."""
         if len(password) < self.settings.min_password_length:
             raise InvalidParameterException(
@@ -218,10 +202,10 @@ class AuthService:
             row = self._user_row(session, username)
             row.password_hash = new_hash
             self._end_sessions(session, row.id)
-            _changed(session, actor, row, change="password")
+            _audit_user(session, "user.changed", row, actor, {"password": "reset"})
             return _user(row)
 
-    def set_role(self, username: str, role: str, *, actor: str = SYSTEM) -> User:
+    def set_role(self, username: str, role: str, *, actor: str) -> User:
         """Change the role of ``username``; its sessions end so the new role applies at once."""
         if role not in ROLES:
             raise InvalidParameterException(
@@ -229,9 +213,9 @@ class AuthService:
             )
         with transaction(self.sessions, immediate=True) as session:
             row = self._user_row(session, username)
-            previous, row.role = row.role, role
+            row.role = role
             self._end_sessions(session, row.id)
-            _changed(session, actor, row, change="role", role=role, previous=previous)
+            _audit_user(session, "user.changed", row, actor, {"role": role})
             return _user(row)
 
     # sessions --------------------------------------------------------------------------------
@@ -261,12 +245,14 @@ class AuthService:
         if row is None or not correct or row.disabled:
             with transaction(self.sessions, immediate=True) as session:
                 self.throttle.record_failure(session, who, where, now)
+                _audit_sign_in(session, "sign_in.failed", row, name, address)
             raise failure
         with transaction(self.sessions, immediate=True) as session:
             stored = session.get(UserRow, row.id)
             # Disabled, or given a new password, while this one was being checked.
             if stored is None or stored.disabled or stored.password_hash != row.password_hash:
                 raise failure
+            _audit_sign_in(session, "sign_in.succeeded", stored, name, address)
             if new_hash is not None:
                 stored.password_hash = new_hash
             stored.last_login_at = now
@@ -343,12 +329,7 @@ class AuthService:
 
     # API keys --------------------------------------------------------------------------------
     def create_key(
-        self,
-        name: str,
-        scopes: Iterable[str],
-        tenant: str = DEFAULT_TENANT,
-        *,
-        actor: str = SYSTEM,
+        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT, *, actor: str
     ) -> tuple[str, ApiKey]:
         """A new key acting for ``tenant``; the plaintext is returned once and never stored."""
         secret = secrets.token_urlsafe(32)
@@ -356,12 +337,7 @@ class AuthService:
         return f"mgk_{key.id}_{secret}", key
 
     def create_aws_key(
-        self,
-        name: str,
-        scopes: Iterable[str],
-        tenant: str = DEFAULT_TENANT,
-        *,
-        actor: str = SYSTEM,
+        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT, *, actor: str
     ) -> tuple[AwsCredentials, ApiKey]:
         """A new key used as AWS credentials (SigV4, ``modgate.auth.aws``): its access key id
         and secret access key, returned once; the secret is stored sealed."""
@@ -403,17 +379,7 @@ class AuthService:
         )
         with self.sessions() as session, session.begin():
             session.add(row)
-            record_change(
-                session,
-                Change(
-                    kind="api_key.created",
-                    actor=actor,
-                    object=f"api_key:{row.id}",
-                    tenant=tenant,
-                    payload={"name": row.name},
-                    detail={"scopes": scope_list, "aws": aws_secret is not None},
-                ),
-            )
+            _audit_key(session, "api_key.created", row, actor)
         return _key(row)
 
     def aws_key(self, access_key: str) -> tuple[ApiKey, str] | None:
@@ -430,24 +396,15 @@ class AuthService:
         secret = self.sealer.open(sealed)
         return (key, secret) if secret is not None else None
 
-    def revoke_key(self, key_id: str, *, actor: str = SYSTEM, tenant: str | None = None) -> ApiKey:
-        """Revoke a key (of ``tenant`` only, when given: another tenant's key is not found)."""
+    def revoke_key(self, key_id: str, *, actor: str) -> ApiKey:
         key_id = key_id.removeprefix("mgk_").split("_")[0]
         with transaction(self.sessions, immediate=True) as session:
             row = session.get(ApiKeyRow, key_id)
-            if row is None or (tenant is not None and row.tenant != tenant):
+            if row is None:
                 raise ResourceNotFoundException(f"No API key {key_id!r}.")
             if row.revoked_at is None:
                 row.revoked_at = self.clock()
-                record_change(
-                    session,
-                    Change(
-                        kind="api_key.revoked",
-                        actor=actor,
-                        object=f"api_key:{row.id}",
-                        tenant=row.tenant,
-                    ),
-                )
+                _audit_key(session, "api_key.revoked", row, actor)
             return _key(row)
 
     def list_keys(self) -> list[ApiKey]:
@@ -475,3 +432,47 @@ class AuthService:
                 if stored is not None:
                     stored.last_used_at = now
         return key
+
+
+def _audit_user(
+    session: Session, kind: str, row: UserRow, actor: str, change: dict[str, Any]
+) -> None:
+    facts = {"username": row.username, "role": row.role, "disabled": row.disabled} | change
+    audit.append(
+        session,
+        kind,
+        tenant=DEFAULT_TENANT,
+        actor=actor,
+        object=f"user:{row.id}",
+        payload=facts | {"queues": list(row.queues)},
+        detail=facts,
+    )
+
+
+def _audit_key(session: Session, kind: str, row: ApiKeyRow, actor: str) -> None:
+    facts = {"name": row.name, "tenant": row.tenant, "scopes": list(row.scopes)}
+    audit.append(
+        session,
+        kind,
+        tenant=row.tenant,
+        actor=actor,
+        object=f"api_key:{row.id}",
+        payload=facts | {"revoked_at": row.revoked_at},
+        detail=facts,
+    )
+
+
+def _audit_sign_in(
+    session: Session, kind: str, row: UserRow | None, username: str, address: str | None
+) -> None:
+    """A sign-in (by its user) or a refused one (by no one yet: ``anonymous``, on the user
+    named when there is one); the name typed and the address are only hashed."""
+    known = row is not None and kind == "sign_in.succeeded"
+    audit.append(
+        session,
+        kind,
+        tenant=DEFAULT_TENANT,
+        actor=audit.user_actor(row.id) if known and row else audit.ANONYMOUS,
+        object=f"user:{row.id}" if row is not None else "user:unknown",
+        payload={"username": username, "address": address},
+    )

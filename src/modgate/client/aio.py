@@ -116,10 +116,11 @@ class AsyncClient:
         **fields: Unpack[ModerationFields],
     ) -> Moderation:
         """Moderate ``media`` (bytes, a path or a binary file), or the media named by
-        ``media_id``, ``blob_key`` or ``base64``. With ``wait``, answer once it is decided:
-        an image within the request, a video (always asynchronous on the server) by polling
-        until it is, for at most ``timeout`` seconds (default: the client's ``wait_timeout``);
-        then ``ModerationTimeoutError``, whose ``moderation_id`` can be polled later."""
+        ``media_id``, ``blob_key`` or ``base64``, or a ``text`` (beside media: its caption).
+        With ``wait``, answer once it is decided: an image or a text within the request, a
+        video (always asynchronous on the server) by polling until it is, for at most
+        ``timeout`` seconds (default: the client's ``wait_timeout``); then
+        ``ModerationTimeoutError``, whose ``moderation_id`` can be polled later."""
         call = operations.create_moderation(media, wait=wait, **fields)
         settings = self.settings
         return await self._run(

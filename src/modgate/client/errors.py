@@ -150,6 +150,14 @@ class VideoDurationUnknownException(InvalidParameterException):
     """The video's length can neither be read nor measured."""
 
 
+class InvalidTextException(InvalidParameterException):
+    """The text is not valid UTF-8 (or holds a NUL character)."""
+
+
+class EmptyTextException(InvalidParameterException):
+    """The text is empty once white space and invisible characters are removed."""
+
+
 class InvalidImageFormatException(ModgateAPIError):
     """The media format is not supported (400)."""
 
@@ -212,6 +220,10 @@ class VideoTooManyFramesException(VideoTooLargeException):
 
 class JobCpuBudgetExceededException(ModgateAPIError):
     """The job's detection used up its CPU-time budget (413)."""
+
+
+class TextSizeLimitExceededException(ModgateAPIError):
+    """The text is larger than the server's limit (413)."""
 
 
 class RequestTooLargeException(ModgateAPIError):

@@ -8,8 +8,26 @@ from __future__ import annotations
 from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 
 Action: TypeAlias = Literal["allow", "annotate", "review", "block"]
-MediaKind: TypeAlias = Literal["image", "video"]
+MediaKind: TypeAlias = Literal["image", "video", "text"]
 ModerationStatus: TypeAlias = Literal["queued", "completed", "failed"]
+ToxicityLabelName: TypeAlias = Literal[
+    "PROFANITY",
+    "HATE_SPEECH",
+    "INSULT",
+    "GRAPHIC",
+    "HARASSMENT_OR_ABUSE",
+    "SEXUAL",
+    "VIOLENCE_OR_THREAT",
+    "TOXICITY",
+]
+PiiType: TypeAlias = Literal[
+    "EMAIL",
+    "PHONE",
+    "CREDIT_DEBIT_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "URL",
+    "USERNAME",
+]
 
 
 class Media(TypedDict):
@@ -71,12 +89,53 @@ class TimedLabel(TypedDict):
     ContentTypes: NotRequired[list[ContentType]]
 
 
+class TextOffset(TypedDict):
+    """Characters ``[BeginOffset, EndOffset)`` of the text as it was sent."""
+
+    BeginOffset: int
+    EndOffset: int
+
+
+class ToxicityLabel(TypedDict):
+    """One of Amazon Comprehend's toxicity labels, its score (0–100, where Comprehend says
+    0–1) and the words it rests on."""
+
+    Name: ToxicityLabelName
+    Score: float
+    Offsets: list[TextOffset]
+
+
+class PiiEntity(TypedDict):
+    """Personal data, named as Amazon Comprehend's ``DetectPiiEntities`` names it."""
+
+    Type: PiiType
+    Score: float
+    BeginOffset: int
+    EndOffset: int
+
+
+class TextFindings(TypedDict):
+    """What the text detectors found in one text: a submitted text (``Source`` text), a
+    caption, or text read in an image or a video sample (ocr, with ``TimestampMillis``)."""
+
+    Source: Literal["text", "caption", "ocr"]
+    Text: str
+    LanguageCode: str | None
+    Toxicity: float
+    Labels: list[ToxicityLabel]
+    Entities: list[PiiEntity]
+    NormalisedText: NotRequired[str | None]
+    MixedScript: NotRequired[bool | None]
+    TimestampMillis: NotRequired[int | None]
+
+
 class Match(TypedDict):
     label: str
     confidence: float
     action: Action
     rule: str
     timestamps: NotRequired[list[int] | None]
+    text: NotRequired[str | None]
 
 
 class Decision(TypedDict):
@@ -157,10 +216,22 @@ class ModerationBrief(TypedDict):
     policy_version: str | None
 
 
+class ItemBankMatch(TypedDict):
+    """The item matched a hash bank's content (``/v1/banks``)."""
+
+    bank: str
+    content_id: int
+    distance: int
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    negative: bool
+    share: NotRequired[float | None]
+
+
 class Moderation(ModerationBrief):
     """A moderation: its media, labels (an image's) or segments (a video's), decision and
     review. Still images carry ``labels`` and ``content_types``; videos and animations carry
-    ``segments``, ``flagged_timestamps`` and ``thumbnails`` (timestamp → kept frame)."""
+    ``segments``, ``flagged_timestamps`` and ``thumbnails`` (timestamp → kept frame). Texts
+    (``kind`` text), captions and text read in images and videos carry ``text_findings``."""
 
     media: Media | dict[str, Any]
     metadata: dict[str, Any] | None
@@ -170,7 +241,9 @@ class Moderation(ModerationBrief):
     segments: NotRequired[list[TimedLabel] | None]
     flagged_timestamps: NotRequired[list[int] | None]
     thumbnails: NotRequired[dict[str, str] | None]
+    text_findings: NotRequired[list[TextFindings] | None]
     decision: Decision | None
+    bank_matches: NotRequired[list[ItemBankMatch]]
     review: ReviewState | None
     error: dict[str, Any] | None
 
@@ -246,6 +319,98 @@ class Health(TypedDict):
     version: str
 
 
+class Bank(TypedDict):
+    """A hash bank of the caller's tenant."""
+
+    name: str
+    description: str
+    matching_enabled_ratio: float
+    max_distance: int
+    negative: bool
+    content_count: NotRequired[int | None]
+    created_at: str | None
+    updated_at: str | None
+
+
+class Banks(TypedDict):
+    items: list[Bank]
+
+
+class BankSignal(TypedDict):
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    signal: str
+    quality: NotRequired[int | None]
+    timestamp_ms: NotRequired[int | None]
+
+
+class BankContent(TypedDict):
+    id: int
+    bank: str
+    enabled: bool
+    note: str
+    source: Literal["upload", "media", "moderation", "signal", "import", "review"]
+    media_id: str | None
+    moderation_id: str | None
+    added_by: str | None
+    signals: list[BankSignal]
+    created_at: str | None
+    updated_at: str | None
+
+
+class BankContentPage(TypedDict):
+    items: list[BankContent]
+    next_after: int | None
+
+
+class BankEntry(TypedDict):
+    signal_type: str
+    signal: str
+    bank: str
+    note: str
+    enabled: bool
+    content_id: int
+
+
+class BankExport(TypedDict):
+    entries: list[BankEntry]
+
+
+class BankImported(TypedDict):
+    imported: dict[str, int]
+
+
+class HmaBank(TypedDict):
+    name: str
+    matching_enabled_ratio: float
+    enabled_ratio: float
+
+
+HmaBanks: TypeAlias = list[HmaBank]
+
+
+class HmaMatch(TypedDict):
+    bank_content_id: int
+    distance: str
+
+
+HmaLookup: TypeAlias = dict[str, list[HmaMatch]]
+
+
+HmaMediaLookup: TypeAlias = dict[str, dict[str, list[HmaMatch]]]
+
+
+HmaHashes: TypeAlias = dict[str, str]
+
+
+class HmaContentAdded(TypedDict):
+    id: int
+    signals: dict[str, str]
+
+
+class HmaMessage(TypedDict):
+    message: str
+
+
 class ErrorBody(TypedDict):
     code: str
     message: str
@@ -270,3 +435,44 @@ class ViewerDecision(TypedDict):
 
 class ViewerDecisions(TypedDict):
     decisions: list[ViewerDecision]
+
+
+class AuditEntry(TypedDict):
+    """One entry of the audit log (``modgate.audit``)."""
+
+    seq: int
+    time: str
+    tenant: str
+    actor: str
+    kind: str
+    object: str
+    payload_hash: str
+    detail: dict[str, Any]
+    leaf_hash: str
+    root_hash: str
+
+
+class AuditPage(TypedDict):
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
+class InclusionProof(TypedDict):
+    """RFC 9162 inclusion proof: the audit path of entry ``seq`` in the tree of ``tree_size``."""
+
+    seq: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str]
+
+
+class ConsistencyProof(TypedDict):
+    """RFC 9162 consistency proof: the tree of ``from_size`` entries is a prefix of the tree
+    of ``to_size``."""
+
+    from_size: int
+    to_size: int
+    from_root: str
+    to_root: str
+    proof: list[str]

@@ -159,9 +159,11 @@ def get_health() -> Call[Health]:
 
 class ModerationFields(TypedDict, total=False):
     """What a moderation request may carry besides its media (``media``: bytes, a path or a
-    binary file, uploaded as multipart), or instead of it (exactly one of ``media``,
-    ``media_id``, ``blob_key``, ``base64``)."""
+    binary file, uploaded as multipart), or instead of it (at most one of ``media``,
+    ``media_id``, ``blob_key``, ``base64``; none with a ``text``)."""
 
+    text: str  # a text to moderate (a comment, a username); beside media, its caption
+    language: str  # the text's language, ISO 639 (en, pt-BR)
     media_id: str  # media stored before (``upload_media``)
     blob_key: str  # an object under incoming/<tenant>/ in the blob store
     base64: str  # an image as base64 (or a data: URI), sent in JSON
@@ -177,15 +179,19 @@ def create_moderation(
     media: MediaInput | None = None, *, wait: bool = False, **fields: Unpack[ModerationFields]
 ) -> Call[Moderation]:
     """A new moderation (or, for a ``client_request_token`` used before, the one it made).
-    ``wait``: an image is decided within the request."""
+    ``wait``: an image or a text is decided within the request."""
     source = {key: fields.get(key) for key in ("media_id", "blob_key", "base64")}
-    if sum(value is not None for value in (media, *source.values())) != 1:
-        raise TypeError("give exactly one of media, media_id, blob_key or base64")
+    given = sum(value is not None for value in (media, *source.values()))
+    text = fields.get("text")
+    if given > 1 or (given == 0 and text is None):
+        raise TypeError("give exactly one of media, media_id, blob_key or base64, or a text")
     params = {"wait": "true"} if wait else None
     context, metadata = fields.get("context"), fields.get("metadata")
     if media is None:
         body = {
-            "media": {key: value for key, value in source.items() if value is not None},
+            "media": {key: value for key, value in source.items() if value is not None} or None,
+            "text": text,
+            "language": fields.get("language"),
             "context": dict(context or {}),
             "external_id": fields.get("external_id"),
             "metadata": dict(metadata) if metadata is not None else None,
@@ -194,6 +200,8 @@ def create_moderation(
         body = {key: value for key, value in body.items() if value is not None}
         return Call("POST", "/v1/moderations", _json, params, json=body)
     form = {
+        "text": text,
+        "language": fields.get("language"),
         "context": jsonlib.dumps(dict(context)) if context else None,
         "metadata": jsonlib.dumps(dict(metadata)) if metadata is not None else None,
         "external_id": fields.get("external_id"),

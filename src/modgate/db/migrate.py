@@ -32,6 +32,7 @@ TABLE_MODULES = (
     "modgate.events.webhooks.tables",
     "modgate.auth.tables",
     "modgate.governance.tables",
+    "modgate.banks.tables",
 )
 
 

@@ -31,11 +31,12 @@ from modgate.detection.registry import build_detectors
 from modgate.detection.remote.base import RemoteDetector
 from modgate.detection.remote.usage import RemoteUsage, remote_usage
 from modgate.detection.result import DetectionResult
-from modgate.detection.settings import CascadeRule
+from modgate.detection.settings import CascadeRule, DetectionSettings
 from modgate.detection.stored_video import StoredVideoReader
+from modgate.detection.text.engine import TextEngine
 from modgate.errors import CorruptMediaException, DetectorLoadError, ModgateError
 from modgate.outbound import OutboundGuard, OutboundPolicy
-from modgate.taxonomy.detections import ImageDetections
+from modgate.taxonomy.detections import ImageDetections, TextFindings
 
 if TYPE_CHECKING:
     from modgate.settings import Settings
@@ -55,7 +56,9 @@ class DetectionEngine:
         cache: DetectionCache | None = None,
         cascade: dict[str, CascadeRule] | None = None,
         usage: RemoteUsage | None = None,
+        text: TextEngine | None = None,
     ) -> None:
+        """``text``: the text engine (default: every installed text detector)."""
         if not detectors:
             raise ModgateError("DetectionEngine needs at least one detector")
         self.detectors = list(detectors)
@@ -76,6 +79,7 @@ class DetectionEngine:
         )
         self.load_seconds: dict[str, float] = {}
         self._load()
+        self.text = text if text is not None else TextEngine.from_settings(DetectionSettings())
 
     @classmethod
     def from_settings(
@@ -87,7 +91,14 @@ class DetectionEngine:
         detectors = build_detectors(
             detection, threads_per_session=detection.session_threads, outbound=outbound
         )
-        return cls(detectors, threads=detection.threads, cache=cache, cascade=detection.cascade)
+        text = TextEngine.from_settings(detection)
+        return cls(
+            detectors,
+            threads=detection.threads,
+            cache=cache,
+            cascade=detection.cascade,
+            text=text,
+        )
 
     def version_of(self, plan: SurfacePlan) -> str:
         """The model version of detections made under ``plan``: the detectors that may answer
@@ -143,8 +154,30 @@ class DetectionEngine:
 
     def detect(self, image: Image.Image) -> ImageDetections:
         """What detection finds in one still image (surfaces without a cascade rule of their
-        own; the pipeline detects through ``for_surface``)."""
-        return self.detect_frames([image])[0].detections
+        own; the pipeline detects through ``for_surface``), with what the text detectors find
+        in the text read in it."""
+        return self.with_text_read(self.detect_frames([image])[0].detections)
+
+    def with_text_read(self, detections: ImageDetections) -> ImageDetections:
+        """``detections`` with what the text detectors find in the text read in the image."""
+        if not detections.text:
+            return detections
+        read = "\n".join(line.text for line in detections.lines())
+        return replace(detections, findings=(self.text.detect(read, "ocr"),))
+
+    @property
+    def text_model_version(self) -> str:
+        return self.text.model_version
+
+    def detect_text(
+        self,
+        texts: Sequence[str],
+        source: str = "text",
+        language: str | None = None,
+        timestamps: Sequence[int | None] | None = None,
+    ) -> list[TextFindings]:
+        """What the text detectors find in each text (``TextEngine.detect_many``)."""
+        return self.text.detect_many(texts, source, language, timestamps)
 
     def detect_image(self, image: Image.Image, sha256: str | None = None) -> DetectionResult:
         """Labels of one image; with ``sha256`` and a cache, the same bytes are detected once."""
@@ -259,10 +292,23 @@ class SurfaceDetection:
         self.max_side = engine.max_side
 
     def detect(self, image: Image.Image) -> ImageDetections:
-        return self.detect_frames([image])[0].detections
+        return self.engine.with_text_read(self.detect_frames([image])[0].detections)
 
     def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
         return self.engine.detect_cascaded(frames, self.plan, self.model_version)
+
+    @property
+    def text_model_version(self) -> str:
+        return self.engine.text_model_version
+
+    def detect_text(
+        self,
+        texts: Sequence[str],
+        source: str = "text",
+        language: str | None = None,
+        timestamps: Sequence[int | None] | None = None,
+    ) -> list[TextFindings]:
+        return self.engine.detect_text(texts, source, language, timestamps)
 
     def for_surface(self, surface: str | None) -> SurfaceDetection:
         return self.engine.for_surface(surface)

@@ -6,6 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Largest block difference (0–1) under which a video sample reuses the detections of the last
+# detected one (``modgate.detection.video.picture_distance``): about five grey levels on average
+# over one sixteenth of the picture. Encoder noise on a still scene stays well under it; a person
+# or object entering any part of the picture does not.
+REUSE_THRESHOLD = 0.02
+
 
 class CascadeRule(BaseModel):
     """When the items of one surface go to the remote detectors (``docs/detection.md``,
@@ -64,6 +70,16 @@ class DetectionSettings(BaseModel):
     )
     video_fps: float = Field(
         default=1.0, gt=0, le=30, description="Frames per second sampled from videos."
+    )
+    text_enabled: list[str] | None = Field(
+        default=None,
+        description="Text detector names to run; unset means every installed text detector.",
+    )
+    text_disabled: list[str] = Field(
+        default_factory=list, description="Text detector names never to run."
+    )
+    text_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-text-detector options, keyed by detector name."
     )
     min_confidence: float = Field(
         default=50.0, ge=0, le=100, description="Labels below this confidence are not reported."

@@ -16,13 +16,16 @@ from modgate.events.models import (
     AppealResolved,
     ClearMediaRead,
     Event,
+    JobCancelled,
     JobNotified,
+    JobRetried,
     ModerationCompleted,
     ModerationCreated,
     PreviewRevealed,
     ReviewCompleted,
     ReviewCreated,
     ReviewEscalated,
+    ReviewVerdictSubmitted,
 )
 from modgate.events.tables import EventRow
 
@@ -35,12 +38,15 @@ __all__ = [
     "ClearMediaRead",
     "Event",
     "EventRow",
+    "JobCancelled",
     "JobNotified",
+    "JobRetried",
     "ModerationCompleted",
     "ModerationCreated",
     "PreviewRevealed",
     "ReviewCompleted",
     "ReviewCreated",
     "ReviewEscalated",
+    "ReviewVerdictSubmitted",
     "record",
 ]

@@ -1,30 +1,61 @@
-"""Recording events: one plain INSERT into the event log, inside the caller's transaction.
+"""Recording events: one plain INSERT into the event log and one audit entry, inside the
+caller's transaction.
 
-The row is committed with the state change it describes or not at all, so the log never
-disagrees with the state; webhooks and metrics read it only after the commit.
+Both are committed with the state change they describe or not at all, so neither log ever
+disagrees with the state; webhooks and metrics read the event log only after the commit. The
+audit entry (``modgate.audit.append``) is written here and only here for moderation events: it
+belongs to the tenant of the event's moderation (or, for a clear read of media no moderation
+names, of the media), and its actor is the event's (``modgate.audit.SYSTEM`` when None).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from modgate import audit
 from modgate.db.base import table_of, utcnow
-from modgate.events.models import Event
+from modgate.events.models import ClearMediaRead, Event
 from modgate.events.tables import EventRow
+from modgate.media.tables import MediaRow
+from modgate.moderation.tables import ModerationRow
 
 _INSERT = insert(table_of(EventRow))  # built once: building costs more than running
+_MODERATION_TENANT = select(ModerationRow.tenant).where(ModerationRow.id == bindparam("id"))
+_MEDIA_TENANT = select(MediaRow.tenant).where(MediaRow.id == bindparam("id"))
 
 
 def record(session: Session, event: Event) -> None:
-    """Append ``event`` to the log inside the caller's transaction."""
+    """Append ``event`` to the event log and the audit log inside the caller's transaction."""
+    payload = event.payload()
     session.execute(
         _INSERT,
         {
             "name": event.name,
             "moderation_id": event.moderation_id,
-            "payload": event.payload(),
+            "payload": payload,
             "actor": event.actor,
             "created_at": utcnow(),
         },
     )
+    audit.append(
+        session,
+        event.name,
+        tenant=_tenant_of(session, event),
+        actor=event.actor or audit.SYSTEM,
+        object=event.audit_object(),
+        payload=payload,
+        detail=event.audit_detail(),
+    )
+
+
+def _tenant_of(session: Session, event: Event) -> str:
+    if event.moderation_id is not None:
+        statement, key = _MODERATION_TENANT, event.moderation_id
+    else:
+        assert isinstance(event, ClearMediaRead)
+        statement, key = _MEDIA_TENANT, event.media_id
+    tenant = session.execute(statement, {"id": key}).scalar_one_or_none()
+    if tenant is None:
+        raise ValueError(f"{event.name}: no moderation or media {key!r} to take the tenant of")
+    return str(tenant)

@@ -9,6 +9,9 @@ built by the code that changes the state and recorded in that same transaction
 
 Events about a decision carry ``moderation``, the moderation's summary as webhooks show it (built
 by the moderation's owner), so a receiver can act without looking the moderation up.
+
+Recording an event also appends its audit entry (``modgate.audit``): the payload is hashed, and
+``audit_detail()`` — the few non-personal facts an auditor reads in an item's history — is kept.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from typing import Any, ClassVar
 
 @dataclass(frozen=True, kw_only=True)
 class Event(ABC):
-    """Something that happened to one moderation. ``actor`` is who made it happen: an API
-    client's key name or a user id; None for modgate itself."""
+    """Something that happened to one moderation. ``actor`` is who made it happen, as the audit
+    log names actors (``modgate.audit``: ``key:<id>``, ``user:<id>``, ``cli:<user>@<host>``,
+    ``anonymous``); None for modgate itself."""
 
     name: ClassVar[str]
     moderation_id: str
@@ -33,18 +37,30 @@ class Event(ABC):
     def payload(self) -> dict[str, Any]:
         """The JSON stored with the event."""
 
+    def audit_object(self) -> str:
+        """What the audit entry is about: ``moderation:<id>``."""
+        return f"moderation:{self.moderation_id}"
+
+    def audit_detail(self) -> dict[str, Any]:
+        """The facts of the payload an auditor sees (never personal data)."""
+        return {}
+
 
 @dataclass(frozen=True, kw_only=True)
 class ModerationCreated(Event):
-    """``moderation.created``: media was accepted and its moderation queued, in the same
-    transaction as its job. ``actor`` is the API client."""
+    """``moderation.created``: media or a text was accepted and its moderation queued, in the
+    same transaction as its job. ``actor`` is the API client; ``kind`` image, video or text."""
 
     name: ClassVar[str] = "moderation.created"
     external_id: str | None
     sha256: str
+    kind: str = "image"
 
     def payload(self) -> dict[str, Any]:
-        return {"external_id": self.external_id, "sha256": self.sha256}
+        return {"external_id": self.external_id, "sha256": self.sha256, "kind": self.kind}
+
+    def audit_detail(self) -> dict[str, Any]:
+        return {"sha256": self.sha256}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +73,9 @@ class ModerationCompleted(Event):
 
     def payload(self) -> dict[str, Any]:
         return dict(self.moderation)
+
+    def audit_detail(self) -> dict[str, Any]:
+        return _decision_facts(self.moderation)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +101,11 @@ class ReviewCreated(Event):
             "due_at": self.due_at.isoformat(),
         }
 
+    def audit_detail(self) -> dict[str, Any]:
+        detail = self.payload()
+        del detail["due_at"]
+        return detail
+
 
 @dataclass(frozen=True, kw_only=True)
 class ReviewCompleted(Event):
@@ -95,6 +119,10 @@ class ReviewCompleted(Event):
 
     def payload(self) -> dict[str, Any]:
         return dict(self.moderation) | {"review_id": self.review_id, "verdict": dict(self.verdict)}
+
+    def audit_detail(self) -> dict[str, Any]:
+        facts = {k: self.verdict.get(k) for k in ("action", "reviewers", "strategy", "escalated")}
+        return _decision_facts(self.moderation) | {"review_id": self.review_id} | facts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +144,9 @@ class ReviewEscalated(Event):
             "disagreements": sorted(self.disagreements),
         }
 
+    def audit_detail(self) -> dict[str, Any]:
+        return self.payload()
+
 
 @dataclass(frozen=True, kw_only=True)
 class AppealCreated(Event):
@@ -135,6 +166,11 @@ class AppealCreated(Event):
             "previous_action": self.previous_action,
             "appellant": self.appellant,
         }
+
+    def audit_detail(self) -> dict[str, Any]:
+        detail = self.payload()
+        del detail["appellant"]  # a person's name or handle
+        return detail
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -167,6 +203,11 @@ class AppealResolved(Event):
     def payload(self) -> dict[str, Any]:
         return dict(self.moderation) | self.resolution()
 
+    def audit_detail(self) -> dict[str, Any]:
+        resolution = self.resolution()
+        del resolution["labels"], resolution["missed"]
+        return _decision_facts(self.moderation) | resolution
+
 
 @dataclass(frozen=True, kw_only=True)
 class PreviewRevealed(Event):
@@ -179,6 +220,9 @@ class PreviewRevealed(Event):
 
     def payload(self) -> dict[str, Any]:
         return {"task_id": self.task_id, "review_id": self.review_id}
+
+    def audit_detail(self) -> dict[str, Any]:
+        return self.payload()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,6 +243,77 @@ class ClearMediaRead(Event):
             "rendition": self.rendition,
             "timestamp_ms": self.timestamp_ms,
         }
+
+    def audit_object(self) -> str:
+        if self.moderation_id is None:
+            return f"media:{self.media_id}"
+        return super().audit_object()
+
+    def audit_detail(self) -> dict[str, Any]:
+        return self.payload()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReviewVerdictSubmitted(Event):
+    """``review.verdict``: reviewer ``actor`` submitted verdict ``verdict_id`` on task
+    ``task_id`` of review ``review_id``: the action they chose and the labels they set."""
+
+    name: ClassVar[str] = "review.verdict"
+    verdict_id: str
+    task_id: str
+    review_id: str
+    action: str
+    labels: Mapping[str, bool]
+    missed: Sequence[str] = ()
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "verdict_id": self.verdict_id,
+            "task_id": self.task_id,
+            "review_id": self.review_id,
+            "action": self.action,
+            "labels": dict(self.labels),
+            "missed": sorted(self.missed),
+        }
+
+    def audit_detail(self) -> dict[str, Any]:
+        return self.payload()
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobCancelled(Event):
+    """``job.cancelled``: ``actor`` cancelled job ``job_id`` before it ran; the moderation went
+    to review as one whose processing failed."""
+
+    name: ClassVar[str] = "job.cancelled"
+    job_id: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"job_id": self.job_id}
+
+    def audit_detail(self) -> dict[str, Any]:
+        return self.payload()
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobRetried(Event):
+    """``job.retried``: ``actor`` queued failed job ``job_id`` again; the moderation's open
+    reviews were withdrawn and it is queued."""
+
+    name: ClassVar[str] = "job.retried"
+    job_id: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"job_id": self.job_id}
+
+    def audit_detail(self) -> dict[str, Any]:
+        return self.payload()
+
+
+def _decision_facts(moderation: Mapping[str, Any]) -> dict[str, Any]:
+    """What an auditor reads of a moderation summary: the decision and the policy behind it."""
+    keys = ("status", "action", "final_action", "rule", "policy_version", "surface")
+    return {key: moderation.get(key) for key in keys}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,6 +343,9 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         AppealResolved,
         PreviewRevealed,
         ClearMediaRead,
+        ReviewVerdictSubmitted,
+        JobCancelled,
+        JobRetried,
         JobNotified,
     )
 }

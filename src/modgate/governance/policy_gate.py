@@ -150,19 +150,7 @@ class PolicyGovernance:
         """Validate and store a policy's YAML (``PolicyValidationError`` with every problem)."""
         policy = policy_from_text(source, "policy.yaml")
         with transaction(self.sessions) as session:
-            stored, new = self.store.save_in(session, policy, actor, note)
-            if new:  # saving the same policy again changes nothing
-                record_change(
-                    session,
-                    Change(
-                        kind="policy.saved",
-                        actor=actor,
-                        object=f"policy:{stored.version}",
-                        payload={"source": stored.source, "note": note},
-                        detail={"name": stored.name},
-                    ),
-                )
-            return stored
+            return self.store.save_in(session, policy, actor, note)[0]
 
     def surfaces(self) -> list[str]:
         """Every surface with an activation, and the default surface."""
@@ -397,28 +385,20 @@ class PolicyGovernance:
                     + ".",
                     missing=status.missing,
                 )
-            activation = self.store.activate_in(session, stored.version, surface, actor, note)
             used = [a.id for a in status.approvals if a.approver != actor]
-            for approval_id in used[: status.approvals_needed]:
+            spent = used[: status.approvals_needed]
+            evidence = {
+                "cases_run": status.cases.id if status.cases else None,
+                "backtest": status.backtest.id if status.backtest else None,
+                "approvals": spent,
+            }
+            activation = self.store.activate_in(
+                session, stored.version, surface, actor, note, evidence=evidence
+            )
+            for approval_id in spent:
                 row = session.get(PolicyApprovalRow, approval_id)
                 assert row is not None
                 row.activation_id = activation.id
-            record_change(
-                session,
-                Change(
-                    kind="policy.activated",
-                    actor=actor,
-                    object=f"policy:{stored.version}",
-                    payload={"note": note},
-                    detail={
-                        "surface": surface,
-                        "activation": activation.id,
-                        "cases_run": status.cases.id if status.cases else None,
-                        "backtest": status.backtest.id if status.backtest else None,
-                        "approvals": used[: status.approvals_needed],
-                    },
-                ),
-            )
             return activation
 
     def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
@@ -426,18 +406,9 @@ class PolicyGovernance:
         surface = checked_surface(surface)
         target = previous_version(self.store.history(surface))
         with transaction(self.sessions) as session:
-            activation = self.store.activate_in(session, target, surface, actor, note or "rollback")
-            record_change(
-                session,
-                Change(
-                    kind="policy.rolled_back",
-                    actor=actor,
-                    object=f"policy:{target}",
-                    payload={"note": note},
-                    detail={"surface": surface, "activation": activation.id},
-                ),
+            return self.store.activate_in(
+                session, target, surface, actor, note or "rollback", kind="policy.rolled_back"
             )
-            return activation
 
     def _record(self, change: Change, *rows: Any) -> None:
         with transaction(self.sessions) as session:

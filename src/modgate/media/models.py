@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-MediaKind = Literal["image", "video"]
+MediaKind = Literal["image", "video", "text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,10 @@ class MediaLimits:
     # 0.41 billion.
     max_animation_pixels: int = 1_000_000_000
     min_image_side: int = 16
+    # A comment, a caption, a message: Amazon Comprehend's limit for toxicity detection is
+    # 10 KB a segment and 100 KB a request; 64 KiB keeps one text's detection well under a
+    # second whatever it holds.
+    max_text_bytes: int = 64 * 1024
     max_video_bytes: int = 10 * 1024**3
     max_video_seconds: float = 6 * 3600
     # Decoding work of a video grows with its frame size and its frame count. The defaults admit
@@ -70,6 +74,7 @@ class MediaLimits:
             max_image_pixels=settings.max_image_pixels,
             max_animation_pixels=settings.max_animation_pixels,
             min_image_side=settings.min_image_side,
+            max_text_bytes=settings.max_text_bytes,
             max_video_bytes=settings.max_video_bytes,
             max_video_seconds=settings.max_video_seconds,
             max_video_side=settings.max_video_side,

@@ -34,7 +34,12 @@ from typing import IO, Any
 from PIL import Image
 
 from modgate.db.base import new_id, utcnow
-from modgate.errors import EmptyMediaException, MediaDeletedException, VideoTooLargeException
+from modgate.errors import (
+    EmptyMediaException,
+    MediaDeletedException,
+    ResourceNotFoundException,
+    VideoTooLargeException,
+)
 from modgate.media.blobstore import (
     BlobStore,
     incoming_key,
@@ -45,6 +50,7 @@ from modgate.media.inspect import CHUNK, inspect_and_decode
 from modgate.media.models import MediaInfo, MediaLimits
 from modgate.media.previews import make_previews, to_rgb
 from modgate.media.store import MediaRecord, MediaStore
+from modgate.media.text import TEXT_MIME, text_bytes, text_info
 from modgate.processes import process_alive
 from modgate.tenants import DEFAULT_TENANT
 
@@ -62,6 +68,7 @@ _EXTENSIONS = {
     "WEBM": "webm",
     "MKV": "mkv",
     "AVI": "avi",
+    "TEXT": "txt",
 }
 
 
@@ -236,6 +243,39 @@ class MediaService:
             tenant=tenant,
         )
 
+    def ingest_text(
+        self,
+        text: str | bytes,
+        *,
+        defer_record: bool = False,
+        before_store: Callable[[MediaInfo], None] | None = None,
+        tenant: str = DEFAULT_TENANT,
+        field: str = "text",
+    ) -> tuple[MediaRecord, bool]:
+        """Intake a submitted text (see ``modgate.media.text``) for ``tenant``, as
+        ``ingest_path`` intakes a file."""
+        data = text_bytes(text, self.limits, field)
+        info = text_info(data)
+        if before_store is not None:
+            before_store(info)
+        key = blob_key(info)
+        if not self.blobs.on_this_machine or self.blobs.exists(key):
+            existing = self.store.get_by_sha256(info.sha256, tenant)
+            if existing is not None:
+                return existing, False
+        self.blobs.put_bytes(key, data, TEXT_MIME)
+        record = MediaRecord(new_id("med"), info, key, None, None, utcnow(), tenant)
+        if defer_record:
+            return record, True
+        stored, created = self.store.add(record)
+        if created:
+            self.stored(stored)
+        return stored, created
+
+    def read_text(self, record: MediaRecord) -> str:
+        """The text a ``text`` record holds."""
+        return self.blobs.get_bytes(record.blob_key).decode("utf-8")
+
     def spooled(self, stream: IO[bytes]) -> _Spool:
         return _Spool(stream, self.limits.max_upload_bytes, self.spool_dir)
 
@@ -245,6 +285,8 @@ class MediaService:
     def preview(self, record: MediaRecord, blurred: bool = True) -> bytes:
         """The reviewer preview of ``record`` (JPEG), made now if it was never asked for;
         ``MediaDeletedException`` once retention or erasure deleted it."""
+        if record.info.kind == "text":
+            raise ResourceNotFoundException("A text has no preview; its moderation shows it.")
         gone = MediaDeletedException(f"The previews of media {record.id} were deleted.")
         if record.previews_deleted:
             raise gone

@@ -111,6 +111,8 @@ class StoredExtra(Protocol):
     def video_metadata(self) -> dict[str, Any] | None: ...
     @property
     def thumbnails(self) -> dict[str, Any] | None: ...
+    @property
+    def text_findings(self) -> list[Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +182,7 @@ class ModerationExtra:
     request_fingerprint: str | None = None
     video_metadata: dict[str, Any] | None = None
     thumbnails: dict[str, Any] | None = None
+    text_findings: list[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,8 @@ def public_moderation(
     else:
         body["labels"] = [label for label in (row.labels or []) if label["Confidence"] >= 50.0]
         body["content_types"] = [c for c in (row.content_types or []) if c["Confidence"] >= 50.0]
+    # What the text detectors found: the text itself, a caption, text read in the picture.
+    body["text_findings"] = (extra.text_findings if extra else None) or []
     body["decision"] = (
         {
             key: decision.get(key)
@@ -82,6 +84,7 @@ def public_moderation(
         if decision
         else None
     )
+    body["bank_matches"] = decision.get("bank_matches", [])
     body["review"] = review
     body["error"] = row.error
     return body

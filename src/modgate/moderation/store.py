@@ -160,6 +160,7 @@ def _extra_of(row: Any) -> ModerationExtra:
         request_fingerprint=row.request_fingerprint,
         video_metadata=row.video_metadata,
         thumbnails=row.thumbnails,
+        text_findings=row.text_findings,
     )
 
 

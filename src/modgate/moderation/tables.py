@@ -71,3 +71,5 @@ class ModerationExtraRow(Base):
     request_fingerprint: Mapped[str | None] = mapped_column(String(64))
     video_metadata: Mapped[dict[str, Any] | None] = mapped_column()
     thumbnails: Mapped[dict[str, Any] | None] = mapped_column()
+    # What the text detectors found (``text_0001``), in Comprehend's shape.
+    text_findings: Mapped[list[Any] | None] = mapped_column()

@@ -14,7 +14,7 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from modgate.openapi import schemas
 
@@ -71,11 +71,25 @@ def _models() -> list[type[BaseModel]]:
     ]
 
 
+def _alias(name: str, args: tuple[Any, ...]) -> str:
+    """``Name: TypeAlias = Literal[...]``, one value a line when one line would be too long
+    (as ruff formats it)."""
+    line = f"{name}: TypeAlias = Literal[{_values(args)}]"
+    if len(line) <= 100:
+        return line
+    values = "".join(f"    {json.dumps(value)},\n" for value in args)
+    return f"{name}: TypeAlias = Literal[\n{values}]"
+
+
 def render() -> str:
     aliases = _aliases()
     lines = [HEADER]
-    lines += [f"{name}: TypeAlias = Literal[{_values(args)}]" for args, name in aliases.items()]
+    lines += [_alias(name, args) for args, name in aliases.items()]
     for model in _models():
+        if issubclass(model, RootModel):  # a bare list or mapping: its type, by name
+            root = _type(model.model_fields["root"].annotation, aliases)
+            lines += ["", "", f"{model.__name__}: TypeAlias = {root}"]
+            continue
         base = model.__bases__[0]
         parent = "TypedDict" if base is schemas.Open else base.__name__
         lines += ["", "", f"class {model.__name__}({parent}):"]

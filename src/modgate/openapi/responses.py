@@ -23,12 +23,15 @@ from modgate.errors import (
     CorruptMediaException,
     DecompressionBombException,
     EmptyMediaException,
+    EmptyTextException,
     ImageTooLargeException,
     ImageTooSmallException,
     InsufficientStorageException,
     InvalidImageFormatException,
+    InvalidTextException,
     ModgateError,
     NoVideoStreamException,
+    TextSizeLimitExceededException,
     TruncatedMediaException,
     UnsafeMediaTypeException,
     UnsupportedMediaTypeException,
@@ -69,6 +72,12 @@ MEDIA_INTAKE: tuple[ErrorSpec, ...] = (
     VideoTooManyFramesException,
     VideoDurationUnknownException,
     InsufficientStorageException,
+)
+# Everything text intake can refuse: bad UTF-8, a NUL, nothing to read, too long.
+TEXT_INTAKE: tuple[ErrorSpec, ...] = (
+    InvalidTextException,
+    EmptyTextException,
+    TextSizeLimitExceededException,
 )
 
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 Action = Literal["allow", "annotate", "review", "block"]
-MediaKind = Literal["image", "video"]
+MediaKind = Literal["image", "video", "text"]
 ModerationStatus = Literal["queued", "completed", "failed"]
 
 
@@ -85,12 +85,84 @@ class TimedLabel(Open):
     ContentTypes: list[ContentType] = []
 
 
+ToxicityLabelName = Literal[
+    "PROFANITY",
+    "HATE_SPEECH",
+    "INSULT",
+    "GRAPHIC",
+    "HARASSMENT_OR_ABUSE",
+    "SEXUAL",
+    "VIOLENCE_OR_THREAT",
+    "TOXICITY",
+]
+PiiType = Literal[
+    "EMAIL",
+    "PHONE",
+    "CREDIT_DEBIT_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "URL",
+    "USERNAME",
+]
+
+
+class TextOffset(Open):
+    """Characters ``[BeginOffset, EndOffset)`` of the text as it was sent."""
+
+    BeginOffset: int = Field(ge=0)
+    EndOffset: int = Field(ge=0)
+
+
+class ToxicityLabel(Open):
+    """One of Amazon Comprehend's toxicity labels, its score (0–100, where Comprehend says
+    0–1) and the words it rests on."""
+
+    Name: ToxicityLabelName
+    Score: float = Field(ge=0, le=100)
+    Offsets: list[TextOffset]
+
+
+class PiiEntity(Open):
+    """Personal data, named as Amazon Comprehend's ``DetectPiiEntities`` names it."""
+
+    Type: PiiType
+    Score: float = Field(ge=0, le=100)
+    BeginOffset: int = Field(ge=0)
+    EndOffset: int = Field(ge=0)
+
+
+class TextFindings(Open):
+    """What the text detectors found in one text: a submitted text (``Source`` text), a
+    caption, or text read in an image or a video sample (ocr, with ``TimestampMillis``)."""
+
+    Source: Literal["text", "caption", "ocr"]
+    Text: str = Field(description="The text as it was sent (offsets count its characters).")
+    LanguageCode: str | None
+    Toxicity: float = Field(ge=0, le=100, description="The overall TOXICITY score.")
+    Labels: list[ToxicityLabel]
+    Entities: list[PiiEntity]
+    NormalisedText: str | None = Field(
+        default=None,
+        description="What the detectors read, when normalisation changed the text (NFKC, "
+        "look-alike letters, invisible characters).",
+    )
+    MixedScript: bool | None = Field(
+        default=None, description="True when a word mixed scripts (a spoofing sign)."
+    )
+    TimestampMillis: int | None = None
+
+
 class Match(Open):
-    label: str
+    label: str = Field(
+        description="The image label; for a text rule, the toxicity label or personal data "
+        "type that fired it, or `text` when a word or pattern matched (`text` says what)."
+    )
     confidence: float
     action: Action
     rule: str
     timestamps: list[int] | None = None
+    text: str | None = Field(
+        default=None, description="The text a word or pattern of a text rule matched."
+    )
 
 
 class Decision(Open):
@@ -171,10 +243,22 @@ class ModerationBrief(Open):
     policy_version: str | None
 
 
+class ItemBankMatch(Open):
+    """The item matched a hash bank's content (``/v1/banks``)."""
+
+    bank: str
+    content_id: int
+    distance: int = Field(description="PDQ Hamming distance; 0 for an exact video MD5.")
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    negative: bool = Field(description="The bank holds known-good content.")
+    share: float | None = Field(default=None, description="vPDQ: share of frames matched.")
+
+
 class Moderation(ModerationBrief):
     """A moderation: its media, labels (an image's) or segments (a video's), decision and
     review. Still images carry ``labels`` and ``content_types``; videos and animations carry
-    ``segments``, ``flagged_timestamps`` and ``thumbnails`` (timestamp → kept frame)."""
+    ``segments``, ``flagged_timestamps`` and ``thumbnails`` (timestamp → kept frame). Texts
+    (``kind`` text), captions and text read in images and videos carry ``text_findings``."""
 
     media: Media | dict[str, Any]
     metadata: dict[str, Any] | None
@@ -184,7 +268,11 @@ class Moderation(ModerationBrief):
     segments: list[TimedLabel] | None = None
     flagged_timestamps: list[int] | None = None
     thumbnails: dict[str, str] | None = None
+    text_findings: list[TextFindings] | None = None
     decision: Decision | None
+    bank_matches: list[ItemBankMatch] = Field(
+        default_factory=list, description="Matches in the tenant's hash banks, nearest first."
+    )
     review: ReviewState | None
     error: dict[str, Any] | None
 
@@ -260,6 +348,102 @@ class Health(Open):
     version: str
 
 
+class Bank(Open):
+    """A hash bank of the caller's tenant."""
+
+    name: str = Field(examples=["TERROR_KNOWN"])
+    description: str
+    matching_enabled_ratio: float = Field(ge=0, le=1)
+    max_distance: int = Field(ge=0, le=64)
+    negative: bool = Field(description="Known-good content: a match suppresses labels.")
+    content_count: int | None = None
+    created_at: str | None
+    updated_at: str | None
+
+
+class Banks(Open):
+    items: list[Bank]
+
+
+class BankSignal(Open):
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    signal: str
+    quality: int | None = None
+    timestamp_ms: int | None = None
+
+
+class BankContent(Open):
+    id: int = Field(description="HMA's bank_content_id.")
+    bank: str
+    enabled: bool
+    note: str
+    source: Literal["upload", "media", "moderation", "signal", "import", "review"]
+    media_id: str | None
+    moderation_id: str | None
+    added_by: str | None
+    signals: list[BankSignal]
+    created_at: str | None
+    updated_at: str | None
+
+
+class BankContentPage(Open):
+    items: list[BankContent]
+    next_after: int | None = Field(description="Pass as `after` for the next page.")
+
+
+class BankEntry(Open):
+    signal_type: str
+    signal: str
+    bank: str
+    note: str
+    enabled: bool
+    content_id: int
+
+
+class BankExport(Open):
+    entries: list[BankEntry]
+
+
+class BankImported(Open):
+    imported: dict[str, int] = Field(description="Entries added, by bank.")
+
+
+class HmaBank(Open):
+    name: str
+    matching_enabled_ratio: float
+    enabled_ratio: float
+
+
+class HmaBanks(RootModel[list[HmaBank]]):
+    pass
+
+
+class HmaMatch(Open):
+    bank_content_id: int
+    distance: str = Field(description="The Hamming distance (0 for MD5), as HMA gives it.")
+
+
+class HmaLookup(RootModel[dict[str, list[HmaMatch]]]):
+    """Matches by bank name."""
+
+
+class HmaMediaLookup(RootModel[dict[str, dict[str, list[HmaMatch]]]]):
+    """Matches by signal type, then bank name."""
+
+
+class HmaHashes(RootModel[dict[str, str]]):
+    """Hashes by signal type: ``pdq`` for a photo, ``video_md5`` for a video."""
+
+
+class HmaContentAdded(Open):
+    id: int
+    signals: dict[str, str]
+
+
+class HmaMessage(Open):
+    message: str
+
+
 class ErrorBody(Open):
     code: str
     message: str
@@ -292,3 +476,47 @@ class ViewerDecision(Open):
 
 class ViewerDecisions(Open):
     decisions: list[ViewerDecision] = Field(description="One per item asked for, in order.")
+
+
+class AuditEntry(Open):
+    """One entry of the audit log (``modgate.audit``)."""
+
+    seq: int = Field(description="Sequence number: the entry's leaf index in the Merkle tree.")
+    time: str = Field(description="When it was written, ISO 8601 in UTC.")
+    tenant: str
+    actor: str = Field(
+        description="user:<id>, key:<id>, cli:<os-user>@<host>, system:modgate or anonymous.",
+        examples=["key:64ac98ae122203ac"],
+    )
+    kind: str = Field(examples=["moderation.completed"])
+    object: str = Field(examples=["moderation:mod_0231a0d42641483ebc79e5351d00097e"])
+    payload_hash: str = Field(description="Hex SHA-256 of the payload's canonical JSON.")
+    detail: dict[str, Any] = Field(description="Non-personal facts kept for auditors.")
+    leaf_hash: str = Field(description="Hex RFC 9162 leaf hash of the entry.")
+    root_hash: str = Field(description="Hex root of the tree that ends with this entry.")
+
+
+class AuditPage(Open):
+    items: list[AuditEntry]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last.")
+
+
+class InclusionProof(Open):
+    """RFC 9162 inclusion proof: the audit path of entry ``seq`` in the tree of ``tree_size``."""
+
+    seq: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str] = Field(description="Hex node hashes, from the leaf up.")
+
+
+class ConsistencyProof(Open):
+    """RFC 9162 consistency proof: the tree of ``from_size`` entries is a prefix of the tree
+    of ``to_size``."""
+
+    from_size: int
+    to_size: int
+    from_root: str
+    to_root: str
+    proof: list[str] = Field(description="Hex node hashes.")

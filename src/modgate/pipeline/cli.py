@@ -17,6 +17,7 @@ from typing import IO, Annotated, Any, Literal
 import typer
 from tqdm import tqdm
 
+from modgate import audit
 from modgate.cli_context import command_services, configure_logging
 from modgate.errors import InvalidParameterException, ModgateError
 from modgate.media.blobstore import s3_error, s3_errors
@@ -155,14 +156,14 @@ def jobs_list(
 @jobs_app.command("retry")
 def jobs_retry(ctx: typer.Context, job_id: str) -> None:
     """Queue a failed or cancelled job again (the review its failure opened is withdrawn)."""
-    command_services(ctx).services().pipeline.processor.retry(job_id)
+    command_services(ctx).services().pipeline.processor.retry(job_id, audit.cli_actor())
     typer.echo(f"{job_id}: retry done")
 
 
 @jobs_app.command("cancel")
 def jobs_cancel(ctx: typer.Context, job_id: str) -> None:
     """Cancel a queued job; its item goes to review, as one whose processing failed."""
-    command_services(ctx).services().pipeline.processor.cancel(job_id)
+    command_services(ctx).services().pipeline.processor.cancel(job_id, audit.cli_actor())
     typer.echo(f"{job_id}: cancel done")
 
 
@@ -187,26 +188,42 @@ def _local_files(path: Path) -> Iterator[Path]:
 def submit(
     ctx: typer.Context,
     paths: Annotated[
-        list[str],
+        list[str] | None,
         typer.Argument(
             help="Files, folders (every file in them; ones that are not media are reported) or "
             "s3://bucket/prefix (objects with image or video file names)."
         ),
-    ],
+    ] = None,
     context: Annotated[str, typer.Option(help="region=DE,surface=kids,…")] = "",
     process: Annotated[bool, typer.Option(help="Run the jobs here and print decisions.")] = False,
+    texts: Annotated[
+        Path | None,
+        typer.Option(
+            "--texts",
+            exists=True,
+            dir_okay=False,
+            help='JSON Lines of texts: {"text": "…", "language"?, "context"?, "external_id"?, '
+            '"metadata"?} per line.',
+        ),
+    ] = None,
 ) -> None:
-    """Submit many files for moderation, with a progress bar; one JSON line per item."""
+    """Submit many files or texts for moderation, with a progress bar; one JSON line per item."""
+    if not paths and texts is None:
+        raise typer.BadParameter("give files, folders or --texts FILE.jsonl")
     services = _logged_services(ctx, "cli")
     pipeline = services.pipeline
     parsed = context_pairs(context)
-    sources = list(_sources(paths, services.settings))
+    sources = list(_sources(paths or [], services.settings))
     failures = 0
     submitted: list[tuple[str, str]] = []
+    if texts is not None:
+        failures, submitted = _submit_texts(pipeline, texts, parsed, process)
     for name, opener in tqdm(sources, desc="submit", unit="file", disable=False):
         try:
             with opener() as stream:
-                moderation, _created = pipeline.moderations.submit(stream=stream, context=parsed)
+                moderation, _created = pipeline.moderations.submit(
+                    stream=stream, context=parsed, actor=audit.cli_actor()
+                )
             submitted.append((name, moderation["id"]))
             if not process:
                 typer.echo(
@@ -239,6 +256,52 @@ def submit(
             typer.echo(json.dumps({"File": name} | {key: result[key] for key in DECIDED_KEYS}))
     if failures:
         raise typer.Exit(code=2)
+
+
+def _submit_texts(
+    pipeline: Pipeline, path: Path, context: dict[str, Any], process: bool
+) -> tuple[int, list[tuple[str, str]]]:
+    """Submit each line of a JSON Lines file of texts; a bad line is reported on its own JSON
+    line (its number as ``Line``) and the others are still submitted."""
+    failures = 0
+    submitted: list[tuple[str, str]] = []
+    with path.open("rb") as lines:
+        for number, raw in enumerate(tqdm(lines, desc="submit", unit="text"), start=1):
+            name = f"{path}:{number}"
+            if not raw.strip():
+                continue
+            try:
+                item = _text_line(raw)
+                moderation, _created = pipeline.moderations.submit(
+                    text=item["text"],
+                    language=item.get("language"),
+                    context=context | dict(item.get("context") or {}),
+                    external_id=item.get("external_id"),
+                    metadata=item.get("metadata"),
+                )
+            except ModgateError as error:
+                failures += 1
+                failure = {"code": error.code, "message": error.message}
+                typer.echo(json.dumps({"Line": number, "error": failure}))
+                continue
+            submitted.append((name, moderation["id"]))
+            if not process:
+                status = moderation["status"]
+                typer.echo(json.dumps({"Line": number, "id": moderation["id"], "status": status}))
+    return failures, submitted
+
+
+def _text_line(raw: bytes) -> dict[str, Any]:
+    try:
+        item = json.loads(raw)
+    except ValueError as exc:  # bad JSON or bad UTF-8
+        raise InvalidParameterException(f"the line is not JSON: {exc}") from exc
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        raise InvalidParameterException('each line must be an object with a "text" string')
+    for key, kind in (("context", dict), ("metadata", dict), ("language", str)):
+        if item.get(key) is not None and not isinstance(item[key], kind):
+            raise InvalidParameterException(f"{key!r} must be a {kind.__name__}")
+    return item
 
 
 Opener = Callable[[], IO[bytes]]

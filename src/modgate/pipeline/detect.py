@@ -26,7 +26,14 @@ from modgate.media.scale import draft_long_side
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord
 from modgate.pipeline.settings import PipelineSettings
-from modgate.taxonomy.detections import Detections, ImageDetections, Timeline
+from modgate.taxonomy.detections import (
+    BankMatch,
+    Detections,
+    ImageDetections,
+    TextDetections,
+    TextFindings,
+    Timeline,
+)
 from modgate.taxonomy.rekognition_json import stored_detections_from_json
 
 THUMBNAIL_SIDE = 320
@@ -39,6 +46,9 @@ class MediaDetector(FrameDetector, Protocol):
     cascade rule asks for (``for_surface``: its ``model_version`` names the rule)."""
 
     def detect(self, image: Image.Image) -> ImageDetections: ...
+
+    @property
+    def text_model_version(self) -> str: ...
 
     def for_surface(self, surface: str | None) -> MediaDetector: ...
 
@@ -53,6 +63,16 @@ class Detected:
     detections: Detections
     frame: Image.Image | None = None
     fresh: bool = True
+    # Findings of this request alone (an image's caption): decided on, never stored with the
+    # bytes' detections, which another request of the same bytes may reuse.
+    apart: tuple[TextFindings, ...] = ()
+
+    @property
+    def decided_on(self) -> Detections:
+        """What the policy decides on: the detections with the request's own findings."""
+        if not self.apart:
+            return self.detections
+        return replace(self.detections, findings=self.detections.findings + self.apart)
 
 
 class DetectStage:
@@ -62,7 +82,11 @@ class DetectStage:
         self.media = media
         self.blobs = blobs
         self.sampling = Sampling(
-            settings.video_fps, settings.scene_threshold, FLAG_FLOOR, THUMBNAIL_SIDE
+            settings.video_fps,
+            settings.scene_threshold,
+            FLAG_FLOOR,
+            THUMBNAIL_SIDE,
+            settings.reuse_threshold,
         )
 
     @staticmethod
@@ -73,15 +97,44 @@ class DetectStage:
             return None
         return Detected(stored_detections_from_json(stored), fresh=False)
 
+    @staticmethod
+    def with_matches(detected: Detected, matches: tuple[BankMatch, ...]) -> Detected:
+        """``detected`` with the item's hash-bank matches among its detections."""
+        if not matches:
+            return detected
+        return replace(detected, detections=replace(detected.detections, bank_matches=matches))
+
+    @staticmethod
+    def with_caption(
+        engine: MediaDetector, detected: Detected, context: Mapping[str, Any]
+    ) -> Detected:
+        """``detected`` with what the text detectors find in the caption ``context`` carries
+        (kept apart from the stored detections)."""
+        caption = context.get("caption")
+        if not caption:
+            return detected
+        found = engine.detect_text([str(caption)], "caption", context.get("language"))
+        return replace(detected, apart=tuple(found))
+
     def detect(
         self,
         engine: MediaDetector,
         record: MediaRecord,
         progress: Callable[[], None] | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Detected:
-        """The detections of ``record``. ``progress`` is called after each sample of a video or
-        an animation."""
+        """The detections of ``record`` (a text in the ``language`` its ``context`` names).
+        ``progress`` is called after each sample of a video or an animation."""
         info = record.info
+        if info.kind == "text":
+            text = self.media.read_text(record)
+            language = (context or {}).get("language")
+            findings = tuple(engine.detect_text([text], "text", language))
+            # Stored like any detections (decisions for viewers and backtests replay them),
+            # under a version that names the language: the same text read as another
+            # language is another result.
+            version = engine.text_model_version + (f";language={language}" if language else "")
+            return Detected(TextDetections(findings, version))
         handoff = self.media.handoff
         frame = handoff.take(info.sha256, engine.max_side) if handoff is not None else None
         if frame is not None:  # intake in this process decoded it already

@@ -1,6 +1,6 @@
 """What a moderation request carries, made plain before the service uses it: the context with
-its empty values dropped, and base64 media (broken into lines or given as a ``data:`` URI)
-decoded strictly."""
+its empty values dropped, base64 media (broken into lines or given as a ``data:`` URI)
+decoded strictly, and a text's language code checked."""
 
 from __future__ import annotations
 
@@ -31,3 +31,16 @@ def decode_base64(text: str) -> bytes:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise InvalidParameterException("media.base64 is not valid base64.") from exc
+
+
+# ISO 639-1 (or 639-3) with an optional region or script: "en", "pt-BR", "zh-Hant".
+_LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")
+
+
+def check_language(language: str) -> str:
+    """A text's language code, as an ISO 639 code such as ``en`` or ``pt-BR``."""
+    if not _LANGUAGE.fullmatch(language):
+        raise InvalidParameterException(
+            f"language {language[:20]!r} is not an ISO 639 code such as 'en' or 'pt-BR'."
+        )
+    return language

@@ -28,6 +28,7 @@ from modgate.db.base import table_of, transaction, utcnow
 from modgate.detection.store import DetectionStore
 from modgate.detection.tables import DetectionRow
 from modgate.errors import ConflictException, JobCpuBudgetExceededException, ModgateError
+from modgate.events import JobCancelled, JobRetried, record
 from modgate.media.blobstore import BlobStore
 from modgate.media.proxy import ensure_blurred_proxy
 from modgate.media.service import MediaService
@@ -36,6 +37,7 @@ from modgate.media.tables import MediaRow
 from modgate.moderation.models import StoredModeration
 from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationRow
+from modgate.pipeline.bank_stage import BankStage
 from modgate.pipeline.decide import Ruling, decide, processing_cancelled, processing_failed
 from modgate.pipeline.detect import Detected, DetectStage, MediaDetector
 from modgate.pipeline.executor import Decided
@@ -45,6 +47,7 @@ from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.writer import DecisionWrite, DecisionWriter, JobError
 from modgate.policy import Context
+from modgate.taxonomy.comprehend_json import findings_list_to_json
 from modgate.taxonomy.detections import Timeline
 from modgate.taxonomy.rekognition_json import thumbnails_json
 
@@ -143,6 +146,7 @@ class Outcome:
     record: MediaRecord | None
     review: dict[str, Any] | None
     thumbnails: dict[str, str] | None
+    text_findings: list[Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +185,7 @@ class ModerationProcessor:
         review_lane: ReviewLane,
         clock: Callable[[], dt.datetime] = utcnow,
         decided: Decided | None = None,
+        banks: BankStage | None = None,
     ) -> None:
         self.sessions = sessions
         self.media = media
@@ -193,6 +198,7 @@ class ModerationProcessor:
         self.clock = clock
         self.review_lane = review_lane
         self.stage = DetectStage(media, blobs, settings)
+        self.banks = banks or BankStage(None)
         self.writer = DecisionWriter(jobs, moderations, review_lane, clock)
 
     # ---- the task -------------------------------------------------------------------------
@@ -230,8 +236,13 @@ class ModerationProcessor:
             job = _Job(known.record, context, context.get("surface"), known.created_at)
             budget = CpuBudget(self.settings.job_cpu_seconds)
             surface_engine = engine.for_surface(job.surface)
-            fresh = self.stage.detect(surface_engine, known.record, budget)
-            return self._decide(claim, worker, job, fresh)
+            return self._matched_and_detected(
+                claim,
+                worker,
+                job,
+                lambda: self.stage.detect(surface_engine, known.record, budget, context),
+                surface_engine,
+            )
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
                 _READ, {"moderation_id": claim.moderation_id, "model_version": engine.model_version}
@@ -249,12 +260,15 @@ class ModerationProcessor:
         surface_engine = engine.for_surface(job.surface)
         # Stored detections are looked up under the engine's own version; a surface whose
         # cascade rule differs has detections of its own and reuses none of them.
-        detected: Detected | None = (
+        reused: Detected | None = (
             self.stage.reuse(found.job_detections)
             if surface_engine.model_version == engine.model_version
             else None
         )
-        if detected is None:
+
+        def detect() -> Detected:
+            if reused is not None:
+                return reused
             heartbeat = Heartbeat(
                 self.jobs,
                 claim,
@@ -262,23 +276,46 @@ class ModerationProcessor:
                 self.settings.job_timeout_seconds,
                 CpuBudget(self.settings.job_cpu_seconds),
             )
-            detected = self.stage.detect(surface_engine, record, heartbeat)
-        return self._decide(claim, worker, job, detected)
+            return self.stage.detect(surface_engine, record, heartbeat, job.context)
+
+        return self._matched_and_detected(claim, worker, job, detect, surface_engine)
+
+    def _matched_and_detected(
+        self,
+        claim: Claim,
+        worker: str,
+        job: _Job,
+        detect: Callable[[], Detected],
+        engine: MediaDetector,
+    ) -> Outcome | None:
+        """Bank matches, then detections unless a match decides alone (``bank_stage``)."""
+        matches = self.banks.match(job.record, claim.moderation_id)
+        if matches:
+            policy = self.policies.for_surface(job.surface)[0]
+            context = Context.from_dict(job.context, now=job.created_at)
+            alone = self.banks.decides_alone(policy, matches, context, job.record.info)
+            if alone is not None:
+                return self._decide(claim, worker, job, Detected(alone, fresh=False), engine)
+        detected = self.stage.with_matches(detect(), matches)
+        return self._decide(claim, worker, job, detected, engine)
 
     # ---- the decision ---------------------------------------------------------------------
-    def _decide(self, claim: Claim, worker: str, job: _Job, detected: Detected) -> Outcome | None:
+    def _decide(
+        self, claim: Claim, worker: str, job: _Job, detected: Detected, engine: MediaDetector
+    ) -> Outcome | None:
+        detected = self.stage.with_caption(engine, detected, job.context)
         policy, shadows = self.policies.for_surface(job.surface)
         ruling = decide(
             policy,
             shadows,
-            detected.detections,
+            detected.decided_on,
             Context.from_dict(job.context, now=job.created_at),
             surface=job.surface,
             moderation_id=claim.moderation_id,
             clock=self.clock,
         )
         review = ruling.action == "review"
-        if review:
+        if review and job.record.info.kind != "text":  # a text is shown as text
             self._previews(job.record, detected)  # made before reviewers can see the task
         return self._record(claim, worker, job.record, detected, ruling)
 
@@ -287,11 +324,11 @@ class ModerationProcessor:
     ) -> Outcome | None:
         """Store fresh detections and write the decision, in one transaction; then the
         shadow decisions, once the real one is committed."""
-        detections = detected.detections
+        detections = detected.decided_on
         outcome = None
         with transaction(self.sessions) as session:
             if detected.fresh:
-                self.detections.add(session, record.info.sha256, detections)
+                self.detections.add(session, record.info.sha256, detected.detections)
             decided = self.writer.write(session, claim, worker, DecisionWrite(ruling, detections))
             if decided is not None:
                 logger.info(
@@ -305,6 +342,7 @@ class ModerationProcessor:
                     if ruling.action == "review" or claim.attempt > 1
                     else None,
                     thumbnails_json(detections) if isinstance(detections, Timeline) else None,
+                    findings_list_to_json(detections.findings) if detections.findings else None,
                 )
         if outcome is not None and ruling.shadows:
             self.policies.store.record_shadow(ruling.shadows)
@@ -353,11 +391,11 @@ class ModerationProcessor:
             self.writer.write(session, claim, worker, write)
         return True
 
-    def retry(self, job_id: str) -> None:
+    def retry(self, job_id: str, actor: str) -> None:
         """Run a failed or cancelled job again. Its item goes back to ``queued`` and the review
         its failure opened is withdrawn: the job decides it (or, failing again, opens another).
         An item a reviewer has already decided is not retried: that would overwrite the
-        verdict."""
+        verdict. ``actor`` (as the audit log names actors) is recorded as who asked."""
         with transaction(self.sessions) as session:
             moderation_id = self.jobs.retry_in(session, job_id)
             moderation = session.get(ModerationRow, moderation_id)
@@ -371,13 +409,17 @@ class ModerationProcessor:
             now = self.clock()
             self.review_lane.withdraw(session, moderation_id, now)
             moderation.status, moderation.error, moderation.updated_at = "queued", None, now
+            record(session, JobRetried(moderation_id=moderation_id, actor=actor, job_id=job_id))
 
-    def cancel(self, job_id: str, actor: str = "operator") -> None:
+    def cancel(self, job_id: str, actor: str) -> None:
         """Cancel a queued job. No machine decides its item then, so the item goes to review
-        as one whose processing failed (``jobs retry`` can still run the job)."""
+        as one whose processing failed (``jobs retry`` can still run the job). ``actor`` (as
+        the audit log names actors) is recorded as who cancelled it."""
         message = f"cancelled by {actor} before it ran"
         error = JobError("JobCancelled", message)
         write = DecisionWrite(processing_cancelled(message), error=error)
         with transaction(self.sessions) as session:
             claim = self.jobs.cancel_in(session, job_id)
             self.writer.write(session, claim, actor, write, settle_job=False)
+            cancelled = JobCancelled(moderation_id=claim.moderation_id, actor=actor, job_id=job_id)
+            record(session, cancelled)

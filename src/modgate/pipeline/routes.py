@@ -5,7 +5,6 @@ Every route acts for the caller's tenant: another tenant's moderation is not fou
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import math
 from typing import Annotated, Any, Literal
@@ -16,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from modgate.auth.clear_media import log_clear_read, require_clear_scope
-from modgate.auth.deps import require_scopes, tenant_of
+from modgate.auth.deps import actor_of, require_scopes, tenant_of
 from modgate.errors import (
     BlobKeyNotAllowedException,
     IdempotentParameterMismatchException,
@@ -30,7 +29,7 @@ from modgate.media.previews import thumbnail_bytes
 from modgate.media.sniff import sniff
 from modgate.openapi import schemas
 from modgate.openapi.params import IsoDateTime
-from modgate.openapi.responses import MEDIA_INTAKE, errors, image, link, ok
+from modgate.openapi.responses import MEDIA_INTAKE, TEXT_INTAKE, errors, image, link, ok
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import CONTEXT_KEYS
 from modgate.policy.model import Action
@@ -41,7 +40,9 @@ router = APIRouter(prefix="/v1", tags=["moderations"])
 ModerationStatus = Literal["queued", "completed", "failed"]
 
 # Form fields of a multipart moderation: the file, context and its keys, and the other fields.
-MULTIPART_FIELDS = len(CONTEXT_KEYS) + 8
+MULTIPART_FIELDS = len(CONTEXT_KEYS) + 10
+# A text sent as a file part: read one byte past the largest limit, for intake to refuse.
+TEXT_FIELD_READ = 1024 * 1024 + 1
 # Enough base64 to sniff the media's type from its first bytes.
 _HEAD_CHARS = 8192
 
@@ -58,22 +59,55 @@ _MODERATION_LINKS = {
     "GetMedia": link("getMedia", media_id="$response.body#/media/id"),
 }
 
+_TEXT_DOC = {
+    "type": "string",
+    "minLength": 1,
+    "description": "A text to moderate (a comment, a message, a username) when no media is "
+    "given; beside media, the media's caption. At most 64 KiB of UTF-8 "
+    "(`MODGATE_MAX_TEXT_BYTES`); not empty once white space and invisible characters are "
+    "removed; no NUL character.",
+}
+_LANGUAGE_DOC = {
+    "type": "string",
+    "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    "description": "The text's language (ISO 639, e.g. `en`, `pt-BR`); detectors that do not "
+    "read it are skipped. Unset: every detector reads the text.",
+}
+_WAIT_DOC = {
+    "type": "boolean",
+    "description": "Answer once decided (images and texts; a video is always queued).",
+}
+_JSON_FIELDS = {
+    "context": {"type": "object"},
+    "external_id": {"type": "string"},
+    "metadata": {"type": "object"},
+    "client_request_token": {"type": "string"},
+    "wait": _WAIT_DOC,
+}
+# A whole (1 × 1 pixel) PNG, for the document's example.
+_PNG_1X1 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
+)
 _BODY_DOC = {
     "requestBody": {
+        "description": "Media (a multipart `file`, or in JSON `media`), a `text`, or media with "
+        "a `text` as its caption.",
         "content": {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
+                        "text": _TEXT_DOC,
+                        "language": _LANGUAGE_DOC,
                         "context": {"type": "string", "description": "JSON object"},
                         **{key: {"type": "string"} for key in CONTEXT_KEYS},
                         "external_id": {"type": "string"},
                         "metadata": {"type": "string"},
                         "client_request_token": {"type": "string"},
-                        "wait": {"type": "boolean"},
+                        "wait": _WAIT_DOC,
                     },
-                    "required": ["file"],
+                    "anyOf": [{"required": ["file"]}, {"required": ["text"]}],
                 }
             },
             "application/json": {
@@ -88,14 +122,34 @@ _BODY_DOC = {
                                 "media_id": {"type": "string"},
                             },
                         },
-                        "context": {"type": "object"},
-                        "external_id": {"type": "string"},
-                        "metadata": {"type": "object"},
-                        "client_request_token": {"type": "string"},
-                        "wait": {"type": "boolean"},
+                        "text": _TEXT_DOC,
+                        "language": _LANGUAGE_DOC,
+                        **_JSON_FIELDS,
                     },
-                    "required": ["media"],
-                }
+                    "anyOf": [{"required": ["media"]}, {"required": ["text"]}],
+                },
+                "examples": {
+                    "image": {
+                        "summary": "An image as base64",
+                        "value": {"media": {"base64": _PNG_1X1}, "wait": True},
+                    },
+                    "comment": {
+                        "summary": "A comment",
+                        "value": {
+                            "text": "great stream, add me on snapchat",
+                            "language": "en",
+                            "context": {"surface": "comments"},
+                            "wait": True,
+                        },
+                    },
+                    "caption": {
+                        "summary": "An image with its caption",
+                        "value": {
+                            "media": {"media_id": "med_0231a0d42641483ebc79e5351d00097e"},
+                            "text": "my new bike",
+                        },
+                    },
+                },
             },
         },
         "required": True,
@@ -159,7 +213,7 @@ def refuse_video_as_base64(data_base64: str) -> None:
         head = head.partition(",")[2]
     try:
         sniffed = sniff(base64.b64decode(head[: len(head) // 4 * 4]))
-    except (binascii.Error, ModgateError):
+    except (ValueError, ModgateError):  # binascii.Error, or characters outside ASCII
         return
     if sniffed.kind == "video":
         raise VideoAsBase64Exception()
@@ -194,7 +248,9 @@ class ModerationFields(BaseModel):
 
 
 class ModerationCreate(ModerationFields):
-    media: MediaSource
+    media: MediaSource | None = None
+    text: str | None = None
+    language: str | None = Field(default=None, max_length=35)
 
 
 def _validated(model: type[ModerationFields], data: Any) -> ModerationFields:
@@ -212,7 +268,7 @@ def _validated(model: type[ModerationFields], data: Any) -> ModerationFields:
     "/moderations",
     status_code=202,
     openapi_extra=_BODY_DOC,
-    summary="Moderate an image or video",
+    summary="Moderate an image, a video or a text",
     operation_id="createModeration",
     response_model=None,
     responses={
@@ -220,13 +276,15 @@ def _validated(model: type[ModerationFields], data: Any) -> ModerationFields:
             202,
             schemas.Moderation,
             "Accepted and queued; a video is decided by a worker (poll, or wait for the "
-            "webhook). The `Location` header names the moderation.",
+            "webhook). The `Location` header names the moderation. A text's findings are in "
+            "`text_findings`.",
             links=_MODERATION_LINKS,
         ),
         **ok(201, schemas.Moderation, "Decided within the request (`wait`)."),
         **ok(200, schemas.Moderation, "Made before, with the same `client_request_token`."),
         **errors(
             *MEDIA_INTAKE,
+            *TEXT_INTAKE,
             VideoAsBase64Exception,
             InvalidContextError,
             IdempotentParameterMismatchException,
@@ -242,13 +300,18 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     arguments: dict[str, Any]
     if content_type == "multipart/form-data":
         # Two files are let through to be refused below, in this route's own words.
-        form = await read_form(request, max_fields=MULTIPART_FIELDS, max_files=2)
+        form = await read_form(request, max_fields=MULTIPART_FIELDS, max_files=3)
         uploads = form.getlist("file")
-        if len(uploads) != 1 or not isinstance(uploads[0], UploadFile):
+        text = await _form_text(form.get("text"))
+        if len(uploads) > 1 or (uploads and not isinstance(uploads[0], UploadFile)):
             raise InvalidParameterException(
                 "Send the media as one file in the multipart field 'file'."
             )
-        upload = uploads[0]
+        if not uploads and text is None:
+            raise InvalidParameterException(
+                "Send the media as one file in the multipart field 'file', or a text in the "
+                "field 'text'."
+            )
         context = _json_field(form.get("context"), "context") or {}
         context.update({key: form[key] for key in CONTEXT_KEYS if form.get(key)})
         fields = _validated(
@@ -262,7 +325,15 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
                 "wait": form.get("wait") or False,
             },
         )
-        arguments = {"stream": upload.file}
+        language = form.get("language")
+        arguments = {
+            "text": text,
+            "language": language if isinstance(language, str) and language else None,
+        }
+        if uploads:
+            upload = uploads[0]
+            assert isinstance(upload, UploadFile)
+            arguments["stream"] = upload.file
     elif content_type == "application/json":
         try:
             body = _strict_json(await request.body())
@@ -270,16 +341,20 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
             raise InvalidParameterException(f"The body is not valid JSON: {exc}.") from exc
         fields = _validated(ModerationCreate, body)
         assert isinstance(fields, ModerationCreate)
-        if fields.media.base64 is not None:
-            refuse_video_as_base64(fields.media.base64)
-        arguments = {
-            "data_base64": fields.media.base64,
-            "blob_key": fields.media.blob_key,
-            "media_id": fields.media.media_id,
-        }
+        if fields.media is None and fields.text is None:
+            raise InvalidParameterException("Give the media to moderate, or a text.")
+        arguments = {"text": fields.text, "language": fields.language}
+        if fields.media is not None:
+            if fields.media.base64 is not None:
+                refuse_video_as_base64(fields.media.base64)
+            arguments |= {
+                "data_base64": fields.media.base64,
+                "blob_key": fields.media.blob_key,
+                "media_id": fields.media.media_id,
+            }
     else:
         raise InvalidParameterException(
-            "Send multipart/form-data (field 'file') or application/json."
+            "Send multipart/form-data (field 'file' or 'text') or application/json."
         )
     arguments |= {
         "context": fields.context,
@@ -291,6 +366,7 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     moderation, created = await _in_thread(
         pipeline.moderations.submit,
         client=client_of(request),
+        actor=actor_of(request),
         wait=wait,
         tenant=tenant_of(request),
         **arguments,
@@ -304,6 +380,16 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     return JSONResponse(
         moderation, status_code=status, headers={"Location": f"/v1/moderations/{moderation['id']}"}
     )
+
+
+async def _form_text(value: Any) -> str | bytes | None:
+    """The multipart field ``text``: a plain field, or a file part (its bytes, checked as
+    UTF-8 by intake)."""
+    if isinstance(value, UploadFile):
+        return await value.read(TEXT_FIELD_READ)
+    if isinstance(value, str) and value:
+        return value
+    return None
 
 
 async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:

@@ -21,6 +21,7 @@ from modgate.media.blobstore import BlobStore
 from modgate.media.service import MediaService
 from modgate.moderation.store import ModerationStore
 from modgate.outbound import OutboundGuard, OutboundPolicy
+from modgate.pipeline.bank_stage import BankLookup, BankStage
 from modgate.pipeline.detect import MediaDetector
 from modgate.pipeline.executor import (
     CeleryExecutor,
@@ -71,6 +72,7 @@ class Pipeline:
         moderations: ModerationStore,
         publish: bool,
         engine: LoadedEngine | None = None,
+        banks: BankLookup | None = None,
     ) -> None:
         self.settings = settings.pipeline
         self._settings = settings
@@ -99,6 +101,7 @@ class Pipeline:
             moderations=moderations,
             review_lane=review_lane,
             decided=self.decided,
+            banks=BankStage(banks, settings.banks.skip_detection_distance),
         )
         self.runner = JobRunner(self.jobs, self.processor.run, self.settings.job_timeout_seconds)
         self.executor: Executor

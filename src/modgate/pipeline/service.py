@@ -22,6 +22,7 @@ from modgate import events
 from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     IdempotentParameterMismatchException,
+    InvalidContextError,
     InvalidParameterException,
     ResourceNotFoundException,
 )
@@ -29,6 +30,7 @@ from modgate.media.models import MediaInfo
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
+from modgate.media.text import text_bytes
 from modgate.moderation.models import (
     ModerationExtra,
     ModerationQuery,
@@ -40,7 +42,7 @@ from modgate.moderation.public import labels_response, public_moderation
 from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationExtraRow, ModerationRow
 from modgate.pipeline.executor import Decided, Executor, RunHere
-from modgate.pipeline.inputs import clean_context, decode_base64
+from modgate.pipeline.inputs import check_language, clean_context, decode_base64
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.processor import Fresh
 from modgate.pipeline.review_lane import ReviewLane
@@ -95,21 +97,37 @@ class ModerationService:
         external_id: str | None = None,
         metadata: dict[str, Any] | None = None,
         client: str | None = None,
+        actor: str | None = None,
         wait: bool = False,
         tenant: str = DEFAULT_TENANT,
+        text: str | bytes | None = None,
+        language: str | None = None,
     ) -> tuple[dict[str, Any], bool]:
         """Store the media and queue its moderation; returns (moderation, created).
 
-        With ``wait`` (images only) the moderation is returned once decided, or as it stands
-        when the wait times out."""
+        ``text`` alone is the item (a comment, a username); beside media it is the media's
+        caption, kept in the context (``caption``) with ``language``. With ``wait`` (images
+        and texts) the moderation is returned once decided, or as it stands when the wait
+        times out."""
         context = clean_context(context)
+        reserved = sorted(set(context) & {"caption", "language"})
+        if reserved:
+            raise InvalidContextError(
+                f"context.{reserved[0]} is set from the request's own field "
+                f"({'text' if reserved[0] == 'caption' else 'language'}), not in the context."
+            )
         Context.from_dict(context, now=self.clock())  # refuse a bad context before storing
         sources = [s is not None for s in (stream, data_base64, blob_key, media_id)]
-        if sum(sources) != 1:
+        if sum(sources) > 1 or (not any(sources) and text is None):
             raise InvalidParameterException(
                 "Give the media exactly one way: a multipart file, base64 data, a blob-store "
-                "key or an already stored media id."
+                "key or an already stored media id; or give a text."
             )
+        if language is not None:
+            context["language"] = check_language(language)
+        if text is not None and any(sources):
+            caption = text_bytes(text, self.media.limits, "text").decode("utf-8")
+            context["caption"] = caption
 
         def fingerprint_of(sha256: str) -> str:
             return request_fingerprint(sha256, context, external_id, metadata)
@@ -124,10 +142,16 @@ class ModerationService:
                 self._by_token(token, fingerprint_of(info.sha256), tenant)
 
         # New media: bytes stored, its row written with the moderation's (one transaction).
-        record, new = self._media(stream, data_base64, blob_key, media_id, tenant, before_store)
-        # Video is always asynchronous: ``wait`` is for images, so a client that asks for it on
-        # every upload gets its videos accepted (202) rather than refused.
-        wait = wait and record.info.kind == "image"
+        if any(sources):
+            record, new = self._media(stream, data_base64, blob_key, media_id, tenant, before_store)
+        else:
+            assert text is not None
+            record, new = self.media.ingest_text(
+                text, defer_record=True, before_store=before_store, tenant=tenant
+            )
+        # Video is always asynchronous: ``wait`` is for images and texts, so a client that asks
+        # for it on every upload gets its videos accepted (202) rather than refused.
+        wait = wait and record.info.kind in ("image", "text")
         read = self.wait if wait else self.get
         fingerprint = fingerprint_of(record.info.sha256)
         if client_request_token:
@@ -149,6 +173,7 @@ class ModerationService:
                     external_id,
                     metadata,
                     client,
+                    actor,
                     fingerprint,
                     here,
                     now,
@@ -182,7 +207,11 @@ class ModerationService:
             finally:
                 outcome = self.decided.take(moderation_id)
         if outcome is not None:  # decided in this process: answer from the committed row
-            extra = ModerationExtra(client_metadata=metadata or {}, thumbnails=outcome.thumbnails)
+            extra = ModerationExtra(
+                client_metadata=metadata or {},
+                thumbnails=outcome.thumbnails,
+                text_findings=outcome.text_findings,
+            )
             return public_moderation(
                 outcome.row, extra, outcome.record, outcome.review, self.settings.segment_gap_ms
             ), True
@@ -197,6 +226,7 @@ class ModerationService:
         external_id: str | None,
         metadata: dict[str, Any] | None,
         client: str | None,
+        actor: str | None,
         fingerprint: str,
         here: RunHere | None,
         now: dt.datetime,
@@ -240,9 +270,10 @@ class ModerationService:
             )
             created = events.ModerationCreated(
                 moderation_id=moderation_id,
-                actor=client,
+                actor=actor,
                 external_id=external_id,
                 sha256=record.info.sha256,
+                kind=record.info.kind,
             )
             events.record(session, created)
             claim = Claim(job_id, moderation_id, 1, self.settings.max_attempts)

@@ -30,8 +30,10 @@ from modgate.moderation.tables import ModerationExtraRow
 from modgate.pipeline.decide import Ruling
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.review_lane import ReviewLane
+from modgate.taxonomy.comprehend_json import findings_list_to_json
 from modgate.taxonomy.detections import Detections, Timeline
 from modgate.taxonomy.rekognition_json import (
+    bank_match_to_json,
     job_notification,
     moderation_columns,
     thumbnails_json,
@@ -98,6 +100,8 @@ class DecisionWriter:
         now = self.clock()
         ruling, detections = write.ruling, write.detections
         decision = ruling.to_dict()
+        if detections is not None and detections.bank_matches:
+            decision["bank_matches"] = [bank_match_to_json(m) for m in detections.bank_matches]
         values: dict[str, Any] = dict(
             status=write.status,
             action=ruling.action,
@@ -119,14 +123,18 @@ class DecisionWriter:
             if settle_job:
                 self.jobs.finish(session, claim.job_id, worker)
             return None
-        # Timelines keep their thumbnails there; a video job may have asked to be notified.
+        # Timelines keep their thumbnails there, text findings theirs; a video job may have
+        # asked to be notified.
+        findings = detections.findings if detections is not None else ()
         extra = (
             session.get(ModerationExtraRow, claim.moderation_id)
-            if isinstance(detections, Timeline) or decided.kind == "video"
+            if isinstance(detections, Timeline) or decided.kind == "video" or findings
             else None
         )
         if isinstance(detections, Timeline) and extra is not None:
             extra.thumbnails = thumbnails_json(detections)
+        if findings and extra is not None:
+            extra.text_findings = findings_list_to_json(findings)
         if ruling.action == "review":
             self.review_lane.open(session, decided)
         summary = moderation_summary(decided, decision)

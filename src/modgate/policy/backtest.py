@@ -84,6 +84,15 @@ class BacktestReport:
     def share(self, counter: Counter[str], *actions: str) -> float:
         return sum(counter[a] for a in actions) / self.total if self.total else 0.0
 
+    def audit_summary(self) -> dict[str, Any]:
+        """The figures the audit log keeps of a backtest: what it compared, over how much."""
+        return {
+            "active_version": self.active_version,
+            "total": self.total,
+            "changed": sum(self.changes.values()),
+            "with_verdict": self.with_verdict,
+        }
+
     def to_dict(self) -> dict[str, Any]:
         def shares(counter: Counter[str]) -> dict[str, Any]:
             return {

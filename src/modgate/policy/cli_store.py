@@ -53,7 +53,6 @@ def _governance(ctx: typer.Context, url: str | None) -> PolicyGovernance:
 def save(
     ctx: typer.Context,
     file: Path,
-    author: Annotated[str, typer.Option(help="Who wrote this version.")],
     note: str = "",
     cases: Annotated[
         Path | None, typer.Option(help="Run these test cases on it and keep the run.")
@@ -62,7 +61,7 @@ def save(
 ) -> None:
     """Store a policy version (by content hash); with --cases, run and keep its test cases
     (exits 1 when one fails: the version cannot be activated until they pass)."""
-    stored = _store(ctx, database_url).save(load_policy(file), author=author, note=note)
+    stored = _store(ctx, database_url).save(load_policy(file), author=cli_actor(), note=note)
     typer.echo(f"saved {stored.name} version {stored.version}")
     if cases is not None:
         try:
@@ -159,6 +158,7 @@ def backtest(
         with_text=uses_text(candidate) or (active is not None and uses_text(active)),
     )
     report = run_backtest(candidate, items, active)
+    store.record_backtest(candidate.version, actor=cli_actor(), summary=report.audit_summary())
     if plot is not None:
         plot_sweep(report, str(plot))
     typer.echo(
@@ -193,11 +193,10 @@ def shadow_start(
     ctx: typer.Context,
     version: str,
     surface: Surface,
-    actor: Annotated[str, typer.Option()],
     database_url: DatabaseUrl = None,
 ) -> None:
     """Evaluate a stored version beside the active one on live traffic."""
-    _store(ctx, database_url).start_shadow(version, surface, actor=actor)
+    _store(ctx, database_url).start_shadow(version, surface, actor=cli_actor())
     typer.echo(f"{surface}: shadowing {version[:12]}")
 
 

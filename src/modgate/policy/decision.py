@@ -13,7 +13,8 @@ from modgate.policy.model import Route
 
 
 class Match(NamedTuple):
-    """One label, text or segment run that drove the decision."""
+    """One label, text, segment run or hash-bank match that drove the decision (a bank match:
+    ``bank``, the banked ``content_id`` and the ``distance``; ``confidence`` is the distance)."""
 
     label: str
     confidence: float
@@ -21,6 +22,9 @@ class Match(NamedTuple):
     rule: str
     timestamps: tuple[int, ...] = ()
     text: str | None = None
+    bank: str | None = None
+    content_id: int | None = None
+    distance: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -33,6 +37,8 @@ class Match(NamedTuple):
             out["timestamps"] = list(self.timestamps)
         if self.text is not None:
             out["text"] = self.text
+        if self.bank is not None:
+            out.update(bank=self.bank, content_id=self.content_id, distance=self.distance)
         return out
 
 
@@ -61,6 +67,12 @@ class Decision:
     def reasons(self) -> list[str]:
         out = []
         for match in self.matched:
+            if match.bank is not None:
+                out.append(
+                    f"bank {match.bank} content {match.content_id} at distance {match.distance}"
+                    f" → {match.action} by rule {match.rule}"
+                )
+                continue
             subject = f"text {match.text!r}" if match.text is not None else match.label
             confidence = f" at {match.confidence:g}" if match.confidence is not None else ""
             out.append(f"{subject}{confidence} → {match.action} by rule {match.rule}")

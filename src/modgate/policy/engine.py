@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from modgate.policy.bank_rules import BankFired, evaluate_banks, without_suppressed
 from modgate.policy.conditions import AllOf, AnyOf, Condition, Sampling
 from modgate.policy.context import Context
 from modgate.policy.decision import Decision, Match, TraceStep
@@ -24,6 +25,7 @@ from modgate.policy.model import (
     ANY_LABEL,
     A2IRule,
     BandRule,
+    BankRule,
     DefaultRule,
     Layer,
     Policy,
@@ -42,7 +44,14 @@ from modgate.policy.rules import (
     stamps,
 )
 from modgate.taxonomy import taxonomy_v7
-from modgate.taxonomy.detections import Detections, Label, TextLine, Timeline, TimelineEntry
+from modgate.taxonomy.detections import (
+    Detections,
+    Label,
+    TextDetections,
+    TextLine,
+    Timeline,
+    TimelineEntry,
+)
 
 INF = float("inf")
 EMPTY_CONTEXT = Context()
@@ -150,7 +159,7 @@ class Entry:
 class Table:
     """Everything needed to evaluate under one combination of overlays."""
 
-    __slots__ = ("entries", "default", "a2i", "a2i_samples", "text", "video", "overlays")
+    __slots__ = ("entries", "default", "a2i", "a2i_samples", "text", "video", "overlays", "banks")
 
     def __init__(self, layers: Sequence[Layer]) -> None:
         taxonomy = taxonomy_v7()
@@ -159,6 +168,7 @@ class Table:
         self.a2i: A2IRule | None = None
         text: list[TextRule] = []
         video: list[VideoRule] = []
+        self.banks: dict[str, BankRule] = {}
         for index, layer in enumerate(layers):
             if index:
                 # A later layer owns the whole subtree of every label it names.
@@ -171,6 +181,7 @@ class Table:
             self.a2i = layer.a2i or self.a2i
             text.extend(layer.text)
             video.extend(layer.video)
+            self.banks.update(layer.banks)  # a later layer's rule for a bank replaces the base's
         self.overlays = tuple(layer.id for layer in layers[1:])
         self.a2i_samples = self.a2i is not None and has_sampling(self.a2i.condition)
         self.entries = self._entries(rules)
@@ -258,12 +269,22 @@ class CompiledPolicy:
         lines: Sequence[TextLine] = ()
         if isinstance(detections, Timeline):
             labels, entries = detections.peak_labels(), detections.entries
+        elif isinstance(detections, TextDetections):
+            labels = ()
         else:
             labels = detections.labels
             if table.text and detections.text:
                 lines = detections.lines()
+        findings = detections.findings if table.text else ()
         trace: list[TraceStep] = []
         matched: list[Match] = []
+        banked: list[BankFired] = []
+        if detections.bank_matches:
+            banked, suppressed = evaluate_banks(
+                table.banks, detections.bank_matches, trace, matched
+            )
+            if suppressed:
+                labels, entries = without_suppressed(labels, entries, suppressed, trace)
         best_severity, best_order, best_rule = 0, INF, None
         lookup = table.entries
         live: list[tuple[Entry, float]] = []
@@ -304,16 +325,18 @@ class CompiledPolicy:
                     severity == best_severity and rule.order < best_order
                 ):
                     best_severity, best_order, best_rule = severity, rule.order, rule
-        candidates: list[Fired] = []
-        if lines:
-            candidates += evaluate_text(table.text, lines, trace, matched)
+        candidates: list[Fired | BankFired] = list(banked)
+        if lines or findings:
+            candidates += evaluate_text(table.text, lines, findings, trace, matched)
         if table.video and entries:
             candidates += evaluate_video(table.video, entries, trace, matched)
         if table.a2i is not None:
             candidates += evaluate_a2i(
                 table.a2i, table.a2i_samples, labels, context, trace, matched
             )
-        decided: BandRule | TextRule | VideoRule | A2IRule | DefaultRule | None = best_rule
+        decided: BandRule | TextRule | VideoRule | A2IRule | BankRule | DefaultRule | None = (
+            best_rule
+        )
         for severity, order, fired in candidates:
             if severity > best_severity or (severity == best_severity and order < best_order):
                 best_severity, best_order, decided = severity, order, fired

@@ -24,6 +24,7 @@ from modgate.policy.model import (
     ANY_LABEL,
     A2IRule,
     BandRule,
+    BankRule,
     DefaultRule,
     Layer,
     Policy,
@@ -253,6 +254,10 @@ def _layer(
         for i, spec in enumerate(raw.get("video") or [])
         if (video := _video_rule(doc, checker, spec, (*path, "video", i), route)) is not None
     )
+    banks = {
+        name: _bank_rule(doc, checker, name, spec, (*path, "banks", name), prefix, route)
+        for name, spec in (raw.get("banks") or {}).items()
+    }
     return Layer(
         id=layer_id,
         when=when,
@@ -262,7 +267,42 @@ def _layer(
         text=text_rules,
         video=video_rules,
         description=raw.get("description", ""),
+        banks=banks,
     )
+
+
+def _bank_rule(
+    doc: SourceDocument,
+    checker: SemanticChecker,
+    name: str,
+    spec: dict[str, Any],
+    path: Path,
+    prefix: str,
+    route: Route,
+) -> BankRule:
+    suppress = spec.get("suppress", False)
+    if suppress is True:
+        labels: tuple[str, ...] = (ANY_LABEL,)
+    elif suppress is False:
+        labels = ()
+    else:
+        labels = tuple(
+            found
+            for i, label in enumerate(suppress)
+            if (found := checker.label((*path, "suppress", i), label)) is not None
+        )
+    rule = BankRule(
+        id=spec.get("id", f"{prefix}banks/{name}"),
+        bank=name,
+        action=spec.get("action", "allow" if labels else "block"),
+        max_distance=spec.get("max_distance"),
+        suppress=labels,
+        note=spec.get("note", ""),
+        route=_route(spec, route),
+        order=_order(doc, path),
+    )
+    checker.rule_id(path, rule.id)
+    return rule
 
 
 def _text_rule(
@@ -276,6 +316,8 @@ def _text_rule(
         action=spec["action"],
         words=tuple(spec.get("words") or ()),
         patterns=tuple(spec.get("patterns") or ()),
+        labels=tuple((name, float(score)) for name, score in (spec.get("labels") or {}).items()),
+        pii=tuple(spec.get("pii") or ()),
         min_confidence=float(spec.get("min_confidence", 0.0)),
         note=spec.get("note", ""),
         route=_route(spec, route),

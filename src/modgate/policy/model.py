@@ -58,12 +58,16 @@ class DefaultRule:
 
 @dataclass(frozen=True, slots=True)
 class TextRule:
-    """Block/review lists and patterns over text found in the image."""
+    """Lists, patterns, toxicity labels and personal data over text: a submitted text, a
+    caption, text read in an image or a video sample. ``labels``: (label, score from which the
+    rule fires); ``pii``: personal data types whose presence fires it."""
 
     id: str
     action: str
     words: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
+    labels: tuple[tuple[str, float], ...] = ()
+    pii: tuple[str, ...] = ()
     min_confidence: float = 0.0
     note: str = ""
     route: Route = Route()
@@ -99,6 +103,23 @@ class A2IRule:
 
 
 @dataclass(frozen=True, slots=True)
+class BankRule:
+    """What a match in hash bank ``bank`` does: ``action`` (a block, a review …), counting only
+    matches at ``max_distance`` or nearer (None: any the bank answers). ``suppress``: the bank
+    holds known-good content, and a match takes these labels (with their subtrees; ``("*",)``:
+    every label) out of the decision."""
+
+    id: str
+    bank: str
+    action: str
+    max_distance: int | None = None
+    suppress: tuple[str, ...] = ()
+    note: str = ""
+    route: Route = Route()
+    order: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class When:
     """Context a layer applies to; every given key must match, any value within a key."""
 
@@ -121,6 +142,7 @@ class Layer:
     text: tuple[TextRule, ...] = ()
     video: tuple[VideoRule, ...] = ()
     description: str = ""
+    banks: dict[str, BankRule] = field(default_factory=dict)
 
 
 @dataclass(eq=False)

@@ -18,7 +18,7 @@ from modgate.policy.decision import Match, TraceStep
 from modgate.policy.model import SEVERITY, A2IRule, BandRule, TextRule, VideoRule
 from modgate.policy.patterns import TextPattern, compile_text_pattern
 from modgate.taxonomy import taxonomy_v7
-from modgate.taxonomy.detections import Label, TextLine, TimelineEntry
+from modgate.taxonomy.detections import Label, TextFindings, TextLine, TimelineEntry
 
 # A rule that fired: (severity, order in the file, the rule).
 Fired = tuple[int, float, BandRule | TextRule | VideoRule | A2IRule]
@@ -63,25 +63,70 @@ def stamps(entries: Sequence[TimelineEntry], name: str, threshold: float) -> tup
 def evaluate_text(
     rules: Sequence[CompiledText],
     lines: Sequence[TextLine],
+    findings: Sequence[TextFindings],
     trace: list[TraceStep],
     matched: list[Match],
 ) -> list[Fired]:
-    """Each text rule over the lines read at or above its ``min_confidence``."""
+    """Each text rule: its words and patterns over the lines read at or above its
+    ``min_confidence`` and the texts detectors read, then its labels and personal data over
+    the findings. A hit in text a video showed carries the times it was shown."""
     fired: list[Fired] = []
     for rule, patterns in rules:
-        usable = "\n".join(
-            line.text if line.confidence >= rule.min_confidence else "" for line in lines
-        )
-        for pattern in patterns:
-            hit = pattern.search(usable)
-            if hit:
-                trace.append(("text", hit.group(0), None, rule.id, rule.action))
-                matched.append(Match("text", 100.0, rule.action, rule.id, (), hit.group(0)))
-                fired.append((SEVERITY[rule.action], rule.order, rule))
-                break
-        else:
+        usable = [line.text if line.confidence >= rule.min_confidence else "" for line in lines]
+        # Text read in an image is in ``lines`` already (with its confidence).
+        texts = [*usable, *(f.read for f in findings if not (lines and f.source == "ocr"))]
+        joined = "\n".join(texts)
+        hit = _first_hit(rule, patterns, joined, findings) or _label_hit(rule, findings)
+        if hit is None:
             trace.append(("text", "no match", None, rule.id, "allow"))
+            continue
+        label, text, confidence, stamps = hit
+        trace.append(("text", text if text is not None else label, None, rule.id, rule.action))
+        matched.append(Match(label, confidence, rule.action, rule.id, stamps, text))
+        fired.append((SEVERITY[rule.action], rule.order, rule))
     return fired
+
+
+# What fired a text rule: "text" and the text a word or pattern matched, or the toxicity label
+# (or personal data type) and None; its score; the times a video showed it.
+TextHit = tuple[str, str | None, float, tuple[int, ...]]
+
+
+def _first_hit(
+    rule: TextRule, patterns: Sequence[TextPattern], joined: str, findings: Sequence[TextFindings]
+) -> TextHit | None:
+    for pattern in patterns:
+        hit = pattern.search(joined)
+        if hit:
+            stamps = tuple(
+                sorted(
+                    {
+                        item.timestamp_ms
+                        for item in findings
+                        if item.timestamp_ms is not None and pattern.search(item.read)
+                    }
+                )
+            )
+            return "text", hit.group(0), 100.0, stamps
+    return None
+
+
+def _label_hit(rule: TextRule, findings: Sequence[TextFindings]) -> TextHit | None:
+    for name, threshold in rule.labels:
+        shown = [item for item in findings if item.score(name) >= threshold]
+        if shown:
+            score = max(item.score(name) for item in shown)
+            return name, None, score, _stamps(shown)
+    for kind in rule.pii:
+        shown = [item for item in findings if any(e.type == kind for e in item.entities)]
+        if shown:
+            score = max(e.score for item in shown for e in item.entities if e.type == kind)
+            return kind, None, score, _stamps(shown)
+    return None
+
+
+def _stamps(findings: Iterable[TextFindings]) -> tuple[int, ...]:
+    return tuple(sorted({f.timestamp_ms for f in findings if f.timestamp_ms is not None}))
 
 
 def evaluate_video(

@@ -5,12 +5,16 @@ database (SQLite or PostgreSQL), ``InMemoryPolicyStore`` (policy/memory.py) in d
 A version is the sha256 of the policy document, so saving the same policy twice is a no-op.
 Each surface has at most one active version; every activation is kept, so history and rollback
 need no extra state. Clocks are injected.
+
+``author`` and ``actor`` name who did it as the audit log names actors (``user:<id>``,
+``cli:<user>@<host>``); the SQL store appends each save, activation, rollback, shadow start
+and backtest to the audit log (``modgate.audit``) in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol, TypeVar
@@ -19,6 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate import audit
 from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     ConflictException,
@@ -33,6 +38,7 @@ from modgate.policy.tables import (
     PolicyVersionRow,
     ShadowDecisionRow,
 )
+from modgate.tenants import DEFAULT_TENANT
 
 Clock = Callable[[], dt.datetime]
 Result = TypeVar("Result")  # what one transaction's work returns
@@ -144,7 +150,8 @@ class SqlPolicyStore:
     def save_in(
         self, session: Session, policy: Policy, author: str, note: str = ""
     ) -> tuple[StoredPolicy, bool]:
-        """``save`` inside the caller's transaction; also whether the version is new."""
+        """``save`` inside the caller's transaction (audited there); also whether the version
+        is new (saving the same policy again changes and records nothing)."""
         row = session.get(PolicyVersionRow, policy.version)
         if row is not None:
             return _stored(row), False
@@ -158,6 +165,9 @@ class SqlPolicyStore:
         )
         session.add(row)
         session.flush()
+        payload = {"name": policy.name, "source": policy.source, "note": note}
+        facts = {"name": policy.name}
+        _audit(session, "policy.saved", f"policy:{policy.version}", author, payload, facts)
         return _stored(row), True
 
     def get(self, version: str) -> StoredPolicy:
@@ -180,16 +190,29 @@ class SqlPolicyStore:
         return self._run(lambda s: [_stored(r) for r in s.scalars(query)])
 
     def activate(self, version: str, surface: str, *, actor: str, note: str = "") -> Activation:
+        return self._activate(version, surface, actor, note, "policy.activated")
+
+    def _activate(self, version: str, surface: str, actor: str, note: str, kind: str) -> Activation:
         stored = self.get(version)
         return self._run(
-            lambda session: self.activate_in(session, stored.version, surface, actor, note)
+            lambda session: self.activate_in(
+                session, stored.version, surface, actor, note, kind=kind
+            )
         )
 
     def activate_in(
-        self, session: Session, version: str, surface: str, actor: str, note: str = ""
+        self,
+        session: Session,
+        version: str,
+        surface: str,
+        actor: str,
+        note: str = "",
+        *,
+        kind: str = "policy.activated",
+        evidence: Mapping[str, Any] | None = None,
     ) -> Activation:
-        """Activate the stored ``version`` (a full one) inside the caller's transaction, so
-        what the caller records about it commits with it or not at all."""
+        """Activate the stored ``version`` (a full one) inside the caller's transaction, and
+        audit it there (``kind``; ``evidence``: what allowed it, kept with the entry)."""
         now = self.clock()
         session.execute(
             update(PolicyActivationRow)
@@ -210,6 +233,9 @@ class SqlPolicyStore:
         )
         session.add(row)
         session.flush()
+        facts = {"version": version, "surface": surface, "mode": "active", **(evidence or {})}
+        payload = facts | {"note": note, "activation_id": row.id}
+        _audit(session, kind, f"policy:{version}", actor, payload, facts)
         return _activation(row)
 
     def active_for(self, surface: str) -> StoredPolicy | None:
@@ -234,16 +260,16 @@ class SqlPolicyStore:
         return self._run(lambda s: [_activation(r) for r in s.scalars(query)])
 
     def rollback(self, surface: str, *, actor: str, note: str = "") -> Activation:
-        return self.activate(
-            previous_version(self.history(surface)), surface, actor=actor, note=note or "rollback"
-        )
+        previous = previous_version(self.history(surface))
+        return self._activate(previous, surface, actor, note or "rollback", "policy.rolled_back")
 
     def start_shadow(self, version: str, surface: str, *, actor: str) -> None:
         stored = self.get(version)
         if any(s.version == stored.version for s in self.shadows_for(surface)):
             return
-        self._run(
-            lambda s: s.add(
+
+        def work(session: Session) -> None:
+            session.add(
                 PolicyShadowRow(
                     id=new_id("psh"),
                     surface=surface,
@@ -252,6 +278,16 @@ class SqlPolicyStore:
                     started_at=self.clock(),
                 )
             )
+            facts = {"version": stored.version, "surface": surface, "mode": "shadow"}
+            _audit(session, "policy.activated", f"policy:{stored.version}", actor, facts, facts)
+
+        self._run(work)
+
+    def record_backtest(self, version: str, *, actor: str, summary: dict[str, Any]) -> None:
+        """Audit that ``actor`` backtested ``version``; ``summary`` is the report's figures."""
+        facts = {"version": version} | summary
+        self._run(
+            lambda s: _audit(s, "policy.backtested", f"policy:{version}", actor, facts, facts)
         )
 
     def stop_shadow(self, version: str, surface: str) -> None:
@@ -326,6 +362,26 @@ class SqlPolicyStore:
                 for r in s.scalars(query)
             ]
         )
+
+
+def _audit(
+    session: Session,
+    kind: str,
+    subject: str,
+    actor: str,
+    payload: dict[str, Any],
+    detail: dict[str, Any],
+) -> None:
+    """Policies are everyone's: their entries belong to the ``default`` tenant."""
+    audit.append(
+        session,
+        kind,
+        tenant=DEFAULT_TENANT,
+        actor=actor,
+        object=subject,
+        payload=payload,
+        detail=detail,
+    )
 
 
 def _stored(row: PolicyVersionRow) -> StoredPolicy:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from modgate import audit
 from modgate.auth.models import ApiKey
 from modgate.errors import (
     ImageTooLargeException,
@@ -183,6 +184,7 @@ def detect_moderation_labels(
         stream=io.BytesIO(data),
         wait=True,
         client=caller.key.name,
+        actor=audit.key_actor(caller.key.id),
         tenant=caller.key.tenant,
         metadata={JOB_METADATA_KEY: {"Operation": "DetectModerationLabels"}},
     )
@@ -250,6 +252,7 @@ def start_content_moderation(
         blob_key=key,
         client_request_token=token,
         client=caller.key.name,
+        actor=audit.key_actor(caller.key.id),
         tenant=caller.key.tenant,
         metadata={JOB_METADATA_KEY: job},
     )

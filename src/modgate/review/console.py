@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from modgate import audit
 from modgate.db.base import new_id
 from modgate.errors import (
     ResourceNotFoundException,
@@ -34,6 +35,7 @@ from modgate.review.tables import (
     ReviewTaskRow,
     ReviewVerdictRow,
 )
+from modgate.review.text_view import text_views
 from modgate.taxonomy import taxonomy_v7
 
 
@@ -167,13 +169,16 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
         "labels": [
             {
                 "label": str(m.get("label")),
-                "confidence": _number(m.get("confidence")),
+                # A bank match has a distance, not a confidence.
+                "confidence": None if m.get("bank") else _number(m.get("confidence")),
+                "distance": m.get("distance") if m.get("bank") else None,
                 "rule": m.get("rule"),
                 "action": m.get("action"),
             }
             for m in review.selected
         ],
         "reasons": list(decision.get("reasons") or []),
+        "bank_matches": list(decision.get("bank_matches") or []),
         "moderation": {
             "id": moderation.id,
             "kind": moderation.kind,
@@ -195,6 +200,7 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
         ]
         if moderation.kind == "video"
         else [],
+        "texts": text_views(extra.text_findings if extra else None),
         "earlier_verdicts": earlier,
         "appeal": appeal_public(appeal) if appeal else None,
         "revealed": revealed is not None,
@@ -239,7 +245,7 @@ def reveal(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[str
             session,
             PreviewRevealed(
                 moderation_id=task.moderation_id,
-                actor=reviewer.id,
+                actor=audit.user_actor(reviewer.id),
                 task_id=task.id,
                 review_id=task.review_id,
             ),

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from modgate import audit
 from modgate.db.base import new_id
 from modgate.db.dialect import for_update
 from modgate.errors import (
@@ -22,7 +23,13 @@ from modgate.errors import (
     ResourceNotFoundException,
     UnknownLabelException,
 )
-from modgate.events import AppealResolved, ReviewCompleted, ReviewEscalated, record
+from modgate.events import (
+    AppealResolved,
+    ReviewCompleted,
+    ReviewEscalated,
+    ReviewVerdictSubmitted,
+    record,
+)
 from modgate.moderation.models import ModerationRecord
 from modgate.moderation.public import moderation_summary
 from modgate.moderation.store import ModerationStore
@@ -98,9 +105,11 @@ def submit_verdict(
     task = owned_task(session, task_id, reviewer_id, now=now)
     review = _locked_review(session, task.review_id)
     clean = validate_verdict(verdict, review.selected)
+    verdict_id = new_id("vrd")
+    actor = audit.user_actor(reviewer_id)
     session.add(
         ReviewVerdictRow(
-            id=new_id("vrd"),
+            id=verdict_id,
             task_id=task.id,
             review_id=review.id,
             moderation_id=review.moderation_id,
@@ -115,6 +124,19 @@ def submit_verdict(
     )
     task.status, task.completed_at = "done", now
     session.flush()
+    record(
+        session,
+        ReviewVerdictSubmitted(
+            moderation_id=review.moderation_id,
+            actor=actor,
+            verdict_id=verdict_id,
+            task_id=task.id,
+            review_id=review.id,
+            action=clean.action,
+            labels=clean.labels,
+            missed=clean.missed,
+        ),
+    )
     verdicts = _verdicts(session, review.id)
     result: dict[str, Any] = {
         "review_id": review.id,
@@ -124,9 +146,7 @@ def submit_verdict(
     }
     if len(verdicts) < review.reviewers_needed:
         return result | {"status": "waiting"}
-    return result | finish_review(
-        session, review, verdicts, now, settings, reviewer_id, moderations
-    )
+    return result | finish_review(session, review, verdicts, now, settings, actor, moderations)
 
 
 def _verdicts(session: Session, review_id: str) -> list[ReviewVerdictRow]:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from modgate.auth.deps import require_scopes, tenant_of
+from modgate.auth.deps import actor_of, require_scopes, tenant_of
 from modgate.errors import AlreadyAppealedException, ConflictException, ResourceNotFoundException
 from modgate.openapi import schemas
 from modgate.openapi.responses import errors, ok
@@ -42,12 +42,11 @@ class AppealCreate(BaseModel):
 )
 def create_appeal(request: Request, moderation_id: str, body: AppealCreate) -> Any:
     service = request.app.state.services.review
-    key = getattr(request.state, "api_key", None)
     appeal = service.appeal(
         moderation_id,
         body.statement,
         body.appellant,
-        actor=f"key:{key.id}" if key else None,
+        actor=actor_of(request),
         tenant=tenant_of(request),
     )
     return JSONResponse(appeal, status_code=201)

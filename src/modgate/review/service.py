@@ -18,14 +18,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.audit import user_actor
+from modgate.banks.service import BankService
 from modgate.db.base import transaction, utcnow
+from modgate.errors import ResourceNotFoundException
 from modgate.moderation.store import ModerationStore, SqlModerationStore
 from modgate.review.appeals import create_appeal
 from modgate.review.decide import submit_verdict
 from modgate.review.lane import SqlReviewLane, appeal_public
 from modgate.review.models import ClaimedTask, QueueScope, QueueStats, Reviewer, VerdictInput
 from modgate.review.settings import ReviewSettings
-from modgate.review.store import ReviewStore, SqlReviewStore
+from modgate.review.store import ReviewStore, SqlReviewStore, owned_task
 from modgate.review.tables import ReviewTaskRow
 
 Clock = Callable[[], dt.datetime]
@@ -46,6 +49,7 @@ class ReviewService:
         *,
         store: ReviewStore | None = None,
         moderations: ModerationStore | None = None,
+        banks: BankService | None = None,
     ) -> None:
         self.sessions = sessions
         self.settings = settings
@@ -55,6 +59,7 @@ class ReviewService:
             moderations if moderations is not None else SqlModerationStore()
         )
         self.lane = SqlReviewLane(settings, clock)
+        self.banks = banks
 
     def transaction(self, immediate: bool = True) -> AbstractContextManager[Session]:
         """A write transaction (on SQLite it holds the write lock from the start);
@@ -101,10 +106,23 @@ class ReviewService:
             )
 
     def submit_verdict(
-        self, task_id: str, reviewer: Reviewer, verdict: VerdictInput
+        self,
+        task_id: str,
+        reviewer: Reviewer,
+        verdict: VerdictInput,
+        add_to_bank: str | None = None,
     ) -> dict[str, Any]:
+        """Record the verdict. ``add_to_bank``: with a ``block``, the item's media goes into
+        that hash bank of its tenant, in the verdict's transaction (a bank that does not exist
+        refuses the verdict too). A verdict that overturns an appeal takes out of the banks
+        whatever was banked from the item."""
+        actor = user_actor(reviewer.id)
+        banked = None
+        if add_to_bank and verdict.action == "block" and self.banks is not None:
+            moderation_id, tenant = self._item_of(task_id, reviewer)
+            banked = (tenant, self.banks.verdict_content(tenant, add_to_bank, moderation_id))
         with self.transaction(immediate=True) as session:
-            return submit_verdict(
+            result = submit_verdict(
                 session,
                 task_id,
                 reviewer.id,
@@ -113,6 +131,27 @@ class ReviewService:
                 self.settings,
                 self.moderations,
             )
+            if banked is not None and self.banks is not None and add_to_bank:
+                content = self.banks.bank_in(session, banked[0], add_to_bank, banked[1], actor)
+                result["banked"] = {"bank": add_to_bank, "content_id": content.id}
+            appeal = result.get("appeal") or {}
+            if appeal.get("outcome") == "overturned" and self.banks is not None:
+                moderation = self.moderations.get(session, result["moderation_id"])
+                if moderation is not None:
+                    removed = self.banks.unbank_in(session, moderation.tenant, moderation.id, actor)
+                    result["unbanked"] = removed
+        if self.banks is not None and (result.get("banked") or result.get("unbanked")):
+            self.banks.index.refresh()
+        return result
+
+    def _item_of(self, task_id: str, reviewer: Reviewer) -> tuple[str, str]:
+        """The moderation a reviewer's task is about, and its tenant."""
+        with self.sessions() as session:
+            task = owned_task(session, task_id, reviewer.id, lock=False)
+            moderation = self.moderations.get(session, task.moderation_id)
+        if moderation is None:
+            raise ResourceNotFoundException("The item of this task is missing.")
+        return moderation.id, moderation.tenant
 
     def appeal(
         self,

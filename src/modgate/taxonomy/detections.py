@@ -75,14 +75,109 @@ class TextLine:
     geometry: Geometry | None = None
 
 
+# Amazon Comprehend's toxicity labels (``DetectToxicContent``); TOXICITY is the overall one.
+TOXICITY_LABELS = (
+    "PROFANITY",
+    "HATE_SPEECH",
+    "INSULT",
+    "GRAPHIC",
+    "HARASSMENT_OR_ABUSE",
+    "SEXUAL",
+    "VIOLENCE_OR_THREAT",
+    "TOXICITY",
+)
+# Amazon Comprehend's names (``DetectPiiEntities``) of the personal data modgate finds.
+PII_TYPES = (
+    "EMAIL",
+    "PHONE",
+    "CREDIT_DEBIT_NUMBER",
+    "INTERNATIONAL_BANK_ACCOUNT_NUMBER",
+    "URL",
+    "USERNAME",
+)
+# Where a text came from: a submitted text (a comment, a username …), an image's caption, or
+# text read in an image or a video sample.
+TEXT_SOURCES = ("text", "caption", "ocr")
+
+
+@dataclass(frozen=True, slots=True)
+class TextSpan:
+    """``[begin, end)`` in characters of the original text."""
+
+    begin: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextLabel:
+    """A toxicity label of a text, its score (0–100) and the spans it rests on (none: the text
+    as a whole)."""
+
+    name: str
+    score: float
+    spans: tuple[TextSpan, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PiiEntity:
+    """Personal data in a text: its Comprehend type, score (0–100) and place in the original."""
+
+    type: str
+    score: float
+    begin: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class TextFindings:
+    """What the text detectors found in one text. ``text`` is the original, ``normalised`` what
+    the detectors read (the same characters, unless normalisation changed some); offsets are
+    into ``text``. ``timestamp_ms``: when a video showed it."""
+
+    text: str
+    source: str = "text"
+    labels: tuple[TextLabel, ...] = ()
+    entities: tuple[PiiEntity, ...] = ()
+    normalised: str = ""
+    language: str | None = None
+    mixed_script: bool = False
+    timestamp_ms: int | None = None
+
+    def score(self, label: str) -> float:
+        """The score of ``label`` (0 when absent)."""
+        return next((item.score for item in self.labels if item.name == label), 0.0)
+
+    @property
+    def read(self) -> str:
+        """The text as the detectors read it."""
+        return self.normalised or self.text
+
+
+@dataclass(frozen=True, slots=True)
+class BankMatch:
+    """The item matched content ``content_id`` of hash bank ``bank`` by ``signal_type`` at
+    Hamming ``distance`` (0 for an exact MD5). ``negative``: the bank holds known-good content.
+    ``share``: for a video's PDQ timeline, the share of its frames that matched (0–1)."""
+
+    bank: str
+    content_id: int
+    distance: int
+    signal_type: str
+    negative: bool = False
+    share: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ImageDetections:
-    """What detection found in one still image."""
+    """What detection found in one still image, and the hash banks it matched.
+    ``findings``: what the text detectors found in its caption and in the text read in it."""
 
     labels: tuple[Label, ...] = ()
     content_types: tuple[ContentType, ...] = ()
     text: tuple[TextLine, ...] = ()
     model_version: str = ""
+    findings: tuple[TextFindings, ...] = ()
+    bank_matches: tuple[BankMatch, ...] = ()
 
     def peak_labels(self) -> tuple[Label, ...]:
         """Each label once at its confidence (an image has each label once)."""
@@ -123,12 +218,15 @@ class Unchecked:
 @dataclass(frozen=True, slots=True)
 class Timeline:
     """What detection found in a video or an animation, sample by sample. ``thumbnails``: the
-    blob keys of small copies of the flagged samples, by their time."""
+    blob keys of small copies of the flagged samples, by their time; ``bank_matches``: the hash
+    banks the video matched."""
 
     entries: tuple[TimelineEntry, ...] = ()
     model_version: str = ""
     thumbnails: Mapping[int, str] = field(default_factory=dict)
     unchecked: Unchecked | None = None
+    findings: tuple[TextFindings, ...] = ()
+    bank_matches: tuple[BankMatch, ...] = ()
 
     def peak_labels(self) -> tuple[Label, ...]:
         """Each label once, at its highest confidence anywhere, in order of first appearance."""
@@ -181,7 +279,24 @@ def _segment(first: TimelineEntry, end_ms: int, confidence: float) -> TimelineEn
     return replace(first, end_ms=end_ms, label=label)
 
 
-Detections = ImageDetections | Timeline
+@dataclass(frozen=True, slots=True)
+class TextDetections:
+    """What detection found in a submitted text (a comment, a username, a message)."""
+
+    findings: tuple[TextFindings, ...] = ()
+    model_version: str = ""
+    bank_matches: tuple[BankMatch, ...] = ()  # always empty: texts are not banked
+
+    @property
+    def labels(self) -> tuple[Label, ...]:
+        """No image label: a text's labels are its findings'."""
+        return ()
+
+    def peak_labels(self) -> tuple[Label, ...]:
+        return ()
+
+
+Detections = ImageDetections | Timeline | TextDetections
 
 
 def ranked_labels(

@@ -13,6 +13,10 @@ Stored detections (``detections.result``)::
      "ContentTypes": [...], "TextDetections": [...]}
     {"kind": "timeline", "ModerationModelVersion": ..., "entries": [...],
      "thumbnails": {"<ms>": "<blob key>"}, "unchecked": {...}}      (unchecked: when any)
+    {"kind": "text", "ModerationModelVersion": ..., "TextFindings": [...]}
+
+An image or a timeline with text findings (text read in it) has ``TextFindings`` too, in
+Comprehend's shape (``modgate.taxonomy.comprehend_json``).
 
 A moderation row holds an image's labels and content types, or a timeline's entries (and no
 content types).
@@ -21,9 +25,12 @@ content types).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from modgate.taxonomy.comprehend_json import findings_list_from_json, findings_list_to_json
 from modgate.taxonomy.detections import (
+    BankMatch,
     BoundingBox,
     ContentType,
     Detections,
@@ -31,6 +38,7 @@ from modgate.taxonomy.detections import (
     ImageDetections,
     Label,
     Point,
+    TextDetections,
     TextLine,
     Timeline,
     TimelineEntry,
@@ -139,6 +147,7 @@ def image_from_body(body: Mapping[str, Any]) -> ImageDetections:
         tuple(content_type_from_json(item) for item in body.get("ContentTypes") or ()),
         _text_of(body),
         str(body.get("ModerationModelVersion") or ""),
+        findings_list_from_json(body.get("TextFindings")),
     )
 
 
@@ -197,15 +206,45 @@ def detections_from_json(data: Any, labels: Sequence[Label] | None = None) -> De
         raise ValueError("detections must be a JSON object or a list of labels")
     if labels is not None:
         data = {**data, "ModerationLabels": [label_to_json(label) for label in labels]}
-    if data.get("kind") in ("image", "timeline"):
-        return stored_detections_from_json(data)
-    labels = data.get("ModerationLabels") or []
-    if labels and _is_entry(labels[0]):
-        return Timeline(
-            tuple(entry_from_json(item) for item in labels),
+    found: Detections
+    if data.get("kind") in ("image", "timeline", "text"):
+        found = stored_detections_from_json(data)
+    elif (listed := data.get("ModerationLabels") or []) and _is_entry(listed[0]):
+        found = Timeline(
+            tuple(entry_from_json(item) for item in listed),
             str(data.get("ModerationModelVersion") or ""),
         )
-    return image_from_body(data)
+    else:
+        found = image_from_body(data)
+    matches = data.get("bank_matches")
+    if matches and not isinstance(found, TextDetections):  # texts are not banked
+        found = replace(found, bank_matches=tuple(bank_match_from_json(m) for m in matches))
+    return found
+
+
+def bank_match_to_json(match: BankMatch) -> JsonObject:
+    """A hash-bank match as the API shows it (``bank_matches`` of a moderation)."""
+    found: JsonObject = {
+        "bank": match.bank,
+        "content_id": match.content_id,
+        "distance": match.distance,
+        "signal_type": match.signal_type,
+        "negative": match.negative,
+    }
+    if match.share is not None:
+        found["share"] = match.share
+    return found
+
+
+def bank_match_from_json(item: Mapping[str, Any]) -> BankMatch:
+    return BankMatch(
+        bank=str(item["bank"]),
+        content_id=int(item["content_id"]),
+        distance=int(item["distance"]),
+        signal_type=str(item.get("signal_type", "pdq")),
+        negative=bool(item.get("negative", False)),
+        share=item.get("share"),
+    )
 
 
 def _is_entry(item: Any) -> bool:
@@ -224,18 +263,30 @@ def stored_detections_to_json(detections: Detections) -> JsonObject:
         }
         if detections.unchecked is not None:
             out["unchecked"] = unchecked_to_json(detections.unchecked)
+        if detections.findings:
+            out["TextFindings"] = findings_list_to_json(detections.findings)
         return out
-    return {
+    if isinstance(detections, TextDetections):
+        return {
+            "kind": "text",
+            "ModerationModelVersion": detections.model_version,
+            "TextFindings": findings_list_to_json(detections.findings),
+        }
+    image: JsonObject = {
         "kind": "image",
         "ModerationModelVersion": detections.model_version,
         "ModerationLabels": [label_to_json(label) for label in detections.labels],
         "ContentTypes": [content_type_to_json(item) for item in detections.content_types],
         "TextDetections": [text_line_to_json(line) for line in detections.text],
     }
+    if detections.findings:
+        image["TextFindings"] = findings_list_to_json(detections.findings)
+    return image
 
 
 def stored_detections_from_json(result: Mapping[str, Any]) -> Detections:
     """The detections a ``detections`` row holds."""
+    findings = findings_list_from_json(result.get("TextFindings"))
     if result.get("kind") == "timeline":
         unchecked = result.get("unchecked")
         return Timeline(
@@ -243,7 +294,10 @@ def stored_detections_from_json(result: Mapping[str, Any]) -> Detections:
             str(result.get("ModerationModelVersion") or ""),
             {int(ms): key for ms, key in (result.get("thumbnails") or {}).items()},
             unchecked_from_json(unchecked) if unchecked else None,
+            findings,
         )
+    if result.get("kind") == "text":
+        return TextDetections(findings, str(result.get("ModerationModelVersion") or ""))
     return image_from_body(result)
 
 
@@ -269,6 +323,8 @@ def moderation_columns(detections: Detections) -> tuple[list[JsonObject], list[J
     types, or a timeline's entries (and no content types)."""
     if isinstance(detections, Timeline):
         return [entry_to_json(entry) for entry in detections.entries], []
+    if isinstance(detections, TextDetections):
+        return [], []
     return (
         [label_to_json(label) for label in detections.labels],
         [content_type_to_json(item) for item in detections.content_types],

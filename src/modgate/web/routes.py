@@ -77,7 +77,7 @@ def _safe_next(value: str | None) -> str:
 
 
 @router.get("/login", dependencies=[Depends(public)])
-async def loginpage(
+async def login_page(
     request: Request, next: str | None = None, error: str | None = None
 ) -> Response:
     return await _login_form(request, next, "Wrong username or password." if error else None)
@@ -159,7 +159,7 @@ async def logout(request: Request, _user: Console) -> Response:
 
 
 @router.get("")
-async def queuespage(
+async def queues_page(
     request: Request, user: Viewer, empty: str | None = None, saved: str | None = None
 ) -> Response:
     service = _reviews(request)
@@ -202,9 +202,14 @@ async def claim(request: Request, user: Worker) -> Response:
 
 
 @router.get("/tasks/{task_id}")
-async def taskpage(request: Request, task_id: str, user: Worker) -> Response:
+async def task_page(request: Request, task_id: str, user: Worker) -> Response:
     view = await run_in_threadpool(task_view, _reviews(request), task_id, user.reviewer)
-    return await page(request, "task.html", user, view=view)
+    banks = await run_in_threadpool(
+        request.app.state.services.banks.banks, view["moderation"]["tenant"]
+    )
+    # A block can put the item in one of its tenant's banks of known bad content.
+    bank_names = [bank.name for bank in banks if not bank.negative]
+    return await page(request, "task.html", user, view=view, bank_names=bank_names)
 
 
 @router.post("/tasks/{task_id}/verdict")
@@ -213,7 +218,8 @@ async def submit_verdict(request: Request, task_id: str, user: Worker) -> Respon
     service = _reviews(request)
     view = await run_in_threadpool(task_view, service, task_id, user.reviewer)
     verdict = verdict_from_form(form, [label["label"] for label in view["labels"]])
-    result = await run_in_threadpool(service.submit_verdict, task_id, user.reviewer, verdict)
+    bank = str(form.get("add_to_bank") or "") or None
+    result = await run_in_threadpool(service.submit_verdict, task_id, user.reviewer, verdict, bank)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(result)
     return RedirectResponse(f"/console?saved={quote(result['status'])}", 303)
@@ -312,7 +318,7 @@ def _local_copy(request: Request, key: str) -> Path:
 
 
 @router.get("/me")
-async def statspage(request: Request, user: Worker) -> Response:
+async def stats_page(request: Request, user: Worker) -> Response:
     stats = await run_in_threadpool(my_stats, _reviews(request), user.reviewer)
     return await page(request, "stats.html", user, stats=stats)
 

@@ -139,3 +139,22 @@ def test_cli_and_key_actors() -> None:
     assert audit.cli_actor().startswith("cli:") and "@" in audit.cli_actor()
     assert audit.key_actor("key_1") == "key:key_1"
     assert audit.key_actor(None) == audit.ANONYMOUS
+
+
+def test_many_entries_at_once_chain_like_one_at_a_time(sessions) -> None:  # type: ignore[no-untyped-def]
+    records = [
+        audit.Record("user.changed", "default", "cli:ops@host", f"user:usr_{n}", {"n": n})
+        for n in range(3)
+    ]
+    with transaction(sessions) as session:
+        with pytest.raises(ValueError):  # one bad record: none is written
+            audit.append_many(session, [*records, audit.Record("nope", "default", "x", "y", {})])
+        entries = audit.append_many(session, records)
+        last = _append(session, 3)
+    assert [e.seq for e in entries] + [last.seq] == [0, 1, 2, 3]
+    with sessions() as session:
+        rows = _rows(session)
+        size, head_root = head(session)
+    leaves = [row.leaf_hash for row in rows]
+    assert [row.root_hash for row in rows] == [root(leaves[: i + 1]) for i in range(4)]
+    assert (size, head_root) == (4, root(leaves))

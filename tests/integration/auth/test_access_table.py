@@ -108,6 +108,58 @@ TABLE = (
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
         "401 403 404 404 403 401  401 401 401 401 401"),
+    # Hash banks: modgate's own API, then HMA's (OpenMediaMatch) under /hma.
+    Row("GET /v1/banks", "banks:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("POST /v1/banks", "banks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("POST /v1/banks/import", "banks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/banks/{bank_name}", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("PATCH /v1/banks/{bank_name}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("DELETE /v1/banks/{bank_name}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/banks/{bank_name}/contents", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("POST /v1/banks/{bank_name}/contents", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/banks/{bank_name}/export", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/bank-contents/{content_id}", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("PATCH /v1/bank-contents/{content_id}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("DELETE /v1/bank-contents/{content_id}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /hma/status", "banks:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("POST /hma/h/hash", "banks:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /hma/m/lookup", "banks:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("POST /hma/m/lookup", "banks:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /hma/c/banks", "banks:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("POST /hma/c/banks", "banks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /hma/c/bank/{bank_name}", "banks:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("DELETE /hma/c/bank/{bank_name}", "banks:manage",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("POST /hma/c/bank/{bank_name}/content", "banks:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    # The audit log: auditors' keys read their tenant's entries, proofs and checkpoints.
+    Row("GET /v1/audit", "audit:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/proofs/inclusion", "audit:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/proofs/consistency", "audit:read",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/audit/checkpoints/latest", "audit:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
     # The console: sign-in is public; everything else needs a signed-in user. Every role sees
     # the queue figures; only reviewers and senior reviewers work on tasks and have "my stats".
     Row("GET /console/login", None,
@@ -120,6 +172,11 @@ TABLE = (
         "401 401 401   -   - 401  200 200 200 200 200"),
     Row("GET /console/me", None,
         "401 401 401   -   - 401  403 403 200 200 403"),
+    # The audit log's pages are the auditor's.
+    Row("GET /console/audit", None,
+        "401 401 401   -   - 401  403 403 403 403 200"),
+    Row("GET /console/audit/history", None,
+        "401 401 401   -   - 401  403 403 403 403 200"),
     Row("POST /console/claim", None,
         "401 401 401   -   - 401  403 403 303 303 403"),
     Row("GET /console/tasks/{task_id}", None,
@@ -237,6 +294,14 @@ OPEN_V1 = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("POST /v1/media/{media_id}/erasure", "media:erase",
         "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/audit", "audit:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/audit/proofs/inclusion", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/proofs/consistency", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/checkpoints/latest", "audit:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/media/{media_id}/preview?blurred=false", "media:read media:read_clear",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}?blurred=false",
@@ -250,16 +315,70 @@ OPEN_V1 = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
         "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/banks", "banks:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("POST /v1/banks", "banks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("POST /v1/banks/import", "banks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/banks/{bank_name}", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("PATCH /v1/banks/{bank_name}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("DELETE /v1/banks/{bank_name}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/banks/{bank_name}/contents", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("POST /v1/banks/{bank_name}/contents", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/banks/{bank_name}/export", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/bank-contents/{content_id}", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("PATCH /v1/bank-contents/{content_id}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("DELETE /v1/bank-contents/{content_id}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+)
+# fmt: on
+
+# HMA's API under /hma follows the same rule as /v1 with keys optional.
+# fmt: off
+OPEN_HMA = (
+    #    ano non all onl oth rev  adm edi rvw snr aud
+    Row("GET /hma/status", "banks:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("POST /hma/h/hash", "banks:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /hma/m/lookup", "banks:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("POST /hma/m/lookup", "banks:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /hma/c/banks", "banks:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("POST /hma/c/banks", "banks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /hma/c/bank/{bank_name}", "banks:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("DELETE /hma/c/bank/{bank_name}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("POST /hma/c/bank/{bank_name}/content", "banks:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
 )
 # fmt: on
 
 # What each route is sent; path parameters not named here are "missing".
-PATH_VALUES = {"timestamp_ms": "0"}
+PATH_VALUES = {"timestamp_ms": "0", "content_id": "0"}
 REQUEST_BODIES: dict[str, dict[str, Any]] = {
     "POST /v1/moderations": {"json": {}},
     "POST /v1/moderations/{moderation_id}/appeal": {"json": {"statement": "It is art."}},
     "POST /v1/decisions": {"json": {"items": [{"moderation_id": "missing"}]}},
     "POST /v1/webhooks": {"json": {}},
+    "POST /v1/banks": {"json": {}},
+    "PATCH /v1/banks/{bank_name}": {"json": {}},
+    "POST /v1/banks/{bank_name}/contents": {"json": {"signal_type": "pdq", "signal": "0" * 64}},
+    "PATCH /v1/bank-contents/{content_id}": {"json": {}},
+    "POST /hma/c/banks": {"json": {}},
     "POST /": {
         "json": {},
         "headers": {"X-Amz-Target": "RekognitionService.DetectModerationLabels"},
@@ -328,23 +447,23 @@ def _serve(tmp: Path, keys_required: bool) -> Iterator[Server]:
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
     )
     services.auth = auth
-    keys = {ALL_SCOPES: auth.create_key("all", SCOPES)[0]}
+    keys = {ALL_SCOPES: auth.create_key("all", SCOPES, actor="cli:tests@localhost")[0]}
     for scope in {row.scope for row in TABLE if row.scope}:
         needed = scope.split()
-        keys[f"{ONLY}:{scope}"] = auth.create_key("only", needed)[0]
+        keys[f"{ONLY}:{scope}"] = auth.create_key("only", needed, actor="cli:tests@localhost")[0]
         keys[f"{OTHERS}:{scope}"] = auth.create_key(
-            "others", [s for s in SCOPES if s not in needed]
+            "others", [s for s in SCOPES if s not in needed], actor="cli:tests@localhost"
         )[0]
-    revoked, revoked_key = auth.create_key("revoked", SCOPES)
-    auth.revoke_key(revoked_key.id)
+    revoked, revoked_key = auth.create_key("revoked", SCOPES, actor="cli:tests@localhost")
+    auth.revoke_key(revoked_key.id, actor="cli:tests@localhost")
     keys[REVOKED] = revoked
     # ``modgate keys create`` refuses an empty scope list; a key can still end up with none
     # (its scopes removed in the database), and it must be refused everywhere.
-    keys[NO_SCOPES], empty = auth.create_key("none", ["media:read"])
+    keys[NO_SCOPES], empty = auth.create_key("none", ["media:read"], actor="cli:tests@localhost")
     with services.sessions.begin() as session:
         session.execute(sa.update(ApiKeyRow).where(ApiKeyRow.id == empty.id).values(scopes=[]))
     for role in ROLES:
-        auth.add_user(role.replace("_", "-"), PASSWORD, role, ["*"])
+        auth.add_user(role.replace("_", "-"), PASSWORD, role, ["*"], actor="cli:tests@localhost")
     app = create_app(settings, services)
     with LiveServer(app) as live, httpx.Client(base_url=live.url) as client:
         server = Server(app, client, keys, {})
@@ -433,6 +552,9 @@ def test_every_served_route_has_a_row(required: Server) -> None:
     open_rows = {row.route for row in OPEN_V1}
     assert {route.split("?")[0] for route in open_rows} == {r for r in served if " /v1/" in r}
     assert {row.route for row in TABLE if " /v1/" in row.route} == open_rows
+    hma = {row.route for row in OPEN_HMA}
+    assert hma == {r for r in served if " /hma/" in r}
+    assert {row.route for row in TABLE if " /hma/" in row.route} == hma
     assert len(TABLE) == len({row.route for row in TABLE}), "a route has two rows"
     assert {s for row in TABLE for s in (row.scope or "").split()} == set(SCOPES), "unused scope"
 
@@ -488,7 +610,7 @@ def test_access_with_api_keys_required(required: Server) -> None:
 
 def test_access_with_api_keys_optional(optional: Server) -> None:
     table = {row.route: row for row in TABLE}
-    for row in OPEN_V1:
+    for row in (*OPEN_V1, *OPEN_HMA):
         assert row.route in table and row.scope == table[row.route].scope, row.route
         table[row.route] = row
     assert_access(optional, table)

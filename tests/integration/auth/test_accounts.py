@@ -41,7 +41,9 @@ def auth(database_url: str) -> Iterator[AuthService]:
 
 
 def test_passwords_are_hashed_and_checked(auth: AuthService) -> None:
-    user = auth.add_user("Ann", PASSWORD, "reviewer", ["nudity", "violence"])
+    user = auth.add_user(
+        "Ann", PASSWORD, "reviewer", ["nudity", "violence"], actor="cli:tests@localhost"
+    )
     assert user.username == "ann" and user.queues == ("nudity", "violence")
     with auth.sessions() as session:
         stored = session.scalars(select(UserRow)).one().password_hash
@@ -57,35 +59,37 @@ def test_passwords_are_hashed_and_checked(auth: AuthService) -> None:
 
 
 def test_bad_accounts_are_refused_with_reasons(auth: AuthService) -> None:
-    auth.add_user("ann", PASSWORD, "reviewer")
+    auth.add_user("ann", PASSWORD, "reviewer", actor="cli:tests@localhost")
     with pytest.raises(ConflictException, match="taken"):
-        auth.add_user("ann", PASSWORD, "auditor")
+        auth.add_user("ann", PASSWORD, "auditor", actor="cli:tests@localhost")
     with pytest.raises(InvalidParameterException, match="Unknown role"):
-        auth.add_user("bob", PASSWORD, "overlord")
+        auth.add_user("bob", PASSWORD, "overlord", actor="cli:tests@localhost")
     with pytest.raises(InvalidParameterException, match="at least 12"):
-        auth.add_user("bob", "short", "reviewer")
+        auth.add_user("bob", "short", "reviewer", actor="cli:tests@localhost")
     with pytest.raises(InvalidParameterException, match="username"):
-        auth.add_user("Bob Smith!", PASSWORD, "reviewer")
+        auth.add_user("Bob Smith!", PASSWORD, "reviewer", actor="cli:tests@localhost")
 
 
 def test_sessions_expire_and_end_when_the_user_is_disabled(auth: AuthService) -> None:
-    auth.add_user("ann", PASSWORD, "reviewer")
+    auth.add_user("ann", PASSWORD, "reviewer", actor="cli:tests@localhost")
     token, _ = auth.sign_in("ann", PASSWORD)
     assert auth.session(token) is not None
     auth.clock.now += dt.timedelta(hours=2)  # type: ignore[attr-defined]
     assert auth.session(token) is None
     token, _ = auth.sign_in("ann", PASSWORD)
-    auth.set_disabled("ann")
+    auth.set_disabled("ann", actor="cli:tests@localhost")
     assert auth.session(token) is None
     with pytest.raises(AuthenticationRequiredException):
         auth.sign_in("ann", PASSWORD)
-    auth.set_disabled("ann", False)
+    auth.set_disabled("ann", False, actor="cli:tests@localhost")
     assert auth.sign_in("ann", PASSWORD)
     auth.sign_out(token)
 
 
 def test_api_keys_are_hashed_scoped_and_revocable(auth: AuthService) -> None:
-    plaintext, key = auth.create_key("uploader", ["media:write", "moderations:write"])
+    plaintext, key = auth.create_key(
+        "uploader", ["media:write", "moderations:write"], actor="cli:tests@localhost"
+    )
     assert plaintext.startswith(f"mgk_{key.id}_")
     with auth.sessions() as session:
         row = session.scalars(select(ApiKeyRow)).one()
@@ -94,10 +98,10 @@ def test_api_keys_are_hashed_scoped_and_revocable(auth: AuthService) -> None:
     assert found is not None and found.scopes == ("media:write", "moderations:write")
     assert auth.verify_key(plaintext[:-2] + "xx") is None
     assert auth.verify_key("not a key") is None
-    auth.revoke_key(key.id)
+    auth.revoke_key(key.id, actor="cli:tests@localhost")
     assert auth.verify_key(plaintext) is None
     with pytest.raises(InvalidParameterException, match="unknown: everything"):
-        auth.create_key("bad", ["everything"])
+        auth.create_key("bad", ["everything"], actor="cli:tests@localhost")
 
 
 def test_users_and_keys_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

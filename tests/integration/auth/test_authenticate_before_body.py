@@ -33,8 +33,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         auth={"api_keys_required": True},
     )
     services = Services.build(settings)
-    all_scopes = services.auth.create_key("all", SCOPES)[0]
-    read_only = services.auth.create_key("reader", ["moderations:read"])[0]
+    all_scopes = services.auth.create_key("all", SCOPES, actor="cli:tests@localhost")[0]
+    read_only = services.auth.create_key(
+        "reader", ["moderations:read"], actor="cli:tests@localhost"
+    )[0]
     with LiveServer(create_app(settings, services)) as live:
         yield {"url": live.url, "port": live.port, "all": all_scopes, "reader": read_only}
     services.close()

@@ -43,7 +43,7 @@ def console(live_server: Any, services: Any, clock: FakeClock) -> Iterator[str]:
     )
     services.auth = auth
     services.review = ReviewService(services.sessions, services.settings.review, clock)
-    auth.add_user("ann", PASSWORD, "reviewer", ["*"])
+    auth.add_user("ann", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     yield live_server.url
 
 

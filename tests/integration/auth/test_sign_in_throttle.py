@@ -80,7 +80,7 @@ def console(
     """The live server, its accounts on the test clock and hasher, and user ``ann``."""
     auth = AuthService(services.sessions, services.settings.auth, clock, hasher=hasher)
     services.auth = auth
-    auth.add_user("ann", PASSWORD, "reviewer", ["*"])
+    auth.add_user("ann", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     hasher.calls = 0
     yield live_server.url, auth
 
@@ -207,7 +207,7 @@ def test_api_processes_share_the_failure_counts(database_url: str) -> None:
     first, second = (
         AuthService(session_factory(engine), settings, clock, hasher=hasher) for _ in range(2)
     )
-    first.add_user("ann", PASSWORD, "reviewer")
+    first.add_user("ann", PASSWORD, "reviewer", actor="cli:tests@localhost")
     try:
         for service in (first, second, first, second):
             with pytest.raises(AuthenticationRequiredException):

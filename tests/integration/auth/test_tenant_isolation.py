@@ -53,8 +53,10 @@ def tenants(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tenants]:
         outbound_allow=RECEIVERS,
     )
     services = Services.build(settings)
-    key_a = services.auth.create_key("shop", SCOPES, "acme")[0]
-    key_b = services.auth.create_key("shop", SCOPES, "globex")[0]  # the same key name
+    key_a = services.auth.create_key("shop", SCOPES, "acme", actor="cli:tests@localhost")[0]
+    key_b = services.auth.create_key("shop", SCOPES, "globex", actor="cli:tests@localhost")[
+        0
+    ]  # the same key name
     with (
         LiveServer(create_app(settings, services)) as live,
         _client(live.url, key_a) as a,
@@ -237,7 +239,9 @@ def test_reviewers_work_every_tenants_items_and_see_whose_they_are(tenants: Tena
     moderation = _moderate(tenants.b, marker_png(108))["id"]
     appeal = {"statement": "It is a tomato."}
     assert tenants.b.post(f"/v1/moderations/{moderation}/appeal", json=appeal).status_code == 201
-    tenants.services.auth.add_user("sam", "correct horse battery", "senior_reviewer", ["*"])
+    tenants.services.auth.add_user(
+        "sam", "correct horse battery", "senior_reviewer", ["*"], actor="cli:tests@localhost"
+    )
     with httpx.Client(base_url=tenants.url, follow_redirects=True) as console:
         form = console.get("/console/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', form)
@@ -266,12 +270,21 @@ def test_reviewers_work_every_tenants_items_and_see_whose_they_are(tenants: Tena
 def test_a_key_is_created_for_a_tenant_with_a_valid_name(tmp_path: Path) -> None:
     services = Services.build(load_settings(data_dir=tmp_path / "data"))
     try:
-        _, key = services.auth.create_key("shop", ["moderations:read"], "acme-eu_1")
+        _, key = services.auth.create_key(
+            "shop", ["moderations:read"], "acme-eu_1", actor="cli:tests@localhost"
+        )
         assert key.to_public()["tenant"] == "acme-eu_1"
-        assert services.auth.create_key("plain", ["moderations:read"])[1].tenant == "default"
+        assert (
+            services.auth.create_key("plain", ["moderations:read"], actor="cli:tests@localhost")[
+                1
+            ].tenant
+            == "default"
+        )
         for bad in ("", "Acme", "-acme", "a" * 64, "acme/eu"):
             with pytest.raises(Exception, match="Invalid tenant"):
-                services.auth.create_key("shop", ["moderations:read"], bad)
+                services.auth.create_key(
+                    "shop", ["moderations:read"], bad, actor="cli:tests@localhost"
+                )
     finally:
         services.close()
 

@@ -59,6 +59,19 @@ def test_an_image_is_decided_within_the_request(client: Client) -> None:
     assert client.get_moderation(moderation["id"]) == moderation
 
 
+def test_a_text_and_a_caption_are_decided_within_the_request(client: Client) -> None:
+    comment = client.moderate(text="I will kill you", language="en", wait=True)
+    assert (comment["kind"], comment["final_action"]) == ("text", "block")
+    (findings,) = comment.get("text_findings") or []
+    assert {label["Name"] for label in findings["Labels"]} >= {"VIOLENCE_OR_THREAT"}
+    captioned = client.moderate(plain_png(seed=102), text="call +44 7700 900123", wait=True)
+    assert captioned["kind"] == "image" and captioned["action"] == "annotate"
+    with pytest.raises(e.EmptyTextException):
+        client.moderate(text="\u200b \n")
+    with pytest.raises(e.TextSizeLimitExceededException):
+        client.moderate(text="a" * 70_000)
+
+
 def test_media_from_a_path_a_file_base64_and_a_stored_id(client: Client, tmp_path: Path) -> None:
     path = tmp_path / "photo.png"
     path.write_bytes(plain_png(seed=102))

@@ -226,7 +226,7 @@ def test_an_endpoint_stored_before_the_guard_is_refused_at_delivery(tmp_path: Pa
                 active=True,
                 created_at=webhooks.clock(),
             )
-            webhooks.store.add_endpoint(stored)
+            webhooks.store.add_endpoint(stored, actor="cli:tests@localhost")
             _moderate(server.url, 2)
             delivery = _delivery_log(server.url, "whk_old")
             assert delivery["last_error"] == "address_refused"

@@ -84,7 +84,8 @@ def test_a_version_whose_case_fails_is_refused_until_its_cases_pass(services: Se
     assert services.policies.active_for("default").version == seed.version  # type: ignore[union-attr]
     (recorded,) = changes(services, "policy.activated")
     assert recorded["actor"] == "user:ana" and recorded["object"] == f"policy:{seed.version}"
-    assert recorded["details"]["activation"] == activation.id
+    assert recorded["details"]["surface"] == "default" and recorded["details"]["backtest"]
+    assert services.policies.history("default")[0].id == activation.id
 
 
 def test_a_backtest_attached_to_another_surface_does_not_open_the_gate(

@@ -89,8 +89,8 @@ def setup(
         **store,
     )
     services = Services.build(settings)
-    key_a = services.auth.create_key("shop", SCOPES, "acme")[0]
-    key_b = services.auth.create_key("shop", SCOPES, "globex")[0]
+    key_a = services.auth.create_key("shop", SCOPES, "acme", actor="cli:tests@localhost")[0]
+    key_b = services.auth.create_key("shop", SCOPES, "globex", actor="cli:tests@localhost")[0]
     with (
         LiveServer(create_app(settings, services)) as live,
         _client(live.url, key_a) as a,

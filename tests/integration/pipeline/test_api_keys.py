@@ -25,10 +25,17 @@ def test_keys_scopes_and_per_tenant_webhooks(tmp_path: Path) -> None:
     services = Services.build(settings)
     auth = services.auth
     shop, _ = auth.create_key(
-        "shop", ["moderations:write", "moderations:read", "webhooks:manage"], "shop"
+        "shop",
+        ["moderations:write", "moderations:read", "webhooks:manage"],
+        "shop",
+        actor="cli:tests@localhost",
     )
-    forum, _ = auth.create_key("forum", ["moderations:write", "webhooks:manage"], "forum")
-    reader, _ = auth.create_key("dashboard", ["moderations:read"], "shop")
+    forum, _ = auth.create_key(
+        "forum", ["moderations:write", "webhooks:manage"], "forum", actor="cli:tests@localhost"
+    )
+    reader, _ = auth.create_key(
+        "dashboard", ["moderations:read"], "shop", actor="cli:tests@localhost"
+    )
     try:
         with LiveServer(create_app(settings, services)) as server, Receiver() as shop_hook:
             url = f"{server.url}/v1/moderations"

@@ -309,10 +309,10 @@ def test_active_policy_per_surface_and_shadow_candidates(deployment) -> None:  #
 
     policies = Path(__file__).parents[3] / "policies"
     store = SqlPolicyStore(deployment.services.sessions)
-    kids = store.save(load_policy(policies / "kids.yaml"), author="lead")
-    seed = store.save(load_policy(policies / "seed.yaml"), author="lead")
-    store.activate(kids.version, "kids", actor="lead")
-    store.start_shadow(seed.version, "kids", actor="lead")
+    kids = store.save(load_policy(policies / "kids.yaml"), author="user:usr_lead")
+    seed = store.save(load_policy(policies / "seed.yaml"), author="user:usr_lead")
+    store.activate(kids.version, "kids", actor="user:usr_lead")
+    store.start_shadow(seed.version, "kids", actor="user:usr_lead")
     response = httpx.post(
         f"{deployment.url}/v1/moderations",
         params={"wait": "true"},

@@ -164,7 +164,7 @@ def test_transient_failures_retry_then_route_to_review(fast_retry_settings) -> N
             # The cause is fixed: retrying the job decides the item, and the review its
             # failure opened is withdrawn (no reviewer is asked about a decided item).
             flag.unlink()
-            pipeline.processor.retry(job.id)
+            pipeline.processor.retry(job.id, "cli:ops@host")
             done = wait_decided(server.url, moderation["id"])
             wait_for(lambda: pipeline.moderations.get(moderation["id"])["status"] == "completed")
             decided = pipeline.moderations.get(moderation["id"])

@@ -78,7 +78,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Iterato
         ("reader", ["moderations:read"], "acme"),
         ("other", ["moderations:write", "moderations:read"], "globex"),
     ):
-        made, _ = services.auth.create_aws_key(name, scopes, tenant)
+        made, _ = services.auth.create_aws_key(name, scopes, tenant, actor="cli:tests@localhost")
         credentials[name] = {
             "access_key_id": made.access_key_id,
             "secret_access_key": made.secret_access_key,
@@ -155,7 +155,9 @@ def test_human_loop_arn_when_the_policy_sends_the_item_to_review(tmp_path: Path)
     )
     services = Services.build(settings)
     try:
-        made, _ = services.auth.create_aws_key("app", ["moderations:write"], "acme")
+        made, _ = services.auth.create_aws_key(
+            "app", ["moderations:write"], "acme", actor="cli:tests@localhost"
+        )
         with LiveServer(create_app(settings, services)) as live:
             client = boto3.client(
                 "rekognition",
@@ -325,7 +327,12 @@ def test_a_notification_channel_gets_rekognitions_message(setup: Setup) -> None:
     }
     with Receiver() as receiver:
         setup.services.webhooks.register(
-            receiver.url, ["rekognition.job.completed"], "jobs", None, "acme"
+            receiver.url,
+            ["rekognition.job.completed"],
+            "jobs",
+            None,
+            "acme",
+            actor="cli:tests@localhost",
         )
         job = client.start_content_moderation(
             Video={"S3Object": video}, NotificationChannel=channel, JobTag="told-1"

@@ -135,7 +135,7 @@ def events(services: Any, name: str) -> list[EventRow]:
 def test_image_task_is_blurred_on_the_server_until_the_reviewer_reveals_it(
     live_server: Any, services: Any
 ) -> None:
-    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"])
+    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     original = jpeg(checkerboard())
     media, _ = services.media.ingest_bytes(original)
     add_moderation(services.sessions, media_id=media.id, queue="images")
@@ -170,7 +170,7 @@ def test_image_task_is_blurred_on_the_server_until_the_reviewer_reveals_it(
 def test_video_task_plays_a_blurred_proxy_and_blurred_thumbnails_until_revealed(
     live_server: Any, services: Any
 ) -> None:
-    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"])
+    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     clip, _, thumb = add_video_task(services)
     original = services.blobs.get_bytes(clip.blob_key)
     client, csrf = sign_in(live_server.url, "ann")
@@ -205,7 +205,7 @@ def test_video_task_plays_a_blurred_proxy_and_blurred_thumbnails_until_revealed(
 def test_over_the_cap_the_reveal_is_refused_and_the_media_stay_blurred(
     live_server: Any, services: Any
 ) -> None:
-    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"])
+    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     first, _ = services.media.ingest_bytes(jpeg(checkerboard(shift=1)))
     add_moderation(services.sessions, media_id=first.id, queue="images")
     clip, moderation, thumb = add_video_task(services)
@@ -238,9 +238,11 @@ def test_api_clear_previews_and_thumbnails_need_media_read_clear_and_are_logged(
     original = jpeg(checkerboard())
     media, _ = services.media.ingest_bytes(original)
     clip, moderation, thumb = add_video_task(services)
-    reader, _ = services.auth.create_key("reader", ["media:read", "moderations:read"])
+    reader, _ = services.auth.create_key(
+        "reader", ["media:read", "moderations:read"], actor="cli:tests@localhost"
+    )
     clear_reader, clear_key = services.auth.create_key(
-        "clear", ["media:read", "moderations:read", "media:read_clear"]
+        "clear", ["media:read", "moderations:read", "media:read_clear"], actor="cli:tests@localhost"
     )
     thumbnail_url = f"/v1/moderations/{moderation}/thumbnails/{FLAGGED_MS}"
     with httpx.Client(base_url=live_server.url, timeout=60) as client:
@@ -267,10 +269,11 @@ def test_api_clear_previews_and_thumbnails_need_media_read_clear_and_are_logged(
         clear_thumb = client.get(f"{thumbnail_url}?blurred=false", headers=allowed)
         assert clear_thumb.status_code == 200 and clear_thumb.content == thumb
     logged = events(services, "media.clear_read")
+    actor = f"key:{clear_key.id}"
     assert [(e.actor, e.moderation_id, e.payload) for e in logged] == [
-        (clear_key.id, None, {"media_id": media.id, "rendition": "preview", "timestamp_ms": None}),
+        (actor, None, {"media_id": media.id, "rendition": "preview", "timestamp_ms": None}),
         (
-            clear_key.id,
+            actor,
             moderation,
             {"media_id": clip.id, "rendition": "thumbnail", "timestamp_ms": FLAGGED_MS},
         ),

@@ -113,7 +113,7 @@ def test_majority_of_three_decides_and_records_disagreement(make_service) -> Non
         "escalated": False,
     }
     names = [e.name for e in events(service, item)]
-    assert names == ["review.created", "review.completed"]
+    assert names == ["review.created"] + ["review.verdict"] * 3 + ["review.completed"]
     with service.sessions() as session:
         split = {d.category: d.disagreed for d in session.scalars(select(ReviewDisagreementRow))}
     assert split == {"action": True, NUDITY: True}

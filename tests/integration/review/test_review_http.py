@@ -44,8 +44,8 @@ def sign_in(url: str, username: str) -> tuple[httpx.Client, str]:
 
 def test_appeal_api(live_server: Any, services: Any) -> None:
     auth = services.auth
-    key, _ = auth.create_key("appeals", ["appeals:write"])
-    reader, _ = auth.create_key("reader", ["review:read"])
+    key, _ = auth.create_key("appeals", ["appeals:write"], actor="cli:tests@localhost")
+    reader, _ = auth.create_key("reader", ["review:read"], actor="cli:tests@localhost")
     decided = add_moderation(services.sessions, review=False, final_action="block")
     pending = add_moderation(services.sessions, queue="nudity")
     headers = {"Authorization": f"Bearer {key}"}
@@ -87,7 +87,7 @@ def test_appeal_api(live_server: Any, services: Any) -> None:
 def test_reveals_are_logged_capped_and_required_for_clear_previews(
     live_server: Any, services: Any
 ) -> None:
-    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"])
+    services.auth.add_user("ann", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     first_media, _ = services.media.ingest_bytes(image_bytes("JPEG", seed=1))
     second_media, _ = services.media.ingest_bytes(video_bytes(seconds=1.0))
     first = add_moderation(services.sessions, media_id=first_media.id, priority="high")

@@ -70,8 +70,12 @@ def served(
         kids = load_policy(POLICIES / "kids.yaml")
         services.policies.save(kids, author="test")
         services.policies.activate(kids.version, "kids", actor="test")
-        key_a = services.auth.create_key("feed", ["moderations:read"], "acme")[0]
-        key_b = services.auth.create_key("feed", ["moderations:read"], "globex")[0]
+        key_a = services.auth.create_key(
+            "feed", ["moderations:read"], "acme", actor="cli:tests@localhost"
+        )[0]
+        key_b = services.auth.create_key(
+            "feed", ["moderations:read"], "globex", actor="cli:tests@localhost"
+        )[0]
         try:
             with (
                 LiveServer(create_app(settings, services)) as live,

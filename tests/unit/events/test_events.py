@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from modgate.audit import KINDS, SYSTEM, AuditEntryRow, AuditHeadRow, canonical_json, payload_hash
+from modgate.db import Base, import_tables
 from modgate.events import (
     EVENT_TYPES,
     WEBHOOK_EVENTS,
@@ -18,15 +20,21 @@ from modgate.events import (
     ClearMediaRead,
     Event,
     EventRow,
+    JobCancelled,
     JobNotified,
+    JobRetried,
     ModerationCompleted,
     ModerationCreated,
     PreviewRevealed,
     ReviewCompleted,
     ReviewCreated,
     ReviewEscalated,
+    ReviewVerdictSubmitted,
     record,
 )
+from modgate.media.tables import MediaRow
+from modgate.moderation.models import ModerationExtra, NewModeration
+from modgate.moderation.store import SqlModerationStore
 
 README = Path(__file__).parents[3] / "README.md"
 SUMMARY = {
@@ -42,11 +50,15 @@ DUE = dt.datetime(2026, 5, 1, 12, 30, tzinfo=dt.UTC)
 CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
     (
         ModerationCreated(
-            moderation_id="mod_1", external_id="post-9", sha256="ab" * 32, actor="shop"
+            moderation_id="mod_1",
+            external_id="post-9",
+            sha256="ab" * 32,
+            actor="key:key_shop",
+            kind="text",
         ),
         "moderation.created",
-        {"external_id": "post-9", "sha256": "ab" * 32},
-        "shop",
+        {"external_id": "post-9", "sha256": "ab" * 32, "kind": "text"},
+        "key:key_shop",
     ),
     (
         ModerationCompleted(moderation_id="mod_1", moderation=SUMMARY),
@@ -63,7 +75,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             priority="high",
             reviewers=2,
             due_at=DUE,
-            actor="ana",
+            actor="user:usr_ana",
         ),
         "review.created",
         {
@@ -74,7 +86,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             "reviewers": 2,
             "due_at": DUE.isoformat(),
         },
-        "ana",
+        "user:usr_ana",
     ),
     (
         ReviewCompleted(
@@ -82,11 +94,11 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             moderation=SUMMARY,
             review_id="rev_1",
             verdict={"action": "block", "reviewers": 2},
-            actor="usr_1",
+            actor="user:usr_1",
         ),
         "review.completed",
         SUMMARY | {"review_id": "rev_1", "verdict": {"action": "block", "reviewers": 2}},
-        "usr_1",
+        "user:usr_1",
     ),
     (
         ReviewEscalated(
@@ -95,7 +107,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             escalation_id="rev_2",
             reason="tie",
             disagreements=("Violence", "Drugs"),
-            actor="usr_2",
+            actor="user:usr_2",
         ),
         "review.escalated",
         {
@@ -104,7 +116,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             "reason": "tie",
             "disagreements": ["Drugs", "Violence"],
         },
-        "usr_2",
+        "user:usr_2",
     ),
     (
         AppealCreated(
@@ -113,11 +125,11 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             review_id="rev_3",
             previous_action="block",
             appellant=None,
-            actor="shop",
+            actor="key:key_shop",
         ),
         "appeal.created",
         {"appeal_id": "apl_1", "review_id": "rev_3", "previous_action": "block", "appellant": None},
-        "shop",
+        "key:key_shop",
     ),
     (
         AppealResolved(
@@ -130,7 +142,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             final_action="allow",
             labels={"Explicit": False},
             missed=[],
-            actor="usr_3",
+            actor="user:usr_3",
         ),
         "appeal.resolved",
         SUMMARY
@@ -143,13 +155,15 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             "labels": {"Explicit": False},
             "missed": [],
         },
-        "usr_3",
+        "user:usr_3",
     ),
     (
-        PreviewRevealed(moderation_id="mod_1", task_id="tsk_1", review_id="rev_1", actor="usr_1"),
+        PreviewRevealed(
+            moderation_id="mod_1", task_id="tsk_1", review_id="rev_1", actor="user:usr_1"
+        ),
         "preview.revealed",
         {"task_id": "tsk_1", "review_id": "rev_1"},
-        "usr_1",
+        "user:usr_1",
     ),
     (
         ClearMediaRead(
@@ -157,11 +171,45 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             media_id="med_1",
             rendition="thumbnail",
             timestamp_ms=2500,
-            actor="key_1",
+            actor="key:key_1",
         ),
         "media.clear_read",
         {"media_id": "med_1", "rendition": "thumbnail", "timestamp_ms": 2500},
-        "key_1",
+        "key:key_1",
+    ),
+    (
+        ReviewVerdictSubmitted(
+            moderation_id="mod_1",
+            verdict_id="vrd_1",
+            task_id="tsk_1",
+            review_id="rev_1",
+            action="block",
+            labels={"Explicit": True},
+            missed=("Drugs",),
+            actor="user:usr_1",
+        ),
+        "review.verdict",
+        {
+            "verdict_id": "vrd_1",
+            "task_id": "tsk_1",
+            "review_id": "rev_1",
+            "action": "block",
+            "labels": {"Explicit": True},
+            "missed": ["Drugs"],
+        },
+        "user:usr_1",
+    ),
+    (
+        JobCancelled(moderation_id="mod_1", job_id="job_1", actor="cli:ops@host"),
+        "job.cancelled",
+        {"job_id": "job_1"},
+        "cli:ops@host",
+    ),
+    (
+        JobRetried(moderation_id="mod_1", job_id="job_1", actor="cli:ops@host"),
+        "job.retried",
+        {"job_id": "job_1"},
+        "cli:ops@host",
     ),
     (
         JobNotified(moderation_id="mod_1", message={"JobId": "mod_1", "Status": "SUCCEEDED"}),
@@ -175,8 +223,24 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
 @pytest.fixture
 def session() -> Any:
     engine = create_engine("sqlite://")
-    EventRow.__table__.create(engine)
+    import_tables()
+    Base.metadata.create_all(engine)
     with Session(engine) as session:
+        session.add(
+            MediaRow(
+                id="med_1", tenant="acme", sha256="f" * 64, kind="image", format="PNG",
+                mime="image/png", size_bytes=10, blob_key="media/x",
+            )
+        )  # fmt: skip
+        session.flush()
+        SqlModerationStore().insert(
+            session,
+            NewModeration(
+                id="mod_1", media_id="med_1", sha256="f" * 64, kind="image", created_at=DUE,
+                extra=ModerationExtra(), tenant="acme",
+            ),
+        )  # fmt: skip
+        session.add(AuditHeadRow(id=1, size=0, frontier=b""))
         yield session
     engine.dispose()
 
@@ -194,6 +258,44 @@ def test_a_recorded_event_stores_its_name_payload_and_actor(
 ) -> None:
     record(session, event)
     assert _rows(session) == [(name, "mod_1", payload, actor)]
+    entries = list(session.scalars(select(AuditEntryRow)))
+    assert [(e.seq, e.kind, e.tenant, e.object) for e in entries] == [
+        (0, name, "acme", "moderation:mod_1")
+    ]
+    assert entries[0].actor == (actor or SYSTEM)
+    assert entries[0].payload_hash == payload_hash(payload)
+    assert "appellant" not in entries[0].detail and "external_id" not in entries[0].detail
+
+
+@pytest.mark.parametrize("event", [case[0] for case in CASES], ids=[case[1] for case in CASES])
+def test_a_rolled_back_event_leaves_no_event_and_no_audit_entry(
+    session: Session, event: Event
+) -> None:
+    session.commit()  # the moderation the events are about stays
+    session.begin()
+    record(session, event)
+    session.rollback()
+    assert _rows(session) == []
+    assert list(session.scalars(select(AuditEntryRow))) == []
+    record(session, event)  # the number the rolled-back entry had is used again
+    assert [e.seq for e in session.scalars(select(AuditEntryRow))] == [0]
+
+
+def test_a_clear_read_of_media_no_moderation_names_is_audited_on_the_media(
+    session: Session,
+) -> None:
+    record(session, ClearMediaRead(media_id="med_1", rendition="preview", actor="anonymous"))
+    entry = session.scalars(select(AuditEntryRow)).one()
+    assert (entry.kind, entry.object, entry.tenant) == ("media.clear_read", "media:med_1", "acme")
+    with pytest.raises(ValueError, match="tenant"):
+        record(session, ClearMediaRead(media_id="med_gone", rendition="preview"))
+
+
+def test_every_audit_detail_is_json_without_personal_fields() -> None:
+    for event, *_ in CASES:
+        detail = event.audit_detail()
+        assert canonical_json(detail)
+        assert not {"external_id", "appellant", "statement"} & set(detail)
 
 
 def test_every_kind_is_covered_documented_and_named_once() -> None:
@@ -202,6 +304,7 @@ def test_every_kind_is_covered_documented_and_named_once() -> None:
         assert kind.name == name
         assert (kind.__doc__ or "").startswith(f"``{name}``"), kind
     assert set(WEBHOOK_EVENTS) <= set(EVENT_TYPES)
+    assert set(EVENT_TYPES) <= set(KINDS)  # each is an audit kind too
 
 
 def test_the_webhook_events_are_documented_in_the_readme() -> None:

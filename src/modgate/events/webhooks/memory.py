@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 
 from modgate.db.base import decode_cursor, encode_cursor, new_id, utcnow
 from modgate.errors import ResourceNotFoundException
-from modgate.events.changes import Change
 from modgate.events.models import SUBSCRIBABLE_EVENTS, Event
 from modgate.events.webhooks.models import (
     ENDPOINT_DELETED,
@@ -56,7 +55,6 @@ class InMemoryWebhookStore:
         self.clock = clock
         self.endpoints: dict[str, Endpoint] = {}
         self.events: list[_Logged] = []
-        self.changes: list[Change] = []  # what ``SqlWebhookStore`` records with each change
         self._fanned: set[int] = set()
         self._deliveries: dict[str, _Stored] = {}
         self._lock = threading.Lock()
@@ -69,13 +67,11 @@ class InMemoryWebhookStore:
             return logged.id
 
     # ---- endpoints ------------------------------------------------------------------------
-    def add_endpoint(self, endpoint: Endpoint, change: Change | None = None) -> None:
+    def add_endpoint(self, endpoint: Endpoint, *, actor: str) -> None:
         with self._lock:
             if endpoint.id in self.endpoints:
                 raise ValueError(f"webhook endpoint {endpoint.id} exists")
             self.endpoints[endpoint.id] = endpoint
-            if change is not None:
-                self.changes.append(change)
 
     def active_endpoints(self, tenant: str | None = None) -> list[Endpoint]:
         with self._lock:
@@ -85,13 +81,9 @@ class InMemoryWebhookStore:
                 if endpoint.active and (tenant is None or endpoint.tenant == tenant)
             ]
 
-    def deactivate(
-        self, endpoint_id: str, tenant: str | None = None, change: Change | None = None
-    ) -> None:
+    def deactivate(self, endpoint_id: str, tenant: str | None = None, *, actor: str) -> None:
         with self._lock:
             self.endpoints[endpoint_id] = replace(self._owned(endpoint_id, tenant), active=False)
-            if change is not None:
-                self.changes.append(change)
             for stored in list(self._deliveries.values()):
                 delivery = stored.delivery
                 if delivery.endpoint_id == endpoint_id and delivery.status == "pending":

@@ -21,11 +21,9 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.audit import SYSTEM
 from modgate.db.base import new_id, utcnow
 from modgate.errors import InvalidParameterException, WebhookSecretTooShortException
 from modgate.events import SUBSCRIBABLE_EVENTS, WEBHOOK_EVENTS
-from modgate.events.changes import Change
 from modgate.events.webhooks.models import Endpoint, WebhookSettings
 from modgate.events.webhooks.store import SqlWebhookStore, WebhookStore
 from modgate.outbound import OutboundGuard
@@ -109,7 +107,7 @@ class WebhookService:
         secret: str | None = None,
         tenant: str = DEFAULT_TENANT,
         *,
-        actor: str = SYSTEM,
+        actor: str,
     ) -> dict[str, Any]:
         """A new endpoint; the answer is the only time its secret is shown. Raises
         ``InvalidParameterException`` (or a subclass: ``OutboundAddressRefusedException``,
@@ -129,29 +127,15 @@ class WebhookService:
             created_at=self.clock(),
             tenant=tenant,
         )
-        self.store.add_endpoint(
-            endpoint,
-            Change(
-                kind="webhook.created",
-                actor=actor,
-                object=f"webhook:{endpoint.id}",
-                tenant=tenant,
-                payload={"url": url},
-                detail={"events": list(chosen)},
-            ),
-        )
+        self.store.add_endpoint(endpoint, actor=actor)
         return endpoint.to_public(with_secret=True)
 
     def endpoints(self, tenant: str | None = None) -> list[dict[str, Any]]:
         return [endpoint.to_public() for endpoint in self.store.active_endpoints(tenant)]
 
-    def remove(self, endpoint_id: str, tenant: str | None = None, *, actor: str = SYSTEM) -> None:
+    def remove(self, endpoint_id: str, tenant: str | None = None, *, actor: str) -> None:
         """Deactivate the endpoint; what it has not been sent yet never will be."""
-        self.store.deactivate(
-            endpoint_id,
-            tenant,
-            Change(kind="webhook.deleted", actor=actor, object=f"webhook:{endpoint_id}"),
-        )
+        self.store.deactivate(endpoint_id, tenant, actor=actor)
 
     def deliveries(
         self,

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from dataclasses import replace
 from typing import Any, Protocol
 
 from sqlalchemy import BindParameter, Row, Select, bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from modgate import audit
 from modgate.db.base import decode_cursor, encode_cursor, new_id, table_of, transaction
 from modgate.db.dialect import skip_locked
 from modgate.errors import ResourceNotFoundException
 from modgate.events import SUBSCRIBABLE_EVENTS, EventRow
-from modgate.events.changes import Change, record_change
 from modgate.events.webhooks.models import (
     ENDPOINT_DELETED,
     Attempt,
@@ -49,20 +48,18 @@ FANOUT_WINDOW = 100_000
 
 
 class WebhookStore(Protocol):
-    def add_endpoint(self, endpoint: Endpoint, change: Change | None = None) -> None:
-        """Store a new endpoint; ``change`` is recorded in the same transaction."""
+    def add_endpoint(self, endpoint: Endpoint, *, actor: str) -> None:
+        """Store a new endpoint; ``actor`` (as the audit log names actors) added it."""
         ...
 
     def active_endpoints(self, tenant: str | None = None) -> list[Endpoint]:
         """Active endpoints; only ``tenant``'s when given."""
         ...
 
-    def deactivate(
-        self, endpoint_id: str, tenant: str | None = None, change: Change | None = None
-    ) -> None:
-        """End the endpoint and fail its pending deliveries (``change`` recorded with it).
-        Raises ResourceNotFoundException for an unknown, ended or (with ``tenant``) another
-        tenant's endpoint."""
+    def deactivate(self, endpoint_id: str, tenant: str | None = None, *, actor: str) -> None:
+        """End the endpoint and fail its pending deliveries; ``actor`` ended it. Raises
+        ResourceNotFoundException for an unknown, ended or (with ``tenant``) another tenant's
+        endpoint."""
         ...
 
     def deliveries(
@@ -182,10 +179,11 @@ class SqlWebhookStore:
         self.sessions = sessions
 
     # ---- endpoints ------------------------------------------------------------------------
-    def add_endpoint(self, endpoint: Endpoint, change: Change | None = None) -> None:
+    def add_endpoint(self, endpoint: Endpoint, *, actor: str) -> None:
         with transaction(self.sessions) as session:
-            if change is not None:
-                record_change(session, change)
+            _audit_endpoint(
+                session, "webhook.created", endpoint.id, endpoint.tenant, actor, endpoint
+            )
             session.add(
                 WebhookEndpointRow(
                     id=endpoint.id,
@@ -206,14 +204,11 @@ class SqlWebhookStore:
         with self.sessions() as session:
             return [_endpoint(row) for row in session.scalars(query)]
 
-    def deactivate(
-        self, endpoint_id: str, tenant: str | None = None, change: Change | None = None
-    ) -> None:
+    def deactivate(self, endpoint_id: str, tenant: str | None = None, *, actor: str) -> None:
         with transaction(self.sessions) as session:
-            endpoint = _owned_endpoint(session, endpoint_id, tenant)
-            endpoint.active = False
-            if change is not None:  # logged under the endpoint's own tenant
-                record_change(session, replace(change, tenant=endpoint.tenant))
+            row = _owned_endpoint(session, endpoint_id, tenant)
+            row.active = False
+            _audit_endpoint(session, "webhook.deleted", row.id, row.tenant, actor, _endpoint(row))
             session.execute(
                 update(WebhookDeliveryRow)
                 .where(
@@ -317,6 +312,21 @@ class SqlWebhookStore:
                 .where(WebhookDeliveryRow.id == delivery_id)
                 .values(**values)
             )
+
+
+def _audit_endpoint(
+    session: Session, kind: str, endpoint_id: str, tenant: str, actor: str, endpoint: Endpoint
+) -> None:
+    """The audit entry of an endpoint's change; the URL is hashed, never stored in the log."""
+    audit.append(
+        session,
+        kind,
+        tenant=tenant,
+        actor=actor,
+        object=f"webhook:{endpoint_id}",
+        payload={"url": endpoint.url, "events": list(endpoint.events), "client": endpoint.client},
+        detail={"events": list(endpoint.events)},
+    )
 
 
 def _owned_endpoint(session: Session, endpoint_id: str, tenant: str | None) -> WebhookEndpointRow:

@@ -1,5 +1,6 @@
 // Review page: reveal (click to toggle, press and hold to peek; every reveal is logged by the
 // server first, and only then are clear pixels requested), grayscale, jumping to flagged video moments, keyboard shortcuts, time spent.
+// Texts: flagged words start masked; the mask button (M) shows and hides them.
 (function () {
   "use strict";
   var task = document.getElementById("task");
@@ -64,12 +65,14 @@
   }
 
   function toggle() {
+    if (!revealButton) { return; }
     if (shown) { show(false); return; }
     logReveal().then(function (ok) { if (ok) { show(true); } });
   }
 
   // A short click toggles; pressing for longer than 350 ms peeks until released.
   var pressedAt = 0, peeking = false, holdTimer = null;
+  if (revealButton) {
   revealButton.addEventListener("pointerdown", function () {
     pressedAt = Date.now();
     holdTimer = setTimeout(function () {
@@ -86,13 +89,25 @@
     if (pressedAt === -1) { pressedAt = 0; event.preventDefault(); return; }
     toggle();
   });
+  }
 
   var grayButton = document.getElementById("grayscale");
   function toggleGray() {
+    if (!grayButton) { return; }
     var on = task.classList.toggle("gray");
     grayButton.setAttribute("aria-pressed", on ? "true" : "false");
   }
-  grayButton.addEventListener("click", toggleGray);
+  if (grayButton) { grayButton.addEventListener("click", toggleGray); }
+
+  var texts = document.getElementById("texts");
+  var maskButton = document.getElementById("mask");
+  function toggleMask() {
+    if (!texts) { return; }
+    var masked = texts.classList.toggle("masked");
+    maskButton.setAttribute("aria-pressed", masked ? "true" : "false");
+    maskButton.firstChild.textContent = masked ? "Unmask flagged words " : "Mask flagged words ";
+  }
+  if (maskButton) { maskButton.addEventListener("click", toggleMask); }
 
   // Confidence bars: widths come as data (the page allows no inline style).
   document.querySelectorAll(".bar [data-width]").forEach(function (fill) {
@@ -158,6 +173,7 @@
     if (keys[key]) { event.preventDefault(); submitVerdict(keys[key]); }
     else if (key === "r") { event.preventDefault(); toggle(); }
     else if (key === "g") { event.preventDefault(); toggleGray(); }
+    else if (key === "m") { event.preventDefault(); toggleMask(); }
     else if (key === "j") { event.preventDefault(); step(1); }
     else if (key === "k") { event.preventDefault(); step(-1); }
     else if (key === "s") { event.preventDefault(); document.querySelector('form[action$="/skip"]').submit(); }
