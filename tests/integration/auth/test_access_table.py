@@ -280,6 +280,13 @@ OPEN_V1 = (
     Row("PATCH /v1/bank-contents/{content_id}", "banks:manage",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("DELETE /v1/bank-contents/{content_id}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),    Row("GET /v1/audit", "audit:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/audit/proofs/inclusion", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/proofs/consistency", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/checkpoints/latest", "audit:read",
         "404 403 404 404 403 401  404 404 404 404 404"),
 )
 # fmt: on
@@ -306,14 +313,6 @@ OPEN_HMA = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("POST /hma/c/bank/{bank_name}/content", "banks:manage",
         "400 403 400 400 403 401  400 400 400 400 400"),
-    Row("GET /v1/audit", "audit:read",
-        "200 403 200 200 403 401  200 200 200 200 200"),
-    Row("GET /v1/audit/proofs/inclusion", "audit:read",
-        "400 403 400 400 403 401  400 400 400 400 400"),
-    Row("GET /v1/audit/proofs/consistency", "audit:read",
-        "400 403 400 400 403 401  400 400 400 400 400"),
-    Row("GET /v1/audit/checkpoints/latest", "audit:read",
-        "404 403 404 404 403 401  404 404 404 404 404"),
 )
 # fmt: on
 
