@@ -17,8 +17,13 @@ Prints figures and ratios; asserts nothing. Run on the machine being sized::
    server's two cores, so what they spend is shown too. Target: (b) ≥ 0.9 × (a). Also
    printed: CPU time per image of (a) and of the server in (b): the difference is what the
    path adds.
-2. Video: a 60 s 1280 × 720 H.264 clip at 30 fps, sampled at 1 fps: POST → completed. Target ≥ 20×
-   real time. Also shown: decoding and sampling alone.
+2. Video: a 60 s 1280 × 720 H.264 clip at 30 fps (six shots with a slow pan), sampled at 1 fps:
+   POST → completed. Target ≥ 20× real time. Also shown: decoding and sampling alone. Then a
+   mostly static 60 s clip (three still shots of 20 s, a small object crossing one of them for
+   3 s), where samples that barely changed reuse the last detections: POST → completed with
+   reuse (target ≥ 40× real time) and without (``MODGATE_PIPELINE__REUSE_THRESHOLD=0``), and for
+   both clips the detection timeline alone with and without reuse, with the share of samples
+   the models ran on.
 3. Memory: peak resident memory (VmHWM) of a ``modgate serve`` process and of a ``modgate worker``
    process after they have moderated images.
 """
@@ -37,6 +42,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -49,7 +55,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from bench_detection import test_jpegs  # noqa: E402
 
 from modgate.detection.engine import DetectionEngine  # noqa: E402
-from modgate.detection.video import BATCH, sample_frames, sample_side  # noqa: E402
+from modgate.detection.timeline import Sampling, detect_timeline  # noqa: E402
+from modgate.detection.video import BATCH, ReuseStats, sample_frames, sample_side  # noqa: E402
 from modgate.media.previews import to_rgb  # noqa: E402
 from modgate.media.scale import draft_long_side  # noqa: E402
 from modgate.settings import load_settings  # noqa: E402
@@ -131,14 +138,18 @@ def through_api(
     return n / elapsed, 1000 * cpu / n, 1000 * own / n
 
 
-def _env(data_dir: Path, keys: bool = False) -> dict[str, str]:
+def _env(data_dir: Path, keys: bool = False, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODGATE_")}
-    return env | {
-        "MODGATE_DATA_DIR": str(data_dir),
-        "MODGATE_DETECTION__DISABLED": '["ocr"]',
-        "MODGATE_PIPELINE__WORKERS": str(WORKERS),
-        "MODGATE_AUTH__API_KEYS_REQUIRED": "true" if keys else "false",
-    }
+    return (
+        env
+        | {
+            "MODGATE_DATA_DIR": str(data_dir),
+            "MODGATE_DETECTION__DISABLED": '["ocr"]',
+            "MODGATE_PIPELINE__WORKERS": str(WORKERS),
+            "MODGATE_AUTH__API_KEYS_REQUIRED": "true" if keys else "false",
+        }
+        | (extra or {})
+    )
 
 
 def _api_key(data_dir: Path) -> str:
@@ -154,16 +165,19 @@ def _api_key(data_dir: Path) -> str:
 class _serve:  # noqa: N801 - used as ``with _serve(dir) as (url, pid)``
     """A ``modgate serve`` process on a free port, stopped on exit."""
 
-    def __init__(self, data_dir: Path, keys: bool = False) -> None:
+    def __init__(
+        self, data_dir: Path, keys: bool = False, extra: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.keys = keys
+        self.extra = extra
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> tuple[str, int]:
         port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "modgate", "serve", "--port", str(port)],
-            env=_env(self.data_dir, self.keys),
+            env=_env(self.data_dir, self.keys, self.extra),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -219,6 +233,52 @@ def make_clip(path: Path, seconds: int = 60) -> None:
             output.mux(packet)
 
 
+def make_static_clip(path: Path, seconds: int = 60) -> None:
+    """Three still shots of ``seconds / 3`` each (photos with a little sensor noise), a small
+    box crossing the second one for 3 s: what a webcam, a lecture or a slideshow looks like."""
+    import av
+
+    shots = [
+        np.asarray(Image.open(io.BytesIO(j)).convert("RGB").resize((1280, 720)))
+        for j in test_jpegs(3)
+    ]
+    noise = np.random.default_rng(0).integers(-2, 3, (4, 720, 1280, 3), dtype=np.int16)
+    shot_frames = seconds * 30 // len(shots)
+    with av.open(str(path), "w") as output:
+        stream = output.add_stream("libx264", rate=30)
+        stream.width, stream.height, stream.pix_fmt = 1280, 720, "yuv420p"
+        stream.options = {"preset": "veryfast"}
+        stream.time_base = Fraction(1, 30)
+        for index in range(seconds * 30):
+            shot, in_shot = divmod(index, shot_frames)
+            picture = np.clip(shots[shot % len(shots)] + noise[index % 4], 0, 255).astype(np.uint8)
+            if shot == 1 and 150 <= in_shot < 240:  # a box crossing, 5 s to 8 s into the shot
+                x = 100 + (in_shot - 150) * 12
+                picture[300:400, x : x + 100] = (30, 60, 200)
+            frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
+            frame.pts = index
+            for packet in stream.encode(frame):
+                output.mux(packet)
+        for packet in stream.encode():
+            output.mux(packet)
+
+
+def timeline_alone(clip: Path, settings, reuse: float) -> tuple[float, float, ReuseStats]:  # type: ignore[no-untyped-def]
+    """Seconds and CPU seconds (all threads) for the pipeline's video path without the API
+    (sample, detect, timeline) on a warm engine, and how many samples the models ran on."""
+    engine = DetectionEngine.from_settings(settings)
+    engine.detect_frames([Image.new("RGB", (320, 180))] * BATCH)  # warm up
+    sampling = Sampling(settings.pipeline.video_fps, settings.pipeline.scene_threshold)
+    sampling = replace(sampling, reuse_threshold=reuse)
+    cpu = _cpu_seconds(os.getpid())
+    start = time.perf_counter()
+    found = detect_timeline(engine, clip, "video", sampling)
+    elapsed = time.perf_counter() - start
+    cpu = _cpu_seconds(os.getpid()) - cpu
+    engine.close()
+    return elapsed, cpu, found.reuse
+
+
 def video_parts(clip: Path, settings) -> tuple[float, float, int]:  # type: ignore[no-untyped-def]
     """Seconds to decode and sample ``clip`` as the pipeline does, seconds for the detection
     stage alone on those samples (already decoded, batched as the pipeline batches them), and
@@ -241,9 +301,10 @@ def video_parts(clip: Path, settings) -> tuple[float, float, int]:  # type: igno
     return decode_s, detect_s, len(samples)
 
 
-def video(data_dir: Path, clip: Path) -> float:
-    """Seconds from POST to completed for ``clip`` on a warm ``modgate serve``."""
-    with _serve(data_dir) as (url, _pid):
+def video(data_dir: Path, clip: Path, extra: dict[str, str] | None = None) -> tuple[float, float]:
+    """Seconds from POST to completed for ``clip`` on a warm ``modgate serve``, and the CPU
+    seconds the server spent meanwhile."""
+    with _serve(data_dir, extra=extra) as (url, pid):
         # A running server is warm: one small image first, as the image benchmark does.
         httpx.post(
             f"{url}/v1/moderations",
@@ -252,6 +313,7 @@ def video(data_dir: Path, clip: Path) -> float:
             timeout=300,
         ).raise_for_status()
         body = clip.read_bytes()
+        cpu = _cpu_seconds(pid)
         start = time.perf_counter()
         moderation = httpx.post(
             f"{url}/v1/moderations", files={"file": ("clip.mp4", body)}, timeout=300
@@ -261,7 +323,7 @@ def video(data_dir: Path, clip: Path) -> float:
             if status in ("completed", "failed"):
                 break
             time.sleep(0.2)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, _cpu_seconds(pid) - cpu
 
 
 def peak_memory(data_dir: Path, jpegs: list[bytes]) -> tuple[int, int]:
@@ -305,12 +367,51 @@ def _vm_hwm(pid: int) -> int:
     return 0
 
 
+def videos(work: Path, settings) -> None:  # type: ignore[no-untyped-def]
+    """The video figures: the benchmark clip, then the mostly static clip."""
+    clip = work / "clip.mp4"
+    make_clip(clip)
+    decode_s, detect_s, samples = video_parts(clip, settings)
+    print(
+        f"video: {samples} samples; decode+sample alone {decode_s:.2f} s "
+        f"({60 / decode_s:.0f}x real time); detection alone on those samples {detect_s:.2f} s "
+        f"({60 / detect_s:.1f}x real time: the most the models allow on this machine)"
+    )
+    static = work / "static.mp4"
+    make_static_clip(static)
+    for name, path in (("benchmark clip", clip), ("static clip", static)):
+        for reuse in (0.0, settings.pipeline.reuse_threshold):
+            seconds, cpu, stats = timeline_alone(path, settings, reuse)
+            total = stats.detected + stats.reused
+            print(
+                f"{name} timeline alone, reuse {reuse:g}: {seconds:.2f} s "
+                f"({60 / seconds:.1f}x real time), {cpu:.2f} CPU s ({120 / cpu:.1f}x real time "
+                f"if the 2 cores were ours alone); models ran on {stats.detected}/{total} samples"
+            )
+    total_s, total_cpu = video(work / "video", clip)
+    print(
+        f"video 60 s 720p H.264 at 1 fps: {total_s:.2f} s → {60 / total_s:.1f}x real time "
+        f"(target >= 20x); server CPU {total_cpu:.2f} s"
+    )
+    static_s, static_cpu = video(work / "static", static)
+    every_s, every_cpu = video(
+        work / "static-every", static, {"MODGATE_PIPELINE__REUSE_THRESHOLD": "0"}
+    )
+    print(
+        f"mostly static 60 s 720p clip: {static_s:.2f} s → {60 / static_s:.1f}x real time "
+        f"(target >= 40x), server CPU {static_cpu:.2f} s ({120 / static_cpu:.1f}x real time if "
+        f"the 2 cores were ours alone); without reuse {every_s:.2f} s → {60 / every_s:.1f}x, "
+        f"server CPU {every_cpu:.2f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--images", type=int, default=96)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--video-only", action="store_true", help="only the video figures")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="modgate-bench-pipeline-"))
     jpegs = test_jpegs(args.images)
@@ -320,6 +421,9 @@ def main() -> None:
         auth=NO_KEYS,
         pipeline={"workers": WORKERS},
     )
+    if args.video_only:
+        videos(work, settings)
+        return
     print(
         f"images: {len(jpegs)} distinct 1024x768 JPEGs, default detectors without OCR, "
         f"{WORKERS} workers, {args.clients} HTTP clients; {args.rounds} rounds, each side by side"
@@ -344,19 +448,7 @@ def main() -> None:
         f"{ratios[0]:.3f}–{ratios[-1]:.3f}; medians above; the path adds "
         f"{api_cpu - alone_cpu:.1f} ms CPU per image)"
     )
-    clip = work / "clip.mp4"
-    make_clip(clip)
-    decode_s, detect_s, samples = video_parts(clip, settings)
-    print(
-        f"video: {samples} samples; decode+sample alone {decode_s:.2f} s "
-        f"({60 / decode_s:.0f}x real time); detection alone on those samples {detect_s:.2f} s "
-        f"({60 / detect_s:.1f}x real time: the most the models allow on this machine)"
-    )
-    total_s = video(work / "video", clip)
-    print(
-        f"video 60 s 720p H.264 at 1 fps: {total_s:.2f} s → {60 / total_s:.1f}x real time "
-        "(target >= 20x)"
-    )
+    videos(work, settings)
     if not args.skip_memory:
         folder = work / "mem" / "in"
         folder.mkdir(parents=True)

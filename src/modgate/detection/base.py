@@ -30,6 +30,9 @@ class Evidence:
     probability: float
     detector: str
     source: str = ""  # the model output it came from, e.g. "FEMALE_BREAST_EXPOSED"
+    # True for a score of the whole picture (open_nsfw, nsfwjs) that points at nothing in it;
+    # fusion lets such a score act only with localized evidence beside it.
+    whole_image: bool = False
 
 
 @dataclass(slots=True)

@@ -217,11 +217,24 @@ def evaluate(
     output: Annotated[Path, typer.Option("--output", help="Folder for the PNGs.")] = Path(
         "eval-report"
     ),
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            min=0,
+            max=100,
+            help="Confidence at which a label counts as flagged in the false-flag table "
+            "(default: MODGATE_DETECTION__MIN_CONFIDENCE, 50).",
+        ),
+    ] = None,
 ) -> None:
-    """Per-label precision, recall and false-positive rate by threshold, and PR-curve PNGs."""
-    engine = DetectionEngine.from_settings(command_services(ctx).settings())
+    """Per-label precision, recall and false-positive rate by threshold, PR-curve PNGs, and
+    each label's false-flag rate with a 95 % confidence interval."""
+    settings = command_services(ctx).settings()
+    at = settings.detection.min_confidence if threshold is None else threshold
+    engine = DetectionEngine.from_settings(settings)
     with engine:
-        report = run_evaluation(engine, folder, labels, output)
+        report = run_evaluation(engine, folder, labels, output, at)
     typer.echo(report)
 
 

@@ -6,6 +6,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Largest block difference (0–1) under which a video sample reuses the detections of the last
+# detected one (``modgate.detection.video.picture_distance``): about five grey levels on average
+# over one sixteenth of the picture. Encoder noise on a still scene stays well under it; a person
+# or object entering any part of the picture does not.
+REUSE_THRESHOLD = 0.02
+
 
 class CascadeRule(BaseModel):
     """When the items of one surface go to the remote detectors (``docs/detection.md``,

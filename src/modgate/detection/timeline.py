@@ -15,7 +15,7 @@ A video whose damage kept more than a sampling interval (and a second) from view
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -23,9 +23,11 @@ from PIL import Image
 
 from modgate.detection.animation import AnimationSampler
 from modgate.detection.result import DetectionResult
+from modgate.detection.settings import REUSE_THRESHOLD
 from modgate.detection.video import (
     Coverage,
     FrameDetector,
+    ReuseStats,
     Sample,
     detect_samples,
     detect_stream,
@@ -46,12 +48,15 @@ TimelineKind = Literal["video", "animation"]
 class Sampling:
     """How a timeline is sampled: ``fps`` regular samples a second, plus scene changes
     (``scene_threshold``, 0–1; 0 turns them off). Samples with a label at or above
-    ``flag_floor`` are kept as copies at most ``thumbnail_side`` pixels on their long side."""
+    ``flag_floor`` are kept as copies at most ``thumbnail_side`` pixels on their long side.
+    A sample whose picture differs from the last detected one by less than ``reuse_threshold``
+    (0 turns reuse off) reuses its detections (``modgate.detection.video.detect_stream``)."""
 
     fps: float
     scene_threshold: float = 0.0
     flag_floor: float = 50.0
     thumbnail_side: int = 320
+    reuse_threshold: float = REUSE_THRESHOLD
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,7 @@ class DetectedTimeline:
 
     timeline: Timeline
     flagged: dict[int, Image.Image]
+    reuse: ReuseStats = field(default_factory=ReuseStats)
 
 
 def detect_timeline(
@@ -77,9 +83,18 @@ def detect_timeline(
     ``progress`` is called after each sample (a long job renews its lease with it)."""
     collected = _Collected(sampling, progress)
     unchecked = None
+    reuse = ReuseStats()
     if kind == "video":
         coverage = Coverage()
-        results = detect_samples(engine, path, sampling.fps, sampling.scene_threshold, coverage)
+        results = detect_samples(
+            engine,
+            path,
+            sampling.fps,
+            sampling.scene_threshold,
+            coverage,
+            sampling.reuse_threshold,
+            reuse,
+        )
         collected.add_all(results)
         entries = collected.entries(sampling.fps, duration_ms)
         unchecked = unchecked_of(coverage, duration_ms, sampling.fps)
@@ -87,14 +102,15 @@ def detect_timeline(
         sampler = AnimationSampler(sampling.fps, sampling.scene_threshold, sample_side(engine))
         with Image.open(path) as image:
             # Samples are copies: the next frame can be decoded while they are detected.
-            collected.add_all(detect_stream(engine, sampler.samples(image)))
+            samples = sampler.samples(image)
+            collected.add_all(detect_stream(engine, samples, sampling.reuse_threshold, reuse))
         end_ms = round(sampler.end_ms)
         # The last sample stands for the rest of the animation: every frame after it was
         # shown at no sampling time and changed nothing, and its display time is known.
         entries = collected.entries(sampling.fps, end_ms, last_until_ms=end_ms)
     findings = collected.findings(engine)
     timeline = Timeline(tuple(entries), engine.model_version, {}, unchecked, findings)
-    return DetectedTimeline(timeline, collected.flagged)
+    return DetectedTimeline(timeline, collected.flagged, reuse)
 
 
 class _Collected:

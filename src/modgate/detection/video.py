@@ -8,6 +8,11 @@ Frames are decoded once, packet by packet (a damaged packet is skipped, as playe
 frame-threaded; for H.264/HEVC at ordinary frame rates, non-reference frames are skipped.
 Samples are turned upright (display rotation). Decoding continues while the previous batch is
 being detected. Samples become a timeline (entries, segments) in ``modgate.detection.timeline``.
+
+Reuse: a sample whose picture barely differs from the last one the models ran on (the largest
+block difference of two small colour thumbnails under ``reuse_threshold``), with no scene cut
+since, takes that sample's detections instead of running the models again; a cut or a change
+always runs them. A still scene of a minute costs one detection instead of sixty.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from modgate.detection.result import DetectionResult
+from modgate.detection.settings import REUSE_THRESHOLD
 from modgate.errors import CorruptMediaException, NoVideoStreamException
 from modgate.media.video_stream import (
     DecodeStats,
@@ -70,9 +76,25 @@ class FrameDetector(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Sample:
+    """A sampled picture. ``scene_change``: sampled for a scene change only; ``cut``: a scene cut
+    was seen since the sample before (scene detection on), so it starts a new shot."""
+
     timestamp_ms: int
     image: Image.Image
     scene_change: bool = False
+    cut: bool = False
+
+
+SIGNATURE_SIDE = 32
+SIGNATURE_BLOCKS = 4
+
+
+@dataclass(slots=True)
+class ReuseStats:
+    """How many samples ran the models and how many reused an earlier sample's detections."""
+
+    detected: int = 0
+    reused: int = 0
 
 
 # Codecs whose non-reference frames can be left undecoded, for about half the decoding work.
@@ -220,12 +242,12 @@ def _check_decoded(stats: DecodeStats, path: str | Path) -> None:
         )
 
 
-def _sample(shown: _Shown, scene_only: bool, size: tuple[int, int] | None) -> Sample:
+def _sample(shown: _Shown, scene_only: bool, cut: bool, size: tuple[int, int] | None) -> Sample:
     # Scale in the frame's own pixel format, then convert: half the work of swscale's combined
     # scale-and-convert path, with no loss of quality.
     small = shown.frame.reformat(*size) if size else shown.frame
     image: Image.Image = small.to_image()  # type: ignore[no-untyped-call]
-    return Sample(round(shown.ms), upright(image, shown.frame.rotation), scene_only)
+    return Sample(round(shown.ms), upright(image, shown.frame.rotation), scene_only, cut)
 
 
 @dataclass(slots=True)
@@ -259,9 +281,10 @@ class _Picker:
         self.previous_grey: np.ndarray | None = None
         self.cut_pending = False
 
-    def push(self, frame: av.VideoFrame, ms: float) -> tuple[_Shown, bool] | None:
-        """Take the next decoded frame, starting at ``ms``. Returns the frame before it, and
-        whether it is a scene-change sample only, if that frame is to be sampled."""
+    def push(self, frame: av.VideoFrame, ms: float) -> tuple[_Shown, bool, bool] | None:
+        """Take the next decoded frame, starting at ``ms``. Returns the frame before it, whether
+        it is a scene-change sample only and whether a cut came since the last sample, if that
+        frame is to be sampled."""
         picked = None
         if self.held is None:
             # The first frame stands for the marks before it (its predecessors were damaged).
@@ -273,7 +296,7 @@ class _Picker:
         self.held = _Shown(frame, ms, self._cut_at(frame, ms))
         return picked
 
-    def finish(self, shown_ms: float) -> tuple[_Shown, bool] | None:
+    def finish(self, shown_ms: float) -> tuple[_Shown, bool, bool] | None:
         """At the end of the stream: the last frame, taken to be shown for ``shown_ms``."""
         if self.held is None:
             return None
@@ -281,7 +304,7 @@ class _Picker:
         self.held = None
         return picked
 
-    def _release(self, held: _Shown, until_ms: float) -> tuple[_Shown, bool] | None:
+    def _release(self, held: _Shown, until_ms: float) -> tuple[_Shown, bool, bool] | None:
         """``held``, shown until ``until_ms``, if it is to be sampled."""
         passed = until_ms - TIME_TOLERANCE_MS
         regular = self.next_mark < passed
@@ -292,8 +315,9 @@ class _Picker:
         scene = held.cut and held.ms - self.last_sample_ms >= self.step_ms / 4
         if not (regular or scene):
             return None
+        cut = self.cut_pending or held.cut
         self.last_sample_ms, self.cut_pending = held.ms, False
-        return held, scene and not regular
+        return held, scene and not regular, cut
 
     def _cut_at(self, frame: av.VideoFrame, ms: float) -> bool:
         """Whether a cut is pending at ``frame`` (checked about eight times per step)."""
@@ -341,32 +365,90 @@ def picture_change(one: np.ndarray, other: np.ndarray) -> float:
     return float(np.abs(one - other).mean()) / 255.0
 
 
+def picture_signature(image: Image.Image) -> np.ndarray:
+    """A 32 × 32 colour thumbnail of a sample, for ``picture_distance``."""
+    small = image.convert("RGB").resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.int16)
+
+
+def picture_distance(one: np.ndarray, other: np.ndarray) -> float:
+    """How much two signatures differ where they differ most: the mean absolute difference of
+    the most changed of 4 × 4 blocks, 0–1. A change in one corner counts in full, not diluted
+    by an unchanged rest of the picture."""
+    side = SIGNATURE_SIDE // SIGNATURE_BLOCKS
+    difference = np.abs(one - other).reshape(SIGNATURE_BLOCKS, side, SIGNATURE_BLOCKS, side, -1)
+    return float(difference.mean(axis=(1, 3, 4)).max()) / 255.0
+
+
+@dataclass(slots=True)
+class _Run:
+    """A sample the models run on; later samples of the same still picture share its result."""
+
+    signature: np.ndarray | None
+    future: Future[Sequence[DetectionResult]] | None = None
+    index: int = 0
+
+
 def detect_stream(
-    engine: FrameDetector, samples: Iterable[Sample]
+    engine: FrameDetector,
+    samples: Iterable[Sample],
+    reuse_threshold: float = 0.0,
+    stats: ReuseStats | None = None,
 ) -> Iterator[tuple[Sample, DetectionResult]]:
     """Each sample with its labels, in order. Samples are detected in batches on another thread
-    while the next are decoded; at most two batches are in flight, so memory stays flat however
-    long the stream is."""
-    in_flight: deque[tuple[list[Sample], Future[Sequence[DetectionResult]]]] = deque()
+    while the next are decoded; a few batches at most wait, so memory stays flat however long
+    the stream is. With ``reuse_threshold`` above 0, a sample that is no scene change, follows
+    no cut and differs from the last detected sample by less than it (``picture_distance``)
+    reuses that sample's detections."""
+    stats = stats if stats is not None else ReuseStats()
+    pending: deque[tuple[Sample, _Run]] = deque()
+    batch: list[tuple[Image.Image, _Run]] = []
+    anchor: _Run | None = None
     with ThreadPoolExecutor(1, thread_name_prefix="modgate-video") as pool:
 
-        def submit(batch: list[Sample]) -> None:
-            in_flight.append((batch, pool.submit(engine.detect_frames, [s.image for s in batch])))
+        def submit() -> None:
+            if batch:
+                future = pool.submit(engine.detect_frames, [image for image, _ in batch])
+                for index, (_, run) in enumerate(batch):
+                    run.future, run.index = future, index
+                batch.clear()
 
-        batch: list[Sample] = []
+        def ready(limit: int) -> Iterator[tuple[Sample, DetectionResult]]:
+            """Results in order: those already known, and more (waiting) while more than
+            ``limit`` samples wait."""
+            while pending:
+                sample, run = pending[0]
+                over = len(pending) > limit
+                if run.future is None:
+                    if not over:
+                        return
+                    submit()
+                assert run.future is not None
+                if not over and not run.future.done():
+                    return
+                pending.popleft()
+                yield sample, run.future.result()[run.index]
+
         for sample in samples:
-            batch.append(sample)
-            if len(batch) == BATCH:
-                submit(batch)
-                batch = []
-                while len(in_flight) > 2:
-                    done, future = in_flight.popleft()
-                    yield from zip(done, future.result(), strict=True)
-        if batch:
-            submit(batch)
-        while in_flight:
-            done, future = in_flight.popleft()
-            yield from zip(done, future.result(), strict=True)
+            signature = picture_signature(sample.image) if reuse_threshold > 0 else None
+            if (
+                anchor is not None
+                and signature is not None
+                and anchor.signature is not None
+                and not (sample.scene_change or sample.cut)
+                and picture_distance(signature, anchor.signature) < reuse_threshold
+            ):
+                run = anchor
+                stats.reused += 1
+            else:
+                run = anchor = _Run(signature)
+                stats.detected += 1
+                batch.append((sample.image, run))
+                if len(batch) == BATCH:
+                    submit()
+            pending.append((sample, run))
+            yield from ready(3 * BATCH)
+        yield from ready(0)
 
 
 def detect_samples(
@@ -375,16 +457,24 @@ def detect_samples(
     fps: float = 1.0,
     scene_threshold: float = 0.0,
     coverage: Coverage | None = None,
+    reuse_threshold: float = REUSE_THRESHOLD,
+    stats: ReuseStats | None = None,
 ) -> Iterator[tuple[Sample, DetectionResult]]:
     """Each sample of the video at ``path`` with its labels, in time order (``coverage``: see
-    ``sample_frames``)."""
+    ``sample_frames``; ``reuse_threshold`` and ``stats``: see ``detect_stream``)."""
     samples = sample_frames(path, fps, scene_threshold, sample_side(engine), coverage)
-    return detect_stream(engine, samples)
+    return detect_stream(engine, samples, reuse_threshold, stats)
 
 
 def detect_video(
-    engine: FrameDetector, path: str | Path, fps: float = 1.0, scene_threshold: float = 0.0
+    engine: FrameDetector,
+    path: str | Path,
+    fps: float = 1.0,
+    scene_threshold: float = 0.0,
+    reuse_threshold: float = REUSE_THRESHOLD,
 ) -> Iterator[tuple[int, DetectionResult]]:
     """Labels of sampled frames, as ``(timestamp_ms, result)``."""
-    for sample, result in detect_samples(engine, path, fps, scene_threshold):
+    for sample, result in detect_samples(
+        engine, path, fps, scene_threshold, reuse_threshold=reuse_threshold
+    ):
         yield sample.timestamp_ms, result

@@ -82,7 +82,11 @@ class DetectStage:
         self.media = media
         self.blobs = blobs
         self.sampling = Sampling(
-            settings.video_fps, settings.scene_threshold, FLAG_FLOOR, THUMBNAIL_SIDE
+            settings.video_fps,
+            settings.scene_threshold,
+            FLAG_FLOOR,
+            THUMBNAIL_SIDE,
+            settings.reuse_threshold,
         )
 
     @staticmethod

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from modgate.detection.settings import REUSE_THRESHOLD
+
 
 class PipelineSettings(BaseModel):
     """Every field is documented in ``docs/settings.md`` (section ``pipeline``)."""
@@ -55,6 +57,14 @@ class PipelineSettings(BaseModel):
         le=1,
         description="Mean frame difference that counts as a scene change "
         "(an extra sample); 0 disables.",
+    )
+    reuse_threshold: float = Field(
+        default=REUSE_THRESHOLD,
+        ge=0,
+        le=1,
+        description="A video sample whose picture differs from the last detected one by less "
+        "than this (largest block difference, 0-1), with no scene cut between, reuses its "
+        "detections instead of running the models; 0 disables.",
     )
     segment_gap_ms: int = Field(
         default=1500,

@@ -39,3 +39,9 @@ def test_eval_reports_rates_and_writes_pr_curves(tmp_path: Path) -> None:
     assert "Alcoholic Beverages | 50 | 1.000 | 0.000 | 0.000" in completed.stdout
     assert (tmp_path / "report" / "pr-Alcoholic_Beverages.png").stat().st_size > 1000
     assert (tmp_path / "report" / "pr-Alcohol.png").exists()
+    # The false-flag table: neither photo gets any label at 50 it should not have.
+    assert (
+        "false flags at 50: label | flagged/negatives | rate | 95% CI | worst" in completed.stdout
+    )
+    assert "(any label) | 0/2 | 0.00% | 0.00–65.76% |" in completed.stdout
+    assert "(any nudity or sexual label) | 0/2 |" in completed.stdout

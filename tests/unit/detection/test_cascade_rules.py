@@ -12,6 +12,7 @@ from PIL import Image
 from modgate.detection.base import Detector, DetectorOutput, Evidence
 from modgate.detection.engine import DetectionEngine
 from modgate.detection.frames import PreparedImage
+from modgate.detection.fusion import FUSION_VERSION
 from modgate.detection.registry import available_detectors, select_detectors
 from modgate.detection.remote.base import RemoteDetector
 from modgate.detection.remote.usage import RemoteUsage
@@ -99,11 +100,11 @@ def test_without_rules_every_item_goes_remote_and_never_keeps_it_local() -> None
     with engine({}, usage) as loaded:
         loaded.detect_frames(frames(0))
         assert Oracle.sent == 1
-        assert loaded.model_version == "7.0+fusion1:shade-1,oracle-2"
+        assert loaded.model_version == f"7.0+fusion{FUSION_VERSION}:shade-1,oracle-2"
     with engine({"*": {"remote": "never"}}, usage) as loaded:
         assert "Nazi Party" not in names(loaded.detect_frames(frames(0))[0])
         assert Oracle.sent == 0
-        assert loaded.model_version == "7.0+fusion1:shade-1"
+        assert loaded.model_version == f"7.0+fusion{FUSION_VERSION}:shade-1"
 
 
 def test_the_model_version_names_the_rule() -> None:
@@ -112,9 +113,12 @@ def test_the_model_version_names_the_rule() -> None:
     with engine(rules, usage) as loaded:
         default = loaded.for_surface("comments").model_version
         assert default == loaded.model_version
-        assert default.startswith("7.0+fusion1:shade-1,oracle-2+cascade:")
-        assert loaded.for_surface("kids").model_version not in (default, "7.0+fusion1:shade-1")
-        assert loaded.for_surface("chat").model_version == "7.0+fusion1:shade-1"
+        assert default.startswith(f"7.0+fusion{FUSION_VERSION}:shade-1,oracle-2+cascade:")
+        assert loaded.for_surface("kids").model_version not in (
+            default,
+            f"7.0+fusion{FUSION_VERSION}:shade-1",
+        )
+        assert loaded.for_surface("chat").model_version == f"7.0+fusion{FUSION_VERSION}:shade-1"
         result = loaded.for_surface("kids").detect_frames(frames(0))[0]
         assert result.model_version == loaded.for_surface("kids").model_version
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from modgate.detection.base import Calibration, DetectorOutput, Evidence
-from modgate.detection.fusion import RECORD_FLOOR, combine, fuse_labels, fuse_outputs
+from modgate.detection.fusion import (
+    CONTEXT_CAP,
+    RECORD_FLOOR,
+    SUPPORT,
+    VETO,
+    combine,
+    fuse_labels,
+    fuse_outputs,
+)
 from modgate.taxonomy.rekognition_json import image_body
 
 
@@ -88,3 +96,61 @@ def test_calibration_interpolates_and_refuses_decreasing_knots() -> None:
     assert calibration(0.75) == pytest.approx(0.6)
     with pytest.raises(ValueError):
         Calibration(((0.0, 0.5), (1.0, 0.2)))
+
+
+def whole(label: str, probability: float, detector: str) -> Evidence:
+    return Evidence(label, probability, detector, whole_image=True)
+
+
+def test_whole_image_scores_alone_stay_below_what_a_default_policy_acts_on() -> None:
+    # open_nsfw and nsfwjs both sure of "Explicit" on a wood-grain wallpaper: no body part, and
+    # two whole-image classifiers are one source, so they do not corroborate each other.
+    fused = fuse_labels([whole("Explicit", 0.8, "open_nsfw"), whole("Explicit", 0.94, "nsfwjs")])
+    assert fused["Explicit"].confidence == pytest.approx(100 * CONTEXT_CAP)
+    assert set(fused) == {"Explicit"}
+    outputs = [DetectorOutput(evidence=list(fused["Explicit"].sources))]
+    assert image_body(fuse_outputs(outputs, "t").detections, 50)["ModerationLabels"] == []
+    assert image_body(fuse_outputs(outputs, "t").detections, 40)["ModerationLabels"] != []
+
+
+def test_a_body_part_makes_the_whole_image_score_count_and_justifies_the_chain() -> None:
+    fused = fuse_labels(
+        [Evidence("Exposed Female Nipple", 0.6, "nudenet"), whole("Explicit", 0.9, "nsfwjs")]
+    )
+    expected = 100 * (1 - 0.4 * 0.1)
+    assert fused["Explicit"].confidence == pytest.approx(expected)
+    assert fused["Explicit Nudity"].confidence == pytest.approx(expected)
+    assert fused["Exposed Female Nipple"].confidence == pytest.approx(60.0)
+
+
+def test_weak_localized_evidence_is_no_support() -> None:
+    fused = fuse_labels(
+        [
+            Evidence("Exposed Female Nipple", SUPPORT - 0.01, "nudenet"),
+            whole("Explicit", 0.95, "nsfwjs"),
+        ]
+    )
+    assert fused["Explicit"].confidence == pytest.approx(100 * CONTEXT_CAP)
+
+
+def test_a_body_part_every_whole_image_classifier_contradicts_stays_below_50() -> None:
+    # nudenet's "buttocks" on skimage's colour wheel, while both classifiers see nothing.
+    lone = [
+        Evidence("Exposed Buttocks or Anus", 0.9, "nudenet"),
+        whole("Explicit", 0.01, "nsfwjs"),
+        whole("Non-Explicit Nudity of Intimate parts and Kissing", 0.02, "nsfwjs"),
+        whole("Explicit", 0.0, "open_nsfw"),
+    ]
+    fused = fuse_labels(lone)
+    assert fused["Exposed Buttocks or Anus"].confidence == pytest.approx(100 * CONTEXT_CAP)
+    assert fused["Explicit"].confidence == pytest.approx(100 * CONTEXT_CAP)
+    # A classifier that does not contradict it lets it stand.
+    agreeing = [*lone[:1], whole("Explicit", VETO, "open_nsfw")]
+    assert fuse_labels(agreeing)["Exposed Buttocks or Anus"].confidence == pytest.approx(90.0)
+
+
+def test_object_evidence_is_its_own_justification() -> None:
+    # An object detector's L2 label is localized evidence: not capped, and raises its L1.
+    fused = fuse_labels([Evidence("Weapons", 0.8, "imagenet")])
+    assert fused["Weapons"].confidence == pytest.approx(80.0)
+    assert fused["Violence"].confidence == pytest.approx(80.0)

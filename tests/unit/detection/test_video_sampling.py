@@ -178,3 +178,27 @@ def test_stamps_count_from_the_first_frame_and_stay_inside_the_duration(
     assert stamps[0] == 0
     assert all(stamp < info.duration_seconds * 1000 for stamp in stamps)
     assert stamps[-1] >= seconds * 1000 - 1100  # the end is sampled too
+
+
+def test_picture_distance_sees_a_corner_change_but_not_encoder_noise() -> None:
+    from PIL import Image
+
+    from modgate.detection.settings import REUSE_THRESHOLD
+    from modgate.detection.video import picture_distance, picture_signature
+
+    base = still(320, 240, seed=3)
+    noisy = np.clip(
+        base.astype(np.int16) + np.random.default_rng(0).integers(-3, 4, base.shape), 0, 255
+    )
+    corner = base.copy()
+    corner[:30, :40] = RED  # 1/64 of the picture
+    signature = picture_signature(Image.fromarray(base))
+    assert picture_distance(signature, signature) == 0.0
+    assert (
+        picture_distance(signature, picture_signature(Image.fromarray(noisy.astype(np.uint8))))
+        < REUSE_THRESHOLD / 2
+    )
+    assert (
+        picture_distance(signature, picture_signature(Image.fromarray(corner)))
+        > 2 * REUSE_THRESHOLD
+    )

@@ -52,8 +52,15 @@ class NsfwjsDetector(Detector):
                             explicit(scores["Porn"] + scores["Hentai"]),
                             self.name,
                             "Porn+Hentai",
+                            whole_image=True,
                         ),
-                        Evidence(SUGGESTIVE_LABEL, SUGGESTIVE(scores["Sexy"]), self.name, "Sexy"),
+                        Evidence(
+                            SUGGESTIVE_LABEL,
+                            SUGGESTIVE(scores["Sexy"]),
+                            self.name,
+                            "Sexy",
+                            whole_image=True,
+                        ),
                     ],
                     content_types=[
                         Evidence("Illustrated", CONTENT(scores["Drawing"]), self.name, "Drawing"),

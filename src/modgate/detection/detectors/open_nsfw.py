@@ -48,7 +48,11 @@ class OpenNsfwDetector(Detector):
         calibration = self.calibration(CALIBRATION)
         return [
             DetectorOutput(
-                evidence=[Evidence("Explicit", calibration(float(score)), self.name, "nsfw")],
+                evidence=[
+                    Evidence(
+                        "Explicit", calibration(float(score)), self.name, "nsfw", whole_image=True
+                    )
+                ],
                 raw={"nsfw": float(score)},
             )
             for score in scores
