@@ -205,6 +205,17 @@ class ModerationBrief(TypedDict):
     policy_version: str | None
 
 
+class ItemBankMatch(TypedDict):
+    """The item matched a hash bank's content (``/v1/banks``)."""
+
+    bank: str
+    content_id: int
+    distance: int
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    negative: bool
+    share: NotRequired[float | None]
+
+
 class Moderation(ModerationBrief):
     """A moderation: its media, labels (an image's) or segments (a video's), decision and
     review. Still images carry ``labels`` and ``content_types``; videos and animations carry
@@ -221,6 +232,7 @@ class Moderation(ModerationBrief):
     thumbnails: NotRequired[dict[str, str] | None]
     text_findings: NotRequired[list[TextFindings] | None]
     decision: Decision | None
+    bank_matches: NotRequired[list[ItemBankMatch]]
     review: ReviewState | None
     error: dict[str, Any] | None
 
@@ -294,6 +306,98 @@ class Queues(TypedDict):
 class Health(TypedDict):
     status: Literal["ok"]
     version: str
+
+
+class Bank(TypedDict):
+    """A hash bank of the caller's tenant."""
+
+    name: str
+    description: str
+    matching_enabled_ratio: float
+    max_distance: int
+    negative: bool
+    content_count: NotRequired[int | None]
+    created_at: str | None
+    updated_at: str | None
+
+
+class Banks(TypedDict):
+    items: list[Bank]
+
+
+class BankSignal(TypedDict):
+    signal_type: Literal["pdq", "vpdq", "video_md5"]
+    signal: str
+    quality: NotRequired[int | None]
+    timestamp_ms: NotRequired[int | None]
+
+
+class BankContent(TypedDict):
+    id: int
+    bank: str
+    enabled: bool
+    note: str
+    source: Literal["upload", "media", "moderation", "signal", "import", "review"]
+    media_id: str | None
+    moderation_id: str | None
+    added_by: str | None
+    signals: list[BankSignal]
+    created_at: str | None
+    updated_at: str | None
+
+
+class BankContentPage(TypedDict):
+    items: list[BankContent]
+    next_after: int | None
+
+
+class BankEntry(TypedDict):
+    signal_type: str
+    signal: str
+    bank: str
+    note: str
+    enabled: bool
+    content_id: int
+
+
+class BankExport(TypedDict):
+    entries: list[BankEntry]
+
+
+class BankImported(TypedDict):
+    imported: dict[str, int]
+
+
+class HmaBank(TypedDict):
+    name: str
+    matching_enabled_ratio: float
+    enabled_ratio: float
+
+
+HmaBanks: TypeAlias = list[HmaBank]
+
+
+class HmaMatch(TypedDict):
+    bank_content_id: int
+    distance: str
+
+
+HmaLookup: TypeAlias = dict[str, list[HmaMatch]]
+
+
+HmaMediaLookup: TypeAlias = dict[str, dict[str, list[HmaMatch]]]
+
+
+HmaHashes: TypeAlias = dict[str, str]
+
+
+class HmaContentAdded(TypedDict):
+    id: int
+    signals: dict[str, str]
+
+
+class HmaMessage(TypedDict):
+    message: str
 
 
 class ErrorBody(TypedDict):

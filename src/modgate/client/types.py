@@ -12,6 +12,10 @@ from typing import Any, Generic, TypeAlias, TypedDict, TypeVar
 from modgate.client.models import (
     Action,
     Appeal,
+    Bank,
+    BankContent,
+    BankEntry,
+    BankSignal,
     ContentType,
     Decision,
     Delivery,
@@ -59,6 +63,10 @@ class Page(Generic[T]):
 __all__ = [
     "Action",
     "Appeal",
+    "Bank",
+    "BankContent",
+    "BankEntry",
+    "BankSignal",
     "ContentType",
     "ContextValue",
     "Decision",

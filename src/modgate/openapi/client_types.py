@@ -14,7 +14,7 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from modgate.openapi import schemas
 
@@ -86,6 +86,10 @@ def render() -> str:
     lines = [HEADER]
     lines += [_alias(name, args) for args, name in aliases.items()]
     for model in _models():
+        if issubclass(model, RootModel):  # a bare list or mapping: its type, by name
+            root = _type(model.model_fields["root"].annotation, aliases)
+            lines += ["", "", f"{model.__name__}: TypeAlias = {root}"]
+            continue
         base = model.__bases__[0]
         parent = "TypedDict" if base is schemas.Open else base.__name__
         lines += ["", "", f"class {model.__name__}({parent}):"]
