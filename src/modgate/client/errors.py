@@ -122,6 +122,10 @@ class InvalidContextError(InvalidParameterException):
     """The moderation context has an invalid value."""
 
 
+class InvalidCheckpointException(InvalidParameterException):
+    """The audit checkpoint or key cannot be read, or its signature does not verify."""
+
+
 class UnknownSurfaceException(InvalidContextError):
     """No policy is active for the surface named; name one that has one, or leave it out."""
 

@@ -424,3 +424,44 @@ class ViewerDecision(TypedDict):
 
 class ViewerDecisions(TypedDict):
     decisions: list[ViewerDecision]
+
+
+class AuditEntry(TypedDict):
+    """One entry of the audit log (``modgate.audit``)."""
+
+    seq: int
+    time: str
+    tenant: str
+    actor: str
+    kind: str
+    object: str
+    payload_hash: str
+    detail: dict[str, Any]
+    leaf_hash: str
+    root_hash: str
+
+
+class AuditPage(TypedDict):
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
+class InclusionProof(TypedDict):
+    """RFC 9162 inclusion proof: the audit path of entry ``seq`` in the tree of ``tree_size``."""
+
+    seq: int
+    tree_size: int
+    leaf_hash: str
+    root_hash: str
+    proof: list[str]
+
+
+class ConsistencyProof(TypedDict):
+    """RFC 9162 consistency proof: the tree of ``from_size`` entries is a prefix of the tree
+    of ``to_size``."""
+
+    from_size: int
+    to_size: int
+    from_root: str
+    to_root: str
+    proof: list[str]
