@@ -22,7 +22,8 @@ class Server:
     app: Any
 
     def key_with(self, *scopes: str) -> str:
-        return str(self.services.auth.create_key("limited", scopes, "acme", actor="cli:tests@localhost")[0])
+        made = self.services.auth.create_key("limited", scopes, "acme", actor="cli:tests@localhost")
+        return str(made[0])
 
 
 def serve(tmp: Any, **pipeline: Any) -> Iterator[Server]:
