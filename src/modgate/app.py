@@ -37,6 +37,8 @@ from modgate.errors import InsufficientStorageException, ModgateError, StoreUnav
 from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
+from modgate.metrics.routes import install_prometheus
+from modgate.metrics.routes import router as metrics_router
 from modgate.pipeline.routes import router as pipeline_router
 from modgate.request_limits import BodyCaps, RequestLimits
 from modgate.review.routes import router as review_router
@@ -198,5 +200,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(webhooks_router)
     app.include_router(media_router)
     app.include_router(review_router)
+    app.include_router(metrics_router)
+    install_prometheus(app, settings.metrics)
     install_console(app)
     return app

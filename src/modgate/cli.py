@@ -19,6 +19,7 @@ from modgate.auth import cli as auth_cli
 from modgate.cli_context import CommandServices
 from modgate.detection import cli as detection_cli
 from modgate.errors import ModgateError
+from modgate.metrics import cli as metrics_cli
 from modgate.pipeline import cli as pipeline_cli
 from modgate.policy import cli as policy_cli
 from modgate.review import cli as review_cli
@@ -31,7 +32,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for domain in (core_cli, detection_cli, policy_cli, auth_cli, review_cli, pipeline_cli):
+for domain in (
+    core_cli,
+    detection_cli,
+    policy_cli,
+    auth_cli,
+    review_cli,
+    pipeline_cli,
+    metrics_cli,
+):
     domain.register(app)
 
 

@@ -34,6 +34,7 @@ from modgate.events.webhooks import WebhookService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore
 from modgate.media.service import remove_abandoned_spool
+from modgate.metrics.service import MetricsService
 from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.runtime import LoadedEngine, Pipeline
@@ -41,6 +42,7 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.telemetry import configure as configure_telemetry
 
 Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
@@ -59,6 +61,7 @@ class Services:
     auth: AuthService
     review: ReviewService
     pipeline: Pipeline
+    metrics: MetricsService
 
     @classmethod
     def build(
@@ -75,6 +78,8 @@ class Services:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.metrics.prometheus != "off":
+            configure_telemetry(settings.resolved_prometheus_dir)
         url = settings.resolved_database_url
         engine = make_engine(url)
         if migrate:
@@ -113,6 +118,7 @@ class Services:
             auth=AuthService(sessions, settings.auth),
             review=review,
             pipeline=pipeline,
+            metrics=MetricsService(sessions, review.queue_stats),
         )
 
     @property

@@ -27,6 +27,7 @@ from pydantic_settings import (
 from modgate.auth.settings import AuthSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
+from modgate.metrics.settings import MetricsSettings
 from modgate.outbound import OutboundAllowList
 from modgate.pipeline.settings import PipelineSettings
 from modgate.policy.settings import PolicySettings
@@ -122,6 +123,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(
         default_factory=AuthSettings, description="Accounts and API keys; see the section below."
     )
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings, description="The Prometheus scrape; see below."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -165,6 +169,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'modgate.db').resolve()}"
+
+    @property
+    def resolved_prometheus_dir(self) -> Path:
+        return self.metrics.prometheus_dir or self.data_dir / "prometheus"
 
     @property
     def resolved_blob_dir(self) -> Path:

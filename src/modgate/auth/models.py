@@ -41,6 +41,7 @@ SCOPES = (
     "moderations:write",
     "appeals:write",
     "review:read",
+    "metrics:read",
     "webhooks:manage",
 )
 

@@ -10,6 +10,7 @@ on is typed (``Detections``); the stored form is written by the decision's trans
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +28,7 @@ from modgate.media.store import MediaRecord
 from modgate.pipeline.settings import PipelineSettings
 from modgate.taxonomy.detections import Detections, ImageDetections, Timeline
 from modgate.taxonomy.rekognition_json import stored_detections_from_json
+from modgate.telemetry import instruments
 
 THUMBNAIL_SIDE = 320
 FLAG_FLOOR = 50.0
@@ -74,7 +76,19 @@ class DetectStage:
         progress: Callable[[], None] | None = None,
     ) -> Detected:
         """The detections of ``record``. ``progress`` is called after each sample of a video or
-        an animation."""
+        an animation. The time it took goes to ``modgate_detection_seconds``."""
+        started = time.monotonic()
+        try:
+            return self._detect(engine, record, progress)
+        finally:
+            instruments().detection_seconds.observe(time.monotonic() - started)
+
+    def _detect(
+        self,
+        engine: MediaDetector,
+        record: MediaRecord,
+        progress: Callable[[], None] | None,
+    ) -> Detected:
         info = record.info
         handoff = self.media.handoff
         frame = handoff.take(info.sha256, engine.max_side) if handoff is not None else None

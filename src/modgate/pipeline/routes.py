@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 
 from modgate.auth.clear_media import log_clear_read, require_clear_scope
 from modgate.auth.deps import require_scopes, tenant_of
+from modgate.db.base import as_utc
 from modgate.errors import InvalidParameterException, ModgateError, ResourceNotFoundException
 from modgate.media.models import MediaKind
 from modgate.media.previews import thumbnail_bytes
@@ -313,24 +314,11 @@ def list_moderations(
         filters,
         limit,
         cursor,
-        _aware(created_after),
-        _aware(created_before),
+        as_utc(created_after),
+        as_utc(created_before),
         tenant_of(request),
     )
     return {"items": items, "next_cursor": next_cursor}
-
-
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    """``value`` in UTC (a naive one is taken as UTC). A time at the edge of the calendar
-    whose offset moves it past year 1 or 9999 is refused (400) rather than failing the query."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    try:
-        return value.astimezone(dt.UTC)
-    except OverflowError as exc:
-        raise InvalidParameterException(f"{value.isoformat()} is out of range.") from exc
 
 
 @router.get(

@@ -22,7 +22,7 @@ from modgate.errors import (
     ResourceNotFoundException,
     UnknownLabelException,
 )
-from modgate.events import AppealResolved, ReviewCompleted, ReviewEscalated, record
+from modgate.events import AppealResolved, QualityChecked, ReviewCompleted, ReviewEscalated, record
 from modgate.moderation.models import ModerationRecord
 from modgate.moderation.public import moderation_summary
 from modgate.moderation.store import ModerationStore
@@ -38,6 +38,7 @@ from modgate.review.tables import (
     ReviewVerdictRow,
 )
 from modgate.taxonomy import taxonomy_v7
+from modgate.telemetry import after_commit, instruments
 
 MAX_NOTE = 2000
 MAX_SECONDS = 24 * 3600.0
@@ -114,6 +115,9 @@ def submit_verdict(
         )
     )
     task.status, task.completed_at = "done", now
+    if task.claimed_at is not None:
+        handled = max((now - task.claimed_at).total_seconds(), 0.0)
+        after_commit(session, lambda: instruments().handling_seconds.observe(handled))
     session.flush()
     verdicts = _verdicts(session, review.id)
     result: dict[str, Any] = {
@@ -160,6 +164,8 @@ def finish_review(
         raise ResourceNotFoundException(f"No moderation {review.moderation_id!r}.")
     if review.kind == "appeal":
         return _resolve_appeal(session, moderations, review, moderation, verdicts, now, actor)
+    if review.kind == "qa":
+        return _quality_checked(session, review, moderation, verdicts, now, actor)
     if review.kind == "escalation":
         parent = session.get(ReviewRow, review.parent_id) if review.parent_id else None
         strategy = parent.strategy if parent else review.strategy
@@ -206,6 +212,45 @@ def finish_review(
     )
 
 
+def _counted(session: Session, review: ReviewRow, outcome: str, now: dt.datetime) -> None:
+    """Count a finished review (``modgate_reviews_total``, its time in the queue) once the
+    transaction commits."""
+    waited = max((now - review.created_at).total_seconds(), 0.0)
+
+    def _count() -> None:
+        meters = instruments()
+        meters.reviews.labels(outcome).inc()
+        meters.review_seconds.observe(waited)
+
+    after_commit(session, _count)
+
+
+def _quality_checked(
+    session: Session,
+    review: ReviewRow,
+    moderation: ModerationRecord,
+    verdicts: list[ReviewVerdictRow],
+    now: dt.datetime,
+    actor: str,
+) -> dict[str, Any]:
+    """A blind quality check is done: its outcome is kept on the review; the moderation's
+    decision stands."""
+    outcome = consolidate(_votes(verdicts), "majority")
+    review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    record(
+        session,
+        QualityChecked(
+            moderation_id=moderation.id,
+            actor=actor,
+            review_id=review.id,
+            machine_action=moderation.action,
+            outcome=outcome.to_dict(),
+        ),
+    )
+    _counted(session, review, outcome.action or "escalated", now)
+    return {"status": "checked", "machine_action": moderation.action, "found": outcome.to_dict()}
+
+
 def _decide(
     session: Session,
     moderations: ModerationStore,
@@ -228,6 +273,7 @@ def _decide(
     }
     decided = moderations.record_verdict(session, moderation.id, verdict, outcome.action, now)
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    _counted(session, review, str(outcome.action), now)
     record(
         session,
         ReviewCompleted(
@@ -251,6 +297,7 @@ def _escalate(
     actor: str,
 ) -> dict[str, Any]:
     review.status, review.outcome, review.completed_at = "escalated", outcome.to_dict(), now
+    _counted(session, review, "escalated", now)
     priority = review.priority if review.priority in ("high", "urgent") else "high"
     senior = create_review(
         session,
@@ -304,6 +351,8 @@ def _resolve_appeal(
         now,
     )
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    _counted(session, review, str(action), now)
+    after_commit(session, lambda: instruments().appeals.labels(result).inc())
     verdict = dict(moderation.verdict or {})
     verdict["appeal"] = {
         "id": appeal.id,

@@ -82,6 +82,12 @@ TABLE = (
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/review/queues", "review:read",
         "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("GET /v1/metrics/summary", "metrics:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    # The Prometheus scrape (MODGATE_METRICS__PROMETHEUS=key, the default): an API key with
+    # metrics:read, as for /v1; console sessions do not count.
+    Row("GET /metrics", "metrics:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
     Row("POST /v1/media", "media:write",
         "401 403 400 400 403 401  401 401 401 401 401"),
     Row("GET /v1/media/{media_id}", "media:read",
@@ -168,6 +174,8 @@ OPEN_V1 = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/review/queues", "review:read",
         "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/metrics/summary", "metrics:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
     Row("POST /v1/media", "media:write",
         "400 403 400 400 403 401  400 400 400 400 400"),
     Row("GET /v1/media/{media_id}", "media:read",
@@ -187,6 +195,15 @@ OPEN_V1 = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/webhooks/{endpoint_id}/deliveries", "webhooks:manage",
         "404 403 404 404 403 401  404 404 404 404 404"),
+)
+# fmt: on
+
+# The scrape follows the /v1 rule too when keys are optional.
+# fmt: off
+OPEN_SCRAPE = (
+    #    ano non all onl oth rev  adm edi rvw snr aud
+    Row("GET /metrics", "metrics:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
 )
 # fmt: on
 
@@ -411,7 +428,7 @@ def test_access_with_api_keys_required(required: Server) -> None:
 
 def test_access_with_api_keys_optional(optional: Server) -> None:
     table = {row.route: row for row in TABLE}
-    for row in OPEN_V1:
+    for row in (*OPEN_V1, *OPEN_SCRAPE):
         assert row.route in table and row.scope == table[row.route].scope, row.route
         table[row.route] = row
     assert_access(optional, table)
