@@ -72,7 +72,7 @@ _instruments: Instruments | None = None
 def configure(directory: Path) -> Path:
     """Keep this process's samples in ``directory`` (shared by every process of the
     deployment), unless ``PROMETHEUS_MULTIPROC_DIR`` already names one; the folder in use.
-    Must run before the first sample: later calls only return the folder in use."""
+    Later calls only return the folder in use."""
     with _lock:
         current = os.environ.get(MULTIPROC_ENV)
         if current:
@@ -81,8 +81,10 @@ def configure(directory: Path) -> Path:
             folder = directory
             os.environ[MULTIPROC_ENV] = str(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        if _instruments is None and values.ValueClass is values.MutexValue:
+        global _instruments
+        if values.ValueClass is values.MutexValue:
             values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
+            _instruments = None  # any built before counted in memory only: build them again
         return folder
 
 
