@@ -18,7 +18,8 @@ Definitions (docs/metrics.md says the same for users):
   rate (flagged, but the reviewer found no such content) and false negative rate (content
   the reviewer found, not flagged) over the checked decisions, each check weighted by
   ``1/π`` (π = 1 for routed reviews, the stored probability for blind quality checks), with
-  Wilson intervals (``modgate.quality.estimates``).
+  Wilson intervals within strata (routed reviews; each sampling stratum of the checks; see
+  ``modgate.quality.estimates``).
 
 ``surface`` and ``region`` narrow everything to the moderations they name; ``queue`` narrows
 the review figures (review time, disagreement, queue depth and age) to one queue.
@@ -244,6 +245,7 @@ class Check:
     weight: float
     flagged: frozenset[str]
     found: frozenset[str]
+    stratum: tuple[str, str] = ("routed", "")
 
 
 def _found(outcome: Mapping[str, Any] | None) -> frozenset[str]:
@@ -258,7 +260,7 @@ def checks(session: Session, query: SummaryQuery) -> list[Check]:
     quality check of each moderation, with its weight."""
     r, q, c = ReviewRow, QualityDrawRow, DecisionCategoryRow
     statement = select(
-        r.moderation_id, r.kind, r.outcome, r.selected, q.probability, q.flagged
+        r.moderation_id, r.kind, r.outcome, r.selected, q.probability, q.flagged, q.category, q.bin
     ).outerjoin(q, q.review_id == r.id)
     statement = _joined(statement, r.moderation_id, query).where(
         r.status == "decided",
@@ -276,30 +278,35 @@ def checks(session: Session, query: SummaryQuery) -> list[Check]:
         r.kind.in_(("first", "escalation")),
         *_in_window(ModerationRow.created_at, query),
     )
-    for moderation_id, category in session.execute(flags):
-        flagged_of[moderation_id].add(category)
+    for flagged_id, flagged_category in session.execute(flags):
+        flagged_of[flagged_id].add(flagged_category)
     found = []
-    for moderation_id, (kind, outcome, selected, probability, drawn_flags) in latest.items():
+    for moderation_id, values in latest.items():
+        kind, outcome, selected, probability, drawn_flags, category, bin_ = values
         if kind == "qa":
-            if not probability:
-                continue
-            weight, flagged = 1.0 / probability, set(drawn_flags or [])
-        else:
-            weight = 1.0
-            flagged = flagged_of.get(moderation_id) or {
-                top_category(str(m["label"])) for m in selected or [] if m.get("label")
-            }
-        found.append(Check(weight, frozenset(flagged), _found(outcome)))
+            if probability:  # drawn with this probability, in this stratum
+                flagged = frozenset(drawn_flags or [])
+                stratum = (str(category), str(bin_))
+                found.append(Check(1.0 / probability, flagged, _found(outcome), stratum))
+            continue
+        routed = flagged_of.get(moderation_id) or {
+            top_category(str(m["label"])) for m in selected or [] if m.get("label")
+        }
+        found.append(Check(1.0, frozenset(routed), _found(outcome)))
     return found
 
 
 def category_rates(items: list[Check], category: str) -> tuple[WeightedRate, WeightedRate]:
     """(false positive rate, false negative rate) of ``category`` over checked decisions."""
     false_positive = weighted_rate(
-        (item.weight, category not in item.found) for item in items if category in item.flagged
+        (item.weight, category not in item.found, item.stratum)
+        for item in items
+        if category in item.flagged
     )
     false_negative = weighted_rate(
-        (item.weight, category not in item.flagged) for item in items if category in item.found
+        (item.weight, category not in item.flagged, item.stratum)
+        for item in items
+        if category in item.found
     )
     return false_positive, false_negative
 
