@@ -30,7 +30,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 
-import modgate
 from modgate.auth.deps import public
 from modgate.auth.middleware import ApiKeyAuthentication
 from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
@@ -39,6 +38,10 @@ from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
 from modgate.metrics.routes import install_prometheus
 from modgate.metrics.routes import router as metrics_router
+from modgate.openapi import schemas
+from modgate.openapi.responses import ok
+from modgate.openapi_document import API_DESCRIPTION, build_document
+from modgate.openapi_document import install as install_openapi
 from modgate.pipeline.routes import router as pipeline_router
 from modgate.request_limits import BodyCaps, RequestLimits
 from modgate.review.routes import router as review_router
@@ -152,6 +155,43 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "InternalServerError", "An internal error occurred.")
 
 
+def api_application(lifespan: Any = None) -> FastAPI:
+    """The application with the API's routes and error handlers and nothing else: no services,
+    no middleware, no console. ``create_app`` builds on it; ``openapi_document`` describes it."""
+    app = FastAPI(
+        title="modgate", version=__version__, lifespan=lifespan, description=API_DESCRIPTION
+    )
+    install_error_handlers(app)
+
+    @app.get(
+        "/healthz",
+        tags=["ops"],
+        summary="Liveness and database check",
+        operation_id="getHealth",
+        response_model=None,
+        responses=ok(200, schemas.Health),
+        dependencies=[Depends(public)],
+    )
+    def healthz(request: Request) -> dict[str, Any]:
+        with request.app.state.services.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    # Routes are matched in order: the busiest (submitting moderations) first.
+    app.include_router(pipeline_router)
+    app.include_router(webhooks_router)
+    app.include_router(media_router)
+    app.include_router(review_router)
+    app.include_router(metrics_router)
+    install_openapi(app)
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI document, as every server serves it at ``/openapi.json``."""
+    return build_document(api_application())
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     """The API over ``services`` (built for the ``api`` role from ``settings`` when not given;
     settings come from the environment when neither is given). Starts the pipeline now;
@@ -172,35 +212,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             if services is None:
                 built.close()
 
-    app = FastAPI(
-        title="modgate", version=__version__, lifespan=lifespan, description=modgate.__doc__ or ""
-    )
+    app = api_application(lifespan)
     app.state.services = built
     app.state.settings = settings
-    install_error_handlers(app)
     limits = MediaLimits.from_settings(settings)
     caps = BodyCaps(limits.max_upload_bytes, limits.max_image_bytes, UPLOAD_PATHS, JSON_MEDIA_PATHS)
     # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
     app.add_middleware(ApiKeyAuthentication)
     app.add_middleware(RequestLimits, caps=caps)
-
-    @app.get(
-        "/healthz",
-        tags=["ops"],
-        summary="Liveness and database check",
-        dependencies=[Depends(public)],
-    )
-    def healthz() -> dict[str, Any]:
-        with built.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
-
-    # Routes are matched in order: the busiest (submitting moderations) first.
-    app.include_router(pipeline_router)
-    app.include_router(webhooks_router)
-    app.include_router(media_router)
-    app.include_router(review_router)
-    app.include_router(metrics_router)
     install_prometheus(app, settings.metrics)
     install_console(app)
     return app

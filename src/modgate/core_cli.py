@@ -1,4 +1,4 @@
-"""Core commands: ``serve``, ``version``, ``db upgrade``, ``media add``."""
+"""Core commands: ``serve``, ``version``, ``openapi``, ``db upgrade``, ``media add``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ media_app = typer.Typer(help="Media intake.", no_args_is_help=True)
 def register(app: typer.Typer) -> None:
     app.command("serve")(serve)
     app.command("version")(show_version)
+    app.command("openapi")(openapi)
     app.add_typer(db_app, name="db")
     app.add_typer(media_app, name="media")
 
@@ -64,6 +65,36 @@ def serve(
 def show_version() -> None:
     """Print the modgate version."""
     typer.echo(__version__)
+
+
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(help="Exit 1 (writing nothing) when OUTPUT differs from the document."),
+    ] = False,
+) -> None:
+    """Print the API's OpenAPI document, as every server serves it at /openapi.json."""
+    from modgate.app import openapi_document
+    from modgate.openapi_document import render
+
+    text = render(openapi_document())
+    if output is None:
+        if check:
+            raise typer.BadParameter("--check needs --output FILE", param_hint="--check")
+        typer.echo(text, nl=False)
+        return
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else None
+        if current != text:
+            typer.echo(
+                f"{output} is not the served document; run `modgate openapi -o {output}`.", err=True
+            )
+            raise typer.Exit(1)
+        return
+    output.write_text(text, encoding="utf-8")
 
 
 @db_app.command("upgrade")

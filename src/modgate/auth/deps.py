@@ -67,11 +67,25 @@ public.access = AccessRule("public")  # type: ignore[attr-defined]
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
-    """The API key a request sends: ``Authorization: Bearer …`` or ``X-API-Key``."""
-    header = headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
-    return headers.get("x-api-key") or None
+    """The API key a request sends: ``Authorization: Bearer …`` or ``X-API-Key``. A header
+    that is sent counts, even empty; two different keys are refused
+    (``AuthenticationRequiredException``): which one acts would be a guess, and a bad key must
+    never ride along with a good one."""
+    sent: list[str] = []
+    header = headers.get("authorization")
+    if header is not None and header[:7].lower() == "bearer ":
+        sent.append(header[7:].strip())
+    named = headers.get("x-api-key")
+    if named is not None:
+        sent.append(named.strip())
+    if not sent:
+        return None
+    if len(set(sent)) > 1 or not sent[0]:
+        raise AuthenticationRequiredException(
+            "Send one API key, in Authorization: Bearer … or in X-API-Key; "
+            + ("it was empty." if len(set(sent)) == 1 else "two different keys were sent.")
+        )
+    return sent[0]
 
 
 @dataclass(frozen=True, slots=True)

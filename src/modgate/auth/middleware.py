@@ -83,8 +83,8 @@ class ApiKeyAuthentication:
             return
         application = scope["app"]
         keys_required = application.state.settings.auth.api_keys_required
-        presented = presented_key(Headers(scope=scope))
         try:
+            presented = presented_key(Headers(scope=scope))
             if presented is None and not keys_required:
                 principal = authenticate(application.state.services.auth, None, False)
             else:

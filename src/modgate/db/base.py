@@ -72,19 +72,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """``value`` in UTC (a naive one is taken as UTC). A time at the edge of the calendar
-    whose offset moves it past year 1 or 9999 is refused (400) rather than failing a query."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=dt.UTC)
-    try:
-        return value.astimezone(dt.UTC)
-    except OverflowError as exc:
-        raise InvalidParameterException(f"{value.isoformat()} is out of range.") from exc
-
-
 def parse_utc(text: str | None, name: str) -> dt.datetime | None:
     """An ISO 8601 time given as text (``name`` says which, in the error), in UTC."""
     if text is None:
@@ -93,7 +80,7 @@ def parse_utc(text: str | None, name: str) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text)
     except ValueError as exc:
         raise InvalidParameterException(f"{name} {text!r} is not an ISO 8601 date") from exc
-    return as_utc(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def new_id(prefix: str) -> str:

@@ -20,6 +20,8 @@ from modgate.auth.clear_media import log_clear_read, require_clear_scope
 from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.media.store import MediaRecord
+from modgate.openapi import schemas
+from modgate.openapi.responses import MEDIA_INTAKE, errors, image, link, ok
 from modgate.request_limits import read_form
 
 router = APIRouter(prefix="/v1/media", tags=["media"])
@@ -38,6 +40,10 @@ _UPLOAD_DOC = {
     }
 }
 UPLOAD_FIELDS = 8
+_MEDIA_LINKS = {
+    "GetMedia": link("getMedia", media_id="$response.body#/id"),
+    "GetMediaPreview": link("getMediaPreview", media_id="$response.body#/id"),
+}
 
 
 def _record(request: Request, media_id: str) -> MediaRecord:
@@ -52,6 +58,13 @@ def _record(request: Request, media_id: str) -> MediaRecord:
     status_code=201,
     summary="Upload an image or video (multipart field `file`)",
     openapi_extra=_UPLOAD_DOC,
+    operation_id="uploadMedia",
+    response_model=None,
+    responses={
+        **ok(201, schemas.MediaUploaded, "Stored.", links=_MEDIA_LINKS),
+        **ok(200, schemas.MediaUploaded, "These bytes were stored before.", links=_MEDIA_LINKS),
+        **errors(*MEDIA_INTAKE),
+    },
     dependencies=[Depends(require_scopes("media:write"))],
 )
 async def upload_media(request: Request) -> Any:
@@ -75,6 +88,9 @@ async def upload_media(request: Request) -> Any:
 @router.get(
     "/{media_id}",
     summary="Facts about stored media",
+    operation_id="getMedia",
+    response_model=None,
+    responses={**ok(200, schemas.Media), **errors(ResourceNotFoundException)},
     dependencies=[Depends(require_scopes("media:read"))],
 )
 def get_media(request: Request, media_id: str) -> dict[str, Any]:
@@ -84,6 +100,9 @@ def get_media(request: Request, media_id: str) -> dict[str, Any]:
 @router.get(
     "/{media_id}/preview",
     summary="Reviewer preview (blurred; blurred=false needs media:read_clear and is logged)",
+    operation_id="getMediaPreview",
+    response_class=Response,
+    responses={**image(200, "The preview, as JPEG"), **errors(ResourceNotFoundException)},
     dependencies=[Depends(require_scopes("media:read"))],
 )
 def get_preview(request: Request, media_id: str, blurred: bool = True) -> Response:

@@ -3,18 +3,19 @@ caller's tenant only) and the Prometheus scrape ``/metrics`` (as ``metrics.prome
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import Response
 
 from modgate.auth.deps import public, require_scopes, tenant_of
-from modgate.db.base import as_utc
 from modgate.errors import InvalidParameterException
 from modgate.metrics.service import MetricsService
 from modgate.metrics.settings import MetricsSettings
 from modgate.metrics.summary import SummaryQuery
+from modgate.openapi import schemas
+from modgate.openapi.params import IsoDateTime
+from modgate.openapi.responses import errors, ok
 from modgate.telemetry import CONTENT_TYPE
 
 router = APIRouter(tags=["metrics"])
@@ -29,21 +30,24 @@ def _service(request: Request) -> MetricsService:
 @router.get(
     "/v1/metrics/summary",
     summary="What the automation and the reviewers did over a period, for your tenant",
+    operation_id="getMetricsSummary",
+    response_model=None,
+    responses={**ok(200, schemas.MetricsSummary), **errors(InvalidParameterException)},
     dependencies=[Depends(require_scopes("metrics:read"))],
 )
 def metrics_summary(
     request: Request,
     since: Annotated[
-        dt.datetime | None, Query(description="Start (ISO 8601, inclusive); none: all time.")
+        IsoDateTime | None, Query(description="Start (ISO 8601, inclusive); none: all time.")
     ] = None,
     until: Annotated[
-        dt.datetime | None, Query(description="End (ISO 8601, exclusive); none: now.")
+        IsoDateTime | None, Query(description="End (ISO 8601, exclusive); none: now.")
     ] = None,
     surface: Name = None,
     region: Name = None,
     queue: Name = None,
 ) -> dict[str, Any]:
-    start, end = as_utc(since), as_utc(until)
+    start, end = since, until
     if start is not None and end is not None and start >= end:
         raise InvalidParameterException("since must be before until.")
     query = SummaryQuery(tenant_of(request), start, end, surface, region, queue)
@@ -61,13 +65,8 @@ def install_prometheus(app: FastAPI, settings: MetricsSettings) -> None:
         return
     guard = require_scopes("metrics:read") if settings.prometheus == "key" else public
 
-    @app.get(
-        "/metrics",
-        tags=["metrics"],
-        summary="Prometheus scrape: counters and histograms of every process, queue gauges",
-        dependencies=[Depends(guard)],
-        response_class=Response,
-        responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Text exposition."}},
-    )
+    # Not in the OpenAPI document: it is Prometheus's text format, and whether it is served
+    # (and to whom) depends on the settings, which the document never does.
+    @app.get("/metrics", dependencies=[Depends(guard)], include_in_schema=False)
     def metrics(request: Request) -> Response:
         return scrape_response(_service(request))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import json
 import math
 from typing import Annotated, Any, Literal
@@ -18,11 +17,20 @@ from starlette.datastructures import UploadFile
 
 from modgate.auth.clear_media import log_clear_read, require_clear_scope
 from modgate.auth.deps import require_scopes, tenant_of
-from modgate.db.base import as_utc
-from modgate.errors import InvalidParameterException, ModgateError, ResourceNotFoundException
+from modgate.errors import (
+    BlobKeyNotAllowedException,
+    IdempotentParameterMismatchException,
+    InvalidContextError,
+    InvalidParameterException,
+    ModgateError,
+    ResourceNotFoundException,
+)
 from modgate.media.models import MediaKind
 from modgate.media.previews import thumbnail_bytes
 from modgate.media.sniff import sniff
+from modgate.openapi import schemas
+from modgate.openapi.params import IsoDateTime
+from modgate.openapi.responses import MEDIA_INTAKE, errors, image, link, ok
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import CONTEXT_KEYS
 from modgate.policy.model import Action
@@ -39,6 +47,15 @@ _HEAD_CHARS = 8192
 
 READ = Depends(require_scopes("moderations:read"))
 WRITE = Depends(require_scopes("moderations:write"))
+
+# What a client can do next with a moderation it made (OpenAPI links; the conformance run
+# follows them).
+_MODERATION_LINKS = {
+    "GetModeration": link("getModeration", moderation_id="$response.body#/id"),
+    "GetModerationLabels": link("getModerationLabels", moderation_id="$response.body#/id"),
+    "AppealModeration": link("createAppeal", moderation_id="$response.body#/id"),
+    "GetMedia": link("getMedia", media_id="$response.body#/media/id"),
+}
 
 _BODY_DOC = {
     "requestBody": {
@@ -195,6 +212,27 @@ def _validated(model: type[ModerationFields], data: Any) -> ModerationFields:
     status_code=202,
     openapi_extra=_BODY_DOC,
     summary="Moderate an image or video",
+    operation_id="createModeration",
+    response_model=None,
+    responses={
+        **ok(
+            202,
+            schemas.Moderation,
+            "Accepted and queued; a video is decided by a worker (poll, or wait for the "
+            "webhook). The `Location` header names the moderation.",
+            links=_MODERATION_LINKS,
+        ),
+        **ok(201, schemas.Moderation, "Decided within the request (`wait`)."),
+        **ok(200, schemas.Moderation, "Made before, with the same `client_request_token`."),
+        **errors(
+            *MEDIA_INTAKE,
+            VideoAsBase64Exception,
+            InvalidContextError,
+            IdempotentParameterMismatchException,
+            BlobKeyNotAllowedException,
+            ResourceNotFoundException,
+        ),
+    },
     dependencies=[WRITE],
 )
 async def create_moderation(request: Request, wait: bool = False) -> JSONResponse:
@@ -276,6 +314,9 @@ async def _in_thread(function: Any, *args: Any, **kwargs: Any) -> Any:
 @router.get(
     "/moderations/{moderation_id}",
     summary="A moderation: status, labels, decision",
+    operation_id="getModeration",
+    response_model=None,
+    responses={**ok(200, schemas.Moderation), **errors(ResourceNotFoundException)},
     dependencies=[READ],
 )
 def get_moderation(request: Request, moderation_id: str) -> dict[str, Any]:
@@ -285,6 +326,9 @@ def get_moderation(request: Request, moderation_id: str) -> dict[str, Any]:
 @router.get(
     "/moderations",
     summary="Moderations, newest first, with filters and a cursor",
+    operation_id="listModerations",
+    response_model=None,
+    responses=ok(200, schemas.ModerationPage),
     dependencies=[READ],
 )
 def list_moderations(
@@ -296,8 +340,8 @@ def list_moderations(
     external_id: str | None = None,
     kind: MediaKind | None = None,
     sha256: str | None = None,
-    created_after: dt.datetime | None = None,
-    created_before: dt.datetime | None = None,
+    created_after: IsoDateTime | None = None,
+    created_before: IsoDateTime | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> dict[str, Any]:
@@ -314,8 +358,8 @@ def list_moderations(
         filters,
         limit,
         cursor,
-        as_utc(created_after),
-        as_utc(created_before),
+        created_after,
+        created_before,
         tenant_of(request),
     )
     return {"items": items, "next_cursor": next_cursor}
@@ -324,6 +368,9 @@ def list_moderations(
 @router.get(
     "/moderations/{moderation_id}/labels",
     summary="Video labels, as Rekognition's GetContentModeration",
+    operation_id="getModerationLabels",
+    response_model=None,
+    responses={**ok(200, schemas.VideoLabels), **errors(ResourceNotFoundException)},
     dependencies=[READ],
 )
 def get_labels(
@@ -350,6 +397,9 @@ def get_labels(
     "/moderations/{moderation_id}/thumbnails/{timestamp_ms}",
     summary="The frame kept at a flagged video timestamp (blurred; blurred=false needs "
     "media:read_clear and is logged)",
+    operation_id="getModerationThumbnail",
+    response_class=Response,
+    responses={**image(200, "The frame, as JPEG"), **errors(ResourceNotFoundException)},
     dependencies=[READ],
 )
 def get_thumbnail(

@@ -10,6 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from modgate.auth.deps import require_scopes, tenant_of
+from modgate.errors import AlreadyAppealedException, ConflictException, ResourceNotFoundException
+from modgate.openapi import schemas
+from modgate.openapi.responses import errors, ok
 
 router = APIRouter(tags=["review"])
 
@@ -29,6 +32,12 @@ class AppealCreate(BaseModel):
     "/v1/moderations/{moderation_id}/appeal",
     status_code=201,
     summary="Appeal a moderation's decision; a senior reviewer who took no part decides",
+    operation_id="createAppeal",
+    response_model=None,
+    responses={
+        **ok(201, schemas.Appeal),
+        **errors(ResourceNotFoundException, ConflictException, AlreadyAppealedException),
+    },
     dependencies=[Depends(require_scopes("appeals:write"))],
 )
 def create_appeal(request: Request, moderation_id: str, body: AppealCreate) -> Any:
@@ -47,6 +56,9 @@ def create_appeal(request: Request, moderation_id: str, body: AppealCreate) -> A
 @router.get(
     "/v1/review/queues",
     summary="Depth, oldest age and SLA of every review queue",
+    operation_id="listReviewQueues",
+    response_model=None,
+    responses=ok(200, schemas.Queues),
     dependencies=[Depends(require_scopes("review:read"))],
 )
 def list_queues(request: Request) -> dict[str, Any]:

@@ -13,7 +13,15 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from modgate.auth.deps import require_scopes, tenant_of
+from modgate.errors import (
+    OutboundAddressRefusedException,
+    OutboundHostUnresolvedException,
+    ResourceNotFoundException,
+    WebhookSecretTooShortException,
+)
 from modgate.events.webhooks.service import WebhookService
+from modgate.openapi import schemas
+from modgate.openapi.responses import errors, link, ok
 
 router = APIRouter(prefix="/v1", tags=["webhooks"])
 WEBHOOKS = Depends(require_scopes("webhooks:manage"))
@@ -40,19 +48,58 @@ class WebhookCreate(BaseModel):
     )
 
 
-@router.post("/webhooks", status_code=201, summary="Register an endpoint", dependencies=[WEBHOOKS])
+@router.post(
+    "/webhooks",
+    status_code=201,
+    summary="Register an endpoint",
+    operation_id="createWebhook",
+    response_model=None,
+    responses={
+        **ok(
+            201,
+            schemas.WebhookEndpointCreated,
+            links={
+                "ListWebhookDeliveries": link(
+                    "listWebhookDeliveries", endpoint_id="$response.body#/id"
+                ),
+                "DeleteWebhook": link("deleteWebhook", endpoint_id="$response.body#/id"),
+            },
+        ),
+        **errors(
+            OutboundAddressRefusedException,
+            OutboundHostUnresolvedException,
+            WebhookSecretTooShortException,
+        ),
+    },
+    dependencies=[WEBHOOKS],
+)
 def create_webhook(request: Request, body: WebhookCreate) -> dict[str, Any]:
     return webhooks_of(request).register(
         body.url, body.events, client_of(request), body.secret, tenant_of(request)
     )
 
 
-@router.get("/webhooks", summary="Registered endpoints", dependencies=[WEBHOOKS])
+@router.get(
+    "/webhooks",
+    summary="Registered endpoints",
+    operation_id="listWebhooks",
+    response_model=None,
+    responses=ok(200, schemas.WebhookEndpoints),
+    dependencies=[WEBHOOKS],
+)
 def list_webhooks(request: Request) -> dict[str, Any]:
     return {"items": webhooks_of(request).endpoints(tenant_of(request))}
 
 
-@router.delete("/webhooks/{endpoint_id}", status_code=204, dependencies=[WEBHOOKS])
+@router.delete(
+    "/webhooks/{endpoint_id}",
+    status_code=204,
+    summary="Remove an endpoint; its pending deliveries end",
+    operation_id="deleteWebhook",
+    response_class=Response,
+    responses={204: {"description": "Removed."}, **errors(ResourceNotFoundException)},
+    dependencies=[WEBHOOKS],
+)
 def delete_webhook(request: Request, endpoint_id: str) -> Response:
     webhooks_of(request).remove(endpoint_id, tenant_of(request))
     return Response(status_code=204)
@@ -61,6 +108,9 @@ def delete_webhook(request: Request, endpoint_id: str) -> Response:
 @router.get(
     "/webhooks/{endpoint_id}/deliveries",
     summary="Delivery log: status, tries, last status code and error class",
+    operation_id="listWebhookDeliveries",
+    response_model=None,
+    responses={**ok(200, schemas.DeliveryPage), **errors(ResourceNotFoundException)},
     dependencies=[WEBHOOKS],
 )
 def list_deliveries(

@@ -1,0 +1,48 @@
+"""Every kind of audit entry, by name, with when it is written.
+
+A kind is part of the audit trail's public vocabulary (exports, the API's ``kind`` filter, the
+auditor's page): add kinds, never rename them. ``append`` refuses a kind that is not here, so a
+misspelt kind fails the test that writes it instead of hiding from searches.
+
+The moderation kinds are the names of the domain events (``modgate.events``) that write them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+KINDS: Mapping[str, str] = {
+    # One item's way: upload → detection → decision → reviews → appeal.
+    "moderation.created": "media was accepted and its moderation queued (the upload)",
+    "moderation.completed": "the automatic decision was committed (or processing failed for good)",
+    "review.created": "a review was opened for a moderation",
+    "review.verdict": "a reviewer submitted a verdict on a review task",
+    "review.completed": "the reviewers' verdicts were consolidated into the final action",
+    "review.escalated": "reviewers disagreed and the review went to the senior queue",
+    "appeal.created": "a decided moderation was appealed",
+    "appeal.resolved": "an appeal was decided: upheld or overturned",
+    "preview.revealed": "a reviewer looked at the clear (unblurred) preview of a task's media",
+    "media.clear_read": "an API client was sent clear (unblurred) pixels of media",
+    # Policies.
+    "policy.saved": "a policy version was stored",
+    "policy.tested": "a policy version's test cases were run",
+    "policy.backtested": "a policy version was backtested against stored history",
+    "policy.approved": "a policy editor approved a version for activation",
+    "policy.activated": "a policy version was activated on a surface (or shadow started)",
+    "policy.rolled_back": "a surface went back to its previous policy version",
+    # Accounts, keys and webhooks.
+    "user.created": "a console user was added",
+    "user.changed": "a console user's role, queues, password or enabled state changed",
+    "api_key.created": "an API key was created",
+    "api_key.revoked": "an API key was revoked",
+    "webhook.created": "a webhook endpoint was added",
+    "webhook.changed": "a webhook endpoint was changed",
+    "webhook.deleted": "a webhook endpoint was removed",
+    # Jobs, retention, sign-in.
+    "job.cancelled": "a moderation's job was cancelled",
+    "job.retried": "a failed job was queued again",
+    "retention.deleted": "media bytes were deleted by the retention schedule",
+    "media.erased": "media bytes and personal fields were erased on request",
+    "sign_in.succeeded": "a console user signed in",
+    "sign_in.failed": "a console sign-in was refused",
+}
