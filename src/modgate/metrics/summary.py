@@ -30,19 +30,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import Session, aliased
 
 from modgate.moderation.tables import ModerationRow
 from modgate.policy.tables import PolicyActivationRow
-from modgate.quality.estimates import WeightedRate, weighted_rate
-from modgate.quality.sampling import top_category
-from modgate.quality.tables import DecisionCategoryRow, QualityDrawRow
-from modgate.review.tables import AppealRow, ReviewRow, ReviewTaskRow, ReviewVerdictRow
+from modgate.quality.estimates import StratumSums, rate_from_sums
+from modgate.quality.tables import CheckCategoryRow, DecisionCategoryRow, VerdictFactRow
+from modgate.review.tables import AppealRow, ReviewTaskRow
 from modgate.taxonomy import taxonomy_v7
 
 JUDGED_KINDS = ("first", "escalation", "qa")
@@ -100,7 +98,7 @@ def summary(session: Session, query: SummaryQuery, now: dt.datetime) -> dict[str
     counts = _action_counts(session, query)
     total = sum(counts.values())
     shares = {action: _ratio(n, total) for action, n in sorted(counts.items())}
-    durations = _review_seconds(session, query)
+    timed, average, p90 = _review_seconds(session, query)
     compared, disagreed, with_machine, between = _disagreements(session, query)
     resolved, overturned = _appeals(session, query)
     queues = _queues(session, query, now)
@@ -118,9 +116,9 @@ def summary(session: Session, query: SummaryQuery, now: dt.datetime) -> dict[str
         "review_ratio": shares.get("review", 0.0 if total else None),
         "actions": shares,
         "counts": dict(sorted(counts.items())),
-        "average_review_seconds": _round(sum(durations) / len(durations)) if durations else None,
-        "p90_review_seconds": _round(nearest_rank(durations, 0.9)),
-        "reviews_timed": len(durations),
+        "average_review_seconds": _round(average),
+        "p90_review_seconds": _round(p90),
+        "reviews_timed": timed,
         "disagreement_rate": _ratio(disagreed, compared),
         "disagreement": {
             "compared": compared,
@@ -138,15 +136,6 @@ def summary(session: Session, query: SummaryQuery, now: dt.datetime) -> dict[str
     }
 
 
-def nearest_rank(values: list[float], share: float) -> float | None:
-    """The nearest-rank percentile: the smallest value with at least ``share`` of the values
-    at or below it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
-
-
 def _action_counts(session: Session, query: SummaryQuery) -> dict[str, int]:
     m = ModerationRow
     statement = (
@@ -157,51 +146,62 @@ def _action_counts(session: Session, query: SummaryQuery) -> dict[str, int]:
     return {str(action): int(n) for action, n in session.execute(statement)}
 
 
-def _review_seconds(session: Session, query: SummaryQuery) -> list[float]:
-    v, t = ReviewVerdictRow, ReviewTaskRow
-    statement = select(v.created_at, t.claimed_at).join(t, t.id == v.task_id)
-    statement = _joined(statement, v.moderation_id, query).where(
-        *_in_window(v.created_at, query), t.claimed_at.is_not(None)
-    )
+def _facts(table: Any, query: SummaryQuery, stamp: Any) -> list[ColumnElement[bool]]:
+    """The tenant, period, surface and region conditions on a facts table."""
+    conditions: list[ColumnElement[bool]] = [table.tenant == query.tenant]
+    conditions += _in_window(stamp, query)
+    if query.surface is not None:
+        conditions.append(table.surface == query.surface)
+    if query.region is not None:
+        conditions.append(table.region == query.region)
+    return conditions
+
+
+def _of_verdicts(table: Any, query: SummaryQuery) -> list[ColumnElement[bool]]:
+    conditions = _facts(table, query, table.created_at) + [table.kind.in_(JUDGED_KINDS)]
     if query.queue is not None:
-        statement = statement.where(t.queue == query.queue)
-    return [
-        max((given - claimed).total_seconds(), 0.0) for given, claimed in session.execute(statement)
-    ]
+        conditions.append(table.queue == query.queue)
+    return conditions
 
 
-def _verdict_key(action: str, labels: Mapping[str, Any], missed: Iterable[str]) -> tuple[Any, ...]:
-    return action, tuple(sorted((k, bool(v)) for k, v in labels.items())), tuple(sorted(missed))
+def _review_seconds(
+    session: Session, query: SummaryQuery
+) -> tuple[int, float | None, float | None]:
+    """(verdicts timed, average seconds, nearest-rank 90th percentile)."""
+    f = VerdictFactRow
+    conditions = [*_of_verdicts(f, query), f.seconds.is_not(None)]
+    count, average = session.execute(
+        select(func.count(), func.avg(f.seconds)).where(*conditions)
+    ).one()
+    if not count:
+        return 0, None, None
+    rank = max(1, math.ceil(0.9 * count))
+    ordered = select(f.seconds).where(*conditions).order_by(f.seconds)
+    p90 = session.scalar(ordered.offset(rank - 1).limit(1))
+    return int(count), float(average), float(p90) if p90 is not None else None
 
 
 def _disagreements(session: Session, query: SummaryQuery) -> tuple[int, int, int, int]:
     """(comparisons, disagreements, disagreements with the machine, between reviewers)."""
-    v, r = ReviewVerdictRow, ReviewRow
-    statement = select(
-        v.review_id, v.action, v.labels, v.missed, r.kind, ModerationRow.action
-    ).join(r, r.id == v.review_id)
-    statement = _joined(statement, v.moderation_id, query).where(
-        *_in_window(v.created_at, query), r.kind.in_(JUDGED_KINDS)
-    )
-    if query.queue is not None:
-        statement = statement.where(r.queue == query.queue)
-    by_review: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    compared = with_machine = between = 0
-    for review_id, action, labels, missed, kind, machine in session.execute(statement):
-        labels, missed = labels or {}, missed or []
-        compared += 1
-        if kind == "qa":  # blind: the reviewer names what they see, so only the action counts
-            differs = action != machine
-        else:
-            differs = not all(bool(right) for right in labels.values()) or bool(missed)
-        with_machine += int(differs)
-        by_review[review_id].append(_verdict_key(action, labels, missed))
-    for keys in by_review.values():
-        for i, first in enumerate(keys):
-            for second in keys[i + 1 :]:
-                compared += 1
-                between += int(first != second)
-    return compared, with_machine + between, with_machine, between
+    f = VerdictFactRow
+    verdicts, with_machine = session.execute(
+        select(func.count(), func.sum(case((f.disagrees, 1), else_=0))).where(
+            *_of_verdicts(f, query)
+        )
+    ).one()
+    first, second = aliased(VerdictFactRow), aliased(VerdictFactRow)
+    pairs, between = session.execute(
+        select(func.count(), func.sum(case((first.signature != second.signature, 1), else_=0)))
+        .select_from(first)
+        .join(
+            second,
+            and_(first.review_id == second.review_id, first.verdict_id < second.verdict_id),
+        )
+        .where(*_of_verdicts(first, query), *_in_window(second.created_at, query))
+    ).one()
+    compared = int(verdicts or 0) + int(pairs or 0)
+    machine, reviewers = int(with_machine or 0), int(between or 0)
+    return compared, machine + reviewers, machine, reviewers
 
 
 def _appeals(session: Session, query: SummaryQuery) -> tuple[int, int]:
@@ -237,80 +237,6 @@ def _queues(session: Session, query: SummaryQuery, now: dt.datetime) -> list[dic
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One decision a person judged: its weight ``1/π``, the categories the machine flagged
-    and those the person found."""
-
-    weight: float
-    flagged: frozenset[str]
-    found: frozenset[str]
-    stratum: tuple[str, str] = ("routed", "")
-
-
-def _found(outcome: Mapping[str, Any] | None) -> frozenset[str]:
-    outcome = outcome or {}
-    named = [name for name, right in (outcome.get("labels") or {}).items() if right]
-    named += list(outcome.get("missed") or [])
-    return frozenset(top_category(str(name)) for name in named)
-
-
-def checks(session: Session, query: SummaryQuery) -> list[Check]:
-    """The judged decisions of the period: the latest decided first pass, escalation or
-    quality check of each moderation, with its weight."""
-    r, q, c = ReviewRow, QualityDrawRow, DecisionCategoryRow
-    statement = select(
-        r.moderation_id, r.kind, r.outcome, r.selected, q.probability, q.flagged, q.category, q.bin
-    ).outerjoin(q, q.review_id == r.id)
-    statement = _joined(statement, r.moderation_id, query).where(
-        r.status == "decided",
-        r.kind.in_(JUDGED_KINDS),
-        *_in_window(ModerationRow.created_at, query),
-    )
-    latest: dict[str, tuple[Any, ...]] = {}
-    for row in session.execute(statement.order_by(r.completed_at, r.id)):
-        latest[row[0]] = tuple(row[1:])
-    flagged_of: dict[str, set[str]] = defaultdict(set)
-    flags = select(c.moderation_id, c.category).join(r, r.moderation_id == c.moderation_id)
-    flags = _joined(flags, c.moderation_id, query).where(
-        c.flagged.is_(True),
-        r.status == "decided",
-        r.kind.in_(("first", "escalation")),
-        *_in_window(ModerationRow.created_at, query),
-    )
-    for flagged_id, flagged_category in session.execute(flags):
-        flagged_of[flagged_id].add(flagged_category)
-    found = []
-    for moderation_id, values in latest.items():
-        kind, outcome, selected, probability, drawn_flags, category, bin_ = values
-        if kind == "qa":
-            if probability:  # drawn with this probability, in this stratum
-                flagged = frozenset(drawn_flags or [])
-                stratum = (str(category), str(bin_))
-                found.append(Check(1.0 / probability, flagged, _found(outcome), stratum))
-            continue
-        routed = flagged_of.get(moderation_id) or {
-            top_category(str(m["label"])) for m in selected or [] if m.get("label")
-        }
-        found.append(Check(1.0, frozenset(routed), _found(outcome)))
-    return found
-
-
-def category_rates(items: list[Check], category: str) -> tuple[WeightedRate, WeightedRate]:
-    """(false positive rate, false negative rate) of ``category`` over checked decisions."""
-    false_positive = weighted_rate(
-        (item.weight, category not in item.found, item.stratum)
-        for item in items
-        if category in item.flagged
-    )
-    false_negative = weighted_rate(
-        (item.weight, category not in item.flagged, item.stratum)
-        for item in items
-        if category in item.found
-    )
-    return false_positive, false_negative
-
-
 def _categories(session: Session, query: SummaryQuery) -> dict[str, dict[str, Any]]:
     c = DecisionCategoryRow
     statement = select(c.category, func.count()).where(
@@ -321,12 +247,32 @@ def _categories(session: Session, query: SummaryQuery) -> dict[str, dict[str, An
     if query.region is not None:
         statement = statement.where(c.region == query.region)
     flagged = dict(session.execute(statement.group_by(c.category)).all())
-    judged = checks(session, query)
+    k = CheckCategoryRow
+    sums = (
+        select(
+            k.category,
+            k.stratum,
+            k.flagged,
+            k.found,
+            func.count(),
+            func.sum(k.weight),
+            func.sum(k.weight * k.weight),
+        )
+        .where(*_facts(k, query, k.created_at))
+        .group_by(k.category, k.stratum, k.flagged, k.found)
+    )
+    positives: dict[str, dict[str, StratumSums]] = defaultdict(lambda: defaultdict(StratumSums))
+    findings: dict[str, dict[str, StratumSums]] = defaultdict(lambda: defaultdict(StratumSums))
+    for category, stratum, was_flagged, was_found, n, w, w2 in session.execute(sums):
+        if was_flagged:  # a false positive when the person did not find it
+            positives[category][stratum].add(int(n), float(w), float(w2), not was_found)
+        if was_found:  # a false negative when the machine did not flag it
+            findings[category][stratum].add(int(n), float(w), float(w2), not was_flagged)
     names = {label.name for label in taxonomy_v7().by_level(1)}
-    names |= set(flagged) | {n for item in judged for n in item.flagged | item.found}
+    names |= set(flagged) | set(positives) | set(findings)
     out = {}
     for name in sorted(names):
-        fp, fn = category_rates(judged, name)
+        fp, fn = rate_from_sums(positives[name]), rate_from_sums(findings[name])
         out[name] = {
             "flagged": int(flagged.get(name, 0)),
             "false_positive_rate": _round(fp.rate),

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 Z_95 = 1.959963984540054
 
@@ -45,36 +46,60 @@ class WeightedRate:
 Check = tuple[float, bool] | tuple[float, bool, Hashable]
 
 
+@dataclass
+class StratumSums:
+    """The sums a stratum's checks contribute: count, Σw, Σw·y, Σw², Σw²·y (y: hit or not),
+    which a database can add up as well as Python."""
+
+    n: int = 0
+    w: float = 0.0
+    wy: float = 0.0
+    w2: float = 0.0
+    w2y: float = 0.0
+
+    def add(self, n: int, w: float, w2: float, hit: bool) -> None:
+        self.n += n
+        self.w += w
+        self.w2 += w2
+        if hit:
+            self.wy += w
+            self.w2y += w2
+
+
 def weighted_rate(items: Iterable[Check], z: float = Z_95) -> WeightedRate:
     """The share of ``(weight, hit[, stratum])`` items that hit, weighted, with a Wilson
     interval at the effective sample size (see the module's docstring)."""
-    checks = [(float(item[0]), bool(item[1]), item[2] if len(item) > 2 else None) for item in items]
-    total = sum(weight for weight, _hit, _stratum in checks)
-    if not checks or total <= 0:
+    strata: dict[Hashable, StratumSums] = defaultdict(StratumSums)
+    for item in items:
+        weight = float(item[0])
+        strata[item[2] if len(item) > 2 else None].add(1, weight, weight * weight, bool(item[1]))
+    return rate_from_sums(strata, z)
+
+
+def rate_from_sums(strata: Mapping[Any, StratumSums], z: float = Z_95) -> WeightedRate:
+    """``weighted_rate`` from each stratum's sums."""
+    count = sum(s.n for s in strata.values())
+    total = sum(s.w for s in strata.values())
+    if count == 0 or total <= 0:
         return WeightedRate(None, None, None, 0, 0.0)
-    share = sum(weight for weight, hit, _stratum in checks if hit) / total
-    kish = total * total / sum(weight * weight for weight, _hit, _stratum in checks)
-    effective = kish
-    variance = _variance(checks, share, total)
+    share = sum(s.wy for s in strata.values()) / total
+    effective = total * total / sum(s.w2 for s in strata.values())  # Kish
+    variance = _variance(strata.values(), share, total)
     if 0.0 < share < 1.0 and variance is not None and variance > 0:
         effective = share * (1 - share) / variance
     low, high = wilson(share, effective, z)
-    return WeightedRate(share, low, high, len(checks), effective)
+    return WeightedRate(share, low, high, count, effective)
 
 
-def _variance(
-    checks: list[tuple[float, bool, Hashable]], share: float, total: float
-) -> float | None:
-    """The linearised with-replacement variance of the share within strata; None when a
-    stratum has a single item (its spread cannot be estimated)."""
-    strata: dict[Hashable, list[float]] = defaultdict(list)
-    for weight, hit, stratum in checks:
-        strata[stratum].append(weight * ((1.0 if hit else 0.0) - share))
+def _variance(strata: Iterable[StratumSums], share: float, total: float) -> float | None:
+    """The linearised with-replacement variance of the share within strata, from the sums of
+    the residuals ``e = w (y - p)``; None when a stratum has a single check (its spread cannot
+    be estimated)."""
     spread = 0.0
-    for residuals in strata.values():
-        n = len(residuals)
-        if n < 2:
+    for s in strata:
+        if s.n < 2:
             return None
-        mean = sum(residuals) / n
-        spread += n / (n - 1) * sum((e - mean) ** 2 for e in residuals)
+        sum_e = s.wy - share * s.w
+        sum_e2 = s.w2y * (1 - 2 * share) + share * share * s.w2
+        spread += s.n / (s.n - 1) * max(sum_e2 - sum_e * sum_e / s.n, 0.0)
     return spread / (total * total)

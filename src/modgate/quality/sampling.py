@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from modgate.taxonomy import taxonomy_v7
@@ -43,8 +44,10 @@ class Draw:
     flagged: tuple[str, ...]
 
 
+@cache
 def top_category(label: str) -> str:
-    """The top-level category of ``label`` (the label itself when the taxonomy lacks it)."""
+    """The top-level category of ``label`` (the label itself when the taxonomy lacks it);
+    remembered, as label names are few."""
     taxonomy = taxonomy_v7()
     if label in taxonomy:
         return taxonomy.top_level(label).name

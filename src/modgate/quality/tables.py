@@ -51,3 +51,46 @@ class QualityDrawRow(Base):
     probability: Mapped[float] = mapped_column(Float)
     flagged: Mapped[list[Any]] = mapped_column(default=list)  # categories the decision flagged
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class VerdictFactRow(Base):
+    """One verdict as the metrics count it, written with the verdict: the server-measured time
+    from its task's claim, whether it disagrees with the machine, and a signature of what it
+    said (two verdicts on one review disagree when their signatures differ)."""
+
+    __tablename__ = "verdict_facts"
+    __table_args__ = (Index("ix_verdict_facts_tenant_created_at", "tenant", "created_at"),)
+
+    verdict_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    review_id: Mapped[str] = mapped_column(String(40), index=True)
+    moderation_id: Mapped[str] = mapped_column(String(40))
+    tenant: Mapped[str] = mapped_column(String(TENANT_LENGTH), default=DEFAULT_TENANT)
+    surface: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(16))
+    queue: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    seconds: Mapped[float | None] = mapped_column(Float)
+    disagrees: Mapped[bool] = mapped_column(Boolean)
+    signature: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CheckCategoryRow(Base):
+    """One category of one checked decision (a decided routed review, or a blind check): its
+    weight ``1/π`` and stratum, whether the machine flagged the category and whether the
+    person found it. Only categories flagged or found have a row; a later check of the same
+    decision replaces its rows."""
+
+    __tablename__ = "check_categories"
+    __table_args__ = (Index("ix_check_categories_tenant_created_at", "tenant", "created_at"),)
+
+    moderation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    category: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tenant: Mapped[str] = mapped_column(String(TENANT_LENGTH), default=DEFAULT_TENANT)
+    surface: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(16))
+    weight: Mapped[float] = mapped_column(Float)
+    stratum: Mapped[str] = mapped_column(String(160))
+    flagged: Mapped[bool] = mapped_column(Boolean)
+    found: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # the decision's submission

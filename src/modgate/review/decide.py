@@ -26,6 +26,9 @@ from modgate.events import AppealResolved, QualityChecked, ReviewCompleted, Revi
 from modgate.moderation.models import ModerationRecord
 from modgate.moderation.public import moderation_summary
 from modgate.moderation.store import ModerationStore
+from modgate.quality.record import record_check, record_verdict
+from modgate.quality.sampling import top_category
+from modgate.quality.tables import DecisionCategoryRow, QualityDrawRow
 from modgate.review.consolidation import Consolidated, Vote, consolidate
 from modgate.review.lane import create_review
 from modgate.review.models import VERDICT_ACTIONS, VerdictInput
@@ -99,9 +102,10 @@ def submit_verdict(
     task = owned_task(session, task_id, reviewer_id, now=now)
     review = _locked_review(session, task.review_id)
     clean = validate_verdict(verdict, review.selected)
+    verdict_id = new_id("vrd")
     session.add(
         ReviewVerdictRow(
-            id=new_id("vrd"),
+            id=verdict_id,
             task_id=task.id,
             review_id=review.id,
             moderation_id=review.moderation_id,
@@ -115,6 +119,21 @@ def submit_verdict(
         )
     )
     task.status, task.completed_at = "done", now
+    moderation = moderations.get(session, review.moderation_id)
+    if moderation is not None:
+        record_verdict(
+            session,
+            moderation,
+            verdict_id=verdict_id,
+            review_id=review.id,
+            queue=review.queue,
+            kind=review.kind,
+            action=clean.action,
+            labels=clean.labels,
+            missed=clean.missed,
+            claimed_at=task.claimed_at,
+            given_at=now,
+        )
     if task.claimed_at is not None:
         handled = max((now - task.claimed_at).total_seconds(), 0.0)
         after_commit(session, lambda: instruments().handling_seconds.observe(handled))
@@ -237,6 +256,18 @@ def _quality_checked(
     decision stands."""
     outcome = consolidate(_votes(verdicts), "majority")
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    draw = session.scalars(
+        select(QualityDrawRow).where(QualityDrawRow.review_id == review.id)
+    ).first()
+    if draw is not None:
+        record_check(
+            session,
+            moderation,
+            outcome=outcome.to_dict(),
+            flagged=draw.flagged,
+            probability=draw.probability,
+            stratum=f"{draw.category}/{draw.bin}",
+        )
     record(
         session,
         QualityChecked(
@@ -274,6 +305,13 @@ def _decide(
     decided = moderations.record_verdict(session, moderation.id, verdict, outcome.action, now)
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
     _counted(session, review, str(outcome.action), now)
+    flagged = session.scalars(
+        select(DecisionCategoryRow.category).where(
+            DecisionCategoryRow.moderation_id == moderation.id, DecisionCategoryRow.flagged
+        )
+    ).all()
+    selected = {top_category(str(m["label"])) for m in review.selected if m.get("label")}
+    record_check(session, moderation, outcome=outcome.to_dict(), flagged=flagged or selected)
     record(
         session,
         ReviewCompleted(

@@ -12,6 +12,7 @@ from modgate.db.base import new_id
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
 from modgate.policy.tables import PolicyActivationRow, PolicyVersionRow
+from modgate.quality.record import record_check, record_verdict
 from modgate.quality.tables import DecisionCategoryRow, QualityDrawRow
 from modgate.review.tables import AppealRow, ReviewRow, ReviewTaskRow, ReviewVerdictRow
 
@@ -28,6 +29,8 @@ def at(hours: float = 0.0, seconds: float = 0.0) -> dt.datetime:
 class History:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.rows: dict[str, ModerationRow] = {}
+        self.flagged: dict[str, list[str]] = {}
 
     def moderation(
         self,
@@ -53,24 +56,24 @@ class History:
         )
         self.session.flush()
         moderation_id = new_id("mod")
-        self.session.add(
-            ModerationRow(
-                id=moderation_id,
-                tenant=tenant,
-                media_id=media_id,
-                sha256="0" * 64,
-                kind="image",
-                status="completed",
-                surface=surface,
-                context={"region": region} if region else {},
-                labels=[],
-                action=action,
-                decision={"action": action, "matched": []},
-                final_action=None if action == "review" else action,
-                created_at=created,
-                decided_at=created,
-            )
+        self.flagged[moderation_id] = sorted(flagged or {})
+        self.rows[moderation_id] = row = ModerationRow(
+            id=moderation_id,
+            tenant=tenant,
+            media_id=media_id,
+            sha256="0" * 64,
+            kind="image",
+            status="completed",
+            surface=surface,
+            context={"region": region} if region else {},
+            labels=[],
+            action=action,
+            decision={"action": action, "matched": []},
+            final_action=None if action == "review" else action,
+            created_at=created,
+            decided_at=created,
         )
+        self.session.add(row)
         for category, confidence, is_flagged in [
             *((c, v, True) for c, v in (flagged or {}).items()),
             *((c, v, False) for c, v in (unflagged or {}).items()),
@@ -146,9 +149,10 @@ class History:
                     completed_at=given,
                 )
             )
+            verdict_id = new_id("vrd")
             self.session.add(
                 ReviewVerdictRow(
-                    id=new_id("vrd"),
+                    id=verdict_id,
                     task_id=task_id,
                     review_id=review_id,
                     moderation_id=moderation_id,
@@ -158,6 +162,20 @@ class History:
                     missed=verdict.get("missed", []),
                     created_at=given,
                 )
+            )
+            # What the review lane writes with each verdict (modgate.review.decide).
+            record_verdict(
+                self.session,
+                self.rows[moderation_id],
+                verdict_id=verdict_id,
+                review_id=review_id,
+                queue=queue,
+                kind=kind,
+                action=verdict["action"],
+                labels=verdict.get("labels", {}),
+                missed=verdict.get("missed", []),
+                claimed_at=verdict["claimed"],
+                given_at=given,
             )
         for _ in range(pending):
             self.session.add(
@@ -186,6 +204,22 @@ class History:
                     created_at=opened,
                 )
             )
+        if outcome is not None:  # and with each decided check
+            moderation = self.rows[moderation_id]
+            if probability is None:
+                record_check(
+                    self.session, moderation, outcome=outcome, flagged=self.flagged[moderation_id]
+                )
+            else:
+                stratum = f"{flagged[0] if flagged else 'none'}/50"
+                record_check(
+                    self.session,
+                    moderation,
+                    outcome=outcome,
+                    flagged=flagged,
+                    probability=probability,
+                    stratum=stratum,
+                )
         self.session.flush()
         return review_id
 
