@@ -1,4 +1,4 @@
-"""decision categories, quality draws, verdict facts, check categories
+"""metrics facts
 
 Revision ID: quality_0001
 Revises:
@@ -6,7 +6,8 @@ Revises:
 What the operations metrics count, written with each change: the categories each decision saw
 and flagged, the automatic decisions drawn for a blind check with their inclusion probability,
 each verdict's facts (claim-to-verdict time, disagreement with the machine) and each checked
-decision's categories (weight, stratum, flagged, found).
+decision's categories (weight, stratum, flagged, found); and an index on moderations (tenant,
+created_at, action) that counts a tenant's decisions by action without reading the rows.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('moderation_id', 'category', name=op.f('pk_decision_categories'))
     )
     with op.batch_alter_table('decision_categories', schema=None) as batch_op:
-        batch_op.create_index('ix_decision_categories_tenant_created_at', ['tenant', 'created_at'], unique=False)
+        batch_op.create_index('ix_decision_categories_tenant_created_at', ['tenant', 'created_at', 'flagged', 'category'], unique=False)
 
     op.create_table('quality_draws',
     sa.Column('moderation_id', sa.String(length=40), nullable=False),
@@ -88,11 +89,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('verdict_facts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_verdict_facts_review_id'), ['review_id'], unique=False)
-        batch_op.create_index('ix_verdict_facts_tenant_created_at', ['tenant', 'created_at'], unique=False)
+        batch_op.create_index('ix_verdict_facts_tenant_created_at', ['tenant', 'created_at', 'seconds'], unique=False)
+
+    with op.batch_alter_table('moderations', schema=None) as batch_op:
+        batch_op.create_index('ix_moderations_tenant_created_at_action', ['tenant', 'created_at', 'action'], unique=False)
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('moderations', schema=None) as batch_op:
+        batch_op.drop_index('ix_moderations_tenant_created_at_action')
+
     with op.batch_alter_table('verdict_facts', schema=None) as batch_op:
         batch_op.drop_index('ix_verdict_facts_tenant_created_at')
         batch_op.drop_index(batch_op.f('ix_verdict_facts_review_id'))
