@@ -14,7 +14,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import utcnow
-from modgate.metrics.summary import SummaryQuery, summary
+from modgate.metrics.summary import SummaryQuery, series, summary
 from modgate.review.models import QueueScope, QueueStats
 from modgate.telemetry import exposition, scrape_registry
 
@@ -64,6 +64,11 @@ class MetricsService:
     def summary(self, query: SummaryQuery) -> dict[str, Any]:
         with self.sessions() as session:
             return summary(session, query, self.clock())
+
+    def series(self, query: SummaryQuery, step: str) -> list[dict[str, Any]]:
+        """The figures bucket by bucket (``step``: hour, day or week) up to now."""
+        with self.sessions() as session:
+            return series(session, query, step, self.clock())
 
     def registry(self) -> CollectorRegistry:
         """The scrape's registry: every process's samples and the queue gauges."""

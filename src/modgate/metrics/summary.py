@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, select
@@ -95,12 +95,6 @@ def _joined(statement: Any, on: Any, query: SummaryQuery) -> Any:
 
 def summary(session: Session, query: SummaryQuery, now: dt.datetime) -> dict[str, Any]:
     """Every figure of the summary (see the module's docstring)."""
-    counts = _action_counts(session, query)
-    total = sum(counts.values())
-    shares = {action: _ratio(n, total) for action, n in sorted(counts.items())}
-    timed, average, p90 = _review_seconds(session, query)
-    compared, disagreed, with_machine, between = _disagreements(session, query)
-    resolved, overturned = _appeals(session, query)
     queues = _queues(session, query, now)
     oldest = [q["oldest_pending_seconds"] for q in queues if q["oldest_pending_seconds"]]
     return {
@@ -110,6 +104,24 @@ def summary(session: Session, query: SummaryQuery, now: dt.datetime) -> dict[str
         "surface": query.surface,
         "region": query.region,
         "queue": query.queue,
+        **figures(session, query),
+        "queue_depth": sum(q["depth"] for q in queues),
+        "oldest_pending_seconds": _round(max(oldest)) if oldest else None,
+        "queues": queues,
+        "categories": _categories(session, query),
+    }
+
+
+def figures(session: Session, query: SummaryQuery) -> dict[str, Any]:
+    """The figures of a period: volumes and shares, review time, disagreement, appeals and
+    policy changes (the summary without the queues and categories)."""
+    counts = _action_counts(session, query)
+    total = sum(counts.values())
+    shares = {action: _ratio(n, total) for action, n in sorted(counts.items())}
+    timed, average, p90 = _review_seconds(session, query)
+    compared, disagreed, with_machine, between = _disagreements(session, query)
+    resolved, overturned = _appeals(session, query)
+    return {
         "total": total,
         "auto_allowed_ratio": shares.get("allow", 0.0 if total else None),
         "auto_blocked_ratio": shares.get("block", 0.0 if total else None),
@@ -129,11 +141,33 @@ def summary(session: Session, query: SummaryQuery, now: dt.datetime) -> dict[str
         "appeal_overturn_rate": _ratio(overturned, resolved),
         "appeals_resolved": resolved,
         "policy_changes": _policy_changes(session, query),
-        "queue_depth": sum(q["depth"] for q in queues),
-        "oldest_pending_seconds": _round(max(oldest)) if oldest else None,
-        "queues": queues,
-        "categories": _categories(session, query),
     }
+
+
+# Steps of a series over time: the length of a bucket, and how many buckets end at "now".
+STEPS: dict[str, tuple[dt.timedelta, int]] = {
+    "hour": (dt.timedelta(hours=1), 48),
+    "day": (dt.timedelta(days=1), 30),
+    "week": (dt.timedelta(weeks=1), 12),
+}
+
+
+def series(
+    session: Session, query: SummaryQuery, step: str, now: dt.datetime
+) -> list[dict[str, Any]]:
+    """The period's figures bucket by bucket (``STEPS``), the last bucket ending at the next
+    whole hour after ``now``; ``query``'s own period is ignored."""
+    length, count = STEPS[step]
+    end = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    if step != "hour":
+        end = end.replace(hour=0) + dt.timedelta(days=1)
+    buckets = []
+    for index in range(count, 0, -1):
+        until = end - (index - 1) * length
+        since = until - length
+        bucket = replace(query, since=since, until=until)
+        buckets.append({"since": since.isoformat(), **figures(session, bucket)})
+    return buckets
 
 
 def _action_counts(session: Session, query: SummaryQuery) -> dict[str, int]:
