@@ -7,7 +7,7 @@ What the operations metrics count, written with each change: the categories each
 and flagged, the automatic decisions drawn for a blind check with their inclusion probability,
 each verdict's facts (claim-to-verdict time, disagreement with the machine) and each checked
 decision's categories (weight, stratum, flagged, found); and an index on moderations (tenant,
-created_at, action) that counts a tenant's decisions by action without reading the rows.
+action, created_at) that counts a tenant's decisions by action without reading the rows.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('moderation_id', 'category', name=op.f('pk_decision_categories'))
     )
     with op.batch_alter_table('decision_categories', schema=None) as batch_op:
-        batch_op.create_index('ix_decision_categories_tenant_created_at', ['tenant', 'created_at', 'flagged', 'category'], unique=False)
+        batch_op.create_index('ix_decision_categories_tenant_flagged', ['tenant', 'flagged', 'category', 'created_at'], unique=False)
 
     op.create_table('quality_draws',
     sa.Column('moderation_id', sa.String(length=40), nullable=False),
@@ -92,13 +92,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_verdict_facts_tenant_created_at', ['tenant', 'created_at', 'seconds'], unique=False)
 
     with op.batch_alter_table('moderations', schema=None) as batch_op:
-        batch_op.create_index('ix_moderations_tenant_created_at_action', ['tenant', 'created_at', 'action'], unique=False)
+        batch_op.create_index('ix_moderations_tenant_action_created_at', ['tenant', 'action', 'created_at'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('moderations', schema=None) as batch_op:
-        batch_op.drop_index('ix_moderations_tenant_created_at_action')
+        batch_op.drop_index('ix_moderations_tenant_action_created_at')
 
     with op.batch_alter_table('verdict_facts', schema=None) as batch_op:
         batch_op.drop_index('ix_verdict_facts_tenant_created_at')
@@ -111,7 +111,7 @@ def downgrade() -> None:
 
     op.drop_table('quality_draws')
     with op.batch_alter_table('decision_categories', schema=None) as batch_op:
-        batch_op.drop_index('ix_decision_categories_tenant_created_at')
+        batch_op.drop_index('ix_decision_categories_tenant_flagged')
 
     op.drop_table('decision_categories')
     with op.batch_alter_table('check_categories', schema=None) as batch_op:
