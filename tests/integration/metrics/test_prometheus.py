@@ -201,3 +201,32 @@ def test_two_api_processes_and_a_celery_worker_add_up(
     # The samples came from more than one process: API A's own and the worker's.
     writers = {path.stem.rsplit("_", 1)[-1] for path in folder.glob("counter_*.db")}
     assert len(writers) >= 2, sorted(folder.iterdir())
+
+
+@pytest.mark.parametrize(("access", "anonymous"), [("open", 200), ("key", 401), ("off", 404)])
+def test_the_setting_says_who_may_scrape(tmp_path: Path, access: str, anonymous: int) -> None:
+    from modgate.app import create_app
+    from modgate.auth.models import SCOPES
+    from modgate.services import Services
+    from modgate.settings import load_settings
+    from servers import LiveServer
+
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"]},
+        pipeline={"workers": 0},
+        metrics={"prometheus": access},
+    )  # API keys required, as by default
+    services = Services.build(settings)
+    key = services.auth.create_key("scraper", ["metrics:read"])[0]
+    other = services.auth.create_key("other", [s for s in SCOPES if s != "metrics:read"])[0]
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+            assert httpx.get(f"{server.url}/metrics").status_code == anonymous
+            with_key = httpx.get(f"{server.url}/metrics", headers={"X-API-Key": key})
+            assert with_key.status_code == (404 if access == "off" else 200)
+            if access == "key":
+                refused = httpx.get(f"{server.url}/metrics", headers={"X-API-Key": other})
+                assert refused.status_code == 403
+    finally:
+        services.close()
