@@ -43,11 +43,14 @@ from modgate.openapi.responses import ok
 from modgate.openapi_document import API_DESCRIPTION, build_document
 from modgate.openapi_document import install as install_openapi
 from modgate.pipeline.routes import router as pipeline_router
+from modgate.rekognition.routes import router as rekognition_router
 from modgate.request_limits import BodyCaps, RequestLimits
 from modgate.review.routes import router as review_router
 from modgate.services import Services
 from modgate.settings import Settings, load_settings
 from modgate.version import __version__
+from modgate.viewer.routes import DECISIONS_BODY_BYTES
+from modgate.viewer.routes import router as viewer_router
 from modgate.web.routes import install_console
 
 logger = logging.getLogger(__name__)
@@ -63,7 +66,7 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # The routes that take media in their body: a multipart upload as large as the largest video,
 # and (moderations) an image as base64 in JSON. Every other body is small (``RequestLimits``).
 UPLOAD_PATHS = frozenset({"/v1/moderations", "/v1/media"})
-JSON_MEDIA_PATHS = frozenset({"/v1/moderations"})
+JSON_MEDIA_PATHS = frozenset({"/v1/moderations", "/"})
 # No room on the disk, or past the user's quota.
 _NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 
@@ -182,6 +185,8 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(media_router)
     app.include_router(review_router)
+    app.include_router(rekognition_router)
+    app.include_router(viewer_router)
     app.include_router(metrics_router)
     install_openapi(app)
     return app
@@ -216,7 +221,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.services = built
     app.state.settings = settings
     limits = MediaLimits.from_settings(settings)
-    caps = BodyCaps(limits.max_upload_bytes, limits.max_image_bytes, UPLOAD_PATHS, JSON_MEDIA_PATHS)
+    caps = BodyCaps(
+        limits.max_upload_bytes,
+        limits.max_image_bytes,
+        UPLOAD_PATHS,
+        JSON_MEDIA_PATHS,
+        json_paths={"/v1/decisions": DECISIONS_BODY_BYTES},
+    )
     # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
     app.add_middleware(ApiKeyAuthentication)
     app.add_middleware(RequestLimits, caps=caps)

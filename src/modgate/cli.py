@@ -25,6 +25,7 @@ from modgate.policy import cli as policy_cli
 from modgate.review import cli as review_cli
 from modgate.services import Services
 from modgate.settings import load_settings
+from modgate.viewer import cli as viewer_cli
 
 app = typer.Typer(
     help="modgate: self-hosted content moderation for images and video.",
@@ -39,6 +40,7 @@ for domain in (
     auth_cli,
     review_cli,
     pipeline_cli,
+    viewer_cli,
     metrics_cli,
 ):
     domain.register(app)

@@ -16,6 +16,8 @@ Rekognition's own words. A class docstring is its default message.
     │   │   │   └── UnsafePolicyYamlError (400)  anchors, aliases, merge keys, size or depth
     │   │   └── PolicyCasesError (400)           a test-cases file that cannot be read
     │   ├── InvalidContextError (400)
+    │   │   └── UnknownSurfaceException (400)     a viewer's surface with no active policy
+    │   ├── TooManyItemsException (400)           a batch larger than its route takes
     │   ├── IdempotentParameterMismatchException (409)  [Rekognition]
     │   ├── OutboundAddressRefusedException (400)   a URL whose host is an internal address
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
@@ -245,6 +247,14 @@ class PolicyCasesError(PolicyError):
 
 class InvalidContextError(InvalidParameterException):
     """The moderation context has an invalid value."""
+
+
+class UnknownSurfaceException(InvalidContextError):
+    """No policy is active for the surface named; name one that has one, or leave it out."""
+
+
+class TooManyItemsException(InvalidParameterException):
+    """The request names more items than one call takes."""
 
 
 class PolicyVersionNotFoundException(ResourceNotFoundException):

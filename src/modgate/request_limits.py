@@ -15,8 +15,8 @@ request end as if the client had gone, so nothing it started is kept.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
@@ -58,6 +58,10 @@ def body_cap(max_upload_bytes: int) -> int:
     return max_upload_bytes * 3 // 2 + FIELDS_ALLOWANCE
 
 
+# JSON, and AWS JSON 1.1 (the Rekognition-compatible endpoint).
+JSON_TYPES = frozenset({"application/json", "application/x-amz-json-1.1"})
+
+
 def base64_cap(max_image_bytes: int) -> int:
     """Largest JSON moderation body: the largest image as base64 (4/3 of it, a little more with
     MIME line breaks) and the JSON fields around it."""
@@ -69,7 +73,8 @@ class BodyCaps:
     """The largest body each kind of request may send.
 
     ``upload_paths`` take multipart media up to ``multipart_bytes``; ``json_media_paths`` take
-    base64 media in JSON up to ``json_media_bytes``; everything else ``small_bytes``.
+    base64 media in JSON up to ``json_media_bytes``; ``json_paths`` name their own cap for a
+    JSON body (a batch of items); everything else ``small_bytes``.
     """
 
     max_upload_bytes: int
@@ -77,6 +82,7 @@ class BodyCaps:
     upload_paths: frozenset[str]
     json_media_paths: frozenset[str]
     small_bytes: int = SMALL_BODY_BYTES
+    json_paths: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def multipart_bytes(self) -> int:
@@ -94,12 +100,18 @@ class BodyCaps:
                 f"The request is larger than the largest accepted upload "
                 f"({self.max_upload_bytes} bytes) allows."
             )
-        if path in self.json_media_paths and media_type == "application/json":
+        if path in self.json_media_paths and media_type in JSON_TYPES:
             cap = self.json_media_bytes
             return cap, RequestTooLargeException(
                 f"A JSON body carries an image of at most {self.max_image_bytes} bytes as base64 "
                 f"({cap} bytes in all); send video or larger files as multipart/form-data "
                 "(field 'file') or by blob_key.",
+                limit_bytes=cap,
+            )
+        cap = self.json_paths.get(path, 0)
+        if cap and media_type == "application/json":
+            return cap, RequestTooLargeException(
+                f"The request body is larger than this route accepts ({cap} bytes).",
                 limit_bytes=cap,
             )
         return self.small_bytes, RequestTooLargeException(

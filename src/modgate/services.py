@@ -28,6 +28,7 @@ from typing import Literal
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.events.webhooks import WebhookService
@@ -43,6 +44,7 @@ from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
 from modgate.telemetry import configure as configure_telemetry
+from modgate.viewer import ViewerDecisions
 
 Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
@@ -61,6 +63,7 @@ class Services:
     auth: AuthService
     review: ReviewService
     pipeline: Pipeline
+    viewer: ViewerDecisions
     metrics: MetricsService
 
     @classmethod
@@ -115,9 +118,14 @@ class Services:
             sessions=sessions,
             blobs=blobs,
             media=media,
-            auth=AuthService(sessions, settings.auth),
+            auth=AuthService(
+                sessions,
+                settings.auth,
+                sealer=Sealer(settings.auth.secrets_key, settings.data_dir / "secrets.key"),
+            ),
             review=review,
             pipeline=pipeline,
+            viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
             metrics=MetricsService(sessions, review.queue_stats),
         )
 

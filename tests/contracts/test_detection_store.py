@@ -89,3 +89,20 @@ def test_the_same_bytes_by_the_same_detectors_keep_the_first_detections(
         harness.store.add(session, SHA, later)
     with harness.session() as session:
         assert harness.store.get(session, SHA, IMAGE.model_version) == IMAGE
+
+
+def test_many_items_detections_are_read_at_once(harness: Harness) -> None:
+    with harness.session() as session:
+        harness.store.add(session, SHA, IMAGE)
+        harness.store.add(session, "b" * 64, VIDEO)
+    wanted = [
+        (SHA, IMAGE.model_version),
+        ("b" * 64, VIDEO.model_version),
+        (SHA, "another-detector-set"),
+        ("c" * 64, IMAGE.model_version),
+        (SHA, IMAGE.model_version),
+    ]
+    with harness.session() as session:
+        found = harness.store.get_many(session, wanted)
+        assert harness.store.get_many(session, []) == {}
+    assert found == {(SHA, IMAGE.model_version): IMAGE, ("b" * 64, VIDEO.model_version): VIDEO}

@@ -126,6 +126,34 @@ def test_a_tenant_reads_only_its_own_moderations_and_tokens(harness: Harness) ->
     assert [r.id for r in everyone.records] == ["mod_b", "mod_a"]
 
 
+def test_many_moderations_are_read_for_replay_at_once(harness: Harness) -> None:
+    add(harness, "mod_a", START, surface="kids", tenant="acme")
+    add(harness, "mod_b", START, tenant="acme")
+    add(harness, "mod_c", START, tenant="globex")
+    with harness.session() as session:
+        harness.store.decide(session, "mod_a", decision_values("review"))
+        verdict = {"action": "allow", "reviewers": 1}
+        harness.store.record_verdict(session, "mod_a", verdict, "allow", START)
+    names = ["mod_a", "mod_b", "mod_c", "mod_missing", "mod_a"]
+    with harness.session() as session:
+        mine = harness.store.replay_items(session, names, "acme")
+        everyone = harness.store.replay_items(session, names)
+        assert harness.store.replay_items(session, [], "acme") == {}
+    assert sorted(mine) == ["mod_a", "mod_b"]
+    assert sorted(everyone) == ["mod_a", "mod_b", "mod_c"]
+    decided, queued = mine["mod_a"], mine["mod_b"]
+    assert (decided.status, decided.surface, decided.tenant) == ("completed", "kids", "acme")
+    assert (decided.action, decided.rule_id, decided.final_action) == (
+        "review",
+        "explicit",
+        "allow",
+    )
+    assert decided.model_version == "marker" and decided.sha256 == "f" * 64
+    assert decided.verdict == verdict and decided.kind == "image"
+    assert decided.context == {"region": "DE", "surface": "kids"}
+    assert (queued.status, queued.model_version, queued.verdict) == ("queued", None, None)
+
+
 def test_a_decision_is_written_once(harness: Harness) -> None:
     add(harness, "mod_1")
     with harness.session() as session:

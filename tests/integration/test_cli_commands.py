@@ -149,6 +149,16 @@ def test_every_command_end_to_end(tmp_path: Path) -> None:
     newest, *earlier = modgate("policy", "history", "--surface", "default").splitlines()
     assert seed_version[:12] in newest and "active" in newest and len(earlier) == 2
 
+    # Decisions for a viewer, from the stored detections: nothing is detected or written.
+    red_id = next(str(line["id"]) for line in decided if Path(str(line["File"])).name == "red.png")
+    (viewed,) = modgate.json_lines("decide", red_id, "--context", "audience=12,local_time=21:30")
+    assert (viewed["action"], viewed["policy_version"]) == ("block", seed_version)
+    assert viewed["context"] == {"audience": "12", "local_time": "21:30"}
+    assert "InvalidContextError" in modgate(
+        "decide", red_id, "--context", "audience=99-1", status=2
+    )
+    modgate("decide", red_id, "mod_missing", status=2)  # a moderation that is not there
+
     # Jobs: one submitted and left queued is cancelled (its item goes to review), then retried.
     (queued,) = modgate.json_lines("submit", str(green))
     assert queued["status"] == "queued"

@@ -120,13 +120,30 @@ def keys_create(
     tenant: Annotated[
         str, typer.Option(help="The tenant whose moderations, media and webhooks the key sees.")
     ] = DEFAULT_TENANT,
+    aws: Annotated[
+        bool,
+        typer.Option(
+            "--aws",
+            help="Make AWS credentials (access_key_id, secret_access_key) for the "
+            "Rekognition-compatible endpoint, used by AWS SDKs with SigV4.",
+        ),
+    ] = False,
 ) -> None:
-    """Create an API key. The key is printed once; only its hash is stored."""
+    """Create an API key. The key is printed once; only its hash is stored (with --aws, the
+    secret access key is stored sealed, since SigV4 needs it)."""
     try:
-        plaintext, key = _auth(ctx).create_key(name, scope, tenant)
+        if aws:
+            credentials, key = _auth(ctx).create_aws_key(name, scope, tenant)
+            shown = {
+                "access_key_id": credentials.access_key_id,
+                "secret_access_key": credentials.secret_access_key,
+            }
+        else:
+            plaintext, key = _auth(ctx).create_key(name, scope, tenant)
+            shown = {"key": plaintext}
     except ModgateError as error:
         _fail(error)
-    typer.echo(json.dumps(key.to_public() | {"key": plaintext}))
+    typer.echo(json.dumps(key.to_public() | shown))
 
 
 @keys_app.command("list")

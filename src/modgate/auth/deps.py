@@ -49,7 +49,7 @@ class SignInRequired(AuthenticationRequiredException):
 
 @dataclass(frozen=True, slots=True)
 class AccessRule:
-    kind: str  # public | scopes | console
+    kind: str  # public | scopes | console | sigv4
     scopes: tuple[str, ...] = ()
     roles: tuple[str, ...] = ()
 
@@ -64,6 +64,13 @@ def public() -> None:
 
 
 public.access = AccessRule("public")  # type: ignore[attr-defined]
+
+
+def aws_signed() -> None:
+    """AWS credentials, SigV4: the route checks the signature itself (it covers the body)."""
+
+
+aws_signed.access = AccessRule("sigv4")  # type: ignore[attr-defined]
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:

@@ -18,6 +18,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -26,6 +27,7 @@ from sqlalchemy import Row, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.auth import aws
 from modgate.auth.models import ROLES, SCOPES, ApiKey, ConsoleSession, User
 from modgate.auth.settings import AuthSettings
 from modgate.auth.tables import ApiKeyRow, SessionRow, UserRow
@@ -77,6 +79,12 @@ _KEY_BY_ID = select(
 ).where(ApiKeyRow.id == bindparam("key_id"))
 
 
+@dataclass(frozen=True, slots=True)
+class AwsCredentials:
+    access_key_id: str
+    secret_access_key: str
+
+
 def _key(row: ApiKeyRow | Row[Any]) -> ApiKey:
     return ApiKey(
         row.id,
@@ -95,8 +103,10 @@ class AuthService:
         settings: AuthSettings,
         clock: Callable[[], dt.datetime] = utcnow,
         hasher: PasswordHasher = _hasher,
+        sealer: aws.Sealer | None = None,
     ) -> None:
         self.sessions = sessions
+        self.sealer = sealer
         self.settings = settings
         self.clock = clock
         self.hasher = hasher
@@ -307,6 +317,31 @@ class AuthService:
         self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT
     ) -> tuple[str, ApiKey]:
         """A new key acting for ``tenant``; the plaintext is returned once and never stored."""
+        secret = secrets.token_urlsafe(32)
+        key = self._insert_key(name, scopes, tenant, _sha256(secret), None)
+        return f"mgk_{key.id}_{secret}", key
+
+    def create_aws_key(
+        self, name: str, scopes: Iterable[str], tenant: str = DEFAULT_TENANT
+    ) -> tuple[AwsCredentials, ApiKey]:
+        """A new key used as AWS credentials (SigV4, ``modgate.auth.aws``): its access key id
+        and secret access key, returned once; the secret is stored sealed."""
+        if self.sealer is None:
+            raise InvalidParameterException("This server has no key to seal AWS secrets with.")
+        secret = aws.new_secret()
+        # The bearer form of the key is never shown: its hash is of a secret thrown away.
+        unusable = _sha256(secrets.token_urlsafe(32))
+        key = self._insert_key(name, scopes, tenant, unusable, self.sealer.seal(secret))
+        return AwsCredentials(aws.access_key_id(key.id), secret), key
+
+    def _insert_key(
+        self,
+        name: str,
+        scopes: Iterable[str],
+        tenant: str,
+        secret_hash: str,
+        aws_secret: str | None,
+    ) -> ApiKey:
         checked_tenant(tenant)
         scope_list = sorted(set(scopes))
         unknown = [s for s in scope_list if s not in SCOPES]
@@ -317,19 +352,32 @@ class AuthService:
             )
         if not name.strip() or len(name) > 128:
             raise InvalidParameterException("A key needs a name of 1-128 characters.")
-        key_id = secrets.token_hex(8)
-        secret = secrets.token_urlsafe(32)
         row = ApiKeyRow(
-            id=key_id,
+            id=secrets.token_hex(8),
             name=name.strip(),
             tenant=tenant,
-            secret_hash=_sha256(secret),
+            secret_hash=secret_hash,
             scopes=scope_list,
             created_at=self.clock(),
+            aws_secret=aws_secret,
         )
         with self.sessions() as session, session.begin():
             session.add(row)
-        return f"mgk_{key_id}_{secret}", _key(row)
+        return _key(row)
+
+    def aws_key(self, access_key: str) -> tuple[ApiKey, str] | None:
+        """The live key an access key id names and its secret access key; None when there is
+        no such key, it was revoked, or it has no AWS secret this server can open."""
+        key_id = aws.key_id_of(access_key)
+        if key_id is None or self.sealer is None:
+            return None
+        with self.sessions() as session:
+            row = session.get(ApiKeyRow, key_id)
+            if row is None or row.revoked_at is not None or row.aws_secret is None:
+                return None
+            key, sealed = _key(row), row.aws_secret
+        secret = self.sealer.open(sealed)
+        return (key, secret) if secret is not None else None
 
     def revoke_key(self, key_id: str) -> ApiKey:
         key_id = key_id.removeprefix("mgk_").split("_")[0]

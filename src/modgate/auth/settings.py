@@ -9,6 +9,12 @@ class AuthSettings(BaseModel):
     """Every field is documented in ``docs/settings.md`` (section ``auth``)."""
 
     api_keys_required: bool = Field(default=True, description="Require an API key on the /v1 API.")
+    secrets_key: str | None = Field(
+        default=None,
+        description="Fernet key that seals the AWS secret access keys of `keys create --aws` "
+        "(SigV4 needs the secret). Default: the file <data_dir>/secrets.key, made on first "
+        "use. Servers sharing a database must share it.",
+    )
     session_hours: float = Field(
         default=12.0, gt=0, le=24 * 30, description="How long a console sign-in lasts."
     )

@@ -58,6 +58,8 @@ class ApiKeyRow(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column()
     last_used_at: Mapped[dt.datetime | None] = mapped_column()
+    # For a key made with ``--aws``: its secret access key, sealed (``modgate.auth.aws``).
+    aws_secret: Mapped[str | None] = mapped_column(String(255))
 
 
 class SignInFailureRow(Base):

@@ -1,5 +1,6 @@
 """Stored detections, by (content hash, detector-set version): the ``DetectionStore`` protocol,
-its SQL implementation and an in-memory double for tests.
+its SQL implementation and an in-memory double for tests. ``get_many`` reads many items' at once
+(decisions for a feed replay a page of items in one read).
 
 Images store the Rekognition-shaped response; videos and animations store their per-timestamp
 entries, video facts and flagged-frame thumbnails (``modgate.taxonomy.rekognition_json`` writes
@@ -11,8 +12,10 @@ caller's session, so detections are committed with the decision made on them.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Protocol
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from modgate.db.base import table_of, utcnow
@@ -25,12 +28,24 @@ from modgate.taxonomy.rekognition_json import (
 )
 
 # Built once per dialect, values as parameters: compiled once.
-_INSERT = insert_or_ignore(table_of(DetectionRow))
+_detections = table_of(DetectionRow)
+_INSERT = insert_or_ignore(_detections)
+# Many at once: the content hashes in one list, each row's detector set checked as it comes.
+_MANY = select(_detections.c.sha256, _detections.c.model_version, _detections.c.result).where(
+    _detections.c.sha256.in_(bindparam("hashes", expanding=True))
+)
+# A stored detections' key: (content hash, detector-set version).
+Key = tuple[str, str]
 
 
 class DetectionStore(Protocol):
     def get(self, session: Session, sha256: str, model_version: str) -> Detections | None:
         """The stored detections of these bytes by this detector set, if any."""
+        ...
+
+    def get_many(self, session: Session, keys: Iterable[Key]) -> dict[Key, Detections]:
+        """The stored detections of each (content hash, detector set) that has some, in one
+        read; keys with none are left out."""
         ...
 
     def add(self, session: Session, sha256: str, detections: Detections) -> None:
@@ -47,6 +62,17 @@ class SqlDetectionStore:
     def get(self, session: Session, sha256: str, model_version: str) -> Detections | None:
         row = session.get(DetectionRow, (sha256, model_version))
         return stored_detections_from_json(row.result) if row else None
+
+    def get_many(self, session: Session, keys: Iterable[Key]) -> dict[Key, Detections]:
+        wanted = set(keys)
+        if not wanted:
+            return {}
+        hashes = sorted({sha256 for sha256, _version in wanted})
+        return {
+            (row.sha256, row.model_version): stored_detections_from_json(row.result)
+            for row in session.execute(_MANY, {"hashes": hashes})
+            if (row.sha256, row.model_version) in wanted
+        }
 
     def add(self, session: Session, sha256: str, detections: Detections) -> None:
         values = {
@@ -68,6 +94,9 @@ class InMemoryDetectionStore:
 
     def get(self, session: object, sha256: str, model_version: str) -> Detections | None:
         return self.stored.get((sha256, model_version))
+
+    def get_many(self, session: object, keys: Iterable[Key]) -> dict[Key, Detections]:
+        return {key: self.stored[key] for key in set(keys) if key in self.stored}
 
     def add(self, session: object, sha256: str, detections: Detections) -> None:
         with self._lock:

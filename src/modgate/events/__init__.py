@@ -10,11 +10,13 @@ from __future__ import annotations
 from modgate.events.log import record
 from modgate.events.models import (
     EVENT_TYPES,
+    SUBSCRIBABLE_EVENTS,
     WEBHOOK_EVENTS,
     AppealCreated,
     AppealResolved,
     ClearMediaRead,
     Event,
+    JobNotified,
     ModerationCompleted,
     ModerationCreated,
     PreviewRevealed,
@@ -27,12 +29,14 @@ from modgate.events.tables import EventRow
 
 __all__ = [
     "EVENT_TYPES",
+    "SUBSCRIBABLE_EVENTS",
     "WEBHOOK_EVENTS",
     "AppealCreated",
     "AppealResolved",
     "ClearMediaRead",
     "Event",
     "EventRow",
+    "JobNotified",
     "ModerationCompleted",
     "ModerationCreated",
     "PreviewRevealed",

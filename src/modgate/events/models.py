@@ -220,6 +220,21 @@ class ClearMediaRead(Event):
         }
 
 
+@dataclass(frozen=True, kw_only=True)
+class JobNotified(Event):
+    """``rekognition.job.completed`` (webhook, on request): a video job started through
+    Rekognition's ``StartContentModeration`` with a ``NotificationChannel`` ended, in the same
+    transaction as its decision. The payload is the message Rekognition publishes to SNS
+    (``JobId``, ``Status``, ``API``, ``JobTag``, ``Timestamp``, ``Video``) and the ``TopicArn``
+    the job named. Sent only to endpoints that subscribe to it by name."""
+
+    name: ClassVar[str] = "rekognition.job.completed"
+    message: Mapping[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return dict(self.message)
+
+
 EVENT_TYPES: Mapping[str, type[Event]] = {
     kind.name: kind
     for kind in (
@@ -233,10 +248,13 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         PreviewRevealed,
         QualityChecked,
         ClearMediaRead,
+        JobNotified,
     )
 }
 """Every kind of event, by name."""
 
 WEBHOOK_EVENTS = (ModerationCompleted.name, ReviewCompleted.name, AppealResolved.name)
-"""The events webhook endpoints can subscribe to, in the order an endpoint that names none
-stores them."""
+"""The events an endpoint that names none subscribes to, in the order it stores them."""
+
+SUBSCRIBABLE_EVENTS = (*WEBHOOK_EVENTS, JobNotified.name)
+"""Every event a webhook endpoint can subscribe to; the last ones only by name."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from modgate.db.base import decode_cursor
@@ -19,6 +19,7 @@ from modgate.moderation.models import (
     ModerationQuery,
     ModerationRecord,
     NewModeration,
+    ReplayItem,
     TokenUse,
     check_decision_values,
 )
@@ -106,6 +107,12 @@ class InMemoryModerationStore:
     def status(self, session: object, moderation_id: str, tenant: str | None = None) -> str | None:
         record = self.get(session, moderation_id, tenant)
         return record.status if record else None
+
+    def replay_items(
+        self, session: object, moderation_ids: Sequence[str], tenant: str | None = None
+    ) -> dict[str, ReplayItem]:
+        found = (self.get(session, moderation_id, tenant) for moderation_id in moderation_ids)
+        return {record.id: ReplayItem.of(record) for record in found if record is not None}
 
     def by_token(self, session: object, token: str, tenant: str) -> TokenUse | None:
         return self._token_use(token, tenant)

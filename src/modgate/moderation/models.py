@@ -263,6 +263,36 @@ class HistoryEntry:
     created_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class ReplayItem:
+    """What deciding a stored moderation again, for another context, reads of it: its state,
+    the upload's context, the key of its stored detections (``sha256``, ``model_version``: None
+    when nothing was detected), the machine decision and the reviewers' verdict. A lean read: no
+    labels (the detection store holds them), no request extras, no decision trace."""
+
+    id: str
+    tenant: str
+    status: str
+    kind: str
+    sha256: str
+    surface: str | None
+    context: dict[str, Any]
+    model_version: str | None
+    action: str | None
+    rule_id: str | None
+    policy_version: str | None
+    verdict: dict[str, Any] | None
+    final_action: str | None
+
+    @classmethod
+    def of(cls, row: Any) -> ReplayItem:
+        """From any row or record with these columns."""
+        return cls(*(getattr(row, name) for name in REPLAY_COLUMNS))
+
+
+REPLAY_COLUMNS: tuple[str, ...] = tuple(ReplayItem.__dataclass_fields__)
+
+
 def request_fingerprint(
     sha256: str, context: dict[str, Any], external_id: str | None, metadata: dict[str, Any] | None
 ) -> str:

@@ -16,7 +16,7 @@ the review lane, staff) pass None and see every tenant's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import Result, Row, bindparam, insert, select, update
@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 from modgate.db.base import decode_cursor, encode_cursor, table_of
 from modgate.errors import ResourceNotFoundException
 from modgate.moderation.models import (
+    REPLAY_COLUMNS,
     HistoryEntry,
     ModerationExtra,
     ModerationPage,
     ModerationQuery,
     ModerationRecord,
     NewModeration,
+    ReplayItem,
     StoredModeration,
     TokenUse,
     check_decision_values,
@@ -72,6 +74,13 @@ class ModerationStore(Protocol):
     def status(
         self, session: Session, moderation_id: str, tenant: str | None = None
     ) -> str | None: ...
+
+    def replay_items(
+        self, session: Session, moderation_ids: Sequence[str], tenant: str | None = None
+    ) -> dict[str, ReplayItem]:
+        """Of the moderations named, those that exist (and are ``tenant``'s, when given), by
+        id: what deciding each again for another context reads. One query for them all."""
+        ...
 
     def by_token(self, session: Session, token: str, tenant: str) -> TokenUse | None:
         """The moderation ``tenant`` made with ``client_request_token`` ``token``, if any."""
@@ -115,6 +124,9 @@ _EXTRA = (
 )
 _STATUS = select(_moderations.c.status).where(_moderations.c.id == bindparam("moderation_id"))
 _OF_TENANT = _moderations.c.tenant == bindparam("tenant")
+_REPLAY = select(*(_moderations.c[name] for name in REPLAY_COLUMNS)).where(
+    _moderations.c.id.in_(bindparam("moderation_ids", expanding=True))
+)
 # Each read in two shapes, built once: any tenant's (internal readers) or one tenant's.
 _READS = {
     name: (statement, statement.where(_OF_TENANT))
@@ -227,6 +239,19 @@ class SqlModerationStore:
     def status(self, session: Session, moderation_id: str, tenant: str | None = None) -> str | None:
         found: str | None = _read(session, "status", moderation_id, tenant).scalar()
         return found
+
+    def replay_items(
+        self, session: Session, moderation_ids: Sequence[str], tenant: str | None = None
+    ) -> dict[str, ReplayItem]:
+        if not moderation_ids:
+            return {}
+        result = session.execute(_REPLAY, {"moderation_ids": list(dict.fromkeys(moderation_ids))})
+        # The tenant is checked here, not in SQL: with it, SQLite's planner leaves the primary
+        # key for the tenant's index and reads every row of the tenant (5× slower for 100 ids).
+        # The columns are selected in the item's field order.
+        return {
+            row.id: ReplayItem(*row) for row in result if tenant is None or row.tenant == tenant
+        }
 
     def by_token(self, session: Session, token: str, tenant: str) -> TokenUse | None:
         row = session.execute(_BY_TOKEN, {"token": token, "tenant": tenant}).first()

@@ -21,6 +21,7 @@ from modgate.cli_context import command_services, configure_logging
 from modgate.errors import InvalidParameterException, ModgateError
 from modgate.media.blobstore import s3_error, s3_errors
 from modgate.pipeline.executor import PollingWorkers, worker_name
+from modgate.policy.context import context_pairs
 from modgate.processes import process_alive
 from modgate.services import Services
 from modgate.settings import Settings
@@ -168,16 +169,6 @@ def _local_files(path: Path) -> Iterator[Path]:
         raise InvalidParameterException(f"{path}: no such file or folder")
 
 
-def _parse_context(text: str) -> dict[str, str]:
-    context: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        key, sep, value = part.partition("=")
-        if not sep:
-            raise InvalidParameterException(f"--context wants key=value pairs, got {part!r}")
-        context[key.strip()] = value.strip()
-    return context
-
-
 def submit(
     ctx: typer.Context,
     paths: Annotated[
@@ -193,7 +184,7 @@ def submit(
     """Submit many files for moderation, with a progress bar; one JSON line per item."""
     services = _logged_services(ctx, "cli")
     pipeline = services.pipeline
-    parsed = _parse_context(context)
+    parsed = context_pairs(context)
     sources = list(_sources(paths, services.settings))
     failures = 0
     submitted: list[tuple[str, str]] = []

@@ -1,5 +1,7 @@
 """Which policy decides a moderation: the one active for its surface, else the one active for
-``default``, else the default policy file. Loaded policies are cached by version."""
+``default``, else the default policy file. Loaded policies are cached by version, so each version
+is compiled once per process (``modgate.policy.engine.compiled``) whoever asks for it: jobs, or
+decisions made again for viewers (which may also name a stored version, ``pinned``)."""
 
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ class PolicyResolver:
         self.shadow_enabled = shadow_enabled
         self.default_file = Path(default_file) if default_file else shipped_seed_policy()
         self._fallback: Policy | None = None
+        self._known: dict[str, float] = {}
+        self._pinned: dict[str, Policy] = {}
 
     def fallback(self) -> Policy | None:
         if self._fallback is None and self.default_file is not None:
@@ -82,3 +86,34 @@ class PolicyResolver:
                     shadows = [s.load() for s in self.store.shadows_for(candidate)]
                 return (stored.load(), shadows), candidate
         return (self.fallback(), []), self.default_surface
+
+    def is_known(self, surface: str) -> bool:
+        """Whether a caller may name ``surface``: the default surface, one with an active
+        policy, or one the default policy file is written for. Answered from the database at
+        most every ``cache_seconds`` for a known surface; an unknown one is asked each time
+        (nothing is kept for names that mean nothing)."""
+        if surface == self.default_surface:
+            return True
+        now = self.monotonic()
+        seen = self._known.get(surface)
+        if seen is not None and now - seen < self.cache_seconds:
+            return True
+        fallback = self.fallback()
+        if self.store.active_for(surface) is None and (
+            fallback is None or surface not in fallback.surfaces
+        ):
+            self._known.pop(surface, None)
+            return False
+        self._known[surface] = now
+        return True
+
+    def pinned(self, version: str) -> Policy:
+        """The stored policy ``version`` (or an unambiguous prefix of one); a full version,
+        which can never change, is looked up once."""
+        found = self._pinned.get(version)
+        if found is None:
+            stored = self.store.get(version)
+            found = stored.load()
+            if stored.version == version:
+                self._pinned[version] = found
+        return found

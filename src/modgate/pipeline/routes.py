@@ -53,6 +53,7 @@ WRITE = Depends(require_scopes("moderations:write"))
 _MODERATION_LINKS = {
     "GetModeration": link("getModeration", moderation_id="$response.body#/id"),
     "GetModerationLabels": link("getModerationLabels", moderation_id="$response.body#/id"),
+    "GetViewerDecision": link("getViewerDecision", moderation_id="$response.body#/id"),
     "AppealModeration": link("createAppeal", moderation_id="$response.body#/id"),
     "GetMedia": link("getMedia", media_id="$response.body#/media/id"),
 }

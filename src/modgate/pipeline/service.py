@@ -32,6 +32,7 @@ from modgate.media.tables import MediaRow
 from modgate.moderation.models import (
     ModerationExtra,
     ModerationQuery,
+    ModerationRecord,
     NewModeration,
     request_fingerprint,
 )
@@ -303,6 +304,15 @@ class ModerationService:
             record = record_from_row(media) if media is not None else None
             session.expunge_all()
         return public_moderation(row, extra, record, review, self.settings.segment_gap_ms)
+
+    def stored(self, moderation_id: str, tenant: str | None = None) -> ModerationRecord:
+        """The moderation as stored: every label, at every confidence (the public body shows
+        those of 50 and more)."""
+        with self.sessions() as session:
+            found = self.moderations.get(session, moderation_id, tenant)
+        if found is None:
+            raise ResourceNotFoundException(f"No moderation {moderation_id!r}.")
+        return found
 
     def wait(self, moderation_id: str, timeout: float | None = None) -> dict[str, Any]:
         """The moderation once decided, or as it stands when ``timeout`` runs out."""

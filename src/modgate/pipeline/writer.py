@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from modgate.db.base import utcnow
-from modgate.events import ModerationCompleted, record
+from modgate.events import JobNotified, ModerationCompleted, record
 from modgate.moderation.models import StoredModeration
 from modgate.moderation.public import moderation_summary
 from modgate.moderation.store import ModerationStore
@@ -34,7 +34,11 @@ from modgate.pipeline.review_lane import ReviewLane
 from modgate.quality import category_flags
 from modgate.quality.record import record_categories
 from modgate.taxonomy.detections import Detections, Timeline
-from modgate.taxonomy.rekognition_json import moderation_columns, thumbnails_json
+from modgate.taxonomy.rekognition_json import (
+    job_notification,
+    moderation_columns,
+    thumbnails_json,
+)
 from modgate.telemetry import after_commit, instruments
 
 
@@ -121,10 +125,14 @@ class DecisionWriter:
             if settle_job:
                 self.jobs.finish(session, claim.job_id, worker)
             return None
-        if isinstance(detections, Timeline):
-            extra = session.get(ModerationExtraRow, claim.moderation_id)
-            if extra is not None:
-                extra.thumbnails = thumbnails_json(detections)
+        # Timelines keep their thumbnails there; a video job may have asked to be notified.
+        extra = (
+            session.get(ModerationExtraRow, claim.moderation_id)
+            if isinstance(detections, Timeline) or decided.kind == "video"
+            else None
+        )
+        if isinstance(detections, Timeline) and extra is not None:
+            extra.thumbnails = thumbnails_json(detections)
         flags = category_flags(detections.peak_labels(), decision) if detections else []
         record_categories(session, decided, flags)
         if ruling.action == "review":
@@ -142,6 +150,9 @@ class DecisionWriter:
         after_commit(session, _count)
         summary = moderation_summary(decided, decision)
         record(session, ModerationCompleted(moderation_id=claim.moderation_id, moderation=summary))
+        message = job_notification(decided, extra.client_metadata if extra is not None else None)
+        if message is not None:
+            record(session, JobNotified(moderation_id=claim.moderation_id, message=message))
         if settle_job and write.error is not None:
             self.jobs.mark_failed(session, claim.job_id, write.error.message)
         elif settle_job:

@@ -18,6 +18,8 @@ from modgate.errors import InvalidContextError
 from modgate.policy.regions import check_code
 from modgate.policy.validate import parse_age_band
 
+# The oldest age an audience band may name; ``18+`` is open-ended.
+MAX_AGE = 150
 KNOWN_KEYS = ("region", "surface", "audience", "user_state", "local_time", "timezone", "item_key")
 
 
@@ -55,12 +57,7 @@ class Context:
         audience = data.get("audience")
         band = None
         if audience not in (None, ""):
-            try:
-                band = parse_age_band(str(audience))
-            except ValueError as exc:
-                raise InvalidContextError(
-                    f"audience {audience!r} is not an age band like 13-17, 18+ or 15"
-                ) from exc
+            band = _age_band(str(audience))
         return cls(
             region=region or None,
             surface=_text(data.get("surface")),
@@ -73,13 +70,7 @@ class Context:
     @classmethod
     def parse(cls, text: str, *, now: dt.datetime | None = None) -> Context:
         """``region=DE,surface=kids,audience=13-17`` (the CLI form)."""
-        data: dict[str, str] = {}
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            name, sep, value = part.partition("=")
-            if not sep or not name.strip():
-                raise InvalidContextError(f"context item {part!r} is not key=value")
-            data[name.strip()] = value.strip()
-        return cls.from_dict(data, now=now)
+        return cls.from_dict(context_pairs(text), now=now)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -89,7 +80,9 @@ class Context:
             out["surface"] = self.surface
         if self.audience:
             low, high = self.audience
-            out["audience"] = f"{low}+" if high >= 200 else f"{low}-{high}"
+            out["audience"] = (
+                f"{low}+" if high >= 200 else f"{low}" if low == high else f"{low}-{high}"
+            )
         if self.user_state:
             out["user_state"] = self.user_state
         if self.minute_of_day is not None:
@@ -97,6 +90,34 @@ class Context:
         if self.item_key:
             out["item_key"] = self.item_key
         return out
+
+
+def context_pairs(text: str) -> dict[str, str]:
+    """``region=DE,surface=kids`` as a dict (the command line's form of a context)."""
+    data: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise InvalidContextError(f"context item {part!r} is not key=value")
+        data[name.strip()] = value.strip()
+    return data
+
+
+def _age_band(text: str) -> tuple[int, int]:
+    """An audience's age band; one no viewer can be in (``17-13``, ``500``) is refused."""
+    try:
+        low, high = parse_age_band(text)
+    except ValueError as exc:
+        raise InvalidContextError(
+            f"audience {text!r} is not an age band like 13-17, 18+ or 15"
+        ) from exc
+    open_ended = text.strip().endswith("+")
+    if not (0 <= low <= MAX_AGE and low <= high and (open_ended or high <= MAX_AGE)):
+        raise InvalidContextError(
+            f"audience {text!r} is not an age band a viewer can be in: ages go from 0 to "
+            f"{MAX_AGE}, the lower first (13-17, 18+ or 15)"
+        )
+    return low, high
 
 
 def _text(value: Any) -> str | None:
@@ -108,7 +129,11 @@ def _minute_of_day(data: Mapping[str, Any], now: dt.datetime | None) -> int | No
     if data.get("timezone"):
         try:
             zone = ZoneInfo(str(data["timezone"]))
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (
+            ZoneInfoNotFoundError,
+            ValueError,
+            OSError,
+        ) as exc:  # OSError: a folder, a long name
             raise InvalidContextError(f"unknown time zone {data['timezone']!r}") from exc
     local_time = data.get("local_time")
     if local_time:

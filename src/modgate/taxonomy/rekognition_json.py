@@ -298,3 +298,27 @@ def moderation_detections(
         _text_of(text) if text else (),
         version,
     )
+
+
+# Where a job started through Rekognition's API keeps its request (the moderation's metadata).
+JOB_METADATA_KEY = "rekognition"
+
+
+def job_notification(row: Any, metadata: Mapping[str, Any] | None) -> JsonObject | None:
+    """The SNS message Rekognition publishes when a ``StartContentModeration`` job with a
+    ``NotificationChannel`` ends; None for any other moderation. ``row``: the decided
+    moderation (``id``, ``status``, ``decided_at``)."""
+    job = (metadata or {}).get(JOB_METADATA_KEY) or {}
+    channel = job.get("NotificationChannel")
+    if not channel:
+        return None
+    s3_object = (job.get("Video") or {}).get("S3Object") or {}
+    return {
+        "JobId": row.id,
+        "Status": "SUCCEEDED" if row.status == "completed" else "FAILED",
+        "API": "StartContentModeration",
+        "JobTag": job.get("JobTag"),
+        "Timestamp": int(row.decided_at.timestamp() * 1000) if row.decided_at else None,
+        "Video": {"S3ObjectName": s3_object.get("Name"), "S3Bucket": s3_object.get("Bucket")},
+        "TopicArn": channel.get("SNSTopicArn"),
+    }

@@ -78,6 +78,10 @@ TABLE = (
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}", "moderations:read",
         "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("GET /v1/moderations/{moderation_id}/decision", "moderations:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
+    Row("POST /v1/decisions", "moderations:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
     Row("POST /v1/moderations/{moderation_id}/appeal", "appeals:write",
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/review/queues", "review:read",
@@ -145,6 +149,11 @@ TABLE = (
         "401 401 401   -   - 401  403 403 404 404 403"),
     Row("GET /console/static", None,
         "200 200 200   -   - 200  200 200 200 200 200"),
+    # Rekognition's wire protocol: AWS credentials (SigV4) only, never an API key or a console
+    # session; an unsigned request is the SDK's MissingAuthenticationTokenException (400),
+    # a bearer key InvalidSignatureException (400). Signed calls: tests/integration/rekognition.
+    Row("POST /", None,
+        "400 400 400   -   - 400  400 400 400 400 400"),
     # Public: health and the API's documentation.
     Row("GET /healthz", None,
         "200 200 200   -   - 200  200 200 200 200 200"),
@@ -175,6 +184,10 @@ OPEN_V1 = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}", "moderations:read",
         "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("GET /v1/moderations/{moderation_id}/decision", "moderations:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
+    Row("POST /v1/decisions", "moderations:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
     Row("POST /v1/moderations/{moderation_id}/appeal", "appeals:write",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/review/queues", "review:read",
@@ -217,7 +230,12 @@ PATH_VALUES = {"timestamp_ms": "0"}
 REQUEST_BODIES: dict[str, dict[str, Any]] = {
     "POST /v1/moderations": {"json": {}},
     "POST /v1/moderations/{moderation_id}/appeal": {"json": {"statement": "It is art."}},
+    "POST /v1/decisions": {"json": {"items": [{"moderation_id": "missing"}]}},
     "POST /v1/webhooks": {"json": {}},
+    "POST /": {
+        "json": {},
+        "headers": {"X-Amz-Target": "RekognitionService.DetectModerationLabels"},
+    },
     "POST /console/claim": {"data": {"queue": "none"}},
     "POST /console/tasks/{task_id}/verdict": {"data": {"action": "allow"}},
 }
@@ -337,6 +355,7 @@ def _call(server: Server, row: Row, column: str) -> httpx.Response:
         cookies.append(f"modgate_session={session}")
         headers["X-CSRF-Token"] = csrf
     body = dict(REQUEST_BODIES.get(row.route, {}))
+    headers |= body.pop("headers", {})
     if row.route == "POST /console/login":
         # The public sign-in form, filled in with a real account's password.
         token, login_cookie = server.login_form()
@@ -361,7 +380,9 @@ def assert_access(server: Server, table: dict[str, Row]) -> None:
             response = _call(server, row, column)
             status = response.status_code
             cells.append(str(status))
-            code = response.json()["error"]["code"] if status >= 400 else None
+            answer = response.json() if status >= 400 else {}
+            # The Rekognition endpoint answers in AWS's words: {"__type": …}.
+            code = answer["error"]["code"] if "error" in answer else answer.get("__type")
             if status != expected or status >= 500:
                 wrong.append(
                     f"{route} as {column}: {expected} expected, got {status} {response.text[:160]}"

@@ -101,6 +101,7 @@ def test_another_tenants_moderation_is_not_found_on_any_route(tenants: Tenants) 
         f"/v1/moderations/{mid}",
         f"/v1/moderations/{mid}/labels",
         f"/v1/moderations/{mid}/thumbnails/0",
+        f"/v1/moderations/{mid}/decision",
     ):
         _same_as_unknown(tenants.b, "GET", path, mid)
     appeal = {"statement": "It is a painting."}
@@ -109,6 +110,29 @@ def test_another_tenants_moderation_is_not_found_on_any_route(tenants: Tenants) 
     assert tenants.a.post(f"/v1/moderations/{mid}/appeal", json=appeal).status_code == 201
     shown = tenants.a.get(f"/v1/moderations/{mid}").json()
     assert shown["external_id"] == "post-1"
+
+
+def test_another_tenants_moderation_is_a_not_found_entry_in_a_page_of_decisions(
+    tenants: Tenants,
+) -> None:
+    """A page of decisions naming another tenant's moderation is answered, with a 404 entry
+    for it exactly like an id that never existed, beside the caller's own item."""
+    theirs = _moderate(tenants.a, marker_png(109))["id"]
+    mine = _moderate(tenants.b, marker_png(110))["id"]
+    never = theirs[:4] + "0" * (len(theirs) - 4)
+
+    def page(moderation_id: str) -> list[dict[str, Any]]:
+        items = [{"moderation_id": moderation_id}, {"moderation_id": mine}]
+        answer = tenants.b.post("/v1/decisions", json={"items": items})
+        assert answer.status_code == 200, answer.text
+        decisions: list[dict[str, Any]] = answer.json()["decisions"]
+        return decisions
+
+    with_theirs, with_never = page(theirs), page(never)
+    assert with_theirs[0]["status"] == "not_found"
+    assert json.dumps(with_theirs).replace(theirs, never) == json.dumps(with_never)
+    assert with_theirs[1]["status"] == "decided" and with_theirs[1]["action"] == "block"
+    assert tenants.a.get(f"/v1/moderations/{theirs}/decision").json()["action"] == "block"
 
 
 def test_another_tenants_media_is_not_found(tenants: Tenants) -> None:

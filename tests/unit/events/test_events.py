@@ -18,6 +18,7 @@ from modgate.events import (
     ClearMediaRead,
     Event,
     EventRow,
+    JobNotified,
     ModerationCompleted,
     ModerationCreated,
     PreviewRevealed,
@@ -178,6 +179,12 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
         "media.clear_read",
         {"media_id": "med_1", "rendition": "thumbnail", "timestamp_ms": 2500},
         "key_1",
+    ),
+    (
+        JobNotified(moderation_id="mod_1", message={"JobId": "mod_1", "Status": "SUCCEEDED"}),
+        "rekognition.job.completed",
+        {"JobId": "mod_1", "Status": "SUCCEEDED"},
+        None,
     ),
 ]
 

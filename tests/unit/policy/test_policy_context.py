@@ -112,3 +112,15 @@ def test_bad_context_values_are_clear_errors() -> None:
         Context.from_dict({"local_time": "tonight"})
     with pytest.raises(InvalidContextError, match="key=value"):
         Context.parse("region")
+
+
+@pytest.mark.parametrize("band", ["17-13", "500", "151+", "13-200", "-5"])
+def test_an_age_band_no_viewer_can_be_in_is_refused(band: str) -> None:
+    with pytest.raises(InvalidContextError, match="age band"):
+        Context.from_dict({"audience": band})
+
+
+@pytest.mark.parametrize("zone", ["America", "Europe/", "x" * 3000])
+def test_a_folder_or_an_overlong_name_is_not_a_time_zone(zone: str) -> None:
+    with pytest.raises(InvalidContextError, match="time zone"):
+        Context.from_dict({"timezone": zone})

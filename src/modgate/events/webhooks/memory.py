@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from modgate.db.base import decode_cursor, encode_cursor, new_id, utcnow
 from modgate.errors import ResourceNotFoundException
-from modgate.events.models import WEBHOOK_EVENTS, Event
+from modgate.events.models import SUBSCRIBABLE_EVENTS, Event
 from modgate.events.webhooks.models import (
     ENDPOINT_DELETED,
     Attempt,
@@ -114,7 +114,7 @@ class InMemoryWebhookStore:
             events = [
                 logged
                 for logged in self.events
-                if logged.event.id not in self._fanned and logged.event.name in WEBHOOK_EVENTS
+                if logged.event.id not in self._fanned and logged.event.name in SUBSCRIBABLE_EVENTS
             ][:batch]
             endpoints = [endpoint for endpoint in self.endpoints.values() if endpoint.active]
             for logged in events:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import new_id, utcnow
 from modgate.errors import InvalidParameterException, WebhookSecretTooShortException
-from modgate.events import WEBHOOK_EVENTS
+from modgate.events import SUBSCRIBABLE_EVENTS, WEBHOOK_EVENTS
 from modgate.events.webhooks.models import Endpoint, WebhookSettings
 from modgate.events.webhooks.store import SqlWebhookStore, WebhookStore
 from modgate.outbound import OutboundGuard
@@ -78,10 +78,10 @@ def chosen_events(events: list[str] | None) -> list[str]:
             "for all of them."
         )
     chosen = list(events or WEBHOOK_EVENTS)
-    unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
+    unknown = [e for e in chosen if e not in SUBSCRIBABLE_EVENTS]
     if unknown:
         raise InvalidParameterException(
-            f"Unknown events {unknown}; choose from {list(WEBHOOK_EVENTS)}."
+            f"Unknown events {unknown}; choose from {list(SUBSCRIBABLE_EVENTS)}."
         )
     return chosen
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 from modgate.db.base import decode_cursor, encode_cursor, new_id, table_of, transaction
 from modgate.db.dialect import skip_locked
 from modgate.errors import ResourceNotFoundException
-from modgate.events import WEBHOOK_EVENTS, EventRow
+from modgate.events import SUBSCRIBABLE_EVENTS, EventRow
 from modgate.events.webhooks.models import (
     ENDPOINT_DELETED,
     Attempt,
@@ -131,7 +131,7 @@ _UNFANNED = (
     .outerjoin(ModerationRow, ModerationRow.id == EventRow.moderation_id)
     .where(
         WebhookFanoutRow.event_id.is_(None),
-        EventRow.name.in_(WEBHOOK_EVENTS),
+        EventRow.name.in_(SUBSCRIBABLE_EVENTS),
         EventRow.id > bindparam("floor"),
     )
     .order_by(EventRow.id)

@@ -1,0 +1,395 @@
+"""Every API operation once: the request it makes (a ``Call``: method, path, query, body) and
+how its answer is read. ``Client`` and ``AsyncClient`` only send these; a new route is one
+builder here, marked with ``@route``, and one short method in each client.
+
+``ROUTES`` maps each ``METHOD /path`` the builders cover to its builder's name: the tests
+compare it with the server's routes, so a ``/v1`` route without a client method is noticed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json as jsonlib
+import os
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Generic, Literal, TypeAlias, TypedDict, TypeVar, Unpack, cast
+from urllib.parse import quote
+
+import httpx
+
+from modgate.client.types import (
+    Action,
+    Appeal,
+    ContextValue,
+    Delivery,
+    Health,
+    Media,
+    MediaKind,
+    MediaUploaded,
+    Moderation,
+    ModerationBrief,
+    ModerationStatus,
+    Page,
+    QueueStats,
+    TimedLabel,
+    VideoLabels,
+    ViewerDecision,
+    WebhookEndpoint,
+    WebhookEndpointCreated,
+)
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+# Media to upload: its bytes, a path to it, or an open binary file (sent whole, from its start;
+# one that cannot seek, a pipe, is sent once and never retried).
+MediaInput: TypeAlias = bytes | str | os.PathLike[str] | IO[bytes]
+Files: TypeAlias = dict[str, tuple[str, Any]]
+
+ROUTES: dict[str, str] = {}
+
+
+def route(method: str, path: str) -> Callable[[F], F]:
+    """Marks a builder as the client's side of ``METHOD path`` (the server's path template)."""
+
+    def mark(builder: F) -> F:
+        ROUTES[f"{method} {path}"] = builder.__name__
+        return builder
+
+    return mark
+
+
+def _json(response: httpx.Response) -> Any:
+    return response.json()
+
+
+def _bytes(response: httpx.Response) -> bytes:
+    return response.content
+
+
+def _none(_response: httpx.Response) -> None:
+    return None
+
+
+def _page(response: httpx.Response) -> Page[Any]:
+    body = response.json()
+    return Page(body["items"], body.get("next_cursor"), body)
+
+
+def _no_files() -> AbstractContextManager[Files | None]:
+    return nullcontext(None)
+
+
+@dataclass(slots=True)  # not frozen: built for every request, and frozen costs µs
+class Call(Generic[T]):
+    """One request. ``files`` opens the multipart files anew for each try (and closes what it
+    opened); ``replayable`` is False when a retry could not send the same body again."""
+
+    method: str
+    path: str
+    parse: Callable[[httpx.Response], T]
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    data: Mapping[str, str] | None = None
+    files: Callable[[], AbstractContextManager[Files | None]] = _no_files
+    replayable: bool = True
+
+
+def _id(value: str) -> str:
+    """A path segment: an id is sent as given, never read as a path."""
+    return quote(str(value), safe="")
+
+
+def _query(**values: Any) -> dict[str, Any]:
+    """Query parameters that are set; booleans as ``true``/``false``, times in ISO 8601."""
+    return {
+        key: ("true" if value else "false")
+        if isinstance(value, bool)
+        else value.isoformat()
+        if isinstance(value, dt.datetime)
+        else value
+        for key, value in values.items()
+        if value is not None
+    }
+
+
+def _upload(media: MediaInput, filename: str | None) -> tuple[Callable[[], Any], bool]:
+    """A multipart ``file`` for each try, and whether a retry can send it again."""
+    if isinstance(media, bytes | bytearray | memoryview):
+        data = bytes(media)
+        name = filename or "media"
+
+        @contextmanager
+        def from_bytes() -> Iterator[Files]:
+            yield {"file": (name, data)}
+
+        return from_bytes, True
+    if isinstance(media, str | os.PathLike):
+        path = Path(media)
+        name = filename or path.name
+
+        @contextmanager
+        def from_path() -> Iterator[Files]:
+            with path.open("rb") as file:
+                yield {"file": (name, file)}
+
+        return from_path, True
+    stream = media
+    name = filename or Path(str(getattr(stream, "name", "") or "media")).name
+    try:
+        seekable = stream.seekable()
+    except (OSError, ValueError):
+        seekable = False
+
+    @contextmanager
+    def from_stream() -> Iterator[Files]:
+        yield {"file": (name, stream)}  # httpx reads a seekable file from its start
+
+    return from_stream, seekable
+
+
+@route("GET", "/healthz")
+def get_health() -> Call[Health]:
+    """Liveness and database check (``/healthz``, needs no key)."""
+    return Call("GET", "/healthz", _json)
+
+
+class ModerationFields(TypedDict, total=False):
+    """What a moderation request may carry besides its media (``media``: bytes, a path or a
+    binary file, uploaded as multipart), or instead of it (exactly one of ``media``,
+    ``media_id``, ``blob_key``, ``base64``)."""
+
+    media_id: str  # media stored before (``upload_media``)
+    blob_key: str  # an object under incoming/<tenant>/ in the blob store
+    base64: str  # an image as base64 (or a data: URI), sent in JSON
+    context: Mapping[str, ContextValue]  # region, surface, audience, user state, local time …
+    external_id: str
+    metadata: Mapping[str, Any]
+    client_request_token: str  # the same token always gets the same moderation
+    filename: str  # the upload's file name (the server reads the type from the bytes)
+
+
+@route("POST", "/v1/moderations")
+def create_moderation(
+    media: MediaInput | None = None, *, wait: bool = False, **fields: Unpack[ModerationFields]
+) -> Call[Moderation]:
+    """A new moderation (or, for a ``client_request_token`` used before, the one it made).
+    ``wait``: an image is decided within the request."""
+    source = {key: fields.get(key) for key in ("media_id", "blob_key", "base64")}
+    if sum(value is not None for value in (media, *source.values())) != 1:
+        raise TypeError("give exactly one of media, media_id, blob_key or base64")
+    params = {"wait": "true"} if wait else None
+    context, metadata = fields.get("context"), fields.get("metadata")
+    if media is None:
+        body = {
+            "media": {key: value for key, value in source.items() if value is not None},
+            "context": dict(context or {}),
+            "external_id": fields.get("external_id"),
+            "metadata": dict(metadata) if metadata is not None else None,
+            "client_request_token": fields.get("client_request_token"),
+        }
+        body = {key: value for key, value in body.items() if value is not None}
+        return Call("POST", "/v1/moderations", _json, params, json=body)
+    form = {
+        "context": jsonlib.dumps(dict(context)) if context else None,
+        "metadata": jsonlib.dumps(dict(metadata)) if metadata is not None else None,
+        "external_id": fields.get("external_id"),
+        "client_request_token": fields.get("client_request_token"),
+    }
+    files, replayable = _upload(media, fields.get("filename"))
+    return Call(
+        "POST",
+        "/v1/moderations",
+        _json,
+        params,
+        data={key: value for key, value in form.items() if value is not None},
+        files=files,
+        replayable=replayable,
+    )
+
+
+@route("GET", "/v1/moderations/{moderation_id}")
+def get_moderation(moderation_id: str) -> Call[Moderation]:
+    """A moderation: status, labels, decision, review."""
+    return Call("GET", f"/v1/moderations/{_id(moderation_id)}", _json)
+
+
+class ModerationFilters(TypedDict, total=False):
+    """Filters of the moderation listing (a value no moderation can have is refused, 400)."""
+
+    status: ModerationStatus
+    action: Action
+    final_action: Action
+    surface: str
+    external_id: str
+    kind: MediaKind
+    sha256: str
+    created_after: dt.datetime | str  # a naive time is taken as UTC
+    created_before: dt.datetime | str
+    limit: int  # per page, 1–500 (default 50)
+
+
+@route("GET", "/v1/moderations")
+def list_moderations(
+    *, cursor: str | None = None, **filters: Unpack[ModerationFilters]
+) -> Call[Page[ModerationBrief]]:
+    """One page of the tenant's moderations, newest first."""
+    params = _query(cursor=cursor, **filters)
+    return Call("GET", "/v1/moderations", cast(Callable[[httpx.Response], Any], _page), params)
+
+
+class LabelOptions(TypedDict, total=False):
+    sort_by: Literal["TIMESTAMP", "NAME"]
+    aggregate_by: Literal["TIMESTAMPS", "SEGMENTS"]
+    max_results: int  # per page, 1–1000
+    min_confidence: float
+
+
+@route("GET", "/v1/moderations/{moderation_id}/labels")
+def get_moderation_labels(
+    moderation_id: str, *, next_token: str | None = None, **options: Unpack[LabelOptions]
+) -> Call[VideoLabels]:
+    """One page of a video's labels, as Rekognition's ``GetContentModeration``."""
+    params = _query(next_token=next_token, **options)
+    return Call("GET", f"/v1/moderations/{_id(moderation_id)}/labels", _json, params)
+
+
+def moderation_label_page(
+    moderation_id: str, next_token: str | None, **options: Unpack[LabelOptions]
+) -> Call[Page[TimedLabel]]:
+    """``get_moderation_labels`` as a page, for iterating over every label."""
+    call = get_moderation_labels(moderation_id, next_token=next_token, **options)
+    return Call(call.method, call.path, _moderation_label_page, call.params)
+
+
+def _moderation_label_page(response: httpx.Response) -> Page[TimedLabel]:
+    body = response.json()
+    return Page(body["ModerationLabels"], body.get("NextToken"), body)
+
+
+@route("GET", "/v1/moderations/{moderation_id}/thumbnails/{timestamp_ms}")
+def get_moderation_thumbnail(
+    moderation_id: str, timestamp_ms: int, *, blurred: bool = True
+) -> Call[bytes]:
+    """The JPEG frame kept at a flagged video timestamp; ``blurred=False`` needs the scope
+    ``media:read_clear`` and is logged."""
+    path = f"/v1/moderations/{_id(moderation_id)}/thumbnails/{int(timestamp_ms)}"
+    return Call("GET", path, _bytes, None if blurred else {"blurred": "false"})
+
+
+@route("POST", "/v1/moderations/{moderation_id}/appeal")
+def create_appeal(
+    moderation_id: str, statement: str, *, appellant: str | None = None
+) -> Call[Appeal]:
+    """Appeal a moderation's decision (``statement``: the user's own words); a senior
+    reviewer who took no part decides."""
+    body = {"statement": statement, "appellant": appellant}
+    return Call("POST", f"/v1/moderations/{_id(moderation_id)}/appeal", _json, json=body)
+
+
+class ViewerContext(TypedDict, total=False):
+    """Who views, where and when (every key optional; ``surface`` left out: each item is judged
+    on the surface it was uploaded to)."""
+
+    region: str
+    audience: str | int
+    local_time: str
+    timezone: str
+    surface: str
+    user_state: str
+
+
+@route("GET", "/v1/moderations/{moderation_id}/decision")
+def get_viewer_decision(
+    moderation_id: str,
+    *,
+    policy_version: str | None = None,
+    **context: Unpack[ViewerContext],
+) -> Call[ViewerDecision]:
+    """The item judged again for one viewer's context from its stored detections (the stored
+    decision is not changed); a reviewer's verdict stands whatever the context."""
+    params = _query(policy_version=policy_version, **context)
+    return Call("GET", f"/v1/moderations/{_id(moderation_id)}/decision", _json, params)
+
+
+@route("POST", "/v1/decisions")
+def decide_for_viewer(
+    moderation_ids: list[str],
+    *,
+    policy_version: str | None = None,
+    **context: Unpack[ViewerContext],
+) -> Call[list[ViewerDecision]]:
+    """Decisions for one viewer on up to 1,000 items, in the order given (a feed page); an
+    unknown id is an entry with ``status`` ``not_found``, not a failed call."""
+    body: dict[str, Any] = {
+        "context": dict(context),
+        "items": [{"moderation_id": moderation_id} for moderation_id in moderation_ids],
+    }
+    if policy_version is not None:
+        body["policy_version"] = policy_version
+    return Call("POST", "/v1/decisions", lambda response: response.json()["decisions"], json=body)
+
+
+@route("GET", "/v1/review/queues")
+def list_review_queues() -> Call[list[QueueStats]]:
+    """Depth, oldest age and SLA of every review queue."""
+    return Call("GET", "/v1/review/queues", lambda response: response.json()["queues"])
+
+
+@route("POST", "/v1/media")
+def upload_media(media: MediaInput, *, filename: str | None = None) -> Call[MediaUploaded]:
+    """Store media without moderating it (``created``: False when the tenant had these bytes
+    already); moderate it later with ``moderate(media_id=...)``."""
+    files, replayable = _upload(media, filename)
+    return Call("POST", "/v1/media", _json, files=files, replayable=replayable)
+
+
+@route("GET", "/v1/media/{media_id}")
+def get_media(media_id: str) -> Call[Media]:
+    """Facts about stored media."""
+    return Call("GET", f"/v1/media/{_id(media_id)}", _json)
+
+
+@route("GET", "/v1/media/{media_id}/preview")
+def get_media_preview(media_id: str, *, blurred: bool = True) -> Call[bytes]:
+    """The reviewer preview as JPEG; ``blurred=False`` needs ``media:read_clear`` and is
+    logged."""
+    params = None if blurred else {"blurred": "false"}
+    return Call("GET", f"/v1/media/{_id(media_id)}/preview", _bytes, params)
+
+
+@route("POST", "/v1/webhooks")
+def create_webhook(
+    url: str, *, events: list[str] | None = None, secret: str | None = None
+) -> Call[WebhookEndpointCreated]:
+    """Register an endpoint for ``events`` (default: every event). The answer carries its
+    ``secret`` (``secret``: yours, at least 16 bytes; default: generated), the only time it is
+    shown: keep it for ``verify_webhook``."""
+    body = {"url": url, "events": events, "secret": secret}
+    return Call(
+        "POST", "/v1/webhooks", _json, json={k: v for k, v in body.items() if v is not None}
+    )
+
+
+@route("GET", "/v1/webhooks")
+def list_webhooks() -> Call[list[WebhookEndpoint]]:
+    """The tenant's registered endpoints (without their secrets)."""
+    return Call("GET", "/v1/webhooks", lambda response: response.json()["items"])
+
+
+@route("DELETE", "/v1/webhooks/{endpoint_id}")
+def delete_webhook(endpoint_id: str) -> Call[None]:
+    """Delete an endpoint; its pending deliveries end."""
+    return Call("DELETE", f"/v1/webhooks/{_id(endpoint_id)}", _none)
+
+
+@route("GET", "/v1/webhooks/{endpoint_id}/deliveries")
+def list_webhook_deliveries(
+    endpoint_id: str, *, limit: int | None = None, cursor: str | None = None
+) -> Call[Page[Delivery]]:
+    """One page of an endpoint's delivery log, newest first."""
+    path = f"/v1/webhooks/{_id(endpoint_id)}/deliveries"
+    parse = cast(Callable[[httpx.Response], Any], _page)
+    return Call("GET", path, parse, _query(limit=limit, cursor=cursor))

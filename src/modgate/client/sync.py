@@ -1,0 +1,183 @@
+"""``Client``: the modgate API over httpx, one blocking method per operation."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping
+from types import TracebackType
+from typing import Concatenate, ParamSpec, TypeVar, Unpack
+
+import httpx
+
+from modgate.client import flow, operations
+from modgate.client.flow import Flow, Pause
+from modgate.client.operations import (
+    Call,
+    LabelOptions,
+    MediaInput,
+    ModerationFields,
+    ModerationFilters,
+)
+from modgate.client.retry import Retry
+from modgate.client.settings import ClientSettings
+from modgate.client.types import Delivery, Moderation, ModerationBrief, Page, TimedLabel
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _method(builder: Callable[P, Call[T]]) -> Callable[Concatenate[Client, P], T]:
+    """A client method sending what ``builder`` builds (its signature and documentation)."""
+
+    @functools.wraps(builder)
+    def method(self: Client, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.call(builder(*args, **kwargs))
+
+    return method
+
+
+class Client:
+    """The modgate API at ``base_url`` with ``api_key`` (sent as ``Authorization: Bearer``).
+
+    Errors raise ``modgate.client.errors`` classes; 429 and 503 answers are tried again as
+    ``retry`` says (``Retry()``: 3 tries, honouring ``Retry-After``; ``NO_RETRY`` to turn off).
+    ``timeout`` bounds each request, ``wait_timeout`` the wait of ``moderate(wait=True)``.
+    Use it as a context manager, or ``close()`` it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = 60.0,
+        retry: Retry | None = None,
+        wait_timeout: float = 600.0,
+        poll_interval: float = 1.0,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.settings = ClientSettings.of(base_url, api_key, retry, wait_timeout, poll_interval)
+        self.http = httpx.Client(
+            base_url=self.settings.base_url,
+            headers=self.settings.headers(headers),
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def call(self, call: Call[T]) -> T:
+        """Send ``call`` (an ``operations`` builder's request), retrying as configured."""
+        return self._run(flow.send(call, self.settings.retry))
+
+    def _run(self, steps: Flow[T]) -> T:
+        step = next(steps)
+        while True:
+            reply: httpx.Response | None = None
+            if isinstance(step, Pause):
+                time.sleep(step.seconds)
+            else:
+                with step.files() as files:
+                    reply = self.http.request(
+                        step.method,
+                        step.path,
+                        params=step.params,
+                        json=step.json,
+                        data=step.data,
+                        files=files,
+                    )
+            try:
+                step = steps.send(reply)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+
+    def moderate(
+        self,
+        media: MediaInput | None = None,
+        *,
+        wait: bool = False,
+        timeout: float | None = None,
+        **fields: Unpack[ModerationFields],
+    ) -> Moderation:
+        """Moderate ``media`` (bytes, a path or a binary file), or the media named by
+        ``media_id``, ``blob_key`` or ``base64``. With ``wait``, answer once it is decided:
+        an image within the request, a video (always asynchronous on the server) by polling
+        until it is, for at most ``timeout`` seconds (default: the client's ``wait_timeout``);
+        then ``ModerationTimeoutError``, whose ``moderation_id`` can be polled later."""
+        call = operations.create_moderation(media, wait=wait, **fields)
+        settings = self.settings
+        return self._run(
+            flow.moderate(
+                call,
+                settings.retry,
+                wait,
+                settings.wait_timeout if timeout is None else timeout,
+                settings.poll_interval,
+            )
+        )
+
+    create_moderation = moderate  # the operation's name in the OpenAPI document
+
+    def iter_moderations(self, **filters: Unpack[ModerationFilters]) -> Iterator[ModerationBrief]:
+        """Every moderation matching ``filters``, newest first, page after page."""
+        return self._items(lambda cursor: operations.list_moderations(cursor=cursor, **filters))
+
+    def iter_webhook_deliveries(
+        self, endpoint_id: str, *, limit: int | None = None
+    ) -> Iterator[Delivery]:
+        """An endpoint's whole delivery log, newest first, page after page."""
+        return self._items(
+            lambda cursor: operations.list_webhook_deliveries(
+                endpoint_id, limit=limit, cursor=cursor
+            )
+        )
+
+    def iter_moderation_labels(
+        self, moderation_id: str, **options: Unpack[LabelOptions]
+    ) -> Iterator[TimedLabel]:
+        """Every label of a video, across ``NextToken`` pages."""
+        return self._items(
+            lambda token: operations.moderation_label_page(moderation_id, token, **options)
+        )
+
+    def _items(self, page: Callable[[str | None], Call[Page[T]]]) -> Iterator[T]:
+        cursor: str | None = None
+        while True:
+            current = self.call(page(cursor))
+            yield from current.items
+            cursor = current.next_cursor
+            if not cursor:
+                return
+
+    get_health = _method(operations.get_health)
+    get_moderation = _method(operations.get_moderation)
+    list_moderations = _method(operations.list_moderations)
+    get_moderation_labels = _method(operations.get_moderation_labels)
+    get_moderation_thumbnail = _method(operations.get_moderation_thumbnail)
+    create_appeal = _method(operations.create_appeal)
+    list_review_queues = _method(operations.list_review_queues)
+    get_viewer_decision = _method(operations.get_viewer_decision)
+    decide_for_viewer = _method(operations.decide_for_viewer)
+    upload_media = _method(operations.upload_media)
+    get_media = _method(operations.get_media)
+    get_media_preview = _method(operations.get_media_preview)
+    create_webhook = _method(operations.create_webhook)
+    list_webhooks = _method(operations.list_webhooks)
+    delete_webhook = _method(operations.delete_webhook)
+    list_webhook_deliveries = _method(operations.list_webhook_deliveries)
+
+    def __repr__(self) -> str:
+        return f"Client({self.settings.base_url!r})"
