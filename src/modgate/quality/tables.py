@@ -28,6 +28,7 @@ Index(
     ModerationRow.tenant,
     ModerationRow.action,
     ModerationRow.created_at,
+    ModerationRow.surface,
 )
 
 
@@ -75,7 +76,16 @@ class VerdictFactRow(Base):
 
     __tablename__ = "verdict_facts"
     __table_args__ = (
-        Index("ix_verdict_facts_tenant_created_at", "tenant", "created_at", "seconds"),
+        # Review time and disagreement over a period read the index alone.
+        Index(
+            "ix_verdict_facts_tenant_created_at",
+            "tenant",
+            "created_at",
+            "kind",
+            "queue",
+            "seconds",
+            "disagrees",
+        ),
     )
 
     verdict_id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -99,7 +109,19 @@ class CheckCategoryRow(Base):
     decision replaces its rows."""
 
     __tablename__ = "check_categories"
-    __table_args__ = (Index("ix_check_categories_tenant_created_at", "tenant", "created_at"),)
+    # The rates' sums over a period read the index alone.
+    __table_args__ = (
+        Index(
+            "ix_check_categories_tenant_created_at",
+            "tenant",
+            "created_at",
+            "category",
+            "stratum",
+            "flagged",
+            "found",
+            "weight",
+        ),
+    )
 
     moderation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     category: Mapped[str] = mapped_column(String(128), primary_key=True)

@@ -7,7 +7,7 @@ What the operations metrics count, written with each change: the categories each
 and flagged, the automatic decisions drawn for a blind check with their inclusion probability,
 each verdict's facts (claim-to-verdict time, disagreement with the machine) and each checked
 decision's categories (weight, stratum, flagged, found); and an index on moderations (tenant,
-action, created_at) that counts a tenant's decisions by action without reading the rows.
+action, created_at, surface) that counts a tenant's decisions by action without reading the rows.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('moderation_id', 'category', name=op.f('pk_check_categories'))
     )
     with op.batch_alter_table('check_categories', schema=None) as batch_op:
-        batch_op.create_index('ix_check_categories_tenant_created_at', ['tenant', 'created_at'], unique=False)
+        batch_op.create_index('ix_check_categories_tenant_created_at', ['tenant', 'created_at', 'category', 'stratum', 'flagged', 'found', 'weight'], unique=False)
 
     op.create_table('decision_categories',
     sa.Column('moderation_id', sa.String(length=40), nullable=False),
@@ -89,10 +89,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('verdict_facts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_verdict_facts_review_id'), ['review_id'], unique=False)
-        batch_op.create_index('ix_verdict_facts_tenant_created_at', ['tenant', 'created_at', 'seconds'], unique=False)
+        batch_op.create_index('ix_verdict_facts_tenant_created_at', ['tenant', 'created_at', 'kind', 'queue', 'seconds', 'disagrees'], unique=False)
 
     with op.batch_alter_table('moderations', schema=None) as batch_op:
-        batch_op.create_index('ix_moderations_tenant_action_created_at', ['tenant', 'action', 'created_at'], unique=False)
+        batch_op.create_index('ix_moderations_tenant_action_created_at', ['tenant', 'action', 'created_at', 'surface'], unique=False)
 
 
 
