@@ -178,9 +178,3 @@ def exposition(registry: CollectorRegistry) -> bytes:
     """What ``registry`` collects now, in Prometheus's text format."""
     return generate_latest(registry)
 
-
-def process_exited(pid: int) -> None:
-    """Forget the live gauges of a process that ended (its counters stay counted)."""
-    folder = os.environ.get(MULTIPROC_ENV)
-    if folder:
-        multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
