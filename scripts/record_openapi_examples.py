@@ -70,6 +70,23 @@ def record(client: httpx.Client) -> dict[str, dict[str, Any]]:
             json={"statement": "It is a painting in a museum.", "appellant": "user-77"},
         ),
     )
+    viewer = {"audience": "12", "local_time": "21:30"}
+    keep(
+        "getViewerDecision",
+        client.get(f"/v1/moderations/{image['id']}/decision", params=viewer),
+    )
+    page = [image["id"], video["id"], "mod_00000000000000000000000000000000"]
+    keep(
+        "decideForViewer",
+        client.post(
+            "/v1/decisions",
+            json={"context": viewer, "items": [{"moderation_id": m} for m in page]},
+        ),
+    )
+    keep(
+        "getViewerDecision",
+        client.get(f"/v1/moderations/{image['id']}/decision", params={"surface": "news"}),
+    )
     keep("listReviewQueues", client.get("/v1/review/queues"))
     jpeg = ("photo.jpg", image_bytes("JPEG"))
     keep("uploadMedia", client.post("/v1/media", files={"file": jpeg}))

@@ -161,8 +161,14 @@ def install_error_handlers(app: FastAPI) -> None:
 def api_application(lifespan: Any = None) -> FastAPI:
     """The application with the API's routes and error handlers and nothing else: no services,
     no middleware, no console. ``create_app`` builds on it; ``openapi_document`` describes it."""
+    # No redirect from a path with a trailing slash: GET /v1/moderations/ (an empty id) is
+    # not found, never answered with the list it would be redirected to.
     app = FastAPI(
-        title="modgate", version=__version__, lifespan=lifespan, description=API_DESCRIPTION
+        title="modgate",
+        version=__version__,
+        lifespan=lifespan,
+        description=API_DESCRIPTION,
+        redirect_slashes=False,
     )
     install_error_handlers(app)
 

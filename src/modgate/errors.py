@@ -52,6 +52,7 @@ Rekognition's own words. A class docstring is its default message.
     │   └── AlreadyAppealedException (409)
     ├── DetectorLoadError (500)
     ├── StoreUnavailableException (503)
+    ├── RemoteBackendUnavailableException (503)  a remote detector failed, timed out or is shut off
     └── InsufficientStorageException (507)       the disk (or quota) is full; retry later
 
 Errors from lower layers (Pillow, PyAV, boto3, SQLAlchemy) are translated into this tree at the
@@ -342,6 +343,19 @@ class JobCpuBudgetExceededException(ModgateError):
 
     http_status = 413
     aws_code = "VideoTooLargeException"
+
+
+class RemoteBackendUnavailableException(ModgateError):
+    """A remote detection backend could not answer; try again later.
+
+    Its requests failed, timed out or were answered badly after every retry, or its circuit is
+    open after repeated failures. A job that meets it is tried again later (it is not the
+    item's fault), and an item is never decided without the backend its surface asked for.
+    """
+
+    http_status = 503
+    aws_code = "ThrottlingException"
+    retry_after_seconds = 30
 
 
 class BlobKeyNotAllowedException(InvalidS3ObjectException):

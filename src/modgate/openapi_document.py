@@ -7,6 +7,7 @@ the code that answers them sits in front of every route:
 - behind an API key (``require_scopes``): 401 ``AuthenticationRequiredException`` (no key, an
   unknown or revoked one; ``ApiKeyAuthentication``) and 403 ``AccessDeniedException`` (a
   scope missing), with the scopes in ``security`` and ``x-required-scopes``;
+- with a path parameter: 404 ``NotFound`` (an empty one matches no route);
 - with a parameter or a body: 400 ``InvalidParameterException`` (FastAPI's request
   validation, answered as 400, never 422);
 - with a body: 413 ``RequestTooLargeException`` (``RequestLimits``);
@@ -62,6 +63,7 @@ codes it can answer. Answers with `Retry-After` (429, 503, 507) say when to try 
 the next page, until `next_cursor` is null. Video labels page as Rekognition's
 `GetContentModeration` does (`next_token`, `NextToken`).
 """
+ROUTER_NOT_FOUND = (404, "NotFound")
 BEARER, API_KEY = "bearerAuth", "apiKeyAuth"
 SECURITY_SCHEMES = {
     BEARER: {
@@ -103,6 +105,9 @@ def _shared_errors(route: RouteContext, method: str, operation: dict[str, Any]) 
     shared: list[ErrorSpec] = [INTERNAL_ERROR, StoreUnavailableException]
     if declared_scopes(route.dependant):
         shared += [AuthenticationRequiredException, AccessDeniedException]
+    if any(parameter["in"] == "path" for parameter in operation.get("parameters", ())):
+        # An empty path parameter (…/moderations/) matches no route: the router's 404.
+        shared.append(ROUTER_NOT_FOUND)
     if _validated(operation):
         shared.append(InvalidParameterException)
     if method in _BODY_METHODS:

@@ -294,6 +294,10 @@ class InternalServerError(ModgateAPIError):
     """The server failed unexpectedly (500); its log has the details."""
 
 
+class NotFound(ResourceNotFoundException):
+    """No route has this path (404), e.g. an empty id: ``/v1/moderations/``."""
+
+
 # An unknown code raises the class of its status.
 BY_STATUS: dict[int, type[ModgateAPIError]] = {
     400: InvalidParameterException,
@@ -322,7 +326,7 @@ BY_CODE: dict[str, type[ModgateAPIError]] = {
     cls.__name__: cls for cls in _subclasses(ModgateAPIError) if cls is not TooManyRequestsException
 }
 # The classes of no server error class: a status's, and the code of the server's catch-all.
-CLIENT_ONLY = (TooManyRequestsException, InternalServerError)
+CLIENT_ONLY = (TooManyRequestsException, InternalServerError, NotFound)
 
 
 def error_for(

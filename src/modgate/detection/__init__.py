@@ -3,7 +3,8 @@
 Public API: ``DetectionEngine.from_settings(settings)`` → ``detect`` (typed ``ImageDetections``),
 ``detect_image`` / ``detect_frames`` returning ``DetectionResult`` (the detections and the
 evidence behind them); ``detect_timeline`` for videos and animations (a typed ``Timeline``);
-``detect_video`` for the labels of sampled video frames; ``Detector`` to write a plugin;
+``detect_video`` for the labels of sampled video frames; ``Detector`` to write a plugin
+(``RemoteDetector`` for one whose model runs elsewhere);
 ``DetectionCache`` and ``InMemoryDetectionCache``.
 
 Names are imported on first use: ``modgate.settings`` imports ``detection.settings``, and
@@ -26,6 +27,7 @@ _EXPORTS = {
     "DetectionEngine": "modgate.detection.engine",
     "DetectionResult": "modgate.detection.result",
     "PreparedImage": "modgate.detection.frames",
+    "RemoteDetector": "modgate.detection.remote.base",
     "Sampling": "modgate.detection.timeline",
     "detect_timeline": "modgate.detection.timeline",
     "detect_video": "modgate.detection.video",

@@ -86,6 +86,8 @@ class Detector(abc.ABC):
        ``DetectorOutput`` per image, same order. Read pixels through ``PreparedImage`` methods
        (``resized``, ``letterboxed``, ``array``) so decode and resize are shared with the
        other detectors.
+    4. ``close()`` — optional, when the engine stops: release what ``setup`` opened
+       (connections of remote backends).
 
     Required class attributes: ``name`` (the registry key), ``version`` (changes whenever outputs
     can change; part of ``ModerationModelVersion``), ``labels`` (the v7 labels it can emit).
@@ -146,6 +148,12 @@ class Detector(abc.ABC):
         """Modules this detector needs that are not installed."""
         return [module for module in cls.requires if importlib.util.find_spec(module) is None]
 
+    @property
+    def model_tag(self) -> str:
+        """How this detector is named in ``ModerationModelVersion``: ``name-version`` (remote
+        backends add the model that answers)."""
+        return f"{self.name}-{self.version}"
+
     def calibration(self, default: Calibration) -> Calibration:
         """The calibration set in options, or the detector's reviewed default."""
         knots = self.options.calibration
@@ -158,6 +166,9 @@ class Detector(abc.ABC):
     @abc.abstractmethod
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
         """One ``DetectorOutput`` per image, in order."""
+
+    def close(self) -> None:  # noqa: B027 - optional step of the lifecycle
+        """Release what ``setup`` opened; the default has nothing to release."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.version}>"

@@ -136,7 +136,8 @@ def detectors(ctx: typer.Context) -> None:
         typer.echo(f"ModerationModelVersion: {engine.model_version}")
         for item in engine.describe():
             kinds = ", ".join(item["labels"] + item["content_types"]) or "text"
-            typer.echo(f"  {item['name']} {item['version']}: {kinds}")
+            where = " (remote, per the cascade)" if item["remote"] else ""
+            typer.echo(f"  {item['name']} {item['version']}{where}: {kinds}")
 
 
 def evaluate(

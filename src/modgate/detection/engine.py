@@ -16,6 +16,7 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
@@ -23,13 +24,18 @@ from PIL import Image
 from modgate.detection import video
 from modgate.detection.base import Detector, DetectorOutput
 from modgate.detection.cache import DetectionCache
+from modgate.detection.cascade import Cascade, SurfacePlan
 from modgate.detection.frames import PreparedImage
-from modgate.detection.fusion import FUSION_VERSION, fuse_content_types, fuse_labels
+from modgate.detection.fusion import FUSION_VERSION, fuse_outputs
 from modgate.detection.registry import build_detectors
+from modgate.detection.remote.base import RemoteDetector
+from modgate.detection.remote.usage import RemoteUsage, remote_usage
 from modgate.detection.result import DetectionResult
+from modgate.detection.settings import CascadeRule
+from modgate.detection.stored_video import StoredVideoReader
 from modgate.errors import CorruptMediaException, DetectorLoadError, ModgateError
-from modgate.taxonomy.detections import ContentType, ImageDetections, ranked_labels
-from modgate.taxonomy.rekognition_json import text_line_from_json
+from modgate.outbound import OutboundGuard, OutboundPolicy
+from modgate.taxonomy.detections import ImageDetections
 
 if TYPE_CHECKING:
     from modgate.settings import Settings
@@ -37,26 +43,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TAXONOMY_VERSION = "7.0"
-
-
-def fuse_outputs(outputs: Sequence[DetectorOutput], model_version: str) -> DetectionResult:
-    """One image's detector outputs → a ``DetectionResult``."""
-    evidence = [item for output in outputs for item in output.evidence]
-    fused = fuse_labels(evidence)
-    content = fuse_content_types(item for output in outputs for item in output.content_types)
-    detections = ImageDetections(
-        labels=ranked_labels({name: label.confidence for name, label in fused.items()}),
-        content_types=tuple(
-            ContentType(name, round(value, 4))
-            for name, value in sorted(content.items(), key=lambda pair: -pair[1])
-        ),
-        text=tuple(
-            text_line_from_json(item) for output in outputs for item in output.text_detections
-        ),
-        model_version=model_version,
-    )
-    content_evidence = [item for output in outputs for item in output.content_types]
-    return DetectionResult(detections, tuple(evidence + content_evidence))
 
 
 class DetectionEngine:
@@ -67,17 +53,27 @@ class DetectionEngine:
         detectors: Sequence[Detector],
         threads: int | None = None,
         cache: DetectionCache | None = None,
+        cascade: dict[str, CascadeRule] | None = None,
+        usage: RemoteUsage | None = None,
     ) -> None:
         if not detectors:
             raise ModgateError("DetectionEngine needs at least one detector")
         self.detectors = list(detectors)
+        self.local = [d for d in self.detectors if not isinstance(d, RemoteDetector)]
+        self.remote = [d for d in self.detectors if isinstance(d, RemoteDetector)]
+        self.cascade = Cascade(cascade or {}, self.local, self.remote)
+        self.usage = usage or remote_usage()
         self.threads = threads or os.cpu_count() or 1
         self.cache = cache
-        self.model_version = f"{TAXONOMY_VERSION}+fusion{FUSION_VERSION}:" + ",".join(
-            f"{detector.name}-{detector.version}" for detector in self.detectors
-        )
+        self.model_version = self.version_of(self.cascade.plan(None))
         self.max_side = max(detector.input_side for detector in self.detectors)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="modgate-detect")
+        # Remote requests wait on the network, not the cores: they get threads of their own (as
+        # many as the backends' request slots), so a slow backend never holds up local models.
+        self._remote_pool = ThreadPoolExecutor(
+            max(1, sum(d.remote_options.concurrency for d in self.remote)),
+            thread_name_prefix="modgate-remote",
+        )
         self.load_seconds: dict[str, float] = {}
         self._load()
 
@@ -87,8 +83,24 @@ class DetectionEngine:
     ) -> DetectionEngine:
         """Pick, configure and load the detectors named by ``settings.detection``."""
         detection = settings.detection
-        detectors = build_detectors(detection, threads_per_session=detection.session_threads)
-        return cls(detectors, threads=detection.threads, cache=cache)
+        outbound = OutboundGuard(OutboundPolicy.from_settings(settings))
+        detectors = build_detectors(
+            detection, threads_per_session=detection.session_threads, outbound=outbound
+        )
+        return cls(detectors, threads=detection.threads, cache=cache, cascade=detection.cascade)
+
+    def version_of(self, plan: SurfacePlan) -> str:
+        """The model version of detections made under ``plan``: the detectors that may answer
+        (local ones, the plan's remote ones) and, for a cascade, its rule."""
+        detectors = [*self.local, *(plan.remote if plan.rule.remote != "never" else ())]
+        tags = ",".join(detector.model_tag for detector in detectors)
+        suffix = plan.suffix if plan.rule.remote != "never" and plan.remote else ""
+        return f"{TAXONOMY_VERSION}+fusion{FUSION_VERSION}:{tags}{suffix}"
+
+    def for_surface(self, surface: str | None) -> SurfaceDetection:
+        """Detection as ``surface``'s cascade rule asks for."""
+        plan = self.cascade.plan(surface)
+        return SurfaceDetection(self, plan, self.version_of(plan))
 
     def _load(self) -> None:
         def load(detector: Detector) -> float:
@@ -111,7 +123,8 @@ class DetectionEngine:
         logger.info("detectors loaded: %s", self.model_version)
 
     def describe(self) -> list[dict[str, Any]]:
-        """Name, version, labels and content types of each loaded detector."""
+        """Name, version, labels and content types of each loaded detector, and whether it is
+        a remote backend (run where the cascade sends an item)."""
         return [
             {
                 "name": d.name,
@@ -119,12 +132,18 @@ class DetectionEngine:
                 "labels": list(d.labels),
                 "content_types": list(d.content_types),
                 "text": d.emits_text,
+                "remote": isinstance(d, RemoteDetector),
             }
             for d in self.detectors
         ]
 
+    def for_stored_video(self) -> tuple[SurfaceDetection, StoredVideoReader | None]:
+        """``SurfaceDetection.for_stored_video`` for surfaces without a rule of their own."""
+        return self.for_surface(None).for_stored_video()
+
     def detect(self, image: Image.Image) -> ImageDetections:
-        """What detection finds in one still image (the pipeline's entry point)."""
+        """What detection finds in one still image (surfaces without a cascade rule of their
+        own; the pipeline detects through ``for_surface``)."""
         return self.detect_frames([image])[0].detections
 
     def detect_image(self, image: Image.Image, sha256: str | None = None) -> DetectionResult:
@@ -139,17 +158,57 @@ class DetectionEngine:
         return result
 
     def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
-        """Labels of each frame, in order. All (frame, detector) pairs run concurrently."""
+        """Labels of each frame, in order (the default cascade rule)."""
+        return self.detect_cascaded(frames, self.cascade.plan(None), self.model_version)
+
+    def detect_cascaded(
+        self, frames: Sequence[Image.Image], plan: SurfacePlan, model_version: str
+    ) -> list[DetectionResult]:
+        """Labels of each frame: local detectors on all of them, the plan's remote detectors
+        on those the plan sends. When the plan sends every frame, both start at once;
+        otherwise the remote round starts when the local results are in. All (frame,
+        detector) pairs of a round run concurrently."""
         prepared = list(self._pool.map(self._prepare, frames))
-        futures: list[list[Future[list[DetectorOutput]]]] = [
-            [self._pool.submit(self._predict, detector, image) for detector in self.detectors]
+        asks = bool(plan.remote) and plan.rule.remote != "never"
+        every = asks and (plan.sends_every_item or not self.local)
+        early = self._submit(prepared, plan.remote, self._remote_pool) if every else None
+        outputs = self._collect(self._submit(prepared, self.local, self._pool))
+        sent: list[int] = []
+        if early is not None:
+            sent = list(range(len(prepared)))
+            remote = self._collect(early)
+        elif asks:
+            sent = [
+                index
+                for index, found in enumerate(outputs)
+                if plan.sends(fuse_outputs(found, model_version))
+            ]
+            chosen = [prepared[index] for index in sent]
+            remote = self._collect(self._submit(chosen, plan.remote, self._remote_pool))
+        else:
+            remote = []
+        for index, extra in zip(sent, remote, strict=True):
+            outputs[index].extend(extra)
+        if self.remote:
+            self.usage.cascade_items(plan.surface, len(prepared), len(sent))
+        return [fuse_outputs(found, model_version) for found in outputs]
+
+    def _submit(
+        self,
+        prepared: Sequence[PreparedImage],
+        detectors: Sequence[Detector],
+        pool: ThreadPoolExecutor,
+    ) -> list[list[Future[list[DetectorOutput]]]]:
+        return [
+            [pool.submit(self._predict, detector, image) for detector in detectors]
             for image in prepared
         ]
-        results = []
-        for per_detector in futures:
-            outputs = [future.result()[0] for future in per_detector]
-            results.append(fuse_outputs(outputs, self.model_version))
-        return results
+
+    @staticmethod
+    def _collect(
+        futures: list[list[Future[list[DetectorOutput]]]],
+    ) -> list[list[DetectorOutput]]:
+        return [[future.result()[0] for future in per_detector] for per_detector in futures]
 
     def detect_video(self, path: str, fps: float = 1.0) -> Iterator[tuple[int, DetectionResult]]:
         """Labels of frames sampled every ``1 / fps`` seconds, as ``(timestamp_ms, result)``
@@ -178,9 +237,45 @@ class DetectionEngine:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
+        self._remote_pool.shutdown(wait=True)
+        for detector in self.remote:
+            detector.close()
 
     def __enter__(self) -> DetectionEngine:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+class SurfaceDetection:
+    """The engine seen from one surface: detection as that surface's cascade rule asks for,
+    under the model version that names the rule (what ``DetectionEngine.for_surface`` gives)."""
+
+    def __init__(self, engine: DetectionEngine, plan: SurfacePlan, model_version: str) -> None:
+        self.engine = engine
+        self.plan = plan
+        self.model_version = model_version
+        self.max_side = engine.max_side
+
+    def detect(self, image: Image.Image) -> ImageDetections:
+        return self.detect_frames([image])[0].detections
+
+    def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
+        return self.engine.detect_cascaded(frames, self.plan, self.model_version)
+
+    def for_surface(self, surface: str | None) -> SurfaceDetection:
+        return self.engine.for_surface(surface)
+
+    def for_stored_video(self) -> tuple[SurfaceDetection, StoredVideoReader | None]:
+        """For a video in S3: the view that detects its sampled frames, and the backends that
+        read the whole video instead of its frames (None: the frames go to every backend)."""
+        plan = self.plan
+        readers = (
+            tuple(d for d in plan.remote if d.reads_stored_videos) if plan.sends_every_item else ()
+        )
+        if not readers:
+            return self, None
+        frames_plan = replace(plan, remote=tuple(d for d in plan.remote if d not in readers))
+        reader = StoredVideoReader(readers, self.model_version, self.engine.usage, plan.surface)
+        return SurfaceDetection(self.engine, frames_plan, self.model_version), reader

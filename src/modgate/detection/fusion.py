@@ -17,11 +17,14 @@ Detectors calibrate their raw scores (``Calibration``) before fusion; fusion doe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from modgate.detection.base import Evidence
+from modgate.detection.base import DetectorOutput, Evidence
+from modgate.detection.result import DetectionResult
 from modgate.taxonomy import Taxonomy, taxonomy_v7
+from modgate.taxonomy.detections import ContentType, ImageDetections, ranked_labels
+from modgate.taxonomy.rekognition_json import text_line_from_json
 
 FUSION_VERSION = "1"
 CORROBORATION = 0.5
@@ -92,3 +95,23 @@ def fuse_content_types(evidence: Iterable[Evidence]) -> dict[str, float]:
         for name, by_detector in table.items()
     }
     return {name: value for name, value in out.items() if value >= RECORD_FLOOR}
+
+
+def fuse_outputs(outputs: Sequence[DetectorOutput], model_version: str) -> DetectionResult:
+    """One image's detector outputs → a ``DetectionResult``."""
+    evidence = [item for output in outputs for item in output.evidence]
+    fused = fuse_labels(evidence)
+    content = fuse_content_types(item for output in outputs for item in output.content_types)
+    detections = ImageDetections(
+        labels=ranked_labels({name: label.confidence for name, label in fused.items()}),
+        content_types=tuple(
+            ContentType(name, round(value, 4))
+            for name, value in sorted(content.items(), key=lambda pair: -pair[1])
+        ),
+        text=tuple(
+            text_line_from_json(item) for output in outputs for item in output.text_detections
+        ),
+        model_version=model_version,
+    )
+    content_evidence = [item for output in outputs for item in output.content_types]
+    return DetectionResult(detections, tuple(evidence + content_evidence))

@@ -11,8 +11,10 @@ import logging
 from importlib.metadata import entry_points
 
 from modgate.detection.base import Detector
+from modgate.detection.remote.base import RemoteDetector
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import DetectorLoadError, SettingsError
+from modgate.outbound import OutboundGuard
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +86,18 @@ def select_detectors(
     return chosen
 
 
-def build_detectors(settings: DetectionSettings, threads_per_session: int) -> list[Detector]:
-    """Instantiate the chosen detectors with their options (validated now, loaded later)."""
-    return [
-        detector_class(settings.options.get(detector_class.name), threads=threads_per_session)
-        for detector_class in select_detectors(settings)
-    ]
+def build_detectors(
+    settings: DetectionSettings,
+    threads_per_session: int,
+    outbound: OutboundGuard | None = None,
+) -> list[Detector]:
+    """Instantiate the chosen detectors with their options (validated now, loaded later);
+    remote ones get the process's outbound guard."""
+    detectors: list[Detector] = []
+    for detector_class in select_detectors(settings):
+        options = settings.options.get(detector_class.name)
+        if issubclass(detector_class, RemoteDetector):
+            detectors.append(detector_class(options, threads_per_session, outbound=outbound))
+        else:
+            detectors.append(detector_class(options, threads=threads_per_session))
+    return detectors

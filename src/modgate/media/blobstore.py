@@ -248,6 +248,11 @@ class S3BlobStore:
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
 
+    def location(self, key: str) -> tuple[str, str]:
+        """The bucket and the full object key of blob ``key`` (for services that read it from
+        S3 themselves, such as Rekognition's stored-video analysis)."""
+        return self.bucket, self._key(key)
+
     def put_file(self, key: str, path: Path, content_type: str = "", consume: bool = False) -> None:
         full = self._key(key)
         extra = {"ExtraArgs": {"ContentType": content_type}} if content_type else {}

@@ -18,9 +18,10 @@ from typing import Any, Protocol
 
 from PIL import Image
 
+from modgate.detection.stored_video import StoredVideoReader
 from modgate.detection.timeline import DetectedTimeline, Sampling, detect_timeline
 from modgate.detection.video import FrameDetector
-from modgate.media.blobstore import BlobStore, readable_path
+from modgate.media.blobstore import BlobStore, S3BlobStore, readable_path
 from modgate.media.previews import to_rgb
 from modgate.media.scale import draft_long_side
 from modgate.media.service import MediaService
@@ -36,9 +37,14 @@ FLAG_FLOOR = 50.0
 
 class MediaDetector(FrameDetector, Protocol):
     """What a job needs of the detection engine (``DetectionEngine`` is one): still images
-    detected one at a time, and frames in batches for timelines."""
+    detected one at a time, frames in batches for timelines, and the same as one surface's
+    cascade rule asks for (``for_surface``: its ``model_version`` names the rule)."""
 
     def detect(self, image: Image.Image) -> ImageDetections: ...
+
+    def for_surface(self, surface: str | None) -> MediaDetector: ...
+
+    def for_stored_video(self) -> tuple[MediaDetector, StoredVideoReader | None]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,15 +102,7 @@ class DetectStage:
             return Detected(engine.detect(frame), frame)
         with readable_path(self.blobs, record.blob_key) as path:
             if info.kind == "video":
-                duration_ms = round((info.duration_seconds or 0) * 1000) or None
-                found = detect_timeline(
-                    engine,
-                    path,
-                    "video",
-                    self.sampling,
-                    duration_ms=duration_ms,
-                    progress=progress,
-                )
+                found = self._video(engine, record, path, progress)
             elif info.animated:
                 # Animated GIF/WebP/APNG, multi-page TIFF: the frame on screen at each sampling
                 # time and frames after a scene change, like video.
@@ -113,6 +111,38 @@ class DetectStage:
                 frame = _decoded(path, engine.max_side)
                 return Detected(engine.detect(frame), frame)
         return Detected(self._with_thumbnails(info.sha256, found))
+
+    def _video(
+        self,
+        engine: MediaDetector,
+        record: MediaRecord,
+        path: Path,
+        progress: Callable[[], None] | None,
+    ) -> DetectedTimeline:
+        """A video's timeline. Backends that read whole stored videos, when the surface sends
+        every item to them and the video is in S3, get the video rather than its frames."""
+        duration_ms = round((record.info.duration_seconds or 0) * 1000) or None
+        frames_engine, reader = engine.for_stored_video()
+        if reader is None or not isinstance(self.blobs, S3BlobStore):
+            frames_engine, reader = engine, None
+        samples = 0
+
+        def counted() -> None:
+            nonlocal samples
+            samples += 1
+            if progress is not None:
+                progress()
+
+        found = detect_timeline(
+            frames_engine, path, "video", self.sampling, duration_ms=duration_ms, progress=counted
+        )
+        if reader is None or not isinstance(self.blobs, S3BlobStore):
+            return found
+        bucket, key = self.blobs.location(record.blob_key)
+        step_ms = round(1000 / self.sampling.fps)
+        remote = reader.entries(bucket, key, step_ms, duration_ms, samples, progress)
+        entries = sorted((*found.timeline.entries, *remote), key=lambda entry: entry.start_ms)
+        return replace(found, timeline=replace(found.timeline, entries=tuple(entries)))
 
     def _with_thumbnails(self, sha256: str, found: DetectedTimeline) -> Timeline:
         """The timeline with the blob keys of its flagged samples' thumbnails, stored now."""

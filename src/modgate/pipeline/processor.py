@@ -229,7 +229,9 @@ class ModerationProcessor:
             context = dict(known.context)
             job = _Job(known.record, context, context.get("surface"), known.created_at)
             budget = CpuBudget(self.settings.job_cpu_seconds)
-            return self._decide(claim, worker, job, self.stage.detect(engine, known.record, budget))
+            surface_engine = engine.for_surface(job.surface)
+            fresh = self.stage.detect(surface_engine, known.record, budget)
+            return self._decide(claim, worker, job, fresh)
         with self.sessions() as session:  # everything the task reads, in one statement
             found = session.execute(
                 _READ, {"moderation_id": claim.moderation_id, "model_version": engine.model_version}
@@ -244,7 +246,14 @@ class ModerationProcessor:
             raise ModgateError(f"media {found.job_media_id} is missing")
         record = record_from_row(found)
         job = _Job(record, dict(found.job_context or {}), found.job_surface, found.job_created_at)
-        detected = self.stage.reuse(found.job_detections)
+        surface_engine = engine.for_surface(job.surface)
+        # Stored detections are looked up under the engine's own version; a surface whose
+        # cascade rule differs has detections of its own and reuses none of them.
+        detected: Detected | None = (
+            self.stage.reuse(found.job_detections)
+            if surface_engine.model_version == engine.model_version
+            else None
+        )
         if detected is None:
             heartbeat = Heartbeat(
                 self.jobs,
@@ -253,7 +262,7 @@ class ModerationProcessor:
                 self.settings.job_timeout_seconds,
                 CpuBudget(self.settings.job_cpu_seconds),
             )
-            detected = self.stage.detect(engine, record, heartbeat)
+            detected = self.stage.detect(surface_engine, record, heartbeat)
         return self._decide(claim, worker, job, detected)
 
     # ---- the decision ---------------------------------------------------------------------

@@ -21,6 +21,8 @@ import sqlalchemy as sa
 from databases import fresh_postgres_database
 from modgate.app import create_app
 from modgate.detection.tables import DetectionRow
+from modgate.moderation.store import SqlModerationStore
+from modgate.pipeline.decide import FAILED_RULE
 from modgate.policy import Policy, load_policy
 from modgate.services import Services
 from modgate.settings import load_settings
@@ -294,3 +296,23 @@ def test_a_full_page_is_accepted_however_it_is_spaced_and_a_huge_body_is_refused
     refused = served.client.post("/v1/decisions", content=huge, headers=headers)
     assert refused.status_code == 413
     assert refused.json()["error"]["code"] == "RequestTooLargeException"
+
+
+def test_an_item_whose_processing_failed_answers_modgates_own_ruling(served: Served) -> None:
+    item = served.seed({}, decided=False)
+    failed = {
+        "status": "failed",
+        "action": "review",
+        "rule_id": FAILED_RULE,
+        "policy_version": None,
+        "decision": {},
+        "error": {"code": "CorruptMediaException", "message": "unreadable"},
+    }
+    with served.services.sessions.begin() as session:
+        SqlModerationStore().decide(session, item, failed)
+    answer = served.decision(item, **TWELVE_AT_NIGHT)
+    assert (answer["action"], answer["rule"], answer["policy_version"]) == (
+        "review",
+        FAILED_RULE,
+        None,
+    )

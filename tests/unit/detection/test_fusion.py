@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modgate.detection.base import Calibration, DetectorOutput, Evidence
-from modgate.detection.engine import fuse_outputs
-from modgate.detection.fusion import RECORD_FLOOR, combine, fuse_labels
+from modgate.detection.fusion import RECORD_FLOOR, combine, fuse_labels, fuse_outputs
 from modgate.taxonomy.rekognition_json import image_body
 
 
