@@ -41,6 +41,7 @@ from modgate.events.webhooks import WebhookService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from modgate.media.service import remove_abandoned_spool
+from modgate.metrics.service import MetricsService
 from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.runtime import LoadedEngine, Pipeline
@@ -48,6 +49,7 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.telemetry import configure as configure_telemetry
 from modgate.viewer import ViewerDecisions
 
 Role = Literal["api", "worker", "cli"]
@@ -71,6 +73,7 @@ class Services:
     banks: BankService
     bank_refresher: Refresher
     audit: AuditService
+    metrics: MetricsService
 
     @classmethod
     def build(
@@ -87,6 +90,8 @@ class Services:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.metrics.prometheus != "off":
+            configure_telemetry(settings.resolved_prometheus_dir)
         url = settings.resolved_database_url
         engine = make_engine(url)
         if migrate:
@@ -140,6 +145,7 @@ class Services:
             banks=banks,
             bank_refresher=refresher,
             audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
+            metrics=MetricsService(sessions, review.queue_stats),
         )
 
     @property

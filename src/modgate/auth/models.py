@@ -23,11 +23,13 @@ ROLES = (ADMIN, POLICY_EDITOR, REVIEWER, SENIOR_REVIEWER, AUDITOR)
 # What a console role may do. Seniors handle escalations and appeals as well as first passes;
 # auditors read everything and change nothing.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    ADMIN: frozenset({"console", "queues:read", "users:manage", "keys:manage", "policy:edit"}),
-    POLICY_EDITOR: frozenset({"console", "queues:read", "policy:edit"}),
+    ADMIN: frozenset(
+        {"console", "queues:read", "metrics:view", "users:manage", "keys:manage", "policy:edit"}
+    ),
+    POLICY_EDITOR: frozenset({"console", "queues:read", "metrics:view", "policy:edit"}),
     REVIEWER: frozenset({"console", "queues:read", "review:work"}),
     SENIOR_REVIEWER: frozenset({"console", "queues:read", "review:work", "review:senior"}),
-    AUDITOR: frozenset({"console", "queues:read", "audit:read"}),
+    AUDITOR: frozenset({"console", "queues:read", "metrics:view", "audit:read"}),
 }
 
 # ``media:read_clear`` is asked for on top of a route's read scope when a call wants clear
@@ -43,6 +45,7 @@ SCOPES = (
     "moderations:write",
     "appeals:write",
     "review:read",
+    "metrics:read",
     "webhooks:manage",
     "banks:read",
     "banks:manage",

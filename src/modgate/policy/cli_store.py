@@ -7,7 +7,6 @@ backtest and shadow. The database URL comes from ``--database-url`` or ``MODGATE
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +15,7 @@ import typer
 
 from modgate.audit import cli_actor
 from modgate.cli_context import command_services
-from modgate.errors import InvalidParameterException
+from modgate.db.base import parse_utc
 from modgate.policy.backtest import format_report, run_backtest, uses_text
 from modgate.policy.backtest_plot import plot_sweep
 from modgate.policy.history import iter_history
@@ -35,16 +34,6 @@ def _store(ctx: typer.Context, url: str | None) -> SqlPolicyStore:
     """The policy store of the configured database (``--database-url`` overrides it),
     migrated to the current schema first."""
     return command_services(ctx).services(**({"database_url": url} if url else {})).policies
-
-
-def _date(text: str | None, name: str) -> dt.datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidParameterException(f"{name} {text!r} is not an ISO 8601 date") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 @store_app.command("save")
@@ -122,8 +111,8 @@ def backtest(
     active = stored.load() if stored else None
     items = iter_history(
         store.sessions,
-        since=_date(since, "--since"),
-        until=_date(until, "--until"),
+        since=parse_utc(since, "--since"),
+        until=parse_utc(until, "--until"),
         surface=surface,
         batch=policy_settings.backtest_batch,
         with_text=uses_text(candidate) or (active is not None and uses_text(active)),
@@ -171,7 +160,7 @@ def shadow_diff(
         _store(ctx, database_url),
         surface,
         candidate_version=version,
-        since=_date(since, "--since"),
-        until=_date(until, "--until"),
+        since=parse_utc(since, "--since"),
+        until=parse_utc(until, "--until"),
     )
     typer.echo(json.dumps(report.to_dict(), indent=2))
