@@ -63,6 +63,8 @@ from modgate.settings import load_settings  # noqa: E402
 from servers import free_port  # noqa: E402
 
 WORKERS = 2
+# More settings for the ``modgate serve`` of ``through_api`` (other benchmarks set it).
+EXTRA_ENV: dict[str, str] = {}
 DETECTION = {"disabled": ["ocr"]}
 NO_KEYS = {"api_keys_required": False}
 
@@ -148,6 +150,7 @@ def _env(data_dir: Path, keys: bool = False, extra: dict[str, str] | None = None
             "MODGATE_PIPELINE__WORKERS": str(WORKERS),
             "MODGATE_AUTH__API_KEYS_REQUIRED": "true" if keys else "false",
         }
+        | EXTRA_ENV
         | (extra or {})
     )
 

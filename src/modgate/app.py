@@ -40,6 +40,8 @@ from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.governance.routes import router as governance_router
 from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
+from modgate.metrics.routes import install_prometheus
+from modgate.metrics.routes import router as metrics_router
 from modgate.openapi import schemas
 from modgate.openapi.responses import ok
 from modgate.openapi_document import API_DESCRIPTION, build_document
@@ -212,6 +214,7 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(viewer_router)
     app.include_router(banks_router)
     app.include_router(hma_router)
+    app.include_router(metrics_router)
     install_openapi(app)
     return app
 
@@ -258,6 +261,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Added first, so it runs after ``RequestLimits`` (which turns HEAD into GET).
     app.add_middleware(ApiKeyAuthentication)
     app.add_middleware(RequestLimits, caps=caps)
+    install_prometheus(app, settings.metrics)
     install_console(app)
     app.include_router(audit_pages_router)
     return app

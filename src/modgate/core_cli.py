@@ -49,6 +49,18 @@ def serve(
     configure_logging(settings)
     app = create_app(settings)
     typer.echo(f"modgate {__version__} serving on http://{settings.host}:{settings.port}")
+    if settings.metrics.prometheus == "port":
+        from prometheus_client import start_http_server
+
+        metrics = settings.metrics
+        start_http_server(
+            metrics.prometheus_port,
+            metrics.prometheus_host,
+            registry=app.state.services.metrics.registry(),
+        )
+        typer.echo(
+            f"Prometheus scrape on http://{metrics.prometheus_host}:{metrics.prometheus_port}/metrics"
+        )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
 
 

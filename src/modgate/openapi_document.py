@@ -85,6 +85,7 @@ TAGS = [
     {"name": "webhooks", "description": "Endpoints that hear of decisions, and their deliveries."},
     {"name": "banks", "description": "Hash banks of known content: settings, content, import."},
     {"name": "hma", "description": "Meta's HMA (OpenMediaMatch) API over the same banks."},
+    {"name": "metrics", "description": "What the automation and the reviewers did."},
     {"name": "ops", "description": "Health."},
 ]
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -43,6 +43,7 @@ from modgate.governance.retention import RetentionService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from modgate.media.service import remove_abandoned_spool
+from modgate.metrics.service import MetricsService
 from modgate.moderation.store import SqlModerationStore
 from modgate.pipeline.jobs import JobStore
 from modgate.pipeline.runtime import LoadedEngine, Pipeline
@@ -50,6 +51,7 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.telemetry import configure as configure_telemetry
 from modgate.viewer import ViewerDecisions
 
 Role = Literal["api", "worker", "cli"]
@@ -75,6 +77,7 @@ class Services:
     banks: BankService
     bank_refresher: Refresher
     audit: AuditService
+    metrics: MetricsService
 
     @classmethod
     def build(
@@ -91,6 +94,8 @@ class Services:
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if settings.metrics.prometheus != "off":
+            configure_telemetry(settings.resolved_prometheus_dir)
         url = settings.resolved_database_url
         engine = make_engine(url)
         if migrate:
@@ -146,6 +151,7 @@ class Services:
             banks=banks,
             bank_refresher=refresher,
             audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
+            metrics=MetricsService(sessions, review.queue_stats),
         )
 
     @property

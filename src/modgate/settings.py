@@ -29,6 +29,7 @@ from modgate.auth.settings import AuthSettings
 from modgate.banks.settings import BankSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
+from modgate.metrics.settings import MetricsSettings
 from modgate.outbound import OutboundAllowList
 from modgate.pipeline.settings import PipelineSettings
 from modgate.policy.settings import PolicySettings
@@ -139,6 +140,9 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(
         default_factory=AuditSettings, description="Audit log checkpoints; see the section below."
     )
+    metrics: MetricsSettings = Field(
+        default_factory=MetricsSettings, description="The Prometheus scrape; see below."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -182,6 +186,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'modgate.db').resolve()}"
+
+    @property
+    def resolved_prometheus_dir(self) -> Path:
+        return self.metrics.prometheus_dir or self.data_dir / "prometheus"
 
     @property
     def resolved_blob_dir(self) -> Path:

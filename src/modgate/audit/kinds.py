@@ -21,6 +21,7 @@ KINDS: Mapping[str, str] = {
     "review.escalated": "reviewers disagreed and the review went to the senior queue",
     "appeal.created": "a decided moderation was appealed",
     "appeal.resolved": "an appeal was decided: upheld or overturned",
+    "quality.checked": "a blind quality check of an automatic decision was done (it stands)",
     "preview.revealed": "a reviewer looked at the clear (unblurred) preview of a task's media",
     "media.clear_read": "an API client was sent clear (unblurred) pixels of media",
     # Policies.

@@ -29,6 +29,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         {
             "console",
             "queues:read",
+            "metrics:view",
             "users:manage",
             "keys:manage",
             "retention:manage",
@@ -36,10 +37,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "policy:edit",
         }
     ),
-    POLICY_EDITOR: frozenset({"console", "queues:read", "policy:read", "policy:edit"}),
+    POLICY_EDITOR: frozenset(
+        {"console", "queues:read", "metrics:view", "policy:read", "policy:edit"}
+    ),
     REVIEWER: frozenset({"console", "queues:read", "review:work"}),
     SENIOR_REVIEWER: frozenset({"console", "queues:read", "review:work", "review:senior"}),
-    AUDITOR: frozenset({"console", "queues:read", "audit:read", "policy:read"}),
+    AUDITOR: frozenset({"console", "queues:read", "metrics:view", "audit:read", "policy:read"}),
 }
 
 # ``media:read_clear`` is asked for on top of a route's read scope when a call wants clear
@@ -57,6 +60,7 @@ SCOPES = (
     "moderations:write",
     "appeals:write",
     "review:read",
+    "metrics:read",
     "webhooks:manage",
     "banks:read",
     "banks:manage",

@@ -122,6 +122,10 @@ class InvalidContextError(InvalidParameterException):
     """The moderation context has an invalid value."""
 
 
+class InvalidCheckpointException(InvalidParameterException):
+    """The audit checkpoint or key cannot be read, or its signature does not verify."""
+
+
 class UnknownSurfaceException(InvalidContextError):
     """No policy is active for the surface named; name one that has one, or leave it out."""
 
@@ -156,6 +160,27 @@ class InvalidTextException(InvalidParameterException):
 
 class EmptyTextException(InvalidParameterException):
     """The text is empty once white space and invisible characters are removed."""
+
+
+class UnknownSignalTypeException(InvalidParameterException):
+    """Unknown signal type; use pdq, vpdq or video_md5."""
+
+
+class InvalidSignalException(InvalidParameterException):
+    """The hash is malformed for its signal type."""
+
+
+class LowQualitySignalException(InvalidParameterException):
+    """The picture's PDQ quality is under 50: too featureless to bank or match."""
+
+
+class InvalidBankNameException(InvalidParameterException):
+    """A bank name is 1 to 64 upper-case letters, digits and underscores, starting with a
+    letter (TERROR_KNOWN)."""
+
+
+class BankImportInvalidException(InvalidParameterException):
+    """The import has a line that cannot be read; nothing was imported."""
 
 
 class InvalidImageFormatException(ModgateAPIError):
@@ -230,6 +255,10 @@ class RequestTooLargeException(ModgateAPIError):
     """The request body is larger than the route accepts (413)."""
 
 
+class BankImportTooLargeException(ModgateAPIError):
+    """The import has more entries than one import may hold; nothing was imported (413)."""
+
+
 class InvalidS3ObjectException(ModgateAPIError):
     """The object in the blob store cannot be read (400)."""
 
@@ -244,6 +273,14 @@ class ResourceNotFoundException(ModgateAPIError):
 
 class PolicyVersionNotFoundException(ResourceNotFoundException):
     """No stored policy version matches."""
+
+
+class BankNotFoundException(ResourceNotFoundException):
+    """No bank of that name (of the caller's tenant)."""
+
+
+class BankContentNotFoundException(ResourceNotFoundException):
+    """No bank content with that id (of the caller's tenant)."""
 
 
 class AccessDeniedException(ModgateAPIError):
@@ -286,6 +323,10 @@ class MediaDeletedException(ModgateAPIError):
     """The media's bytes were deleted by retention or an erasure request (410)."""
 
 
+class BankExistsException(ConflictException):
+    """A bank of that name already exists."""
+
+
 class DetectorLoadError(ModgateAPIError):
     """A detector could not be loaded (500)."""
 
@@ -296,6 +337,10 @@ class StoreUnavailableException(ModgateAPIError):
 
 class PasswordChecksBusyException(ModgateAPIError):
     """Every password-check slot is taken; retry later (503)."""
+
+
+class RemoteBackendUnavailableException(ModgateAPIError):
+    """A remote detection backend could not answer; retry later (503)."""
 
 
 class InsufficientStorageException(ModgateAPIError):

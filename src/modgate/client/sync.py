@@ -21,7 +21,14 @@ from modgate.client.operations import (
 )
 from modgate.client.retry import Retry
 from modgate.client.settings import ClientSettings
-from modgate.client.types import Delivery, Moderation, ModerationBrief, Page, TimedLabel
+from modgate.client.types import (
+    BankContent,
+    Delivery,
+    Moderation,
+    ModerationBrief,
+    Page,
+    TimedLabel,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -146,6 +153,14 @@ class Client:
             )
         )
 
+    def iter_bank_contents(
+        self, bank_name: str, *, limit: int | None = None
+    ) -> Iterator[BankContent]:
+        """Every content of a bank, by id, page after page."""
+        return self._items(
+            lambda cursor: operations.list_bank_contents(bank_name, limit=limit, cursor=cursor)
+        )
+
     def iter_moderation_labels(
         self, moderation_id: str, **options: Unpack[LabelOptions]
     ) -> Iterator[TimedLabel]:
@@ -170,6 +185,10 @@ class Client:
     get_moderation_thumbnail = _method(operations.get_moderation_thumbnail)
     create_appeal = _method(operations.create_appeal)
     list_review_queues = _method(operations.list_review_queues)
+    list_audit_entries = _method(operations.list_audit_entries)
+    get_audit_inclusion_proof = _method(operations.get_audit_inclusion_proof)
+    get_audit_consistency_proof = _method(operations.get_audit_consistency_proof)
+    get_latest_audit_checkpoint = _method(operations.get_latest_audit_checkpoint)
     get_viewer_decision = _method(operations.get_viewer_decision)
     decide_for_viewer = _method(operations.decide_for_viewer)
     upload_media = _method(operations.upload_media)
@@ -180,6 +199,18 @@ class Client:
     list_webhooks = _method(operations.list_webhooks)
     delete_webhook = _method(operations.delete_webhook)
     list_webhook_deliveries = _method(operations.list_webhook_deliveries)
+    list_banks = _method(operations.list_banks)
+    create_bank = _method(operations.create_bank)
+    import_bank_entries = _method(operations.import_bank_entries)
+    get_bank = _method(operations.get_bank)
+    update_bank = _method(operations.update_bank)
+    delete_bank = _method(operations.delete_bank)
+    list_bank_contents = _method(operations.list_bank_contents)
+    add_bank_content = _method(operations.add_bank_content)
+    export_bank = _method(operations.export_bank)
+    get_bank_content = _method(operations.get_bank_content)
+    update_bank_content = _method(operations.update_bank_content)
+    delete_bank_content = _method(operations.delete_bank_content)
 
     def __repr__(self) -> str:
         return f"Client({self.settings.base_url!r})"

@@ -72,6 +72,17 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def parse_utc(text: str | None, name: str) -> dt.datetime | None:
+    """An ISO 8601 time given as text (``name`` says which, in the error), in UTC."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidParameterException(f"{name} {text!r} is not an ISO 8601 date") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def new_id(prefix: str) -> str:
     """A random, URL-safe identifier with a readable type prefix, e.g. ``med_3f…``."""
     return f"{prefix}_{uuid.uuid4().hex}"

@@ -27,6 +27,7 @@ TABLE_MODULES = (
     "modgate.pipeline.tables",
     "modgate.policy.tables",
     "modgate.review.tables",
+    "modgate.quality.tables",
     "modgate.audit.tables",
     "modgate.events.tables",
     "modgate.events.webhooks.tables",

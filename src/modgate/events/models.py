@@ -226,6 +226,25 @@ class PreviewRevealed(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class QualityChecked(Event):
+    """``quality.checked``: a blind quality check of an automatic decision was done; the
+    decision stands (``machine_action``), ``outcome`` is what the reviewer found (action,
+    labels named). Never sent to webhooks: it measures modgate, it does not decide."""
+
+    name: ClassVar[str] = "quality.checked"
+    review_id: str
+    machine_action: str | None
+    outcome: Mapping[str, Any]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "review_id": self.review_id,
+            "machine_action": self.machine_action,
+            "outcome": dict(self.outcome),
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClearMediaRead(Event):
     """``media.clear_read``: API client ``actor`` (its key id; None when keys are not required)
     was sent clear (unblurred) pixels of media ``media_id`` — a ``preview`` or the
@@ -342,6 +361,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         AppealCreated,
         AppealResolved,
         PreviewRevealed,
+        QualityChecked,
         ClearMediaRead,
         ReviewVerdictSubmitted,
         JobCancelled,

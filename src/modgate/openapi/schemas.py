@@ -343,6 +343,70 @@ class Queues(Open):
     queues: list[QueueStats]
 
 
+class RateByKind(Open):
+    false_positive_rate: float | None = Field(ge=0, le=1)
+    false_negative_rate: float | None = Field(ge=0, le=1)
+
+
+class SizeByKind(Open):
+    false_positive_rate: int = Field(ge=0)
+    false_negative_rate: int = Field(ge=0)
+
+
+class CategoryQuality(Open):
+    """One top-level category: decisions that flagged it, and its error rates over the checked
+    decisions (weighted by 1/π) with their 95 % Wilson intervals."""
+
+    flagged: int = Field(ge=0)
+    false_positive_rate: float | None = Field(ge=0, le=1)
+    false_negative_rate: float | None = Field(ge=0, le=1)
+    ci_low: RateByKind
+    ci_high: RateByKind
+    sample_size: SizeByKind
+
+
+class Disagreement(Open):
+    compared: int = Field(ge=0)
+    disagreed: int = Field(ge=0)
+    with_machine: int = Field(ge=0)
+    between_reviewers: int = Field(ge=0)
+
+
+class QueueFigure(Open):
+    queue: str
+    depth: int = Field(ge=0)
+    oldest_pending_seconds: float | None = Field(ge=0)
+
+
+class MetricsSummary(Open):
+    """What the automation and the reviewers did over a period (docs/metrics.md)."""
+
+    tenant: str
+    since: str | None
+    until: str | None
+    surface: str | None
+    region: str | None
+    queue: str | None
+    total: int = Field(ge=0, description="Decided moderations submitted in the period.")
+    auto_allowed_ratio: float | None = Field(ge=0, le=1)
+    auto_blocked_ratio: float | None = Field(ge=0, le=1)
+    review_ratio: float | None = Field(ge=0, le=1)
+    actions: dict[str, float | None] = Field(description="Share of each machine action.")
+    counts: dict[str, int]
+    average_review_seconds: float | None = Field(ge=0, description="Claim to verdict.")
+    p90_review_seconds: float | None = Field(ge=0)
+    reviews_timed: int = Field(ge=0)
+    disagreement_rate: float | None = Field(ge=0, le=1)
+    disagreement: Disagreement
+    appeal_overturn_rate: float | None = Field(ge=0, le=1)
+    appeals_resolved: int = Field(ge=0)
+    policy_changes: int = Field(ge=0)
+    queue_depth: int = Field(ge=0)
+    oldest_pending_seconds: float | None = Field(ge=0)
+    queues: list[QueueFigure]
+    categories: dict[str, CategoryQuality]
+
+
 class Health(Open):
     status: Literal["ok"]
     version: str

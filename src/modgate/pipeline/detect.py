@@ -10,6 +10,7 @@ on is typed (``Detections``); the stored form is written by the decision's trans
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -35,6 +36,7 @@ from modgate.taxonomy.detections import (
     Timeline,
 )
 from modgate.taxonomy.rekognition_json import stored_detections_from_json
+from modgate.telemetry import instruments
 
 THUMBNAIL_SIDE = 320
 FLAG_FLOOR = 50.0
@@ -124,7 +126,21 @@ class DetectStage:
         context: Mapping[str, Any] | None = None,
     ) -> Detected:
         """The detections of ``record`` (a text in the ``language`` its ``context`` names).
-        ``progress`` is called after each sample of a video or an animation."""
+        ``progress`` is called after each sample of a video or an animation. The time it took
+        goes to ``modgate_detection_seconds``."""
+        started = time.monotonic()
+        try:
+            return self._detect(engine, record, progress, context)
+        finally:
+            instruments().detection_seconds.observe(time.monotonic() - started)
+
+    def _detect(
+        self,
+        engine: MediaDetector,
+        record: MediaRecord,
+        progress: Callable[[], None] | None,
+        context: Mapping[str, Any] | None,
+    ) -> Detected:
         info = record.info
         if info.kind == "text":
             text = self.media.read_text(record)

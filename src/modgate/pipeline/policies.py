@@ -38,6 +38,8 @@ class PolicyResolver:
         self.cache_seconds = cache_seconds
         self.monotonic = monotonic
         self._cache: dict[str, tuple[float, tuple[Policy | None, list[Policy]]]] = {}
+        # The surface whose activation decides each asked-for surface (bounded label values).
+        self._deciding: dict[str, str] = {}
         self.default_surface = default_surface
         self.shadow_enabled = shadow_enabled
         self.default_file = Path(default_file) if default_file else shipped_seed_policy()
@@ -64,19 +66,26 @@ class PolicyResolver:
         cached = self._cache.get(name)
         if cached is not None and now - cached[0] < self.cache_seconds:
             return cached[1]
-        resolved = self._resolve(name)
+        resolved, deciding = self._resolve(name)
         self._cache[name] = (now, resolved)
+        self._deciding[name] = deciding
         return resolved
 
-    def _resolve(self, name: str) -> tuple[Policy | None, list[Policy]]:
+    def deciding_surface(self, surface: str | None) -> str:
+        """The surface whose activated policy decided ``surface`` at its last lookup: itself
+        when a policy is active for it, else the default surface. An administrator's name,
+        never a client's free text, so it can label metrics."""
+        return self._deciding.get(surface or self.default_surface, self.default_surface)
+
+    def _resolve(self, name: str) -> tuple[tuple[Policy | None, list[Policy]], str]:
         for candidate in dict.fromkeys((name, self.default_surface)):
             stored = self.store.active_for(candidate)
             if stored is not None:
                 shadows = []
                 if self.shadow_enabled:
                     shadows = [s.load() for s in self.store.shadows_for(candidate)]
-                return stored.load(), shadows
-        return self.fallback(), []
+                return (stored.load(), shadows), candidate
+        return (self.fallback(), []), self.default_surface
 
     def is_known(self, surface: str) -> bool:
         """Whether a caller may name ``surface``: the default surface, one with an active

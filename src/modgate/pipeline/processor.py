@@ -317,10 +317,17 @@ class ModerationProcessor:
         review = ruling.action == "review"
         if review and job.record.info.kind != "text":  # a text is shown as text
             self._previews(job.record, detected)  # made before reviewers can see the task
-        return self._record(claim, worker, job.record, detected, ruling)
+        surface = self.policies.deciding_surface(job.surface) if ruling.decision else None
+        return self._record(claim, worker, job.record, detected, ruling, surface)
 
     def _record(
-        self, claim: Claim, worker: str, record: MediaRecord, detected: Detected, ruling: Ruling
+        self,
+        claim: Claim,
+        worker: str,
+        record: MediaRecord,
+        detected: Detected,
+        ruling: Ruling,
+        policy_surface: str | None = None,
     ) -> Outcome | None:
         """Store fresh detections and write the decision, in one transaction; then the
         shadow decisions, once the real one is committed."""
@@ -329,7 +336,8 @@ class ModerationProcessor:
         with transaction(self.sessions) as session:
             if detected.fresh:
                 self.detections.add(session, record.info.sha256, detected.detections)
-            decided = self.writer.write(session, claim, worker, DecisionWrite(ruling, detections))
+            write = DecisionWrite(ruling, detections, policy_surface=policy_surface)
+            decided = self.writer.write(session, claim, worker, write)
             if decided is not None:
                 logger.info(
                     "moderation %s: %s by %s", claim.moderation_id, ruling.action, ruling.rule

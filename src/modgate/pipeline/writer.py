@@ -4,8 +4,9 @@
 and a failed job's error) to its moderation exactly once: the ``UPDATE`` only applies to a
 moderation that is not yet completed, and it runs in the caller's transaction with the job's
 success (or failure), the review tasks a review decision opens, the timeline's thumbnails and
-the ``moderation.completed`` event. A worker that lost its lease and wakes up late finds the
-moderation decided and changes nothing.
+the ``moderation.completed`` event, the categories the decision saw and flagged, and (for an
+automatic decision) maybe its draw for a blind quality check. A worker that lost its lease
+and wakes up late finds the moderation decided and changes nothing.
 
 The writer is handed what it writes to: the ``ModerationStore`` (whose ``decide`` writes the
 decision at most once) and the ``ReviewLane`` (which opens the review a ``review`` decision asks
@@ -30,6 +31,8 @@ from modgate.moderation.tables import ModerationExtraRow
 from modgate.pipeline.decide import Ruling
 from modgate.pipeline.jobs import Claim, JobStore
 from modgate.pipeline.review_lane import ReviewLane
+from modgate.quality import category_flags
+from modgate.quality.record import record_categories
 from modgate.taxonomy.comprehend_json import findings_list_to_json
 from modgate.taxonomy.detections import Detections, Timeline
 from modgate.taxonomy.rekognition_json import (
@@ -38,6 +41,7 @@ from modgate.taxonomy.rekognition_json import (
     moderation_columns,
     thumbnails_json,
 )
+from modgate.telemetry import after_commit, instruments
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +64,8 @@ class DecisionWrite:
     ruling: Ruling
     detections: Detections | None = None
     error: JobError | None = None
+    # The surface whose activated policy decided (a metrics label; None: modgate ruled itself).
+    policy_surface: str | None = None
 
     @property
     def status(self) -> str:
@@ -135,8 +141,21 @@ class DecisionWriter:
             extra.thumbnails = thumbnails_json(detections)
         if findings and extra is not None:
             extra.text_findings = findings_list_to_json(findings)
+        flags = category_flags(detections.peak_labels(), decision) if detections else []
+        record_categories(session, decided, flags)
         if ruling.action == "review":
             self.review_lane.open(session, decided)
+        elif write.error is None:
+            self.review_lane.sample(session, decided, flags)
+        surface = write.policy_surface or "none"
+        waited = max((now - decided.created_at).total_seconds(), 0.0)
+
+        def _count() -> None:
+            meters = instruments()
+            meters.moderations.labels(ruling.action, surface).inc()
+            meters.decision_seconds.observe(waited)
+
+        after_commit(session, _count)
         summary = moderation_summary(decided, decision)
         record(session, ModerationCompleted(moderation_id=claim.moderation_id, moderation=summary))
         message = job_notification(decided, extra.client_metadata if extra is not None else None)

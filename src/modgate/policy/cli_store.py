@@ -20,6 +20,7 @@ import typer
 
 from modgate.audit import cli_actor
 from modgate.cli_context import command_services
+from modgate.db.base import parse_utc
 from modgate.errors import InvalidParameterException
 from modgate.policy.backtest import format_report, run_backtest, uses_text
 from modgate.policy.backtest_plot import plot_sweep
@@ -151,8 +152,8 @@ def backtest(
     active = stored.load() if stored else None
     items = iter_history(
         store.sessions,
-        since=_date(since, "--since"),
-        until=_date(until, "--until"),
+        since=parse_utc(since, "--since"),
+        until=parse_utc(until, "--until"),
         surface=surface,
         batch=policy_settings.backtest_batch,
         with_text=uses_text(candidate) or (active is not None and uses_text(active)),
@@ -222,7 +223,7 @@ def shadow_diff(
         _store(ctx, database_url),
         surface,
         candidate_version=version,
-        since=_date(since, "--since"),
-        until=_date(until, "--until"),
+        since=parse_utc(since, "--since"),
+        until=parse_utc(until, "--until"),
     )
     typer.echo(json.dumps(report.to_dict(), indent=2))

@@ -147,7 +147,9 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
         revealed = _revealed(session, reviewer.id, task.id)
         extra = service.moderations.extra(session, moderation.id)
         today = reveals_today(session, reviewer.id, now)
-    decision = moderation.decision or {}
+    # A quality check is blind: the reviewer judges the item without the machine's decision.
+    blind = review.kind == "qa"
+    decision = {} if blind else moderation.decision or {}
     thumbnails = (extra.thumbnails if extra else None) or {}
     return {
         "task": {
@@ -182,8 +184,8 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
         "moderation": {
             "id": moderation.id,
             "kind": moderation.kind,
-            "action": moderation.action,
-            "final_action": moderation.final_action,
+            "action": None if blind else moderation.action,
+            "final_action": None if blind else moderation.final_action,
             "surface": moderation.surface,
             "tenant": moderation.tenant,
         },

@@ -25,6 +25,7 @@ from modgate.errors import (
 )
 from modgate.events import (
     AppealResolved,
+    QualityChecked,
     ReviewCompleted,
     ReviewEscalated,
     ReviewVerdictSubmitted,
@@ -33,6 +34,9 @@ from modgate.events import (
 from modgate.moderation.models import ModerationRecord
 from modgate.moderation.public import moderation_summary
 from modgate.moderation.store import ModerationStore
+from modgate.quality.record import record_check, record_verdict
+from modgate.quality.sampling import top_category
+from modgate.quality.tables import DecisionCategoryRow, QualityDrawRow
 from modgate.review.consolidation import Consolidated, Vote, consolidate
 from modgate.review.lane import create_review
 from modgate.review.models import VERDICT_ACTIONS, VerdictInput
@@ -45,6 +49,7 @@ from modgate.review.tables import (
     ReviewVerdictRow,
 )
 from modgate.taxonomy import taxonomy_v7
+from modgate.telemetry import after_commit, instruments
 
 MAX_NOTE = 2000
 MAX_SECONDS = 24 * 3600.0
@@ -123,6 +128,24 @@ def submit_verdict(
         )
     )
     task.status, task.completed_at = "done", now
+    moderation = moderations.get(session, review.moderation_id)
+    if moderation is not None:
+        record_verdict(
+            session,
+            moderation,
+            verdict_id=verdict_id,
+            review_id=review.id,
+            queue=review.queue,
+            kind=review.kind,
+            action=clean.action,
+            labels=clean.labels,
+            missed=clean.missed,
+            claimed_at=task.claimed_at,
+            given_at=now,
+        )
+    if task.claimed_at is not None:
+        handled = max((now - task.claimed_at).total_seconds(), 0.0)
+        after_commit(session, lambda: instruments().handling_seconds.observe(handled))
     session.flush()
     record(
         session,
@@ -180,6 +203,8 @@ def finish_review(
         raise ResourceNotFoundException(f"No moderation {review.moderation_id!r}.")
     if review.kind == "appeal":
         return _resolve_appeal(session, moderations, review, moderation, verdicts, now, actor)
+    if review.kind == "qa":
+        return _quality_checked(session, review, moderation, verdicts, now, actor)
     if review.kind == "escalation":
         parent = session.get(ReviewRow, review.parent_id) if review.parent_id else None
         strategy = parent.strategy if parent else review.strategy
@@ -226,6 +251,57 @@ def finish_review(
     )
 
 
+def _counted(session: Session, review: ReviewRow, outcome: str, now: dt.datetime) -> None:
+    """Count a finished review (``modgate_reviews_total``, its time in the queue) once the
+    transaction commits."""
+    waited = max((now - review.created_at).total_seconds(), 0.0)
+
+    def _count() -> None:
+        meters = instruments()
+        meters.reviews.labels(outcome).inc()
+        meters.review_seconds.observe(waited)
+
+    after_commit(session, _count)
+
+
+def _quality_checked(
+    session: Session,
+    review: ReviewRow,
+    moderation: ModerationRecord,
+    verdicts: list[ReviewVerdictRow],
+    now: dt.datetime,
+    actor: str,
+) -> dict[str, Any]:
+    """A blind quality check is done: its outcome is kept on the review; the moderation's
+    decision stands."""
+    outcome = consolidate(_votes(verdicts), "majority")
+    review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    draw = session.scalars(
+        select(QualityDrawRow).where(QualityDrawRow.review_id == review.id)
+    ).first()
+    if draw is not None:
+        record_check(
+            session,
+            moderation,
+            outcome=outcome.to_dict(),
+            flagged=draw.flagged,
+            probability=draw.probability,
+            stratum=f"{draw.category}/{draw.bin}",
+        )
+    record(
+        session,
+        QualityChecked(
+            moderation_id=moderation.id,
+            actor=actor,
+            review_id=review.id,
+            machine_action=moderation.action,
+            outcome=outcome.to_dict(),
+        ),
+    )
+    _counted(session, review, outcome.action or "escalated", now)
+    return {"status": "checked", "machine_action": moderation.action, "found": outcome.to_dict()}
+
+
 def _decide(
     session: Session,
     moderations: ModerationStore,
@@ -248,6 +324,14 @@ def _decide(
     }
     decided = moderations.record_verdict(session, moderation.id, verdict, outcome.action, now)
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    _counted(session, review, str(outcome.action), now)
+    flagged = session.scalars(
+        select(DecisionCategoryRow.category).where(
+            DecisionCategoryRow.moderation_id == moderation.id, DecisionCategoryRow.flagged
+        )
+    ).all()
+    selected = {top_category(str(m["label"])) for m in review.selected if m.get("label")}
+    record_check(session, moderation, outcome=outcome.to_dict(), flagged=flagged or selected)
     record(
         session,
         ReviewCompleted(
@@ -271,6 +355,7 @@ def _escalate(
     actor: str,
 ) -> dict[str, Any]:
     review.status, review.outcome, review.completed_at = "escalated", outcome.to_dict(), now
+    _counted(session, review, "escalated", now)
     priority = review.priority if review.priority in ("high", "urgent") else "high"
     senior = create_review(
         session,
@@ -324,6 +409,8 @@ def _resolve_appeal(
         now,
     )
     review.status, review.outcome, review.completed_at = "decided", outcome.to_dict(), now
+    _counted(session, review, str(action), now)
+    after_commit(session, lambda: instruments().appeals.labels(result).inc())
     verdict = dict(moderation.verdict or {})
     verdict["appeal"] = {
         "id": appeal.id,

@@ -11,8 +11,9 @@ that transaction. ``create_review`` is shared with escalations and appeals.
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +22,8 @@ from sqlalchemy.orm import Session
 from modgate.db.base import new_id, utcnow
 from modgate.events import ReviewCreated, record
 from modgate.moderation.models import StoredModeration
+from modgate.quality import CategoryFlag, QualitySampler
+from modgate.quality.tables import QualityDrawRow
 from modgate.review.models import PRIORITY_RANK
 from modgate.review.settings import ReviewSettings
 from modgate.review.tables import (
@@ -38,9 +41,14 @@ class SqlReviewLane:
     """Reviews in the database, queued as ``settings`` say (strategies, SLAs, priority steps);
     ``clock`` stamps the reviews it opens."""
 
-    def __init__(self, settings: ReviewSettings, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, settings: ReviewSettings, clock: Clock = utcnow, rng: random.Random | None = None
+    ) -> None:
         self.settings = settings
         self.clock = clock
+        self.sampler = QualitySampler(
+            settings.qa_rates, settings.qa_category_rates, rng or random.SystemRandom()
+        )
 
     def open(self, session: Session, moderation: StoredModeration) -> str:
         """Queue ``moderation`` for first-pass review, as its policy decision's route says;
@@ -74,6 +82,45 @@ class SqlReviewLane:
             rule_id=decision.get("rule") or moderation.rule_id,
             policy_version=decision.get("policy_version") or moderation.policy_version,
             now=self.clock(),
+        )
+        return review.id
+
+    def sample(
+        self, session: Session, moderation: StoredModeration, flags: Sequence[CategoryFlag]
+    ) -> str | None:
+        """Draw an automatic decision for a blind quality check (``review.qa_rates``): a
+        one-reviewer review in the ``qa`` queue that shows no machine decision and changes
+        nothing when done; its inclusion probability is stored with it. The review's id, or
+        None when the item was not drawn."""
+        draw = self.sampler.draw(moderation.action, flags)
+        if draw is None:
+            return None
+        now = self.clock()
+        review = create_review(
+            session,
+            self.settings,
+            moderation.id,
+            kind="qa",
+            queue=self.settings.qa_queue,
+            priority="low",
+            reviewers=1,
+            selected=[],
+            rule_id=None,
+            policy_version=moderation.policy_version,
+            now=now,
+        )
+        session.add(
+            QualityDrawRow(
+                moderation_id=moderation.id,
+                review_id=review.id,
+                tenant=moderation.tenant,
+                action=str(moderation.action),
+                category=draw.category[:128],
+                bin=draw.bin,
+                probability=draw.probability,
+                flagged=list(draw.flagged),
+                created_at=now,
+            )
         )
         return review.id
 
@@ -188,11 +235,12 @@ def withdraw_open_reviews(session: Session, moderation_id: str, now: dt.datetime
 
 
 def review_state(session: Session, moderation_id: str) -> dict[str, Any] | None:
-    """Review status of one moderation for the API, or None if it never went to review."""
+    """Review status of one moderation for the API, or None if it never went to review.
+    Blind quality checks are not shown: they change nothing the client sees."""
     reviews = list(
         session.scalars(
             select(ReviewRow)
-            .where(ReviewRow.moderation_id == moderation_id)
+            .where(ReviewRow.moderation_id == moderation_id, ReviewRow.kind != "qa")
             .order_by(ReviewRow.created_at, ReviewRow.id)
         )
     )

@@ -14,6 +14,7 @@ the sign-in page, its status (429 or 503) and ``Retry-After``.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +36,7 @@ from modgate.auth.throttle import PasswordChecksBusyException, SignInThrottledEx
 from modgate.errors import (
     AuthenticationRequiredException,
     CsrfTokenException,
+    InvalidParameterException,
     MediaDeletedException,
     ModgateError,
     ResourceNotFoundException,
@@ -44,10 +46,13 @@ from modgate.media.originals_cache import OriginalsCache, open_originals_cache
 from modgate.media.previews import thumbnail_bytes
 from modgate.media.proxy import PROXY_MIME, ensure_blurred_proxy, proxy_key
 from modgate.media.store import record_from_row
+from modgate.metrics.service import MetricsService
+from modgate.metrics.summary import STEPS, SummaryQuery
 from modgate.request_limits import read_form
 from modgate.review.console import TaskMedia, my_stats, reveal, task_media, task_view
 from modgate.review.models import QueueScope
 from modgate.review.service import ReviewService
+from modgate.tenants import DEFAULT_TENANT, checked_tenant
 from modgate.web.admin import router as admin_router
 from modgate.web.forms import verdict_from_form
 from modgate.web.pages import HERE, page
@@ -63,6 +68,9 @@ router = APIRouter(prefix="/console", tags=["console"], include_in_schema=False)
 Worker = Annotated[User, Depends(require_permission("review:work"))]
 Viewer = Annotated[User, Depends(require_permission("queues:read"))]
 Console = Annotated[User, Depends(require_permission("console"))]
+Watcher = Annotated[User, Depends(require_permission("metrics:view"))]
+# The dashboard's period: the last 30 days.
+DASHBOARD_DAYS = 30
 
 
 def _reviews(request: Request) -> ReviewService:
@@ -321,6 +329,51 @@ def _local_copy(request: Request, key: str) -> Path:
 async def stats_page(request: Request, user: Worker) -> Response:
     stats = await run_in_threadpool(my_stats, _reviews(request), user.reviewer)
     return await page(request, "stats.html", user, stats=stats)
+
+
+def _metrics(request: Request) -> MetricsService:
+    metrics: MetricsService = request.app.state.services.metrics
+    return metrics
+
+
+@router.get("/metrics")
+async def metrics_page(request: Request, user: Watcher, tenant: str = DEFAULT_TENANT) -> Response:
+    """The operations dashboard: the last 30 days' figures, queue health, error-rate
+    estimates with their intervals, and charts over time (drawn by ``metrics.js``)."""
+    service = _metrics(request)
+    tenant = checked_tenant(tenant)
+    until = service.clock()
+    query = SummaryQuery(tenant, until - dt.timedelta(days=DASHBOARD_DAYS), until)
+    found = await run_in_threadpool(service.summary, query)
+    queues = await run_in_threadpool(_reviews(request).queue_stats)
+    measured = {
+        name: item
+        for name, item in found["categories"].items()
+        if item["flagged"] or sum(item["sample_size"].values())
+    }
+    return await page(
+        request,
+        "metrics.html",
+        user,
+        summary=found,
+        categories=measured,
+        queues=queues,
+        tenant=tenant,
+        days=DASHBOARD_DAYS,
+        steps=list(STEPS),
+    )
+
+
+@router.get("/metrics/series")
+async def metrics_series(
+    request: Request, user: Watcher, step: str = "day", tenant: str = DEFAULT_TENANT
+) -> JSONResponse:
+    """The dashboard's figures bucket by bucket, for its charts."""
+    if step not in STEPS:
+        raise InvalidParameterException(f"step must be one of {', '.join(STEPS)}.")
+    query = SummaryQuery(checked_tenant(tenant))
+    buckets = await run_in_threadpool(_metrics(request).series, query, step)
+    return JSONResponse({"step": step, "tenant": query.tenant, "buckets": buckets})
 
 
 def install_console(app: FastAPI) -> None:

@@ -86,6 +86,12 @@ TABLE = (
         "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/review/queues", "review:read",
         "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("GET /v1/metrics/summary", "metrics:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
+    # The Prometheus scrape (MODGATE_METRICS__PROMETHEUS=key, the default): an API key with
+    # metrics:read, as for /v1; console sessions do not count.
+    Row("GET /metrics", "metrics:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
     Row("POST /v1/media", "media:write",
         "401 403 400 400 403 401  401 401 401 401 401"),
     Row("GET /v1/media/{media_id}", "media:read",
@@ -177,6 +183,11 @@ TABLE = (
         "401 401 401   -   - 401  403 403 403 403 200"),
     Row("GET /console/audit/history", None,
         "401 401 401   -   - 401  403 403 403 403 200"),
+    # The metrics dashboard: admins, policy editors and auditors.
+    Row("GET /console/metrics", None,
+        "401 401 401   -   - 401  200 200 403 403 200"),
+    Row("GET /console/metrics/series", None,
+        "401 401 401   -   - 401  200 200 403 403 200"),
     Row("POST /console/claim", None,
         "401 401 401   -   - 401  403 403 303 303 403"),
     Row("GET /console/tasks/{task_id}", None,
@@ -286,6 +297,8 @@ OPEN_V1 = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/review/queues", "review:read",
         "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/metrics/summary", "metrics:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
     Row("POST /v1/media", "media:write",
         "400 403 400 400 403 401  400 400 400 400 400"),
     Row("GET /v1/media/{media_id}", "media:read",
@@ -338,6 +351,13 @@ OPEN_V1 = (
     Row("PATCH /v1/bank-contents/{content_id}", "banks:manage",
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("DELETE /v1/bank-contents/{content_id}", "banks:manage",
+        "404 403 404 404 403 401  404 404 404 404 404"),    Row("GET /v1/audit", "audit:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/audit/proofs/inclusion", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/proofs/consistency", "audit:read",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/audit/checkpoints/latest", "audit:read",
         "404 403 404 404 403 401  404 404 404 404 404"),
 )
 # fmt: on
@@ -364,6 +384,15 @@ OPEN_HMA = (
         "404 403 404 404 403 401  404 404 404 404 404"),
     Row("POST /hma/c/bank/{bank_name}/content", "banks:manage",
         "400 403 400 400 403 401  400 400 400 400 400"),
+)
+# fmt: on
+
+# The scrape follows the /v1 rule too when keys are optional.
+# fmt: off
+OPEN_SCRAPE = (
+    #    ano non all onl oth rev  adm edi rvw snr aud
+    Row("GET /metrics", "metrics:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
 )
 # fmt: on
 
@@ -610,7 +639,7 @@ def test_access_with_api_keys_required(required: Server) -> None:
 
 def test_access_with_api_keys_optional(optional: Server) -> None:
     table = {row.route: row for row in TABLE}
-    for row in (*OPEN_V1, *OPEN_HMA):
+    for row in (*OPEN_V1, *OPEN_HMA, *OPEN_SCRAPE):
         assert row.route in table and row.scope == table[row.route].scope, row.route
         table[row.route] = row
     assert_access(optional, table)

@@ -59,8 +59,9 @@ def banked(
             banks={"max_import_entries": 50, "skip_detection_distance": 0},
         )
         services = Services.build(settings)
-        key_a = services.auth.create_key("curator", SCOPES, "acme")[0]
-        key_b = services.auth.create_key("curator", SCOPES, "globex")[0]
+        actor = "cli:tests@localhost"
+        key_a = services.auth.create_key("curator", SCOPES, "acme", actor=actor)[0]
+        key_b = services.auth.create_key("curator", SCOPES, "globex", actor=actor)[0]
         with LiveServer(create_app(settings, services)) as live:
             headers_a = {"Authorization": f"Bearer {key_a}"}
             headers_b = {"Authorization": f"Bearer {key_b}"}

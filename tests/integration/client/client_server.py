@@ -22,7 +22,8 @@ class Server:
     app: Any
 
     def key_with(self, *scopes: str) -> str:
-        return str(self.services.auth.create_key("limited", scopes, "acme")[0])
+        made = self.services.auth.create_key("limited", scopes, "acme", actor="cli:tests@localhost")
+        return str(made[0])
 
 
 def serve(tmp: Any, **pipeline: Any) -> Iterator[Server]:
@@ -33,7 +34,7 @@ def serve(tmp: Any, **pipeline: Any) -> Iterator[Server]:
         outbound_allow="127.0.0.1/32",  # the tests' webhook receivers
     )
     services = Services.build(settings)
-    key = services.auth.create_key("client-tests", SCOPES, "acme")[0]
+    key = services.auth.create_key("client-tests", SCOPES, "acme", actor="cli:tests@localhost")[0]
     try:
         app = create_app(settings, services)
         with LiveServer(app) as live:

@@ -292,3 +292,19 @@ def test_credentials_errors(server: Server) -> None:
         with pytest.raises(e.AccessDeniedException) as denied:
             reader.list_webhooks()
         assert denied.value.status == 403 and denied.value.message
+
+
+def test_the_audit_log_its_proofs_and_checkpoint(client: Client) -> None:
+    moderation = client.moderate(marker_png(seed=124), wait=True)
+    entries = list(client.list_audit_entries(object=f"moderation:{moderation['id']}").items)
+    assert entries, "the moderation's changes are on record"
+    assert all(entry["tenant"] == "acme" for entry in entries)
+    newest = entries[-1]
+    proof = client.get_audit_inclusion_proof(newest["seq"])
+    assert proof["seq"] == newest["seq"] and proof["leaf_hash"] == newest["leaf_hash"]
+    consistency = client.get_audit_consistency_proof(1, to_size=proof["tree_size"])
+    assert consistency["to_root"] == proof["root_hash"]
+    with pytest.raises(e.ResourceNotFoundException):
+        client.get_latest_audit_checkpoint()  # no signing key configured here
+    with pytest.raises(e.InvalidParameterException):
+        client.list_audit_entries(since="yesterday")

@@ -26,6 +26,7 @@ from modgate.events import (
     ModerationCompleted,
     ModerationCreated,
     PreviewRevealed,
+    QualityChecked,
     ReviewCompleted,
     ReviewCreated,
     ReviewEscalated,
@@ -164,6 +165,22 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
         "preview.revealed",
         {"task_id": "tsk_1", "review_id": "rev_1"},
         "user:usr_1",
+    ),
+    (
+        QualityChecked(
+            moderation_id="mod_1",
+            review_id="rev_4",
+            machine_action="allow",
+            outcome={"action": "block", "labels": {}, "missed": ["Graphic Violence"]},
+            actor="usr_4",
+        ),
+        "quality.checked",
+        {
+            "review_id": "rev_4",
+            "machine_action": "allow",
+            "outcome": {"action": "block", "labels": {}, "missed": ["Graphic Violence"]},
+        },
+        "usr_4",
     ),
     (
         ClearMediaRead(
