@@ -303,6 +303,70 @@ class Queues(TypedDict):
     queues: list[QueueStats]
 
 
+class RateByKind(TypedDict):
+    false_positive_rate: float | None
+    false_negative_rate: float | None
+
+
+class SizeByKind(TypedDict):
+    false_positive_rate: int
+    false_negative_rate: int
+
+
+class CategoryQuality(TypedDict):
+    """One top-level category: decisions that flagged it, and its error rates over the checked
+    decisions (weighted by 1/π) with their 95 % Wilson intervals."""
+
+    flagged: int
+    false_positive_rate: float | None
+    false_negative_rate: float | None
+    ci_low: RateByKind
+    ci_high: RateByKind
+    sample_size: SizeByKind
+
+
+class Disagreement(TypedDict):
+    compared: int
+    disagreed: int
+    with_machine: int
+    between_reviewers: int
+
+
+class QueueFigure(TypedDict):
+    queue: str
+    depth: int
+    oldest_pending_seconds: float | None
+
+
+class MetricsSummary(TypedDict):
+    """What the automation and the reviewers did over a period (docs/metrics.md)."""
+
+    tenant: str
+    since: str | None
+    until: str | None
+    surface: str | None
+    region: str | None
+    queue: str | None
+    total: int
+    auto_allowed_ratio: float | None
+    auto_blocked_ratio: float | None
+    review_ratio: float | None
+    actions: dict[str, float | None]
+    counts: dict[str, int]
+    average_review_seconds: float | None
+    p90_review_seconds: float | None
+    reviews_timed: int
+    disagreement_rate: float | None
+    disagreement: Disagreement
+    appeal_overturn_rate: float | None
+    appeals_resolved: int
+    policy_changes: int
+    queue_depth: int
+    oldest_pending_seconds: float | None
+    queues: list[QueueFigure]
+    categories: dict[str, CategoryQuality]
+
+
 class Health(TypedDict):
     status: Literal["ok"]
     version: str
