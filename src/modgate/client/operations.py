@@ -36,6 +36,7 @@ from modgate.client.types import (
     MediaErased,
     MediaKind,
     MediaUploaded,
+    MetricsSummary,
     Moderation,
     ModerationBrief,
     ModerationStatus,
@@ -415,6 +416,22 @@ def list_webhook_deliveries(
     path = f"/v1/webhooks/{_id(endpoint_id)}/deliveries"
     parse = cast(Callable[[httpx.Response], Any], _page)
     return Call("GET", path, parse, _query(limit=limit, cursor=cursor))
+
+
+class MetricsFilters(TypedDict, total=False):
+    since: dt.datetime | str  # ISO 8601; default: 30 days before until
+    until: dt.datetime | str  # default: now
+    surface: str
+    region: str
+    queue: str
+
+
+@route("GET", "/v1/metrics/summary")
+def get_metrics_summary(**filters: Unpack[MetricsFilters]) -> Call[MetricsSummary]:
+    """The ops metrics of the tenant's decisions and reviews over a period (scope
+    ``metrics:read``): shares of actions, review times, disagreement, error rates per
+    category with their intervals, queue health."""
+    return Call("GET", "/v1/metrics/summary", _json, _query(**filters))
 
 
 class AuditFilters(TypedDict, total=False):

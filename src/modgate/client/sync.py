@@ -186,6 +186,7 @@ class Client:
     create_appeal = _method(operations.create_appeal)
     list_review_queues = _method(operations.list_review_queues)
     list_audit_entries = _method(operations.list_audit_entries)
+    get_metrics_summary = _method(operations.get_metrics_summary)
     get_audit_inclusion_proof = _method(operations.get_audit_inclusion_proof)
     get_audit_consistency_proof = _method(operations.get_audit_consistency_proof)
     get_latest_audit_checkpoint = _method(operations.get_latest_audit_checkpoint)

@@ -308,3 +308,13 @@ def test_the_audit_log_its_proofs_and_checkpoint(client: Client) -> None:
         client.get_latest_audit_checkpoint()  # no signing key configured here
     with pytest.raises(e.InvalidParameterException):
         client.list_audit_entries(since="yesterday")
+
+
+def test_the_metrics_summary(client: Client) -> None:
+    client.moderate(marker_png(seed=125), wait=True)
+    summary = client.get_metrics_summary(since="2020-01-01T00:00:00Z")
+    assert summary["total"] >= 1
+    ratios = summary["auto_allowed_ratio"] + summary["auto_blocked_ratio"] + summary["review_ratio"]
+    assert 0 < ratios <= 1.0 + 1e-9
+    with pytest.raises(e.InvalidParameterException):
+        client.get_metrics_summary(since="2026-12-02T00:00:00Z", until="2026-12-01T00:00:00Z")

@@ -218,8 +218,10 @@ def test_the_setting_says_who_may_scrape(tmp_path: Path, access: str, anonymous:
         metrics={"prometheus": access},
     )  # API keys required, as by default
     services = Services.build(settings)
-    key = services.auth.create_key("scraper", ["metrics:read"])[0]
-    other = services.auth.create_key("other", [s for s in SCOPES if s != "metrics:read"])[0]
+    key = services.auth.create_key("scraper", ["metrics:read"], actor="cli:tests@localhost")[0]
+    other = services.auth.create_key(
+        "other", [s for s in SCOPES if s != "metrics:read"], actor="cli:tests@localhost"
+    )[0]
     try:
         with LiveServer(create_app(settings, services)) as server:
             assert httpx.get(f"{server.url}/metrics").status_code == anonymous

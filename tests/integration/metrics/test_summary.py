@@ -156,7 +156,9 @@ def test_the_api_answers_the_callers_tenant_and_refuses_bad_periods(
 ) -> None:
     url, services = api
     keys = {
-        tenant: services.auth.create_key(tenant, ["metrics:read"], tenant)[0]
+        tenant: services.auth.create_key(
+            tenant, ["metrics:read"], tenant, actor="cli:tests@localhost"
+        )[0]
         for tenant in (TENANT, OTHER)
     }
     period = {"since": SINCE.isoformat(), "until": UNTIL.isoformat()}

@@ -59,7 +59,10 @@ def answering(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: str) -> Ite
     )
     services = Services.build(settings)
     made, _ = services.auth.create_aws_key(
-        "first-server", ["moderations:write", "moderations:read"], "acme", actor="test"
+        "first-server",
+        ["moderations:write", "moderations:read"],
+        "acme",
+        actor="cli:tests@localhost",
     )
     key = {
         "aws_access_key_id": made.access_key_id,

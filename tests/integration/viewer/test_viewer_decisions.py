@@ -69,7 +69,7 @@ def served(
         services = Services.build(settings)
         kids = load_policy(POLICIES / "kids.yaml")
         services.policies.save(kids, author="test")
-        services.policies.activate(kids.version, "kids", actor="test")
+        services.policies.activate(kids.version, "kids", actor="cli:tests@localhost")
         key_a = services.auth.create_key(
             "feed", ["moderations:read"], "acme", actor="cli:tests@localhost"
         )[0]

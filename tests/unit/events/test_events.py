@@ -172,7 +172,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             review_id="rev_4",
             machine_action="allow",
             outcome={"action": "block", "labels": {}, "missed": ["Graphic Violence"]},
-            actor="usr_4",
+            actor="user:usr_4",
         ),
         "quality.checked",
         {
@@ -180,7 +180,7 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
             "machine_action": "allow",
             "outcome": {"action": "block", "labels": {}, "missed": ["Graphic Violence"]},
         },
-        "usr_4",
+        "user:usr_4",
     ),
     (
         ClearMediaRead(
