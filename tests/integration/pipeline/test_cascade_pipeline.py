@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from prometheus_client.parser import text_string_to_metric_families
 
 from modgate.app import create_app
 from modgate.detection.remote.testing import FakeGuardServer, Scripted
@@ -68,6 +69,7 @@ def cascade(tmp_path: Path) -> Iterator[tuple[str, FakeGuardServer]]:
                 },
             },
             pipeline={"workers": 1, "poll_seconds": 0.1, "retry_backoff_seconds": 0.1},
+            metrics={"prometheus": "open"},
         )
         services = Services.build(settings)
         try:
@@ -93,6 +95,7 @@ def moderate(url: str, media: bytes, surface: str) -> dict[str, Any]:
 def test_only_what_a_surface_needs_goes_remote(cascade: tuple[str, FakeGuardServer]) -> None:
     url, guard = cascade
     before = remote_usage().snapshot()
+    scraped_before = _scrape(url)
 
     # A surface without its own rule: local models only; the hate symbol goes unseen.
     assert moderate(url, green_png(1), "default")["action"] == "allow"
@@ -130,6 +133,25 @@ def test_only_what_a_surface_needs_goes_remote(cascade: tuple[str, FakeGuardServ
     assert (looked["profile"], sent["profile"]) == (3, 3)
     assert (looked["comments"], sent["comments"]) == (2, 1)
     assert (looked["default"], sent["default"]) == (1, 0)
+    # The same counts in /metrics, for Prometheus (backend calls labelled by backend).
+    scraped = _scrape(url)
+    moved = {name: scraped.get(name, 0.0) - scraped_before.get(name, 0.0) for name in scraped}
+    assert moved["modgate_cascade_items_total"] == 6
+    assert moved["modgate_cascade_remote_items_total"] == 4
+    assert moved['modgate_remote_calls_total{backend="openai_guard"}'] == 4
+    assert moved['modgate_remote_images_total{backend="openai_guard"}'] == 4
+
+
+def _scrape(url: str) -> dict[str, float]:
+    """The counters of a ``/metrics`` scrape, by name and labels."""
+    answer = httpx.get(f"{url}/metrics", timeout=30)
+    assert answer.status_code == 200, answer.text
+    found: dict[str, float] = {}
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            labels = ",".join(f'{k}="{v}"' for k, v in sorted(sample.labels.items()))
+            found[sample.name + (f"{{{labels}}}" if labels else "")] = sample.value
+    return found
 
 
 def test_a_remote_failure_never_lets_an_item_through(cascade: tuple[str, FakeGuardServer]) -> None:

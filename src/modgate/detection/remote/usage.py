@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
+from prometheus_client import Counter
+
 BackendCounter = Literal[
     "calls", "images", "video_minutes", "failures", "retries", "circuit_opened", "refused"
 ]
@@ -28,10 +30,40 @@ COUNTERS: dict[str, str] = {
     "modgate_remote_retries_total": "Remote requests tried again after a failure.",
     "modgate_remote_circuit_opened_total": "Times a backend's circuit breaker opened.",
     "modgate_remote_refused_total": "Calls refused at once because the circuit was open or full.",
-    "modgate_cascade_items_total": "Items (images, frames) the cascade looked at, per surface.",
-    "modgate_cascade_remote_items_total": "Items the cascade sent to remote backends, per surface.",
+    "modgate_cascade_items_total": "Items (images, frames) the cascade looked at.",
+    "modgate_cascade_remote_items_total": "Items the cascade sent to remote backends.",
 }
-"""Every metric name this module feeds, declared once, with its help text."""
+"""Every metric name this module feeds, declared once, with its help text. In ``/metrics`` the
+``modgate_remote_*`` counters are labelled by ``backend`` (a configured detector's name); the
+cascade's are totals (the per-surface split is in ``snapshot``: a surface named by a client is
+not a bounded label value)."""
+
+
+class _Exported:
+    """The Prometheus counters fed beside the in-process counts, built on first use (after
+    ``modgate.telemetry.configure`` chose multiprocess mode) and never registered globally:
+    the scrape reads every process's files."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Counter] | None = None
+        self._lock = threading.Lock()
+
+    def counter(self, name: str) -> Counter:
+        with self._lock:
+            if self._built is None:
+                self._built = {
+                    full: Counter(
+                        full.removesuffix("_total"),
+                        text,
+                        ["backend"] if full.startswith("modgate_remote_") else [],
+                        registry=None,
+                    )
+                    for full, text in COUNTERS.items()
+                }
+            return self._built[name]
+
+
+_EXPORTED = _Exported()
 
 
 @dataclass(frozen=True)
@@ -68,12 +100,15 @@ class RemoteUsage:
     def add(self, backend: str, counter: BackendCounter, amount: float = 1.0) -> None:
         with self._lock:
             self._backends[backend][counter] += amount
+        _EXPORTED.counter(f"modgate_remote_{counter}_total").labels(backend=backend).inc(amount)
 
     def cascade_items(self, surface: str | None, looked_at: int, sent_remote: int) -> None:
         with self._lock:
             counts = self._cascade[surface or ""]
             counts[0] += looked_at
             counts[1] += sent_remote
+        _EXPORTED.counter("modgate_cascade_items_total").inc(looked_at)
+        _EXPORTED.counter("modgate_cascade_remote_items_total").inc(sent_remote)
 
     def snapshot(self) -> UsageSnapshot:
         with self._lock:
