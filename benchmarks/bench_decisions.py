@@ -77,8 +77,8 @@ WARMUP = 30
 
 def populate(services: Services, count: int, rng: random.Random) -> list[str]:
     kids = load_policy(ROOT / "policies" / "kids.yaml")
-    services.policies.save(kids, author="bench")
-    services.policies.activate(kids.version, "kids", actor="bench")
+    services.policies.save(kids, author="cli:tests@localhost")
+    services.policies.activate(kids.version, "kids", actor="cli:tests@localhost")
     ids = []
     for start in range(0, count, 500):
         with transaction(services.sessions) as session:

@@ -35,8 +35,8 @@ def test_an_admin_reads_the_dashboard_and_its_charts(live_server: Any, services:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     seed(services.sessions)
     services.metrics.clock = lambda: NOW  # the seeded day is "the last 30 days"
-    services.auth.add_user("ada", PASSWORD, "admin", [])
-    services.auth.add_user("rita", PASSWORD, "reviewer", ["*"])
+    services.auth.add_user("ada", PASSWORD, "admin", [], actor="cli:tests@localhost")
+    services.auth.add_user("rita", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})

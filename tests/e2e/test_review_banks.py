@@ -49,9 +49,9 @@ def test_a_reviewer_sees_the_bank_match_and_banks_the_item_with_a_block(
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     store = SqlPolicyStore(services.sessions)
-    saved = store.save(policy_from_text(POLICY, "banks-e2e.yaml"), author="lead")
-    store.activate(saved.version, "default", actor="lead")
-    services.auth.add_user("rita", PASSWORD, "reviewer", ["*"])
+    saved = store.save(policy_from_text(POLICY, "banks-e2e.yaml"), author="cli:tests@localhost")
+    store.activate(saved.version, "default", actor="cli:tests@localhost")
+    services.auth.add_user("rita", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     item = red_tinted("astronaut")
     services.banks.create_bank("default", "MAYBE_BAD")
     banked = services.banks.add_upload("default", "MAYBE_BAD", io.BytesIO(item))

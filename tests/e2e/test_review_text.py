@@ -38,7 +38,7 @@ def test_reviewer_sees_flagged_words_masked_then_unmasks_and_blocks(
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    services.auth.add_user("tess", PASSWORD, "reviewer", ["default"])
+    services.auth.add_user("tess", PASSWORD, "reviewer", ["default"], actor="cli:tests@localhost")
     response = httpx.post(
         f"{live_server.url}/v1/moderations",
         json={"text": COMMENT, "language": "en", "wait": True},

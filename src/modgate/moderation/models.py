@@ -286,14 +286,20 @@ class ReplayItem:
     policy_version: str | None
     verdict: dict[str, Any] | None
     final_action: str | None
+    # The hash-bank matches the machine decision saw (its ``decision``'s ``bank_matches``):
+    # matches belong to the item, not to the detections stored for its bytes.
+    bank_matches: list[dict[str, Any]] | None = None
 
     @classmethod
     def of(cls, row: Any) -> ReplayItem:
-        """From any row or record with these columns."""
-        return cls(*(getattr(row, name) for name in REPLAY_COLUMNS))
+        """From any record with these columns and its ``decision``."""
+        matches = (getattr(row, "decision", None) or {}).get("bank_matches")
+        values = {name: getattr(row, name) for name in REPLAY_COLUMNS}
+        return cls(**values, bank_matches=matches)
 
 
-REPLAY_COLUMNS: tuple[str, ...] = tuple(ReplayItem.__dataclass_fields__)
+# The columns of a replay read, in the item's field order (``bank_matches`` read apart).
+REPLAY_COLUMNS: tuple[str, ...] = tuple(ReplayItem.__dataclass_fields__)[:-1]
 
 
 def request_fingerprint(

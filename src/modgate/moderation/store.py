@@ -124,9 +124,10 @@ _EXTRA = (
 )
 _STATUS = select(_moderations.c.status).where(_moderations.c.id == bindparam("moderation_id"))
 _OF_TENANT = _moderations.c.tenant == bindparam("tenant")
-_REPLAY = select(*(_moderations.c[name] for name in REPLAY_COLUMNS)).where(
-    _moderations.c.id.in_(bindparam("moderation_ids", expanding=True))
-)
+_REPLAY = select(
+    *(_moderations.c[name] for name in REPLAY_COLUMNS),
+    _moderations.c.decision["bank_matches"].label("bank_matches"),
+).where(_moderations.c.id.in_(bindparam("moderation_ids", expanding=True)))
 # Each read in two shapes, built once: any tenant's (internal readers) or one tenant's.
 _READS = {
     name: (statement, statement.where(_OF_TENANT))
@@ -251,7 +252,9 @@ class SqlModerationStore:
         # key for the tenant's index and reads every row of the tenant (5× slower for 100 ids).
         # The columns are selected in the item's field order.
         return {
-            row.id: ReplayItem(*row) for row in result if tenant is None or row.tenant == tenant
+            row.id: ReplayItem(*row)  # type: ignore[call-arg]
+            for row in result
+            if tenant is None or row.tenant == tenant
         }
 
     def by_token(self, session: Session, token: str, tenant: str) -> TokenUse | None:

@@ -50,8 +50,8 @@ from modgate.pipeline.decide import Ruling, decide
 from modgate.pipeline.inputs import clean_context
 from modgate.pipeline.policies import PolicyResolver
 from modgate.policy import Context, Policy
-from modgate.taxonomy.detections import Detections
-from modgate.taxonomy.rekognition_json import moderation_detections
+from modgate.taxonomy.detections import Detections, TextDetections
+from modgate.taxonomy.rekognition_json import bank_match_from_json, moderation_detections
 
 # Items one batch may name: a feed page or several.
 MAX_ITEMS = 1000
@@ -282,10 +282,14 @@ class _Batch:
                 ("nothing was detected in this item; the decision stored for it stands",),
             )
         else:
+            detections = self.stored[_key(item)]
+            if item.bank_matches and not isinstance(detections, TextDetections):
+                matches = tuple(bank_match_from_json(match) for match in item.bank_matches)
+                detections = dataclasses.replace(detections, bank_matches=matches)
             ruling = decide(
                 policy,
                 (),
-                self.stored[_key(item)],
+                detections,
                 context,
                 surface=context.surface,
                 moderation_id=item.id,

@@ -29,8 +29,8 @@ banks:
 @pytest.fixture(scope="module")
 def surface(banked: Banked) -> str:
     store = SqlPolicyStore(banked.services.sessions)
-    saved = store.save(policy_from_text(POLICY, "banked.yaml"), author="lead")
-    store.activate(saved.version, "banked", actor="lead")
+    saved = store.save(policy_from_text(POLICY, "banked.yaml"), author="cli:tests@localhost")
+    store.activate(saved.version, "banked", actor="cli:tests@localhost")
     return "banked"
 
 
@@ -129,3 +129,20 @@ def test_a_reencoded_copy_of_a_banked_video_is_blocked(banked: Banked, surface: 
     assert (body["action"], body["rule"]) == ("block", "banks/TERROR_KNOWN"), body["decision"]
     [match] = [m for m in body["bank_matches"] if m["content_id"] == added.json()["id"]]
     assert match["signal_type"] == "vpdq" and match["share"] >= 0.5
+
+
+def test_a_viewer_decision_keeps_the_items_bank_match(banked: Banked, surface: str) -> None:
+    banked.a.post("/v1/banks", json={"name": "TERROR_KNOWN"})
+    original = photo("astronaut")
+    banked.a.post("/v1/banks/TERROR_KNOWN/contents", files={"file": ("a.jpg", jpeg(original))})
+    body = _moderate(banked.a, near_copies(original)["half size"], surface)
+    assert body["rule"] == "banks/TERROR_KNOWN"
+    # Judged again for a viewer from what was stored: the match still blocks it.
+    viewer = banked.a.get(f"/v1/moderations/{body['id']}/decision", params={"region": "DE"})
+    assert viewer.status_code == 200, viewer.text
+    assert (viewer.json()["action"], viewer.json()["rule"]) == ("block", "banks/TERROR_KNOWN")
+    page = banked.a.post(
+        "/v1/decisions",
+        json={"context": {"audience": "18+"}, "items": [{"moderation_id": body["id"]}]},
+    )
+    assert page.json()["decisions"][0]["rule"] == "banks/TERROR_KNOWN"

@@ -63,11 +63,11 @@ def _verdict(client: httpx.Client, task_id: str, **fields: str) -> dict[str, Any
 @pytest.fixture(scope="module")
 def reviewers(banked: Banked) -> dict[str, httpx.Client]:
     store = SqlPolicyStore(banked.services.sessions)
-    saved = store.save(policy_from_text(POLICY, "reviewed.yaml"), author="lead")
-    store.activate(saved.version, "reviewed", actor="lead")
+    saved = store.save(policy_from_text(POLICY, "reviewed.yaml"), author="cli:tests@localhost")
+    store.activate(saved.version, "reviewed", actor="cli:tests@localhost")
     auth = banked.services.auth
-    auth.add_user("rita", PASSWORD, "reviewer", ["*"])
-    auth.add_user("sam", PASSWORD, "senior_reviewer", ["*"])
+    auth.add_user("rita", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
+    auth.add_user("sam", PASSWORD, "senior_reviewer", ["*"], actor="cli:tests@localhost")
     clients = {name: _signed_in(banked.url, name) for name in ("rita", "sam")}
     yield clients
     for client in clients.values():

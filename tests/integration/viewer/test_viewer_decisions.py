@@ -68,7 +68,7 @@ def served(
         )
         services = Services.build(settings)
         kids = load_policy(POLICIES / "kids.yaml")
-        services.policies.save(kids, author="test")
+        services.policies.save(kids, author="cli:tests@localhost")
         services.policies.activate(kids.version, "kids", actor="cli:tests@localhost")
         key_a = services.auth.create_key(
             "feed", ["moderations:read"], "acme", actor="cli:tests@localhost"
@@ -189,7 +189,7 @@ def test_a_page_is_decided_in_order_with_pending_and_missing_items(served: Serve
 
 def test_a_stored_policy_version_can_be_named(served: Served) -> None:
     marketplace = load_policy(POLICIES / "marketplace.yaml")
-    served.services.policies.save(marketplace, author="test")
+    served.services.policies.save(marketplace, author="cli:tests@localhost")
     item = served.seed({"Female Swimwear or Underwear": 60})
     answer = served.decision(item, **ADULT_AT_NOON, policy_version=marketplace.version[:12])
     assert answer["policy_version"] == marketplace.version
