@@ -16,26 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+from e2e_browser import PASSWORD, csp_reports, launch, needs_chromium, sign_in, sign_in_again  # noqa: E402
+
 from modgate.review.models import VerdictInput  # noqa: E402
 from pipeline_helpers import marker_png  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "auditor-console"
-PASSWORD = "correct horse battery"
 ACTOR = "cli:tests@localhost"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")
+pytestmark = needs_chromium
 
 
 def _item_through_appeal(url: str, services: Any) -> tuple[str, Any]:
@@ -72,23 +62,13 @@ def test_an_auditor_follows_one_item_from_upload_to_appeal(live_server: Any, ser
     services.auth.add_user("rita", PASSWORD, "reviewer", ["*"], actor=ACTOR)
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        violations: list[str] = []
-        page.on(
-            "console",
-            lambda message: (
-                violations.append(message.text)
-                if "Content Security Policy" in message.text
-                else None
-            ),
-        )
+        violations = csp_reports(page)
         try:
             page.goto(f"{live_server.url}/console/audit")
             expect(page).to_have_url(f"{live_server.url}/console/login?next=/console/audit")
-            page.get_by_label("Username").fill("audrey")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            sign_in(page, "audrey")
             expect(page).to_have_url(f"{live_server.url}/console/audit")
             expect(page.get_by_role("link", name="Audit log")).to_be_visible()
             expect(page.locator("tr[data-seq]").first).to_be_visible()
@@ -147,11 +127,7 @@ def test_an_auditor_follows_one_item_from_upload_to_appeal(live_server: Any, ser
             page.screenshot(path=str(ARTIFACTS / "04-bad-time.png"), full_page=True)
 
             # A reviewer has no audit pages.
-            page.get_by_role("button", name="Sign out").click()
-            page.goto(f"{live_server.url}/console/login")
-            page.get_by_label("Username").fill("rita")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            sign_in_again(page, live_server.url, "rita")
             expect(page.get_by_role("link", name="Audit log")).to_have_count(0)
             refused = page.goto(f"{live_server.url}/console/audit")
             assert refused is not None and refused.status == 403

@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "review"))
+from e2e_browser import PASSWORD, csp_reports, launch, needs_chromium, sign_in  # noqa: E402
 from review_helpers import add_moderation  # noqa: E402
 
 from modgate.app import create_app  # noqa: E402
@@ -33,18 +34,8 @@ from modgate.services import Services  # noqa: E402
 from modgate.settings import load_settings  # noqa: E402
 from servers import LiveServer  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "governance-console"
 POLICIES = Path(__file__).parents[2] / "policies"
-PASSWORD = "correct horse battery"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 BROKEN_POLICY = """policy: broken
 categories:
   Explicit: {block: 90, review: 60}
@@ -56,7 +47,7 @@ WRONG_CASES = """cases:
     expect: allow
 """
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -95,21 +86,11 @@ class Console:
     def __init__(self, browser: Any, url: str) -> None:
         self.url = url
         self.page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        self.blocked: list[str] = []
-        self.page.on(
-            "console",
-            lambda message: (
-                self.blocked.append(message.text)
-                if "Content Security Policy" in message.text
-                else None
-            ),
-        )
+        self.blocked = csp_reports(self.page)
 
     def sign_in(self, username: str, path: str) -> None:
         self.page.goto(f"{self.url}{path}")
-        self.page.get_by_label("Username").fill(username)
-        self.page.get_by_label("Password").fill(PASSWORD)
-        self.page.get_by_role("button", name="Sign in").click()
+        sign_in(self.page, username)
 
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -124,7 +105,7 @@ def test_admin_manages_accounts_keys_webhooks_and_retention(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     services.auth.add_user("root", PASSWORD, "admin", actor="system:test")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         console = Console(browser, url)
         page = console.page
         try:
@@ -239,7 +220,7 @@ def test_policy_editors_test_backtest_approve_and_activate(
         add_moderation(services.sessions, labels=labels, review=False, final_action="allow")
     seed = (POLICIES / "seed.yaml").read_text()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         console = Console(browser, url)
         page = console.page
         try:
@@ -338,7 +319,7 @@ def test_policy_editors_test_backtest_approve_and_activate(
             browser.close()
 
         # A reviewer has no policy pages.
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         try:
             reviewer = Console(browser, url)
             reviewer.sign_in("rita", "/console")

@@ -9,24 +9,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "metrics"))
+from e2e_browser import PASSWORD, csp_reports, launch, needs_chromium, sign_in, sign_in_again  # noqa: E402
 from metrics_seed import NOW, TENANT, seed  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "metrics-dashboard"
-PASSWORD = "correct horse battery"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")
+pytestmark = needs_chromium
 
 
 def test_an_admin_reads_the_dashboard_and_its_charts(live_server: Any, services: Any) -> None:
@@ -38,22 +26,14 @@ def test_an_admin_reads_the_dashboard_and_its_charts(live_server: Any, services:
     services.auth.add_user("ada", PASSWORD, "admin", [], actor="cli:tests@localhost")
     services.auth.add_user("rita", PASSWORD, "reviewer", ["*"], actor="cli:tests@localhost")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        blocked: list[str] = []
-        page.on(
-            "console",
-            lambda message: (
-                blocked.append(message.text) if "Content Security Policy" in message.text else None
-            ),
-        )
+        blocked = csp_reports(page)
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
         try:
             page.goto(f"{live_server.url}/console/metrics")
-            page.get_by_label("Username").fill("ada")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            sign_in(page, "ada")
             expect(page).to_have_url(f"{live_server.url}/console/metrics")
             page.get_by_role("link", name="Metrics").click()  # from the console's menu
             page.goto(f"{live_server.url}/console/metrics?tenant={TENANT}")
@@ -83,11 +63,7 @@ def test_an_admin_reads_the_dashboard_and_its_charts(live_server: Any, services:
             assert all(url.startswith(live_server.url) for url in requested), requested
 
             # A reviewer has no dashboard.
-            page.get_by_role("button", name="Sign out").click()
-            page.goto(f"{live_server.url}/console/login")
-            page.get_by_label("Username").fill("rita")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            sign_in_again(page, live_server.url, "rita")
             expect(page.get_by_role("link", name="Metrics")).to_have_count(0)
             refused = page.goto(f"{live_server.url}/console/metrics")
             assert refused is not None and refused.status == 403

@@ -13,24 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
+from e2e_browser import PASSWORD, launch, needs_chromium, sign_in  # noqa: E402
+
 from bank_media import red_tinted  # noqa: E402
 from modgate.policy import policy_from_text  # noqa: E402
 from modgate.policy.store import SqlPolicyStore  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "review-banks"
-PASSWORD = "correct horse battery"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 POLICY = """
 policy: banks-e2e
 categories:
@@ -39,7 +30,7 @@ banks:
   MAYBE_BAD: {action: review}
 """
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")
+pytestmark = needs_chromium
 
 
 def test_a_reviewer_sees_the_bank_match_and_banks_the_item_with_a_block(
@@ -65,13 +56,11 @@ def test_a_reviewer_sees_the_bank_match_and_banks_the_item_with_a_block(
     assert moderation["action"] == "review", moderation
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         try:
             page.goto(f"{live_server.url}/console")
-            page.get_by_label("Username").fill("rita")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            sign_in(page, "rita")
             page.get_by_role("button", name="Review next item").click()
             matches = page.locator("#bank-matches")
             expect(matches).to_contain_text("MAYBE_BAD")

@@ -17,24 +17,14 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parents[1] / "integration" / "review"))
+from e2e_browser import PASSWORD, csp_reports, launch, needs_chromium, sign_in  # noqa: E402
 from review_helpers import add_moderation  # noqa: E402
 
 from corpus import image_bytes, video_bytes  # noqa: E402
 from modgate.moderation.tables import ModerationRow  # noqa: E402
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "review-console"
-PASSWORD = "correct horse battery"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")
+pytestmark = needs_chromium
 
 
 def final_action(services: Any, moderation_id: str) -> str | None:
@@ -88,15 +78,9 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
     )
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        blocked: list[str] = []
-        page.on(
-            "console",
-            lambda message: (
-                blocked.append(message.text) if "Content Security Policy" in message.text else None
-            ),
-        )
+        blocked = csp_reports(page)
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
 
@@ -108,9 +92,7 @@ def test_reviewer_reveals_jumps_and_decides_by_keyboard(live_server: Any, servic
             assert first is not None
             assert "script-src 'self'" in first.headers["content-security-policy"]
             expect(page).to_have_url(f"{live_server.url}/console/login?next=/console")
-            page.get_by_label("Username").fill("rita")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            sign_in(page, "rita")
             expect(page.locator("tr[data-queue=nudity] .depth")).to_have_text("2")
             page.screenshot(path=str(ARTIFACTS / "01-queues.png"))
 

@@ -12,24 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
+from e2e_browser import PASSWORD, launch, needs_chromium, sign_in
 
 from modgate.moderation.tables import ModerationRow
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "review-text"
-PASSWORD = "correct horse battery"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 COMMENT = "nice stream, you ｍｏｒｏｎ. sh1t take, mail me at kid@example.com"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing")
+pytestmark = needs_chromium
 
 
 def test_reviewer_sees_flagged_words_masked_then_unmasks_and_blocks(
@@ -49,16 +39,14 @@ def test_reviewer_sees_flagged_words_masked_then_unmasks_and_blocks(
     assert (moderation["action"], moderation["rule"]) == ("review", "text-toxic")
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         problems: list[str] = []
         page.on("console", lambda message: problems.append(message.text))
         page.on("pageerror", lambda error: problems.append(str(error)))
         try:
             page.goto(f"{live_server.url}/console")
-            page.get_by_label("Username").fill("tess")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Sign in").click()
+            sign_in(page, "tess")
             page.get_by_role("button", name="Review next item").click()
             texts = page.locator("#texts")
             expect(texts).to_have_class("texts masked")

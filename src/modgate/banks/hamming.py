@@ -163,6 +163,28 @@ def _multi_index_one(
     return found
 
 
+@njit(cache=True, inline="always")
+def _search_one(
+    words: np.ndarray,
+    orders: np.ndarray,
+    offsets: np.ndarray,
+    width: int,
+    chunks: int,
+    flips: np.ndarray,
+    queries: np.ndarray,
+    query: int,
+    radius: int,
+    hits: np.ndarray,
+    distances: np.ndarray,
+) -> int:
+    """Answer one query: brute force without an index (``chunks == 0``), else multi-index."""
+    if chunks == 0:
+        return _brute_force_one(words, queries, query, radius, hits, distances)
+    return _multi_index_one(
+        words, orders, offsets, width, chunks, flips, queries, query, radius, hits, distances
+    )
+
+
 @njit(cache=True, parallel=True)
 def _search_parallel(
     words: np.ndarray,
@@ -178,22 +200,9 @@ def _search_parallel(
     found: np.ndarray,
 ) -> None:
     for query in prange(queries.shape[0]):
-        if chunks == 0:
-            found[query] = _brute_force_one(words, queries, query, radius, hits, distances)
-        else:
-            found[query] = _multi_index_one(
-                words,
-                orders,
-                offsets,
-                width,
-                chunks,
-                flips,
-                queries,
-                query,
-                radius,
-                hits,
-                distances,
-            )
+        found[query] = _search_one(
+            words, orders, offsets, width, chunks, flips, queries, query, radius, hits, distances
+        )
 
 
 @njit(cache=True)
@@ -211,22 +220,9 @@ def _search_serial(
     found: np.ndarray,
 ) -> None:
     for query in range(queries.shape[0]):
-        if chunks == 0:
-            found[query] = _brute_force_one(words, queries, query, radius, hits, distances)
-        else:
-            found[query] = _multi_index_one(
-                words,
-                orders,
-                offsets,
-                width,
-                chunks,
-                flips,
-                queries,
-                query,
-                radius,
-                hits,
-                distances,
-            )
+        found[query] = _search_one(
+            words, orders, offsets, width, chunks, flips, queries, query, radius, hits, distances
+        )
 
 
 @cache

@@ -20,15 +20,15 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from modgate.auth.deps import require_scopes, tenant_of
+from modgate.auth.deps import tenant_of
 from modgate.banks.models import Bank
-from modgate.banks.routes import actor_of, banks_of
+from modgate.banks.routes import MANAGE, READ, BankName, actor_of, banks_of
 from modgate.banks.service import Hashed
 from modgate.errors import (
     BankExistsException,
@@ -45,9 +45,6 @@ from modgate.request_limits import read_form
 from modgate.taxonomy.detections import BankMatch
 
 router = APIRouter(prefix="/hma", tags=["hma"])
-READ = Depends(require_scopes("banks:read"))
-MANAGE = Depends(require_scopes("banks:manage"))
-BankName = str  # a name longer than any bank is simply not found
 MEDIA_FIELDS = ("photo", "video")
 _FORM_FIELDS = 8
 _MEDIA_DOC = {

@@ -8,9 +8,9 @@ register its own. ``build_detectors`` picks and configures them from ``Detection
 from __future__ import annotations
 
 import logging
-from importlib.metadata import entry_points
 
 from modgate.detection.base import Detector
+from modgate.detection.plugins import load_plugins
 from modgate.detection.remote.base import RemoteDetector
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import DetectorLoadError, SettingsError
@@ -23,23 +23,7 @@ ENTRY_POINT_GROUP = "modgate.detectors"
 
 def available_detectors() -> dict[str, type[Detector]]:
     """Every registered detector class by name (whether or not its extra is installed)."""
-    found: dict[str, type[Detector]] = {}
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            detector_class = entry_point.load()
-        except Exception as exc:
-            raise DetectorLoadError(
-                f"detector plugin {entry_point.name!r} ({entry_point.value}) cannot be "
-                f"imported: {exc}. Reinstall or uninstall the package that provides it.",
-                detector=entry_point.name,
-            ) from exc
-        if not (isinstance(detector_class, type) and issubclass(detector_class, Detector)):
-            raise DetectorLoadError(
-                f"entry point {entry_point.name!r} ({entry_point.value}) is not a Detector class",
-                detector=entry_point.name,
-            )
-        found[entry_point.name] = detector_class
-    return dict(sorted(found.items()))
+    return load_plugins(ENTRY_POINT_GROUP, Detector, "detector", "Detector class")
 
 
 def select_detectors(

@@ -10,6 +10,7 @@ with the admin as its actor (``user:<username>``). A refused form comes back wit
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -54,20 +55,49 @@ def _done(path: str, what: str) -> Response:
     return RedirectResponse(f"{path}?done={what}", 303)
 
 
+async def _admin_page(
+    request: Request,
+    name: str,
+    user: User,
+    status: int,
+    error: str | None,
+    **context: Any,
+) -> Response:
+    """An admin page: its context, the refused form's reason and what the last change did."""
+    return await page(
+        request,
+        name,
+        user,
+        status,
+        **context,
+        error=error,
+        done=DONE.get(request.query_params.get("done", "")),
+    )
+
+
+async def _change(
+    request: Request,
+    change: Callable[[], object],
+    render: Callable[..., Awaitable[Response]],
+    path: str,
+    what: str,
+) -> Response:
+    """Make ``change``, then redirect to ``path`` saying ``what`` was done; a refused change
+    comes back on its page (``render``) with its reason."""
+    try:
+        await run_in_threadpool(change)
+    except ModgateError as error:
+        return await refused(request, error, render)
+    return _done(path, what)
+
+
 # accounts ------------------------------------------------------------------------------------
 async def _users_page(
     request: Request, user: User, status: int = 200, error: str | None = None
 ) -> Response:
     users = await run_in_threadpool(_services(request).auth.list_users)
-    return await page(
-        request,
-        "admin_users.html",
-        user,
-        status,
-        users=users,
-        roles=ROLES,
-        error=error,
-        done=DONE.get(request.query_params.get("done", "")),
+    return await _admin_page(
+        request, "admin_users.html", user, status, error, users=users, roles=ROLES
     )
 
 
@@ -80,33 +110,33 @@ async def users_page(request: Request, user: Users) -> Response:
 async def add_user(request: Request, user: Users) -> Response:
     form = await read_form(request)
     queues = [q.strip() for q in _text(form, "queues").split(",") if q.strip()]
-    try:
-        await run_in_threadpool(
-            lambda: _services(request).auth.add_user(
-                _text(form, "username"),
-                str(form.get("password") or ""),
-                _text(form, "role"),
-                queues,
-                actor=actor_of(request),
-            )
-        )
-    except ModgateError as error:
-        return await refused(request, error, lambda **kw: _users_page(request, user, **kw))
-    return _done("/console/admin/users", "added")
+    return await _change(
+        request,
+        lambda: _services(request).auth.add_user(
+            _text(form, "username"),
+            str(form.get("password") or ""),
+            _text(form, "role"),
+            queues,
+            actor=actor_of(request),
+        ),
+        lambda **kw: _users_page(request, user, **kw),
+        "/console/admin/users",
+        "added",
+    )
 
 
 @router.post("/users/{username}/role")
 async def change_role(request: Request, username: str, user: Users) -> Response:
     form = await read_form(request)
-    try:
-        await run_in_threadpool(
-            lambda: _services(request).auth.set_role(
-                username, _text(form, "role"), actor=actor_of(request)
-            )
-        )
-    except ModgateError as error:
-        return await refused(request, error, lambda **kw: _users_page(request, user, **kw))
-    return _done("/console/admin/users", "role")
+    return await _change(
+        request,
+        lambda: _services(request).auth.set_role(
+            username, _text(form, "role"), actor=actor_of(request)
+        ),
+        lambda **kw: _users_page(request, user, **kw),
+        "/console/admin/users",
+        "role",
+    )
 
 
 @router.post("/users/{username}/disabled")
@@ -129,15 +159,15 @@ async def set_disabled(request: Request, username: str, user: Users) -> Response
 @router.post("/users/{username}/password")
 async def reset_password(request: Request, username: str, user: Users) -> Response:
     form = await read_form(request)
-    try:
-        await run_in_threadpool(
-            lambda: _services(request).auth.set_password(
-                username, str(form.get("password") or ""), actor=actor_of(request)
-            )
-        )
-    except ModgateError as error:
-        return await refused(request, error, lambda **kw: _users_page(request, user, **kw))
-    return _done("/console/admin/users", "password")
+    return await _change(
+        request,
+        lambda: _services(request).auth.set_password(
+            username, str(form.get("password") or ""), actor=actor_of(request)
+        ),
+        lambda **kw: _users_page(request, user, **kw),
+        "/console/admin/users",
+        "password",
+    )
 
 
 # API keys ------------------------------------------------------------------------------------
@@ -149,17 +179,16 @@ async def _keys_page(
     created: dict[str, Any] | None = None,
 ) -> Response:
     keys = await run_in_threadpool(_services(request).auth.list_keys)
-    return await page(
+    return await _admin_page(
         request,
         "admin_keys.html",
         user,
         status,
+        error,
         keys=keys,
         scopes=SCOPES,
         default_tenant=DEFAULT_TENANT,
         created=created,
-        error=error,
-        done=DONE.get(request.query_params.get("done", "")),
     )
 
 
@@ -189,13 +218,13 @@ async def create_key(request: Request, user: Keys) -> Response:
 
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(request: Request, key_id: str, user: Keys) -> Response:
-    try:
-        await run_in_threadpool(
-            lambda: _services(request).auth.revoke_key(key_id, actor=actor_of(request))
-        )
-    except ModgateError as error:
-        return await refused(request, error, lambda **kw: _keys_page(request, user, **kw))
-    return _done("/console/admin/keys", "revoked")
+    return await _change(
+        request,
+        lambda: _services(request).auth.revoke_key(key_id, actor=actor_of(request)),
+        lambda **kw: _keys_page(request, user, **kw),
+        "/console/admin/keys",
+        "revoked",
+    )
 
 
 # webhooks ------------------------------------------------------------------------------------
@@ -208,17 +237,16 @@ async def _webhooks_page(
 ) -> Response:
     active = await run_in_threadpool(_services(request).webhooks.store.active_endpoints)
     endpoints = [e.to_public() | {"tenant": e.tenant} for e in active]
-    return await page(
+    return await _admin_page(
         request,
         "admin_webhooks.html",
         user,
         status,
+        error,
         endpoints=sorted(endpoints, key=lambda e: (e["tenant"], e["created_at"])),
         events=SUBSCRIBABLE_EVENTS,
         default_tenant=DEFAULT_TENANT,
         created=created,
-        error=error,
-        done=DONE.get(request.query_params.get("done", "")),
     )
 
 
@@ -250,13 +278,13 @@ async def create_webhook(request: Request, user: Keys) -> Response:
 
 @router.post("/webhooks/{endpoint_id}/delete")
 async def delete_webhook(request: Request, endpoint_id: str, user: Keys) -> Response:
-    try:
-        await run_in_threadpool(
-            lambda: _services(request).webhooks.remove(endpoint_id, actor=actor_of(request))
-        )
-    except ModgateError as error:
-        return await refused(request, error, lambda **kw: _webhooks_page(request, user, **kw))
-    return _done("/console/admin/webhooks", "deleted")
+    return await _change(
+        request,
+        lambda: _services(request).webhooks.remove(endpoint_id, actor=actor_of(request)),
+        lambda **kw: _webhooks_page(request, user, **kw),
+        "/console/admin/webhooks",
+        "deleted",
+    )
 
 
 # retention -----------------------------------------------------------------------------------
@@ -264,16 +292,15 @@ async def _retention_page(
     request: Request, user: User, status: int = 200, error: str | None = None
 ) -> Response:
     settings = await run_in_threadpool(_services(request).retention.all)
-    return await page(
+    return await _admin_page(
         request,
         "admin_retention.html",
         user,
         status,
+        error,
         names=await run_in_threadpool(names_of_users, request),
         settings=settings,
         default_tenant=DEFAULT_TENANT,
-        error=error,
-        done=DONE.get(request.query_params.get("done", "")),
     )
 
 

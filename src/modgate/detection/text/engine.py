@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from importlib.metadata import entry_points
 
+from modgate.detection.plugins import load_plugins
 from modgate.detection.settings import DetectionSettings
 from modgate.detection.text.base import TextDetector, TextOutput
 from modgate.detection.text.normalize import NormalisedText, normalise
@@ -34,23 +34,7 @@ RECORD_FLOOR = 1.0
 
 def available_text_detectors() -> dict[str, type[TextDetector]]:
     """Every registered text detector class by name."""
-    found: dict[str, type[TextDetector]] = {}
-    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            detector_class = entry_point.load()
-        except Exception as exc:
-            raise DetectorLoadError(
-                f"text detector plugin {entry_point.name!r} ({entry_point.value}) cannot be "
-                f"imported: {exc}. Reinstall or uninstall the package that provides it.",
-                detector=entry_point.name,
-            ) from exc
-        if not (isinstance(detector_class, type) and issubclass(detector_class, TextDetector)):
-            raise DetectorLoadError(
-                f"entry point {entry_point.name!r} ({entry_point.value}) is not a TextDetector",
-                detector=entry_point.name,
-            )
-        found[entry_point.name] = detector_class
-    return dict(sorted(found.items()))
+    return load_plugins(ENTRY_POINT_GROUP, TextDetector, "text detector", "TextDetector")
 
 
 def build_text_detectors(
