@@ -29,7 +29,8 @@ def test_forms_line_up_with_the_original(text: str) -> None:
     st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12),
     st.lists(st.sampled_from(HIDING), max_size=6),
     st.booleans(),
-    st.text(alphabet=" .,!?", max_size=3),
+    # Punctuation around the word that leetspeak never reads as a letter ("!" reads as "i").
+    st.text(alphabet=" ,;", max_size=3),
 )
 def test_a_hidden_word_maps_back_to_its_spelling(
     word: str, hiding: list[str], wide: bool, around: str
