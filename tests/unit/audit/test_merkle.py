@@ -180,15 +180,26 @@ def test_trivial_consistency_cases() -> None:
 
 
 def test_every_proof_of_small_trees_verifies() -> None:
+    """Every proof of trees of 1 to 40 leaves verifies (``verify_*`` raise ``ProofError``
+    otherwise), and the same proof against another tree's root is refused."""
     leaves = [leaf_hash(str(i).encode()) for i in range(40)]
+    checked = 0
     for size in range(1, len(leaves) + 1):
         tree = leaves[:size]
         tree_root = root(tree)
+        wrong_root = root([*tree[:-1], leaf_hash(b"tampered")])
+        assert wrong_root != tree_root
         for index in range(size):
-            verify_inclusion(tree[index], index, size, inclusion_proof(tree, index), tree_root)
+            proof = inclusion_proof(tree, index)
+            verify_inclusion(tree[index], index, size, proof, tree_root)
+            with pytest.raises(ProofError):
+                verify_inclusion(tree[index], index, size, proof, wrong_root)
+            checked += 1
         for old in range(1, size + 1):
             proof = consistency_proof(tree, old)
             verify_consistency(old, size, root(tree[:old]), tree_root, proof)
+            checked += 1
+    assert checked == 2 * sum(range(1, len(leaves) + 1))
 
 
 def test_a_leaf_cannot_pass_for_a_node() -> None:
