@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from modgate import audit
+from modgate.banks.exchange import parse_import, to_csv
 from modgate.banks.service import BankService
 from modgate.cli_context import command_services
 from modgate.tenants import DEFAULT_TENANT
@@ -102,7 +103,7 @@ def import_entries(
     """Import entries, all or none."""
     service = _service(ctx)
     kind = "text/csv" if file.suffix.lower() == ".csv" else "application/json"
-    entries = service.parse_import(file.read_bytes(), kind)
+    entries = parse_import(file.read_bytes(), kind)
     _echo({"imported": service.import_entries(tenant, entries, bank, audit.cli_actor())})
 
 
@@ -117,7 +118,7 @@ def export(
     service = _service(ctx)
     rows = service.export(tenant, name)
     if csv_format:
-        sys.stdout.write(service.to_csv(rows))
+        sys.stdout.write(to_csv(rows))
         return
     for row in rows:
         _echo(row)

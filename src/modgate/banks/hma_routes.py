@@ -27,9 +27,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from modgate.auth.deps import tenant_of
+from modgate.banks.hashing import Hashed
 from modgate.banks.models import Bank
 from modgate.banks.routes import MANAGE, READ, BankName, actor_of, banks_of
-from modgate.banks.service import Hashed
 from modgate.errors import (
     BankExistsException,
     BankNotFoundException,

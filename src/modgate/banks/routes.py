@@ -17,6 +17,7 @@ from starlette.datastructures import UploadFile
 
 from modgate import audit
 from modgate.auth.deps import require_scopes, tenant_of
+from modgate.banks.exchange import parse_import, to_csv
 from modgate.banks.models import DEFAULT_MAX_DISTANCE
 from modgate.banks.service import BankService
 from modgate.banks.signals import MAX_DISTANCE
@@ -178,7 +179,7 @@ async def import_entries(
 ) -> dict[str, Any]:
     service = banks_of(request)
     body = await request.body()
-    entries = service.parse_import(body, request.headers.get("content-type", ""))
+    entries = parse_import(body, request.headers.get("content-type", ""))
     added = await run_in_threadpool(
         partial(service.import_entries, default_bank=bank, actor=actor_of(request)),
         tenant_of(request),
@@ -346,7 +347,7 @@ def export_bank(
     rows = service.export(tenant_of(request), bank_name)
     if format == "csv":
         return Response(
-            service.to_csv(rows),
+            to_csv(rows),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{bank_name}.csv"'},
         )

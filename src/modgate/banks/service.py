@@ -9,16 +9,14 @@ within ``banks.refresh_seconds``.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.banks.exchange import checked_note, export_rows, import_entry
+from modgate.banks.hashing import Hashed, hash_file
 from modgate.banks.index import BankIndex
 from modgate.banks.matching import LookupOptions, Matcher
 from modgate.banks.models import (
@@ -31,15 +29,10 @@ from modgate.banks.models import (
 )
 from modgate.banks.settings import BankSettings
 from modgate.banks.signals import (
-    HASH_SIDE,
     MIN_QUALITY,
     Signal,
     checked_signal,
-    distinct,
-    pdq_of,
-    pdq_variants,
     signal_type_of,
-    video_signals,
 )
 from modgate.banks.store import BankStore
 from modgate.db.base import new_id, transaction
@@ -51,42 +44,10 @@ from modgate.errors import (
     ResourceNotFoundException,
 )
 from modgate.media.blobstore import readable_path
-from modgate.media.inspect import inspect_and_decode
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord
 from modgate.moderation.store import ModerationStore
 from modgate.taxonomy.detections import BankMatch
-
-EXPORT_FIELDS: Final = ("signal_type", "signal", "bank", "note", "enabled", "content_id")
-MAX_NOTE: Final = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class Hashed:
-    """What hashing a picture or a video gave: its kind and its signals. ``mirror``: the PDQ
-    hash of a picture's mirror image, looked up beside it and never banked."""
-
-    kind: str
-    signals: tuple[Signal, ...]
-    mirror: Signal | None = None
-
-    def lookup_signals(self) -> tuple[Signal, ...]:
-        return self.signals + ((self.mirror,) if self.mirror is not None else ())
-
-    def public(self) -> dict[str, str]:
-        """The first hash of each type, as HMA's hashing answer shows them."""
-        found: dict[str, str] = {}
-        for signal in self.signals:
-            if signal.type != "vpdq":
-                found.setdefault(signal.type, signal.value)
-        return found
-
-
-def checked_note(note: str | None) -> str:
-    text = note or ""
-    if len(text) > MAX_NOTE:
-        raise InvalidParameterException(f"A note is at most {MAX_NOTE} characters.")
-    return text
 
 
 class BankService:
@@ -168,15 +129,7 @@ class BankService:
     # ---- hashing --------------------------------------------------------------------------
     def hash_path(self, path: Path, mirror: bool = False) -> Hashed:
         """The signals of the picture or video at ``path`` (checked as intake checks media)."""
-        info, frame = inspect_and_decode(path, self.media.limits, decode_side=HASH_SIDE)
-        if info.kind == "video":
-            return Hashed("video", distinct(video_signals(path)))
-        if frame is None:
-            raise InvalidParameterException("The picture could not be decoded.")
-        if mirror:
-            picture, mirrored = pdq_variants(frame)
-            return Hashed("photo", (picture,), mirrored)
-        return Hashed("photo", (pdq_of(frame),))
+        return hash_file(path, self.media.limits, mirror)
 
     def hash_stream(self, stream: IO[bytes], mirror: bool = False) -> Hashed:
         with self.media.spooled(stream) as (path, _sha256):
@@ -379,7 +332,7 @@ class BankService:
                 raise BankImportTooLargeException(
                     f"An import holds at most {self.settings.max_import_entries} entries."
                 )
-            bank, item = self._entry(line, entry, default_bank)
+            bank, item = import_entry(line, entry, default_bank)
             by_bank.setdefault(bank, []).append(item)
         if not by_bank:
             raise BankImportInvalidException("The import holds no entries.")
@@ -389,81 +342,15 @@ class BankService:
         self.index.refresh()
         return {bank: len(items) for bank, items in by_bank.items()}
 
-    @staticmethod
-    def _entry(
-        line: int, entry: Mapping[str, Any], default_bank: str | None
-    ) -> tuple[str, NewContent]:
-        try:
-            if not isinstance(entry, Mapping):
-                raise InvalidParameterException("an entry is an object")
-            kind = signal_type_of(str(entry.get("signal_type") or ""))
-            value = checked_signal(kind, str(entry.get("signal") or ""))
-            bank = str(entry.get("bank") or default_bank or "")
-            checked_bank_name(bank)
-            enabled = entry.get("enabled", True)
-            if isinstance(enabled, str):
-                enabled = enabled.strip().lower() not in ("false", "0", "no")
-            note = checked_note(str(entry.get("note") or ""))
-        except InvalidParameterException as exc:
-            raise BankImportInvalidException(
-                f"Entry {line}: {exc.message} Nothing was imported.", line=line
-            ) from exc
-        return bank, NewContent((Signal(kind, value),), "import", note, bool(enabled))
-
     def export(self, tenant: str, bank: str) -> list[dict[str, Any]]:
         """Every signal of the bank as import entries (a video: its MD5 and each frame's PDQ)."""
         rows: list[dict[str, Any]] = []
         after: int | None = None
         while page := self.store.contents(tenant, bank, 1000, after):
             for content in page:
-                for signal in content.signals:
-                    rows.append(
-                        {
-                            "signal_type": signal.type,
-                            "signal": signal.value,
-                            "bank": content.bank,
-                            "note": content.note,
-                            "enabled": content.enabled,
-                            "content_id": content.id,
-                        }
-                    )
+                rows.extend(export_rows(content))
             after = page[-1].id
         return rows
-
-    @staticmethod
-    def to_csv(rows: Sequence[Mapping[str, Any]]) -> str:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue()
-
-    @staticmethod
-    def parse_import(body: bytes, content_type: str) -> list[Any]:
-        """Entries from a CSV (header ``signal_type,signal,bank,note``) or a JSON body (a list,
-        or ``{"entries": [...]}``)."""
-        try:
-            text = body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise BankImportInvalidException("The import is not UTF-8 text.") from exc
-        if "csv" in content_type:
-            reader = csv.DictReader(io.StringIO(text))
-            if not reader.fieldnames or not {"signal_type", "signal"} <= set(reader.fieldnames):
-                raise BankImportInvalidException(
-                    "A CSV import starts with a header naming at least signal_type and signal."
-                )
-            return list(reader)
-        try:
-            found = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise BankImportInvalidException(f"The import is not JSON: {exc.msg}.") from exc
-        if isinstance(found, dict):
-            found = found.get("entries")
-        if not isinstance(found, list):
-            raise BankImportInvalidException(
-                'A JSON import is a list of entries or {"entries": [...]}.'
-            )
-        return found
 
     # ---- lookups --------------------------------------------------------------------------
     def has_banks(self, tenant: str) -> bool:
