@@ -34,6 +34,7 @@ from modgate.audit.service import AuditService
 from modgate.auth.aws import Sealer
 from modgate.auth.service import AuthService
 from modgate.banks.index import BankIndex, Refresher
+from modgate.banks.index_feed import SqlIndexFeed
 from modgate.banks.service import BankService
 from modgate.banks.store import SqlBankStore
 from modgate.db import make_engine, session_factory, upgrade
@@ -114,7 +115,7 @@ class Services:
         remove_abandoned_spool(spool)
         moderations = SqlModerationStore()
         bank_store = SqlBankStore(sessions)
-        bank_index = BankIndex(bank_store)
+        bank_index = BankIndex(SqlIndexFeed(sessions))
         banks = BankService(sessions, bank_store, bank_index, media, moderations, settings.banks)
         refresher = Refresher(bank_index, settings.banks.refresh_seconds)
         if role != "cli":

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from modgate.banks.hamming import MultiIndex, codes_of_words, words_of
+from modgate.banks.index_feed import BankState, IndexedSignal, IndexFeed
 from modgate.banks.signals import MIN_QUALITY, PDQ_BITS
-from modgate.banks.store import BankState, BankStore, IndexedSignal
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ class BankEntries:
 class BankIndex:
     """Every bank of every tenant, by tenant; see the module docstring."""
 
-    def __init__(self, store: BankStore) -> None:
+    def __init__(self, store: IndexFeed) -> None:
         self.store = store
         self._banks: dict[str, BankEntries] = {}
         self._lock = threading.Lock()

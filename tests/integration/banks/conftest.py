@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from banked import Banked
 from modgate.app import create_app
 from modgate.auth.models import SCOPES
 from modgate.services import Services
 from modgate.settings import load_settings
 from servers import LiveServer
-
-
-@dataclass
-class Banked:
-    url: str
-    a: httpx.Client  # tenant acme, every scope
-    b: httpx.Client  # tenant globex, every scope
-    services: Any
-    key_a: str
 
 
 def _module_database(request: pytest.FixtureRequest, tmp: Any) -> Iterator[str]:

@@ -9,7 +9,7 @@ import json
 import sqlalchemy as sa
 
 from bank_media import jpeg, photo
-from conftest import Banked
+from banked import Banked
 from modgate.audit import AuditEntryRow
 
 PDQ = "d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8d8f8f0cce0e0f0f8"

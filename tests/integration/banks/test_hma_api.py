@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bank_media import jpeg, near_copies, photo, slideshow
-from conftest import Banked
+from banked import Banked
 
 
 def _shaped_as_lookup(body: Any) -> dict[str, list[dict[str, Any]]]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bank_media import jpeg, near_copies, photo, red_tinted, slideshow
-from conftest import Banked
+from banked import Banked
 from modgate.policy import policy_from_text
 from modgate.policy.store import SqlPolicyStore
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bank_media import red_tinted
-from conftest import Banked
+from banked import Banked
 from modgate.policy import policy_from_text
 from modgate.policy.store import SqlPolicyStore
 
