@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db.base import transaction, utcnow
 from modgate.errors import InvalidParameterException, ResourceNotFoundException
 from modgate.events.changes import Change, record_change
-from modgate.events.tables import EventRow
+from modgate.governance.erasure import erase_personal_fields
 from modgate.governance.tables import RetentionSettingRow
 from modgate.media.blobstore import BlobStore
 from modgate.media.previews import blurred_thumbnail_key
@@ -43,7 +43,7 @@ from modgate.media.proxy import proxy_key
 from modgate.media.service import preview_keys
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationExtraRow, ModerationRow
-from modgate.review.tables import AppealRow, ReviewRow, ReviewVerdictRow
+from modgate.review.tables import AppealRow, ReviewRow
 from modgate.tenants import checked_tenant
 
 logger = logging.getLogger(__name__)
@@ -52,9 +52,7 @@ MAX_DAYS = 36_500
 RETENTION_ACTOR = "system:retention"
 # Media records whose deletions one transaction records.
 COMMIT_EVERY = 100
-ERASED = "[erased]"
 # Keys of event payloads (at any depth) that carry what a client said about an item.
-PERSONAL_KEYS = frozenset({"external_id", "client_request_token", "metadata", "context"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +277,7 @@ class RetentionService:
                     )
                 if erasing:
                     media.erased_at = media.erased_at or now
-                    _erase_personal_fields(session, moderation_ids)
+                    erase_personal_fields(session, moderation_ids)
                 record_change(
                     session,
                     Change(
@@ -374,48 +372,6 @@ def _not_final(cutoff: dt.datetime) -> ColumnElement[bool]:
             ),
         )
     )
-
-
-def _erase_personal_fields(session: Session, moderation_ids: list[str]) -> None:
-    if not moderation_ids:
-        return
-    for moderation in session.scalars(
-        select(ModerationRow).where(ModerationRow.id.in_(moderation_ids))
-    ):
-        moderation.external_id = None
-        moderation.client_request_token = None
-        moderation.context = {"surface": moderation.surface} if moderation.surface else {}
-        if moderation.verdict and moderation.verdict.get("note"):
-            moderation.verdict = {**moderation.verdict, "note": ERASED}
-    session.execute(
-        update(ModerationExtraRow)
-        .where(ModerationExtraRow.moderation_id.in_(moderation_ids))
-        .values(client_metadata={})
-    )
-    session.execute(
-        update(AppealRow)
-        .where(AppealRow.moderation_id.in_(moderation_ids))
-        .values(statement=ERASED, appellant=None)
-    )
-    session.execute(
-        update(ReviewVerdictRow)
-        .where(ReviewVerdictRow.moderation_id.in_(moderation_ids), ReviewVerdictRow.note != "")
-        .values(note=ERASED)
-    )
-    for event in session.scalars(
-        select(EventRow).where(EventRow.moderation_id.in_(moderation_ids))
-    ):
-        scrubbed = _scrub(event.payload)
-        if scrubbed != event.payload:
-            event.payload = scrubbed
-
-
-def _scrub(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: (None if k in PERSONAL_KEYS else _scrub(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    return value
 
 
 def _retention(row: RetentionSettingRow) -> Retention:
