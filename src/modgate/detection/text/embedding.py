@@ -33,6 +33,8 @@ from modgate.detection.runtime import MODELS_DIR, create_session
 from modgate.errors import DetectorLoadError
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+#: Changes whenever the vectors would: anything stored or trained on them records it.
+MODEL_VERSION = "all-MiniLM-L6-v2-onnx-int8w.1"
 MODEL_PATH = MODELS_DIR / "all_minilm_l6_v2_int8.onnx"
 VOCAB_PATH = MODELS_DIR / "all_minilm_l6_v2.vocab.txt"
 DIMENSIONS = 384
@@ -85,6 +87,7 @@ class SentenceEmbedder:
 
     dimensions = DIMENSIONS
     max_tokens = MAX_TOKENS
+    version = MODEL_VERSION
 
     def __init__(
         self,
