@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from modgate.detection.frames import PreparedImage
+from modgate.detection.runtime import MODELS_DIR
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+__all__ = ["MODELS_DIR", "softmax", "stack_resized"]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
