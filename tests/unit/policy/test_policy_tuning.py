@@ -4,12 +4,15 @@ threshold each target picks, a population whose truth is known, and the candidat
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 
 import pytest
 from policy_helpers import POLICIES
 
+from modgate.errors import InvalidParameterException
 from modgate.policy import load_policy
+from modgate.policy.cli_tune import parse_targets
 from modgate.policy.loader import policy_from_text
 from modgate.policy.tuning import (
     BUCKETS,
@@ -189,3 +192,19 @@ def test_the_candidate_is_the_policy_with_tuned_numbers_and_comments(tmp_path) -
     assert Counter(policy.source.splitlines()) - Counter(text.splitlines()) == Counter(
         ["    block: 90", "    review: 70"]
     )
+
+
+def test_targets_are_shares_and_at_least_one_is_given() -> None:
+    found = parse_targets(["precision=0.98", "Recall = 0.9"], 0.05, 0.9)
+    assert found == Targets(0.98, 0.9, 0.05, 0.9)
+    assert found.z == pytest.approx(1.6448536)
+    for targets, ratio, confidence, message in [
+        ([], None, 0.95, "give --target"),
+        (["precision=1.5"], None, 0.95, "--target precision must be a share"),
+        (["precision=x"], None, 0.95, "'x' is not a number"),
+        (["f1=0.9"], None, 0.95, "name precision or recall"),
+        ([], 2.0, 0.95, "--max-review-ratio must be a share"),
+        ([], 0.05, 1.0, "--confidence must be below 1"),
+    ]:
+        with pytest.raises(InvalidParameterException, match=re.escape(message)):
+            parse_targets(targets, ratio, confidence)
