@@ -99,12 +99,12 @@ def metrics_tuning(
         raise InvalidParameterException("since must be before until.")
     query = TuningQuery(tenant_of(request), since, until, surface)
     targets = Targets(target_precision, target_recall, max_review_ratio, confidence)
-    found = _policy(request, policy, surface)
+    found = policy_to_tune(request, policy, surface)
     categories = (category,) if category else ()
     return _service(request).tuning(found, query, targets, categories=categories).to_dict()
 
 
-def _policy(request: Request, version: str | None, surface: str | None) -> Policy:
+def policy_to_tune(request: Request, version: str | None, surface: str | None) -> Policy:
     """The stored ``version``, else the policy deciding ``surface`` (everyone's: policies
     belong to no tenant, only their history does)."""
     resolver = request.app.state.services.pipeline.policies

@@ -190,6 +190,8 @@ TABLE = (
         "401 401 401   -   - 401  200 200 403 403 200"),
     Row("GET /console/metrics/series", None,
         "401 401 401   -   - 401  200 200 403 403 200"),
+    Row("GET /console/metrics/tuning", None,
+        "401 401 401   -   - 401  200 200 403 403 200"),
     Row("POST /console/claim", None,
         "401 401 401   -   - 401  403 403 303 303 403"),
     Row("GET /console/tasks/{task_id}", None,
