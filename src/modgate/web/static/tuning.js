@@ -1,6 +1,7 @@
 // The dashboard's tuning curves: per category, precision and recall by threshold with their
 // lower bounds and the share of decisions, from /console/metrics/tuning, drawn with uPlot.
-// The caption of each chart says its thresholds now and what the targets propose.
+// The caption of each chart says its thresholds now and what the targets propose; vertical
+// lines mark them.
 (function () {
   "use strict";
   var root = document.getElementById("tuning-charts");
@@ -31,6 +32,33 @@
     return text + " (" + item.status.replace(/_/g, " ") + ", " + item.examples + " checked)";
   }
 
+  // Vertical lines at the thresholds: now in grey, proposed in green; block solid, review dashed.
+  function markers(item) {
+    var found = [];
+    [[item.current, "#6b6b6b"], [item.status === "tuned" ? item.proposed : null, "#0a6b2d"]]
+      .forEach(function (pair) {
+        var b = pair[0];
+        if (!b) { return; }
+        if (b.block !== null) { found.push({ value: b.block, colour: pair[1], dash: [] }); }
+        if (b.review !== null) { found.push({ value: b.review, colour: pair[1], dash: [5, 4] }); }
+      });
+    return function (u) {
+      var ctx = u.ctx;
+      found.forEach(function (m) {
+        var x = Math.round(u.valToPos(m.value, "x", true));
+        ctx.save();
+        ctx.strokeStyle = m.colour;
+        ctx.lineWidth = 2;
+        ctx.setLineDash(m.dash);
+        ctx.beginPath();
+        ctx.moveTo(x, u.bbox.top);
+        ctx.lineTo(x, u.bbox.top + u.bbox.height);
+        ctx.stroke();
+        ctx.restore();
+      });
+    };
+  }
+
   function chart(name, curve, item) {
     var figure = document.createElement("figure");
     figure.setAttribute("data-category", name);
@@ -45,6 +73,7 @@
     var options = {
       width: width(),
       height: 220,
+      hooks: { draw: [markers(item)] },
       scales: { x: { time: false, range: [0, 100] }, y: { range: [0, 1] } },
       axes: [{ label: "threshold (confidence)" }, percent],
       series: [
