@@ -5,15 +5,17 @@ A checked decision is either a review the policy routed (its moderation's action
 and the reviewers' verdict is kept on it; weight 1, stratum ``routed``) or a blind quality
 check that was decided (``quality_draws`` beside its ``qa`` review; weight ``1/π`` with the
 probability stored when it was drawn, stratum ``category/bin`` as the metrics' estimates use).
-Each example's confidences are its ``decision_categories`` rows; what the person found is
-``modgate.quality.record.found_categories`` of the verdict or the check's outcome — the same
-reading the metrics' error rates make. Appeals are not examples: who appeals is not a sample.
+Each example's confidences are its ``decision_categories`` rows; what the person found, its
+``check_categories`` rows marked found (``modgate.quality.record.found_categories`` of the
+verdict or the check's outcome, written with it) — the same facts the metrics' error rates
+count. Appeals are not examples: who appeals is not a sample.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, cast, func, select
@@ -22,60 +24,85 @@ from sqlalchemy.orm import Session
 from modgate.db.dialect import dialect_of
 from modgate.moderation.tables import ModerationRow
 from modgate.policy.tuning import BUCKETS, LabelledExample, Traffic, TuningQuery
-from modgate.quality.record import ROUTED, found_categories
-from modgate.quality.tables import DecisionCategoryRow, QualityDrawRow
+from modgate.quality.record import ROUTED
+from modgate.quality.tables import CheckCategoryRow, DecisionCategoryRow, QualityDrawRow
 from modgate.review.tables import ReviewRow
-
-CHUNK = 500  # moderation ids per IN (...) when reading their categories
 
 
 def _of_moderations(query: TuningQuery) -> list[ColumnElement[bool]]:
     m = ModerationRow
     conditions: list[ColumnElement[bool]] = [m.tenant == query.tenant]
-    if query.since is not None:
-        conditions.append(m.created_at >= query.since)
-    if query.until is not None:
-        conditions.append(m.created_at < query.until)
+    conditions += _in_window(m.created_at, query)
     if query.surface is not None:
         conditions.append(m.surface == query.surface)
     return conditions
 
 
 def labelled_examples(session: Session, query: TuningQuery) -> list[LabelledExample]:
-    """The tenant's checked decisions of the period (see the module's docstring)."""
-    m = ModerationRow
-    checked: dict[str, tuple[frozenset[str], float, str]] = {}
-    routed = select(m.id, m.verdict).where(
-        *_of_moderations(query), m.action == "review", m.verdict.is_not(None)
-    )
-    for moderation_id, verdict in session.execute(routed):
-        checked[moderation_id] = (frozenset(found_categories(verdict)), 1.0, ROUTED)
-    d, r = QualityDrawRow, ReviewRow
-    drawn = (
-        select(d.moderation_id, d.probability, d.category, d.bin, r.outcome)
+    """The tenant's checked decisions of the period (see the module's docstring): four
+    queries, none of which reads a verdict's JSON."""
+    m, c, d, r = ModerationRow, DecisionCategoryRow, QualityDrawRow, ReviewRow
+    routed = [*_of_moderations(query), m.action == "review", m.verdict.is_not(None)]
+    # A draw is made once its item is decided, never before it was submitted: the draws' own
+    # tenant and time let the database start from their index rather than every moderation.
+    drawn = [d.tenant == query.tenant, *_of_moderations(query), r.status == "decided"]
+    drawn += [d.probability > 0, *_in_window(d.created_at, replace(query, until=None))]
+    checked: dict[str, tuple[float, str]] = {
+        moderation_id: (1.0, ROUTED)
+        for moderation_id in session.scalars(select(m.id).where(*routed))
+    }
+    draws = select(d.moderation_id, d.probability, d.category, d.bin).join(r, r.id == d.review_id)
+    for moderation_id, probability, category, bin_ in session.execute(
+        draws.join(m, m.id == d.moderation_id).where(*drawn)
+    ):
+        checked[moderation_id] = (1.0 / float(probability), f"{category}/{bin_}")
+    confidences: dict[str, dict[str, float]] = defaultdict(dict)
+    seen = select(c.moderation_id, c.category, c.confidence)
+    for statement in (
+        seen.join(m, m.id == c.moderation_id).where(*routed),
+        seen.join(d, d.moderation_id == c.moderation_id)
         .join(r, r.id == d.review_id)
-        .join(m, m.id == d.moderation_id)
-        .where(*_of_moderations(query), r.status == "decided", d.probability > 0)
-    )
-    for moderation_id, probability, category, bin_, outcome in session.execute(drawn):
-        found = frozenset(found_categories(outcome))
-        checked[moderation_id] = (found, 1.0 / float(probability), f"{category}/{bin_}")
-    confidences = _confidences(session, list(checked))
+        .join(m, m.id == c.moderation_id)
+        .where(*drawn),
+    ):
+        for moderation_id, category, confidence in session.execute(statement):
+            confidences[moderation_id][category] = float(confidence)
+    found = _found(session, query)
     return [
-        LabelledExample(confidences.get(moderation_id, {}), found, weight, stratum)
-        for moderation_id, (found, weight, stratum) in sorted(checked.items())
+        LabelledExample(
+            confidences.get(moderation_id, {}),
+            frozenset(found.get(moderation_id, ())),
+            weight,
+            stratum,
+        )
+        for moderation_id, (weight, stratum) in sorted(checked.items())
     ]
 
 
-def _confidences(session: Session, ids: Sequence[str]) -> dict[str, dict[str, float]]:
-    c = DecisionCategoryRow
-    found: dict[str, dict[str, float]] = defaultdict(dict)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        rows = select(c.moderation_id, c.category, c.confidence).where(c.moderation_id.in_(chunk))
-        for moderation_id, category, confidence in session.execute(rows):
-            found[moderation_id][category] = float(confidence)
+def _found(session: Session, query: TuningQuery) -> dict[str, set[str]]:
+    """What the people found in each checked decision of the period: its ``check_categories``
+    rows marked found (written from the verdict or the check's outcome by
+    ``modgate.quality.record.record_check``)."""
+    k = CheckCategoryRow
+    conditions: list[ColumnElement[bool]] = [k.tenant == query.tenant, k.found.is_(True)]
+    conditions += _in_window(k.created_at, query)
+    if query.surface is not None:
+        conditions.append(k.surface == query.surface)
+    found: dict[str, set[str]] = defaultdict(set)
+    for moderation_id, category in session.execute(
+        select(k.moderation_id, k.category).where(*conditions)
+    ):
+        found[moderation_id].add(category)
     return found
+
+
+def _in_window(column: Any, query: TuningQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if query.since is not None:
+        conditions.append(column >= query.since)
+    if query.until is not None:
+        conditions.append(column < query.until)
+    return conditions
 
 
 def traffic(session: Session, query: TuningQuery, categories: Iterable[str] = ()) -> Traffic:
@@ -93,10 +120,7 @@ def traffic(session: Session, query: TuningQuery, categories: Iterable[str] = ()
         else cast(func.floor(c.confidence), Integer)
     )
     conditions: list[ColumnElement[bool]] = [c.tenant == query.tenant]
-    if query.since is not None:
-        conditions.append(c.created_at >= query.since)
-    if query.until is not None:
-        conditions.append(c.created_at < query.until)
+    conditions += _in_window(c.created_at, query)
     if query.surface is not None:
         conditions.append(c.surface == query.surface)
     wanted = list(categories)
