@@ -39,7 +39,7 @@ def _of_moderations(query: TuningQuery) -> list[ColumnElement[bool]]:
 
 
 def labelled_examples(session: Session, query: TuningQuery) -> list[LabelledExample]:
-    """The tenant's checked decisions of the period (see the module's docstring): four
+    """The tenant's checked decisions of the period (see the module's docstring): five
     queries, none of which reads a verdict's JSON."""
     m, c, d, r = ModerationRow, DecisionCategoryRow, QualityDrawRow, ReviewRow
     routed = [*_of_moderations(query), m.action == "review", m.verdict.is_not(None)]
