@@ -35,6 +35,7 @@ from modgate.moderation.tables import ModerationRow  # noqa: E402
 from modgate.policy import load_policy  # noqa: E402
 from modgate.policy.tuning import LabelledExample, Targets, TuningQuery, curves  # noqa: E402
 from modgate.policy.tuning_report import tune  # noqa: E402
+from modgate.review.tables import ReviewRow  # noqa: E402
 
 SEED = load_policy(Path(__file__).resolve().parents[1] / "policies" / "seed.yaml")
 CATEGORIES = ("Explicit", "Violence", "Drugs & Tobacco", "Gambling", "Hate Symbols", "Alcohol")
@@ -70,10 +71,15 @@ def pure(count: int, rounds: int) -> None:
 def service(name: str, url: str, decisions: int, rounds: int) -> None:
     engine, seconds = seed(url, decisions)
     print(f"{name:10}: {decisions:,} decisions written in {seconds:.0f} s")
-    verdict = {"action": "block", "labels": {"Explicit Nudity": True}, "missed": []}
-    with engine.begin() as connection:  # the verdicts the review lane keeps on the moderations
+    # The verdicts the review lane keeps on the moderations of decided reviews (what was found
+    # is read from the checked decisions' categories bench_metrics writes).
+    verdict = {"action": "block", "labels": {}, "missed": []}
+    decided = sa.select(ReviewRow.moderation_id).where(ReviewRow.status == "decided")
+    with engine.begin() as connection:
         connection.execute(
-            sa.update(ModerationRow).where(ModerationRow.action == "review").values(verdict=verdict)
+            sa.update(ModerationRow)
+            .where(ModerationRow.action == "review", ModerationRow.id.in_(decided))
+            .values(verdict=verdict)
         )
     metrics = MetricsService(session_factory(engine), lambda scope: [])
     query = TuningQuery(TENANT, START, START + MONTH)
