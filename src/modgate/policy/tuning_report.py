@@ -99,7 +99,7 @@ def recommend(
             notes.append(f"no block threshold has precision ≥ {targets.precision} (lower bound)")
         else:
             proposed = replace(proposed, block=block)
-            notes.append(f"block {current.block} → {block}")
+            notes.append(_moved("block", current.block, block))
     wants_review = targets.recall is not None or targets.max_review_ratio is not None
     if wants_review and current.review is not None:
         review = recommend_review(curve, proposed, targets)
@@ -108,13 +108,17 @@ def recommend(
             notes.append("no review threshold meets the recall target and review budget")
         else:
             proposed = replace(proposed, review=review)
-            notes.append(f"review {current.review} → {review}")
+            notes.append(_moved("review", current.review, review))
     if proposed != current:
         return Recommendation(category, TUNED, "; ".join(notes), current, proposed)
     if missed:
         return Recommendation(category, TARGET_UNREACHABLE, "; ".join(notes), current, current)
     why = "; ".join(notes) or "no target applies to its bands"
     return Recommendation(category, UNCHANGED, why, current, current)
+
+
+def _moved(band: str, before: int | None, after: int) -> str:
+    return f"{band} stays {after}" if before == after else f"{band} {before} → {after}"
 
 
 def _rate(rate: WeightedRate | None) -> dict[str, Any]:

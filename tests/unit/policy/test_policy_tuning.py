@@ -208,3 +208,12 @@ def test_targets_are_shares_and_at_least_one_is_given() -> None:
     ]:
         with pytest.raises(InvalidParameterException, match=re.escape(message)):
             parse_targets(targets, ratio, confidence)
+
+
+def test_a_threshold_already_at_the_recommendation_is_unchanged() -> None:
+    history = _many([(95, True, 40), (85, True, 40), (85, False, 1), (75, True, 10)])
+    history += _many([(75, False, 10), (40, False, 30)])
+    text = "policy: t\ntaxonomy: 7\ncategories:\n  Violence: {block: 76, annotate: 0}\n"
+    rule = policy_from_text(text).base.categories[V]
+    found = recommend(V, rule, curves(history)[V], Targets(precision=0.93))
+    assert (found.status, found.reason) == (UNCHANGED, "block stays 76")
