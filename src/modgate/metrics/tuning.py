@@ -39,33 +39,37 @@ def _of_moderations(query: TuningQuery) -> list[ColumnElement[bool]]:
 
 
 def labelled_examples(session: Session, query: TuningQuery) -> list[LabelledExample]:
-    """The tenant's checked decisions of the period (see the module's docstring): five
-    queries, none of which reads a verdict's JSON."""
+    """The tenant's checked decisions of the period (see the module's docstring): three
+    queries — routed reviews and blind checks, each with its categories' confidences, and what
+    people found — none of which reads a verdict's JSON."""
     m, c, d, r = ModerationRow, DecisionCategoryRow, QualityDrawRow, ReviewRow
-    routed = [*_of_moderations(query), m.action == "review", m.verdict.is_not(None)]
+    with_categories = (c.moderation_id == m.id,)
+    routed = (
+        select(m.id, c.category, c.confidence)
+        .outerjoin(c, *with_categories)
+        .where(*_of_moderations(query), m.action == "review", m.verdict.is_not(None))
+    )
     # A draw is made once its item is decided, never before it was submitted: the draws' own
     # tenant and time let the database start from their index rather than every moderation.
-    drawn = [d.tenant == query.tenant, *_of_moderations(query), r.status == "decided"]
-    drawn += [d.probability > 0, *_in_window(d.created_at, replace(query, until=None))]
-    checked: dict[str, tuple[float, str]] = {
-        moderation_id: (1.0, ROUTED)
-        for moderation_id in session.scalars(select(m.id).where(*routed))
-    }
-    draws = select(d.moderation_id, d.probability, d.category, d.bin).join(r, r.id == d.review_id)
-    for moderation_id, probability, category, bin_ in session.execute(
-        draws.join(m, m.id == d.moderation_id).where(*drawn)
-    ):
-        checked[moderation_id] = (1.0 / float(probability), f"{category}/{bin_}")
-    confidences: dict[str, dict[str, float]] = defaultdict(dict)
-    seen = select(c.moderation_id, c.category, c.confidence)
-    for statement in (
-        seen.join(m, m.id == c.moderation_id).where(*routed),
-        seen.join(d, d.moderation_id == c.moderation_id)
+    drawn = (
+        select(d.moderation_id, d.probability, d.category, d.bin, c.category, c.confidence)
         .join(r, r.id == d.review_id)
-        .join(m, m.id == c.moderation_id)
-        .where(*drawn),
+        .join(m, m.id == d.moderation_id)
+        .outerjoin(c, *with_categories)
+        .where(d.tenant == query.tenant, *_of_moderations(query), r.status == "decided")
+        .where(d.probability > 0, *_in_window(d.created_at, replace(query, until=None)))
+    )
+    checked: dict[str, tuple[float, str]] = {}
+    confidences: dict[str, dict[str, float]] = defaultdict(dict)
+    for moderation_id, category, confidence in session.execute(routed):
+        checked[moderation_id] = (1.0, ROUTED)
+        if category is not None:
+            confidences[moderation_id][category] = float(confidence)
+    for moderation_id, probability, drawn_from, bin_, category, confidence in session.execute(
+        drawn
     ):
-        for moderation_id, category, confidence in session.execute(statement):
+        checked[moderation_id] = (1.0 / float(probability), f"{drawn_from}/{bin_}")
+        if category is not None:
             confidences[moderation_id][category] = float(confidence)
     found = _found(session, query)
     return [
