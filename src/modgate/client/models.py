@@ -378,6 +378,88 @@ class MetricsSummary(TypedDict):
     categories: dict[str, CategoryQuality]
 
 
+class TuningBands(TypedDict):
+    """A category rule's thresholds (None: the band is not used)."""
+
+    block: int | None
+    review: int | None
+    annotate: int | None
+
+
+class TuningRate(TypedDict):
+    rate: float | None
+    low: float | None
+    high: float | None
+
+
+class TuningFigures(TypedDict):
+    """What a rule's thresholds do over the history: shares of all decisions blocked and in
+    the review band, the precision of blocking and the recall of flagging (review or block)."""
+
+    block_share: float | None
+    review_share: float | None
+    precision: TuningRate
+    recall: TuningRate
+
+
+class TuningExpected(TypedDict):
+    current: TuningFigures
+    proposed: TuningFigures
+
+
+class TuningCategory(TypedDict):
+    """A category's recommendation: ``status`` is tuned, unchanged, no_rule,
+    insufficient_history or target_unreachable; ``reason`` says why."""
+
+    status: Literal["tuned", "unchanged", "no_rule", "insufficient_history", "target_unreachable"]
+    reason: str
+    examples: int
+    found: int
+    current: TuningBands | None
+    proposed: TuningBands | None
+    expected: TuningExpected
+
+
+class TuningCurve(TypedDict):
+    """Columns, one value per threshold 0-100: weighted precision and recall with the bounds
+    of their intervals, and the share of all decisions at or above the threshold."""
+
+    examples: int
+    found: int
+    thresholds: list[int]
+    precision: list[float | None]
+    precision_low: list[float | None]
+    precision_high: list[float | None]
+    recall: list[float | None]
+    recall_low: list[float | None]
+    recall_high: list[float | None]
+    share: list[float | None]
+
+
+class TuningTargets(TypedDict):
+    precision: float | None
+    recall: float | None
+    max_review_ratio: float | None
+    confidence: float
+
+
+class MetricsTuning(TypedDict):
+    """Threshold tuning of a policy over the tenant's checked decisions (docs/metrics.md)."""
+
+    policy: str
+    policy_version: str
+    targets: TuningTargets
+    tenant: str
+    since: str | None
+    until: str | None
+    surface: str | None
+    examples: int
+    decisions: int
+    tuned: list[str]
+    categories: dict[str, TuningCategory]
+    curves: dict[str, TuningCurve]
+
+
 class Health(TypedDict):
     status: Literal["ok"]
     version: str

@@ -37,6 +37,7 @@ from modgate.client.types import (
     MediaKind,
     MediaUploaded,
     MetricsSummary,
+    MetricsTuning,
     Moderation,
     ModerationBrief,
     ModerationStatus,
@@ -432,6 +433,25 @@ def get_metrics_summary(**filters: Unpack[MetricsFilters]) -> Call[MetricsSummar
     ``metrics:read``): shares of actions, review times, disagreement, error rates per
     category with their intervals, queue health."""
     return Call("GET", "/v1/metrics/summary", _json, _query(**filters))
+
+
+class TuningFilters(TypedDict, total=False):
+    policy: str  # a stored policy version (or a prefix); default: the surface's active one
+    surface: str
+    since: dt.datetime | str  # ISO 8601, by the decisions' submission time
+    until: dt.datetime | str
+    target_precision: float  # the block threshold's precision (lower bound) to reach
+    target_recall: float  # the review threshold's recall (lower bound) to reach
+    max_review_ratio: float  # at most this share of decisions in a category's review band
+    confidence: float  # of the lower bounds; default 0.95
+    category: str  # only this top-level category
+
+
+@route("GET", "/v1/metrics/tuning")
+def get_metrics_tuning(**filters: Unpack[TuningFilters]) -> Call[MetricsTuning]:
+    """Weighted precision–recall curves per category over the tenant's checked decisions,
+    and the thresholds the targets allow (scope ``metrics:read``; ``modgate policy tune``)."""
+    return Call("GET", "/v1/metrics/tuning", _json, _query(**filters))
 
 
 class AuditFilters(TypedDict, total=False):

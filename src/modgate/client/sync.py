@@ -187,6 +187,7 @@ class Client:
     list_review_queues = _method(operations.list_review_queues)
     list_audit_entries = _method(operations.list_audit_entries)
     get_metrics_summary = _method(operations.get_metrics_summary)
+    get_metrics_tuning = _method(operations.get_metrics_tuning)
     get_audit_inclusion_proof = _method(operations.get_audit_inclusion_proof)
     get_audit_consistency_proof = _method(operations.get_audit_consistency_proof)
     get_latest_audit_checkpoint = _method(operations.get_latest_audit_checkpoint)

@@ -1,4 +1,5 @@
-"""Use cases of operations metrics: the summary, and the Prometheus scrape (every process's
+"""Use cases of operations metrics: the summary, threshold tuning over the checked decisions,
+and the Prometheus scrape (every process's
 counters and histograms, plus queue gauges read from the database at scrape time)."""
 
 from __future__ import annotations
@@ -15,6 +16,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.db.base import utcnow
 from modgate.metrics.summary import SummaryQuery, series, summary
+from modgate.metrics.tuning import labelled_examples, traffic
+from modgate.policy.model import Policy
+from modgate.policy.tuning import (
+    MIN_EXAMPLES,
+    MIN_FOUND,
+    Targets,
+    TuningQuery,
+    curves,
+    rule_categories,
+)
+from modgate.policy.tuning_report import TuningReport, tune
 from modgate.review.models import QueueScope, QueueStats
 from modgate.telemetry import exposition, scrape_registry
 
@@ -69,6 +81,39 @@ class MetricsService:
         """The figures bucket by bucket (``step``: hour, day or week) up to now."""
         with self.sessions() as session:
             return series(session, query, step, self.clock())
+
+    def tuning(
+        self,
+        policy: Policy,
+        query: TuningQuery,
+        targets: Targets,
+        *,
+        categories: tuple[str, ...] = (),
+        min_examples: int = MIN_EXAMPLES,
+        min_found: int = MIN_FOUND,
+    ) -> TuningReport:
+        """``policy``'s thresholds tuned to ``targets`` over the tenant's checked decisions
+        (``modgate.policy.tuning``); ``categories``: only these."""
+        with self.sessions() as session:
+            examples = labelled_examples(session, query)
+            seen = traffic(session, query, categories)
+        found = curves(
+            examples,
+            seen,
+            only=categories or None,
+            include=rule_categories(policy),
+            z=targets.z,
+        )
+        return tune(
+            policy,
+            found,
+            targets,
+            examples=len(examples),
+            decisions=seen.total,
+            window=query.to_dict(),
+            min_examples=min_examples,
+            min_found=min_found,
+        )
 
     def registry(self) -> CollectorRegistry:
         """The scrape's registry: every process's samples and the queue gauges."""

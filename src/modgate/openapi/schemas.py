@@ -407,6 +407,88 @@ class MetricsSummary(Open):
     categories: dict[str, CategoryQuality]
 
 
+class TuningBands(Open):
+    """A category rule's thresholds (None: the band is not used)."""
+
+    block: int | None = Field(ge=0, le=100)
+    review: int | None = Field(ge=0, le=100)
+    annotate: int | None = Field(ge=0, le=100)
+
+
+class TuningRate(Open):
+    rate: float | None = Field(ge=0, le=1)
+    low: float | None = Field(ge=0, le=1)
+    high: float | None = Field(ge=0, le=1)
+
+
+class TuningFigures(Open):
+    """What a rule's thresholds do over the history: shares of all decisions blocked and in
+    the review band, the precision of blocking and the recall of flagging (review or block)."""
+
+    block_share: float | None = Field(ge=0, le=1)
+    review_share: float | None = Field(ge=0, le=1)
+    precision: TuningRate
+    recall: TuningRate
+
+
+class TuningExpected(Open):
+    current: TuningFigures
+    proposed: TuningFigures
+
+
+class TuningCategory(Open):
+    """A category's recommendation: ``status`` is tuned, unchanged, no_rule,
+    insufficient_history or target_unreachable; ``reason`` says why."""
+
+    status: Literal["tuned", "unchanged", "no_rule", "insufficient_history", "target_unreachable"]
+    reason: str
+    examples: int = Field(ge=0, description="Checked decisions that named or found it.")
+    found: int = Field(ge=0, description="Checked decisions where the person found it.")
+    current: TuningBands | None
+    proposed: TuningBands | None
+    expected: TuningExpected
+
+
+class TuningCurve(Open):
+    """Columns, one value per threshold 0-100: weighted precision and recall with the bounds
+    of their intervals, and the share of all decisions at or above the threshold."""
+
+    examples: int = Field(ge=0)
+    found: int = Field(ge=0)
+    thresholds: list[int]
+    precision: list[float | None]
+    precision_low: list[float | None]
+    precision_high: list[float | None]
+    recall: list[float | None]
+    recall_low: list[float | None]
+    recall_high: list[float | None]
+    share: list[float | None]
+
+
+class TuningTargets(Open):
+    precision: float | None = Field(ge=0, le=1)
+    recall: float | None = Field(ge=0, le=1)
+    max_review_ratio: float | None = Field(ge=0, le=1)
+    confidence: float = Field(gt=0, lt=1)
+
+
+class MetricsTuning(Open):
+    """Threshold tuning of a policy over the tenant's checked decisions (docs/metrics.md)."""
+
+    policy: str
+    policy_version: str
+    targets: TuningTargets
+    tenant: str
+    since: str | None
+    until: str | None
+    surface: str | None
+    examples: int = Field(ge=0, description="Checked decisions read.")
+    decisions: int = Field(ge=0, description="Decisions of the period.")
+    tuned: list[str]
+    categories: dict[str, TuningCategory]
+    curves: dict[str, TuningCurve]
+
+
 class Health(Open):
     status: Literal["ok"]
     version: str

@@ -17,6 +17,7 @@ import typer
 from modgate.errors import InvalidParameterException, PolicyCasesError
 from modgate.policy.cases import run_cases
 from modgate.policy.cli_store import store_app
+from modgate.policy.cli_tune import tune
 from modgate.policy.context import Context
 from modgate.policy.engine import evaluate
 from modgate.policy.loader import load_policy
@@ -109,8 +110,9 @@ def _clock(now: str | None) -> dt.datetime | None:
         raise InvalidParameterException(f"--now {now!r} is not an ISO 8601 date-time") from exc
 
 
-# The store-backed commands (save … backtest, shadow) after the file-only ones.
+# The store-backed commands (save … backtest, shadow, tune) after the file-only ones.
 policy_app.add_typer(store_app)
+policy_app.command("tune")(tune)
 
 
 def register(app: typer.Typer) -> None:

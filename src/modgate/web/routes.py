@@ -55,6 +55,8 @@ from modgate.review.service import ReviewService
 from modgate.tenants import DEFAULT_TENANT, checked_tenant
 from modgate.web.admin import router as admin_router
 from modgate.web.forms import verdict_from_form
+from modgate.web.metrics_tuning import DASHBOARD_DAYS
+from modgate.web.metrics_tuning import router as tuning_router
 from modgate.web.pages import HERE, page
 from modgate.web.policies import router as policies_router
 from modgate.web.security import ConsoleSecurityHeaders, cookie_secure
@@ -69,8 +71,6 @@ Worker = Annotated[User, Depends(require_permission("review:work"))]
 Viewer = Annotated[User, Depends(require_permission("queues:read"))]
 Console = Annotated[User, Depends(require_permission("console"))]
 Watcher = Annotated[User, Depends(require_permission("metrics:view"))]
-# The dashboard's period: the last 30 days.
-DASHBOARD_DAYS = 30
 
 
 def _reviews(request: Request) -> ReviewService:
@@ -393,4 +393,5 @@ def install_console(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(admin_router)
     app.include_router(policies_router)
+    app.include_router(tuning_router)
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")

@@ -88,6 +88,8 @@ TABLE = (
         "401 403 200 200 403 401  401 401 401 401 401"),
     Row("GET /v1/metrics/summary", "metrics:read",
         "401 403 200 200 403 401  401 401 401 401 401"),
+    Row("GET /v1/metrics/tuning", "metrics:read",
+        "401 403 200 200 403 401  401 401 401 401 401"),
     # The Prometheus scrape (MODGATE_METRICS__PROMETHEUS=key, the default): an API key with
     # metrics:read, as for /v1; console sessions do not count.
     Row("GET /metrics", "metrics:read",
@@ -187,6 +189,8 @@ TABLE = (
     Row("GET /console/metrics", None,
         "401 401 401   -   - 401  200 200 403 403 200"),
     Row("GET /console/metrics/series", None,
+        "401 401 401   -   - 401  200 200 403 403 200"),
+    Row("GET /console/metrics/tuning", None,
         "401 401 401   -   - 401  200 200 403 403 200"),
     Row("POST /console/claim", None,
         "401 401 401   -   - 401  403 403 303 303 403"),
@@ -298,6 +302,8 @@ OPEN_V1 = (
     Row("GET /v1/review/queues", "review:read",
         "200 403 200 200 403 401  200 200 200 200 200"),
     Row("GET /v1/metrics/summary", "metrics:read",
+        "200 403 200 200 403 401  200 200 200 200 200"),
+    Row("GET /v1/metrics/tuning", "metrics:read",
         "200 403 200 200 403 401  200 200 200 200 200"),
     Row("POST /v1/media", "media:write",
         "400 403 400 400 403 401  400 400 400 400 400"),

@@ -195,7 +195,7 @@ class History:
                 QualityDrawRow(
                     moderation_id=moderation_id,
                     review_id=review_id,
-                    tenant=TENANT,
+                    tenant=self.rows[moderation_id].tenant,
                     action="auto",
                     category=flagged[0] if flagged else "none",
                     bin="50",
