@@ -37,6 +37,7 @@ from modgate.banks.index import BankIndex, Refresher
 from modgate.banks.service import BankService
 from modgate.banks.store import SqlBankStore
 from modgate.db import make_engine, session_factory, upgrade
+from modgate.db.base import utcnow
 from modgate.events.webhooks import WebhookService
 from modgate.governance.policy_gate import PolicyGovernance
 from modgate.governance.retention import RetentionService
@@ -51,6 +52,10 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.streams.decide import StreamDecider
+from modgate.streams.run import StreamTools
+from modgate.streams.service import StreamService
+from modgate.streams.supervisor import StreamSupervisor
 from modgate.telemetry import configure as configure_telemetry
 from modgate.viewer import ViewerDecisions
 
@@ -78,6 +83,8 @@ class Services:
     bank_refresher: Refresher
     audit: AuditService
     metrics: MetricsService
+    streams: StreamService
+    stream_workers: StreamSupervisor
 
     @classmethod
     def build(
@@ -131,6 +138,20 @@ class Services:
             engine=detection_engine,
             banks=banks,
         )
+        streams = StreamService(sessions, settings.streams, pipeline.outbound, utcnow)
+        stream_tools = StreamTools(
+            sessions=sessions,
+            engine=pipeline.engine,
+            decider=StreamDecider(pipeline.policies, utcnow),
+            blobs=blobs,
+            guard=pipeline.outbound,
+            settings=settings.streams,
+            gap_ms=settings.pipeline.segment_gap_ms,
+            scene_threshold=settings.pipeline.scene_threshold,
+            reuse_threshold=settings.pipeline.reuse_threshold,
+            clock=utcnow,
+            http_timeout=settings.pipeline.webhook_timeout_seconds,
+        )
         return cls(
             settings=settings,
             role=role,
@@ -152,6 +173,8 @@ class Services:
             bank_refresher=refresher,
             audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
             metrics=MetricsService(sessions, review.queue_stats),
+            streams=streams,
+            stream_workers=StreamSupervisor(streams.store, stream_tools, name=role),
         )
 
     @property
@@ -175,6 +198,7 @@ class Services:
     def close(self) -> None:
         """Stop whatever the pipeline started, close the detection engine and the database
         connections. Safe to call more than once."""
+        self.stream_workers.stop()
         self.pipeline.stop()
         self.bank_refresher.stop()
         self.audit.stop()

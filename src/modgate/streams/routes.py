@@ -1,0 +1,128 @@
+"""HTTP routes of live streams (``/v1/streams``, scope ``streams:manage``): start, read, list,
+stop. A client sees and stops only its tenant's streams (another tenant's is not found). A URL
+of an unsupported scheme, or whose host is internal (unless ``MODGATE_OUTBOUND_ALLOW`` lists
+it), is refused with a 400 before anything is stored; a tenant at its limit of live streams
+gets a 429."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from modgate.auth.deps import actor_of, require_scopes, tenant_of
+from modgate.errors import (
+    ConflictException,
+    InvalidContextError,
+    InvalidParameterException,
+    OutboundAddressRefusedException,
+    OutboundHostUnresolvedException,
+    ResourceNotFoundException,
+    StreamLimitExceededException,
+    UnsupportedStreamSourceException,
+)
+from modgate.openapi import schemas
+from modgate.openapi.responses import errors, link, ok
+from modgate.streams.service import StreamService
+
+router = APIRouter(prefix="/v1", tags=["streams"])
+STREAMS = Depends(require_scopes("streams:manage"))
+
+
+def streams_of(request: Request) -> StreamService:
+    service: StreamService = request.app.state.services.streams
+    return service
+
+
+class StreamCreate(BaseModel):
+    url: str = Field(
+        max_length=2048,
+        description="HLS (http, https), RTMP (rtmp, rtmps), RTSP (rtsp, rtsps) or SRT (srt).",
+    )
+    context: dict[str, Any] | None = Field(
+        default=None, description="The decision context (surface, region …), as for media."
+    )
+    fps: float = Field(default=1.0, gt=0, description="Samples a second (plus scene cuts).")
+    external_id: str | None = Field(default=None, max_length=255)
+
+
+_LINKS = {
+    "GetStream": link("getStream", stream_id="$response.body#/id"),
+    "StopStream": link("stopStream", stream_id="$response.body#/id"),
+}
+
+
+@router.post(
+    "/streams",
+    status_code=201,
+    summary="Start moderating a live stream",
+    operation_id="createStream",
+    response_model=None,
+    responses={
+        **ok(201, schemas.Stream, links=_LINKS),
+        **errors(
+            InvalidParameterException,
+            InvalidContextError,
+            UnsupportedStreamSourceException,
+            OutboundAddressRefusedException,
+            OutboundHostUnresolvedException,
+            StreamLimitExceededException,
+        ),
+    },
+    dependencies=[STREAMS],
+)
+def create_stream(request: Request, body: StreamCreate) -> dict[str, Any]:
+    return streams_of(request).create(
+        body.url,
+        tenant=tenant_of(request),
+        actor=actor_of(request),
+        context=body.context,
+        fps=body.fps,
+        external_id=body.external_id,
+    )
+
+
+@router.get(
+    "/streams",
+    summary="Streams, newest first",
+    operation_id="listStreams",
+    response_model=None,
+    responses={**ok(200, schemas.StreamPage), **errors(InvalidParameterException)},
+    dependencies=[STREAMS],
+)
+def list_streams(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: str | None = None,
+    status: Annotated[schemas.StreamStatus | None, Query()] = None,
+) -> dict[str, Any]:
+    items, next_cursor = streams_of(request).page(tenant_of(request), limit, cursor, status)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get(
+    "/streams/{stream_id}",
+    summary="A stream: status, samples so far, open and closed segments",
+    operation_id="getStream",
+    response_model=None,
+    responses={**ok(200, schemas.Stream), **errors(ResourceNotFoundException)},
+    dependencies=[STREAMS],
+)
+def get_stream(request: Request, stream_id: str) -> dict[str, Any]:
+    return streams_of(request).get(stream_id, tenant_of(request))
+
+
+@router.post(
+    "/streams/{stream_id}/stop",
+    summary="Stop a stream; its open segments close",
+    operation_id="stopStream",
+    response_model=None,
+    responses={
+        **ok(200, schemas.Stream),
+        **errors(ResourceNotFoundException, ConflictException),
+    },
+    dependencies=[STREAMS],
+)
+def stop_stream(request: Request, stream_id: str) -> dict[str, Any]:
+    return streams_of(request).stop(stream_id, tenant_of(request), actor=actor_of(request))

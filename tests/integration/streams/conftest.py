@@ -1,0 +1,35 @@
+"""Live-stream tests run the API with embedded workers that hold streams, on short settings:
+leases of a few seconds, quick reconnections, and loopback allowed as a source (the test's
+HLS server is on 127.0.0.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+def stream_settings(tmp_path: Path, **streams: object):  # type: ignore[no-untyped-def]
+    from modgate.settings import load_settings
+
+    values: dict[str, object] = {
+        "lease_seconds": 3.0,
+        "poll_seconds": 0.2,
+        "reconnect_attempts": 2,
+        "reconnect_backoff_seconds": 0.3,
+        "stall_seconds": 4.0,
+    }
+    values.update(streams)
+    return load_settings(
+        data_dir=tmp_path / "data",
+        detection={"enabled": ["marker"]},
+        pipeline={"workers": 1, "poll_seconds": 0.2, "webhook_backoff_seconds": 0.2},
+        auth={"api_keys_required": False},
+        outbound_allow="127.0.0.1",
+        streams=values,
+    )
+
+
+@pytest.fixture
+def settings(tmp_path: Path):  # type: ignore[no-untyped-def]
+    return stream_settings(tmp_path)

@@ -1,0 +1,73 @@
+"""Live HLS streams end to end: a stream made in the test grows on a local server while an
+embedded worker samples it; segments and webhook events come with the marker scene's times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from live_hls import LiveHls, wait_until
+from pipeline_helpers import Receiver
+
+LABEL = "Explicit Nudity"
+
+
+def _stream(base: str, stream_id: str) -> dict[str, Any]:
+    return httpx.get(f"{base}/v1/streams/{stream_id}").json()
+
+
+def _finished(base: str, stream_id: str, timeout: float = 60.0) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        body = _stream(base, stream_id)
+        return body if body["status"] in ("ended", "stopped", "failed") else None
+
+    result: dict[str, Any] = wait_until(done, timeout)
+    return result
+
+
+def _of(events: list[dict[str, Any]], stream_id: str, kind: str) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"] == kind and e["data"]["stream_id"] == stream_id]
+
+
+def test_segments_and_events_of_a_growing_hls_stream(live_server: Any, tmp_path: Path) -> None:
+    base = live_server.url
+    with Receiver() as receiver, LiveHls(tmp_path, seconds=8, marker=(3.0, 5.0)) as live:
+        httpx.post(f"{base}/v1/webhooks", json={"url": receiver.url}).raise_for_status()
+        answer = httpx.post(
+            f"{base}/v1/streams", json={"url": live.url, "fps": 2, "external_id": "cam-1"}
+        )
+        assert answer.status_code == 201, answer.text
+        stream_id = answer.json()["id"]
+        assert answer.json()["status"] == "starting"
+        live.start()
+        wait_until(lambda: _stream(base, stream_id)["status"] == "live", 20)
+        body = _finished(base, stream_id)
+        assert body["status"] == "ended", body
+        assert "ENDLIST" in body["reason"]
+        assert body["samples"] >= 12
+        segments = [s for s in body["segments"] if s["ModerationLabel"]["Name"] == LABEL]
+        assert len(segments) == 1, body["segments"]
+        segment = segments[0]
+        assert abs(segment["StartTimestampMillis"] - 3000) <= 500
+        assert abs(segment["EndTimestampMillis"] - 5000) <= 500
+        assert segment["DurationMillis"] == (
+            segment["EndTimestampMillis"] - segment["StartTimestampMillis"]
+        )
+        assert segment["Open"] is False
+        events = wait_until(
+            lambda: receiver.events() if _of(receiver.events(), stream_id, "stream.ended") else None
+        )
+        started = [
+            e
+            for e in _of(events, stream_id, "stream.segment.started")
+            if e["data"]["segment"]["ModerationLabel"]["Name"] == LABEL
+        ]
+        assert len(started) == 1
+        assert abs(started[0]["data"]["segment"]["StartTimestampMillis"] - 3000) <= 500
+        assert started[0]["data"]["external_id"] == "cam-1"
+        assert started[0]["data"]["thumbnail"]
+        ended = _of(events, stream_id, "stream.segment.ended")
+        assert {e["data"]["segment_id"] for e in ended} >= {started[0]["data"]["segment_id"]}
+        assert _of(events, stream_id, "stream.ended")[0]["data"]["status"] == "ended"
