@@ -127,7 +127,12 @@ class HlsSource:
             skipped = False
             if fresh:
                 last_new = self.clock()
-                fresh, skipped = self._from_live_edge(fresh)
+                # Segments that slid out of the playlist while the source was away are a gap.
+                skipped = (
+                    self.last_sequence is not None and fresh[0].sequence > self.last_sequence + 1
+                )
+                fresh, dropped = self._from_live_edge(fresh)
+                skipped = skipped or dropped
             for segment in fresh:
                 if self.stop.is_set():
                     return

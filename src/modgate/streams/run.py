@@ -116,9 +116,10 @@ class StreamRun:
         self.last_action = row.last_action
         self._anchor: tuple[Sample, ImageDetections, object] | None = None
         failures = 0
+        source = self._source()  # kept across reconnections: HLS goes on after what it read
         while not self.stop.is_set():
             try:
-                for sample in self._samples(self._source()):
+                for sample in self._samples(source):
                     self._handle(sample)
                     failures = 0
             except SourceEnded as ended:
@@ -263,6 +264,7 @@ class StreamRun:
         for name, key in keys.items():
             self.tracker.keyed(name, key)
         self.timing.pending_gap = None
+        self.resume_ms = sample.timestamp_ms
         if row.status not in ("starting", "live"):
             raise HoldLost()  # the policy terminated it
 

@@ -4,12 +4,17 @@ HLS server is on 127.0.0.1)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from servers import LiveServer
 
-def stream_settings(tmp_path: Path, **streams: object):  # type: ignore[no-untyped-def]
+
+def stream_settings(tmp_path: Path, allow: str = "127.0.0.1", **streams: object):  # type: ignore[no-untyped-def]
     from modgate.settings import load_settings
 
     values: dict[str, object] = {
@@ -25,9 +30,23 @@ def stream_settings(tmp_path: Path, **streams: object):  # type: ignore[no-untyp
         detection={"enabled": ["marker"]},
         pipeline={"workers": 1, "poll_seconds": 0.2, "webhook_backoff_seconds": 0.2},
         auth={"api_keys_required": False},
-        outbound_allow="127.0.0.1",
+        outbound_allow=allow,
         streams=values,
     )
+
+
+@contextmanager
+def serving(settings: Any) -> Iterator[tuple[Any, Any]]:
+    """The API (and its stream workers) on ``settings``: (server, services)."""
+    from modgate.app import create_app
+    from modgate.services import Services
+
+    services = Services.build(settings)
+    try:
+        with LiveServer(create_app(settings, services)) as server:
+            yield server, services
+    finally:
+        services.close()
 
 
 @pytest.fixture
