@@ -113,6 +113,7 @@ class StreamRun:
             row.origin_seconds, row.started_at or tools.clock(), row.last_sample_ms
         )
         self.samples_before = row.samples
+        self._seen_here = False
         self.last_action = row.last_action
         self._anchor: tuple[Sample, ImageDetections, object] | None = None
         failures = 0
@@ -235,8 +236,13 @@ class StreamRun:
         if timing.last_ms is not None and at_ms < timing.last_ms - JUMP_BACK_MS:
             timing.origin = seen - self._elapsed_ms() / 1000.0
             at_ms = round((seen - timing.origin) * 1000.0)
-        if item.skipped and timing.last_ms is not None and at_ms > timing.last_ms:
-            timing.pending_gap = (timing.last_ms, at_ms)
+        step_ms = 1000.0 / self.fps
+        if timing.last_ms is not None and at_ms > timing.last_ms + 1.5 * step_ms:
+            # Skipped to the live edge (the worker fell behind, the source came back after
+            # segments slid away, or a worker took the stream over): the time between is a gap.
+            if item.skipped or not self._seen_here:
+                timing.pending_gap = (timing.last_ms, at_ms)
+        self._seen_here = True
         return max(at_ms, 0)
 
     # ---- one sample ---------------------------------------------------------------------

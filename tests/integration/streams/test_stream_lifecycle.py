@@ -50,9 +50,10 @@ def _events(services: Any, stream_id: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_a_stopped_stream_stops(tmp_path: Path) -> None:
-    with serving(stream_settings(tmp_path)) as (server, services), LiveHls(
-        tmp_path, seconds=30, marker=None
-    ) as live:
+    with (
+        serving(stream_settings(tmp_path)) as (server, services),
+        LiveHls(tmp_path, seconds=30, marker=None) as live,
+    ):
         base = server.url
         live.start()
         stream_id = _start(base, live.url)
@@ -76,9 +77,10 @@ def test_a_stopped_stream_stops(tmp_path: Path) -> None:
 
 def test_a_source_that_drops_is_reconnected(tmp_path: Path) -> None:
     settings = stream_settings(tmp_path, reconnect_attempts=6, reconnect_backoff_seconds=0.2)
-    with serving(settings) as (server, services), LiveHls(
-        tmp_path, seconds=10, marker=(7.0, 8.5)
-    ) as live:
+    with (
+        serving(settings) as (server, services),
+        LiveHls(tmp_path, seconds=10, marker=(7.0, 8.5)) as live,
+    ):
         base = server.url
         stream_id = _start(base, live.url)
         live.start()
@@ -95,9 +97,10 @@ def test_a_source_that_drops_is_reconnected(tmp_path: Path) -> None:
 
 def test_a_source_that_stalls_ends_the_stream_with_its_reason(tmp_path: Path) -> None:
     settings = stream_settings(tmp_path, stall_seconds=1.5, reconnect_attempts=1)
-    with serving(settings) as (server, _), LiveHls(
-        tmp_path, seconds=20, stall_after=3, end=False, marker=None
-    ) as live:
+    with (
+        serving(settings) as (server, _),
+        LiveHls(tmp_path, seconds=20, stall_after=3, end=False, marker=None) as live,
+    ):
         base = server.url
         stream_id = _start(base, live.url)
         live.start()
@@ -175,5 +178,3 @@ def test_a_tenant_at_its_limit_is_refused_and_sees_only_its_streams(tmp_path: Pa
         assert [item["id"] for item in listed] == [first]
         httpx.post(f"{base}/v1/streams/{first}/stop").raise_for_status()
         assert httpx.post(f"{base}/v1/streams", json={"url": url}).status_code == 201
-
-
