@@ -237,11 +237,11 @@ class StreamRun:
             timing.origin = seen - self._elapsed_ms() / 1000.0
             at_ms = round((seen - timing.origin) * 1000.0)
         step_ms = 1000.0 / self.fps
-        if timing.last_ms is not None and at_ms > timing.last_ms + 1.5 * step_ms:
-            # Skipped to the live edge (the worker fell behind, the source came back after
-            # segments slid away, or a worker took the stream over): the time between is a gap.
-            if item.skipped or not self._seen_here:
-                timing.pending_gap = (timing.last_ms, at_ms)
+        # Skipped to the live edge (the worker fell behind, the source came back after
+        # segments slid away, or a worker took the stream over): the time between is a gap.
+        jumped = timing.last_ms is not None and at_ms > timing.last_ms + 1.5 * step_ms
+        if jumped and timing.last_ms is not None and (item.skipped or not self._seen_here):
+            timing.pending_gap = (timing.last_ms, at_ms)
         self._seen_here = True
         return max(at_ms, 0)
 
