@@ -53,6 +53,7 @@ from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
 from modgate.streams.decide import StreamDecider
+from modgate.streams.moments import ModeratedMoments
 from modgate.streams.run import StreamTools
 from modgate.streams.service import StreamService
 from modgate.streams.supervisor import StreamSupervisor
@@ -151,6 +152,7 @@ class Services:
             reuse_threshold=settings.pipeline.reuse_threshold,
             clock=utcnow,
             http_timeout=settings.pipeline.webhook_timeout_seconds,
+            moments=ModeratedMoments(pipeline.moderations),
         )
         return cls(
             settings=settings,

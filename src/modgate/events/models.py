@@ -441,8 +441,10 @@ class StreamSegmentEnded(StreamSegmentStarted):
 @dataclass(frozen=True, kw_only=True)
 class StreamAction(StreamEvent):
     """``stream.action`` (webhook): the active policy for the stream's context asks for
-    ``action`` (``review``, ``block`` …; ``terminate`` when the stream was created with
-    ``terminate_on`` naming that action and was ended for it) at ``at_ms``, by ``rule``."""
+    ``action`` (``review``, ``block``, ``annotate``) at ``at_ms``, by ``rule``, once for each
+    change of what it asks while labels are on screen. For ``review``, ``moderation_id`` is the
+    moderation of the flagged moment (its picture, with the stream's context and
+    ``stream_id``/``stream_ms`` in its metadata), which goes to the review lane."""
 
     name: ClassVar[str] = "stream.action"
     action: str
@@ -450,7 +452,6 @@ class StreamAction(StreamEvent):
     at_ms: int
     reasons: tuple[str, ...] = ()
     policy_version: str | None = None
-    review_id: str | None = None
 
     def payload(self) -> dict[str, Any]:
         return self.base() | {
@@ -459,7 +460,7 @@ class StreamAction(StreamEvent):
             "at_ms": self.at_ms,
             "reasons": list(self.reasons),
             "policy_version": self.policy_version,
-            "review_id": self.review_id,
+            "moderation_id": self.moderation_id,
         }
 
     def audit_detail(self) -> dict[str, Any]:

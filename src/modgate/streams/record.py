@@ -31,6 +31,7 @@ class SampleWrite:
     ruling: Ruling | None
     thumbnail: str | None
     gap: tuple[int, int] | None
+    moment: str | None = None  # the moderation of a moment sent for review
 
 
 def write_sample(
@@ -127,5 +128,6 @@ def _act(session: Session, row: StreamRow, write: SampleWrite) -> None:
             at_ms=write.at_ms,
             reasons=tuple(ruling.reasons) if ruling else (),
             policy_version=ruling.policy_version if ruling else None,
+            moderation_id=write.moment,
         ),
     )

@@ -42,6 +42,7 @@ from modgate.streams.decide import StreamDecider
 from modgate.streams.hls import HlsSource
 from modgate.streams.lifecycle import finish
 from modgate.streams.models import SEGMENT_FLOOR, row_label
+from modgate.streams.moments import MomentSink
 from modgate.streams.record import SampleWrite, write_sample
 from modgate.streams.segments import OpenSegment, SegmentTracker
 from modgate.streams.settings import StreamSettings
@@ -75,6 +76,7 @@ class StreamTools:
     reuse_threshold: float
     clock: Clock
     http_timeout: float = 10.0
+    moments: MomentSink | None = None
 
 
 @dataclass
@@ -107,6 +109,7 @@ class StreamRun:
         row, opened = self._take_up()
         tools = self.tools
         self.row_url, self.fps, self.context = row.url, row.fps, dict(row.context or {})
+        self.tenant, self.external_id = row.tenant, row.external_id
         self.tracker = SegmentTracker(tools.gap_ms, SEGMENT_FLOOR, opened)
         self.resume_ms = row.last_sample_ms
         self.timing = _Timing(
@@ -254,6 +257,19 @@ class StreamRun:
         thumbnail = None
         if changes.started:
             thumbnail = self._keep_thumbnail(sample)
+        moment = None
+        moments = self.tools.moments
+        asks_review = ruling is not None and ruling.action == "review"
+        if asks_review and self.last_action != "review" and moments is not None:
+            # The moment goes to the review lane as an item of its own.
+            moment = moments.submit(
+                sample.image,
+                stream_id=self.stream_id,
+                tenant=self.tenant,
+                context=self.context,
+                external_id=self.external_id,
+                at_ms=sample.timestamp_ms,
+            )
         write = SampleWrite(
             at_ms=sample.timestamp_ms,
             origin=self.timing.origin,
@@ -262,11 +278,13 @@ class StreamRun:
             ruling=ruling,
             thumbnail=thumbnail,
             gap=self.timing.pending_gap,
+            moment=moment,
         )
         now = self.tools.clock()
         with transaction(self.tools.sessions) as session:
             row = self._held(session)
             keys = write_sample(session, row, write, now)
+            self.last_action = row.last_action
         for name, key in keys.items():
             self.tracker.keyed(name, key)
         self.timing.pending_gap = None

@@ -14,7 +14,12 @@ import pytest
 from servers import LiveServer
 
 
-def stream_settings(tmp_path: Path, allow: str = "127.0.0.1", **streams: object):  # type: ignore[no-untyped-def]
+def stream_settings(  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    allow: str = "127.0.0.1",
+    detection_options: dict[str, Any] | None = None,
+    **streams: object,
+):
     from modgate.settings import load_settings
 
     values: dict[str, object] = {
@@ -27,7 +32,7 @@ def stream_settings(tmp_path: Path, allow: str = "127.0.0.1", **streams: object)
     values.update(streams)
     return load_settings(
         data_dir=tmp_path / "data",
-        detection={"enabled": ["marker"]},
+        detection={"enabled": ["marker"], "options": detection_options or {}},
         pipeline={"workers": 1, "poll_seconds": 0.2, "webhook_backoff_seconds": 0.2},
         auth={"api_keys_required": False},
         outbound_allow=allow,

@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
+from conftest import serving, stream_settings
 from live_hls import LiveHls, wait_until
-from pipeline_helpers import Receiver
+from pipeline_helpers import Receiver, wait_decided
 
 LABEL = "Explicit Nudity"
 
@@ -25,6 +26,17 @@ def _finished(base: str, stream_id: str, timeout: float = 60.0) -> dict[str, Any
 
     result: dict[str, Any] = wait_until(done, timeout)
     return result
+
+
+def _review_moment(services: Any, stream_id: str) -> str | None:
+    from sqlalchemy import select
+
+    from modgate.events import EventRow
+
+    with services.sessions() as session:
+        rows = session.scalars(select(EventRow).where(EventRow.name == "stream.action"))
+        found = [r.moderation_id for r in rows if r.payload["stream_id"] == stream_id]
+    return found[0] if found else None
 
 
 def _of(events: list[dict[str, Any]], stream_id: str, kind: str) -> list[dict[str, Any]]:
@@ -71,3 +83,35 @@ def test_segments_and_events_of_a_growing_hls_stream(live_server: Any, tmp_path:
         ended = _of(events, stream_id, "stream.segment.ended")
         assert {e["data"]["segment_id"] for e in ended} >= {started[0]["data"]["segment_id"]}
         assert _of(events, stream_id, "stream.ended")[0]["data"]["status"] == "ended"
+        # The seed policy blocks explicit nudity: said once while it was on screen.
+        actions = _of(events, stream_id, "stream.action")
+        assert [(a["data"]["action"], a["data"]["moderation_id"]) for a in actions] == [
+            ("block", None)
+        ]
+        assert abs(actions[0]["data"]["at_ms"] - 3000) <= 500
+
+
+def test_a_moment_the_policy_sends_to_review_reaches_the_review_lane(tmp_path: Path) -> None:
+    # The seed policy sends violence to review.
+    settings = stream_settings(tmp_path, detection_options={"marker": {"label": "Violence"}})
+    with (
+        serving(settings) as (server, services),
+        LiveHls(tmp_path, seconds=6, marker=(2.0, 4.0)) as live,
+    ):
+        base = server.url
+        answer = httpx.post(
+            f"{base}/v1/streams",
+            json={"url": live.url, "fps": 2, "external_id": "cam-2", "context": {"region": "DE"}},
+        )
+        stream_id = answer.json()["id"]
+        live.start()
+        body = wait_until(lambda: (b := _stream(base, stream_id))["status"] == "ended" and b, 60)
+        assert body["last_action"] is None  # nothing on screen at the end
+        moderation_id = wait_until(lambda: _review_moment(services, stream_id), 30)
+        moderation = wait_decided(base, moderation_id)
+        assert moderation["action"] == "review"
+        assert moderation["metadata"]["stream_id"] == stream_id
+        assert abs(moderation["metadata"]["stream_ms"] - 2000) <= 500
+        assert moderation["external_id"] == "cam-2"
+        assert moderation["context"]["region"] == "DE"
+        assert moderation["review"]["status"] in ("pending", "open", "queued")

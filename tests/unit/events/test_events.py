@@ -281,7 +281,7 @@ STREAM_CASES: list[tuple[StreamEvent, str, dict[str, Any]]] = [
         "stream.action",
         ABOUT | {
             "action": "review", "rule": "r1", "at_ms": 3000, "reasons": ["Violence"],
-            "policy_version": "abc", "review_id": None,
+            "policy_version": "abc", "moderation_id": None,
         },
     ),
     (
