@@ -71,14 +71,14 @@ class StreamSupervisor:
         try:
             run.run()
         except Exception:
+            # Its lease is left to run out: the next try (here or elsewhere) comes a lease
+            # later, not at once, so a stream that keeps failing costs one try per lease.
             logger.exception(
-                "stream %s failed on %s; another try follows", run.stream_id, self.worker
+                "stream %s failed on %s; tried again once its lease runs out",
+                run.stream_id,
+                self.worker,
             )
             run.stop.set()
-            try:
-                self.store.release(run.stream_id, self.worker)
-            except Exception:
-                logger.exception("stream %s: could not give up its hold", run.stream_id)
 
     def _reap(self) -> None:
         for stream_id, (_, thread) in list(self._runs.items()):
