@@ -160,8 +160,6 @@ class FFmpegSource:
             for packet in container.demux(stream):
                 if self.stop.is_set():
                     return
-                if packet.size == 0:
-                    break
                 time_of = float(packet.pts * packet.time_base) if packet.pts is not None else None
                 if time_of is not None:
                     if wall_start is None or media_start is None:
@@ -171,7 +169,7 @@ class FFmpegSource:
                         dropping = skipped = True
                     elif dropping and packet.is_keyframe and lag < self.max_lag / 2:
                         dropping = False
-                if dropping:
+                if dropping and packet.size:
                     continue
                 try:
                     decoded = stream.decode(packet)

@@ -110,3 +110,53 @@ def test_credentials_and_control_characters_are_refused() -> None:
         check_source_url(_guard(), "rtsp://user:secret@camera.example/stream")
     with pytest.raises(InvalidParameterException):
         check_source_url(_guard(), "https://live.example/a\n.m3u8")
+
+
+def test_ffmpeg_is_given_the_checked_address_not_the_name() -> None:
+    import threading
+
+    from modgate.streams.source import FFmpegSource
+
+    def source(url: str) -> FFmpegSource:
+        return FFmpegSource(
+            url, _guard(), max_lag_seconds=5, stall_seconds=5, stop=threading.Event()
+        )
+
+    assert source("rtsp://camera.example:8554/live?x=1")._connect_url() == (
+        "rtsp://93.184.216.34:8554/live?x=1"
+    )
+    assert source("rtmp://ingest.example/app/key")._connect_url() == (
+        "rtmp://93.184.216.34/app/key"
+    )
+    assert source("rtsps://camera.example/live")._connect_url() == "rtsps://camera.example/live"
+    refused = FFmpegSource(
+        "rtsp://camera.example/live",
+        _guard(answer="10.0.0.5"),
+        max_lag_seconds=5,
+        stall_seconds=5,
+        stop=threading.Event(),
+    )
+    with pytest.raises(SourceLost, match="refused") as caught:
+        refused._connect_url()
+    assert caught.value.fatal
+
+
+def test_an_ffmpeg_source_gives_every_frame_then_ends(tmp_path: Any) -> None:
+    import io
+    import threading
+
+    import av
+
+    from modgate.streams.source import FFmpegSource, SourceEnded
+    from video_corpus import clip_bytes, still
+
+    data = clip_bytes([still(seed=i) for i in range(20)], fps=10)
+    source = FFmpegSource(
+        "rtsp://camera.example/live", _guard(), max_lag_seconds=5, stall_seconds=5,
+        stop=threading.Event(),
+    )  # fmt: skip
+    frames = []
+    with av.open(io.BytesIO(data)) as container, pytest.raises(SourceEnded):
+        for item in source._read(container, container.streams.video[0]):
+            frames.append(item.frame.time)
+    assert len(frames) == 20 and frames == sorted(frames)
