@@ -178,3 +178,25 @@ def test_a_tenant_at_its_limit_is_refused_and_sees_only_its_streams(tmp_path: Pa
         assert [item["id"] for item in listed] == [first]
         httpx.post(f"{base}/v1/streams/{first}/stop").raise_for_status()
         assert httpx.post(f"{base}/v1/streams", json={"url": url}).status_code == 201
+
+
+def test_a_stream_ends_at_the_longest_duration(tmp_path: Path) -> None:
+    settings = stream_settings(tmp_path, max_duration_seconds=2.5)
+    with (
+        serving(settings) as (server, services),
+        LiveHls(tmp_path, seconds=12, marker=(1.0, 6.0)) as live,
+    ):
+        base = server.url
+        stream_id = _start(base, live.url)
+        live.start()
+        body = _over(base, stream_id, 30)
+        assert (body["status"], body["reason"]) == (
+            "ended",
+            "the longest stream duration was reached",
+        )
+        assert body["last_sample_ms"] <= 3000
+        segment = body["segments"][0]
+        assert segment["Open"] is False  # closed with the stream
+        names = [name for name, _ in _events(services, stream_id)]
+        assert names.count("stream.segment.ended") == names.count("stream.segment.started")
+        assert names[-1] == "stream.ended"
