@@ -18,6 +18,7 @@ def stream_settings(  # type: ignore[no-untyped-def]
     tmp_path: Path,
     allow: str = "127.0.0.1",
     detection_options: dict[str, Any] | None = None,
+    database_url: str = "",
     **streams: object,
 ):
     from modgate.settings import load_settings
@@ -36,6 +37,7 @@ def stream_settings(  # type: ignore[no-untyped-def]
         pipeline={"workers": 1, "poll_seconds": 0.2, "webhook_backoff_seconds": 0.2},
         auth={"api_keys_required": False},
         outbound_allow=allow,
+        database_url=database_url,
         streams=values,
     )
 

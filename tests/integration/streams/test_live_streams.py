@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import serving, stream_settings
 from live_hls import LiveHls, wait_until
@@ -115,3 +116,19 @@ def test_a_moment_the_policy_sends_to_review_reaches_the_review_lane(tmp_path: P
         assert moderation["external_id"] == "cam-2"
         assert moderation["context"]["region"] == "DE"
         assert moderation["review"]["status"] in ("pending", "open", "queued")
+
+
+@pytest.mark.postgres
+def test_a_stream_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    settings = stream_settings(tmp_path, database_url=postgres_url)
+    with serving(settings) as (server, _), LiveHls(tmp_path, seconds=5, marker=(2.0, 3.5)) as live:
+        base = server.url
+        answer = httpx.post(f"{base}/v1/streams", json={"url": live.url, "fps": 2})
+        stream_id = answer.json()["id"]
+        live.start()
+        body = wait_until(lambda: (b := _stream(base, stream_id))["status"] == "ended" and b, 60)
+        segments = [s for s in body["segments"] if s["ModerationLabel"]["Name"] == LABEL]
+        assert len(segments) == 1 and not segments[0]["Open"]
+        assert abs(segments[0]["StartTimestampMillis"] - 2000) <= 500
+        listed = httpx.get(f"{base}/v1/streams", params={"status": "ended"}).json()
+        assert [item["id"] for item in listed["items"]] == [stream_id]
