@@ -335,6 +335,7 @@ class StreamBrief(TypedDict):
     external_id: str | None
     context: dict[str, Any]
     fps: float
+    terminate_on: list[str]
     status: StreamStatus
     reason: str | None
     samples: int

@@ -428,10 +428,18 @@ def create_stream(
     context: Mapping[str, ContextValue] | None = None,
     fps: float | None = None,
     external_id: str | None = None,
+    terminate_on: list[Action] | None = None,
 ) -> Call[Stream]:
     """Start moderating the live stream at ``url`` (HLS over http/https, RTMP, RTSP, SRT) at
-    ``fps`` samples a second (default 1); a worker takes it up (``status`` ``starting``)."""
-    body = {"url": url, "context": context, "fps": fps, "external_id": external_id}
+    ``fps`` samples a second (default 1); a worker takes it up (``status`` ``starting``).
+    ``terminate_on``: policy actions that end the stream when the policy asks for them."""
+    body = {
+        "url": url,
+        "context": context,
+        "fps": fps,
+        "external_id": external_id,
+        "terminate_on": terminate_on,
+    }
     return Call("POST", "/v1/streams", _json, json={k: v for k, v in body.items() if v is not None})
 
 

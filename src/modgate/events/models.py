@@ -442,9 +442,10 @@ class StreamSegmentEnded(StreamSegmentStarted):
 class StreamAction(StreamEvent):
     """``stream.action`` (webhook): the active policy for the stream's context asks for
     ``action`` (``review``, ``block``, ``annotate``) at ``at_ms``, by ``rule``, once for each
-    change of what it asks while labels are on screen. For ``review``, ``moderation_id`` is the
-    moderation of the flagged moment (its picture, with the stream's context and
-    ``stream_id``/``stream_ms`` in its metadata), which goes to the review lane."""
+    change of what it asks while labels are on screen; ``terminate`` when the stream was
+    started to end on that action (``terminate_on``), and so ends. For ``review``,
+    ``moderation_id`` is the moderation of the flagged moment (its picture, with the stream's
+    context and ``stream_id``/``stream_ms`` in its metadata), which goes to the review lane."""
 
     name: ClassVar[str] = "stream.action"
     action: str

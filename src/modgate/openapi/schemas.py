@@ -366,6 +366,7 @@ class StreamBrief(Open):
     external_id: str | None
     context: dict[str, Any]
     fps: float
+    terminate_on: list[str] = Field(description="Policy actions that end the stream.")
     status: StreamStatus
     reason: str | None = Field(description="Why the stream ended, stopped or failed.")
     samples: int = Field(description="Samples detected so far.")

@@ -22,6 +22,7 @@ StreamStatus = Literal["starting", "live", "ended", "stopped", "failed"]
 ACTIVE: tuple[StreamStatus, ...] = ("starting", "live")
 FINISHED: tuple[StreamStatus, ...] = ("ended", "stopped", "failed")
 SCHEMES = ("http", "https", "rtmp", "rtmps", "rtsp", "rtsps", "srt")
+TERMINABLE = ("annotate", "review", "block")  # policy actions a stream may be ended for
 SEGMENT_FLOOR = 50.0  # the confidence a label needs to open a segment (as files' segments)
 
 
@@ -58,6 +59,7 @@ def stream_public(row: StreamRow, segments: Sequence[StreamSegmentRow] | None) -
         "external_id": row.external_id,
         "context": dict(row.context or {}),
         "fps": row.fps,
+        "terminate_on": list(row.terminate_on or []),
         "status": row.status,
         "reason": row.reason,
         "samples": row.samples,

@@ -17,6 +17,7 @@ from modgate.db.base import new_id
 from modgate.events import record
 from modgate.events.models import StreamAction, StreamSegmentEnded, StreamSegmentStarted
 from modgate.pipeline.decide import Ruling
+from modgate.streams.lifecycle import finish
 from modgate.streams.models import open_segment_json
 from modgate.streams.segments import OpenSegment, SegmentChanges
 from modgate.streams.tables import StreamRow, StreamSegmentRow
@@ -104,30 +105,36 @@ def write_sample(
                 .where(StreamSegmentRow.id == segment.key)
                 .values(last_ms=segment.last_ms, confidence=segment.label.confidence)
             )
-    _act(session, row, write)
+    _act(session, row, write, now)
     return keys
 
 
-def _act(session: Session, row: StreamRow, write: SampleWrite) -> None:
+def _act(session: Session, row: StreamRow, write: SampleWrite, now: dt.datetime) -> None:
     ruling = write.ruling
     action = ruling.action if ruling is not None else None
     if action is None or action == "allow":
         row.last_action = None if not write.open_now else row.last_action
         return
-    if action == row.last_action:
+    if action == row.last_action or ruling is None:
         return
     row.last_action = action
+    terminate = action in (row.terminate_on or ())
     record(
         session,
         StreamAction(
             stream_id=row.id,
             tenant=row.tenant,
             external_id=row.external_id,
-            action=action,
-            rule=ruling.rule if ruling else "",
+            action="terminate" if terminate else action,
+            rule=ruling.rule,
             at_ms=write.at_ms,
-            reasons=tuple(ruling.reasons) if ruling else (),
-            policy_version=ruling.policy_version if ruling else None,
+            reasons=(f"the policy asked for {action}", *ruling.reasons)
+            if terminate
+            else tuple(ruling.reasons),
+            policy_version=ruling.policy_version,
             moderation_id=write.moment,
         ),
     )
+    if terminate:  # the stream was started to end on this action
+        reason = f"terminated: the policy asked for {action} (rule {ruling.rule})"
+        finish(session, row, "ended", reason, now)

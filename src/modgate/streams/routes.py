@@ -6,7 +6,7 @@ gets a 429."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -45,6 +45,11 @@ class StreamCreate(BaseModel):
     )
     fps: float = Field(default=1.0, gt=0, description="Samples a second (plus scene cuts).")
     external_id: str | None = Field(default=None, max_length=255)
+    terminate_on: list[Literal["annotate", "review", "block"]] | None = Field(
+        default=None,
+        description="Policy actions that end the stream when the policy asks for them "
+        "(`stream.action` with action `terminate`, then `stream.ended`).",
+    )
 
 
 _LINKS = {
@@ -80,6 +85,7 @@ def create_stream(request: Request, body: StreamCreate) -> dict[str, Any]:
         context=body.context,
         fps=body.fps,
         external_id=body.external_id,
+        terminate_on=list(body.terminate_on or ()),
     )
 
 

@@ -30,7 +30,7 @@ from modgate.outbound import OutboundGuard
 from modgate.pipeline.inputs import clean_context
 from modgate.policy import Context
 from modgate.streams.lifecycle import finish
-from modgate.streams.models import ACTIVE, stream_public
+from modgate.streams.models import ACTIVE, TERMINABLE, stream_public
 from modgate.streams.settings import StreamSettings
 from modgate.streams.source import check_source_url
 from modgate.streams.store import SqlStreamStore, active_count, found
@@ -62,6 +62,7 @@ class StreamService:
         context: dict[str, Any] | None = None,
         fps: float = 1.0,
         external_id: str | None = None,
+        terminate_on: list[str] | None = None,
     ) -> dict[str, Any]:
         """Store a new stream for a worker to take up; the stream as the API shows it."""
         if len(url) > MAX_URL_LENGTH:
@@ -69,6 +70,11 @@ class StreamService:
         if not 0 < fps <= self.settings.max_fps:
             raise InvalidParameterException(
                 f"fps must be above 0 and at most {self.settings.max_fps:g}."
+            )
+        unknown = sorted(set(terminate_on or ()) - set(TERMINABLE))
+        if unknown:
+            raise InvalidParameterException(
+                f"terminate_on takes policy actions from {list(TERMINABLE)}, not {unknown}."
             )
         context = clean_context(context)
         Context.from_dict(context, now=self.clock())  # refuse a bad context before storing
@@ -84,6 +90,7 @@ class StreamService:
                 external_id=external_id,
                 context=context,
                 fps=fps,
+                terminate_on=sorted(set(terminate_on or ())),
                 status="starting",
                 holds=0,
                 samples=0,

@@ -30,6 +30,8 @@ class StreamRow(Base):
     external_id: Mapped[str | None] = mapped_column(String(255))
     context: Mapped[dict[str, Any]] = mapped_column(default=dict)
     fps: Mapped[float] = mapped_column(Float, default=1.0)
+    # Policy actions that end the stream when the policy asks for them (``terminate``).
+    terminate_on: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="starting")
     reason: Mapped[str | None] = mapped_column(Text)
     locked_by: Mapped[str | None] = mapped_column(String(128))

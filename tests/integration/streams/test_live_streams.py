@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import serving, stream_settings
 from live_hls import LiveHls, wait_until
 from pipeline_helpers import Receiver, wait_decided
+from stream_servers import serving, stream_settings
 
 LABEL = "Explicit Nudity"
 
@@ -132,3 +132,20 @@ def test_a_stream_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
         assert abs(segments[0]["StartTimestampMillis"] - 2000) <= 500
         listed = httpx.get(f"{base}/v1/streams", params={"status": "ended"}).json()
         assert [item["id"] for item in listed["items"]] == [stream_id]
+
+
+def test_a_stream_started_to_end_on_block_is_terminated(live_server: Any, tmp_path: Path) -> None:
+    base = live_server.url
+    with LiveHls(tmp_path, seconds=10, marker=(2.0, 4.0)) as live:
+        answer = httpx.post(
+            f"{base}/v1/streams", json={"url": live.url, "fps": 2, "terminate_on": ["block"]}
+        )
+        assert answer.json()["terminate_on"] == ["block"]
+        stream_id = answer.json()["id"]
+        live.start()
+        body = wait_until(lambda: (b := _stream(base, stream_id))["status"] == "ended" and b, 60)
+        assert body["reason"].startswith("terminated: the policy asked for block"), body
+        assert body["last_sample_ms"] < 5000  # it did not run to the end of the source
+        assert all(not segment["Open"] for segment in body["segments"])
+        bad = httpx.post(f"{base}/v1/streams", json={"url": live.url, "terminate_on": ["allow"]})
+        assert bad.status_code == 400

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import serving, stream_settings
 from live_hls import LiveHls, wait_until
 from modgate.errors import ResourceNotFoundException
 from servers import free_port
+from stream_servers import serving, stream_settings
 
 LABEL = "Explicit Nudity"
 

@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from conftest import serving, stream_settings
 from live_hls import LiveHls, wait_until
 from modgate.events import EventRow
+from stream_servers import serving, stream_settings
 
 LABEL = "Explicit Nudity"
 ENV = {

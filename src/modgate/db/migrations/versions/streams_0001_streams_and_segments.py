@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=255), nullable=True),
         sa.Column("context", JSON, nullable=False),
         sa.Column("fps", sa.Float(), nullable=False),
+        sa.Column("terminate_on", JSON, nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("locked_by", sa.String(length=128), nullable=True),
