@@ -149,6 +149,9 @@ class HlsSource:
                 self.stop.wait(min(max(playlist.target_duration / 4, 0.1), 1.0))
             playlist = self._playlist(playlist_url)
 
+    def close(self) -> None:
+        self.client.close()
+
     def _is_new(self, segment: MediaSegment) -> bool:
         return self.last_sequence is None or segment.sequence > self.last_sequence
 

@@ -119,8 +119,15 @@ class StreamRun:
         self._seen_here = False
         self.last_action = row.last_action
         self._anchor: tuple[Sample, ImageDetections, object] | None = None
-        failures = 0
         source = self._source()  # kept across reconnections: HLS goes on after what it read
+        try:
+            self._read(source)
+        finally:
+            source.close()
+
+    def _read(self, source: Source) -> None:
+        tools = self.tools
+        failures = 0
         while not self.stop.is_set():
             try:
                 for sample in self._samples(source):

@@ -49,9 +49,9 @@ class SegmentTracker:
         self.gap_ms = gap_ms
         self.min_confidence = min_confidence
         self.open: dict[str, OpenSegment] = {segment.label.name: segment for segment in opened}
-        self.previous_ms: int | None = max(
-            (s.last_start_ms for s in self.open.values()), default=None
-        )
+        # Segments handed over (a worker taking the stream over) keep the end they had: the
+        # samples between are not known, so none stretches a segment over the gap.
+        self.previous_ms: int | None = None
 
     def observe(self, at_ms: int, labels: Iterable[Label], step_ms: int) -> SegmentChanges:
         """A sample at ``at_ms`` showing ``labels``; its entry is taken to last ``step_ms``

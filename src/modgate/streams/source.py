@@ -56,7 +56,14 @@ class SourceFrame:
 
 
 class Source(Protocol):
-    def frames(self) -> Iterator[SourceFrame]: ...
+    def frames(self) -> Iterator[SourceFrame]:
+        """Pictures until the stream ends (``SourceEnded``) or is lost (``SourceLost``); called
+        again to reconnect."""
+        ...
+
+    def close(self) -> None:
+        """Release what the source holds (connections)."""
+        ...
 
 
 def check_source_url(guard: OutboundGuard, url: str) -> None:
@@ -181,6 +188,9 @@ class FFmpegSource:
         except av.error.FFmpegError as exc:
             raise SourceLost(f"the source was lost: {exc}") from exc
         raise SourceEnded("the source ended")
+
+    def close(self) -> None:
+        return None  # each connection is closed when its frames end
 
     def _connect_url(self) -> str:
         """The URL with its host replaced by the address the guard checked (TLS schemes keep

@@ -72,3 +72,11 @@ def test_a_segment_closes_once_no_later_sample_could_join_it() -> None:
 def test_a_label_under_the_floor_opens_nothing() -> None:
     tracker = SegmentTracker(1500, 50.0)
     assert tracker.observe(0, [Label("Violence", 49.9)], 1000).started == ()
+
+
+def test_a_segment_handed_over_is_not_stretched_over_the_gap() -> None:
+    violence = Label("Violence", 90.0)
+    handed = OpenSegment(violence, 3000, 7000, 7500, "seg_1")
+    tracker = SegmentTracker(1500, 50.0, [handed])
+    ended = tracker.observe(12000, [], 1000).ended
+    assert [(s.key, s.start_ms, s.last_ms) for s in ended] == [("seg_1", 3000, 7500)]
