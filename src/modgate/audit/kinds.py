@@ -31,6 +31,7 @@ KINDS: Mapping[str, str] = {
     "stream.segment.ended": "a label went away from a live stream (or the stream ended)",
     "stream.action": "the policy asked for an action on a live stream",
     "stream.ended": "a live stream ended, was stopped or failed, with its reason",
+    "stream.thumbnail_read": "an API client was sent the clear picture of a stream's segment",
     # Policies.
     "policy.saved": "a policy version was stored",
     "policy.tested": "a policy version's test cases were run",

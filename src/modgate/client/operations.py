@@ -458,6 +458,14 @@ def get_stream(stream_id: str) -> Call[Stream]:
     return Call("GET", f"/v1/streams/{_id(stream_id)}", _json)
 
 
+@route("GET", "/v1/streams/{stream_id}/segments/{segment_id}/thumbnail")
+def get_stream_thumbnail(stream_id: str, segment_id: str, *, blurred: bool = True) -> Call[bytes]:
+    """The JPEG picture that opened a segment of a stream; ``blurred=False`` needs the scope
+    ``media:read_clear`` and is logged."""
+    path = f"/v1/streams/{_id(stream_id)}/segments/{_id(segment_id)}/thumbnail"
+    return Call("GET", path, _bytes, None if blurred else {"blurred": "false"})
+
+
 @route("POST", "/v1/streams/{stream_id}/stop")
 def stop_stream(stream_id: str) -> Call[Stream]:
     """Stop a stream now; its open segments close and ``stream.ended`` is sent."""

@@ -203,6 +203,7 @@ class Client:
     create_stream = _method(operations.create_stream)
     list_streams = _method(operations.list_streams)
     get_stream = _method(operations.get_stream)
+    get_stream_thumbnail = _method(operations.get_stream_thumbnail)
     stop_stream = _method(operations.stop_stream)
     list_banks = _method(operations.list_banks)
     create_bank = _method(operations.create_bank)

@@ -35,6 +35,7 @@ from modgate.events.models import (
     StreamHeld,
     StreamSegmentEnded,
     StreamSegmentStarted,
+    StreamThumbnailRead,
 )
 from modgate.events.tables import EventRow
 
@@ -66,5 +67,6 @@ __all__ = [
     "StreamHeld",
     "StreamSegmentEnded",
     "StreamSegmentStarted",
+    "StreamThumbnailRead",
     "record",
 ]

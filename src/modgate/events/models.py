@@ -469,6 +469,21 @@ class StreamAction(StreamEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class StreamThumbnailRead(StreamEvent):
+    """``stream.thumbnail_read``: API client ``actor`` was sent the clear (unblurred) picture
+    that opened segment ``segment_id`` of the stream; recorded before it is sent."""
+
+    name: ClassVar[str] = "stream.thumbnail_read"
+    segment_id: str
+
+    def payload(self) -> dict[str, Any]:
+        return self.base() | {"segment_id": self.segment_id}
+
+    def audit_detail(self) -> dict[str, Any]:
+        return {"segment_id": self.segment_id}
+
+
+@dataclass(frozen=True, kw_only=True)
 class StreamEnded(StreamEvent):
     """``stream.ended`` (webhook): the stream is over: ``status`` ``ended`` (the source ended,
     was lost for good, or the longest duration passed), ``stopped`` (``actor`` stopped it) or
@@ -515,6 +530,7 @@ EVENT_TYPES: Mapping[str, type[Event]] = {
         StreamSegmentEnded,
         StreamAction,
         StreamEnded,
+        StreamThumbnailRead,
     )
 }
 """Every kind of event, by name."""

@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from modgate import audit
+from modgate.auth.clear_media import require_clear_scope
 from modgate.auth.deps import actor_of, require_scopes, tenant_of
 from modgate.errors import (
     ConflictException,
@@ -22,8 +25,9 @@ from modgate.errors import (
     StreamLimitExceededException,
     UnsupportedStreamSourceException,
 )
+from modgate.media.previews import thumbnail_bytes
 from modgate.openapi import schemas
-from modgate.openapi.responses import errors, link, ok
+from modgate.openapi.responses import errors, image, link, ok
 from modgate.streams.service import StreamService
 
 router = APIRouter(prefix="/v1", tags=["streams"])
@@ -117,6 +121,29 @@ def list_streams(
 )
 def get_stream(request: Request, stream_id: str) -> dict[str, Any]:
     return streams_of(request).get(stream_id, tenant_of(request))
+
+
+@router.get(
+    "/streams/{stream_id}/segments/{segment_id}/thumbnail",
+    summary="The picture that opened a segment (blurred; blurred=false needs media:read_clear "
+    "and is logged)",
+    operation_id="getStreamThumbnail",
+    response_class=Response,
+    responses={**image(200, "The picture, as JPEG"), **errors(ResourceNotFoundException)},
+    dependencies=[STREAMS],
+)
+def get_stream_thumbnail(
+    request: Request, stream_id: str, segment_id: str, blurred: bool = True
+) -> Response:
+    clear_key = None if blurred else require_clear_scope(request)
+    service = streams_of(request)
+    tenant = tenant_of(request)
+    key = service.thumbnail_key(stream_id, segment_id, tenant)
+    data = thumbnail_bytes(request.app.state.services.blobs, key, blurred)
+    if not blurred:
+        actor = audit.key_actor(clear_key.id if clear_key is not None else None)
+        service.log_clear_read(stream_id, segment_id, tenant, actor)
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
 
 
 @router.post(

@@ -22,10 +22,11 @@ from modgate.db.dialect import for_update
 from modgate.errors import (
     ConflictException,
     InvalidParameterException,
+    ResourceNotFoundException,
     StreamLimitExceededException,
 )
 from modgate.events import record
-from modgate.events.models import StreamCreated
+from modgate.events.models import StreamCreated, StreamThumbnailRead
 from modgate.outbound import OutboundGuard
 from modgate.pipeline.inputs import clean_context
 from modgate.policy import Context
@@ -119,6 +120,29 @@ class StreamService:
     ) -> tuple[list[dict[str, Any]], str | None]:
         rows, next_cursor = self.store.page(tenant, limit, cursor, status)
         return [stream_public(row, None) for row in rows], next_cursor
+
+    def thumbnail_key(self, stream_id: str, segment_id: str, tenant: str | None) -> str:
+        """The blob key of the picture that opened the segment; 404 when there is none."""
+        row = self.store.get(stream_id, tenant)
+        for segment in self.store.segments(row.id):
+            if segment.id == segment_id and segment.thumbnail:
+                return segment.thumbnail
+        raise ResourceNotFoundException(f"No thumbnail for segment {segment_id!r}.")
+
+    def log_clear_read(self, stream_id: str, segment_id: str, tenant: str, actor: str) -> None:
+        """Record that ``actor`` is sent the clear picture (committed before it is)."""
+        row = self.store.get(stream_id, tenant)
+        with transaction(self.sessions) as session:
+            record(
+                session,
+                StreamThumbnailRead(
+                    stream_id=row.id,
+                    tenant=row.tenant,
+                    external_id=row.external_id,
+                    segment_id=segment_id,
+                    actor=actor,
+                ),
+            )
 
     def stop(self, stream_id: str, tenant: str | None, *, actor: str) -> dict[str, Any]:
         """End the stream now (``stopped``); a stream already over is a 409."""

@@ -81,6 +81,16 @@ def test_segments_and_events_of_a_growing_hls_stream(live_server: Any, tmp_path:
         assert abs(started[0]["data"]["segment"]["StartTimestampMillis"] - 3000) <= 500
         assert started[0]["data"]["external_id"] == "cam-1"
         assert started[0]["data"]["thumbnail"]
+        thumbnail = f"{base}/v1/streams/{stream_id}/segments/{segment['SegmentId']}/thumbnail"
+        blurred = httpx.get(thumbnail)
+        assert blurred.status_code == 200 and blurred.content[:2] == b"\xff\xd8"
+        clear = httpx.get(thumbnail, params={"blurred": "false"})
+        assert clear.status_code == 200 and clear.content != blurred.content
+        assert (
+            httpx.get(f"{base}/v1/streams/{stream_id}/segments/seg_x/thumbnail").status_code == 404
+        )
+        audit = httpx.get(f"{base}/v1/audit", params={"kind": "stream.thumbnail_read"}).json()
+        assert len(audit["items"]) == 1
         ended = _of(events, stream_id, "stream.segment.ended")
         assert {e["data"]["segment_id"] for e in ended} >= {started[0]["data"]["segment_id"]}
         assert _of(events, stream_id, "stream.ended")[0]["data"]["status"] == "ended"

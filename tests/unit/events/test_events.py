@@ -38,6 +38,7 @@ from modgate.events import (
     StreamHeld,
     StreamSegmentEnded,
     StreamSegmentStarted,
+    StreamThumbnailRead,
     record,
 )
 from modgate.media.tables import MediaRow
@@ -283,6 +284,14 @@ STREAM_CASES: list[tuple[StreamEvent, str, dict[str, Any]]] = [
             "action": "review", "rule": "r1", "at_ms": 3000, "reasons": ["Violence"],
             "policy_version": "abc", "moderation_id": None,
         },
+    ),
+    (
+        StreamThumbnailRead(
+            stream_id="str_1", tenant="tv", external_id="cam-1", segment_id="seg_1",
+            actor="key:key_1",
+        ),
+        "stream.thumbnail_read",
+        ABOUT | {"segment_id": "seg_1"},
     ),
     (
         StreamEnded(
