@@ -21,7 +21,7 @@ import io
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,7 +85,6 @@ class _Timing:
     started_at: dt.datetime
     last_ms: int | None
     pending_gap: tuple[int, int] | None = None
-    gaps: list[dict[str, int]] = field(default_factory=list)
 
 
 class StreamRun:
@@ -97,7 +96,6 @@ class StreamRun:
         self.worker = worker
         self.tools = tools
         self.stop = threading.Event()
-        self.detections_reused = 0
 
     def run(self) -> None:
         try:
@@ -310,7 +308,6 @@ class StreamRun:
             and not (sample.scene_change or sample.cut)
             and picture_distance(signature, anchor[2]) < threshold  # type: ignore[arg-type]
         ):
-            self.detections_reused += 1
             return anchor[1]
         result = self.tools.engine().detect_frames([sample.image])[0]
         if signature is not None:

@@ -200,3 +200,26 @@ def test_a_stream_ends_at_the_longest_duration(tmp_path: Path) -> None:
         names = [name for name, _ in _events(services, stream_id)]
         assert names.count("stream.segment.ended") == names.count("stream.segment.started")
         assert names[-1] == "stream.ended"
+
+
+def test_a_worker_holds_no_more_streams_than_it_may(tmp_path: Path) -> None:
+    settings = stream_settings(tmp_path, workers=1)
+    first_dir, second_dir = tmp_path / "a", tmp_path / "b"
+    first_dir.mkdir()
+    second_dir.mkdir()
+    with (
+        serving(settings) as (server, _),
+        LiveHls(first_dir, seconds=4, marker=None) as first,
+        LiveHls(second_dir, seconds=4, marker=None) as second,
+    ):
+        base = server.url
+        one = _start(base, first.url)
+        first.start()
+        wait_until(lambda: _get(base, one)["status"] == "live", 30)
+        two = _start(base, second.url)
+        second.start()
+        time.sleep(1.5)
+        assert _get(base, two)["status"] == "starting"  # waits for the worker's one slot
+        assert _over(base, one)["status"] == "ended"
+        assert _over(base, two)["status"] == "ended"  # then taken up, from its live edge
+        assert _get(base, two)["samples"] > 0
