@@ -21,6 +21,7 @@ from modgate.streams.lifecycle import finish
 from modgate.streams.models import open_segment_json
 from modgate.streams.segments import OpenSegment, SegmentChanges
 from modgate.streams.tables import StreamRow, StreamSegmentRow
+from modgate.telemetry import after_commit, instruments
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,26 @@ def write_sample(
                 .values(last_ms=segment.last_ms, confidence=segment.label.confidence)
             )
     _act(session, row, write, now)
+    _count(session, write)
     return keys
+
+
+def _count(session: Session, write: SampleWrite) -> None:
+    """Move the counters once the sample is committed."""
+    started, ended = len(write.changes.started), len(write.changes.ended)
+    skipped = (write.gap[1] - write.gap[0]) / 1000.0 if write.gap is not None else 0.0
+
+    def count() -> None:
+        meters = instruments()
+        meters.stream_samples.inc()
+        if skipped:
+            meters.stream_skipped_seconds.inc(skipped)
+        if started:
+            meters.stream_events.labels(StreamSegmentStarted.name).inc(started)
+        if ended:
+            meters.stream_events.labels(StreamSegmentEnded.name).inc(ended)
+
+    after_commit(session, count)
 
 
 def _act(session: Session, row: StreamRow, write: SampleWrite, now: dt.datetime) -> None:

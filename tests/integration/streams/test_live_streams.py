@@ -91,6 +91,9 @@ def test_segments_and_events_of_a_growing_hls_stream(live_server: Any, tmp_path:
         )
         audit = httpx.get(f"{base}/v1/audit", params={"kind": "stream.thumbnail_read"}).json()
         assert len(audit["items"]) == 1
+        metrics = httpx.get(f"{base}/metrics").text
+        assert "modgate_stream_samples_total" in metrics
+        assert 'modgate_stream_events_total{event="stream.segment.started"}' in metrics
         ended = _of(events, stream_id, "stream.segment.ended")
         assert {e["data"]["segment_id"] for e in ended} >= {started[0]["data"]["segment_id"]}
         assert _of(events, stream_id, "stream.ended")[0]["data"]["status"] == "ended"
