@@ -231,9 +231,9 @@ class StreamRun:
         return (self.tools.clock() - self.timing.started_at).total_seconds() * 1000.0
 
     def _time_of(self, item: SourceFrame) -> int | None:
-        """The frame's time in the stream (ms from its start); a jump back of the source's
-        clock, or a frame without a time, moves the origin so the time goes on from the
-        wall clock; a skip records a gap."""
+        """The frame's time in the stream (ms from its start; None for a frame without a
+        time, which is left out); a jump back of the source's clock moves the origin so the
+        time goes on from the wall clock; a jump to the live edge records a gap."""
         timing = self.timing
         seen = item.frame.time
         if seen is None:
