@@ -15,6 +15,7 @@ from PIL import Image
 
 from modgate.audit import SYSTEM
 from modgate.pipeline.service import ModerationService
+from modgate.review.console import STREAM_CLIENT
 
 
 class MomentSink(Protocol):
@@ -56,7 +57,7 @@ class ModeratedMoments:
             context=dict(context),
             external_id=external_id,
             metadata={"stream_id": stream_id, "stream_ms": at_ms},
-            client="streams",
+            client=STREAM_CLIENT,
             actor=SYSTEM,
             tenant=tenant,
         )
