@@ -52,6 +52,7 @@ from modgate.request_limits import BodyCaps, RequestLimits
 from modgate.review.routes import router as review_router
 from modgate.services import Services
 from modgate.settings import Settings, load_settings
+from modgate.streams.routes import router as streams_router
 from modgate.version import __version__
 from modgate.viewer.routes import DECISIONS_BODY_BYTES
 from modgate.viewer.routes import router as viewer_router
@@ -215,6 +216,7 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(banks_router)
     app.include_router(hma_router)
     app.include_router(metrics_router)
+    app.include_router(streams_router)
     install_openapi(app)
     return app
 
@@ -235,12 +237,15 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     # Detectors load now, so one that cannot load stops the start with its reason.
     pipeline.start()
     built.audit.start()  # signs checkpoints when a signing key is set
+    if pipeline.runs_jobs:  # embedded workers hold live streams too
+        built.stream_workers.start()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            built.stream_workers.stop()
             pipeline.stop()
             built.audit.stop()
             if services is None:

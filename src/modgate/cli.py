@@ -28,6 +28,7 @@ from modgate.policy import cli as policy_cli
 from modgate.review import cli as review_cli
 from modgate.services import Services
 from modgate.settings import load_settings
+from modgate.streams import cli as streams_cli
 from modgate.viewer import cli as viewer_cli
 
 app = typer.Typer(
@@ -48,6 +49,7 @@ for domain in (
     banks_cli,
     audit_cli,
     metrics_cli,
+    streams_cli,
 ):
     domain.register(app)
 

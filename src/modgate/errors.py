@@ -22,6 +22,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── OutboundAddressRefusedException (400)   a URL whose host is an internal address
     │   ├── OutboundHostUnresolvedException (400)   a URL whose host name does not resolve
     │   ├── OutboundRedirectRefusedException (400)  a server that answered with a redirect
+    │   ├── UnsupportedStreamSourceException (400)  a stream URL of a scheme modgate cannot read
     │   ├── WebhookSecretTooShortException (400)    a webhook secret under 16 bytes
     │   ├── UnknownSignalTypeException (400)        a hash type banks do not know
     │   ├── InvalidSignalException (400)            a malformed hash
@@ -49,6 +50,7 @@ Rekognition's own words. A class docstring is its default message.
     ├── JobCpuBudgetExceededException (413)        a job's detection used up its CPU-time budget
     ├── BankImportTooLargeException (413)          an import of more entries than allowed
     ├── TextSizeLimitExceededException (413)       [Comprehend] a text over the size limit
+    ├── StreamLimitExceededException (429)         a tenant's live streams are at their limit
     ├── InvalidS3ObjectException (400)             [Rekognition]
     │   └── BlobKeyNotAllowedException (400)     a blob_key outside incoming/<tenant>/
     ├── ResourceNotFoundException (404)            [Rekognition]
@@ -451,3 +453,16 @@ class TextSizeLimitExceededException(ModgateError):
 
     http_status = 413
     aws_code = "TextSizeLimitExceededException"
+
+
+class UnsupportedStreamSourceException(InvalidParameterException):
+    """The stream's URL is of a scheme modgate cannot read: use HLS (http, https), RTMP, RTSP
+    or SRT."""
+
+
+class StreamLimitExceededException(ModgateError):
+    """The tenant already has as many live streams as it may (MODGATE_STREAMS__PER_TENANT);
+    stop one first."""
+
+    http_status = 429
+    aws_code = "LimitExceededException"

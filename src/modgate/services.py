@@ -38,6 +38,7 @@ from modgate.banks.index_feed import SqlIndexFeed
 from modgate.banks.service import BankService
 from modgate.banks.store import SqlBankStore
 from modgate.db import make_engine, session_factory, upgrade
+from modgate.db.base import utcnow
 from modgate.events.webhooks import WebhookService
 from modgate.governance.policy_gate import PolicyGovernance
 from modgate.governance.retention import RetentionService
@@ -52,6 +53,11 @@ from modgate.pipeline.service import ModerationService
 from modgate.policy.store import SqlPolicyStore
 from modgate.review.service import ReviewService
 from modgate.settings import Settings
+from modgate.streams.decide import StreamDecider
+from modgate.streams.moments import ModeratedMoments
+from modgate.streams.run import StreamTools
+from modgate.streams.service import StreamService
+from modgate.streams.supervisor import StreamSupervisor
 from modgate.telemetry import configure as configure_telemetry
 from modgate.viewer import ViewerDecisions
 
@@ -79,6 +85,8 @@ class Services:
     bank_refresher: Refresher
     audit: AuditService
     metrics: MetricsService
+    streams: StreamService
+    stream_workers: StreamSupervisor
 
     @classmethod
     def build(
@@ -132,6 +140,21 @@ class Services:
             engine=detection_engine,
             banks=banks,
         )
+        streams = StreamService(sessions, settings.streams, pipeline.outbound, utcnow)
+        stream_tools = StreamTools(
+            sessions=sessions,
+            engine=pipeline.engine,
+            decider=StreamDecider(pipeline.policies, utcnow),
+            blobs=blobs,
+            guard=pipeline.outbound,
+            settings=settings.streams,
+            gap_ms=settings.pipeline.segment_gap_ms,
+            scene_threshold=settings.pipeline.scene_threshold,
+            reuse_threshold=settings.pipeline.reuse_threshold,
+            clock=utcnow,
+            http_timeout=settings.pipeline.webhook_timeout_seconds,
+            moments=ModeratedMoments(pipeline.moderations),
+        )
         return cls(
             settings=settings,
             role=role,
@@ -153,6 +176,8 @@ class Services:
             bank_refresher=refresher,
             audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
             metrics=MetricsService(sessions, review.queue_stats),
+            streams=streams,
+            stream_workers=StreamSupervisor(streams.store, stream_tools, name=role),
         )
 
     @property
@@ -176,6 +201,7 @@ class Services:
     def close(self) -> None:
         """Stop whatever the pipeline started, close the detection engine and the database
         connections. Safe to call more than once."""
+        self.stream_workers.stop()
         self.pipeline.stop()
         self.bank_refresher.stop()
         self.audit.stop()

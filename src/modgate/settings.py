@@ -34,6 +34,7 @@ from modgate.outbound import OutboundAllowList
 from modgate.pipeline.settings import PipelineSettings
 from modgate.policy.settings import PolicySettings
 from modgate.review.settings import ReviewSettings
+from modgate.streams.settings import StreamSettings
 
 MB = 1024 * 1024
 
@@ -142,6 +143,9 @@ class Settings(BaseSettings):
     )
     metrics: MetricsSettings = Field(
         default_factory=MetricsSettings, description="The Prometheus scrape; see below."
+    )
+    streams: StreamSettings = Field(
+        default_factory=StreamSettings, description="Live streams; see the section below."
     )
 
     @classmethod

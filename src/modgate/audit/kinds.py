@@ -24,6 +24,14 @@ KINDS: Mapping[str, str] = {
     "quality.checked": "a blind quality check of an automatic decision was done (it stands)",
     "preview.revealed": "a reviewer looked at the clear (unblurred) preview of a task's media",
     "media.clear_read": "an API client was sent clear (unblurred) pixels of media",
+    # Live streams.
+    "stream.created": "a client asked for a live stream to be moderated",
+    "stream.held": "a worker took a live stream up (the first, or one taking over)",
+    "stream.segment.started": "a label appeared in a live stream",
+    "stream.segment.ended": "a label went away from a live stream (or the stream ended)",
+    "stream.action": "the policy asked for an action on a live stream",
+    "stream.ended": "a live stream ended, was stopped or failed, with its reason",
+    "stream.thumbnail_read": "an API client was sent the clear picture of a stream's segment",
     # Policies.
     "policy.saved": "a policy version was stored",
     "policy.tested": "a policy version's test cases were run",

@@ -65,6 +65,7 @@ SCOPES = (
     "banks:read",
     "banks:manage",
     "audit:read",
+    "streams:manage",
 )
 
 

@@ -150,6 +150,10 @@ class WebhookSecretTooShortException(InvalidParameterException):
     """The webhook secret is shorter than 16 bytes."""
 
 
+class UnsupportedStreamSourceException(InvalidParameterException):
+    """The stream's URL is of a scheme modgate cannot read (HLS, RTMP, RTSP and SRT it can)."""
+
+
 class VideoDurationUnknownException(InvalidParameterException):
     """The video's length can neither be read nor measured."""
 
@@ -249,6 +253,10 @@ class JobCpuBudgetExceededException(ModgateAPIError):
 
 class TextSizeLimitExceededException(ModgateAPIError):
     """The text is larger than the server's limit (413)."""
+
+
+class StreamLimitExceededException(ModgateAPIError):
+    """The tenant already has as many live streams as it may; stop one first (429)."""
 
 
 class RequestTooLargeException(ModgateAPIError):

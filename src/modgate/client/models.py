@@ -28,6 +28,7 @@ PiiType: TypeAlias = Literal[
     "URL",
     "USERNAME",
 ]
+StreamStatus: TypeAlias = Literal["starting", "live", "ended", "stopped", "failed"]
 
 
 class Media(TypedDict):
@@ -287,7 +288,7 @@ class Delivery(TypedDict):
     id: str
     event_id: int
     event: str
-    moderation_id: str
+    moderation_id: str | None
     status: str
     attempts: int
     last_status: int | None
@@ -298,6 +299,61 @@ class Delivery(TypedDict):
 
 class DeliveryPage(TypedDict):
     items: list[Delivery]
+    next_cursor: str | None
+
+
+class StreamModerationLabel(TypedDict):
+    Name: str
+    Confidence: float
+    ParentName: NotRequired[str | None]
+    TaxonomyLevel: NotRequired[int | None]
+
+
+class StreamSegment(TypedDict):
+    """A label's stretch of a live stream, in Rekognition's segment shape, timed in
+    milliseconds from the stream's start; ``Open`` while the label is still on screen (its end
+    is then the last sample that showed it so far)."""
+
+    SegmentId: str
+    StartTimestampMillis: int
+    EndTimestampMillis: int
+    DurationMillis: int
+    Timestamp: int
+    ModerationLabel: StreamModerationLabel
+    Open: bool
+    ThumbnailKey: NotRequired[str | None]
+
+
+class StreamGap(TypedDict):
+    from_ms: int
+    to_ms: int
+
+
+class StreamBrief(TypedDict):
+    id: str
+    url: str
+    external_id: str | None
+    context: dict[str, Any]
+    fps: float
+    terminate_on: list[str]
+    status: StreamStatus
+    reason: str | None
+    samples: int
+    last_sample_ms: int | None
+    skipped_ms: int
+    gaps: list[StreamGap]
+    last_action: str | None
+    created_at: str
+    started_at: str | None
+    ended_at: str | None
+
+
+class Stream(StreamBrief):
+    segments: list[StreamSegment]
+
+
+class StreamPage(TypedDict):
+    items: list[StreamBrief]
     next_cursor: str | None
 
 

@@ -478,3 +478,21 @@ def detect_video(
         engine, path, fps, scene_threshold, reuse_threshold=reuse_threshold
     ):
         yield sample.timestamp_ms, result
+
+
+class FramePicker:
+    """The sampling of ``sample_frames`` for frames that arrive one at a time (a live stream):
+    ``push`` each decoded frame with its time; it returns the samples that frame settles (the
+    frame before it, when it was on screen at a sampling mark or starts a scene). ``max_side``:
+    as ``sample_frames``."""
+
+    def __init__(self, fps: float, scene_threshold: float, max_side: int | None) -> None:
+        self._picker = _Picker(1000.0 / fps, scene_threshold)
+        self.max_side = max_side
+
+    def push(self, frame: av.VideoFrame, ms: float) -> Sample | None:
+        picked = self._picker.push(frame, ms)
+        if picked is None:
+            return None
+        size = _fit(frame.width, frame.height, self.max_side)
+        return _sample(*picked, size)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from modgate.events.log import record
 from modgate.events.models import (
     EVENT_TYPES,
+    STREAM_EVENTS,
     SUBSCRIBABLE_EVENTS,
     WEBHOOK_EVENTS,
     AppealCreated,
@@ -27,11 +28,20 @@ from modgate.events.models import (
     ReviewCreated,
     ReviewEscalated,
     ReviewVerdictSubmitted,
+    StreamAction,
+    StreamCreated,
+    StreamEnded,
+    StreamEvent,
+    StreamHeld,
+    StreamSegmentEnded,
+    StreamSegmentStarted,
+    StreamThumbnailRead,
 )
 from modgate.events.tables import EventRow
 
 __all__ = [
     "EVENT_TYPES",
+    "STREAM_EVENTS",
     "SUBSCRIBABLE_EVENTS",
     "WEBHOOK_EVENTS",
     "AppealCreated",
@@ -50,5 +60,13 @@ __all__ = [
     "ReviewCreated",
     "ReviewEscalated",
     "ReviewVerdictSubmitted",
+    "StreamAction",
+    "StreamCreated",
+    "StreamEnded",
+    "StreamEvent",
+    "StreamHeld",
+    "StreamSegmentEnded",
+    "StreamSegmentStarted",
+    "StreamThumbnailRead",
     "record",
 ]

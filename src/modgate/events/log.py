@@ -5,7 +5,8 @@ Both are committed with the state change they describe or not at all, so neither
 disagrees with the state; webhooks and metrics read the event log only after the commit. The
 audit entry (``modgate.audit.append``) is written here and only here for moderation events: it
 belongs to the tenant of the event's moderation (or, for a clear read of media no moderation
-names, of the media), and its actor is the event's (``modgate.audit.SYSTEM`` when None).
+names, of the media; for a stream's event, of the stream), which the event log keeps too; its
+actor is the event's (``modgate.audit.SYSTEM`` when None).
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ _MEDIA_TENANT = select(MediaRow.tenant).where(MediaRow.id == bindparam("id"))
 def record(session: Session, event: Event) -> None:
     """Append ``event`` to the event log and the audit log inside the caller's transaction."""
     payload = event.payload()
+    tenant = _tenant_of(session, event)
     session.execute(
         _INSERT,
         {
             "name": event.name,
             "moderation_id": event.moderation_id,
+            "tenant": tenant,
             "payload": payload,
             "actor": event.actor,
             "created_at": utcnow(),
@@ -41,7 +44,7 @@ def record(session: Session, event: Event) -> None:
     audit.append(
         session,
         event.name,
-        tenant=_tenant_of(session, event),
+        tenant=tenant,
         actor=event.actor or audit.SYSTEM,
         object=event.audit_object(),
         payload=payload,
@@ -50,6 +53,9 @@ def record(session: Session, event: Event) -> None:
 
 
 def _tenant_of(session: Session, event: Event) -> str:
+    own = event.own_tenant()
+    if own is not None:
+        return own
     if event.moderation_id is not None:
         statement, key = _MODERATION_TENANT, event.moderation_id
     else:

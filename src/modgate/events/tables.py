@@ -13,6 +13,7 @@ from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modgate.db.base import Base, utcnow
+from modgate.tenants import TENANT_LENGTH
 
 
 class EventRow(Base):
@@ -24,6 +25,8 @@ class EventRow(Base):
     )
     name: Mapped[str] = mapped_column(String(64))
     moderation_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The tenant the event belongs to (``streams_0001``; older rows: their moderation's).
+    tenant: Mapped[str | None] = mapped_column(String(TENANT_LENGTH))
     actor: Mapped[str | None] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -82,6 +82,7 @@ def worker(
     pipeline.engine()  # a detector that cannot load stops the worker now
     pipeline.jobs.release_orphans(socket.gethostname(), process_alive)
     pipeline.dispatcher.start()
+    services.stream_workers.start()  # live streams are held by workers too
     every = services.settings.retention_every_minutes
     retention = services.retention.loop(every * 60) if every else None
     try:

@@ -134,6 +134,7 @@ class Pipeline:
             run_here=run_here,
         )
         outbound = OutboundGuard(OutboundPolicy.from_settings(settings))
+        self.outbound = outbound
         self.webhooks = WebhookService(sessions, self.settings, outbound)
         self.dispatcher = WebhookDispatcher(
             self.webhooks, outbound, self.settings.poll_seconds, self.settings.webhook_concurrency

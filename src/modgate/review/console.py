@@ -22,6 +22,7 @@ from modgate.errors import (
 )
 from modgate.events import PreviewRevealed, record
 from modgate.media.tables import MediaRow
+from modgate.moderation.models import ModerationExtra
 from modgate.moderation.tables import ModerationRow
 from modgate.review.lane import appeal_public
 from modgate.review.models import Reviewer
@@ -203,6 +204,7 @@ def task_view(service: ReviewService, task_id: str, reviewer: Reviewer) -> dict[
         if moderation.kind == "video"
         else [],
         "texts": text_views(extra.text_findings if extra else None),
+        "stream": stream_moment(extra),
         "earlier_verdicts": earlier,
         "appeal": appeal_public(appeal) if appeal else None,
         "revealed": revealed is not None,
@@ -358,3 +360,21 @@ def my_stats(service: ReviewService, reviewer: Reviewer) -> dict[str, Any]:
         "reveals_today": revealed,
         "reveal_cap": service.settings.daily_reveal_cap,
     }
+
+
+STREAM_CLIENT = "streams"  # the client name live streams submit their flagged moments as
+
+
+def stream_moment(extra: ModerationExtra | None) -> dict[str, Any] | None:
+    """The live stream and the time a flagged moment was taken at (``modgate.streams``
+    submits each moment the policy sends to review as an image, with both in its metadata);
+    None for any other item."""
+    if extra is None or extra.client != STREAM_CLIENT:
+        return None
+    stream_id, at_ms = (
+        extra.client_metadata.get("stream_id"),
+        extra.client_metadata.get("stream_ms"),
+    )
+    if not isinstance(stream_id, str) or not isinstance(at_ms, int):
+        return None
+    return {"id": stream_id, "at_ms": at_ms}

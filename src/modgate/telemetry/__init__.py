@@ -63,6 +63,9 @@ class Instruments:
     decision_seconds: Histogram
     review_seconds: Histogram
     handling_seconds: Histogram
+    stream_samples: Counter
+    stream_skipped_seconds: Counter
+    stream_events: Counter
 
 
 _lock = threading.Lock()
@@ -136,6 +139,23 @@ def instruments() -> Instruments:
                     "modgate_review_handling_seconds",
                     "From a reviewer's claim to their verdict, measured by the server.",
                     buckets=HANDLING_BUCKETS,
+                    registry=registry,
+                ),
+                stream_samples=Counter(
+                    "modgate_stream_samples",
+                    "Samples of live streams detected, decided and committed.",
+                    registry=registry,
+                ),
+                stream_skipped_seconds=Counter(
+                    "modgate_stream_skipped_seconds",
+                    "Stream time skipped to catch up with the live edge (a worker behind, a "
+                    "source back after an outage, a takeover).",
+                    registry=registry,
+                ),
+                stream_events=Counter(
+                    "modgate_stream_events",
+                    "Events of live streams, by name (segment started or ended, action).",
+                    ["event"],
                     registry=registry,
                 ),
             )

@@ -31,6 +31,14 @@ from modgate.events import (
     ReviewCreated,
     ReviewEscalated,
     ReviewVerdictSubmitted,
+    StreamAction,
+    StreamCreated,
+    StreamEnded,
+    StreamEvent,
+    StreamHeld,
+    StreamSegmentEnded,
+    StreamSegmentStarted,
+    StreamThumbnailRead,
     record,
 )
 from modgate.media.tables import MediaRow
@@ -236,6 +244,68 @@ CASES: list[tuple[Event, str, dict[str, Any], str | None]] = [
     ),
 ]
 
+SEGMENT = {"StartTimestampMillis": 3000, "ModerationLabel": {"Name": "Violence"}}
+ABOUT = {"stream_id": "str_1", "external_id": "cam-1"}
+# Events about a live stream: no moderation; the tenant is the stream's.
+STREAM_CASES: list[tuple[StreamEvent, str, dict[str, Any]]] = [
+    (
+        StreamCreated(stream_id="str_1", tenant="tv", external_id="cam-1", fps=2.0),
+        "stream.created",
+        ABOUT | {"fps": 2.0},
+    ),
+    (
+        StreamHeld(stream_id="str_1", tenant="tv", external_id="cam-1", worker="w", resume_ms=9),
+        "stream.held",
+        ABOUT | {"worker": "w", "resume_ms": 9},
+    ),
+    (
+        StreamSegmentStarted(
+            stream_id="str_1", tenant="tv", external_id="cam-1", segment_id="seg_1",
+            segment=SEGMENT, thumbnail="streams/str_1/3000.jpg",
+        ),
+        "stream.segment.started",
+        ABOUT | {"segment_id": "seg_1", "segment": SEGMENT, "thumbnail": "streams/str_1/3000.jpg"},
+    ),
+    (
+        StreamSegmentEnded(
+            stream_id="str_1", tenant="tv", external_id="cam-1", segment_id="seg_1",
+            segment=SEGMENT,
+        ),
+        "stream.segment.ended",
+        ABOUT | {"segment_id": "seg_1", "segment": SEGMENT, "thumbnail": None},
+    ),
+    (
+        StreamAction(
+            stream_id="str_1", tenant="tv", external_id="cam-1", action="review", rule="r1",
+            at_ms=3000, reasons=("Violence",), policy_version="abc",
+        ),
+        "stream.action",
+        ABOUT | {
+            "action": "review", "rule": "r1", "at_ms": 3000, "reasons": ["Violence"],
+            "policy_version": "abc", "moderation_id": None,
+        },
+    ),
+    (
+        StreamThumbnailRead(
+            stream_id="str_1", tenant="tv", external_id="cam-1", segment_id="seg_1",
+            actor="key:key_1",
+        ),
+        "stream.thumbnail_read",
+        ABOUT | {"segment_id": "seg_1"},
+    ),
+    (
+        StreamEnded(
+            stream_id="str_1", tenant="tv", external_id="cam-1", status="stopped",
+            reason="stopped by a client", samples=12, duration_ms=6000, actor="key:key_1",
+        ),
+        "stream.ended",
+        ABOUT | {
+            "status": "stopped", "reason": "stopped by a client", "samples": 12,
+            "duration_ms": 6000,
+        },
+    ),
+]  # fmt: skip
+
 
 @pytest.fixture
 def session() -> Any:
@@ -315,8 +385,24 @@ def test_every_audit_detail_is_json_without_personal_fields() -> None:
         assert not {"external_id", "appellant", "statement"} & set(detail)
 
 
+@pytest.mark.parametrize(
+    ("event", "name", "payload"), STREAM_CASES, ids=[case[1] for case in STREAM_CASES]
+)
+def test_a_stream_event_is_stored_and_audited_under_the_streams_tenant(
+    session: Session, event: StreamEvent, name: str, payload: dict[str, Any]
+) -> None:
+    record(session, event)
+    row = session.scalars(select(EventRow)).one()
+    assert (row.name, row.moderation_id, row.tenant, row.payload) == (name, None, "tv", payload)
+    entry = session.scalars(select(AuditEntryRow)).one()
+    assert (entry.kind, entry.tenant, entry.object) == (name, "tv", "stream:str_1")
+    assert entry.payload_hash == payload_hash(payload)
+    assert "external_id" not in entry.detail
+
+
 def test_every_kind_is_covered_documented_and_named_once() -> None:
-    assert sorted(EVENT_TYPES) == sorted(case[1] for case in CASES)
+    covered = [case[1] for case in CASES] + [case[1] for case in STREAM_CASES]
+    assert sorted(EVENT_TYPES) == sorted(covered)
     for name, kind in EVENT_TYPES.items():
         assert kind.name == name
         assert (kind.__doc__ or "").startswith(f"``{name}``"), kind

@@ -11,7 +11,8 @@ contract (``tests/contracts/test_webhook_store.py``).
 
 An endpoint belongs to a tenant: it is listed, deleted and its log read only by that tenant
 (another tenant's is not found), and an event fans out only to the endpoints of its moderation's
-tenant (an event whose moderation is gone counts as the ``default`` tenant's).
+tenant, or of the tenant the event names (a stream's event); an event whose moderation is gone
+counts as the ``default`` tenant's.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ _UNFANNED = (
         EventRow.id,
         EventRow.name,
         EventRow.moderation_id,
-        func.coalesce(ModerationRow.tenant, DEFAULT_TENANT).label("tenant"),
+        func.coalesce(ModerationRow.tenant, EventRow.tenant, DEFAULT_TENANT).label("tenant"),
     )
     .outerjoin(WebhookFanoutRow, WebhookFanoutRow.event_id == EventRow.id)
     .outerjoin(ModerationRow, ModerationRow.id == EventRow.moderation_id)
