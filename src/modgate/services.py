@@ -37,9 +37,11 @@ from modgate.banks.index import BankIndex, Refresher
 from modgate.banks.service import BankService
 from modgate.banks.store import SqlBankStore
 from modgate.db import make_engine, session_factory, upgrade
+from modgate.detection.custom.store import SqlCustomLabelStore
 from modgate.events.webhooks import WebhookService
 from modgate.governance.policy_gate import PolicyGovernance
 from modgate.governance.retention import RetentionService
+from modgate.labels.service import CustomLabelService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from modgate.media.service import remove_abandoned_spool
@@ -75,6 +77,7 @@ class Services:
     retention: RetentionService
     viewer: ViewerDecisions
     banks: BankService
+    labels: CustomLabelService
     bank_refresher: Refresher
     audit: AuditService
     metrics: MetricsService
@@ -120,6 +123,9 @@ class Services:
         if role != "cli":
             refresher.start()
         review = ReviewService(sessions, settings.review, moderations=moderations, banks=banks)
+        label_store = SqlCustomLabelStore(sessions, blobs)
+        labels = CustomLabelService(label_store, sessions, blobs)
+        labels.refresh_taxonomy()
         pipeline = Pipeline(
             settings,
             sessions,
@@ -130,6 +136,7 @@ class Services:
             publish=settings.pipeline.executor == "celery" and role != "worker",
             engine=detection_engine,
             banks=banks,
+            custom_labels=label_store,
         )
         return cls(
             settings=settings,
@@ -149,6 +156,7 @@ class Services:
             retention=RetentionService(sessions, blobs),
             viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
             banks=banks,
+            labels=labels,
             bank_refresher=refresher,
             audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
             metrics=MetricsService(sessions, review.queue_stats),

@@ -34,6 +34,7 @@ TABLE_MODULES = (
     "modgate.auth.tables",
     "modgate.governance.tables",
     "modgate.banks.tables",
+    "modgate.detection.custom.tables",
 )
 
 

@@ -25,6 +25,7 @@ from modgate.detection import video
 from modgate.detection.base import Detector, DetectorOutput
 from modgate.detection.cache import DetectionCache
 from modgate.detection.cascade import Cascade, SurfacePlan
+from modgate.detection.custom.detector import CustomDetector, CustomLabelSource
 from modgate.detection.frames import PreparedImage
 from modgate.detection.fusion import FUSION_VERSION, fuse_outputs
 from modgate.detection.registry import build_detectors
@@ -57,8 +58,10 @@ class DetectionEngine:
         cascade: dict[str, CascadeRule] | None = None,
         usage: RemoteUsage | None = None,
         text: TextEngine | None = None,
+        custom_labels: CustomLabelSource | None = None,
     ) -> None:
-        """``text``: the text engine (default: every installed text detector)."""
+        """``text``: the text engine (default: every installed text detector);
+        ``custom_labels``: where the ``custom`` detector finds the live custom-label heads."""
         if not detectors:
             raise ModgateError("DetectionEngine needs at least one detector")
         self.detectors = list(detectors)
@@ -79,11 +82,21 @@ class DetectionEngine:
         )
         self.load_seconds: dict[str, float] = {}
         self._load()
+        self.use_custom_labels(custom_labels)
         self.text = text if text is not None else TextEngine.from_settings(DetectionSettings())
+
+    def use_custom_labels(self, source: CustomLabelSource | None) -> None:
+        """Hand the ``custom`` detector (when enabled) the live custom-label heads' source."""
+        for detector in self.detectors:
+            if isinstance(detector, CustomDetector):
+                detector.use_source(source)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, cache: DetectionCache | None = None
+        cls,
+        settings: Settings,
+        cache: DetectionCache | None = None,
+        custom_labels: CustomLabelSource | None = None,
     ) -> DetectionEngine:
         """Pick, configure and load the detectors named by ``settings.detection``."""
         detection = settings.detection
@@ -98,6 +111,7 @@ class DetectionEngine:
             cache=cache,
             cascade=detection.cascade,
             text=text,
+            custom_labels=custom_labels,
         )
 
     def version_of(self, plan: SurfacePlan) -> str:

@@ -1,0 +1,185 @@
+"""Training a custom-label head: L2-regularised logistic regression by Newton's method, in numpy.
+
+Embeddings are standardised per dimension and the standardisation is folded back into the
+weights, so the trained head stays one dot product. Quality is measured by stratified k-fold
+cross-validation (``folds`` = 5, fewer when a class is small): every example is scored by a head
+that never saw it, those out-of-fold scores fit the Platt calibration, and the calibrated
+out-of-fold probabilities give the precision, recall and accuracy the model card reports.
+
+numpy rather than scikit-learn: a few hundred lines of maths less than a dependency, the same
+code trains in the API process, a worker and the CLI, and the artifact is weights, not a pickle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from modgate.detection.custom.head import Kind, LinearHead, sigmoid
+from modgate.errors import InvalidCustomLabelException
+
+MIN_EXAMPLES = 4  # of each class: fewer cannot be cross-validated
+FOLDS = 5
+L2 = 1.0
+NEWTON_STEPS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """How a head's calibrated probabilities, thresholded at 0.5, match the truth."""
+
+    precision: float
+    recall: float
+    accuracy: float
+    f1: float
+    brier: float
+    positives: int
+    negatives: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "accuracy": round(self.accuracy, 4),
+            "f1": round(self.f1, 4),
+            "brier": round(self.brier, 4),
+            "positives": self.positives,
+            "negatives": self.negatives,
+        }
+
+
+def metrics_of(probabilities: np.ndarray, truth: np.ndarray) -> Metrics:
+    """Precision, recall, accuracy, F1 (at 0.5) and Brier score of ``probabilities``."""
+    predicted = probabilities >= 0.5
+    actual = truth.astype(bool)
+    true_positive = int(np.sum(predicted & actual))
+    false_positive = int(np.sum(predicted & ~actual))
+    false_negative = int(np.sum(~predicted & actual))
+    precision = true_positive / max(true_positive + false_positive, 1)
+    recall = true_positive / max(true_positive + false_negative, 1)
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Metrics(
+        precision=precision,
+        recall=recall,
+        accuracy=float(np.mean(predicted == actual)),
+        f1=f1,
+        brier=float(np.mean((probabilities - truth) ** 2)),
+        positives=int(actual.sum()),
+        negatives=int((~actual).sum()),
+    )
+
+
+def fit_logistic(
+    features: np.ndarray, truth: np.ndarray, l2: float = L2
+) -> tuple[np.ndarray, float]:
+    """Weights and bias of a class-balanced, L2-regularised logistic regression.
+
+    With fewer examples than dimensions the weights lie in the span of the examples, so the
+    fit runs on their coordinates in that span (an SVD) and maps back: the same optimum, for
+    a Newton step in ``rows`` dimensions instead of ``columns``."""
+    rows, columns = features.shape
+    if rows < columns:
+        _, singular, basis = np.linalg.svd(features, full_matrices=False)
+        weights, bias = _newton(features @ basis.T, truth, l2)
+        return basis.T @ weights, bias
+    return _newton(features, truth, l2)
+
+
+def _newton(features: np.ndarray, truth: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+    rows, columns = features.shape
+    design = np.hstack([features, np.ones((rows, 1))]).astype(np.float64)
+    positives = max(float(truth.sum()), 1.0)
+    negatives = max(float(rows - truth.sum()), 1.0)
+    balance = np.where(truth > 0, rows / (2 * positives), rows / (2 * negatives))
+    penalty = np.full(columns + 1, l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    theta = np.zeros(columns + 1)
+    for _ in range(NEWTON_STEPS):
+        probability = sigmoid(design @ theta)
+        gradient = design.T @ (balance * (probability - truth)) + penalty * theta
+        curvature = balance * probability * (1.0 - probability) + 1e-9
+        hessian = (design.T * curvature) @ design + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        theta -= step
+        if float(np.abs(step).max()) < 1e-5:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+def fit_standardised(features: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, float]:
+    """``fit_logistic`` on standardised features, folded back to weights on the raw ones."""
+    mean = features.mean(axis=0)
+    spread = features.std(axis=0) + 1e-6
+    weights, bias = fit_logistic((features - mean) / spread, truth)
+    raw_weights = weights / spread
+    return raw_weights, bias - float(raw_weights @ mean)
+
+
+def stratified_folds(truth: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """A fold number per example, each class spread evenly over the folds."""
+    generator = np.random.default_rng(seed)
+    assignment = np.zeros(len(truth), dtype=int)
+    for value in (0, 1):
+        members = np.flatnonzero(truth == value)
+        generator.shuffle(members)
+        assignment[members] = np.arange(len(members)) % folds
+    return assignment
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingResult:
+    """The head trained on every example, its cross-validated metrics, and each example's
+    calibrated out-of-fold probability (positives first, then negatives)."""
+
+    head: LinearHead
+    metrics: Metrics
+    out_of_fold: np.ndarray
+
+
+def train_head(
+    positives: np.ndarray,
+    negatives: np.ndarray,
+    *,
+    kind: Kind,
+    backbone: str,
+    seed: int = 0,
+    card: dict[str, Any] | None = None,
+) -> TrainingResult:
+    """A calibrated head separating ``positives`` from ``negatives`` (rows: embeddings)."""
+    if len(positives) < MIN_EXAMPLES or len(negatives) < MIN_EXAMPLES:
+        raise InvalidCustomLabelException(
+            f"a custom label needs at least {MIN_EXAMPLES} positive and {MIN_EXAMPLES} negative "
+            f"examples (got {len(positives)} and {len(negatives)})"
+        )
+    features = np.vstack([positives, negatives]).astype(np.float64)
+    truth = np.concatenate([np.ones(len(positives)), np.zeros(len(negatives))])
+    folds = min(FOLDS, len(positives), len(negatives))
+    assignment = stratified_folds(truth, folds, seed)
+    out_of_fold = np.zeros(len(truth))
+    for fold in range(folds):
+        held = assignment == fold
+        weights, bias = fit_standardised(features[~held], truth[~held])
+        out_of_fold[held] = features[held] @ weights + bias
+    platt_scale, platt_offset = fit_logistic(out_of_fold[:, None], truth, l2=1e-3)
+    calibrated = sigmoid(platt_scale[0] * out_of_fold + platt_offset)
+    metrics = metrics_of(calibrated, truth)
+    weights, bias = fit_standardised(features, truth)
+    summary = {
+        **(card or {}),
+        "kind": kind,
+        "backbone": backbone,
+        "model": "logistic regression (L2, class-balanced) on frozen embeddings, Platt-calibrated",
+        "cross_validation": {"folds": folds, **metrics.as_dict()},
+    }
+    head = LinearHead(
+        kind=kind,
+        backbone=backbone,
+        weights=weights.astype(np.float32),
+        bias=bias,
+        platt_scale=float(platt_scale[0]),
+        platt_offset=platt_offset,
+        card=summary,
+    )
+    return TrainingResult(head, metrics, calibrated)
