@@ -184,6 +184,7 @@ class Services:
         """Stop whatever the pipeline started, close the detection engine and the database
         connections. Safe to call more than once."""
         self.pipeline.stop()
+        self.labels.close()
         self.bank_refresher.stop()
         self.audit.stop()
         self.engine.dispose()

@@ -200,6 +200,8 @@ class Client:
     list_webhooks = _method(operations.list_webhooks)
     delete_webhook = _method(operations.delete_webhook)
     list_webhook_deliveries = _method(operations.list_webhook_deliveries)
+    train_custom_label = _method(operations.train_custom_label)
+    get_custom_label_job = _method(operations.get_custom_label_job)
     list_banks = _method(operations.list_banks)
     create_bank = _method(operations.create_bank)
     import_bank_entries = _method(operations.import_bank_entries)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -28,9 +29,14 @@ from modgate.detection.custom.store import (
     Examples,
     LabelVersion,
 )
-from modgate.detection.custom.training import TrainingResult, metrics_of, train_head
+from modgate.detection.custom.training import (
+    MIN_EXAMPLES,
+    TrainingResult,
+    metrics_of,
+    train_head,
+)
 from modgate.errors import InvalidCustomLabelException, ModgateError, UnknownLabelException
-from modgate.labels.verdicts import verdict_examples
+from modgate.labels.verdicts import ReviewedExamples, media_items, verdict_examples
 from modgate.media.blobstore import BlobStore
 from modgate.taxonomy import custom_labels, register_custom_labels, taxonomy_v7
 
@@ -58,6 +64,7 @@ class CustomLabelService:
         self.blobs = blobs
         self.embedders = embedders
         self._loaded: dict[tuple[Kind, str], Embedder] = {}
+        self._jobs = ThreadPoolExecutor(1, thread_name_prefix="modgate-labels")
 
     def refresh_taxonomy(self) -> None:
         """Make this process's taxonomy know every stored custom label (policies name them)."""
@@ -114,25 +121,53 @@ class CustomLabelService:
         negatives: Sequence[Any],
         actor: str,
         source: str = "folders",
+        base: Examples | None = None,
     ) -> LabelVersion:
-        """Embed the examples, train, shadow-evaluate against the live version, store."""
+        """Train a new version now: embed the items, add them to ``base`` (embeddings an
+        earlier version was trained on), train, shadow-evaluate against the live version on
+        the new items, store. A training error is a ``failed`` version, not an exception."""
         self.embedder(label.kind, label.backbone)  # an unknown backbone fails before any row
-        examples = Examples(self.embed(label, positives), self.embed(label, negatives))
-        return self.train_embedded(label, examples, examples, actor, source)
-
-    def train_embedded(
-        self,
-        label: CustomLabel,
-        examples: Examples,
-        unseen: Examples,
-        actor: str,
-        source: str,
-    ) -> LabelVersion:
-        """Train on ``examples``; ``unseen`` (the rows the live version was not trained on,
-        a subset of ``examples`` at their ends) is where the shadow evaluation compares."""
+        _enough(positives, negatives, base)
         label, version = self.store.start_version(label, source, actor)
         self.refresh_taxonomy()
+        return self.complete(label, version, positives, negatives, base)
+
+    def submit(
+        self,
+        label: CustomLabel,
+        positives: Sequence[Any],
+        negatives: Sequence[Any],
+        actor: str,
+        source: str = "api",
+        base: Examples | None = None,
+    ) -> LabelVersion:
+        """``train`` as a job: the version is recorded (``training``) and returned at once;
+        embedding and training run on the service's one training thread."""
+        self.embedder(label.kind, label.backbone)
+        _enough(positives, negatives, base)
+        label, version = self.store.start_version(label, source, actor)
+        self.refresh_taxonomy()
+        self._jobs.submit(self.complete, label, version, positives, negatives, base)
+        return version
+
+    def complete(
+        self,
+        label: CustomLabel,
+        version: LabelVersion,
+        positives: Sequence[Any],
+        negatives: Sequence[Any],
+        base: Examples | None,
+    ) -> LabelVersion:
         try:
+            unseen = Examples(self._rows(label, positives), self._rows(label, negatives))
+            examples = (
+                Examples(
+                    _stack(base.positives, unseen.positives),
+                    _stack(base.negatives, unseen.negatives),
+                )
+                if base is not None
+                else unseen
+            )
             result = train_head(
                 examples.positives,
                 examples.negatives,
@@ -144,6 +179,11 @@ class CustomLabelService:
         except ModgateError as exc:
             return self.store.finish_version(
                 version, head=None, examples=None, shadow={}, live=False, error=exc.message
+            )
+        except Exception:
+            logger.exception("training custom label %s failed", label.name)
+            return self.store.finish_version(
+                version, head=None, examples=None, shadow={}, live=False, error="internal error"
             )
         return self.store.finish_version(
             version,
@@ -174,7 +214,7 @@ class CustomLabelService:
             ]
         )
         truth = np.concatenate([np.ones(new_positives), np.zeros(new_negatives)])
-        rows = np.vstack([unseen.positives, unseen.negatives])
+        rows = _stack(unseen.positives, unseen.negatives)
         before = metrics_of(head.probabilities(rows), truth)
         after = metrics_of(candidate, truth)
         return {
@@ -185,12 +225,18 @@ class CustomLabelService:
             "promoted": after.f1 >= before.f1,
         }
 
-    def retrain_from_verdicts(self, tenant: str, name: str, actor: str) -> LabelVersion:
-        """A new version trained on the live version's examples plus every reviewed item
-        judged since it was trained; it goes live only if it wins the shadow evaluation."""
+    def reviewed(self, tenant: str, name: str) -> tuple[CustomLabel, ReviewedExamples, Examples]:
+        """What a retrain from verdicts learns from: the label, the items reviewers judged
+        since its live version was trained, and that version's own examples."""
         label = self.store.label(tenant, name)
-        versions = [v for v in self.store.versions(tenant, name) if v.examples_key]
-        base = next((v for v in versions if v.version == label.live_version), None)
+        base = next(
+            (
+                v
+                for v in self.store.versions(tenant, name)
+                if v.version == label.live_version and v.examples_key
+            ),
+            None,
+        )
         since = base.created_at if base is not None else None
         reviewed = verdict_examples(self.sessions, self.blobs, tenant, name, label.kind, since)
         if not reviewed.positives and not reviewed.negatives:
@@ -198,22 +244,37 @@ class CustomLabelService:
                 f"No reviewed item has confirmed, added or rejected {name!r} since version "
                 f"{label.live_version} was trained: nothing new to learn from."
             )
-        unseen = Examples(
-            self._rows(label, reviewed.positives), self._rows(label, reviewed.negatives)
-        )
-        old = (
-            self.store.examples(base)
-            if base is not None
-            else Examples(unseen.positives[:0], unseen.negatives[:0])
-        )
-        merged = Examples(
-            _stack(old.positives, unseen.positives), _stack(old.negatives, unseen.negatives)
-        )
-        return self.train_embedded(label, merged, unseen, actor, "verdicts")
+        if base is None:
+            raise InvalidCustomLabelException(f"{name!r} has no live version to retrain.")
+        return label, reviewed, self.store.examples(base)
+
+    def retrain_from_verdicts(self, tenant: str, name: str, actor: str) -> LabelVersion:
+        """A new version trained on the live version's examples plus every reviewed item
+        judged since it was trained; it goes live only if it wins the shadow evaluation."""
+        label, reviewed, base = self.reviewed(tenant, name)
+        return self.train(label, reviewed.positives, reviewed.negatives, actor, "verdicts", base)
+
+    def media_items(self, tenant: str, media_ids: Sequence[str], kind: str) -> list[Any]:
+        """The tenant's stored media of ``kind`` (pictures, or texts) by id; an id that is not
+        the tenant's, or of another kind, is refused like a missing one."""
+        return media_items(self.sessions, self.blobs, tenant, media_ids, kind)
 
     def _rows(self, label: CustomLabel, items: Sequence[Any]) -> np.ndarray:
         rows = self.embed(label, items)
         return rows if len(items) else np.zeros((0, _width(label)), dtype=np.float32)
+
+    def close(self) -> None:
+        self._jobs.shutdown(wait=True)
+
+
+def _enough(positives: Sequence[Any], negatives: Sequence[Any], base: Examples | None) -> None:
+    have_positives = len(positives) + (len(base.positives) if base is not None else 0)
+    have_negatives = len(negatives) + (len(base.negatives) if base is not None else 0)
+    if min(have_positives, have_negatives) < MIN_EXAMPLES:
+        raise InvalidCustomLabelException(
+            f"A custom label needs at least {MIN_EXAMPLES} positive and {MIN_EXAMPLES} negative "
+            f"examples (got {have_positives} and {have_negatives})."
+        )
 
 
 def _width(label: CustomLabel) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.errors import CustomLabelNotFoundException
 from modgate.media.blobstore import BlobStore
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow
@@ -66,7 +68,43 @@ def verdict_examples(
     positives: list[Any] = []
     negatives: list[Any] = []
     for present, blob_key in judged.values():
-        data = blobs.get_bytes(blob_key)
-        item = data.decode("utf-8") if kind == "text" else Image.open(io.BytesIO(data))
-        (positives if present else negatives).append(item)
+        (positives if present else negatives).append(_item(blobs, blob_key, kind))
     return ReviewedExamples(positives, negatives)
+
+
+def _item(blobs: BlobStore, blob_key: str, kind: str) -> Any:
+    data = blobs.get_bytes(blob_key)
+    if kind == "text":
+        return data.decode("utf-8")
+    picture = Image.open(io.BytesIO(data))
+    picture.load()
+    return picture
+
+
+def media_items(
+    sessions: sessionmaker[Session],
+    blobs: BlobStore,
+    tenant: str,
+    media_ids: Sequence[str],
+    kind: str,
+) -> list[Any]:
+    """The tenant's stored media of ``kind`` by id (pictures or texts), in order; an id that
+    is another tenant's, of another kind, or whose original is gone, is not found."""
+    wanted = list(dict.fromkeys(media_ids))
+    with sessions() as session:
+        keys = dict(
+            session.execute(
+                select(MediaRow.id, MediaRow.blob_key).where(
+                    MediaRow.id.in_(wanted),
+                    MediaRow.tenant == tenant,
+                    MediaRow.kind == kind,
+                    MediaRow.originals_deleted_at.is_(None),
+                )
+            ).all()
+        )
+    missing = [media_id for media_id in wanted if media_id not in keys]
+    if missing:
+        raise CustomLabelNotFoundException(
+            f"No stored {kind} with id {missing[0][:60]!r} (of {len(missing)} not found)."
+        )
+    return [_item(blobs, keys[media_id], kind) for media_id in wanted]
