@@ -21,9 +21,12 @@ from modgate.openapi.responses import errors, link, ok
 router = APIRouter(prefix="/v1", tags=["custom labels"])
 READ = Depends(require_scopes("labels:read"))
 MANAGE = Depends(require_scopes("labels:manage"))
-MAX_EXAMPLES = 5000
-MediaIds = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=MAX_EXAMPLES)]
-Texts = Annotated[list[Annotated[str, Field(max_length=10_000)]], Field(max_length=MAX_EXAMPLES)]
+# Bodies stay under the small-body limit (64 KiB): many examples go by stored media id; texts
+# given inline are for a handful of short ones (store longer or more texts as media first).
+MAX_MEDIA_IDS = 1000
+MAX_TEXTS = 25
+MediaIds = Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=MAX_MEDIA_IDS)]
+Texts = Annotated[list[Annotated[str, Field(max_length=1000)]], Field(max_length=MAX_TEXTS)]
 
 
 class CustomLabelTrain(BaseModel):
