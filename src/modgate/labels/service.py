@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from modgate.detection.custom.embedders import DEFAULT_BACKBONES, Embedder, make_embedder
-from modgate.detection.custom.head import KINDS, Kind
+from modgate.detection.custom.head import KINDS, Kind, LinearHead
 from modgate.detection.custom.store import (
     CustomLabel,
     CustomLabelStore,
@@ -35,7 +35,12 @@ from modgate.detection.custom.training import (
     metrics_of,
     train_head,
 )
-from modgate.errors import InvalidCustomLabelException, ModgateError, UnknownLabelException
+from modgate.errors import (
+    CustomLabelNotFoundException,
+    InvalidCustomLabelException,
+    ModgateError,
+    UnknownLabelException,
+)
 from modgate.labels.verdicts import ReviewedExamples, media_items, verdict_examples
 from modgate.media.blobstore import BlobStore
 from modgate.taxonomy import custom_labels, register_custom_labels, taxonomy_v7
@@ -253,6 +258,22 @@ class CustomLabelService:
         judged since it was trained; it goes live only if it wins the shadow evaluation."""
         label, reviewed, base = self.reviewed(tenant, name)
         return self.train(label, reviewed.positives, reviewed.negatives, actor, "verdicts", base)
+
+    def adapter(self, tenant: str, project_version: str) -> tuple[CustomLabel, LinearHead]:
+        """Rekognition's ``ProjectVersion``: the label and head of the image version named by
+        its ARN-like id (or bare id), live or not. Another tenant's version, a text one, or
+        one without a trained head, is not found."""
+        version_id = project_version.rstrip("/").rsplit("/", 1)[-1]
+        version = self.store.version(tenant, version_id)
+        head = self.store.head(version)
+        if head.kind != "image":
+            raise CustomLabelNotFoundException(f"{version.label!r} is a text label.")
+        return self.store.label(tenant, version.label), head
+
+    def score(self, head: LinearHead, picture: Any) -> float:
+        """``head``'s confidence (0–100) that ``picture`` carries its label."""
+        rows = self.embedder(head.kind, head.backbone).embed([picture])
+        return float(head.probabilities(rows)[0]) * 100.0
 
     def media_items(self, tenant: str, media_ids: Sequence[str], kind: str) -> list[Any]:
         """The tenant's stored media of ``kind`` (pictures, or texts) by id; an id that is not

@@ -217,12 +217,13 @@ class SqlCustomLabelStore:
             )
             session.add(version)
             session.flush()
+            label_id = row.id
             audit.append(
                 session,
                 "custom_label.training_started",
                 tenant=label.tenant,
                 actor=actor,
-                object=f"custom_label:{label.name}",
+                object=f"custom_label:{label_id}",
                 payload={"label": label.name, "version": number, "source": source},
                 detail={"label": label.name, "version": number, "source": source},
             )
@@ -274,12 +275,13 @@ class SqlCustomLabelStore:
                 )
                 label.live_version, label.updated_at = row.version, now
             detail = {"label": label.name, "version": row.version, "status": status}
+            label_id = label.id
             audit.append(
                 session,
                 "custom_label.trained",
                 tenant=row.tenant,
                 actor=audit.SYSTEM,
-                object=f"custom_label:{label.name}",
+                object=f"custom_label:{label_id}",
                 payload={**detail, "metrics": row.metrics, "shadow": shadow, "error": error},
                 detail=detail,
             )
