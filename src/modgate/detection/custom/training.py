@@ -72,23 +72,27 @@ def metrics_of(probabilities: np.ndarray, truth: np.ndarray) -> Metrics:
 
 
 def fit_logistic(
-    features: np.ndarray, truth: np.ndarray, l2: float = L2
+    features: np.ndarray, truth: np.ndarray, l2: float = L2, targets: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
     """Weights and bias of a class-balanced, L2-regularised logistic regression.
 
     With fewer examples than dimensions the weights lie in the span of the examples, so the
     fit runs on their coordinates in that span (an SVD) and maps back: the same optimum, for
-    a Newton step in ``rows`` dimensions instead of ``columns``."""
+    a Newton step in ``rows`` dimensions instead of ``columns``. ``targets``: soft targets to
+    fit instead of ``truth`` (Platt's), which then only weighs the classes."""
     rows, columns = features.shape
     if rows < columns:
-        _, singular, basis = np.linalg.svd(features, full_matrices=False)
-        weights, bias = _newton(features @ basis.T, truth, l2)
+        _, _singular, basis = np.linalg.svd(features, full_matrices=False)
+        weights, bias = _newton(features @ basis.T, truth, l2, targets)
         return basis.T @ weights, bias
-    return _newton(features, truth, l2)
+    return _newton(features, truth, l2, targets)
 
 
-def _newton(features: np.ndarray, truth: np.ndarray, l2: float) -> tuple[np.ndarray, float]:
+def _newton(
+    features: np.ndarray, truth: np.ndarray, l2: float, targets: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     rows, columns = features.shape
+    goal = truth if targets is None else targets
     design = np.hstack([features, np.ones((rows, 1))]).astype(np.float64)
     positives = max(float(truth.sum()), 1.0)
     negatives = max(float(rows - truth.sum()), 1.0)
@@ -98,7 +102,7 @@ def _newton(features: np.ndarray, truth: np.ndarray, l2: float) -> tuple[np.ndar
     theta = np.zeros(columns + 1)
     for _ in range(NEWTON_STEPS):
         probability = sigmoid(design @ theta)
-        gradient = design.T @ (balance * (probability - truth)) + penalty * theta
+        gradient = design.T @ (balance * (probability - goal)) + penalty * theta
         curvature = balance * probability * (1.0 - probability) + 1e-9
         hessian = (design.T * curvature) @ design + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hessian, gradient)
@@ -162,7 +166,12 @@ def train_head(
         held = assignment == fold
         weights, bias = fit_standardised(features[~held], truth[~held])
         out_of_fold[held] = features[held] @ weights + bias
-    platt_scale, platt_offset = fit_logistic(out_of_fold[:, None], truth, l2=1e-3)
+    # Platt's targets: a little short of 1 and 0, so a separable fold gives probabilities
+    # that stay short of certainty (a new kind of picture can still surprise the head).
+    soft = np.where(
+        truth > 0, (len(positives) + 1) / (len(positives) + 2), 1 / (len(negatives) + 2)
+    )
+    platt_scale, platt_offset = fit_logistic(out_of_fold[:, None], truth, l2=1e-3, targets=soft)
     calibrated = sigmoid(platt_scale[0] * out_of_fold + platt_offset)
     metrics = metrics_of(calibrated, truth)
     weights, bias = fit_standardised(features, truth)
