@@ -122,10 +122,18 @@ class DetectionEngine:
         suffix = plan.suffix if plan.rule.remote != "never" and plan.remote else ""
         return f"{TAXONOMY_VERSION}+fusion{FUSION_VERSION}:{tags}{suffix}"
 
-    def for_surface(self, surface: str | None) -> SurfaceDetection:
-        """Detection as ``surface``'s cascade rule asks for."""
+    def for_surface(self, surface: str | None, tenant: str | None = None) -> SurfaceDetection:
+        """Detection as ``surface``'s cascade rule asks for, for ``tenant``'s items (its
+        custom labels answer, and tag the model version)."""
         plan = self.cascade.plan(surface)
-        return SurfaceDetection(self, plan, self.version_of(plan))
+        return SurfaceDetection(self, plan, self.version_of(plan) + self.custom_tag(tenant), tenant)
+
+    def custom_tag(self, tenant: str | None) -> str:
+        """What ``tenant``'s live custom labels add to the model version ("" without any)."""
+        if tenant is None:
+            return ""
+        custom = [d for d in self.detectors if isinstance(d, CustomDetector)]
+        return custom[0].version_tag(tenant) if custom else ""
 
     def _load(self) -> None:
         def load(detector: Detector) -> float:
@@ -209,13 +217,19 @@ class DetectionEngine:
         return self.detect_cascaded(frames, self.cascade.plan(None), self.model_version)
 
     def detect_cascaded(
-        self, frames: Sequence[Image.Image], plan: SurfacePlan, model_version: str
+        self,
+        frames: Sequence[Image.Image],
+        plan: SurfacePlan,
+        model_version: str,
+        tenant: str | None = None,
     ) -> list[DetectionResult]:
         """Labels of each frame: local detectors on all of them, the plan's remote detectors
         on those the plan sends. When the plan sends every frame, both start at once;
         otherwise the remote round starts when the local results are in. All (frame,
         detector) pairs of a round run concurrently."""
         prepared = list(self._pool.map(self._prepare, frames))
+        for image in prepared:
+            image.tenant = tenant
         asks = bool(plan.remote) and plan.rule.remote != "never"
         every = asks and (plan.sends_every_item or not self.local)
         early = self._submit(prepared, plan.remote, self._remote_pool) if every else None
@@ -299,17 +313,24 @@ class SurfaceDetection:
     """The engine seen from one surface: detection as that surface's cascade rule asks for,
     under the model version that names the rule (what ``DetectionEngine.for_surface`` gives)."""
 
-    def __init__(self, engine: DetectionEngine, plan: SurfacePlan, model_version: str) -> None:
+    def __init__(
+        self,
+        engine: DetectionEngine,
+        plan: SurfacePlan,
+        model_version: str,
+        tenant: str | None = None,
+    ) -> None:
         self.engine = engine
         self.plan = plan
         self.model_version = model_version
+        self.tenant = tenant
         self.max_side = engine.max_side
 
     def detect(self, image: Image.Image) -> ImageDetections:
         return self.engine.with_text_read(self.detect_frames([image])[0].detections)
 
     def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
-        return self.engine.detect_cascaded(frames, self.plan, self.model_version)
+        return self.engine.detect_cascaded(frames, self.plan, self.model_version, self.tenant)
 
     @property
     def text_model_version(self) -> str:
@@ -324,8 +345,8 @@ class SurfaceDetection:
     ) -> list[TextFindings]:
         return self.engine.detect_text(texts, source, language, timestamps)
 
-    def for_surface(self, surface: str | None) -> SurfaceDetection:
-        return self.engine.for_surface(surface)
+    def for_surface(self, surface: str | None, tenant: str | None = None) -> SurfaceDetection:
+        return self.engine.for_surface(surface, tenant or self.tenant)
 
     def for_stored_video(self) -> tuple[SurfaceDetection, StoredVideoReader | None]:
         """For a video in S3: the view that detects its sampled frames, and the backends that
@@ -338,4 +359,4 @@ class SurfaceDetection:
             return self, None
         frames_plan = replace(plan, remote=tuple(d for d in plan.remote if d not in readers))
         reader = StoredVideoReader(readers, self.model_version, self.engine.usage, plan.surface)
-        return SurfaceDetection(self.engine, frames_plan, self.model_version), reader
+        return SurfaceDetection(self.engine, frames_plan, self.model_version, self.tenant), reader

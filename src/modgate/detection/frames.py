@@ -42,6 +42,8 @@ class PreparedImage:
         self.scale_to_original = self.original_width / self.width
         self._views: dict[Hashable, np.ndarray] = {}
         self._lock = threading.RLock()  # views build on other views (the reduced source)
+        # Whose item this is, when detection runs for one tenant (custom labels are theirs).
+        self.tenant: str | None = None
         # Results of models shared between detectors (a backbone's scores and features).
         self._shared: dict[Hashable, Any] = {}
         self._shared_locks: dict[Hashable, threading.Lock] = {}

@@ -3,7 +3,9 @@
 Heads come from a ``CustomLabelSource`` the composition root hands the engine (the stored,
 live versions); the detector asks it for a cheap ``stamp`` at most every ``refresh_seconds`` and
 reloads the heads when it changed, so a label trained or retrained elsewhere reaches every
-worker without a restart. Each head reads the pooled features of its backbone, computed once
+worker without a restart. A tenant's heads answer only for that tenant's items (the engine
+marks each image with its tenant), and add a tag of their versions to the model version those
+detections are stored under. Each head reads the pooled features of its backbone, computed once
 per image and shared with the detector that reads the same run's class scores (``imagenet``,
 ``nsfwjs``): with that detector enabled, a head costs one dot product. The labels are
 registered in the process's taxonomy (``register_custom_labels``) under their parents, so
@@ -12,6 +14,7 @@ fusion, policies and the Rekognition answer treat them like v7 labels.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -96,16 +99,36 @@ class CustomDetector(Detector):
                     logger.info("custom labels live: %s", [h.label for h in heads])
             return self._heads
 
+    def heads_of(self, tenant: str | None) -> list[LiveHead]:
+        """The live image heads that answer for ``tenant`` (None: every tenant's, for operator
+        tools such as ``modgate scan``)."""
+        return [
+            head
+            for head in self.heads()
+            if head.head.kind == "image" and (tenant is None or head.tenant == tenant)
+        ]
+
+    def version_tag(self, tenant: str | None) -> str:
+        """What ``tenant``'s live heads add to the model version (empty without any): stored
+        detections made with one set of heads are never reused under another."""
+        heads = self.heads_of(tenant)
+        if not heads:
+            return ""
+        names = "\n".join(sorted(f"{head.label}\t{head.version}" for head in heads))
+        digest = hashlib.sha256(f"{tenant}\n{names}".encode()).hexdigest()[:12]
+        return f"+custom.{digest}"
+
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
-        outputs = [DetectorOutput() for _ in images]
-        heads = [head for head in self.heads() if head.head.kind == "image"]
-        for name in sorted({head.head.backbone for head in heads}):
-            features = backbone(name, self.threads).features(images)
-            for live in (head for head in heads if head.head.backbone == name):
-                for output, probability in zip(
-                    outputs, live.head.probabilities(features), strict=True
-                ):
+        outputs = []
+        for image in images:
+            output = DetectorOutput()
+            heads = self.heads_of(image.tenant)
+            for name in sorted({head.head.backbone for head in heads}):
+                features = backbone(name, self.threads).features([image])
+                for live in (head for head in heads if head.head.backbone == name):
+                    probability = float(live.head.probabilities(features)[0])
                     output.evidence.append(
-                        Evidence(live.label, float(probability), self.name, f"v{live.version}")
+                        Evidence(live.label, probability, self.name, f"v{live.version}")
                     )
+            outputs.append(output)
         return outputs
