@@ -56,6 +56,45 @@ class CustomLabelSource(Protocol):
         ...
 
 
+class SourceWatch:
+    """The live heads of a ``CustomLabelSource``, reloaded when its stamp changed, looked at
+    no more often than every ``refresh_seconds`` (shared by the image and text detectors)."""
+
+    def __init__(
+        self, refresh_seconds: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.refresh_seconds = refresh_seconds
+        self.clock = clock
+        self._source: CustomLabelSource | None = None
+        self._heads: list[LiveHead] = []
+        self._stamp = ""
+        self._checked = float("-inf")
+        self._lock = threading.Lock()
+
+    def use(self, source: CustomLabelSource | None) -> None:
+        """Read live heads from ``source`` (None: none); loads them now."""
+        with self._lock:
+            self._source, self._stamp, self._heads = source, "", []
+            self._checked = float("-inf")
+        self.heads()
+
+    def heads(self) -> list[LiveHead]:
+        source = self._source
+        if source is None:
+            return []
+        with self._lock:
+            now = self.clock()
+            if now - self._checked >= self.refresh_seconds:
+                self._checked = now
+                stamp = source.live_stamp()
+                if stamp != self._stamp:
+                    heads = source.live_heads()
+                    register_custom_labels(source.known_labels())
+                    self._heads, self._stamp = heads, stamp
+                    logger.info("custom labels live: %s", [h.label for h in heads])
+            return self._heads
+
+
 class CustomOptions(DetectorOptions):
     refresh_seconds: float = 30.0
 
@@ -69,35 +108,16 @@ class CustomDetector(Detector):
     Options = CustomOptions
 
     def setup(self) -> None:
-        self._source: CustomLabelSource | None = None
-        self._heads: list[LiveHead] = []
-        self._stamp = ""
-        self._checked = float("-inf")
-        self._lock = threading.Lock()
-        self.clock: Callable[[], float] = time.monotonic
+        refresh = self.options.refresh_seconds  # type: ignore[attr-defined]
+        self.watch = SourceWatch(float(refresh))
 
     def use_source(self, source: CustomLabelSource | None) -> None:
         """Read live heads from ``source`` (None: answer nothing); loads them now."""
-        self._source = source
-        self._checked = float("-inf")
-        self.heads()
+        self.watch.use(source)
 
     def heads(self) -> list[LiveHead]:
         """The live heads, reloaded when the source's stamp changed since the last look."""
-        source = self._source
-        if source is None:
-            return []
-        with self._lock:
-            now = self.clock()
-            if now - self._checked >= self.options.refresh_seconds:  # type: ignore[attr-defined]
-                self._checked = now
-                stamp = source.live_stamp()
-                if stamp != self._stamp:
-                    heads = source.live_heads()
-                    register_custom_labels(source.known_labels())
-                    self._heads, self._stamp = heads, stamp
-                    logger.info("custom labels live: %s", [h.label for h in heads])
-            return self._heads
+        return self.watch.heads()
 
     def heads_of(self, tenant: str | None) -> list[LiveHead]:
         """The live image heads that answer for ``tenant`` (None: every tenant's, for operator
