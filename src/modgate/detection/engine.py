@@ -82,14 +82,16 @@ class DetectionEngine:
         )
         self.load_seconds: dict[str, float] = {}
         self._load()
-        self.use_custom_labels(custom_labels)
         self.text = text if text is not None else TextEngine.from_settings(DetectionSettings())
+        self.use_custom_labels(custom_labels)
 
     def use_custom_labels(self, source: CustomLabelSource | None) -> None:
-        """Hand the ``custom`` detector (when enabled) the live custom-label heads' source."""
+        """Hand the ``custom`` detectors (image and text, when enabled) the live custom-label
+        heads' source."""
         for detector in self.detectors:
             if isinstance(detector, CustomDetector):
                 detector.use_source(source)
+        self.text.use_custom_labels(source)
 
     @classmethod
     def from_settings(
@@ -180,12 +182,14 @@ class DetectionEngine:
         in the text read in it."""
         return self.with_text_read(self.detect_frames([image])[0].detections)
 
-    def with_text_read(self, detections: ImageDetections) -> ImageDetections:
+    def with_text_read(
+        self, detections: ImageDetections, tenant: str | None = None
+    ) -> ImageDetections:
         """``detections`` with what the text detectors find in the text read in the image."""
         if not detections.text:
             return detections
         read = "\n".join(line.text for line in detections.lines())
-        return replace(detections, findings=(self.text.detect(read, "ocr"),))
+        return replace(detections, findings=(self.text.detect(read, "ocr", tenant=tenant),))
 
     @property
     def text_model_version(self) -> str:
@@ -197,9 +201,10 @@ class DetectionEngine:
         source: str = "text",
         language: str | None = None,
         timestamps: Sequence[int | None] | None = None,
+        tenant: str | None = None,
     ) -> list[TextFindings]:
         """What the text detectors find in each text (``TextEngine.detect_many``)."""
-        return self.text.detect_many(texts, source, language, timestamps)
+        return self.text.detect_many(texts, source, language, timestamps, tenant)
 
     def detect_image(self, image: Image.Image, sha256: str | None = None) -> DetectionResult:
         """Labels of one image; with ``sha256`` and a cache, the same bytes are detected once."""
@@ -327,7 +332,8 @@ class SurfaceDetection:
         self.max_side = engine.max_side
 
     def detect(self, image: Image.Image) -> ImageDetections:
-        return self.engine.with_text_read(self.detect_frames([image])[0].detections)
+        detections = self.detect_frames([image])[0].detections
+        return self.engine.with_text_read(detections, self.tenant)
 
     def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
         return self.engine.detect_cascaded(frames, self.plan, self.model_version, self.tenant)
@@ -343,7 +349,7 @@ class SurfaceDetection:
         language: str | None = None,
         timestamps: Sequence[int | None] | None = None,
     ) -> list[TextFindings]:
-        return self.engine.detect_text(texts, source, language, timestamps)
+        return self.engine.detect_text(texts, source, language, timestamps, self.tenant)
 
     def for_surface(self, surface: str | None, tenant: str | None = None) -> SurfaceDetection:
         return self.engine.for_surface(surface, tenant or self.tenant)

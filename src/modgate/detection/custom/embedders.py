@@ -17,6 +17,7 @@ from PIL import Image
 from modgate.detection.backbones import BACKBONES, backbone
 from modgate.detection.custom.head import Kind
 from modgate.detection.frames import PreparedImage
+from modgate.detection.text.embedding import shared_embedder
 from modgate.errors import InvalidCustomLabelException
 
 DEFAULT_BACKBONES: dict[Kind, str] = {"image": "efficientnet_lite0", "text": "minilm"}
@@ -53,7 +54,17 @@ def _prepared(item: Image.Image | PreparedImage) -> PreparedImage:
     return item if isinstance(item, PreparedImage) else PreparedImage(item, 224)
 
 
-TEXT_EMBEDDERS: dict[str, Callable[[], Embedder]] = {}
+class SentenceEmbeddings:
+    """The shipped MiniLM's sentence embeddings of texts (384 numbers, L2-normalised)."""
+
+    kind: Kind = "text"
+    name = "minilm"
+
+    def embed(self, items: Sequence[Any]) -> np.ndarray:
+        return shared_embedder().embed([str(item) for item in items])
+
+
+TEXT_EMBEDDERS: dict[str, Callable[[], Embedder]] = {"minilm": SentenceEmbeddings}
 
 
 def embedder_names(kind: Kind) -> list[str]:
