@@ -60,6 +60,10 @@ Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
 
 
+# How often a server or worker re-reads which custom labels exist (policies may name them).
+LABELS_REFRESH_SECONDS = 30.0
+
+
 @dataclass(eq=False)
 class Services:
     """The services of one process. Build with ``Services.build``; ``close()`` when done."""
@@ -126,6 +130,8 @@ class Services:
         label_store = SqlCustomLabelStore(sessions, blobs)
         labels = CustomLabelService(label_store, sessions, blobs)
         labels.refresh_taxonomy()
+        if role != "cli":
+            labels.keep_taxonomy_fresh(LABELS_REFRESH_SECONDS)
         pipeline = Pipeline(
             settings,
             sessions,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -70,10 +71,29 @@ class CustomLabelService:
         self.embedders = embedders
         self._loaded: dict[tuple[Kind, str], Embedder] = {}
         self._jobs = ThreadPoolExecutor(1, thread_name_prefix="modgate-labels")
+        self._stopped = threading.Event()
+        self._refresher: threading.Thread | None = None
 
     def refresh_taxonomy(self) -> None:
         """Make this process's taxonomy know every stored custom label (policies name them)."""
         register_custom_labels(self.store.known_labels())
+
+    def keep_taxonomy_fresh(self, seconds: float) -> None:
+        """Refresh the taxonomy every ``seconds`` on a daemon thread until ``close``, so a
+        label trained by another process (the CLI, another replica) can be named in a policy
+        saved here."""
+        if self._refresher is not None or seconds <= 0:
+            return
+
+        def run() -> None:
+            while not self._stopped.wait(seconds):
+                try:
+                    self.refresh_taxonomy()
+                except Exception:  # the next tick tries again; the taxonomy held stays
+                    logger.exception("custom labels: taxonomy refresh failed")
+
+        self._refresher = threading.Thread(target=run, name="custom-labels", daemon=True)
+        self._refresher.start()
 
     def describe(
         self, tenant: str, name: str, kind: str, parent: str | None, backbone: str | None
@@ -285,6 +305,10 @@ class CustomLabelService:
         return rows if len(items) else np.zeros((0, _width(label)), dtype=np.float32)
 
     def close(self) -> None:
+        self._stopped.set()
+        if self._refresher is not None:
+            self._refresher.join(timeout=5)
+            self._refresher = None
         self._jobs.shutdown(wait=True)
 
 
