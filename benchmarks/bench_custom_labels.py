@@ -10,6 +10,9 @@ Prints figures; asserts nothing. Run on the machine being sized::
 2. Inference: the ``custom`` detector's ``predict`` per image when the backbone already ran for
    the image (the ``imagenet`` detector read it first: only the heads are left), with
    ``--heads`` live heads; target ≤ 1 ms. For comparison, the backbone's own run per image.
+3. Text: a text label trained on 200 generated messages (MiniLM sentence embeddings), and the
+   text ``custom`` detector's cost per message (its own embedding run included: no other text
+   detector computes one).
 """
 
 from __future__ import annotations
@@ -28,8 +31,11 @@ from custom_label_corpus import TRAINING_SCENES, abstract_art, photo_crops  # no
 from modgate.detection.backbones import backbone  # noqa: E402
 from modgate.detection.custom.detector import CustomDetector, LiveHead  # noqa: E402
 from modgate.detection.custom.embedders import make_embedder  # noqa: E402
+from modgate.detection.custom.text_detector import CustomTextDetector  # noqa: E402
 from modgate.detection.custom.training import train_head  # noqa: E402
 from modgate.detection.frames import PreparedImage  # noqa: E402
+from modgate.detection.text.normalize import normalise  # noqa: E402
+from text_label_corpus import CHAT, SCAM, messages  # noqa: E402
 
 
 class Heads:
@@ -96,6 +102,32 @@ def main() -> None:
         f"{statistics.median(backbone_times) * 1000:.1f} ms"
     )
     print(f"  p95 custom detector: {float(np.percentile(head_times, 95)) * 1000:.3f} ms")
+    bench_text()
+
+
+def bench_text() -> None:
+    embedder = make_embedder("text", "minilm")
+    started = time.perf_counter()
+    positives = embedder.embed(messages(SCAM, 100, seed=1))
+    negatives = embedder.embed(messages(CHAT, 100, seed=2))
+    trained = train_head(positives, negatives, kind="text", backbone="minilm")
+    print(
+        f"text: 200 messages trained in {time.perf_counter() - started:.1f} s "
+        f"(cross-validated f1 {trained.metrics.f1:.3f})"
+    )
+    detector = CustomTextDetector()
+    detector.setup()
+    detector.use_source(Heads([LiveHead("Bench Text", None, 1, "default", trained.head)]))
+    texts = [normalise(text) for text in messages(SCAM + CHAT, 100, seed=3)]
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        detector.predict([text])
+        times.append(time.perf_counter() - started)
+    print(
+        f"  text custom detector per message (embedding included): "
+        f"{statistics.median(times) * 1000:.2f} ms median"
+    )
 
 
 if __name__ == "__main__":
