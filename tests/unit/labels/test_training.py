@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from modgate.detection.custom.head import LinearHead
-from modgate.detection.custom.training import _newton, fit_logistic, train_head
+from modgate.detection.custom.training import (
+    Reduced,
+    fit_logistic,
+    principal_directions,
+    train_head,
+)
 from modgate.errors import InvalidCustomLabelException
 
 
@@ -43,15 +48,26 @@ def test_overlapping_clusters_give_honest_cross_validated_figures() -> None:
     assert result.metrics.brier < 0.25
 
 
-def test_the_fit_in_the_span_of_few_examples_is_the_full_fit() -> None:
+def test_the_fit_on_principal_directions_of_few_examples_is_the_full_fit() -> None:
     generator = np.random.default_rng(3)
-    features = generator.normal(size=(20, 60))
+    features = generator.normal(size=(40, 60))
     truth = (features[:, 0] > 0).astype(float)
-    weights, bias = fit_logistic(features, truth)  # 20 < 60: fitted in the span
-    direct_weights, direct_bias = _newton(features, truth, 1.0)
-    assert np.allclose(
-        features @ weights + bias, features @ direct_weights + direct_bias, atol=1e-4
-    )
+    reduced = Reduced.of(features)  # 40 examples: every direction they span is kept
+    weights, bias = reduced.raw(*fit_logistic(reduced.rows, truth))
+    standard = (features - reduced.mean) / reduced.spread
+    direct_weights, direct_bias = fit_logistic(standard, truth)
+    direct = standard @ direct_weights + direct_bias
+    assert np.allclose(features @ weights + bias, direct, atol=1e-4)
+
+
+def test_randomised_principal_directions_find_the_dominant_ones() -> None:
+    generator = np.random.default_rng(4)
+    low_rank = generator.normal(size=(600, 20)) @ generator.normal(size=(20, 400))
+    noisy = low_rank + 0.01 * generator.normal(size=(600, 400))
+    found = principal_directions(noisy, 64)  # randomised: more rows and columns than 64
+    exact = np.linalg.svd(noisy, full_matrices=False)[2][:20]
+    assert found.shape == (64, 400)
+    assert np.linalg.norm(exact @ found.T) ** 2 / 20 > 0.999
 
 
 def test_too_few_examples_are_refused_with_the_counts() -> None:

@@ -77,20 +77,9 @@ def metrics_of(probabilities: np.ndarray, truth: np.ndarray) -> Metrics:
 def fit_logistic(
     features: np.ndarray, truth: np.ndarray, l2: float = L2, targets: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
-    """Weights and bias of a class-balanced, L2-regularised logistic regression.
-
-    The weights are fitted in the span of the examples' top ``MAX_COMPONENTS`` principal
-    directions (an SVD) and mapped back. With no more examples than that, the span is all of
-    it and this is the exact optimum (the weights of an L2 fit lie in the examples' span); with
-    more, it drops only the faintest directions, and a Newton step costs ``256³`` instead of
-    ``1280³``. ``targets``: soft targets to fit instead of ``truth`` (Platt's), which then only
-    weighs the classes."""
-    rows, columns = features.shape
-    if columns > MAX_COMPONENTS or rows < columns:
-        _, _singular, basis = np.linalg.svd(features, full_matrices=False)
-        basis = basis[:MAX_COMPONENTS]
-        weights, bias = _newton(features @ basis.T, truth, l2, targets)
-        return basis.T @ weights, bias
+    """Weights and bias of a class-balanced, L2-regularised logistic regression (the bias is
+    not shrunk). ``targets``: soft targets to fit instead of ``truth`` (Platt's), which then
+    only weighs the classes."""
     return _newton(features, truth, l2, targets)
 
 
