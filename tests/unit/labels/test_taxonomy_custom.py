@@ -10,9 +10,16 @@ import pytest
 
 from modgate.detection.base import Evidence
 from modgate.detection.fusion import fuse_labels
+from modgate.errors import PolicyValidationError
 from modgate.policy import evaluate, policy_from_text
 from modgate.taxonomy import custom_labels, register_custom_labels, taxonomy_v7
-from modgate.taxonomy.detections import ImageDetections, Label
+from modgate.taxonomy.detections import (
+    ImageDetections,
+    Label,
+    TextDetections,
+    TextFindings,
+    TextLabel,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +64,30 @@ def test_names_of_v7_labels_and_unknown_parents_are_refused() -> None:
     with pytest.raises(Exception, match="Weapon"):
         register_custom_labels([("Kitchen Knives", "Weapon")])
     assert custom_labels() == ()
+
+
+TEXT_POLICY = """
+policy: texts
+taxonomy: 7
+default: {action: allow}
+categories: {}
+text:
+  - id: scams
+    action: block
+    labels: {Crypto Scam: 60}
+"""
+
+
+def test_a_text_rule_names_a_custom_text_label_and_typos_are_refused() -> None:
+    register_custom_labels([("Crypto Scam", None)])
+    policy = policy_from_text(TEXT_POLICY)
+    found = TextFindings("send 1 BTC", labels=(TextLabel("Crypto Scam", 82.0, ()),))
+    decision = evaluate(policy, TextDetections(findings=(found,)))
+    assert (decision.action, decision.rule) == ("block", "scams")
+    calm = TextFindings("see you at noon", labels=(TextLabel("Crypto Scam", 12.0, ()),))
+    assert evaluate(policy, TextDetections(findings=(calm,))).action == "allow"
+    with pytest.raises(PolicyValidationError, match="Did you mean 'PROFANITY'"):
+        policy_from_text(TEXT_POLICY.replace("Crypto Scam", "PROFANTY"))
+    register_custom_labels([])
+    with pytest.raises(PolicyValidationError, match="not a toxicity label"):
+        policy_from_text(TEXT_POLICY)
