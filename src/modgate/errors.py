@@ -29,6 +29,7 @@ Rekognition's own words. A class docstring is its default message.
     │   ├── LowQualitySignalException (400)         a picture too featureless to bank
     │   ├── InvalidBankNameException (400)          not UPPER_CASE_AND_UNDERSCORES
     │   ├── BankImportInvalidException (400)        an import with a bad line: nothing imported
+    │   ├── InvalidCustomLabelException (400)       a bad label name, parent, kind or examples
     │   ├── InvalidCheckpointException (400)        an audit checkpoint or key that does not verify
     │   ├── VideoDurationUnknownException (400)     a video whose length cannot be measured
     │   ├── InvalidTextException (400)              text that is not valid UTF-8, or holds NUL
@@ -56,7 +57,8 @@ Rekognition's own words. A class docstring is its default message.
     ├── ResourceNotFoundException (404)            [Rekognition]
     │   ├── PolicyVersionNotFoundException (404)
     │   ├── BankNotFoundException (404)
-    │   └── BankContentNotFoundException (404)
+    │   ├── BankContentNotFoundException (404)
+    │   └── CustomLabelNotFoundException (404)    no custom label or version of that name/id
     ├── AccessDeniedException (403)                [Rekognition]
     │   ├── CsrfTokenException (403)             a console form without its CSRF token
     │   └── RevealLimitReachedException (403)    a reviewer's daily cap of unblurred items
@@ -426,6 +428,15 @@ class BankContentNotFoundException(ResourceNotFoundException):
 
 class BankExistsException(ConflictException):
     """A bank of that name already exists."""
+
+
+class InvalidCustomLabelException(InvalidParameterException):
+    """A custom label needs a name that is not a v7 label, a v7 parent (or none), a known kind
+    and backbone, and enough positive and negative examples."""
+
+
+class CustomLabelNotFoundException(ResourceNotFoundException):
+    """No custom label of that name, or no training job with that id."""
 
 
 class BankImportTooLargeException(ModgateError):

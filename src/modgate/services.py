@@ -39,9 +39,11 @@ from modgate.banks.service import BankService
 from modgate.banks.store import SqlBankStore
 from modgate.db import make_engine, session_factory, upgrade
 from modgate.db.base import utcnow
+from modgate.detection.custom.store import SqlCustomLabelStore
 from modgate.events.webhooks import WebhookService
 from modgate.governance.policy_gate import PolicyGovernance
 from modgate.governance.retention import RetentionService
+from modgate.labels.service import CustomLabelService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
 from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore
 from modgate.media.service import remove_abandoned_spool
@@ -65,6 +67,10 @@ Role = Literal["api", "worker", "cli"]
 ROLES: tuple[Role, ...] = ("api", "worker", "cli")
 
 
+# How often a server or worker re-reads which custom labels exist (policies may name them).
+LABELS_REFRESH_SECONDS = 30.0
+
+
 @dataclass(eq=False)
 class Services:
     """The services of one process. Build with ``Services.build``; ``close()`` when done."""
@@ -82,6 +88,7 @@ class Services:
     retention: RetentionService
     viewer: ViewerDecisions
     banks: BankService
+    labels: CustomLabelService
     bank_refresher: Refresher
     audit: AuditService
     metrics: MetricsService
@@ -129,6 +136,11 @@ class Services:
         if role != "cli":
             refresher.start()
         review = ReviewService(sessions, settings.review, moderations=moderations, banks=banks)
+        label_store = SqlCustomLabelStore(sessions, blobs)
+        labels = CustomLabelService(label_store, sessions, blobs)
+        labels.refresh_taxonomy()
+        if role != "cli":
+            labels.keep_taxonomy_fresh(LABELS_REFRESH_SECONDS)
         pipeline = Pipeline(
             settings,
             sessions,
@@ -139,6 +151,7 @@ class Services:
             publish=settings.pipeline.executor == "celery" and role != "worker",
             engine=detection_engine,
             banks=banks,
+            custom_labels=label_store,
         )
         streams = StreamService(sessions, settings.streams, pipeline.outbound, utcnow)
         stream_tools = StreamTools(
@@ -173,6 +186,7 @@ class Services:
             retention=RetentionService(sessions, blobs),
             viewer=ViewerDecisions(sessions, pipeline.policies, moderations, pipeline.detections),
             banks=banks,
+            labels=labels,
             bank_refresher=refresher,
             audit=AuditService(sessions, settings.audit, checkpoint_store(settings)),
             metrics=MetricsService(sessions, review.queue_stats),
@@ -203,6 +217,7 @@ class Services:
         connections. Safe to call more than once."""
         self.stream_workers.stop()
         self.pipeline.stop()
+        self.labels.close()
         self.bank_refresher.stop()
         self.audit.stop()
         self.engine.dispose()

@@ -48,6 +48,8 @@ KINDS: Mapping[str, str] = {
     "webhook.changed": "a webhook endpoint was changed",
     "webhook.deleted": "a webhook endpoint was removed",
     # Hash banks.
+    "custom_label.training_started": "a custom label's training job started (a new version)",
+    "custom_label.trained": "a custom label's training ended: live, rejected by shadow, or failed",
     "bank.created": "a hash bank was made",
     "bank.changed": "a hash bank's settings changed",
     "bank.deleted": "a hash bank was deleted with its content",

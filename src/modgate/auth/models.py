@@ -50,7 +50,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 # logged (``media.clear_read`` event). ``media:erase`` answers erasure requests.
 # logged (``media.clear_read`` event). ``banks:read`` hashes media and looks hashes up in the
 # tenant's banks (HMA's /h and /m, GET /v1/banks…); ``banks:manage`` changes banks and their
-# content (HMA's /c, the rest of /v1/banks).
+# content (HMA's /c, the rest of /v1/banks). ``labels:read`` reads custom-label training jobs;
+# ``labels:manage`` trains and retrains custom labels.
 SCOPES = (
     "media:read",
     "media:read_clear",
@@ -64,6 +65,8 @@ SCOPES = (
     "webhooks:manage",
     "banks:read",
     "banks:manage",
+    "labels:read",
+    "labels:manage",
     "audit:read",
     "streams:manage",
 )

@@ -187,6 +187,11 @@ class BankImportInvalidException(InvalidParameterException):
     """The import has a line that cannot be read; nothing was imported."""
 
 
+class InvalidCustomLabelException(InvalidParameterException):
+    """A custom label needs a free name, a v7 parent (or none), a known kind and backbone, and
+    at least 4 positive and 4 negative examples."""
+
+
 class InvalidImageFormatException(ModgateAPIError):
     """The media format is not supported (400)."""
 
@@ -289,6 +294,11 @@ class BankNotFoundException(ResourceNotFoundException):
 
 class BankContentNotFoundException(ResourceNotFoundException):
     """No bank content with that id (of the caller's tenant)."""
+
+
+class CustomLabelNotFoundException(ResourceNotFoundException):
+    """No custom label, training job or stored example of that name or id (of the caller's
+    tenant)."""
 
 
 class AccessDeniedException(ModgateAPIError):

@@ -577,6 +577,24 @@ class BankExport(TypedDict):
     entries: list[BankEntry]
 
 
+class CustomLabelJob(TypedDict):
+    """A custom-label training job: one version of a label, its state, and once trained its
+    cross-validated metrics, model card and shadow evaluation against the live version."""
+
+    id: str
+    label: str
+    version: int
+    status: Literal["training", "live", "rejected", "retired", "failed"]
+    source: Literal["folders", "verdicts", "api"]
+    metrics: dict[str, Any]
+    model_card: dict[str, Any]
+    shadow: dict[str, Any]
+    error: str | None
+    created_at: str
+    finished_at: str | None
+    project_version: str
+
+
 class BankImported(TypedDict):
     imported: dict[str, int]
 

@@ -206,6 +206,8 @@ class Client:
     get_stream = _method(operations.get_stream)
     get_stream_thumbnail = _method(operations.get_stream_thumbnail)
     stop_stream = _method(operations.stop_stream)
+    train_custom_label = _method(operations.train_custom_label)
+    get_custom_label_job = _method(operations.get_custom_label_job)
     list_banks = _method(operations.list_banks)
     create_bank = _method(operations.create_bank)
     import_bank_entries = _method(operations.import_bank_entries)

@@ -35,6 +35,7 @@ TABLE_MODULES = (
     "modgate.governance.tables",
     "modgate.banks.tables",
     "modgate.streams.tables",
+    "modgate.detection.custom.tables",
 )
 
 

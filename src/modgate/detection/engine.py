@@ -25,6 +25,7 @@ from modgate.detection import video
 from modgate.detection.base import Detector, DetectorOutput
 from modgate.detection.cache import DetectionCache
 from modgate.detection.cascade import Cascade, SurfacePlan
+from modgate.detection.custom.detector import CustomDetector, CustomLabelSource
 from modgate.detection.frames import PreparedImage
 from modgate.detection.fusion import FUSION_VERSION, fuse_outputs
 from modgate.detection.registry import build_detectors
@@ -57,8 +58,10 @@ class DetectionEngine:
         cascade: dict[str, CascadeRule] | None = None,
         usage: RemoteUsage | None = None,
         text: TextEngine | None = None,
+        custom_labels: CustomLabelSource | None = None,
     ) -> None:
-        """``text``: the text engine (default: every installed text detector)."""
+        """``text``: the text engine (default: every installed text detector);
+        ``custom_labels``: where the ``custom`` detector finds the live custom-label heads."""
         if not detectors:
             raise ModgateError("DetectionEngine needs at least one detector")
         self.detectors = list(detectors)
@@ -80,10 +83,22 @@ class DetectionEngine:
         self.load_seconds: dict[str, float] = {}
         self._load()
         self.text = text if text is not None else TextEngine.from_settings(DetectionSettings())
+        self.use_custom_labels(custom_labels)
+
+    def use_custom_labels(self, source: CustomLabelSource | None) -> None:
+        """Hand the ``custom`` detectors (image and text, when enabled) the live custom-label
+        heads' source."""
+        for detector in self.detectors:
+            if isinstance(detector, CustomDetector):
+                detector.use_source(source)
+        self.text.use_custom_labels(source)
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, cache: DetectionCache | None = None
+        cls,
+        settings: Settings,
+        cache: DetectionCache | None = None,
+        custom_labels: CustomLabelSource | None = None,
     ) -> DetectionEngine:
         """Pick, configure and load the detectors named by ``settings.detection``."""
         detection = settings.detection
@@ -98,6 +113,7 @@ class DetectionEngine:
             cache=cache,
             cascade=detection.cascade,
             text=text,
+            custom_labels=custom_labels,
         )
 
     def version_of(self, plan: SurfacePlan) -> str:
@@ -108,10 +124,18 @@ class DetectionEngine:
         suffix = plan.suffix if plan.rule.remote != "never" and plan.remote else ""
         return f"{TAXONOMY_VERSION}+fusion{FUSION_VERSION}:{tags}{suffix}"
 
-    def for_surface(self, surface: str | None) -> SurfaceDetection:
-        """Detection as ``surface``'s cascade rule asks for."""
+    def for_surface(self, surface: str | None, tenant: str | None = None) -> SurfaceDetection:
+        """Detection as ``surface``'s cascade rule asks for, for ``tenant``'s items (its
+        custom labels answer, and tag the model version)."""
         plan = self.cascade.plan(surface)
-        return SurfaceDetection(self, plan, self.version_of(plan))
+        return SurfaceDetection(self, plan, self.version_of(plan) + self.custom_tag(tenant), tenant)
+
+    def custom_tag(self, tenant: str | None) -> str:
+        """What ``tenant``'s live custom labels add to the model version ("" without any)."""
+        if tenant is None:
+            return ""
+        custom = [d for d in self.detectors if isinstance(d, CustomDetector)]
+        return custom[0].version_tag(tenant) if custom else ""
 
     def _load(self) -> None:
         def load(detector: Detector) -> float:
@@ -158,12 +182,14 @@ class DetectionEngine:
         in the text read in it."""
         return self.with_text_read(self.detect_frames([image])[0].detections)
 
-    def with_text_read(self, detections: ImageDetections) -> ImageDetections:
+    def with_text_read(
+        self, detections: ImageDetections, tenant: str | None = None
+    ) -> ImageDetections:
         """``detections`` with what the text detectors find in the text read in the image."""
         if not detections.text:
             return detections
         read = "\n".join(line.text for line in detections.lines())
-        return replace(detections, findings=(self.text.detect(read, "ocr"),))
+        return replace(detections, findings=(self.text.detect(read, "ocr", tenant=tenant),))
 
     @property
     def text_model_version(self) -> str:
@@ -175,9 +201,10 @@ class DetectionEngine:
         source: str = "text",
         language: str | None = None,
         timestamps: Sequence[int | None] | None = None,
+        tenant: str | None = None,
     ) -> list[TextFindings]:
         """What the text detectors find in each text (``TextEngine.detect_many``)."""
-        return self.text.detect_many(texts, source, language, timestamps)
+        return self.text.detect_many(texts, source, language, timestamps, tenant)
 
     def detect_image(self, image: Image.Image, sha256: str | None = None) -> DetectionResult:
         """Labels of one image; with ``sha256`` and a cache, the same bytes are detected once."""
@@ -195,13 +222,19 @@ class DetectionEngine:
         return self.detect_cascaded(frames, self.cascade.plan(None), self.model_version)
 
     def detect_cascaded(
-        self, frames: Sequence[Image.Image], plan: SurfacePlan, model_version: str
+        self,
+        frames: Sequence[Image.Image],
+        plan: SurfacePlan,
+        model_version: str,
+        tenant: str | None = None,
     ) -> list[DetectionResult]:
         """Labels of each frame: local detectors on all of them, the plan's remote detectors
         on those the plan sends. When the plan sends every frame, both start at once;
         otherwise the remote round starts when the local results are in. All (frame,
         detector) pairs of a round run concurrently."""
         prepared = list(self._pool.map(self._prepare, frames))
+        for image in prepared:
+            image.tenant = tenant
         asks = bool(plan.remote) and plan.rule.remote != "never"
         every = asks and (plan.sends_every_item or not self.local)
         early = self._submit(prepared, plan.remote, self._remote_pool) if every else None
@@ -285,17 +318,25 @@ class SurfaceDetection:
     """The engine seen from one surface: detection as that surface's cascade rule asks for,
     under the model version that names the rule (what ``DetectionEngine.for_surface`` gives)."""
 
-    def __init__(self, engine: DetectionEngine, plan: SurfacePlan, model_version: str) -> None:
+    def __init__(
+        self,
+        engine: DetectionEngine,
+        plan: SurfacePlan,
+        model_version: str,
+        tenant: str | None = None,
+    ) -> None:
         self.engine = engine
         self.plan = plan
         self.model_version = model_version
+        self.tenant = tenant
         self.max_side = engine.max_side
 
     def detect(self, image: Image.Image) -> ImageDetections:
-        return self.engine.with_text_read(self.detect_frames([image])[0].detections)
+        detections = self.detect_frames([image])[0].detections
+        return self.engine.with_text_read(detections, self.tenant)
 
     def detect_frames(self, frames: Sequence[Image.Image]) -> list[DetectionResult]:
-        return self.engine.detect_cascaded(frames, self.plan, self.model_version)
+        return self.engine.detect_cascaded(frames, self.plan, self.model_version, self.tenant)
 
     @property
     def text_model_version(self) -> str:
@@ -308,10 +349,10 @@ class SurfaceDetection:
         language: str | None = None,
         timestamps: Sequence[int | None] | None = None,
     ) -> list[TextFindings]:
-        return self.engine.detect_text(texts, source, language, timestamps)
+        return self.engine.detect_text(texts, source, language, timestamps, self.tenant)
 
-    def for_surface(self, surface: str | None) -> SurfaceDetection:
-        return self.engine.for_surface(surface)
+    def for_surface(self, surface: str | None, tenant: str | None = None) -> SurfaceDetection:
+        return self.engine.for_surface(surface, tenant or self.tenant)
 
     def for_stored_video(self) -> tuple[SurfaceDetection, StoredVideoReader | None]:
         """For a video in S3: the view that detects its sampled frames, and the backends that
@@ -324,4 +365,4 @@ class SurfaceDetection:
             return self, None
         frames_plan = replace(plan, remote=tuple(d for d in plan.remote if d not in readers))
         reader = StoredVideoReader(readers, self.model_version, self.engine.usage, plan.surface)
-        return SurfaceDetection(self.engine, frames_plan, self.model_version), reader
+        return SurfaceDetection(self.engine, frames_plan, self.model_version, self.tenant), reader

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -41,6 +42,35 @@ class PreparedImage:
         self.scale_to_original = self.original_width / self.width
         self._views: dict[Hashable, np.ndarray] = {}
         self._lock = threading.RLock()  # views build on other views (the reduced source)
+        # Whose item this is, when detection runs for one tenant (custom labels are theirs).
+        self.tenant: str | None = None
+        # Results of models shared between detectors (a backbone's scores and features).
+        self._shared: dict[Hashable, Any] = {}
+        self._shared_locks: dict[Hashable, threading.Lock] = {}
+
+    def shared(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """``build()``'s result, computed once for this image under ``key`` however many
+        detectors ask at once (the others wait for the first one's result)."""
+        with self._lock:
+            if key in self._shared:
+                return self._shared[key]
+            lock = self._shared_locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._shared:
+                value = build()
+                with self._lock:
+                    self._shared[key] = value
+            return self._shared[key]
+
+    def computed(self, key: Hashable) -> Any:
+        """What ``shared`` (or ``keep``) stored under ``key``, or None."""
+        with self._lock:
+            return self._shared.get(key)
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        """Store a result computed for a whole batch (the first value stored wins)."""
+        with self._lock:
+            self._shared.setdefault(key, value)
 
     def _view(self, key: Hashable, build: Callable[[], np.ndarray]) -> np.ndarray:
         with self._lock:

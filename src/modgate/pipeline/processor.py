@@ -235,7 +235,7 @@ class ModerationProcessor:
             context = dict(known.context)
             job = _Job(known.record, context, context.get("surface"), known.created_at)
             budget = CpuBudget(self.settings.job_cpu_seconds)
-            surface_engine = engine.for_surface(job.surface)
+            surface_engine = engine.for_surface(job.surface, job.record.tenant)
             return self._matched_and_detected(
                 claim,
                 worker,
@@ -257,9 +257,10 @@ class ModerationProcessor:
             raise ModgateError(f"media {found.job_media_id} is missing")
         record = record_from_row(found)
         job = _Job(record, dict(found.job_context or {}), found.job_surface, found.job_created_at)
-        surface_engine = engine.for_surface(job.surface)
+        surface_engine = engine.for_surface(job.surface, record.tenant)
         # Stored detections are looked up under the engine's own version; a surface whose
-        # cascade rule differs has detections of its own and reuses none of them.
+        # cascade rule differs, or a tenant with custom labels, has detections of its own and
+        # reuses none of them.
         reused: Detected | None = (
             self.stage.reuse(found.job_detections)
             if surface_engine.model_version == engine.model_version

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.detection.custom.detector import CustomLabelSource
 from modgate.detection.engine import DetectionEngine
 from modgate.detection.store import SqlDetectionStore
 from modgate.events.webhooks import WebhookDispatcher, WebhookService
@@ -73,11 +74,13 @@ class Pipeline:
         publish: bool,
         engine: LoadedEngine | None = None,
         banks: BankLookup | None = None,
+        custom_labels: CustomLabelSource | None = None,
     ) -> None:
         self.settings = settings.pipeline
         self._settings = settings
         self.media = media
         self._engine = engine
+        self._custom_labels = custom_labels
         self._engine_lock = threading.Lock()
         self.jobs = SqlJobStore(sessions)
         self.policy_store = SqlPolicyStore(sessions)
@@ -149,7 +152,9 @@ class Pipeline:
         """The detection engine, loaded on first use (once per process)."""
         with self._engine_lock:
             if self._engine is None:
-                self._engine = DetectionEngine.from_settings(self._settings)
+                self._engine = DetectionEngine.from_settings(
+                    self._settings, custom_labels=self._custom_labels
+                )
             return self._engine
 
     def run_job_inline(self, job_id: str) -> None:

@@ -310,6 +310,8 @@ def _text_rule(
 ) -> TextRule:
     for index, pattern in enumerate(spec.get("patterns") or []):
         checker.pattern((*path, "patterns", index), pattern, spec["id"])
+    for name in spec.get("labels") or {}:
+        checker.text_label((*path, "labels", name), name)
     checker.rule_id((*path, "id"), spec["id"])
     return TextRule(
         id=spec["id"],

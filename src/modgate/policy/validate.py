@@ -9,6 +9,7 @@ carve-out hides them, rules identical to the one they override.
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from modgate.errors import UnknownLabelException
@@ -16,7 +17,8 @@ from modgate.policy import regions as region_codes
 from modgate.policy.model import ANY_LABEL, BandRule, Layer, When
 from modgate.policy.patterns import PatternError, compile_text_pattern
 from modgate.policy.source import Path, SourceDocument
-from modgate.taxonomy import taxonomy_v7
+from modgate.taxonomy import custom_labels, taxonomy_v7
+from modgate.taxonomy.detections import TOXICITY_LABELS
 
 BANDS = ("block", "review", "annotate")
 
@@ -61,6 +63,20 @@ class SemanticChecker:
         except UnknownLabelException as exc:
             self.problem(path, exc.message, key=path[-2:-1] == ("categories",))
             return None
+
+    def text_label(self, path: Path, name: str) -> None:
+        """A text rule's label: one of Comprehend's toxicity labels, or a custom label."""
+        known = [*TOXICITY_LABELS, *(label for label, _parent in custom_labels())]
+        if name in known:
+            return
+        close = difflib.get_close_matches(name, known, n=2, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(repr(s) for s in close)}?" if close else ""
+        self.problem(
+            path,
+            f"{name!r} is not a toxicity label ({', '.join(TOXICITY_LABELS)}) or a custom "
+            f"label.{hint}",
+            key=True,
+        )
 
     def a2i_label(self, path: Path, name: str) -> None:
         # A2I matches names exactly and case-sensitively: an alias or a typo would never match.

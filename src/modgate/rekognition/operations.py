@@ -12,8 +12,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from PIL import Image
+
 from modgate import audit
 from modgate.auth.models import ApiKey
+from modgate.detection.custom.head import LinearHead
+from modgate.detection.custom.store import CustomLabel
 from modgate.errors import (
     ImageTooLargeException,
     InvalidImageFormatException,
@@ -25,6 +29,7 @@ from modgate.errors import (
 from modgate.media.blobstore import incoming_key
 from modgate.media.sniff import sniff
 from modgate.services import Services
+from modgate.taxonomy import taxonomy_v7
 from modgate.taxonomy.rekognition_json import JOB_METADATA_KEY
 
 MAX_BYTES = 5 * 1024 * 1024  # Image.Bytes, decoded (botocore's ImageBlob max)
@@ -174,11 +179,12 @@ def detect_moderation_labels(
     assert image is not None
     minimum = _min_confidence(body)
     loop = _human_loop(_object(body, "HumanLoopConfig"))
-    version = _string(body, "ProjectVersion", limit=2048)
-    if version is not None:
-        raise ResourceNotFoundException(
-            f"No custom moderation adapter {version!r}: this modgate has none."
-        )
+    project_version = _string(body, "ProjectVersion", limit=2048)
+    adapter = (
+        _adapter(services, caller.key.tenant, project_version)
+        if project_version is not None
+        else None
+    )
     data = _image(services, image, caller.key.tenant)
     moderation, _created = services.pipeline.moderations.submit(
         stream=io.BytesIO(data),
@@ -196,9 +202,42 @@ def detect_moderation_labels(
         "ModerationModelVersion": stored.model_version or "",
         "ContentTypes": _labels(stored.content_types, minimum),
     }
+    if adapter is not None:
+        custom = _custom_label(services, adapter, data)
+        answer["ProjectVersion"] = project_version
+        labels = [entry for entry in answer["ModerationLabels"] if entry["Name"] != custom["Name"]]
+        answer["ModerationLabels"] = labels + _labels([custom], minimum)
     if loop is not None:
         answer["HumanLoopActivationOutput"] = _activation(moderation, loop, caller)
     return answer
+
+
+def _adapter(
+    services: Services, tenant: str, project_version: str
+) -> tuple[CustomLabel, LinearHead]:
+    """The custom-label version ``ProjectVersion`` names (a Rekognition adapter's stand-in)."""
+    try:
+        return services.labels.adapter(tenant, project_version)
+    except ResourceNotFoundException as exc:
+        raise ResourceNotFoundException(
+            f"No custom moderation adapter {project_version[:200]!r}."
+        ) from exc
+
+
+def _custom_label(
+    services: Services, adapter: tuple[CustomLabel, LinearHead], data: bytes
+) -> dict[str, Any]:
+    """The adapter's label, scored on the image by that very version (live or not): how a
+    Rekognition adapter's answer reads."""
+    label, head = adapter
+    picture = Image.open(io.BytesIO(data))
+    picture.load()
+    return {
+        "Name": label.name,
+        "Confidence": round(services.labels.score(head, picture), 3),
+        "ParentName": label.parent or "",
+        "TaxonomyLevel": taxonomy_v7().get(label.name).level,
+    }
 
 
 def _activation(moderation: dict[str, Any], loop: dict[str, Any], caller: Caller) -> dict[str, Any]:

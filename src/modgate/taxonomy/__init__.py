@@ -7,7 +7,14 @@ from modgate.taxonomy.legacy import (
     map_label,
     to_response_labels,
 )
-from modgate.taxonomy.tree import Taxonomy, TaxonomyLabel, load_taxonomy, taxonomy_v7
+from modgate.taxonomy.tree import (
+    Taxonomy,
+    TaxonomyLabel,
+    custom_labels,
+    load_taxonomy,
+    register_custom_labels,
+    taxonomy_v7,
+)
 
 CONTENT_TYPES = ("Animated", "Illustrated")
 
@@ -17,9 +24,11 @@ __all__ = [
     "LegacyMapping",
     "Taxonomy",
     "TaxonomyLabel",
+    "custom_labels",
     "import_moderation_labels",
     "load_taxonomy",
     "map_label",
+    "register_custom_labels",
     "taxonomy_v7",
     "to_response_labels",
 ]

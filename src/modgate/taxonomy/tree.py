@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -70,6 +71,11 @@ class Taxonomy:
 
     def __len__(self) -> int:
         return len(self._labels)
+
+    @property
+    def aliases(self) -> dict[str, str]:
+        """Alternate spellings → canonical names."""
+        return dict(self._aliases)
 
     @property
     def names(self) -> list[str]:
@@ -152,6 +158,45 @@ def load_taxonomy(resource: str = "v7.json") -> Taxonomy:
 
 
 @cache
-def taxonomy_v7() -> Taxonomy:
-    """The Rekognition moderation taxonomy v7 (loaded once per process)."""
+def _base_v7() -> Taxonomy:
     return load_taxonomy("v7.json")
+
+
+_current: Taxonomy | None = None
+_custom: tuple[tuple[str, str | None], ...] = ()
+_custom_lock = threading.Lock()
+
+
+def taxonomy_v7() -> Taxonomy:
+    """The Rekognition moderation taxonomy v7 (loaded once per process), with the custom
+    labels this process knows (``register_custom_labels``) below their parents."""
+    return _current if _current is not None else _base_v7()
+
+
+def custom_labels() -> tuple[tuple[str, str | None], ...]:
+    """The registered custom labels as ``(name, parent)`` pairs."""
+    return _custom
+
+
+def register_custom_labels(labels: Iterable[tuple[str, str | None]]) -> None:
+    """Make ``taxonomy_v7()`` include exactly these custom labels: each ``(name, parent)``
+    goes one level below its v7 parent, or is a new top-level label (parent None). A name
+    that is already a v7 label or alias, or a parent that is not in v7, is a ``ValueError``."""
+    global _current, _custom
+    wanted = tuple(sorted(set(labels), key=lambda pair: pair[0]))
+    with _custom_lock:
+        if wanted == _custom:
+            return
+        base = _base_v7()
+        added = []
+        for name, parent in wanted:
+            if name in base or name in base.content_types:
+                raise ValueError(f"custom label {name!r} is already a label of taxonomy v7")
+            level = base.get(parent).level + 1 if parent else 1
+            added.append(TaxonomyLabel(name, level, parent, "custom label"))
+        _current = (
+            Taxonomy(base.version, [*base, *added], base.content_types, base.aliases)
+            if added
+            else None
+        )
+        _custom = wanted

@@ -130,6 +130,11 @@ TABLE = (
         "streams:manage media:read_clear",
         "401 403 404 404 403 401  401 401 401 401 401"),
     # Hash banks: modgate's own API, then HMA's (OpenMediaMatch) under /hma.
+    # Custom labels: training jobs.
+    Row("POST /v1/custom-labels", "labels:manage",
+        "401 403 400 400 403 401  401 401 401 401 401"),
+    Row("GET /v1/custom-labels/{job_id}", "labels:read",
+        "401 403 404 404 403 401  401 401 401 401 401"),
     Row("GET /v1/banks", "banks:read",
         "401 403 200 200 403 401  401 401 401 401 401"),
     Row("POST /v1/banks", "banks:manage",
@@ -360,6 +365,11 @@ OPEN_V1 = (
     Row("GET /v1/streams/{stream_id}/segments/{segment_id}/thumbnail?blurred=false",
         "streams:manage media:read_clear",
         "404 403 404 404 403 401  404 404 404 404 404"),
+    # Custom labels: training jobs.
+    Row("POST /v1/custom-labels", "labels:manage",
+        "400 403 400 400 403 401  400 400 400 400 400"),
+    Row("GET /v1/custom-labels/{job_id}", "labels:read",
+        "404 403 404 404 403 401  404 404 404 404 404"),
     Row("GET /v1/banks", "banks:read",
         "200 403 200 200 403 401  200 200 200 200 200"),
     Row("POST /v1/banks", "banks:manage",
@@ -437,6 +447,7 @@ REQUEST_BODIES: dict[str, dict[str, Any]] = {
     "POST /v1/webhooks": {"json": {}},
     "POST /v1/streams": {"json": {}},
     "POST /v1/banks": {"json": {}},
+    "POST /v1/custom-labels": {"json": {"name": "Nothing To Learn"}},
     "PATCH /v1/banks/{bank_name}": {"json": {}},
     "POST /v1/banks/{bank_name}/contents": {"json": {"signal_type": "pdq", "signal": "0" * 64}},
     "PATCH /v1/bank-contents/{content_id}": {"json": {}},

@@ -107,7 +107,7 @@ def test_video_text_carries_its_timestamps(policy: Policy) -> None:
 
 def test_unknown_label_or_pii_type_is_refused() -> None:
     head = "policy: x\ncategories: {}\ntext:\n  - id: a\n    action: block\n"
-    with pytest.raises(PolicyValidationError, match="unknown field 'RUDE'"):
+    with pytest.raises(PolicyValidationError, match="'RUDE' is not a toxicity label"):
         make_policy(head + "    labels: {RUDE: 50}\n")
     with pytest.raises(PolicyValidationError, match="SSN"):
         make_policy(head + "    pii: [SSN]\n")

@@ -18,10 +18,10 @@ from importlib import resources
 
 import numpy as np
 
+from modgate.detection.backbones import backbone
 from modgate.detection.base import Calibration, Detector, DetectorOutput, Evidence
-from modgate.detection.detectors._onnx_helpers import MODELS_DIR, softmax, stack_resized
+from modgate.detection.detectors._onnx_helpers import softmax
 from modgate.detection.frames import PreparedImage
-from modgate.detection.runtime import create_session
 from modgate.taxonomy import taxonomy_v7
 
 CALIBRATION = Calibration(((0.0, 0.0), (0.15, 0.05), (0.5, 0.45), (0.8, 0.85), (1.0, 0.98)))
@@ -81,14 +81,11 @@ class ImageNetDetector(Detector):
     labels = tuple(sorted({row.label for row in CLASS_MAP}))
 
     def setup(self) -> None:
-        self.session = create_session(
-            MODELS_DIR / "efficientnet_lite0.onnx", self.threads, self.name
-        )
+        # Shared with the ``custom`` detector, which reads the same run's pooled features.
+        self.backbone = backbone("efficientnet_lite0", self.threads)
 
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
-        batch = (stack_resized(images, 224) - 127.0) / 128.0
-        feed = {"input": np.ascontiguousarray(batch.transpose(0, 3, 1, 2))}
-        logits = self.session.run(None, feed)[0]
+        logits = np.stack([output.scores for output in self.backbone.run(images)])
         calibration = self.calibration(CALIBRATION)
         outputs = []
         for probabilities in softmax(logits):

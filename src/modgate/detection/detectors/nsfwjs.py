@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from modgate.detection.backbones import backbone
 from modgate.detection.base import Calibration, Detector, DetectorOutput, Evidence
-from modgate.detection.detectors._onnx_helpers import MODELS_DIR, stack_resized
 from modgate.detection.frames import PreparedImage
-from modgate.detection.runtime import create_session
 
 CLASSES = ("Drawing", "Hentai", "Neutral", "Porn", "Sexy")
 EXPLICIT = Calibration(((0.0, 0.0), (0.3, 0.1), (0.6, 0.55), (0.9, 0.9), (1.0, 0.97)))
@@ -33,13 +32,11 @@ class NsfwjsDetector(Detector):
     content_types = ("Animated", "Illustrated")
 
     def setup(self) -> None:
-        self.session = create_session(
-            MODELS_DIR / "nsfwjs_mobilenet_v2.onnx", self.threads, self.name
-        )
+        # Shared with the ``custom`` detector, which reads the same run's pooled features.
+        self.backbone = backbone("mobilenet_v2", self.threads)
 
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
-        batch = stack_resized(images, 224) / 255.0
-        probabilities = self.session.run(None, {"input": batch})[0]
+        probabilities = [output.scores for output in self.backbone.run(images)]
         explicit = self.calibration(EXPLICIT)
         outputs = []
         for row in probabilities:

@@ -3,7 +3,8 @@
 Detectors come from the ``modgate.text_detectors`` entry points, like image detectors (the
 built-in ones are registered in modgate's own ``pyproject.toml``). Fusion: each toxicity label
 takes the highest score any detector gave it, with the spans of every hit; the overall
-``TOXICITY`` is the highest of the classifier's score and every other label's. Scores leave as
+``TOXICITY`` is the highest of the classifier's score and every other toxicity label's; custom
+text labels (``modgate.detection.custom.text_detector``) are reported beside them. Scores leave as
 0–100 and spans as offsets into the original text (``TextFindings``).
 """
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+from modgate.detection.custom.detector import CustomLabelSource
+from modgate.detection.custom.text_detector import CustomTextDetector
 from modgate.detection.plugins import load_plugins
 from modgate.detection.settings import DetectionSettings
 from modgate.detection.text.base import TextDetector, TextOutput
@@ -85,6 +88,12 @@ class TextEngine:
         engine.setup()
         return engine
 
+    def use_custom_labels(self, source: CustomLabelSource | None) -> None:
+        """Hand the text ``custom`` detector (when enabled) the live heads' source."""
+        for detector in self.detectors:
+            if isinstance(detector, CustomTextDetector):
+                detector.use_source(source)
+
     def setup(self) -> None:
         for detector in self.detectors:
             try:
@@ -100,9 +109,10 @@ class TextEngine:
         source: str = "text",
         language: str | None = None,
         timestamp_ms: int | None = None,
+        tenant: str | None = None,
     ) -> TextFindings:
         """What the detectors find in one text."""
-        return self.detect_many([text], source, language, [timestamp_ms])[0]
+        return self.detect_many([text], source, language, [timestamp_ms], tenant)[0]
 
     def detect_many(
         self,
@@ -110,11 +120,17 @@ class TextEngine:
         source: str = "text",
         language: str | None = None,
         timestamps: Sequence[int | None] | None = None,
+        tenant: str | None = None,
     ) -> list[TextFindings]:
-        """What the detectors find in each text; one batch per detector."""
+        """What the detectors find in each text; one batch per detector. ``tenant``: whose
+        texts these are (its custom labels answer; None: every tenant's)."""
         normalised = [normalise(text) for text in texts]
         outputs: list[list[TextOutput]] = [
-            detector.predict(normalised) for detector in self.detectors if detector.reads(language)
+            detector.predict(normalised, tenant)
+            if isinstance(detector, CustomTextDetector)
+            else detector.predict(normalised)
+            for detector in self.detectors
+            if detector.reads(language)
         ]
         stamps = list(timestamps or [None] * len(texts))
         return [
@@ -149,13 +165,15 @@ def _fused(
             if item.end > item.begin:
                 span = TextSpan(*text.span_in_original(item.begin, item.end))
                 spans.setdefault(item.label, set()).add(span)
-    specific = [name for name in scores if name != "TOXICITY"]
+    specific = [name for name in scores if name in TOXICITY_LABELS and name != "TOXICITY"]
     if specific:
         scores["TOXICITY"] = max(scores.get("TOXICITY", 0.0), *(scores[n] for n in specific))
         spans["TOXICITY"] = {span for name in specific for span in spans.get(name, ())}
+    # Comprehend's labels in its order, then custom labels (never part of TOXICITY) by name.
+    custom = sorted(name for name in scores if name not in TOXICITY_LABELS)
     labels = tuple(
         TextLabel(name, round(100.0 * scores[name], 2), merged(spans.get(name, ())))
-        for name in TOXICITY_LABELS
+        for name in (*TOXICITY_LABELS, *custom)
         if name in scores and 100.0 * scores[name] >= RECORD_FLOOR
     )
     entities = tuple(
