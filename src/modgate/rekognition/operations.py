@@ -24,8 +24,15 @@ from modgate.errors import (
 )
 from modgate.media.blobstore import incoming_key
 from modgate.media.sniff import sniff
+from modgate.moderation.models import ModerationRecord
 from modgate.services import Services
-from modgate.taxonomy.rekognition_json import JOB_METADATA_KEY
+from modgate.taxonomy.detections import ContentType, Timeline
+from modgate.taxonomy.rekognition_json import (
+    JOB_METADATA_KEY,
+    content_type_to_json,
+    label_to_json,
+    moderation_detections,
+)
 
 MAX_BYTES = 5 * 1024 * 1024  # Image.Bytes, decoded (botocore's ImageBlob max)
 MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024
@@ -167,6 +174,27 @@ def _labels(entries: list[dict[str, Any]] | None, minimum: float) -> list[dict[s
     return [dict(entry) for entry in entries or () if entry["Confidence"] >= minimum]
 
 
+def _picture_labels(
+    stored: ModerationRecord,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stored labels and content types as one picture's. An animated PNG is a PNG to
+    Rekognition but modgate moderates it frame by frame: each label (and content type) once,
+    at its highest confidence in any frame."""
+    found = moderation_detections("image", stored.labels, stored.content_types)
+    if not isinstance(found, Timeline):
+        return stored.labels or [], stored.content_types or []
+    peaks: dict[str, ContentType] = {}
+    for entry in found.entries:
+        for content_type in entry.content_types:
+            held = peaks.get(content_type.name)
+            if held is None or content_type.confidence > held.confidence:
+                peaks[content_type.name] = content_type
+    return (
+        [label_to_json(label) for label in found.peak_labels()],
+        [content_type_to_json(content_type) for content_type in peaks.values()],
+    )
+
+
 def detect_moderation_labels(
     services: Services, caller: Caller, body: dict[str, Any]
 ) -> dict[str, Any]:
@@ -191,10 +219,11 @@ def detect_moderation_labels(
     stored = services.pipeline.moderations.stored(moderation["id"], caller.key.tenant)
     if stored.status != "completed":
         raise ModgateError("The image could not be moderated in time; try again.")
+    labels, content_types = _picture_labels(stored)
     answer: dict[str, Any] = {
-        "ModerationLabels": _labels(stored.labels, minimum),
+        "ModerationLabels": _labels(labels, minimum),
         "ModerationModelVersion": stored.model_version or "",
-        "ContentTypes": _labels(stored.content_types, minimum),
+        "ContentTypes": _labels(content_types, minimum),
     }
     if loop is not None:
         answer["HumanLoopActivationOutput"] = _activation(moderation, loop, caller)
