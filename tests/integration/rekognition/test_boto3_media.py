@@ -71,3 +71,18 @@ def test_an_animated_png_answers_each_label_once(client: Any) -> None:
         Image={"Bytes": _animated_png((30, 90, 200), (0, 0, 0))}
     )
     assert clean["ModerationLabels"] == []
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (30, 90, 200)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_an_image_under_80_pixels_on_a_side_is_refused_as_rekognition_does(client: Any) -> None:
+    for width, height in ((79, 200), (200, 40), (20, 20)):
+        code, status = _error(
+            lambda w=width, h=height: client.detect_moderation_labels(Image={"Bytes": _png(w, h)})
+        )
+        assert (code, status) == ("InvalidParameterException", 400)
+    assert client.detect_moderation_labels(Image={"Bytes": _png(80, 80)})["ModerationLabels"] == []
