@@ -55,6 +55,7 @@ _PIL_FORMATS = {
     "WEBP": {"WEBP"},
     "BMP": {"BMP", "DIB"},
     "TIFF": {"TIFF"},
+    "AVIF": {"AVIF"},
 }
 
 

@@ -43,3 +43,48 @@ def test_a_corrupt_file_is_named_corrupt_without_server_paths(
     assert "cannot be" in error["message"]
     for detail in (str(settings.data_dir), "/", " at 0x"):
         assert detail not in error["message"]
+
+
+def _avif(*colours: tuple[int, int, int]) -> bytes:
+    frames = [Image.new("RGB", (160, 120), colour) for colour in colours]
+    out = io.BytesIO()
+    frames[0].save(out, format="AVIF", save_all=True, append_images=frames[1:], duration=250)
+    return out.getvalue()
+
+
+def test_avif_stills_and_animations_are_moderated(live_server) -> None:  # type: ignore[no-untyped-def]
+    """Pillow reads AVIF, so modgate does: a still, and an animation frame by frame."""
+    still = httpx.post(
+        f"{live_server.url}/v1/moderations?wait=true",
+        files={"file": ("photo.avif", _avif((255, 0, 0)))},
+        timeout=60,
+    )
+    assert still.status_code == 201, still.text
+    media = still.json()["media"]
+    assert (media["format"], media["mime"], media["width"], media["animated"]) == (
+        "AVIF",
+        "image/avif",
+        160,
+        False,
+    )
+    assert "Explicit" in {label["Name"] for label in still.json()["labels"]}
+    animated = httpx.post(
+        f"{live_server.url}/v1/moderations?wait=true",
+        files={"file": ("clip.avif", _avif((30, 90, 200), (255, 0, 0), (30, 90, 200)))},
+        timeout=60,
+    )
+    assert animated.status_code == 201, animated.text
+    media = animated.json()["media"]
+    assert (media["frame_count"], media["duration_seconds"], media["animated"]) == (3, 0.75, True)
+    preview = httpx.get(f"{live_server.url}/v1/media/{media['id']}/preview?blurred=true")
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+
+
+def test_heic_is_refused_as_unsupported(live_server) -> None:  # type: ignore[no-untyped-def]
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + NOISE
+    answer = httpx.post(
+        f"{live_server.url}/v1/moderations", files={"file": ("IMG_0001.HEIC", heic)}
+    )
+    assert answer.status_code == 415
+    assert answer.json()["error"]["code"] == "UnsupportedMediaTypeException"
+    assert "HEIF" in answer.json()["error"]["message"]
