@@ -25,7 +25,7 @@ from modgate.errors import (
     ResourceNotFoundException,
 )
 from modgate.media.blobstore import incoming_key
-from modgate.media.sniff import sniff
+from modgate.media.sniff import HEADER_BYTES, sniff
 from modgate.moderation.models import ModerationRecord
 from modgate.services import Services
 from modgate.taxonomy.detections import ContentType, Timeline
@@ -288,6 +288,7 @@ def start_content_moderation(
             raise InvalidParameterException("NotificationChannel needs SNSTopicArn and RoleArn.")
         channel = {"SNSTopicArn": topic, "RoleArn": role}
     key = _blob_key(services, s3_object)
+    _check_video(services, incoming_key(key, caller.key.tenant))
     job = {
         "Operation": "StartContentModeration",
         "MinConfidence": minimum,
@@ -295,15 +296,34 @@ def start_content_moderation(
         "NotificationChannel": channel,
         "Video": {"S3Object": {"Bucket": s3_object["Bucket"], "Name": s3_object["Name"]}},
     }
-    moderation, _created = services.pipeline.moderations.submit(
-        blob_key=key,
-        client_request_token=token,
-        client=caller.key.name,
-        actor=audit.key_actor(caller.key.id),
-        tenant=caller.key.tenant,
-        metadata={JOB_METADATA_KEY: job},
-    )
+    try:
+        moderation, _created = services.pipeline.moderations.submit(
+            blob_key=key,
+            client_request_token=token,
+            client=caller.key.name,
+            actor=audit.key_actor(caller.key.id),
+            tenant=caller.key.tenant,
+            metadata={JOB_METADATA_KEY: job},
+        )
+    except InvalidImageFormatException as exc:
+        # A video that cannot be read (cut short, corrupt, no video stream): Rekognition's
+        # StartContentModeration has no InvalidImageFormatException.
+        raise InvalidParameterException(exc.message) from exc
     return {"JobId": moderation["id"]}
+
+
+def _check_video(services: Services, key: str) -> None:
+    """Refuse an object that is not a video before anything is stored or moderated (an image
+    would otherwise be moderated as one, under a JobId GetContentModeration does not know)."""
+    header = services.blobs.head(key, HEADER_BYTES)  # a missing object: InvalidS3Object
+    try:
+        found = sniff(header)
+    except ModgateError as exc:
+        raise InvalidParameterException(f"Video.S3Object is not a video: {exc.message}") from exc
+    if found.kind != "video":
+        raise InvalidParameterException(
+            f"Video.S3Object is a {found.format} image, not a video (MP4, MOV, WebM, MKV, AVI)."
+        )
 
 
 def get_content_moderation(
