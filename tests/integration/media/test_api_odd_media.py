@@ -88,3 +88,13 @@ def test_heic_is_refused_as_unsupported(live_server) -> None:  # type: ignore[no
     assert answer.status_code == 415
     assert answer.json()["error"]["code"] == "UnsupportedMediaTypeException"
     assert "HEIF" in answer.json()["error"]["message"]
+
+
+def test_the_labels_route_says_what_a_moderation_is_instead(live_server) -> None:  # type: ignore[no-untyped-def]
+    """A timeline's labels route names a text as a text, not as a still image."""
+    made = httpx.post(
+        f"{live_server.url}/v1/moderations?wait=true", json={"text": "hello there"}, timeout=60
+    )
+    answer = httpx.get(f"{live_server.url}/v1/moderations/{made.json()['id']}/labels")
+    assert answer.status_code == 400
+    assert answer.json()["error"]["message"].startswith("This moderation is a text;")
