@@ -98,3 +98,31 @@ def test_the_labels_route_says_what_a_moderation_is_instead(live_server) -> None
     answer = httpx.get(f"{live_server.url}/v1/moderations/{made.json()['id']}/labels")
     assert answer.status_code == 400
     assert answer.json()["error"]["message"].startswith("This moderation is a text;")
+
+
+def _grey_file(mode: str, value: float, file_format: str) -> bytes:
+    out = io.BytesIO()
+    Image.new(mode, (64, 48), value).save(out, format=file_format)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("mode", "value", "file_format"),
+    [("I;16", 16384, "PNG"), ("I;16", 16384, "TIFF"), ("I", 16384, "TIFF"), ("F", 0.25, "TIFF")],
+)
+def test_deep_grey_images_are_seen_as_they_look(  # type: ignore[no-untyped-def]
+    live_server, mode: str, value: float, file_format: str
+) -> None:
+    """A 16-bit, 32-bit or floating-point grey picture at a quarter of its range is dark grey
+    to its viewer; it was read as white (every value over 255 clipped), so the detectors saw a
+    blank picture. Its preview is what they see."""
+    made = httpx.post(
+        f"{live_server.url}/v1/moderations?wait=true",
+        files={"file": (f"scan.{file_format.lower()}", _grey_file(mode, value, file_format))},
+        timeout=60,
+    )
+    assert made.status_code == 201, made.text
+    preview = httpx.get(f"{live_server.url}/v1/media/{made.json()['media']['id']}/preview")
+    assert preview.status_code == 200
+    grey = Image.open(io.BytesIO(preview.content)).convert("L").getextrema()
+    assert grey[0] >= 50 and grey[1] <= 80, grey  # a quarter of 255, give or take JPEG
