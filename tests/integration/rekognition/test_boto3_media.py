@@ -86,3 +86,10 @@ def test_an_image_under_80_pixels_on_a_side_is_refused_as_rekognition_does(clien
         )
         assert (code, status) == ("InvalidParameterException", 400)
     assert client.detect_moderation_labels(Image={"Bytes": _png(80, 80)})["ModerationLabels"] == []
+
+
+def test_a_body_past_the_largest_image_is_answered_as_rekognition_does(client: Any) -> None:
+    """Refused before it is read, but in Rekognition's shape, so the SDK names the error."""
+    body = b"\xff\xd8\xff" + bytes(16 * 1024 * 1024)
+    code, status = _error(lambda: client.detect_moderation_labels(Image={"Bytes": body}))
+    assert (code, status) == ("ImageTooLargeException", 400)
