@@ -39,7 +39,9 @@ from modgate.taxonomy.rekognition_json import (
 MAX_BYTES = 5 * 1024 * 1024  # Image.Bytes, decoded (botocore's ImageBlob max)
 MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024
 IMAGE_FORMATS = frozenset({"JPEG", "PNG"})
-MIN_IMAGE_SIDE = 80  # pixels; Rekognition's image minimum (limits.html), above modgate's own
+# Pixels on a side, as Rekognition documents them (limits.html), whatever modgate's own are.
+MIN_IMAGE_SIDE = 80
+MAX_IMAGE_SIDE = 10_000
 _HUMAN_LOOP_NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 _TOKEN = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 _JOB_TAG = re.compile(r"^[a-zA-Z0-9_.\-:+=/]{1,1024}$")
@@ -133,17 +135,21 @@ def _check_image(data: bytes, limit: int) -> None:
         raise InvalidImageFormatException(
             f"The provided image format is not supported: {found.format} (JPEG or PNG)."
         )
-    _check_smallest_side(data)
+    _check_sides(data)
 
 
-def _check_smallest_side(data: bytes) -> None:
-    """Rekognition refuses an image under 80 pixels on a side. Only the header is read; a
-    picture whose header cannot be read is left to intake, which answers why."""
+def _check_sides(data: bytes) -> None:
+    """Rekognition refuses an image under 80 or over 10 000 pixels on a side. Only the header
+    is read; a picture whose header cannot be read is left to intake, which answers why."""
     try:
         with Image.open(io.BytesIO(data)) as picture:
             width, height = picture.size
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return
+    if max(width, height) > MAX_IMAGE_SIDE:
+        raise ImageTooLargeException(
+            f"The image is {width} × {height}; each side must be at most {MAX_IMAGE_SIDE} pixels."
+        )
     if min(width, height) < MIN_IMAGE_SIDE:
         raise InvalidParameterException(
             f"The image is {width} × {height}; each side must be at least {MIN_IMAGE_SIDE} pixels."

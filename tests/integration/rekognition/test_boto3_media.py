@@ -93,3 +93,10 @@ def test_a_body_past_the_largest_image_is_answered_as_rekognition_does(client: A
     body = b"\xff\xd8\xff" + bytes(16 * 1024 * 1024)
     code, status = _error(lambda: client.detect_moderation_labels(Image={"Bytes": body}))
     assert (code, status) == ("ImageTooLargeException", 400)
+
+
+def test_an_image_over_10000_pixels_on_a_side_is_too_large_even_when_thin(client: Any) -> None:
+    code, status = _error(
+        lambda: client.detect_moderation_labels(Image={"Bytes": _png(10_001, 20)})
+    )
+    assert (code, status) == ("ImageTooLargeException", 400)
