@@ -35,6 +35,7 @@ from modgate.auth.deps import public
 from modgate.auth.middleware import ApiKeyAuthentication
 from modgate.banks.hma_routes import router as hma_router
 from modgate.banks.routes import router as banks_router
+from modgate.db.errors import unstorable_value
 from modgate.errors import InsufficientStorageException, ModgateError, StoreUnavailableException
 from modgate.events.webhooks.routes import router as webhooks_router
 from modgate.governance.routes import router as governance_router
@@ -162,6 +163,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database(_request: Request, exc: DBAPIError) -> JSONResponse:
+        refused = unstorable_value(exc)
+        if refused is not None:
+            logger.warning("the database refused a value: %s", exc.orig or exc)
+            return JSONResponse(refused.to_dict(), status_code=refused.http_status)
         if not (exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)):
             return await _unexpected(_request, exc)
         # The database is out of reach (down, restarting, refusing connections, or SQLite

@@ -15,6 +15,7 @@ request end as if the client had gone, so nothing it started is kept.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,12 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from modgate.errors import ModgateError, UnsupportedMediaTypeException, VideoTooLargeException
+from modgate.errors import (
+    ImageTooLargeException,
+    ModgateError,
+    UnsupportedMediaTypeException,
+    VideoTooLargeException,
+)
 
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -58,8 +64,10 @@ def body_cap(max_upload_bytes: int) -> int:
     return max_upload_bytes * 3 // 2 + FIELDS_ALLOWANCE
 
 
-# JSON, and AWS JSON 1.1 (the Rekognition-compatible endpoint).
-JSON_TYPES = frozenset({"application/json", "application/x-amz-json-1.1"})
+# AWS JSON 1.1: the Rekognition-compatible endpoint, whose errors are shaped as AWS's.
+AWS_JSON = "application/x-amz-json-1.1"
+# JSON, and AWS JSON 1.1.
+JSON_TYPES = frozenset({"application/json", AWS_JSON})
 # Bodies a route with a cap of its own (``BodyCaps.json_paths``) takes: JSON, and CSV imports.
 DOCUMENT_TYPES = frozenset({"application/json", "text/csv"})
 
@@ -105,6 +113,11 @@ class BodyCaps:
             return self.multipart_bytes, VideoTooLargeException(
                 f"The request is larger than the largest accepted upload "
                 f"({self.max_upload_bytes} bytes) allows."
+            )
+        if path in self.json_media_paths and media_type == AWS_JSON:
+            cap = self.json_media_bytes
+            return cap, ImageTooLargeException(
+                f"The request is larger than an image of {self.max_image_bytes} bytes as base64."
             )
         if path in self.json_media_paths and media_type in JSON_TYPES:
             cap = self.json_media_bytes
@@ -189,6 +202,19 @@ async def _too_large(
     response = JSONResponse(
         error.to_dict(), status_code=error.http_status, headers={"Connection": "close"}
     )
+    if _media_type(scope) == AWS_JSON:
+        # An AWS SDK reads the error's name from ``__type`` and ``x-amzn-ErrorType``, and
+        # takes every 4xx but throttling as the caller's: Rekognition answers them with 400.
+        response = JSONResponse(
+            {"__type": error.aws_code, "message": error.message},
+            status_code=400,
+            media_type=AWS_JSON,
+            headers={
+                "Connection": "close",
+                "x-amzn-ErrorType": error.aws_code,
+                "x-amzn-RequestId": str(uuid.uuid4()),
+            },
+        )
     await response(scope, receive, send)
 
 

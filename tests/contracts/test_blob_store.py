@@ -62,6 +62,17 @@ def test_missing_key_is_a_clear_error(store: BlobStore) -> None:
         store.get_bytes("media/none/here.jpg")
 
 
+def test_head_reads_only_the_first_bytes(store: BlobStore) -> None:
+    store.put_bytes("media/ab/long.bin", bytes(range(256)) * 100)
+    store.put_bytes("media/ab/short.bin", b"abc")
+    store.put_bytes("media/ab/empty.bin", b"")
+    assert store.head("media/ab/long.bin", 300) == (bytes(range(256)) * 2)[:300]
+    assert store.head("media/ab/short.bin", 300) == b"abc"
+    assert store.head("media/ab/empty.bin", 300) == b""
+    with pytest.raises(InvalidS3ObjectException):
+        store.head("media/none/here.bin", 300)
+
+
 @pytest.mark.parametrize("key", ["../escape", "/abs", "a//b", "a/./b", ""])
 def test_unsafe_keys_are_refused(store: BlobStore, key: str) -> None:
     with pytest.raises(InvalidParameterException):

@@ -33,6 +33,7 @@ from PIL import Image
 from modgate.detection.result import DetectionResult
 from modgate.detection.settings import REUSE_THRESHOLD
 from modgate.errors import CorruptMediaException, NoVideoStreamException
+from modgate.media.library_reason import library_reason
 from modgate.media.video_stream import (
     DecodeStats,
     decode_frames,
@@ -183,7 +184,7 @@ def sample_frames(
             if picked:
                 yield _sample(*picked, size)
     except av.error.FFmpegError as exc:
-        raise CorruptMediaException(f"The video cannot be decoded: {exc}") from exc
+        raise CorruptMediaException(f"The video cannot be decoded: {library_reason(exc)}") from exc
 
 
 def _configure_decoder(stream: av.VideoStream) -> None:

@@ -1,7 +1,7 @@
 """Frames of multi-frame images, decoded one at a time, and how long each is on screen.
 
-Animated GIF, WebP and PNG (APNG) frames have display times; multi-page TIFF and MPO files hold
-separate pictures without timing. Frames are decoded in order and only the current one is held:
+Animated GIF, WebP, PNG (APNG) and AVIF frames have display times; multi-page TIFF and MPO files
+hold separate pictures without timing. Frames are decoded in order and only the current one is held:
 GIF and APNG frames are drawn over the previous ones, so the picture a viewer sees is the decoder's
 canvas after the frame is loaded.
 
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 from PIL import Image
 
-TIMED_FORMATS = frozenset({"GIF", "WEBP", "PNG"})
+TIMED_FORMATS = frozenset({"GIF", "WEBP", "PNG", "AVIF"})
 DEFAULT_FRAME_MS = 100.0
 SHORTEST_FRAME_MS = 10.0  # a delay up to this is shown for DEFAULT_FRAME_MS
 

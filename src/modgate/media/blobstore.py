@@ -53,6 +53,10 @@ class BlobStore(Protocol):
 
     def put_bytes(self, key: str, data: bytes, content_type: str = ...) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
+    def head(self, key: str, size: int) -> bytes:
+        """The blob's first ``size`` bytes (all of it when shorter), read without the rest."""
+        ...
+
     def download(self, key: str, destination: Path) -> None: ...
     def exists(self, key: str) -> bool: ...
     def size(self, key: str) -> int:
@@ -148,6 +152,13 @@ class LocalBlobStore:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError as exc:
+            raise InvalidS3ObjectException(f"No blob {key!r} in the local store.") from exc
+
+    def head(self, key: str, size: int) -> bytes:
+        try:
+            with self._path(key).open("rb") as handle:
+                return handle.read(size)
+        except (FileNotFoundError, IsADirectoryError) as exc:
             raise InvalidS3ObjectException(f"No blob {key!r} in the local store.") from exc
 
     def download(self, key: str, destination: Path) -> None:
@@ -268,6 +279,18 @@ class S3BlobStore:
         response = self._call(full, self.client.get_object, Bucket=self.bucket, Key=full)
         body: bytes = response["Body"].read()
         return body
+
+    def head(self, key: str, size: int) -> bytes:
+        full = self._key(key)
+        try:
+            response = self.client.get_object(
+                Bucket=self.bucket, Key=full, Range=f"bytes=0-{size - 1}"
+            )
+        except s3_errors() as exc:
+            if _error_code(exc) == "InvalidRange":  # an empty object has no first byte
+                return b""
+            raise client_s3_error(exc, self.bucket, full) from exc
+        return bytes(response["Body"].read(size))
 
     def download(self, key: str, destination: Path) -> None:
         full = self._key(key)

@@ -13,7 +13,7 @@ class MediaInfo:
     """What intake learned about a file. ``format`` is the real container/codec family."""
 
     kind: MediaKind
-    format: str  # JPEG, PNG, WEBP, GIF, BMP, TIFF, MP4, MOV, WEBM, MKV, AVI
+    format: str  # JPEG, PNG, WEBP, GIF, BMP, TIFF, AVIF, MP4, MOV, WEBM, MKV, AVI
     mime: str
     size_bytes: int
     sha256: str

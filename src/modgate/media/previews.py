@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
+import numpy as np
 from PIL import ExifTags, Image, ImageFilter, ImageOps
 
 from modgate.media.blobstore import BlobStore
@@ -34,7 +36,7 @@ def to_rgb(image: Image.Image) -> Image.Image:
     if _has_alpha(image):
         rgb = _flatten(image.convert("RGBA"))
     elif image.mode != "RGB":
-        rgb = image.convert("RGB")
+        rgb = _eight_bit(image).convert("RGB")
     else:
         rgb = image
     if orientation not in (None, 1):
@@ -98,6 +100,26 @@ def blurred_jpeg(data: bytes, max_side: int = 512, blur_radius: float = 24.0) ->
         image.load()
         frame = to_rgb(image)
     return _jpeg(blur(frame, max_side, blur_radius))
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit, 32-bit or floating-point grey image scaled to 8-bit grey; any other as it is.
+
+    Pillow's own conversion clips: every value over 255 becomes white, so a 16-bit PNG or TIFF
+    would be seen (by the detectors too) as a blank white picture. 16-bit values are scaled
+    down; 32-bit ones too when they pass 255; floating-point ones from 0–1 when they stay in it.
+    """
+    if image.mode.startswith("I;16"):
+        return Image.fromarray((np.asarray(image) >> 8).astype(np.uint8))
+    if image.mode not in ("I", "F"):
+        return image
+    extrema = cast(tuple[float, float], image.getextrema())  # one band: (min, max)
+    low, high = extrema
+    if image.mode == "F" and low >= 0 and high <= 1:
+        image = image.point(lambda value: value * 255)
+    elif high > 255:
+        image = image.point(lambda value: value * (1 / 257))
+    return image.convert("L")
 
 
 def _has_alpha(image: Image.Image) -> bool:

@@ -33,6 +33,7 @@ from modgate.errors import (
     VideoTooLargeException,
 )
 from modgate.media.animation import display_ms, is_timed
+from modgate.media.library_reason import library_reason
 from modgate.media.models import MediaLimits
 from modgate.media.scale import draft_long_side
 from modgate.media.sniff import Sniffed
@@ -54,6 +55,7 @@ _PIL_FORMATS = {
     "WEBP": {"WEBP"},
     "BMP": {"BMP", "DIB"},
     "TIFF": {"TIFF"},
+    "AVIF": {"AVIF"},
 }
 
 
@@ -232,7 +234,8 @@ def _decode_error(
             f"The {sniffed.format} file ends before its image data does: it was cut short."
         )
     return CorruptMediaException(
-        f"The file starts like a {sniffed.format} image but cannot be decoded ({exc})."
+        f"The file starts like a {sniffed.format} image but cannot be decoded "
+        f"({library_reason(exc)})."
     )
 
 
@@ -292,7 +295,8 @@ def _open_video(path: Path, sniffed: Sniffed) -> av.container.InputContainer:
                 f"The {sniffed.format} file is cut short: its index is missing."
             ) from exc
         raise CorruptMediaException(
-            f"The file starts like a {sniffed.format} video but cannot be opened ({exc})."
+            f"The file starts like a {sniffed.format} video but cannot be opened "
+            f"({library_reason(exc)})."
         ) from exc
 
 

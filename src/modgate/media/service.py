@@ -63,6 +63,7 @@ _EXTENSIONS = {
     "WEBP": "webp",
     "BMP": "bmp",
     "TIFF": "tiff",
+    "AVIF": "avif",
     "MP4": "mp4",
     "MOV": "mov",
     "WEBM": "webm",

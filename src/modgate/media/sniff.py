@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PIL import features
+
 from modgate.errors import (
     ArchiveNotAllowedException,
     EmptyMediaException,
@@ -51,6 +53,13 @@ _ARCHIVE_MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"MSCF", 0, "CAB"),
 )
 
+# HEIF brands: HEIC (HEVC pictures, which Pillow does not read), AVIF, and the generic ones
+# (``mif1``, ``msf1``) whose compatible brands say which. AVIF is read when this Pillow can.
+_HEIF_BRANDS = (b"avif", b"avis", b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1")
+_AVIF_BRANDS = (b"avif", b"avis")
+AVIF_READABLE = bool(features.check_module("avif"))
+_IMAGE_NAMES = "JPEG, PNG, WebP, GIF, BMP, TIFF" + (", AVIF" if AVIF_READABLE else "")
+
 _MARKUP_PREFIXES = (b"<?xml", b"<svg", b"<!doctype", b"<html", b"<head", b"<body", b"<script")
 _QUICKTIME_BRANDS = (b"qt  ",)
 _BOXES_WITHOUT_FTYP = (b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot")
@@ -71,10 +80,12 @@ def sniff(header: bytes) -> Sniffed:
         brand = header[8:12]
         if brand in _QUICKTIME_BRANDS:
             return Sniffed("video", "MOV", "video/quicktime")
-        if brand in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1"):
+        if _is_avif(header) and AVIF_READABLE:
+            return Sniffed("image", "AVIF", "image/avif")
+        if brand in _HEIF_BRANDS:
             raise UnsupportedMediaTypeException(
-                f"HEIF/AVIF images ({brand.decode('ascii', 'replace').strip()}) are not "
-                "supported; convert to JPEG, PNG or WebP."
+                f"HEIF images ({brand.decode('ascii', 'replace').strip()}) are not "
+                f"supported; convert to {_IMAGE_NAMES}."
             )
         return Sniffed("video", "MP4", "video/mp4")
     if header[4:8] in _BOXES_WITHOUT_FTYP:
@@ -97,9 +108,15 @@ def sniff(header: bytes) -> Sniffed:
     if header[:5] == b"%PDF-":
         raise UnsupportedMediaTypeException("PDF documents are not supported; upload images.")
     raise UnsupportedMediaTypeException(
-        "The file is not a supported image (JPEG, PNG, WebP, GIF, BMP, TIFF) or video "
-        "(MP4, MOV, WebM, MKV, AVI)."
+        f"The file is not a supported image ({_IMAGE_NAMES}) or video (MP4, MOV, WebM, MKV, AVI)."
     )
+
+
+def _is_avif(header: bytes) -> bool:
+    """An ISO file whose major brand, or one of its compatible brands, is AVIF's."""
+    size = int.from_bytes(header[:4], "big")
+    brands = header[8:12] + header[16 : min(size, len(header))]
+    return any(brands[i : i + 4] in _AVIF_BRANDS for i in range(0, len(brands) - 3, 4))
 
 
 def _is_markup(header: bytes) -> bool:

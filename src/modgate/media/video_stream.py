@@ -23,6 +23,8 @@ from pathlib import Path
 import av
 from PIL import Image
 
+from modgate.media.library_reason import library_reason
+
 logger = logging.getLogger(__name__)
 
 # Seek target past any real end: the demuxer lands on the last keyframe instead.
@@ -124,7 +126,7 @@ def decode_frames(
         except StopIteration:
             return
         except av.error.FFmpegError as exc:  # the rest of the file cannot be read
-            stats.read_error = str(exc)
+            stats.read_error = library_reason(exc)
             packet = None
         if packet is not None and packet.size:
             stats.packets += 1

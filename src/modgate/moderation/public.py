@@ -123,8 +123,9 @@ def labels_response(
         body["ModerationLabels"] = []
         return body
     if not is_timeline(row, extra):
+        what = "a text; its findings" if row.kind == "text" else "a still image; its labels"
         raise InvalidParameterException(
-            "This moderation is a still image; its labels are in GET /v1/moderations/{id}."
+            f"This moderation is {what} are in GET /v1/moderations/{{id}}."
         )
     entries = [
         dict(e) for e in row.labels or [] if e["ModerationLabel"]["Confidence"] >= min_confidence

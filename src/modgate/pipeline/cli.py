@@ -40,6 +40,7 @@ MEDIA_SUFFIXES = {
     ".bmp",
     ".tif",
     ".tiff",
+    ".avif",
     ".mp4",
     ".mov",
     ".webm",

@@ -41,7 +41,7 @@ ModerationStatus = Literal["queued", "completed", "failed"]
 
 # Form fields of a multipart moderation: the file, context and its keys, and the other fields.
 MULTIPART_FIELDS = len(CONTEXT_KEYS) + 10
-# A text sent as a file part: read one byte past the largest limit, for intake to refuse.
+# A text sent as a file part (or a field): one byte past the largest limit, for intake to refuse.
 TEXT_FIELD_READ = 1024 * 1024 + 1
 # Enough base64 to sniff the media's type from its first bytes.
 _HEAD_CHARS = 8192
@@ -299,8 +299,11 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
     content_type = _media_type(request)
     arguments: dict[str, Any]
     if content_type == "multipart/form-data":
-        # Two files are let through to be refused below, in this route's own words.
-        form = await read_form(request, max_fields=MULTIPART_FIELDS, max_files=3)
+        # Two files are let through to be refused below, in this route's own words; a text
+        # field may be as long as the largest text limit, for intake to hold it to the one set.
+        form = await read_form(
+            request, max_fields=MULTIPART_FIELDS, max_files=3, max_part_size=TEXT_FIELD_READ
+        )
         uploads = form.getlist("file")
         text = await _form_text(form.get("text"))
         if len(uploads) > 1 or (uploads and not isinstance(uploads[0], UploadFile)):

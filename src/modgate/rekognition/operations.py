@@ -27,14 +27,24 @@ from modgate.errors import (
     ResourceNotFoundException,
 )
 from modgate.media.blobstore import incoming_key
-from modgate.media.sniff import sniff
+from modgate.media.sniff import HEADER_BYTES, sniff
+from modgate.moderation.models import ModerationRecord
 from modgate.services import Services
 from modgate.taxonomy import taxonomy_v7
-from modgate.taxonomy.rekognition_json import JOB_METADATA_KEY
+from modgate.taxonomy.detections import ContentType, Timeline
+from modgate.taxonomy.rekognition_json import (
+    JOB_METADATA_KEY,
+    content_type_to_json,
+    label_to_json,
+    moderation_detections,
+)
 
 MAX_BYTES = 5 * 1024 * 1024  # Image.Bytes, decoded (botocore's ImageBlob max)
 MAX_S3_IMAGE_BYTES = 15 * 1024 * 1024
 IMAGE_FORMATS = frozenset({"JPEG", "PNG"})
+# Pixels on a side, as Rekognition documents them (limits.html), whatever modgate's own are.
+MIN_IMAGE_SIDE = 80
+MAX_IMAGE_SIDE = 10_000
 _HUMAN_LOOP_NAME = re.compile(r"^[a-z0-9](-*[a-z0-9])*$")
 _TOKEN = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 _JOB_TAG = re.compile(r"^[a-zA-Z0-9_.\-:+=/]{1,1024}$")
@@ -128,6 +138,25 @@ def _check_image(data: bytes, limit: int) -> None:
         raise InvalidImageFormatException(
             f"The provided image format is not supported: {found.format} (JPEG or PNG)."
         )
+    _check_sides(data)
+
+
+def _check_sides(data: bytes) -> None:
+    """Rekognition refuses an image under 80 or over 10 000 pixels on a side. Only the header
+    is read; a picture whose header cannot be read is left to intake, which answers why."""
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            width, height = picture.size
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return
+    if max(width, height) > MAX_IMAGE_SIDE:
+        raise ImageTooLargeException(
+            f"The image is {width} × {height}; each side must be at most {MAX_IMAGE_SIDE} pixels."
+        )
+    if min(width, height) < MIN_IMAGE_SIDE:
+        raise InvalidParameterException(
+            f"The image is {width} × {height}; each side must be at least {MIN_IMAGE_SIDE} pixels."
+        )
 
 
 def _image(services: Services, image: dict[str, Any], tenant: str) -> bytes:
@@ -172,6 +201,27 @@ def _labels(entries: list[dict[str, Any]] | None, minimum: float) -> list[dict[s
     return [dict(entry) for entry in entries or () if entry["Confidence"] >= minimum]
 
 
+def _picture_labels(
+    stored: ModerationRecord,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The stored labels and content types as one picture's. An animated PNG is a PNG to
+    Rekognition but modgate moderates it frame by frame: each label (and content type) once,
+    at its highest confidence in any frame."""
+    found = moderation_detections("image", stored.labels, stored.content_types)
+    if not isinstance(found, Timeline):
+        return stored.labels or [], stored.content_types or []
+    peaks: dict[str, ContentType] = {}
+    for entry in found.entries:
+        for content_type in entry.content_types:
+            held = peaks.get(content_type.name)
+            if held is None or content_type.confidence > held.confidence:
+                peaks[content_type.name] = content_type
+    return (
+        [label_to_json(label) for label in found.peak_labels()],
+        [content_type_to_json(content_type) for content_type in peaks.values()],
+    )
+
+
 def detect_moderation_labels(
     services: Services, caller: Caller, body: dict[str, Any]
 ) -> dict[str, Any]:
@@ -197,10 +247,11 @@ def detect_moderation_labels(
     stored = services.pipeline.moderations.stored(moderation["id"], caller.key.tenant)
     if stored.status != "completed":
         raise ModgateError("The image could not be moderated in time; try again.")
+    labels, content_types = _picture_labels(stored)
     answer: dict[str, Any] = {
-        "ModerationLabels": _labels(stored.labels, minimum),
+        "ModerationLabels": _labels(labels, minimum),
         "ModerationModelVersion": stored.model_version or "",
-        "ContentTypes": _labels(stored.content_types, minimum),
+        "ContentTypes": _labels(content_types, minimum),
     }
     if adapter is not None:
         custom = _custom_label(services, adapter, data)
@@ -280,6 +331,7 @@ def start_content_moderation(
             raise InvalidParameterException("NotificationChannel needs SNSTopicArn and RoleArn.")
         channel = {"SNSTopicArn": topic, "RoleArn": role}
     key = _blob_key(services, s3_object)
+    _check_video(services, incoming_key(key, caller.key.tenant))
     job = {
         "Operation": "StartContentModeration",
         "MinConfidence": minimum,
@@ -287,15 +339,34 @@ def start_content_moderation(
         "NotificationChannel": channel,
         "Video": {"S3Object": {"Bucket": s3_object["Bucket"], "Name": s3_object["Name"]}},
     }
-    moderation, _created = services.pipeline.moderations.submit(
-        blob_key=key,
-        client_request_token=token,
-        client=caller.key.name,
-        actor=audit.key_actor(caller.key.id),
-        tenant=caller.key.tenant,
-        metadata={JOB_METADATA_KEY: job},
-    )
+    try:
+        moderation, _created = services.pipeline.moderations.submit(
+            blob_key=key,
+            client_request_token=token,
+            client=caller.key.name,
+            actor=audit.key_actor(caller.key.id),
+            tenant=caller.key.tenant,
+            metadata={JOB_METADATA_KEY: job},
+        )
+    except InvalidImageFormatException as exc:
+        # A video that cannot be read (cut short, corrupt, no video stream): Rekognition's
+        # StartContentModeration has no InvalidImageFormatException.
+        raise InvalidParameterException(exc.message) from exc
     return {"JobId": moderation["id"]}
+
+
+def _check_video(services: Services, key: str) -> None:
+    """Refuse an object that is not a video before anything is stored or moderated (an image
+    would otherwise be moderated as one, under a JobId GetContentModeration does not know)."""
+    header = services.blobs.head(key, HEADER_BYTES)  # a missing object: InvalidS3Object
+    try:
+        found = sniff(header)
+    except ModgateError as exc:
+        raise InvalidParameterException(f"Video.S3Object is not a video: {exc.message}") from exc
+    if found.kind != "video":
+        raise InvalidParameterException(
+            f"Video.S3Object is a {found.format} image, not a video (MP4, MOV, WebM, MKV, AVI)."
+        )
 
 
 def get_content_moderation(

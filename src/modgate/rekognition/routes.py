@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from modgate.auth import aws
 from modgate.auth.deps import aws_signed
 from modgate.db.base import utcnow
+from modgate.db.errors import unstorable_value
 from modgate.errors import (
     AccessDeniedException,
     InvalidParameterException,
@@ -109,6 +110,9 @@ async def rekognition(request: Request) -> JSONResponse:
     except ModgateError as error:
         return _error(error, request_id)
     except DBAPIError as exc:
+        refused = unstorable_value(exc)
+        if refused is not None:
+            return _error(refused, request_id)
         logger.error("database unavailable: %s", exc.orig or exc)
         return _error(StoreUnavailableException("The database cannot be reached."), request_id)
     except Exception as exc:

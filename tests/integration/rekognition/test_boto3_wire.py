@@ -251,6 +251,25 @@ def test_video_jobs_start_and_page_as_rekognitions(setup: Setup) -> None:
     ) == ("IdempotentParameterMismatchException", 400)
 
 
+def test_a_job_on_an_object_that_is_no_readable_video_is_refused(setup: Setup) -> None:
+    """An image, an empty object or a cut-short video: InvalidParameterException, an error
+    StartContentModeration has, and no moderation is made."""
+    client = setup.client("other")
+    whole = video_bytes()
+    for name, data in (
+        ("photo.jpg", _jpeg()),
+        ("empty.mp4", b""),
+        ("cut.mp4", whole[: len(whole) // 2]),
+    ):
+        video = setup.put(f"{PREFIX}incoming/globex/{name}", data)
+        code, status = _error(
+            lambda v=video: client.start_content_moderation(Video={"S3Object": v})
+        )
+        assert (code, status) == ("InvalidParameterException", 400), name
+    listed = setup.services.pipeline.moderations.list({}, 10, None, None, None, "globex")[0]
+    assert listed == []
+
+
 def test_signatures_are_checked(setup: Setup) -> None:
     found = setup.credentials["all"]
     wrong = setup.client(aws_secret_access_key=found["secret_access_key"][:-2] + "xx")

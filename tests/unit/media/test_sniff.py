@@ -17,6 +17,9 @@ from modgate.media.sniff import sniff
         (b"\x00\x00\x00\x14ftypqt  \x00\x00", "MOV"),
         (b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\x82\x84webm", "WEBM"),
         (b"\x1a\x45\xdf\xa3\xa3\x42\x86\x81\x01\x42\x82\x88matroska", "MKV"),
+        (b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf", "AVIF"),
+        (b"\x00\x00\x00\x1cftypavis\x00\x00\x00\x00avifavismsf1", "AVIF"),
+        (b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf", "AVIF"),
     ],
 )
 def test_magic_numbers(header: bytes, fmt: str) -> None:
@@ -31,7 +34,8 @@ def test_magic_numbers(header: bytes, fmt: str) -> None:
         (b"\x1f\x8b\x08\x00", "ArchiveNotAllowedException"),
         (b"Rar!\x1a\x07\x00", "ArchiveNotAllowedException"),
         (b"%PDF-1.7\n", "UnsupportedMediaTypeException"),
-        (b"\x00\x00\x00\x1cftypavif", "UnsupportedMediaTypeException"),
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "UnsupportedMediaTypeException"),
+        (b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "UnsupportedMediaTypeException"),
         (b"", "EmptyMediaException"),
     ],
 )
