@@ -25,8 +25,10 @@ _MODERATION_TENANT = select(ModerationRow.tenant).where(ModerationRow.id == bind
 _MEDIA_TENANT = select(MediaRow.tenant).where(MediaRow.id == bindparam("id"))
 
 
-def record(session: Session, event: Event) -> None:
-    """Append ``event`` to the event log and the audit log inside the caller's transaction."""
+def record(session: Session, event: Event, tenant: str | None = None) -> None:
+    """Append ``event`` to the event log and the audit log inside the caller's transaction.
+    ``tenant``: the tenant of the event's moderation, when the caller has it at hand (else it
+    is read)."""
     payload = event.payload()
     session.execute(
         _INSERT,
@@ -41,7 +43,7 @@ def record(session: Session, event: Event) -> None:
     audit.append(
         session,
         event.name,
-        tenant=_tenant_of(session, event),
+        tenant=tenant if tenant is not None else _tenant_of(session, event),
         actor=event.actor or audit.SYSTEM,
         object=event.audit_object(),
         payload=payload,

@@ -300,7 +300,7 @@ class ModerationService:
             sha256=record.info.sha256,
             kind=record.info.kind,
         )
-        events.record(session, created)
+        events.record(session, created, tenant=record.tenant)
         return Claim(job_id, moderation_id, 1, self.settings.max_attempts), record, new
 
     def _media(
