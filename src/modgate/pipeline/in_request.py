@@ -5,7 +5,8 @@ writing a transaction. So a text run on its request's thread (``RunHere``) is de
 on before anything is written, and then the media row, the moderation, its job, the
 ``moderation.created`` event, the detections, the decision, the review it opens and the
 ``moderation.completed`` event are written in ONE transaction: one commit (one flush to disk)
-instead of one for the accepted item and another for its decision. The records are those of any
+instead of one for the accepted item and another for its decision; on SQLite, concurrent
+requests' writes share that commit (``modgate.db.group_commit``). The records are those of any
 job run: the job row is written as claimed by this request and settled in the same transaction.
 
 Nothing accepted is lost: the answer is sent only after that commit. A crash before it leaves
@@ -22,9 +23,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from modgate.db.base import transaction
+from modgate.db.group_commit import GroupCommit
 from modgate.errors import ModgateError
 from modgate.media.store import MediaRecord
 from modgate.pipeline.executor import RunHere
@@ -41,13 +42,14 @@ WriteItem = Callable[[Session], tuple[Claim, MediaRecord, bool]]
 
 def decide_text_here(
     here: RunHere,
-    sessions: sessionmaker[Session],
+    commits: GroupCommit,
     moderation_id: str,
     known: Fresh,
     write_item: WriteItem,
     stored: Callable[[MediaRecord], None],
 ) -> Outcome | None:
-    """Decide the text ``known`` holds and write it with its decision in one transaction;
+    """Decide the text ``known`` holds and write it with its decision in one transaction
+    (shared with concurrent requests' by ``commits``);
     what was committed, or None when it could not be done this way (nothing was written: go
     the usual way). ``stored`` is told of a media record this request wrote, once committed.
     ``IntegrityError`` (a ``client_request_token`` used at the same moment by another request)
@@ -57,14 +59,19 @@ def decide_text_here(
     except Exception:  # the usual way runs it again and records the failure on its job
         logger.warning("text %s: deciding within the request failed", moderation_id, exc_info=True)
         return None
+
+    def write(session: Session) -> tuple[Outcome, MediaRecord, bool]:
+        claim, record, stored_now = write_item(session)
+        # Another upload of the same text may have recorded its media first.
+        outcome = here.jobs.write_judged(
+            session, claim, here.worker, replace(judged, record=record)
+        )
+        if outcome is None:  # cannot happen to a moderation written just now
+            raise ModgateError(f"moderation {moderation_id} was decided before it was written")
+        return outcome, record, stored_now
+
     try:
-        with transaction(sessions) as session:
-            claim, record, stored_now = write_item(session)
-            # Another upload of the same text may have recorded its media first.
-            judged = replace(judged, record=record)
-            outcome = here.jobs.write_judged(session, claim, here.worker, judged)
-            if outcome is None:  # cannot happen to a moderation written just now
-                raise ModgateError(f"moderation {moderation_id} was decided before it was written")
+        outcome, record, stored_now = commits.run(write)
     except IntegrityError:
         raise
     except Exception:  # rolled back: nothing of it was written
@@ -72,5 +79,5 @@ def decide_text_here(
         return None
     if stored_now:
         stored(record)
-    here.jobs.judged_committed(moderation_id, judged, outcome)
+    here.jobs.judged_committed(moderation_id, replace(judged, record=record), outcome)
     return outcome

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate import events
 from modgate.db.base import new_id, transaction, utcnow
+from modgate.db.group_commit import GroupCommit
 from modgate.errors import (
     IdempotentParameterMismatchException,
     InvalidContextError,
@@ -88,10 +89,12 @@ class ModerationService:
         inline_runner: Callable[[str], None] | None = None,
         decided: Decided | None = None,
         run_here: RunHere | None = None,
+        commits: GroupCommit | None = None,
     ) -> None:
         """``moderations``: the moderation record; ``review_lane``: whose state a moderation
-        shows."""
+        shows; ``commits``: shares the commits of texts decided within their requests."""
         self.sessions = sessions
+        self.commits = commits or GroupCommit(sessions)
         self.media = media
         self.jobs = jobs
         self.executor = executor
@@ -232,7 +235,7 @@ class ModerationService:
         if here is not None and item.record.info.kind == "text":
             outcome = decide_text_here(
                 here,
-                self.sessions,
+                self.commits,
                 moderation_id,
                 Fresh(item.record, item.context, item.now),
                 lambda session: self._queue_in(session, moderation_id, item, here),
