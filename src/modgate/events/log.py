@@ -1,5 +1,6 @@
 """Recording events: one plain INSERT into the event log and one audit entry, inside the
-caller's transaction.
+caller's transaction (the entry appended as it commits, with the transaction's other entries:
+``modgate.audit.at_commit``).
 
 Both are committed with the state change they describe or not at all, so neither log ever
 disagrees with the state; webhooks and metrics read the event log only after the commit. The
@@ -40,15 +41,15 @@ def record(session: Session, event: Event, tenant: str | None = None) -> None:
             "created_at": utcnow(),
         },
     )
-    audit.append(
-        session,
+    record = audit.Record(
         event.name,
-        tenant=tenant if tenant is not None else _tenant_of(session, event),
-        actor=event.actor or audit.SYSTEM,
-        object=event.audit_object(),
-        payload=payload,
-        detail=event.audit_detail(),
+        tenant if tenant is not None else _tenant_of(session, event),
+        event.actor or audit.SYSTEM,
+        event.audit_object(),
+        payload,
+        event.audit_detail(),
     )
+    audit.append_at_commit(session, record)
 
 
 def _tenant_of(session: Session, event: Event) -> str:
