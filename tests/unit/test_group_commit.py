@@ -98,3 +98,20 @@ def test_on_postgresql_each_work_has_its_own_transaction(postgres_url: str) -> N
 
     assert commits.run(work) == "done"
     assert names(sessions) == {"pg"}
+
+
+def test_a_failed_work_moves_no_counter_and_stops_no_other_works(tmp_path: Path) -> None:
+    """Counters move after the commit (``telemetry.after_commit``): a work rolled back to its
+    savepoint moves none, and does not stop the others' in its batch."""
+    from modgate.telemetry import after_commit
+
+    sessions = sessions_on(f"sqlite:///{tmp_path / 'g.db'}")
+    counted: list[str] = []
+    with sessions() as session, session.begin():
+        after_commit(session, lambda: counted.append("outer"))
+        with pytest.raises(ValueError), session.begin_nested():
+            after_commit(session, lambda: counted.append("failed"))
+            raise ValueError("rolled back")
+        with session.begin_nested():
+            after_commit(session, lambda: counted.append("kept"))
+    assert counted == ["outer", "kept"]
