@@ -134,13 +134,13 @@ def through_api(
         ).raise_for_status()
         port = int(url.rsplit(":", 1)[1])
         bodies = [json.dumps({"text": text, "wait": True}).encode() for text in texts]
-        moderated = _load(port, pid, auth, bodies, clients, 201)
+        moderated = _post_all(port, pid, auth, bodies, clients, 201)
         empty = json.dumps({"text": " ", "wait": True}).encode()
-        floor = _load(port, pid, auth, [empty] * len(texts), clients, 400)
+        floor = _post_all(port, pid, auth, [empty] * len(texts), clients, 400)
     return moderated, floor
 
 
-def _load(
+def _post_all(
     port: int, pid: int, auth: dict[str, str], bodies: list[bytes], clients: int, status: int
 ) -> tuple[float, float]:
     """Requests per second and server CPU ms per request, posting ``bodies`` from ``clients``
