@@ -8,6 +8,8 @@ on before anything is written, and then the media row, the moderation, its job, 
 instead of one for the accepted item and another for its decision; on SQLite, concurrent
 requests' writes share that commit (``modgate.db.group_commit``). The records are those of any
 job run: the job row is written as claimed by this request and settled in the same transaction.
+A text sent before is detected again rather than its stored detections read back: detecting a
+comment costs less than the read.
 
 Nothing accepted is lost: the answer is sent only after that commit. A crash before it leaves
 nothing behind but the text's blob (content-addressed, recorded by the next upload of the same
