@@ -91,7 +91,12 @@ def test_each_queued_job_wakes_one_worker_to_claim_at_once() -> None:
 
 def test_run_here_hands_out_at_most_its_slots() -> None:
     ran: list[tuple[str, str]] = []
-    here = RunHere(lambda claim, worker, known: ran.append((claim.job_id, worker)), 2, 30.0)  # type: ignore[func-returns-value]
+
+    class Jobs:
+        def run(self, claim: Claim, worker: str, known: object = None) -> None:
+            ran.append((claim.job_id, worker))
+
+    here = RunHere(Jobs(), 2, 30.0)  # type: ignore[arg-type]
     assert here.acquire() and here.acquire()
     assert not here.acquire()  # both slots busy: the job goes to the workers instead
     here.release()

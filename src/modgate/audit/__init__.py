@@ -18,8 +18,10 @@ Writing — one way, inside the transaction of the change it records::
 appends several at once (one lock, one head write: for a change touching many objects).
 
 The moderation events (``modgate.events.record``) append their entry themselves, so code that
-records an event does not call ``append`` as well. Roll the transaction back and the entry goes
-with it; ``append`` returns the ``AuditEntry`` with its sequence number.
+records an event does not call ``append`` as well; they use ``append_at_commit``, which appends
+as the transaction commits (holding the log's lock from there only: see ``at_commit``). Roll the
+transaction back and the entry goes with it; ``append`` returns the ``AuditEntry`` with its
+sequence number.
 
 Tamper evidence is Certificate Transparency's (RFC 9162): each entry is a Merkle leaf
 (``modgate.audit.merkle``), each row keeps its leaf hash and the tree root after it, and
@@ -29,6 +31,7 @@ truncated or recomputed. Database triggers refuse UPDATE and DELETE on ``audit_l
 
 from __future__ import annotations
 
+from modgate.audit.at_commit import append_at_commit
 from modgate.audit.kinds import KINDS
 from modgate.audit.log import (
     ANONYMOUS,
@@ -54,6 +57,7 @@ __all__ = [
     "AuditHeadRow",
     "Record",
     "append",
+    "append_at_commit",
     "append_many",
     "canonical_json",
     "cli_actor",

@@ -210,7 +210,7 @@ def append_many(
     """Append several entries at once (one change touching many objects: a retention run),
     taking the log's lock and writing its head once instead of once per entry."""
     for record in records:
-        _check(record)
+        check_record(record)
     if not records:
         return []
     size, packed = _take_head(session, len(records))
@@ -247,7 +247,8 @@ def append_many(
     return entries
 
 
-def _check(record: Record) -> None:
+def check_record(record: Record) -> None:
+    """Raise ``ValueError`` for an unknown kind or a malformed actor, object or tenant."""
     if record.kind not in KINDS:
         raise ValueError(f"unknown audit kind {record.kind!r}; add it to modgate.audit.kinds")
     if not ACTOR.fullmatch(record.actor) or len(record.actor) > ACTOR_LENGTH:

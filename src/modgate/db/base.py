@@ -13,7 +13,9 @@ import base64
 import binascii
 import datetime as dt
 import json
+import threading
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +36,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# How long a SQLite writer waits for another to finish before giving up.
+SQLITE_BUSY_SECONDS = 30.0
 
 # JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -120,7 +125,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # checkpointed); FULL syncs the WAL at each commit, so an accepted moderation, its audit
     # event and its blob (fsynced by the blob store) are kept or lost together.
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000:.0f}")
     cursor.close()
 
 
@@ -136,16 +141,86 @@ class ModgateSession(Session):
 
     A deferred transaction that reads and then writes fails at once with "database is locked"
     when another connection is writing: SQLite cannot wait there without risking deadlock.
-    Explicit transactions are where modgate writes, so they wait their turn (``busy_timeout``)
-    instead; sessions that only read begin deferred and never block writers or each other.
+    Explicit transactions are where modgate writes, so they wait their turn instead; sessions
+    that only read begin deferred and never block writers or each other.
+
+    Writers of one process wait their turn on the process's ``WriterQueue`` before asking
+    SQLite: SQLite's own wait (``busy_timeout``) sleeps 1, 2, 5, 10 … ms between tries, so with a
+    few threads writing at once most of a write transaction's time went to sleeping while the
+    lock was free. Other processes' writers are still waited for by ``busy_timeout``.
     """
 
     def begin(self, nested: bool = False) -> Any:
         transaction = super().begin(nested=nested)
         bind = self.get_bind()
         if not nested and bind.dialect.name == "sqlite":
-            self.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            queue = writer_queue(cast(Engine, bind))
+            held = queue.acquire()
+            try:
+                self.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            except BaseException:
+                if held:
+                    queue.release()
+                raise
+            if held:
+                self.info[_QUEUE_HELD] = (transaction, queue)
         return transaction
+
+
+_QUEUE_HELD = "modgate_writer_queue"
+
+
+class WriterQueue:
+    """The SQLite writers of one process, one at a time, woken the moment the one before them
+    commits or rolls back. Re-entrant (a thread's nested write meets SQLite's lock as before);
+    a writer that has waited ``timeout`` seconds goes on to SQLite's own wait, so nothing can
+    wait here longer than it would have waited there."""
+
+    def __init__(self, timeout: float = SQLITE_BUSY_SECONDS) -> None:
+        self.timeout = timeout
+        self._lock = threading.Lock()  # a plain lock: a turn may end on another thread
+        self._owner: int | None = None
+        self._depth = 0
+
+    def acquire(self) -> bool:
+        """Wait for this process's turn to write; whether it was taken (release it then)."""
+        me = threading.get_ident()
+        if self._owner == me:
+            self._depth += 1
+            return True
+        if not self._lock.acquire(timeout=self.timeout):
+            return False
+        self._owner, self._depth = me, 1
+        return True
+
+    def release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0:
+            self._owner = None
+            self._lock.release()
+
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Engine, WriterQueue] = weakref.WeakKeyDictionary()
+_WRITER_QUEUES_LOCK = threading.Lock()
+
+
+def writer_queue(engine: Engine) -> WriterQueue:
+    """The ``WriterQueue`` of a SQLite ``engine`` (one per engine, so per database file in
+    this process)."""
+    with _WRITER_QUEUES_LOCK:
+        queue = _WRITER_QUEUES.get(engine)
+        if queue is None:
+            queue = _WRITER_QUEUES[engine] = WriterQueue()
+        return queue
+
+
+@event.listens_for(ModgateSession, "after_transaction_end")
+def _writer_done(session: Session, transaction: Any) -> None:
+    """A write transaction ended (after its COMMIT or ROLLBACK): the next writer's turn."""
+    held = session.info.get(_QUEUE_HELD)
+    if held is not None and held[0] is transaction:
+        del session.info[_QUEUE_HELD]
+        held[1].release()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -154,7 +229,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        kwargs.setdefault(
+            "connect_args", {"timeout": SQLITE_BUSY_SECONDS, "check_same_thread": False}
+        )
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)

@@ -1,5 +1,6 @@
 """Recording events: one plain INSERT into the event log and one audit entry, inside the
-caller's transaction.
+caller's transaction (the entry appended as it commits, with the transaction's other entries:
+``modgate.audit.at_commit``).
 
 Both are committed with the state change they describe or not at all, so neither log ever
 disagrees with the state; webhooks and metrics read the event log only after the commit. The
@@ -26,10 +27,13 @@ _MODERATION_TENANT = select(ModerationRow.tenant).where(ModerationRow.id == bind
 _MEDIA_TENANT = select(MediaRow.tenant).where(MediaRow.id == bindparam("id"))
 
 
-def record(session: Session, event: Event) -> None:
-    """Append ``event`` to the event log and the audit log inside the caller's transaction."""
+def record(session: Session, event: Event, tenant: str | None = None) -> None:
+    """Append ``event`` to the event log and the audit log inside the caller's transaction.
+    ``tenant``: the tenant of the event's moderation, when the caller has it at hand (else it
+    is read)."""
     payload = event.payload()
-    tenant = _tenant_of(session, event)
+    if tenant is None:
+        tenant = _tenant_of(session, event)
     session.execute(
         _INSERT,
         {
@@ -41,15 +45,15 @@ def record(session: Session, event: Event) -> None:
             "created_at": utcnow(),
         },
     )
-    audit.append(
-        session,
+    entry = audit.Record(
         event.name,
-        tenant=tenant,
-        actor=event.actor or audit.SYSTEM,
-        object=event.audit_object(),
-        payload=payload,
-        detail=event.audit_detail(),
+        tenant,
+        event.actor or audit.SYSTEM,
+        event.audit_object(),
+        payload,
+        event.audit_detail(),
     )
+    audit.append_at_commit(session, entry)
 
 
 def _tenant_of(session: Session, event: Event) -> str:

@@ -24,7 +24,9 @@ from modgate.pipeline.jobs import Claim, JobStore
 from modgate.processes import process_alive
 
 if TYPE_CHECKING:
-    from modgate.pipeline.processor import Fresh, Outcome
+    from sqlalchemy.orm import Session
+
+    from modgate.pipeline.processor import Fresh, Judged, Outcome
 
 logger = logging.getLogger(__name__)
 
@@ -125,21 +127,33 @@ class JobRunner:
         return True
 
 
+class RequestJobs(Protocol):
+    """What a request that runs its own job needs of the job task (``ModerationProcessor``)."""
+
+    def run(self, claim: Claim, worker: str, known: Fresh | None = None) -> Outcome | None: ...
+
+    def judge(self, moderation_id: str, known: Fresh) -> Judged: ...
+
+    def write_judged(
+        self, session: Session, claim: Claim, worker: str, judged: Judged
+    ) -> Outcome | None: ...
+
+    def judged_committed(self, moderation_id: str, judged: Judged, outcome: Outcome) -> None: ...
+
+
 class RunHere:
     """Runs ``wait=true`` jobs on the requesting thread while one of ``slots`` is free.
 
     The job row is created already claimed by this process (same lease as any claim), so a crash
     mid-run leaves it to be resumed like any other; the request is spared the hand-over to a
     worker thread and back, and its claim. When every slot is busy the job goes to the workers.
+
+    A text is decided before anything is written (``judge``), then the moderation, its job and
+    its decision are written in one transaction (``write_judged``): see ``in_request``.
     """
 
-    def __init__(
-        self,
-        task: Callable[[Claim, str, Fresh | None], Outcome | None],
-        slots: int,
-        lease_seconds: float,
-    ) -> None:
-        self.task = task
+    def __init__(self, jobs: RequestJobs, slots: int, lease_seconds: float) -> None:
+        self.jobs = jobs
         self.lease_seconds = lease_seconds
         self.worker = worker_name("request")
         self._slots = threading.BoundedSemaphore(max(1, slots))
@@ -153,7 +167,7 @@ class RunHere:
     def run(self, claim: Claim, known: Fresh | None = None) -> Outcome | None:
         """Run the job here; what it decided, if this run decided it. ``known``: the
         moderation and media as the submitter just wrote them."""
-        return self.task(claim, self.worker, known)
+        return self.jobs.run(claim, self.worker, known)
 
 
 class PollingWorkers:

@@ -169,6 +169,17 @@ class _Job:
     created_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """A decision reached and not yet written: the item, what was detected, the ruling, and the
+    surface whose policy decided (None: modgate ruled itself)."""
+
+    record: MediaRecord
+    detected: Detected
+    ruling: Ruling
+    policy_surface: str | None
+
+
 class ModerationProcessor:
     def __init__(
         self,
@@ -289,21 +300,45 @@ class ModerationProcessor:
         detect: Callable[[], Detected],
         engine: MediaDetector,
     ) -> Outcome | None:
-        """Bank matches, then detections unless a match decides alone (``bank_stage``)."""
-        matches = self.banks.match(job.record, claim.moderation_id)
+        judged = self._judge(claim.moderation_id, job, detect, engine)
+        with transaction(self.sessions) as session:
+            outcome = self.write_judged(session, claim, worker, judged)
+        self._after_commit(judged, outcome)
+        return outcome
+
+    def _judge(
+        self, moderation_id: str, job: _Job, detect: Callable[[], Detected], engine: MediaDetector
+    ) -> Judged:
+        """Bank matches, then detections unless a match decides alone (``bank_stage``); then
+        the ruling."""
+        matches = self.banks.match(job.record, moderation_id)
         if matches:
             policy = self.policies.for_surface(job.surface)[0]
             context = Context.from_dict(job.context, now=job.created_at)
             alone = self.banks.decides_alone(policy, matches, context, job.record.info)
             if alone is not None:
-                return self._decide(claim, worker, job, Detected(alone, fresh=False), engine)
+                return self._rule(moderation_id, job, Detected(alone, fresh=False), engine)
         detected = self.stage.with_matches(detect(), matches)
-        return self._decide(claim, worker, job, detected, engine)
+        return self._rule(moderation_id, job, detected, engine)
+
+    def judge(self, moderation_id: str, known: Fresh) -> Judged:
+        """Detect and rule on an item whose moderation is not written yet (a text decided
+        within its request); nothing is written. ``write_judged`` writes it."""
+        engine = self.engine_factory()
+        context = dict(known.context)
+        job = _Job(known.record, context, context.get("surface"), known.created_at)
+        budget = CpuBudget(self.settings.job_cpu_seconds)
+        surface_engine = engine.for_surface(job.surface)
+
+        def detect() -> Detected:
+            return self.stage.detect(surface_engine, known.record, budget, context)
+
+        return self._judge(moderation_id, job, detect, surface_engine)
 
     # ---- the decision ---------------------------------------------------------------------
-    def _decide(
-        self, claim: Claim, worker: str, job: _Job, detected: Detected, engine: MediaDetector
-    ) -> Outcome | None:
+    def _rule(
+        self, moderation_id: str, job: _Job, detected: Detected, engine: MediaDetector
+    ) -> Judged:
         detected = self.stage.with_caption(engine, detected, job.context)
         policy, shadows = self.policies.for_surface(job.surface)
         ruling = decide(
@@ -312,50 +347,52 @@ class ModerationProcessor:
             detected.decided_on,
             Context.from_dict(job.context, now=job.created_at),
             surface=job.surface,
-            moderation_id=claim.moderation_id,
+            moderation_id=moderation_id,
             clock=self.clock,
         )
         review = ruling.action == "review"
         if review and job.record.info.kind != "text":  # a text is shown as text
             self._previews(job.record, detected)  # made before reviewers can see the task
         surface = self.policies.deciding_surface(job.surface) if ruling.decision else None
-        return self._record(claim, worker, job.record, detected, ruling, surface)
+        return Judged(job.record, detected, ruling, surface)
 
-    def _record(
-        self,
-        claim: Claim,
-        worker: str,
-        record: MediaRecord,
-        detected: Detected,
-        ruling: Ruling,
-        policy_surface: str | None = None,
+    def write_judged(
+        self, session: Session, claim: Claim, worker: str, judged: Judged
     ) -> Outcome | None:
-        """Store fresh detections and write the decision, in one transaction; then the
-        shadow decisions, once the real one is committed."""
+        """Store fresh detections and write the decision in the caller's transaction; what was
+        decided (None: decided before). Once committed, call ``_after_commit``."""
+        detected, ruling = judged.detected, judged.ruling
         detections = detected.decided_on
-        outcome = None
-        with transaction(self.sessions) as session:
-            if detected.fresh:
-                self.detections.add(session, record.info.sha256, detected.detections)
-            write = DecisionWrite(ruling, detections, policy_surface=policy_surface)
-            decided = self.writer.write(session, claim, worker, write)
-            if decided is not None:
-                logger.info(
-                    "moderation %s: %s by %s", claim.moderation_id, ruling.action, ruling.rule
-                )
-                outcome = Outcome(
-                    decided,
-                    record,
-                    # Only a review decision, or an earlier failed try, can have opened one.
-                    self.review_lane.state(session, claim.moderation_id)
-                    if ruling.action == "review" or claim.attempt > 1
-                    else None,
-                    thumbnails_json(detections) if isinstance(detections, Timeline) else None,
-                    findings_list_to_json(detections.findings) if detections.findings else None,
-                )
-        if outcome is not None and ruling.shadows:
-            self.policies.store.record_shadow(ruling.shadows)
-        return outcome
+        if detected.fresh:
+            self.detections.add(session, judged.record.info.sha256, detected.detections)
+        write = DecisionWrite(ruling, detections, policy_surface=judged.policy_surface)
+        decided = self.writer.write(session, claim, worker, write)
+        if decided is None:
+            return None
+        logger.info("moderation %s: %s by %s", claim.moderation_id, ruling.action, ruling.rule)
+        return Outcome(
+            decided,
+            judged.record,
+            # Only a review decision, or an earlier failed try, can have opened one.
+            self.review_lane.state(session, claim.moderation_id)
+            if ruling.action == "review" or claim.attempt > 1
+            else None,
+            thumbnails_json(detections) if isinstance(detections, Timeline) else None,
+            findings_list_to_json(detections.findings) if detections.findings else None,
+        )
+
+    def _after_commit(self, judged: Judged, outcome: Outcome | None) -> None:
+        """The shadow decisions, once the real one is committed."""
+        if outcome is not None and judged.ruling.shadows:
+            self.policies.store.record_shadow(judged.ruling.shadows)
+
+    def judged_committed(self, moderation_id: str, judged: Judged, outcome: Outcome) -> None:
+        """A decision ``write_judged`` wrote outside a job's run was committed: the shadow
+        decisions, and whoever waits for the moderation is told."""
+        try:
+            self._after_commit(judged, outcome)
+        finally:
+            self.decided.notify(moderation_id, outcome)
 
     def _previews(self, record: MediaRecord, detected: Detected) -> None:
         """Previews, and for a video its blurred proxy, made before reviewers can open the task

@@ -120,7 +120,7 @@ class Pipeline:
                 inline = self.run_job_inline
             elif self.settings.request_jobs > 0:
                 run_here = RunHere(
-                    self.processor.run,
+                    self.processor,
                     self.settings.request_jobs,
                     self.settings.job_timeout_seconds,
                 )

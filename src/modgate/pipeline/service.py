@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO, Any
 
 from sqlalchemy import select, true
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from modgate import events
 from modgate.db.base import new_id, transaction, utcnow
+from modgate.db.group_commit import GroupCommit
 from modgate.errors import (
     IdempotentParameterMismatchException,
     InvalidContextError,
@@ -42,9 +44,10 @@ from modgate.moderation.public import labels_response, public_moderation
 from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationExtraRow, ModerationRow
 from modgate.pipeline.executor import Decided, Executor, RunHere
+from modgate.pipeline.in_request import decide_text_here
 from modgate.pipeline.inputs import check_language, clean_context, decode_base64
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.processor import Fresh
+from modgate.pipeline.processor import Fresh, Outcome
 from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import JobRow
@@ -52,6 +55,23 @@ from modgate.policy import Context
 from modgate.tenants import DEFAULT_TENANT
 
 CONTEXT_KEYS = ("region", "surface", "audience", "user_state", "local_time", "timezone")
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """An accepted item, as its moderation is written: the media record (``new``: not
+    recorded yet), the request's fields and when it came."""
+
+    record: MediaRecord
+    new: bool
+    context: dict[str, Any]
+    client_request_token: str | None
+    external_id: str | None
+    metadata: dict[str, Any] | None
+    client: str | None
+    actor: str | None
+    fingerprint: str
+    now: dt.datetime
 
 
 class ModerationService:
@@ -69,10 +89,12 @@ class ModerationService:
         inline_runner: Callable[[str], None] | None = None,
         decided: Decided | None = None,
         run_here: RunHere | None = None,
+        commits: GroupCommit | None = None,
     ) -> None:
         """``moderations``: the moderation record; ``review_lane``: whose state a moderation
-        shows."""
+        shows; ``commits``: shares the commits of texts decided within their requests."""
         self.sessions = sessions
+        self.commits = commits or GroupCommit(sessions)
         self.media = media
         self.jobs = jobs
         self.executor = executor
@@ -160,24 +182,23 @@ class ModerationService:
                 return read(existing), False
         # wait=true with a free slot: this thread runs the job (see RunHere).
         here = self.run_here if wait and self.run_here and self.run_here.acquire() else None
+        item = _Item(
+            record,
+            new,
+            context,
+            client_request_token,
+            external_id,
+            metadata,
+            client,
+            actor,
+            fingerprint,
+            self.clock(),
+        )
         existing = None
         outcome = None
         try:
             try:
-                now = self.clock()
-                moderation_id, claim, record, stored_now = self._queue(
-                    record,
-                    new,
-                    context,
-                    client_request_token,
-                    external_id,
-                    metadata,
-                    client,
-                    actor,
-                    fingerprint,
-                    here,
-                    now,
-                )
+                moderation_id, outcome = self._accept(item, here, wait)
             except IntegrityError:  # the same token, used at the same moment by another request
                 existing = (
                     self._by_token(client_request_token, fingerprint, tenant)
@@ -186,16 +207,6 @@ class ModerationService:
                 )
                 if existing is None:
                     raise
-            else:
-                if here is not None:
-                    # Media stored by this request has no detections to reuse, and the
-                    # moderation is as just written: the job need not read either back.
-                    known = Fresh(record, context, now) if stored_now else None
-                    outcome = here.run(claim, known)
-                else:
-                    self.executor.enqueue(claim.job_id)
-                    if wait:  # a worker in this process hands over what it decides
-                        self.decided.expect(moderation_id)
         finally:
             if here is not None:
                 here.release()
@@ -217,69 +228,83 @@ class ModerationService:
             ), True
         return self.get(moderation_id), True
 
-    def _queue(
-        self,
-        record: MediaRecord,
-        new: bool,
-        context: dict[str, Any],
-        client_request_token: str | None,
-        external_id: str | None,
-        metadata: dict[str, Any] | None,
-        client: str | None,
-        actor: str | None,
-        fingerprint: str,
-        here: RunHere | None,
-        now: dt.datetime,
-    ) -> tuple[str, Claim, MediaRecord, bool]:
-        """The moderation row, its job and the ``moderation.created`` event, in one
-        transaction; the job already claimed when ``here`` runs it. A ``new`` media record is
-        written in it too; returned: the record used (another upload of the same bytes may have
-        recorded them first) and whether this one did."""
+    def _accept(self, item: _Item, here: RunHere | None, wait: bool) -> tuple[str, Outcome | None]:
+        """Write the moderation and queue its job, or run the job on this thread (``here``);
+        the moderation's id and what this thread decided, if it did."""
         moderation_id = new_id("mod")
-        with transaction(self.sessions) as session:
-            if new:
-                record, new = self.media.store.add_in(session, record)
-            extra = ModerationExtra(
-                client=client,
-                client_metadata=metadata or {},
-                request_fingerprint=fingerprint,
-                video_metadata=_video_metadata(record) if record.info.kind == "video" else None,
-            )
-            self.moderations.insert(
-                session,
-                NewModeration(
-                    id=moderation_id,
-                    media_id=record.id,
-                    sha256=record.info.sha256,
-                    kind=record.info.kind,
-                    created_at=now,
-                    context=context,
-                    client_request_token=client_request_token,
-                    external_id=external_id,
-                    extra=extra,
-                    tenant=record.tenant,
-                ),
-            )
-            job_id = self.jobs.add(
-                session,
+        if here is not None and item.record.info.kind == "text":
+            outcome = decide_text_here(
+                here,
+                self.commits,
                 moderation_id,
-                self.settings.max_attempts,
-                now,
-                claimed_by=here.worker if here else None,
-                lease_seconds=here.lease_seconds if here else 0.0,
+                Fresh(item.record, item.context, item.now),
+                lambda session: self._queue_in(session, moderation_id, item, here),
+                self.media.stored,
             )
-            created = events.ModerationCreated(
-                moderation_id=moderation_id,
-                actor=actor,
-                external_id=external_id,
+            if outcome is not None:
+                return moderation_id, outcome
+        with transaction(self.sessions) as session:
+            claim, record, stored_now = self._queue_in(session, moderation_id, item, here)
+        if stored_now:
+            self.media.stored(record)
+        if here is not None:
+            # Media stored by this request has no detections to reuse, and the moderation is
+            # as just written: the job need not read either back.
+            known = Fresh(record, item.context, item.now) if stored_now else None
+            return moderation_id, here.run(claim, known)
+        self.executor.enqueue(claim.job_id)
+        if wait:  # a worker in this process hands over what it decides
+            self.decided.expect(moderation_id)
+        return moderation_id, None
+
+    def _queue_in(
+        self, session: Session, moderation_id: str, item: _Item, here: RunHere | None
+    ) -> tuple[Claim, MediaRecord, bool]:
+        """The moderation row, its job and the ``moderation.created`` event, in the caller's
+        transaction; the job already claimed when ``here`` runs it. A ``new`` media record is
+        written too; returned: the job's claim, the record used (another upload of the same
+        bytes may have recorded them first) and whether this one did."""
+        record, new = item.record, item.new
+        if new:
+            record, new = self.media.store.add_in(session, record)
+        extra = ModerationExtra(
+            client=item.client,
+            client_metadata=item.metadata or {},
+            request_fingerprint=item.fingerprint,
+            video_metadata=_video_metadata(record) if record.info.kind == "video" else None,
+        )
+        self.moderations.insert(
+            session,
+            NewModeration(
+                id=moderation_id,
+                media_id=record.id,
                 sha256=record.info.sha256,
                 kind=record.info.kind,
-            )
-            events.record(session, created)
-            claim = Claim(job_id, moderation_id, 1, self.settings.max_attempts)
-        if new:
-            self.media.stored(record)
-        return moderation_id, claim, record, new
+                created_at=item.now,
+                context=item.context,
+                client_request_token=item.client_request_token,
+                external_id=item.external_id,
+                extra=extra,
+                tenant=record.tenant,
+            ),
+        )
+        job_id = self.jobs.add(
+            session,
+            moderation_id,
+            self.settings.max_attempts,
+            item.now,
+            claimed_by=here.worker if here else None,
+            lease_seconds=here.lease_seconds if here else 0.0,
+        )
+        created = events.ModerationCreated(
+            moderation_id=moderation_id,
+            actor=item.actor,
+            external_id=item.external_id,
+            sha256=record.info.sha256,
+            kind=record.info.kind,
+        )
+        events.record(session, created, tenant=record.tenant)
+        return Claim(job_id, moderation_id, 1, self.settings.max_attempts), record, new
 
     def _media(
         self,

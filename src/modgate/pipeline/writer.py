@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from modgate.db.base import utcnow
+from modgate.db.base import table_of, utcnow
 from modgate.events import JobNotified, ModerationCompleted, record
 from modgate.moderation.models import StoredModeration
 from modgate.moderation.public import moderation_summary
@@ -129,18 +130,7 @@ class DecisionWriter:
             if settle_job:
                 self.jobs.finish(session, claim.job_id, worker)
             return None
-        # Timelines keep their thumbnails there, text findings theirs; a video job may have
-        # asked to be notified.
-        findings = detections.findings if detections is not None else ()
-        extra = (
-            session.get(ModerationExtraRow, claim.moderation_id)
-            if isinstance(detections, Timeline) or decided.kind == "video" or findings
-            else None
-        )
-        if isinstance(detections, Timeline) and extra is not None:
-            extra.thumbnails = thumbnails_json(detections)
-        if findings and extra is not None:
-            extra.text_findings = findings_list_to_json(findings)
+        client_metadata = _write_extras(session, decided, detections)
         flags = category_flags(detections.peak_labels(), decision) if detections else []
         record_categories(session, decided, flags)
         if ruling.action == "review":
@@ -157,12 +147,45 @@ class DecisionWriter:
 
         after_commit(session, _count)
         summary = moderation_summary(decided, decision)
-        record(session, ModerationCompleted(moderation_id=claim.moderation_id, moderation=summary))
-        message = job_notification(decided, extra.client_metadata if extra is not None else None)
+        completed = ModerationCompleted(moderation_id=claim.moderation_id, moderation=summary)
+        record(session, completed, tenant=decided.tenant)
+        message = job_notification(decided, client_metadata)
         if message is not None:
-            record(session, JobNotified(moderation_id=claim.moderation_id, message=message))
+            notified = JobNotified(moderation_id=claim.moderation_id, message=message)
+            record(session, notified, tenant=decided.tenant)
         if settle_job and write.error is not None:
             self.jobs.mark_failed(session, claim.job_id, write.error.message)
         elif settle_job:
             self.jobs.finish(session, claim.job_id, worker)
         return decided
+
+
+_SET_FINDINGS = (
+    update(table_of(ModerationExtraRow))
+    .where(table_of(ModerationExtraRow).c.moderation_id == bindparam("extra_id"))
+    .values(text_findings=bindparam("findings"))
+    .returning(table_of(ModerationExtraRow).c.client_metadata)
+)
+
+
+def _write_extras(
+    session: Session, decided: StoredModeration, detections: Detections | None
+) -> dict[str, Any] | None:
+    """Timelines keep their thumbnails in the moderation's extras, text findings theirs; the
+    client's metadata, read there when a job may have asked to be notified (a video, or
+    metadata read anyway), else None."""
+    findings = detections.findings if detections is not None else ()
+    if isinstance(detections, Timeline) or decided.kind == "video":
+        extra = session.get(ModerationExtraRow, decided.id)
+        if extra is None:
+            return None
+        if isinstance(detections, Timeline):
+            extra.thumbnails = thumbnails_json(detections)
+        if findings:
+            extra.text_findings = findings_list_to_json(findings)
+        return extra.client_metadata
+    if findings:  # one statement: set the findings, read the metadata back
+        values = {"extra_id": decided.id, "findings": findings_list_to_json(findings)}
+        metadata = session.execute(_SET_FINDINGS, values).scalar_one_or_none()
+        return dict(metadata) if metadata is not None else None
+    return None

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -164,22 +165,26 @@ def instruments() -> Instruments:
 
 def after_commit(session: Session, action: Callable[[], None]) -> None:
     """Run ``action`` once the session's transaction commits (never on a rollback), so a
-    counter moves only for what was kept."""
+    counter moves only for what was kept. Registered inside a SAVEPOINT, it is dropped when
+    that savepoint is rolled back; another savepoint's rollback leaves it be."""
 
     settled = False
+    owner = session.get_nested_transaction()  # None: the transaction itself
 
     def _committed(_session: Session) -> None:
         nonlocal settled
         if not settled:
             settled = True
             action()
+        event.remove(session, "after_soft_rollback", _rolled_back)
 
-    def _rolled_back(_session: Session) -> None:
+    def _rolled_back(_session: Session, previous: Any) -> None:
         nonlocal settled
-        settled = True
+        if not previous.nested or previous is owner:
+            settled = True
 
     event.listen(session, "after_commit", _committed, once=True)
-    event.listen(session, "after_rollback", _rolled_back, once=True)
+    event.listen(session, "after_soft_rollback", _rolled_back)
 
 
 def scrape_registry(extra: Iterable[Collector] = ()) -> CollectorRegistry:

@@ -345,6 +345,7 @@ def test_a_recorded_event_stores_its_name_payload_and_actor(
 ) -> None:
     record(session, event)
     assert _rows(session) == [(name, "mod_1", payload, actor)]
+    session.commit()  # the audit entry is appended as the transaction commits
     entries = list(session.scalars(select(AuditEntryRow)))
     assert [(e.seq, e.kind, e.tenant, e.object) for e in entries] == [
         (0, name, "acme", "moderation:mod_1")
@@ -365,6 +366,7 @@ def test_a_rolled_back_event_leaves_no_event_and_no_audit_entry(
     assert _rows(session) == []
     assert list(session.scalars(select(AuditEntryRow))) == []
     record(session, event)  # the number the rolled-back entry had is used again
+    session.commit()
     assert [e.seq for e in session.scalars(select(AuditEntryRow))] == [0]
 
 
@@ -372,6 +374,7 @@ def test_a_clear_read_of_media_no_moderation_names_is_audited_on_the_media(
     session: Session,
 ) -> None:
     record(session, ClearMediaRead(media_id="med_1", rendition="preview", actor="anonymous"))
+    session.commit()
     entry = session.scalars(select(AuditEntryRow)).one()
     assert (entry.kind, entry.object, entry.tenant) == ("media.clear_read", "media:med_1", "acme")
     with pytest.raises(ValueError, match="tenant"):
@@ -414,3 +417,24 @@ def test_the_webhook_events_are_documented_in_the_readme() -> None:
     readme = README.read_text()
     for name in WEBHOOK_EVENTS:
         assert f"`{name}`" in readme
+
+
+def test_an_event_in_a_savepoint_rolled_back_leaves_no_audit_entry(session: Session) -> None:
+    """Entries are appended as their transaction commits: a SAVEPOINT released appends its
+    own, one rolled back drops them with its event rows."""
+    session.commit()
+    session.begin()
+    record(session, JobRetried(moderation_id="mod_1", actor="cli:tests@localhost", job_id="j1"))
+    with pytest.raises(RuntimeError), session.begin_nested():
+        record(session, JobCancelled(moderation_id="mod_1", actor=None, job_id="j2"))
+        raise RuntimeError("this work fails")
+    with session.begin_nested():
+        record(session, JobNotified(moderation_id="mod_1", message={"JobId": "mod_1"}))
+    session.commit()
+    assert [name for name, *_ in _rows(session)] == ["job.retried", "rekognition.job.completed"]
+    entries = list(session.scalars(select(AuditEntryRow).order_by(AuditEntryRow.seq)))
+    # The released savepoint's entry went in as it was released; the rest at the commit.
+    assert [(e.seq, e.kind) for e in entries] == [
+        (0, "rekognition.job.completed"),
+        (1, "job.retried"),
+    ]
