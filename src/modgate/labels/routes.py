@@ -13,8 +13,9 @@ from pydantic import BaseModel, Field
 from modgate import audit
 from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import CustomLabelNotFoundException, InvalidCustomLabelException
+from modgate.labels.evaluation import training_request
 from modgate.labels.models import version_public
-from modgate.labels.service import CustomLabelService, training_request
+from modgate.labels.service import CustomLabelService
 from modgate.openapi import schemas
 from modgate.openapi.responses import errors, link, ok
 

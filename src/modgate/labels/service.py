@@ -32,9 +32,6 @@ from modgate.detection.custom.store import (
     unavailable_name,
 )
 from modgate.detection.custom.training import (
-    MIN_EXAMPLES,
-    TrainingResult,
-    metrics_of,
     train_head,
 )
 from modgate.errors import (
@@ -43,11 +40,17 @@ from modgate.errors import (
     ModgateError,
     UnknownLabelException,
 )
+from modgate.labels.evaluation import enough, shadow_evaluation, stack, training_request, width
 from modgate.labels.settings import LabelSettings
 from modgate.labels.verdicts import ReviewedExamples, media_items, verdict_examples
 from modgate.labels.worker import TrainingWorker, worker_name
 from modgate.media.blobstore import BlobStore
-from modgate.taxonomy import custom_labels, load_taxonomy, register_custom_labels, taxonomy_v7
+from modgate.taxonomy import (
+    custom_labels,
+    register_custom_labels,
+    shipped_taxonomy_v7,
+    taxonomy_v7,
+)
 
 logger = logging.getLogger(__name__)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &'()+,./_-]{0,63}$")
@@ -119,7 +122,7 @@ class CustomLabelService:
         if parent:
             # Against v7 alone: another tenant's custom label is unknown here, like any name.
             try:
-                parent = load_taxonomy().canonical(parent)
+                parent = shipped_taxonomy_v7().canonical(parent)
             except UnknownLabelException as exc:
                 raise InvalidCustomLabelException(exc.message) from exc
         label_kind: Kind = "text" if kind == "text" else "image"
@@ -161,7 +164,7 @@ class CustomLabelService:
         job is taken up elsewhere from ``request`` (None: the items cannot be found again, so
         it is marked failed)."""
         self.embedder(label.kind, label.backbone)  # an unknown backbone fails before any row
-        _enough(positives, negatives, base)
+        enough(positives, negatives, base)
         name, lease = self.worker.name, self.settings.lease_seconds
         label, version = self.store.start_version(
             label, source, actor, request=request, holder=name, lease_seconds=lease
@@ -189,7 +192,7 @@ class CustomLabelService:
         ``request``: what to train from, ``training_request``) and returned at once. The
         first process whose training thread is free claims it and trains it."""
         self.embedder(label.kind, label.backbone)
-        _enough(positives, negatives, base)
+        enough(positives, negatives, base)
         label, version = self.store.start_version(label, source, actor, request=request)
         self.refresh_taxonomy()
         self.worker.wake()
@@ -278,8 +281,8 @@ class CustomLabelService:
             unseen = Examples(self._rows(label, positives), self._rows(label, negatives))
             examples = (
                 Examples(
-                    _stack(base.positives, unseen.positives),
-                    _stack(base.negatives, unseen.negatives),
+                    stack(base.positives, unseen.positives),
+                    stack(base.negatives, unseen.negatives),
                 )
                 if base is not None
                 else unseen
@@ -291,7 +294,7 @@ class CustomLabelService:
                 backbone=label.backbone,
                 card={"name": label.name, "parent": label.parent, "version": version.version},
             )
-            shadow = self._shadow(label, result, examples, unseen)
+            shadow = shadow_evaluation(self.store, label, result, examples, unseen)
         except ModgateError as exc:
             return self.store.finish_version(
                 version,
@@ -321,38 +324,6 @@ class CustomLabelService:
             live=bool(shadow.get("promoted", True)),
             worker=worker,
         )
-
-    def _shadow(
-        self, label: CustomLabel, result: TrainingResult, examples: Examples, unseen: Examples
-    ) -> dict[str, Any]:
-        if label.live_version is None:
-            return {}
-        live = next(
-            v
-            for v in self.store.versions(label.tenant, label.name)
-            if v.version == label.live_version
-        )
-        head = self.store.head(live)
-        positives, negatives = len(examples.positives), len(examples.negatives)
-        new_positives, new_negatives = len(unseen.positives), len(unseen.negatives)
-        # The unseen rows are the last ones of each class; out_of_fold is positives first.
-        candidate = np.concatenate(
-            [
-                result.out_of_fold[positives - new_positives : positives],
-                result.out_of_fold[positives + negatives - new_negatives :],
-            ]
-        )
-        truth = np.concatenate([np.ones(new_positives), np.zeros(new_negatives)])
-        rows = _stack(unseen.positives, unseen.negatives)
-        before = metrics_of(head.probabilities(rows), truth)
-        after = metrics_of(candidate, truth)
-        return {
-            "against_version": live.version,
-            "examples": int(len(truth)),
-            "live": before.as_dict(),
-            "candidate": after.as_dict(),
-            "promoted": after.f1 >= before.f1,
-        }
 
     def reviewed(
         self, tenant: str, name: str
@@ -416,7 +387,7 @@ class CustomLabelService:
 
     def _rows(self, label: CustomLabel, items: Sequence[Any]) -> np.ndarray:
         rows = self.embed(label, items)
-        return rows if len(items) else np.zeros((0, _width(label)), dtype=np.float32)
+        return rows if len(items) else np.zeros((0, width(label)), dtype=np.float32)
 
     def close(self) -> None:
         self._stopped.set()
@@ -424,46 +395,3 @@ class CustomLabelService:
             self._refresher.join(timeout=5)
             self._refresher = None
         self.worker.stop()
-
-
-def training_request(
-    *,
-    positive_media_ids: Sequence[str] = (),
-    negative_media_ids: Sequence[str] = (),
-    positive_texts: Sequence[str] = (),
-    negative_texts: Sequence[str] = (),
-    base_version: str | None = None,
-) -> dict[str, Any]:
-    """What a training job trains from, stored with it so any process can train it: stored
-    media by id and texts, or (``base_version``) that version's examples plus the verdicts
-    given since it was trained."""
-    if base_version is not None:
-        return {"base_version": base_version}
-    return {
-        "positive_media_ids": list(positive_media_ids),
-        "negative_media_ids": list(negative_media_ids),
-        "positive_texts": list(positive_texts),
-        "negative_texts": list(negative_texts),
-    }
-
-
-def _enough(positives: Sequence[Any], negatives: Sequence[Any], base: Examples | None) -> None:
-    have_positives = len(positives) + (len(base.positives) if base is not None else 0)
-    have_negatives = len(negatives) + (len(base.negatives) if base is not None else 0)
-    if min(have_positives, have_negatives) < MIN_EXAMPLES:
-        raise InvalidCustomLabelException(
-            f"A custom label needs at least {MIN_EXAMPLES} positive and {MIN_EXAMPLES} negative "
-            f"examples (got {have_positives} and {have_negatives})."
-        )
-
-
-def _width(label: CustomLabel) -> int:
-    return 1280 if label.kind == "image" else 384
-
-
-def _stack(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    if len(first) == 0:
-        return second
-    if len(second) == 0:
-        return first
-    return np.vstack([first, second])
