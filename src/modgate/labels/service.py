@@ -8,6 +8,11 @@ out-of-fold probabilities, so neither has seen them), and the candidate goes liv
 F1 there is at least the live version's; otherwise it is kept as ``rejected`` with both sets
 of figures. ``retrain_from_verdicts`` is that with the live version's own examples plus what
 reviewers said since it was trained.
+
+Every training run is a durable job (``detection.custom.claims``): ``submit`` records it with
+what to train from and wakes this process's training thread (``labels.worker``); any serve or
+worker process may claim it, and one whose holder died is taken up again once its lease ran
+out (``run_claim``), or failed with the reason after ``labels.max_attempts`` takes.
 """
 
 from __future__ import annotations
