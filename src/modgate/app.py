@@ -59,6 +59,7 @@ from modgate.version import __version__
 from modgate.viewer.routes import DECISIONS_BODY_BYTES
 from modgate.viewer.routes import router as viewer_router
 from modgate.web.audit_pages import router as audit_pages_router
+from modgate.web.labels_page import router as labels_page_router
 from modgate.web.routes import install_console
 
 logger = logging.getLogger(__name__)
@@ -276,4 +277,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_prometheus(app, settings.metrics)
     install_console(app)
     app.include_router(audit_pages_router)
+    app.include_router(labels_page_router)
     return app

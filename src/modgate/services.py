@@ -137,10 +137,11 @@ class Services:
             refresher.start()
         review = ReviewService(sessions, settings.review, moderations=moderations, banks=banks)
         label_store = SqlCustomLabelStore(sessions, blobs)
-        labels = CustomLabelService(label_store, sessions, blobs)
+        labels = CustomLabelService(label_store, sessions, blobs, settings=settings.labels)
         labels.refresh_taxonomy()
         if role != "cli":
             labels.keep_taxonomy_fresh(LABELS_REFRESH_SECONDS)
+            labels.start_training()
         pipeline = Pipeline(
             settings,
             sessions,

@@ -29,6 +29,7 @@ from modgate.auth.settings import AuthSettings
 from modgate.banks.settings import BankSettings
 from modgate.detection.settings import DetectionSettings
 from modgate.errors import SettingsError
+from modgate.labels.settings import LabelSettings
 from modgate.metrics.settings import MetricsSettings
 from modgate.outbound import OutboundAllowList
 from modgate.pipeline.settings import PipelineSettings
@@ -146,6 +147,10 @@ class Settings(BaseSettings):
     )
     streams: StreamSettings = Field(
         default_factory=StreamSettings, description="Live streams; see the section below."
+    )
+    labels: LabelSettings = Field(
+        default_factory=LabelSettings,
+        description="Custom-label training jobs; see the section below.",
     )
 
     @classmethod

@@ -14,7 +14,12 @@ from sqlalchemy import select
 
 from modgate.audit.tables import AuditEntryRow
 from modgate.detection.custom.head import LinearHead
-from modgate.detection.custom.store import CustomLabel, Examples, SqlCustomLabelStore
+from modgate.detection.custom.store import (
+    CustomLabel,
+    Examples,
+    SqlCustomLabelStore,
+    unavailable_name,
+)
 from modgate.errors import CustomLabelNotFoundException, InvalidCustomLabelException
 from modgate.media.blobstore import LocalBlobStore
 
@@ -94,10 +99,14 @@ def test_another_tenants_label_is_not_found(store: SqlCustomLabelStore) -> None:
         store.label("other", "Landscape Photo")
     assert store.labels("other") == []
     assert [label.name for label in store.labels("acme")] == ["Landscape Photo"]
-    with pytest.raises(InvalidCustomLabelException, match="taken by another custom label"):
+    # The refusal reads exactly as for a taxonomy v7 name: nothing tells "other" that "acme"
+    # has such a label.
+    with pytest.raises(InvalidCustomLabelException) as refused:
         store.start_version(
             CustomLabel("", "other", "Landscape Photo", "image", None, "x", None), "api", ACTOR
         )
+    assert refused.value.message == unavailable_name("Landscape Photo")
+    assert "acme" not in refused.value.message
     with pytest.raises(InvalidCustomLabelException, match="a new version keeps those"):
         store.start_version(
             CustomLabel("", "acme", "Landscape Photo", "text", None, "minilm", None), "api", ACTOR

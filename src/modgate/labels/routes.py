@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from modgate import audit
 from modgate.auth.deps import require_scopes, tenant_of
 from modgate.errors import CustomLabelNotFoundException, InvalidCustomLabelException
+from modgate.labels.evaluation import training_request
 from modgate.labels.models import version_public
 from modgate.labels.service import CustomLabelService
 from modgate.openapi import schemas
@@ -77,21 +78,34 @@ def train_custom_label(request: Request, body: CustomLabelTrain) -> dict[str, An
     if body.source == "verdicts":
         label, reviewed, base = service.reviewed(tenant, body.name)
         version = service.submit(
-            label, reviewed.positives, reviewed.negatives, actor, "verdicts", base
+            label,
+            reviewed.positives,
+            reviewed.negatives,
+            actor,
+            "verdicts",
+            service.store.examples(base),
+            request=training_request(base_version=base.id),
         )
         return version_public(version)
     label = service.describe(tenant, body.name, body.kind, body.parent, body.backbone)
+    # Read now so a wrong id is refused at once; the job reads them again when it trains.
     positives = service.media_items(tenant, body.positive_media_ids, label.kind)
     negatives = service.media_items(tenant, body.negative_media_ids, label.kind)
-    if label.kind == "text":
+    texts = label.kind == "text"
+    if texts:
         positives, negatives = (
             [*positives, *body.positive_texts],
-            [
-                *negatives,
-                *body.negative_texts,
-            ],
+            [*negatives, *body.negative_texts],
         )
-    return version_public(service.submit(label, positives, negatives, actor))
+    request_of_job = training_request(
+        positive_media_ids=body.positive_media_ids,
+        negative_media_ids=body.negative_media_ids,
+        positive_texts=body.positive_texts if texts else (),
+        negative_texts=body.negative_texts if texts else (),
+    )
+    return version_public(
+        service.submit(label, positives, negatives, actor, request=request_of_job)
+    )
 
 
 @router.get(

@@ -8,6 +8,11 @@ out-of-fold probabilities, so neither has seen them), and the candidate goes liv
 F1 there is at least the live version's; otherwise it is kept as ``rejected`` with both sets
 of figures. ``retrain_from_verdicts`` is that with the live version's own examples plus what
 reviewers said since it was trained.
+
+Every training run is a durable job (``detection.custom.claims``): ``submit`` records it with
+what to train from and wakes this process's training thread (``labels.worker``); any serve or
+worker process may claim it, and one whose holder died is taken up again once its lease ran
+out (``run_claim``), or failed with the reason after ``labels.max_attempts`` takes.
 """
 
 from __future__ import annotations
@@ -16,12 +21,12 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from modgate.detection.custom.claims import TrainingClaim, TrainingJobs
 from modgate.detection.custom.embedders import DEFAULT_BACKBONES, Embedder, make_embedder
 from modgate.detection.custom.head import KINDS, Kind, LinearHead
 from modgate.detection.custom.store import (
@@ -29,11 +34,9 @@ from modgate.detection.custom.store import (
     CustomLabelStore,
     Examples,
     LabelVersion,
+    unavailable_name,
 )
 from modgate.detection.custom.training import (
-    MIN_EXAMPLES,
-    TrainingResult,
-    metrics_of,
     train_head,
 )
 from modgate.errors import (
@@ -42,9 +45,17 @@ from modgate.errors import (
     ModgateError,
     UnknownLabelException,
 )
+from modgate.labels.evaluation import enough, shadow_evaluation, stack, training_request, width
+from modgate.labels.settings import LabelSettings
 from modgate.labels.verdicts import ReviewedExamples, media_items, verdict_examples
+from modgate.labels.worker import TrainingWorker, worker_name
 from modgate.media.blobstore import BlobStore
-from modgate.taxonomy import custom_labels, register_custom_labels, taxonomy_v7
+from modgate.taxonomy import (
+    custom_labels,
+    register_custom_labels,
+    shipped_taxonomy_v7,
+    taxonomy_v7,
+)
 
 logger = logging.getLogger(__name__)
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 &'()+,./_-]{0,63}$")
@@ -64,13 +75,16 @@ class CustomLabelService:
         sessions: sessionmaker[Session],
         blobs: BlobStore,
         embedders: EmbedderFactory = _default_embedder,
+        settings: LabelSettings | None = None,
     ) -> None:
         self.store = store
         self.sessions = sessions
         self.blobs = blobs
         self.embedders = embedders
+        self.settings = settings or LabelSettings()
+        self.jobs = TrainingJobs(sessions)
+        self.worker = TrainingWorker(self.jobs, self.run_claim, self.settings, worker_name())
         self._loaded: dict[tuple[Kind, str], Embedder] = {}
-        self._jobs = ThreadPoolExecutor(1, thread_name_prefix="modgate-labels")
         self._stopped = threading.Event()
         self._refresher: threading.Thread | None = None
 
@@ -109,14 +123,13 @@ class CustomLabelService:
         tree = taxonomy_v7()
         own = dict(custom_labels())
         if name in tree and name not in own:
-            raise InvalidCustomLabelException(f"{name!r} is already a label of taxonomy v7.")
+            raise InvalidCustomLabelException(unavailable_name(name))
         if parent:
+            # Against v7 alone: another tenant's custom label is unknown here, like any name.
             try:
-                parent = tree.canonical(parent)
+                parent = shipped_taxonomy_v7().canonical(parent)
             except UnknownLabelException as exc:
                 raise InvalidCustomLabelException(exc.message) from exc
-            if parent in own:
-                raise InvalidCustomLabelException("A custom label's parent must be a v7 label.")
         label_kind: Kind = "text" if kind == "text" else "image"
         return CustomLabel(
             "",
@@ -147,15 +160,27 @@ class CustomLabelService:
         actor: str,
         source: str = "folders",
         base: Examples | None = None,
+        request: dict[str, Any] | None = None,
     ) -> LabelVersion:
         """Train a new version now: embed the items, add them to ``base`` (embeddings an
         earlier version was trained on), train, shadow-evaluate against the live version on
-        the new items, store. A training error is a ``failed`` version, not an exception."""
+        the new items, store. A training error is a ``failed`` version, not an exception.
+        The job is this process's under a lease while it trains; should the process die, the
+        job is taken up elsewhere from ``request`` (None: the items cannot be found again, so
+        it is marked failed)."""
         self.embedder(label.kind, label.backbone)  # an unknown backbone fails before any row
-        _enough(positives, negatives, base)
-        label, version = self.store.start_version(label, source, actor)
+        enough(positives, negatives, base)
+        name, lease = self.worker.name, self.settings.lease_seconds
+        label, version = self.store.start_version(
+            label, source, actor, request=request, holder=name, lease_seconds=lease
+        )
         self.refresh_taxonomy()
-        return self.complete(label, version, positives, negatives, base)
+        return self.jobs.holding(
+            version.id,
+            name,
+            lease,
+            lambda: self.complete(label, version, positives, negatives, base, name),
+        )
 
     def submit(
         self,
@@ -165,15 +190,88 @@ class CustomLabelService:
         actor: str,
         source: str = "api",
         base: Examples | None = None,
+        *,
+        request: dict[str, Any],
     ) -> LabelVersion:
-        """``train`` as a job: the version is recorded (``training``) and returned at once;
-        embedding and training run on the service's one training thread."""
+        """``train`` as a durable job: the version is recorded (``training``, with
+        ``request``: what to train from, ``training_request``) and returned at once. The
+        first process whose training thread is free claims it and trains it."""
         self.embedder(label.kind, label.backbone)
-        _enough(positives, negatives, base)
-        label, version = self.store.start_version(label, source, actor)
+        enough(positives, negatives, base)
+        label, version = self.store.start_version(label, source, actor, request=request)
         self.refresh_taxonomy()
-        self._jobs.submit(self.complete, label, version, positives, negatives, base)
+        self.worker.wake()
         return version
+
+    def start_training(self) -> None:
+        """Train jobs no process holds, on this process's training thread, until ``close``."""
+        self.worker.start()
+
+    def run_claim(self, claim: TrainingClaim, worker: str) -> None:
+        """Train a claimed job from its request, under ``worker``'s lease; one taken up too
+        many times, or without a request to train from, is marked failed with the reason."""
+        version = self.store.version(claim.tenant, claim.version_id)
+        reason = ""
+        if claim.attempt > self.settings.max_attempts:
+            reason = (
+                f"Training was interrupted {claim.attempt - 1} times (the process training it "
+                "stopped); train again."
+            )
+        elif claim.request is None:
+            reason = (
+                "The process training this version stopped, and its examples were local "
+                "files that were not kept; train again."
+            )
+        if reason:
+            self.store.finish_version(
+                version,
+                head=None,
+                examples=None,
+                shadow={},
+                live=False,
+                error=reason,
+                worker=worker,
+            )
+            return
+        request: dict[str, Any] = claim.request or {}
+
+        def work() -> LabelVersion:
+            label = self.store.label(claim.tenant, version.label)
+            try:
+                positives, negatives, base = self._inputs(label, request)
+            except ModgateError as exc:
+                return self.store.finish_version(
+                    version,
+                    head=None,
+                    examples=None,
+                    shadow={},
+                    live=False,
+                    error=exc.message,
+                    worker=worker,
+                )
+            return self.complete(label, version, positives, negatives, base, worker)
+
+        self.jobs.holding(version.id, worker, self.settings.lease_seconds, work)
+
+    def _inputs(
+        self, label: CustomLabel, request: dict[str, Any]
+    ) -> tuple[list[Any], list[Any], Examples | None]:
+        if request.get("base_version"):
+            base = self.store.version(label.tenant, str(request["base_version"]))
+            reviewed = verdict_examples(
+                self.sessions, self.blobs, label.tenant, label.name, label.kind, base.created_at
+            )
+            return reviewed.positives, reviewed.negatives, self.store.examples(base)
+        positives = self.media_items(
+            label.tenant, request.get("positive_media_ids", []), label.kind
+        )
+        negatives = self.media_items(
+            label.tenant, request.get("negative_media_ids", []), label.kind
+        )
+        if label.kind == "text":
+            positives += list(request.get("positive_texts", []))
+            negatives += list(request.get("negative_texts", []))
+        return positives, negatives, None
 
     def complete(
         self,
@@ -182,13 +280,14 @@ class CustomLabelService:
         positives: Sequence[Any],
         negatives: Sequence[Any],
         base: Examples | None,
+        worker: str | None = None,
     ) -> LabelVersion:
         try:
             unseen = Examples(self._rows(label, positives), self._rows(label, negatives))
             examples = (
                 Examples(
-                    _stack(base.positives, unseen.positives),
-                    _stack(base.negatives, unseen.negatives),
+                    stack(base.positives, unseen.positives),
+                    stack(base.negatives, unseen.negatives),
                 )
                 if base is not None
                 else unseen
@@ -200,15 +299,27 @@ class CustomLabelService:
                 backbone=label.backbone,
                 card={"name": label.name, "parent": label.parent, "version": version.version},
             )
-            shadow = self._shadow(label, result, examples, unseen)
+            shadow = shadow_evaluation(self.store, label, result, examples, unseen)
         except ModgateError as exc:
             return self.store.finish_version(
-                version, head=None, examples=None, shadow={}, live=False, error=exc.message
+                version,
+                head=None,
+                examples=None,
+                shadow={},
+                live=False,
+                error=exc.message,
+                worker=worker,
             )
         except Exception:
             logger.exception("training custom label %s failed", label.name)
             return self.store.finish_version(
-                version, head=None, examples=None, shadow={}, live=False, error="internal error"
+                version,
+                head=None,
+                examples=None,
+                shadow={},
+                live=False,
+                error="internal error",
+                worker=worker,
             )
         return self.store.finish_version(
             version,
@@ -216,43 +327,14 @@ class CustomLabelService:
             examples=examples,
             shadow=shadow,
             live=bool(shadow.get("promoted", True)),
+            worker=worker,
         )
 
-    def _shadow(
-        self, label: CustomLabel, result: TrainingResult, examples: Examples, unseen: Examples
-    ) -> dict[str, Any]:
-        if label.live_version is None:
-            return {}
-        live = next(
-            v
-            for v in self.store.versions(label.tenant, label.name)
-            if v.version == label.live_version
-        )
-        head = self.store.head(live)
-        positives, negatives = len(examples.positives), len(examples.negatives)
-        new_positives, new_negatives = len(unseen.positives), len(unseen.negatives)
-        # The unseen rows are the last ones of each class; out_of_fold is positives first.
-        candidate = np.concatenate(
-            [
-                result.out_of_fold[positives - new_positives : positives],
-                result.out_of_fold[positives + negatives - new_negatives :],
-            ]
-        )
-        truth = np.concatenate([np.ones(new_positives), np.zeros(new_negatives)])
-        rows = _stack(unseen.positives, unseen.negatives)
-        before = metrics_of(head.probabilities(rows), truth)
-        after = metrics_of(candidate, truth)
-        return {
-            "against_version": live.version,
-            "examples": int(len(truth)),
-            "live": before.as_dict(),
-            "candidate": after.as_dict(),
-            "promoted": after.f1 >= before.f1,
-        }
-
-    def reviewed(self, tenant: str, name: str) -> tuple[CustomLabel, ReviewedExamples, Examples]:
+    def reviewed(
+        self, tenant: str, name: str
+    ) -> tuple[CustomLabel, ReviewedExamples, LabelVersion]:
         """What a retrain from verdicts learns from: the label, the items reviewers judged
-        since its live version was trained, and that version's own examples."""
+        since its live version was trained, and that version (its examples are added)."""
         label = self.store.label(tenant, name)
         base = next(
             (
@@ -271,13 +353,21 @@ class CustomLabelService:
             )
         if base is None:
             raise InvalidCustomLabelException(f"{name!r} has no live version to retrain.")
-        return label, reviewed, self.store.examples(base)
+        return label, reviewed, base
 
     def retrain_from_verdicts(self, tenant: str, name: str, actor: str) -> LabelVersion:
         """A new version trained on the live version's examples plus every reviewed item
         judged since it was trained; it goes live only if it wins the shadow evaluation."""
         label, reviewed, base = self.reviewed(tenant, name)
-        return self.train(label, reviewed.positives, reviewed.negatives, actor, "verdicts", base)
+        return self.train(
+            label,
+            reviewed.positives,
+            reviewed.negatives,
+            actor,
+            "verdicts",
+            self.store.examples(base),
+            training_request(base_version=base.id),
+        )
 
     def adapter(self, tenant: str, project_version: str) -> tuple[CustomLabel, LinearHead]:
         """Rekognition's ``ProjectVersion``: the label and head of the image version named by
@@ -302,33 +392,11 @@ class CustomLabelService:
 
     def _rows(self, label: CustomLabel, items: Sequence[Any]) -> np.ndarray:
         rows = self.embed(label, items)
-        return rows if len(items) else np.zeros((0, _width(label)), dtype=np.float32)
+        return rows if len(items) else np.zeros((0, width(label)), dtype=np.float32)
 
     def close(self) -> None:
         self._stopped.set()
         if self._refresher is not None:
             self._refresher.join(timeout=5)
             self._refresher = None
-        self._jobs.shutdown(wait=True)
-
-
-def _enough(positives: Sequence[Any], negatives: Sequence[Any], base: Examples | None) -> None:
-    have_positives = len(positives) + (len(base.positives) if base is not None else 0)
-    have_negatives = len(negatives) + (len(base.negatives) if base is not None else 0)
-    if min(have_positives, have_negatives) < MIN_EXAMPLES:
-        raise InvalidCustomLabelException(
-            f"A custom label needs at least {MIN_EXAMPLES} positive and {MIN_EXAMPLES} negative "
-            f"examples (got {have_positives} and {have_negatives})."
-        )
-
-
-def _width(label: CustomLabel) -> int:
-    return 1280 if label.kind == "image" else 384
-
-
-def _stack(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    if len(first) == 0:
-        return second
-    if len(second) == 0:
-        return first
-    return np.vstack([first, second])
+        self.worker.stop()

@@ -42,7 +42,7 @@ from modgate.policy.tables import PolicyActivationRow
 from modgate.quality.estimates import StratumSums, rate_from_sums
 from modgate.quality.tables import CheckCategoryRow, DecisionCategoryRow, VerdictFactRow
 from modgate.review.tables import AppealRow, ReviewTaskRow
-from modgate.taxonomy import taxonomy_v7
+from modgate.taxonomy import shipped_taxonomy_v7
 
 JUDGED_KINDS = ("first", "escalation", "qa")
 DIGITS = 6
@@ -310,7 +310,9 @@ def _categories(session: Session, query: SummaryQuery) -> dict[str, dict[str, An
             positives[category][stratum].add(int(n), float(w), float(w2), not was_found)
         if was_found:  # a false negative when the machine did not flag it
             findings[category][stratum].add(int(n), float(w), float(w2), not was_flagged)
-    names = {label.name for label in taxonomy_v7().by_level(1)}
+    # The shipped categories always; a custom label only with this query's own figures (a
+    # top-level custom label of another tenant must not show up, even at zero).
+    names = {label.name for label in shipped_taxonomy_v7().by_level(1)}
     names |= set(flagged) | set(positives) | set(findings)
     out = {}
     for name in sorted(names):

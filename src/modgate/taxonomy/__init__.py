@@ -13,6 +13,7 @@ from modgate.taxonomy.tree import (
     custom_labels,
     load_taxonomy,
     register_custom_labels,
+    shipped_taxonomy_v7,
     taxonomy_v7,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "load_taxonomy",
     "map_label",
     "register_custom_labels",
+    "shipped_taxonomy_v7",
     "taxonomy_v7",
     "to_response_labels",
 ]

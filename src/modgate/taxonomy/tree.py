@@ -162,6 +162,12 @@ def _base_v7() -> Taxonomy:
     return load_taxonomy("v7.json")
 
 
+def shipped_taxonomy_v7() -> Taxonomy:
+    """The taxonomy v7 as shipped, without any custom label: what a tenant may see of the
+    taxonomy whatever other tenants trained (names, parents, did-you-mean suggestions)."""
+    return _base_v7()
+
+
 _current: Taxonomy | None = None
 _custom: tuple[tuple[str, str | None], ...] = ()
 _custom_lock = threading.Lock()

@@ -210,6 +210,9 @@ TABLE = (
         "401 401 401   -   - 401  200 200 403 403 200"),
     Row("GET /console/metrics/tuning", None,
         "401 401 401   -   - 401  200 200 403 403 200"),
+    # Custom labels and their versions: read by those who read policies (which name them).
+    Row("GET /console/labels", None,
+        "401 401 401   -   - 401  200 200 403 403 200"),
     Row("POST /console/claim", None,
         "401 401 401   -   - 401  403 403 303 303 403"),
     Row("GET /console/tasks/{task_id}", None,

@@ -30,6 +30,13 @@ from modgate.media.blobstore import BlobStore
 PREFIX = "custom-labels"
 
 
+def unavailable_name(name: str) -> str:
+    """The one refusal of a name a custom label cannot take: a taxonomy v7 label's, or one
+    another tenant's custom label holds (names are unique in the installation). Both read the
+    same, so the refusal never tells a tenant that another tenant has such a label."""
+    return f"The name {name[:80]!r} is not available for a custom label; choose another."
+
+
 @dataclass(frozen=True, slots=True)
 class CustomLabel:
     id: str
@@ -83,7 +90,14 @@ class CustomLabelStore(Protocol):
     def label(self, tenant: str, name: str) -> CustomLabel: ...
     def labels(self, tenant: str) -> list[CustomLabel]: ...
     def start_version(
-        self, label: CustomLabel, source: str, actor: str
+        self,
+        label: CustomLabel,
+        source: str,
+        actor: str,
+        *,
+        request: dict[str, Any] | None = None,
+        holder: str | None = None,
+        lease_seconds: float = 0.0,
     ) -> tuple[CustomLabel, LabelVersion]: ...
     def finish_version(
         self,
@@ -94,6 +108,7 @@ class CustomLabelStore(Protocol):
         shadow: dict[str, Any],
         live: bool,
         error: str = "",
+        worker: str | None = None,
     ) -> LabelVersion: ...
     def version(self, tenant: str, version_id: str) -> LabelVersion: ...
     def versions(self, tenant: str, name: str) -> list[LabelVersion]: ...
@@ -162,10 +177,19 @@ class SqlCustomLabelStore:
             return [_label(row) for row in rows]
 
     def start_version(
-        self, label: CustomLabel, source: str, actor: str
+        self,
+        label: CustomLabel,
+        source: str,
+        actor: str,
+        *,
+        request: dict[str, Any] | None = None,
+        holder: str | None = None,
+        lease_seconds: float = 0.0,
     ) -> tuple[CustomLabel, LabelVersion]:
         """A new version of ``label`` in state ``training`` (the label is created with its
-        first version; a later one must keep its kind, parent and backbone)."""
+        first version; a later one must keep its kind, parent and backbone). It is a durable
+        job: ``request`` says what to train from; ``holder`` takes it at once (its first
+        attempt, under a lease of ``lease_seconds``), else any process may claim it."""
         now = self.clock()
         with transaction(self.sessions) as session:
             row = session.scalar(select(CustomLabelRow).where(CustomLabelRow.name == label.name))
@@ -182,9 +206,8 @@ class SqlCustomLabelStore:
                 )
                 session.add(row)
             elif row.tenant != label.tenant:
-                raise InvalidCustomLabelException(
-                    f"The name {label.name!r} is taken by another custom label; choose another."
-                )
+                # Worded as for a v7 name, so another tenant's label is not disclosed.
+                raise InvalidCustomLabelException(unavailable_name(label.name))
             elif (row.kind, row.parent, row.backbone) != (
                 label.kind,
                 label.parent,
@@ -214,6 +237,10 @@ class SqlCustomLabelStore:
                 shadow={},
                 error="",
                 created_at=now,
+                request=request,
+                attempts=1 if holder else 0,
+                locked_by=holder,
+                locked_until=now + dt.timedelta(seconds=lease_seconds) if holder else None,
             )
             session.add(version)
             session.flush()
@@ -238,10 +265,13 @@ class SqlCustomLabelStore:
         shadow: dict[str, Any],
         live: bool,
         error: str = "",
+        worker: str | None = None,
     ) -> LabelVersion:
         """Record how training ended: the head and examples go to the blob store first (an
         orphan blob is harmless, a row naming a missing blob is not), then the row, and with
-        ``live`` the label's live version moves to this one and the previous live is retired."""
+        ``live`` the label's live version moves to this one and the previous live is retired.
+        A version no longer ``training``, or (with ``worker``) no longer held by ``worker``,
+        is left as it is and returned: another process took the job over."""
         folder = f"{PREFIX}/{version.tenant}/{version.id}"
         head_key = examples_key = None
         if head is not None:
@@ -258,7 +288,10 @@ class SqlCustomLabelStore:
                 raise CustomLabelNotFoundException("No such training job.")
             label = session.get(CustomLabelRow, row.label_id)
             assert label is not None  # the foreign key holds it
+            if row.status != "training" or (worker is not None and row.locked_by != worker):
+                return _version(row, label.name)
             row.status, row.error, row.finished_at = status, error[:2000], now
+            row.locked_until = None
             row.head_key, row.examples_key = head_key, examples_key
             row.metrics = dict(head.card.get("cross_validation", {})) if head else {}
             row.card = dict(head.card) if head else {}

@@ -55,3 +55,11 @@ class CustomLabelVersionRow(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    # A ``training`` version is a durable job (``labels_0002``): ``request`` says what to train
+    # from (stored media ids, texts, or the verdicts since a base version; None when the
+    # examples were local files), ``locked_by``/``locked_until`` who trains it under which
+    # lease, ``attempts`` how many times it was taken.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(nullable=True)
+    request: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
