@@ -35,7 +35,7 @@ from modgate.detection.video import (
     sample_side,
 )
 from modgate.events import record
-from modgate.events.models import StreamHeld
+from modgate.events.models.streams import StreamHeld
 from modgate.media.blobstore import BlobStore
 from modgate.outbound import OutboundGuard
 from modgate.streams.decide import StreamDecider
