@@ -20,18 +20,11 @@ from modgate.client.types import (
 )
 
 T = TypeVar("T")
-
-
 F = TypeVar("F", bound=Callable[..., Any])
-
-
 # Media to upload: its bytes, a path to it, or an open binary file (sent whole, from its start;
 # one that cannot seek, a pipe, is sent once and never retried).
 MediaInput: TypeAlias = bytes | str | os.PathLike[str] | IO[bytes]
-
-
 Files: TypeAlias = dict[str, tuple[str, Any]]
-
 
 ROUTES: dict[str, str] = {}
 

@@ -9,11 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 Action = Literal["allow", "annotate", "review", "block"]
-
-
 MediaKind = Literal["image", "video", "text"]
-
-
 ModerationStatus = Literal["queued", "completed", "failed"]
 
 

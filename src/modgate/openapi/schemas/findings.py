@@ -46,8 +46,6 @@ ToxicityLabelName = Literal[
     "VIOLENCE_OR_THREAT",
     "TOXICITY",
 ]
-
-
 PiiType = Literal[
     "EMAIL",
     "PHONE",
