@@ -28,12 +28,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db.base import new_id, transaction
 from modgate.detection.video import (
     FrameDetector,
-    FramePicker,
-    Sample,
     picture_distance,
     picture_signature,
     sample_side,
 )
+from modgate.detection.video_sampling import FramePicker, Sample
 from modgate.events import record
 from modgate.events.models.streams import StreamHeld
 from modgate.media.blobstore import BlobStore
