@@ -9,19 +9,8 @@ from typing import Any, TypedDict, Unpack, cast
 
 import httpx
 
-from modgate.client.operations.call import (
-    Call,
-    _json,
-    _page,
-    _query,
-    route,
-)
-from modgate.client.types import (
-    AuditEntry,
-    ConsistencyProof,
-    InclusionProof,
-    Page,
-)
+from modgate.client.operations.call import Call, _json, _page, _query, route
+from modgate.client.types import AuditEntry, ConsistencyProof, InclusionProof, Page
 
 
 class AuditFilters(TypedDict, total=False):

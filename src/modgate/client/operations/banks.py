@@ -19,12 +19,7 @@ from modgate.client.operations.call import (
     _upload,
     route,
 )
-from modgate.client.types import (
-    Bank,
-    BankContent,
-    BankEntry,
-    Page,
-)
+from modgate.client.types import Bank, BankContent, BankEntry, Page
 
 
 class BankSettings(TypedDict, total=False):

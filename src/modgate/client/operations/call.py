@@ -15,9 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from modgate.client.types import (
-    Page,
-)
+from modgate.client.types import Page
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])

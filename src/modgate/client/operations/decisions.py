@@ -5,16 +5,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict, Unpack
 
-from modgate.client.operations.call import (
-    Call,
-    _id,
-    _json,
-    _query,
-    route,
-)
-from modgate.client.types import (
-    ViewerDecision,
-)
+from modgate.client.operations.call import Call, _id, _json, _query, route
+from modgate.client.types import ViewerDecision
 
 
 class ViewerContext(TypedDict, total=False):

@@ -6,15 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, TypedDict, Unpack
 
-from modgate.client.operations.call import (
-    Call,
-    _id,
-    _json,
-    route,
-)
-from modgate.client.types import (
-    CustomLabelJob,
-)
+from modgate.client.operations.call import Call, _id, _json, route
+from modgate.client.types import CustomLabelJob
 
 
 class CustomLabelExamples(TypedDict, total=False):

@@ -2,20 +2,8 @@
 
 from __future__ import annotations
 
-from modgate.client.operations.call import (
-    Call,
-    MediaInput,
-    _bytes,
-    _id,
-    _json,
-    _upload,
-    route,
-)
-from modgate.client.types import (
-    Media,
-    MediaErased,
-    MediaUploaded,
-)
+from modgate.client.operations.call import Call, MediaInput, _bytes, _id, _json, _upload, route
+from modgate.client.types import Media, MediaErased, MediaUploaded
 
 
 @route("POST", "/v1/media")

@@ -6,18 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TypedDict, Unpack
 
-from modgate.client.operations.call import (
-    Call,
-    _json,
-    _query,
-    route,
-)
-from modgate.client.types import (
-    Health,
-    MetricsSummary,
-    MetricsTuning,
-    QueueStats,
-)
+from modgate.client.operations.call import Call, _json, _query, route
+from modgate.client.types import Health, MetricsSummary, MetricsTuning, QueueStats
 
 
 @route("GET", "/healthz")

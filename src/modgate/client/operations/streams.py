@@ -8,23 +8,8 @@ from typing import Any, cast
 
 import httpx
 
-from modgate.client.operations.call import (
-    Call,
-    _bytes,
-    _id,
-    _json,
-    _page,
-    _query,
-    route,
-)
-from modgate.client.types import (
-    Action,
-    ContextValue,
-    Page,
-    Stream,
-    StreamBrief,
-    StreamStatus,
-)
+from modgate.client.operations.call import Call, _bytes, _id, _json, _page, _query, route
+from modgate.client.types import Action, ContextValue, Page, Stream, StreamBrief, StreamStatus
 
 
 @route("POST", "/v1/streams")

@@ -8,21 +8,8 @@ from typing import Any, cast
 
 import httpx
 
-from modgate.client.operations.call import (
-    Call,
-    _id,
-    _json,
-    _none,
-    _page,
-    _query,
-    route,
-)
-from modgate.client.types import (
-    Delivery,
-    Page,
-    WebhookEndpoint,
-    WebhookEndpointCreated,
-)
+from modgate.client.operations.call import Call, _id, _json, _none, _page, _query, route
+from modgate.client.types import Delivery, Page, WebhookEndpoint, WebhookEndpointCreated
 
 
 @route("POST", "/v1/webhooks")

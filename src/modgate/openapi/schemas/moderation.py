@@ -9,12 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from modgate.openapi.schemas.base import Action, MediaKind, ModerationStatus, Open
-from modgate.openapi.schemas.findings import (
-    ContentType,
-    ModerationLabel,
-    TextFindings,
-    TimedLabel,
-)
+from modgate.openapi.schemas.findings import ContentType, ModerationLabel, TextFindings, TimedLabel
 from modgate.openapi.schemas.media import Media
 from modgate.openapi.schemas.review import ReviewState
 
