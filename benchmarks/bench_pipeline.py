@@ -56,7 +56,8 @@ from bench_detection import test_jpegs  # noqa: E402
 
 from modgate.detection.engine import DetectionEngine  # noqa: E402
 from modgate.detection.timeline import Sampling, detect_timeline  # noqa: E402
-from modgate.detection.video import BATCH, ReuseStats, sample_frames, sample_side  # noqa: E402
+from modgate.detection.video import BATCH, ReuseStats, sample_side  # noqa: E402
+from modgate.detection.video_sampling import sample_frames  # noqa: E402
 from modgate.media.previews import to_rgb  # noqa: E402
 from modgate.media.scale import draft_long_side  # noqa: E402
 from modgate.settings import load_settings  # noqa: E402

@@ -28,7 +28,7 @@ import numpy as np
 import pdqhash
 from PIL import Image, ImageOps
 
-from modgate.detection.video import sample_frames
+from modgate.detection.video_sampling import sample_frames
 from modgate.errors import (
     ImageTooSmallException,
     InvalidSignalException,

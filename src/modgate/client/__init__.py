@@ -23,7 +23,7 @@ from modgate.client.errors import (
     ModgateClientError,
     WebhookSignatureError,
 )
-from modgate.client.operations import Call
+from modgate.client.operations.call import Call
 from modgate.client.retry import NO_RETRY, Retry
 from modgate.client.sync import Client
 from modgate.client.types import Page

@@ -12,10 +12,9 @@ import httpx
 
 from modgate.client import flow, operations
 from modgate.client.flow import Flow, Pause
-from modgate.client.operations import (
-    Call,
+from modgate.client.operations.call import Call, MediaInput
+from modgate.client.operations.moderations import (
     LabelOptions,
-    MediaInput,
     ModerationFields,
     ModerationFilters,
 )

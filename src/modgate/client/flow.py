@@ -14,7 +14,7 @@ import httpx
 
 from modgate.client import operations
 from modgate.client.errors import ModerationTimeoutError, error_for
-from modgate.client.operations import Call
+from modgate.client.operations.call import Call
 from modgate.client.retry import Retry
 from modgate.client.types import Moderation
 

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 import numpy as np
 from PIL import Image
 
-from modgate.detection.video import Sample, picture_change
+from modgate.detection.video_sampling import Sample, picture_change
 from modgate.errors import VideoTooLongException
 from modgate.media.animation import decoded_frames, display_ms, is_timed
 from modgate.media.previews import to_rgb

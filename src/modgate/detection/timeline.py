@@ -1,12 +1,12 @@
 """Videos and animations as timelines: the one entry point that samples, detects and times them.
 
-``detect_timeline(engine, path, kind, sampling)`` samples a video (``modgate.detection.video``)
-or an animation (``modgate.detection.animation``), detects the samples in batches and returns a
-``Timeline``: one entry per label per sample, each covering its sample's time up to the next
-sample (Rekognition's ``aggregate_by=TIMESTAMPS``), which is what duration rules in policies
-measure. Beside it come small copies of the flagged samples (any label at or above the flag
-floor), for the pipeline to store as thumbnails. Segments are derived from the entries on demand
-(``Timeline.segments``).
+``detect_timeline(engine, path, kind, sampling)`` samples a video
+(``modgate.detection.video_sampling``) or an animation (``modgate.detection.animation``), detects
+the samples in batches (``modgate.detection.video``) and returns a ``Timeline``: one entry per label
+per sample, each covering its sample's time up to the next sample (Rekognition's
+``aggregate_by=TIMESTAMPS``), which is what duration rules in policies measure. Beside it come small
+copies of the flagged samples (any label at or above the flag floor), for the pipeline to store as
+thumbnails. Segments are derived from the entries on demand (``Timeline.segments``).
 
 A video whose damage kept more than a sampling interval (and a second) from view says so in
 ``Timeline.unchecked``; the pipeline then never allows it unseen.
@@ -25,14 +25,13 @@ from modgate.detection.animation import AnimationSampler
 from modgate.detection.result import DetectionResult
 from modgate.detection.settings import REUSE_THRESHOLD
 from modgate.detection.video import (
-    Coverage,
     FrameDetector,
     ReuseStats,
-    Sample,
     detect_samples,
     detect_stream,
     sample_side,
 )
+from modgate.detection.video_sampling import Coverage, Sample
 from modgate.taxonomy.detections import (
     ImageDetections,
     TextFindings,

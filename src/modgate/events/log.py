@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from modgate import audit
 from modgate.db.base import table_of, utcnow
-from modgate.events.models import ClearMediaRead, Event
+from modgate.events.models.base import Event
+from modgate.events.models.moderation import ClearMediaRead
 from modgate.events.tables import EventRow
 from modgate.media.tables import MediaRow
 from modgate.moderation.tables import ModerationRow

@@ -12,14 +12,14 @@ was active before the current one: that version passed the gate when it was firs
 so a rollback needs no new approval and can be done at once; it is recorded as an activation
 (``policy.rolled_back``). Every save, case run, backtest, approval, activation and rollback is
 recorded in the audit log (``record_change``) in the transaction that stores it.
+
+The records it keeps are in ``modgate.governance.policy_records``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -28,12 +28,21 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db.base import new_id, transaction, utcnow
 from modgate.errors import (
     ConflictException,
-    InvalidParameterException,
     PolicyActivationRefusedException,
-    PolicyValidationError,
     ResourceNotFoundException,
 )
 from modgate.events.changes import Change, record_change
+from modgate.governance.policy_records import (
+    Approval,
+    BacktestRecord,
+    CaseRun,
+    GateStatus,
+    approval_from,
+    backtest_from,
+    case_run_from,
+    checked_surface,
+    open_approvals,
+)
 from modgate.policy.backtest import run_backtest, uses_text
 from modgate.policy.cases import run_cases
 from modgate.policy.history import iter_history
@@ -46,88 +55,6 @@ from modgate.policy.tables import (
     PolicyBacktestRow,
     PolicyCaseRunRow,
 )
-
-_POSITION = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<column>\d+): (?P<message>.*)$", re.S)
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A validation problem at a line and column of the YAML (0 when the place is unknown)."""
-
-    line: int
-    column: int
-    message: str
-
-    @classmethod
-    def parse(cls, text: str) -> Problem:
-        found = _POSITION.match(text)
-        if found is None:
-            return cls(0, 0, text)
-        return cls(int(found["line"]), int(found["column"]), found["message"])
-
-
-def problems_of(source: str) -> tuple[list[Problem], list[Problem]]:
-    """The errors and warnings of a policy's YAML, each at its line and column."""
-    try:
-        policy = policy_from_text(source, "policy.yaml")
-    except PolicyValidationError as exc:
-        return [Problem.parse(p) for p in exc.problems], []
-    return [], [Problem.parse(w) for w in policy.warnings]
-
-
-@dataclass(frozen=True, slots=True)
-class CaseRun:
-    id: str
-    version: str
-    total: int
-    failed: int
-    results: list[dict[str, Any]]
-    actor: str
-    created_at: dt.datetime
-    cases_source: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.total > 0 and self.failed == 0
-
-
-@dataclass(frozen=True, slots=True)
-class BacktestRecord:
-    id: str
-    version: str
-    surface: str
-    report: dict[str, Any]
-    actor: str
-    created_at: dt.datetime
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Approval:
-    id: str
-    version: str
-    surface: str
-    approver: str
-    created_at: dt.datetime
-    activation_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class GateStatus:
-    """What activating ``version`` on ``surface`` by ``actor`` still needs (``missing``)."""
-
-    version: str
-    surface: str
-    cases: CaseRun | None
-    backtest: BacktestRecord | None
-    approvals: list[Approval]
-    approvals_needed: int
-    missing: list[str] = field(default_factory=list)
-
-    @property
-    def open(self) -> bool:
-        return not self.missing
 
 
 class PolicyGovernance:
@@ -197,7 +124,7 @@ class PolicyGovernance:
             ),
             row,
         )
-        return _case_run(row)
+        return case_run_from(row)
 
     def case_runs(self, version: str) -> list[CaseRun]:
         query = (
@@ -206,7 +133,7 @@ class PolicyGovernance:
             .order_by(PolicyCaseRunRow.created_at.desc())
         )
         with self.sessions() as session:
-            return [_case_run(r) for r in session.scalars(query)]
+            return [case_run_from(r) for r in session.scalars(query)]
 
     # backtests -------------------------------------------------------------------------------
     def backtest(
@@ -271,7 +198,7 @@ class PolicyGovernance:
             ),
             row,
         )
-        return _backtest(row)
+        return backtest_from(row)
 
     def backtests(self, version: str, surface: str | None = None) -> list[BacktestRecord]:
         query = select(PolicyBacktestRow).where(
@@ -281,14 +208,14 @@ class PolicyGovernance:
             query = query.where(PolicyBacktestRow.surface == surface)
         query = query.order_by(PolicyBacktestRow.created_at.desc())
         with self.sessions() as session:
-            return [_backtest(r) for r in session.scalars(query)]
+            return [backtest_from(r) for r in session.scalars(query)]
 
     def get_backtest(self, backtest_id: str) -> BacktestRecord:
         with self.sessions() as session:
             row = session.get(PolicyBacktestRow, backtest_id)
             if row is None:
                 raise ResourceNotFoundException(f"No backtest {backtest_id!r}.")
-            return _backtest(row)
+            return backtest_from(row)
 
     # approvals and activation ----------------------------------------------------------------
     def approve(self, version: str, surface: str, *, actor: str) -> Approval:
@@ -298,7 +225,7 @@ class PolicyGovernance:
         surface = checked_surface(surface)
         with transaction(self.sessions) as session:
             mine = [
-                a for a in _open_approvals(session, stored.version, surface) if a.approver == actor
+                a for a in open_approvals(session, stored.version, surface) if a.approver == actor
             ]
             if mine:
                 return mine[0]
@@ -320,7 +247,7 @@ class PolicyGovernance:
                     detail={"surface": surface, "approval": row.id},
                 ),
             )
-            return _approval(row)
+            return approval_from(row)
 
     def gate(self, version: str, surface: str, actor: str) -> GateStatus:
         stored = self.store.get(version)
@@ -341,10 +268,10 @@ class PolicyGovernance:
             .order_by(PolicyBacktestRow.created_at.desc())
             .limit(1)
         ).first()
-        approvals = _open_approvals(session, version, surface)
+        approvals = open_approvals(session, version, surface)
         others = [a for a in approvals if a.approver != actor]
         needed = self.settings.activation_approvals
-        cases = _case_run(case_row) if case_row else None
+        cases = case_run_from(case_row) if case_row else None
         missing = []
         if cases is None:
             missing.append("its test cases have not been run")
@@ -365,7 +292,7 @@ class PolicyGovernance:
             version,
             surface,
             cases,
-            _backtest(backtest_row) if backtest_row else None,
+            backtest_from(backtest_row) if backtest_row else None,
             approvals,
             needed,
             missing,
@@ -415,57 +342,3 @@ class PolicyGovernance:
             session.add_all(rows)
             session.flush()
             record_change(session, change)
-
-
-def checked_surface(surface: str) -> str:
-    """``surface`` without surrounding spaces; ``InvalidParameterException`` unless 1-64
-    characters (the column's width)."""
-    surface = surface.strip()
-    if not surface or len(surface) > 64:
-        raise InvalidParameterException("A surface name is 1-64 characters.")
-    return surface
-
-
-def _open_approvals(session: Session, version: str, surface: str) -> list[Approval]:
-    rows = session.scalars(
-        select(PolicyApprovalRow)
-        .where(
-            PolicyApprovalRow.version == version,
-            PolicyApprovalRow.surface == surface,
-            PolicyApprovalRow.activation_id.is_(None),
-        )
-        .order_by(PolicyApprovalRow.created_at)
-    )
-    return [_approval(r) for r in rows]
-
-
-def _case_run(row: PolicyCaseRunRow) -> CaseRun:
-    return CaseRun(
-        row.id,
-        row.version,
-        row.total,
-        row.failed,
-        list(row.results),
-        row.actor,
-        row.created_at,
-        row.cases_source,
-    )
-
-
-def _backtest(row: PolicyBacktestRow) -> BacktestRecord:
-    return BacktestRecord(
-        row.id,
-        row.version,
-        row.surface,
-        dict(row.report),
-        row.actor,
-        row.created_at,
-        row.since,
-        row.until,
-    )
-
-
-def _approval(row: PolicyApprovalRow) -> Approval:
-    return Approval(
-        row.id, row.version, row.surface, row.approver, row.created_at, row.activation_id
-    )

@@ -1,14 +1,16 @@
 """The typed client's answer types (``modgate/client/models.py``), written from the answer
-schemas (``modgate.openapi.schemas``): one ``TypedDict`` per model, the same fields, the same
-types, so the client and the OpenAPI document cannot disagree. The client imports the written
-file and never pydantic. A test compares the file with ``render()``; after changing a schema,
-run ``python -m modgate.openapi.client_types``.
+schemas (the ``modgate.openapi.schemas`` package): one ``TypedDict`` per model, the same
+fields, the same types, so the client and the OpenAPI document cannot disagree. The client
+imports the written file and never pydantic. A test compares the file with ``render()``; after
+changing a schema, run ``python -m modgate.openapi.client_types``.
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import json
+import pkgutil
 import sys
 import types
 from pathlib import Path
@@ -30,11 +32,24 @@ from typing import Any, Literal, NotRequired, TypeAlias, TypedDict
 '''
 
 
+def _exported() -> list[tuple[str, Any]]:
+    """The schemas package's names, in the order of its ``__all__`` (the written file's). A
+    model of one of its modules that ``__all__`` forgets is an error, not a missing type."""
+    exported = set(schemas.__all__)
+    for info in pkgutil.iter_modules(schemas.__path__):
+        module = importlib.import_module(f"{schemas.__name__}.{info.name}")
+        for name, value in vars(module).items():
+            defined = isinstance(value, type) and value.__module__ == module.__name__
+            if defined and issubclass(value, BaseModel) and name not in exported:
+                raise LookupError(f"{module.__name__}.{name} is missing from schemas.__all__")
+    return [(name, getattr(schemas, name)) for name in schemas.__all__]
+
+
 def _aliases() -> dict[tuple[Any, ...], str]:
-    """Literal aliases of the schemas module (``Action`` …), by their values."""
+    """Literal aliases of the schemas package (``Action`` …), by their values."""
     return {
         get_args(value): name
-        for name, value in vars(schemas).items()
+        for name, value in _exported()
         if get_origin(value) is Literal and not name.startswith("_")
     }
 
@@ -63,10 +78,10 @@ def _type(annotation: Any, aliases: dict[tuple[Any, ...], str]) -> str:
 def _models() -> list[type[BaseModel]]:
     return [
         value
-        for value in vars(schemas).values()
+        for _, value in _exported()
         if isinstance(value, type)
         and issubclass(value, BaseModel)
-        and value.__module__ == schemas.__name__
+        and value.__module__.startswith(f"{schemas.__name__}.")
         and value is not schemas.Open
     ]
 

@@ -11,7 +11,7 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from modgate.events import record
-from modgate.events.models import StreamEnded, StreamSegmentEnded
+from modgate.events.models.streams import StreamEnded, StreamSegmentEnded
 from modgate.streams.models import segment_row_json
 from modgate.streams.store import open_segments
 from modgate.streams.tables import StreamRow

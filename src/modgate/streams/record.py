@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from modgate.db.base import new_id
 from modgate.events import record
-from modgate.events.models import StreamAction, StreamSegmentEnded, StreamSegmentStarted
+from modgate.events.models.streams import StreamAction, StreamSegmentEnded, StreamSegmentStarted
 from modgate.pipeline.decide import Ruling
 from modgate.streams.lifecycle import finish
 from modgate.streams.models import open_segment_json

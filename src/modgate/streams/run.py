@@ -28,14 +28,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db.base import new_id, transaction
 from modgate.detection.video import (
     FrameDetector,
-    FramePicker,
-    Sample,
     picture_distance,
     picture_signature,
     sample_side,
 )
+from modgate.detection.video_sampling import FramePicker, Sample
 from modgate.events import record
-from modgate.events.models import StreamHeld
+from modgate.events.models.streams import StreamHeld
 from modgate.media.blobstore import BlobStore
 from modgate.outbound import OutboundGuard
 from modgate.streams.decide import StreamDecider

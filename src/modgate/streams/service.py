@@ -26,7 +26,7 @@ from modgate.errors import (
     StreamLimitExceededException,
 )
 from modgate.events import record
-from modgate.events.models import StreamCreated, StreamThumbnailRead
+from modgate.events.models.streams import StreamCreated, StreamThumbnailRead
 from modgate.outbound import OutboundGuard
 from modgate.pipeline.inputs import clean_context
 from modgate.policy import Context

@@ -23,12 +23,9 @@ from modgate.errors import (
     PolicyValidationError,
     ResourceNotFoundException,
 )
-from modgate.governance.policy_gate import (
-    PolicyGovernance,
-    Problem,
-    checked_surface,
-    problems_of,
-)
+from modgate.governance.policy_gate import PolicyGovernance
+from modgate.governance.policy_problems import Problem, problems_of
+from modgate.governance.policy_records import checked_surface
 from modgate.policy.history import window_bound
 from modgate.request_limits import read_form
 from modgate.web.charts import diff_lines, shares_svg, sweep_svg

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from modgate.detection.video import sample_frames
+from modgate.detection.video_sampling import sample_frames
 from modgate.errors import CorruptMediaException
 from modgate.media import MediaInfo, inspect_bytes
 from modgate.media.previews import representative_frame

@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 
 from modgate.db.base import decode_cursor, encode_cursor, new_id, utcnow
 from modgate.errors import ResourceNotFoundException
-from modgate.events.models import SUBSCRIBABLE_EVENTS, Event
+from modgate.events.models.base import Event
+from modgate.events.models.kinds import SUBSCRIBABLE_EVENTS
 from modgate.events.webhooks.models import (
     ENDPOINT_DELETED,
     Attempt,
