@@ -31,6 +31,7 @@ from modgate.streams.models import SCHEMES
 
 DEFAULT_PORTS = {"rtmp": 1935, "rtmps": 443, "rtsp": 554, "rtsps": 322, "srt": 0}
 TLS_SCHEMES = ("rtmps", "rtsps")
+PROBE_MICROS = 1_000_000
 
 
 class SourceEnded(Exception):
@@ -114,6 +115,36 @@ def decode_video_frames(data: bytes) -> Iterator[av.VideoFrame]:
                 continue
 
 
+def ffmpeg_options(url: str, stall_seconds: float) -> dict[str, str]:
+    """FFmpeg's options for reading ``url``: read timeouts, and RTSP over TCP. ``timeout``
+    means a socket timeout to RTSP and SRT, but to RTMP it is how long to wait for a publisher
+    to connect, and it turns the reader into a server listening on the source's address: RTMP
+    gets only ``rw_timeout`` (PyAV's read timeout bounds the rest)."""
+    micros = str(int(stall_seconds * 1_000_000))
+    scheme = url.split(":", 1)[0].lower()
+    # A live source arrives at the pace of real time: FFmpeg's default 5 s of probing would
+    # hold the first picture (and every event) back by as long.
+    options = {"rw_timeout": micros, "analyzeduration": str(PROBE_MICROS)}
+    if scheme not in ("rtmp", "rtmps"):
+        options["timeout"] = micros
+    if scheme in ("rtsp", "rtsps"):
+        options["rtsp_transport"] = "tcp"
+    return options
+
+
+def _flushed(stream: av.VideoStream) -> list[av.VideoFrame]:
+    """The pictures a decoder still holds at the end of its packets (PyAV leaves their time
+    base unset: it is the stream's)."""
+    try:
+        frames = list(stream.decode(None))
+    except av.error.FFmpegError:
+        return []
+    for frame in frames:
+        if frame.time_base is None:
+            frame.time_base = stream.time_base
+    return frames
+
+
 class FFmpegSource:
     """RTMP, RTSP or SRT read by FFmpeg from the checked address, with read timeouts. When
     the pictures' time runs more than ``max_lag_seconds`` behind the wall clock (decoding and
@@ -136,10 +167,7 @@ class FFmpegSource:
         self.stop = stop
 
     def frames(self) -> Iterator[SourceFrame]:
-        micros = str(int(self.stall * 1_000_000))
-        options = {"rw_timeout": micros, "timeout": micros}
-        if self.url.startswith("rtsp"):
-            options["rtsp_transport"] = "tcp"
+        options = ffmpeg_options(self.url, self.stall)
         try:
             container = av.open(
                 self._connect_url(),
@@ -186,7 +214,11 @@ class FFmpegSource:
                     yield SourceFrame(frame, skipped)
                     skipped = False
         except av.error.FFmpegError as exc:
+            # The pictures the decoder still holds came before the loss: they are the
+            # stream's too.
+            yield from (SourceFrame(frame, skipped) for frame in _flushed(stream))
             raise SourceLost(f"the source was lost: {exc}") from exc
+        yield from (SourceFrame(frame, skipped) for frame in _flushed(stream))
         raise SourceEnded("the source ended")
 
     def close(self) -> None:
