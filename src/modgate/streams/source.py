@@ -28,23 +28,13 @@ import av
 from modgate.errors import InvalidParameterException, UnsupportedStreamSourceException
 from modgate.outbound import OutboundGuard
 from modgate.streams.models import SCHEMES
+from modgate.streams.relay import PROBE_MICROS, relayed
+from modgate.streams.source_errors import SourceEnded, SourceLost
+
+__all__ = ["SourceEnded", "SourceLost", "SourceFrame", "Source", "FFmpegSource"]
 
 DEFAULT_PORTS = {"rtmp": 1935, "rtmps": 443, "rtsp": 554, "rtsps": 322, "srt": 0}
 TLS_SCHEMES = ("rtmps", "rtsps")
-PROBE_MICROS = 1_000_000
-
-
-class SourceEnded(Exception):
-    """The stream is over (its reason is the message)."""
-
-
-class SourceLost(Exception):
-    """The source could not be read; ``fatal`` when trying again cannot help."""
-
-    def __init__(self, reason: str, fatal: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.fatal = fatal
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,9 +158,13 @@ class FFmpegSource:
 
     def frames(self) -> Iterator[SourceFrame]:
         options = ffmpeg_options(self.url, self.stall)
+        url = self._connect_url()
+        if url.lower().startswith("srt:"):
+            yield from self._relayed(url)
+            return
         try:
             container = av.open(
-                self._connect_url(),
+                url,
                 mode="r",
                 options=options,
                 timeout=(self.stall, self.stall),
@@ -184,6 +178,24 @@ class FFmpegSource:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             yield from self._read(container, stream)
+
+    def _relayed(self, url: str) -> Iterator[SourceFrame]:
+        """SRT, which PyAV's FFmpeg cannot read, through an ``ffmpeg`` relay (``relay.py``):
+        the relay's clean exit is the stream's end, a stall or an error its loss."""
+        probe = {"analyzeduration": str(PROBE_MICROS)}
+        with relayed(url, self.stall, probe) as relay:
+            assert relay.container is not None
+            if not relay.container.streams.video:
+                raise SourceLost("the source holds no video", fatal=True)
+            stream = relay.container.streams.video[0]
+            stream.thread_type = "AUTO"
+            try:
+                yield from self._read(relay.container, stream)
+            except SourceEnded:
+                failure = relay.failure(self.stall)
+                if failure is not None:
+                    raise SourceLost(f"the source was lost: {failure}") from None
+                raise
 
     def _read(
         self, container: av.container.InputContainer, stream: av.VideoStream

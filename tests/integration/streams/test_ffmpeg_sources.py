@@ -1,7 +1,8 @@
-"""Live RTMP sources end to end: ffmpeg publishes a generated clip on 127.0.0.1 at the pace of
-real time while an embedded worker reads it through PyAV's FFmpeg (given the address the
-outbound guard checked); segments and events come with the marker scene's times, a dropped
-connection is reconnected, a stalled one ends the stream with its reason."""
+"""Live RTMP and SRT sources end to end: ffmpeg publishes a generated clip on 127.0.0.1 at the
+pace of real time while an embedded worker reads it (RTMP through PyAV's FFmpeg, SRT through an
+``ffmpeg`` relay, each given the address the outbound guard checked); segments and events come
+with the marker scene's times, a dropped connection is reconnected, a stalled one ends the
+stream with its reason."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from live_ffmpeg import LivePublisher, write_clip
 from live_hls import wait_until
@@ -50,17 +52,21 @@ def _marked(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in body["segments"] if s["ModerationLabel"]["Name"] == LABEL]
 
 
-def test_segments_and_events_of_a_live_rtmp_stream(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scheme", ["rtmp", "srt"])
+def test_segments_and_events_of_a_live_stream(scheme: str, tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "cam.ts", seconds=6, marker=(2.0, 4.0))
     settings = stream_settings(tmp_path, stall_seconds=2.0)
-    with serving(settings) as (server, services), LivePublisher([clip], "rtmp") as live:
+    with serving(settings) as (server, services), LivePublisher([clip], scheme) as live:
         base = server.url
         stream_id = _start(base, live.url)
         body = _over(base, stream_id)
-        # The publisher's end closes the connection: the worker tries again, finds no one,
-        # and the stream ends (not ``failed``: it was read).
         assert body["status"] == "ended", (body, live.log.read_text())
-        assert "3 tries" in body["reason"], body
+        if scheme == "srt":
+            assert body["reason"] == "the source ended", body
+        else:
+            # ffmpeg's RTMP server closes the connection without saying the stream ended:
+            # the worker tries again, finds no one, and the stream ends (it was read).
+            assert "3 tries" in body["reason"], body
         assert body["samples"] >= 10
         segments = _marked(body)
         assert len(segments) == 1, body["segments"]
@@ -100,10 +106,11 @@ def test_a_dropped_rtmp_source_is_reconnected(tmp_path: Path) -> None:
         assert len(held) == 1  # the same worker went on after reconnecting
 
 
-def test_a_stalled_rtmp_source_ends_the_stream_with_its_reason(tmp_path: Path) -> None:
+@pytest.mark.parametrize("scheme", ["rtmp", "srt"])
+def test_a_stalled_source_ends_the_stream_with_its_reason(scheme: str, tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "long.ts", seconds=20, marker=None)
     settings = stream_settings(tmp_path, stall_seconds=1.5, reconnect_attempts=1)
-    with serving(settings) as (server, _), LivePublisher([clip]) as live:
+    with serving(settings) as (server, _), LivePublisher([clip], scheme) as live:
         base = server.url
         stream_id = _start(base, live.url)
         wait_until(lambda: _get(base, stream_id)["samples"] >= 3, 30)

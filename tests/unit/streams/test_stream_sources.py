@@ -170,3 +170,21 @@ def test_ffmpeg_reads_rtmp_as_a_client_with_read_timeouts() -> None:
     rtsp = ffmpeg_options("rtsp://203.0.113.7/cam", 4.0)
     assert (rtsp["timeout"], rtsp["rtsp_transport"]) == ("4000000", "tcp")
     assert ffmpeg_options("srt://203.0.113.7:9000", 1.5)["timeout"] == "1500000"
+
+
+def test_the_srt_relay_always_calls_out_with_the_stall_time_as_its_timeouts() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from modgate.streams.relay import relay_command
+
+    command = relay_command("ffmpeg", "srt://203.0.113.7:9000?mode=listener&streamid=cam", 2.0)
+    source = urlsplit(command[command.index("-i") + 1])
+    assert (source.hostname, source.port) == ("203.0.113.7", 9000)
+    # A URL never makes the worker listen; its other options pass through.
+    assert parse_qs(source.query) == {
+        "streamid": ["cam"],
+        "mode": ["caller"],
+        "timeout": ["2000000"],
+    }
+    assert command[command.index("-rw_timeout") + 1] == "2000000"
+    assert command[-3:] == ["-f", "mpegts", "pipe:1"]
