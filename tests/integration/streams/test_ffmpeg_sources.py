@@ -1,8 +1,9 @@
-"""Live RTMP and SRT sources end to end: ffmpeg publishes a generated clip on 127.0.0.1 at the
-pace of real time while an embedded worker reads it (RTMP through PyAV's FFmpeg, SRT through an
-``ffmpeg`` relay, each given the address the outbound guard checked); segments and events come
-with the marker scene's times, a dropped connection is reconnected, a stalled one ends the
-stream with its reason."""
+"""Live RTMP, RTSP and SRT sources end to end: a generated clip is served on 127.0.0.1 at the
+pace of real time (RTMP and SRT published by ffmpeg, RTSP by the tests' small server) while an
+embedded worker reads it (RTMP and RTSP through PyAV's FFmpeg, SRT through an ``ffmpeg`` relay,
+each given the address the outbound guard checked); segments and events come with the marker
+scene's times, a dropped connection is reconnected, a stalled one ends the stream with its
+reason."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from live_ffmpeg import LivePublisher, write_clip
 from live_hls import wait_until
+from live_rtsp import LiveRtsp
 from stream_servers import serving, stream_settings
 
 LABEL = "Explicit Nudity"
@@ -48,20 +50,24 @@ def _events(services: Any, stream_id: str) -> list[tuple[str, dict[str, Any]]]:
         return [(r.name, r.payload) for r in rows if r.payload.get("stream_id") == stream_id]
 
 
+def _serving(clip: Path, scheme: str) -> LivePublisher | LiveRtsp:
+    return LiveRtsp(clip) if scheme == "rtsp" else LivePublisher([clip], scheme)
+
+
 def _marked(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in body["segments"] if s["ModerationLabel"]["Name"] == LABEL]
 
 
-@pytest.mark.parametrize("scheme", ["rtmp", "srt"])
+@pytest.mark.parametrize("scheme", ["rtmp", "rtsp", "srt"])
 def test_segments_and_events_of_a_live_stream(scheme: str, tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "cam.ts", seconds=6, marker=(2.0, 4.0))
     settings = stream_settings(tmp_path, stall_seconds=2.0)
-    with serving(settings) as (server, services), LivePublisher([clip], scheme) as live:
+    with serving(settings) as (server, services), _serving(clip, scheme) as live:
         base = server.url
         stream_id = _start(base, live.url)
         body = _over(base, stream_id)
         assert body["status"] == "ended", (body, live.log.read_text())
-        if scheme == "srt":
+        if scheme != "rtmp":
             assert body["reason"] == "the source ended", body
         else:
             # ffmpeg's RTMP server closes the connection without saying the stream ended:
@@ -106,11 +112,11 @@ def test_a_dropped_rtmp_source_is_reconnected(tmp_path: Path) -> None:
         assert len(held) == 1  # the same worker went on after reconnecting
 
 
-@pytest.mark.parametrize("scheme", ["rtmp", "srt"])
+@pytest.mark.parametrize("scheme", ["rtmp", "rtsp", "srt"])
 def test_a_stalled_source_ends_the_stream_with_its_reason(scheme: str, tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "long.ts", seconds=20, marker=None)
     settings = stream_settings(tmp_path, stall_seconds=1.5, reconnect_attempts=1)
-    with serving(settings) as (server, _), LivePublisher([clip], scheme) as live:
+    with serving(settings) as (server, _), _serving(clip, scheme) as live:
         base = server.url
         stream_id = _start(base, live.url)
         wait_until(lambda: _get(base, stream_id)["samples"] >= 3, 30)
