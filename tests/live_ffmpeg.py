@@ -101,6 +101,12 @@ class LivePublisher:
         assert self.process is not None
         self.process.send_signal(signal.SIGSTOP)
 
+    def ended(self, timeout: float) -> bool:
+        """Whether the last publisher ended within ``timeout`` (the reader let go: ffmpeg
+        stops when its connection closes)."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)

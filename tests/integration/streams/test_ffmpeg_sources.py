@@ -125,3 +125,17 @@ def test_a_stalled_source_ends_the_stream_with_its_reason(scheme: str, tmp_path:
         assert body["status"] == "ended", body
         assert "2 tries" in body["reason"], body
         assert body["last_sample_ms"] < 10_000  # it did not wait for the clip's end
+
+
+@pytest.mark.parametrize("scheme", ["rtmp", "srt"])
+def test_a_stopped_stream_lets_go_of_its_source(scheme: str, tmp_path: Path) -> None:
+    clip = write_clip(tmp_path / "long.ts", seconds=20, marker=None)
+    with serving(stream_settings(tmp_path)) as (server, _), LivePublisher([clip], scheme) as live:
+        base = server.url
+        stream_id = _start(base, live.url)
+        wait_until(lambda: _get(base, stream_id)["samples"] >= 2, 30)
+        answer = httpx.post(f"{base}/v1/streams/{stream_id}/stop")
+        assert (answer.status_code, answer.json()["status"]) == (200, "stopped")
+        # The worker closed its connection (for SRT, its relay): the publisher's ends.
+        assert live.ended(10), live.log.read_text()
+        assert _get(base, stream_id)["samples"] == answer.json()["samples"]
