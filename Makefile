@@ -26,6 +26,7 @@ serve: install
 
 test: install-test
 	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-ffmpeg.sh
 	bash scripts/ensure-services.sh
 	$(MAKE) lint
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)

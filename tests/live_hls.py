@@ -23,6 +23,21 @@ import numpy as np
 from video_corpus import RED, solid, still
 
 
+class MarkerFrames:
+    """The test streams' pictures: a noisy gradient changing four times a second, red from
+    ``marker[0]`` to ``marker[1]`` seconds (the marker detector's scene)."""
+
+    def __init__(self, marker: tuple[float, float] | None, size: tuple[int, int]) -> None:
+        self.marker = marker
+        self.size = size
+        self._noise = [still(*size, seed=seed) for seed in range(4)]
+
+    def at(self, seconds: float) -> np.ndarray:
+        if self.marker is not None and self.marker[0] <= seconds < self.marker[1]:
+            return solid(RED, *self.size)
+        return self._noise[int(seconds * 4) % len(self._noise)]
+
+
 class LiveHls:
     """``seconds`` of video at ``fps`` frames a second in ``segment_seconds`` segments; frames
     in ``marker`` (start, end) seconds are red. ``published`` holds each segment's publication
@@ -53,8 +68,7 @@ class LiveHls:
         self.outage_until = 0.0
         self._stop = threading.Event()
         self._segments: list[str] = []
-        self._background = solid((40, 80, 160), *size)
-        self._noise = [still(*size, seed=seed) for seed in range(4)]
+        self._frames = MarkerFrames(marker, size)
         outer = self
 
         class Handler(SimpleHTTPRequestHandler):
@@ -94,9 +108,7 @@ class LiveHls:
         self.outage_until = time.monotonic() + seconds
 
     def frame_at(self, seconds: float) -> np.ndarray:
-        if self.marker is not None and self.marker[0] <= seconds < self.marker[1]:
-            return solid(RED, *self.size)
-        return self._noise[int(seconds * 4) % len(self._noise)]
+        return self._frames.at(seconds)
 
     def _publish(self) -> None:
         count = round(self.seconds / self.segment_seconds)

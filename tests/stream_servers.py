@@ -11,6 +11,15 @@ from typing import Any
 
 from servers import LiveServer
 
+# The live-stream settings of the tests (``MODGATE_STREAMS__…``).
+SHORT: dict[str, object] = {
+    "lease_seconds": 3.0,
+    "poll_seconds": 0.2,
+    "reconnect_attempts": 2,
+    "reconnect_backoff_seconds": 0.3,
+    "stall_seconds": 4.0,
+}
+
 
 def stream_settings(  # type: ignore[no-untyped-def]
     tmp_path: Path,
@@ -21,14 +30,7 @@ def stream_settings(  # type: ignore[no-untyped-def]
 ):
     from modgate.settings import load_settings
 
-    values: dict[str, object] = {
-        "lease_seconds": 3.0,
-        "poll_seconds": 0.2,
-        "reconnect_attempts": 2,
-        "reconnect_backoff_seconds": 0.3,
-        "stall_seconds": 4.0,
-    }
-    values.update(streams)
+    values: dict[str, object] = SHORT | streams
     return load_settings(
         data_dir=tmp_path / "data",
         detection={"enabled": ["marker"], "options": detection_options or {}},

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -235,7 +236,7 @@ class StreamRun:
         time goes on from the wall clock; a jump to the live edge records a gap."""
         timing = self.timing
         seen = item.frame.time
-        if seen is None:
+        if seen is None or math.isnan(seen):  # no time, or no time base to read it in
             return None
         if timing.origin is None:
             timing.origin = seen - (self._elapsed_ms() / 1000.0 if self._ever_sampled() else 0.0)

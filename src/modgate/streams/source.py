@@ -28,22 +28,13 @@ import av
 from modgate.errors import InvalidParameterException, UnsupportedStreamSourceException
 from modgate.outbound import OutboundGuard
 from modgate.streams.models import SCHEMES
+from modgate.streams.relay import PROBE_MICROS, relayed
+from modgate.streams.source_errors import SourceEnded, SourceLost
+
+__all__ = ["SourceEnded", "SourceLost", "SourceFrame", "Source", "FFmpegSource"]
 
 DEFAULT_PORTS = {"rtmp": 1935, "rtmps": 443, "rtsp": 554, "rtsps": 322, "srt": 0}
 TLS_SCHEMES = ("rtmps", "rtsps")
-
-
-class SourceEnded(Exception):
-    """The stream is over (its reason is the message)."""
-
-
-class SourceLost(Exception):
-    """The source could not be read; ``fatal`` when trying again cannot help."""
-
-    def __init__(self, reason: str, fatal: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.fatal = fatal
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +105,36 @@ def decode_video_frames(data: bytes) -> Iterator[av.VideoFrame]:
                 continue
 
 
+def ffmpeg_options(url: str, stall_seconds: float) -> dict[str, str]:
+    """FFmpeg's options for reading ``url``: read timeouts, and RTSP over TCP. ``timeout``
+    means a socket timeout to RTSP and SRT, but to RTMP it is how long to wait for a publisher
+    to connect, and it turns the reader into a server listening on the source's address: RTMP
+    gets only ``rw_timeout`` (PyAV's read timeout bounds the rest)."""
+    micros = str(int(stall_seconds * 1_000_000))
+    scheme = url.split(":", 1)[0].lower()
+    # A live source arrives at the pace of real time: FFmpeg's default 5 s of probing would
+    # hold the first picture (and every event) back by as long.
+    options = {"rw_timeout": micros, "analyzeduration": str(PROBE_MICROS)}
+    if scheme not in ("rtmp", "rtmps"):
+        options["timeout"] = micros
+    if scheme in ("rtsp", "rtsps"):
+        options["rtsp_transport"] = "tcp"
+    return options
+
+
+def _flushed(stream: av.VideoStream) -> list[av.VideoFrame]:
+    """The pictures a decoder still holds at the end of its packets (PyAV leaves their time
+    base unset: it is the stream's)."""
+    try:
+        frames = list(stream.decode(None))
+    except av.error.FFmpegError:
+        return []
+    for frame in frames:
+        if frame.time_base is None:
+            frame.time_base = stream.time_base
+    return frames
+
+
 class FFmpegSource:
     """RTMP, RTSP or SRT read by FFmpeg from the checked address, with read timeouts. When
     the pictures' time runs more than ``max_lag_seconds`` behind the wall clock (decoding and
@@ -136,13 +157,14 @@ class FFmpegSource:
         self.stop = stop
 
     def frames(self) -> Iterator[SourceFrame]:
-        micros = str(int(self.stall * 1_000_000))
-        options = {"rw_timeout": micros, "timeout": micros}
-        if self.url.startswith("rtsp"):
-            options["rtsp_transport"] = "tcp"
+        options = ffmpeg_options(self.url, self.stall)
+        url = self._connect_url()
+        if url.lower().startswith("srt:"):
+            yield from self._relayed(url)
+            return
         try:
             container = av.open(
-                self._connect_url(),
+                url,
                 mode="r",
                 options=options,
                 timeout=(self.stall, self.stall),
@@ -156,6 +178,24 @@ class FFmpegSource:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             yield from self._read(container, stream)
+
+    def _relayed(self, url: str) -> Iterator[SourceFrame]:
+        """SRT, which PyAV's FFmpeg cannot read, through an ``ffmpeg`` relay (``relay.py``):
+        the relay's clean exit is the stream's end, a stall or an error its loss."""
+        probe = {"analyzeduration": str(PROBE_MICROS)}
+        with relayed(url, self.stall, probe) as relay:
+            assert relay.container is not None
+            if not relay.container.streams.video:
+                raise SourceLost("the source holds no video", fatal=True)
+            stream = relay.container.streams.video[0]
+            stream.thread_type = "AUTO"
+            try:
+                yield from self._read(relay.container, stream)
+            except SourceEnded:
+                failure = relay.failure(self.stall)
+                if failure is not None:
+                    raise SourceLost(f"the source was lost: {failure}") from None
+                raise
 
     def _read(
         self, container: av.container.InputContainer, stream: av.VideoStream
@@ -186,7 +226,11 @@ class FFmpegSource:
                     yield SourceFrame(frame, skipped)
                     skipped = False
         except av.error.FFmpegError as exc:
+            # The pictures the decoder still holds came before the loss: they are the
+            # stream's too.
+            yield from (SourceFrame(frame, skipped) for frame in _flushed(stream))
             raise SourceLost(f"the source was lost: {exc}") from exc
+        yield from (SourceFrame(frame, skipped) for frame in _flushed(stream))
         raise SourceEnded("the source ended")
 
     def close(self) -> None:

@@ -181,10 +181,12 @@ def test_a_tenant_at_its_limit_is_refused_and_sees_only_its_streams(tmp_path: Pa
 
 
 def test_a_stream_ends_at_the_longest_duration(tmp_path: Path) -> None:
-    settings = stream_settings(tmp_path, max_duration_seconds=2.5)
+    # The duration is counted on the wall clock too: a margin for a loaded machine, where the
+    # scene's first sample may be read a while after it was published.
+    settings = stream_settings(tmp_path, max_duration_seconds=4)
     with (
         serving(settings) as (server, services),
-        LiveHls(tmp_path, seconds=12, marker=(1.0, 6.0)) as live,
+        LiveHls(tmp_path, seconds=12, marker=(1.0, 8.0)) as live,
     ):
         base = server.url
         stream_id = _start(base, live.url)
@@ -194,7 +196,7 @@ def test_a_stream_ends_at_the_longest_duration(tmp_path: Path) -> None:
             "ended",
             "the longest stream duration was reached",
         )
-        assert body["last_sample_ms"] <= 3000
+        assert body["last_sample_ms"] <= 4500
         segment = body["segments"][0]
         assert segment["Open"] is False  # closed with the stream
         names = [name for name, _ in _events(services, stream_id)]

@@ -15,7 +15,7 @@ from modgate.errors import (
 )
 from modgate.outbound import OutboundGuard, OutboundPolicy
 from modgate.streams.hls import parse_playlist
-from modgate.streams.source import SourceLost, check_source_url
+from modgate.streams.source import SourceLost, check_source_url, ffmpeg_options
 
 MEDIA = """#EXTM3U
 #EXT-X-VERSION:3
@@ -160,3 +160,31 @@ def test_an_ffmpeg_source_gives_every_frame_then_ends(tmp_path: Any) -> None:
         for item in source._read(container, container.streams.video[0]):
             frames.append(item.frame.time)
     assert len(frames) == 20 and frames == sorted(frames)
+
+
+def test_ffmpeg_reads_rtmp_as_a_client_with_read_timeouts() -> None:
+    # ``timeout`` would make FFmpeg's RTMP reader listen on the source's address as a server.
+    rtmp = ffmpeg_options("rtmp://203.0.113.7/live/key", 4.0)
+    assert "timeout" not in rtmp and "listen" not in rtmp
+    assert rtmp["rw_timeout"] == "4000000"
+    rtsp = ffmpeg_options("rtsp://203.0.113.7/cam", 4.0)
+    assert (rtsp["timeout"], rtsp["rtsp_transport"]) == ("4000000", "tcp")
+    assert ffmpeg_options("srt://203.0.113.7:9000", 1.5)["timeout"] == "1500000"
+
+
+def test_the_srt_relay_always_calls_out_with_the_stall_time_as_its_timeouts() -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from modgate.streams.relay import relay_command
+
+    command = relay_command("ffmpeg", "srt://203.0.113.7:9000?mode=listener&streamid=cam", 2.0)
+    source = urlsplit(command[command.index("-i") + 1])
+    assert (source.hostname, source.port) == ("203.0.113.7", 9000)
+    # A URL never makes the worker listen; its other options pass through.
+    assert parse_qs(source.query) == {
+        "streamid": ["cam"],
+        "mode": ["caller"],
+        "timeout": ["2000000"],
+    }
+    assert command[command.index("-rw_timeout") + 1] == "2000000"
+    assert command[-3:] == ["-f", "mpegts", "pipe:1"]
