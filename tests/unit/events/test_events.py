@@ -395,6 +395,7 @@ def test_a_stream_event_is_stored_and_audited_under_the_streams_tenant(
     session: Session, event: StreamEvent, name: str, payload: dict[str, Any]
 ) -> None:
     record(session, event)
+    session.commit()  # the audit entry is appended as the transaction commits
     row = session.scalars(select(EventRow)).one()
     assert (row.name, row.moderation_id, row.tenant, row.payload) == (name, None, "tv", payload)
     entry = session.scalars(select(AuditEntryRow)).one()
