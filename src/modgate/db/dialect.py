@@ -10,6 +10,7 @@ database they run on.
   LOCKED``, so concurrent claimers pass each other instead of queueing; SQLite has one writer
   at a time, and a claim runs in a ``BEGIN IMMEDIATE`` transaction (``db.base.ModgateSession``)
   as ``UPDATE … RETURNING``, so nobody writes between the pick and the take.
+  ``lease_claim`` builds the claim of a row held under a lease (streams, training jobs).
 * **Row locks** (``for_update``): ``SELECT … FOR UPDATE`` on PostgreSQL; nothing on SQLite,
   whose write transaction already keeps every other writer out (and which has no FOR UPDATE).
 
@@ -19,16 +20,29 @@ their values as parameters, so SQLAlchemy compiles each of them once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Engine, Insert, Row, ScalarSelect, Select, Table, Update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Row,
+    ScalarSelect,
+    Select,
+    Table,
+    Update,
+    bindparam,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.selectable import GenerativeSelect
 
-from modgate.db.base import transaction
+from modgate.db.base import UTCDateTime, transaction
 from modgate.errors import SettingsError
 
 POSTGRESQL = "postgresql"
@@ -127,6 +141,40 @@ def claim_update(
     return PerDialect(lambda dialect: take(skip_locked(pick, dialect).scalar_subquery()))
 
 
+def lease_claim(
+    table: Table,
+    state: ColumnElement[bool],
+    counter: str,
+    returning: Sequence[ColumnElement[Any]],
+    stamp: str | None = None,
+) -> PerDialect[Update]:
+    """A ``claim_update`` taking the oldest row of ``table`` in ``state`` that no one holds:
+    never held, or its holder's lease (``locked_until``) ran out. The take sets ``locked_by``
+    and ``locked_until`` (parameters ``worker`` and ``until``; ``now`` is the time compared),
+    adds one to the ``counter`` column and sets the ``stamp`` column to ``now``. The table
+    has ``id`` and ``created_at``, which order the rows."""
+    columns = table.c
+    now = bindparam("now", type_=UTCDateTime())
+    claimable = state & or_(columns.locked_until.is_(None), columns.locked_until < now)
+    pick = select(columns.id).where(claimable).order_by(columns.created_at, columns.id).limit(1)
+    values: dict[str, Any] = {
+        "locked_by": bindparam("worker"),
+        "locked_until": bindparam("until", type_=UTCDateTime()),
+        counter: columns[counter] + 1,
+    }
+    if stamp is not None:
+        values[stamp] = now
+    return claim_update(
+        pick,
+        lambda chosen: (
+            update(table)
+            .where(columns.id == chosen, claimable)
+            .values(values)
+            .returning(*returning)
+        ),
+    )
+
+
 def claim_one(
     sessions: sessionmaker[Session], statement: PerDialect[Update], params: Mapping[str, Any]
 ) -> Row[*tuple[Any, ...]] | None:
@@ -143,6 +191,7 @@ __all__ = [
     "PerDialect",
     "claim_one",
     "claim_update",
+    "lease_claim",
     "dialect_of",
     "for_update",
     "insert_or_ignore",

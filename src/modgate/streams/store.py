@@ -14,11 +14,11 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
 
-from sqlalchemy import Update, bindparam, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import UTCDateTime, decode_cursor, encode_cursor, table_of, transaction
-from modgate.db.dialect import PerDialect, claim_one, claim_update, for_update
+from modgate.db.base import decode_cursor, encode_cursor, table_of, transaction
+from modgate.db.dialect import claim_one, for_update, lease_claim
 from modgate.errors import ResourceNotFoundException
 from modgate.streams.models import ACTIVE
 from modgate.streams.tables import StreamRow, StreamSegmentRow
@@ -26,34 +26,9 @@ from modgate.streams.tables import StreamRow, StreamSegmentRow
 _streams = table_of(StreamRow)
 
 
-def _claim_statement() -> PerDialect[Update]:
-    now = bindparam("now", type_=UTCDateTime())
-    claimable = _streams.c.status.in_(ACTIVE) & (
-        _streams.c.locked_until.is_(None) | (_streams.c.locked_until < now)
-    )
-    pick = (
-        select(_streams.c.id)
-        .where(claimable)
-        .order_by(_streams.c.created_at, _streams.c.id)
-        .limit(1)
-    )
-    return claim_update(
-        pick,
-        lambda chosen: (
-            update(_streams)
-            .where(_streams.c.id == chosen, claimable)
-            .values(
-                locked_by=bindparam("worker"),
-                locked_until=bindparam("until", type_=UTCDateTime()),
-                holds=_streams.c.holds + 1,
-                updated_at=now,
-            )
-            .returning(_streams.c.id)
-        ),
-    )
-
-
-_CLAIM = _claim_statement()
+_CLAIM = lease_claim(
+    _streams, _streams.c.status.in_(ACTIVE), "holds", (_streams.c.id,), stamp="updated_at"
+)
 
 
 class StreamStore(Protocol):

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Update, bindparam, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from modgate.db.base import UTCDateTime, table_of, transaction, utcnow
-from modgate.db.dialect import PerDialect, claim_one, claim_update
+from modgate.db.base import table_of, transaction, utcnow
+from modgate.db.dialect import claim_one, lease_claim
 from modgate.detection.custom.tables import CustomLabelVersionRow
 
 _versions = table_of(CustomLabelVersionRow)
@@ -37,35 +37,12 @@ class TrainingClaim:
     request: dict[str, Any] | None
 
 
-def _claim_statement() -> PerDialect[Update]:
-    now = bindparam("now", type_=UTCDateTime())
-    claimable = (_versions.c.status == "training") & or_(
-        _versions.c.locked_until.is_(None), _versions.c.locked_until < now
-    )
-    pick = (
-        select(_versions.c.id)
-        .where(claimable)
-        .order_by(_versions.c.created_at, _versions.c.id)
-        .limit(1)
-    )
-    return claim_update(
-        pick,
-        lambda chosen: (
-            update(_versions)
-            .where(_versions.c.id == chosen, claimable)
-            .values(
-                locked_by=bindparam("worker"),
-                locked_until=bindparam("until", type_=UTCDateTime()),
-                attempts=_versions.c.attempts + 1,
-            )
-            .returning(
-                _versions.c.id, _versions.c.tenant, _versions.c.attempts, _versions.c.request
-            )
-        ),
-    )
-
-
-_CLAIM = _claim_statement()
+_CLAIM = lease_claim(
+    _versions,
+    _versions.c.status == "training",
+    "attempts",
+    (_versions.c.id, _versions.c.tenant, _versions.c.attempts, _versions.c.request),
+)
 
 
 class TrainingJobs:
