@@ -149,3 +149,18 @@ def test_an_animation_needing_too_many_samples_is_refused(
     with pytest.raises(ModgateError):
         stamps(animation_bytes("GIF", [(None, 1000)] * 4))
     assert stamps(animation_bytes("GIF", [(None, 1000)] * 3)) == [0, 1000, 2000]
+
+
+# Two colours of the same brightness (ITU-R 601 luma about 60): only their colour tells them apart.
+GREEN_AT_60 = (0, 102, 0)
+RED_AT_60 = (200, 0, 0)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG"])
+def test_a_flash_of_another_colour_at_the_same_brightness_is_caught(fmt: str) -> None:
+    frames: list[Frame] = [
+        (RED_AT_60 if 23 <= index < 26 else GREEN_AT_60, 100) for index in range(50)
+    ]
+    data = animation_bytes(fmt, frames)
+    assert 2300 in stamps(data)
+    assert 2300 not in stamps(data, scene_threshold=0)  # the colour change is what finds it

@@ -3,8 +3,8 @@
 A frame is on screen over [start, end) (display times as browsers show them; see
 ``modgate.media.animation``). At each sampling time (every ``1 / fps`` s from 0) the frame then
 on screen is sampled: once, stamped at its start, however many sampling times it spans. A frame
-whose picture differs from the last sampled one by ``scene_threshold`` or more (mean absolute
-difference of a 64 × 64 grey copy, 0–1, as for video) is sampled too, so a short flash between
+whose picture differs from the last sampled one by ``scene_threshold`` or more (``picture_change``
+of a 64 × 64 colour copy, 0–1, as for video) is sampled too, so a short flash between
 two sampling times is checked; a frame gone within an eighth of the sampling interval after the
 last sample starts is not, which bounds the work on strobing animations. Pages of files without
 display times are separate pictures: every page is sampled, each taking one sampling interval of
@@ -90,9 +90,9 @@ def _picture(image: Image.Image, max_side: int | None) -> Image.Image:
 
 
 def _signature(image: Image.Image) -> np.ndarray:
-    """A 64 × 64 grey copy of the frame, picked pixel by pixel (cheap at any frame size)."""
+    """A 64 × 64 colour copy of the frame, picked pixel by pixel (cheap at any frame size)."""
     small = image.resize((SIGNATURE_SIDE, SIGNATURE_SIDE), Image.Resampling.NEAREST)
-    return np.asarray(to_rgb(small).convert("L"), dtype=np.int16)
+    return np.asarray(to_rgb(small), dtype=np.int16)
 
 
 def _too_many() -> VideoTooLongException:

@@ -88,7 +88,7 @@ def sample_frames(
     coverage: Coverage | None = None,
 ) -> Iterator[Sample]:
     """The frame on screen every ``1 / fps`` s from the start, plus frames where the scene
-    changes (mean absolute grey difference ≥ ``scene_threshold``, 0–1; 0 turns scene detection
+    changes (``picture_change`` ≥ ``scene_threshold``, 0–1; 0 turns scene detection
     off), upright, stamped with their own time from the start of the video stream.
 
     ``max_side`` converts sampled frames straight to that size (keeping the aspect ratio)
@@ -230,7 +230,7 @@ class _Picker:
         self.next_mark = 0.0
         self.last_sample_ms = -math.inf
         self.last_check_ms = -math.inf
-        self.previous_grey: np.ndarray | None = None
+        self.previous_thumbnail: np.ndarray | None = None
         self.cut_pending = False
 
     def push(self, frame: av.VideoFrame, ms: float) -> tuple[_Shown, bool, bool] | None:
@@ -276,25 +276,33 @@ class _Picker:
         if self.scene_threshold <= 0 or ms - self.last_check_ms < self.step_ms / 8:
             return False
         self.last_check_ms = ms
-        grey = _luma_thumbnail(frame)
-        if self.previous_grey is not None:
-            change = picture_change(grey, self.previous_grey)
+        thumbnail = _colour_thumbnail(frame)
+        if self.previous_thumbnail is not None:
+            change = picture_change(thumbnail, self.previous_thumbnail)
             self.cut_pending = self.cut_pending or change >= self.scene_threshold
-        self.previous_grey = grey
+        self.previous_thumbnail = thumbnail
         return self.cut_pending
 
 
-def _luma_thumbnail(frame: av.VideoFrame) -> np.ndarray:
-    """About 64 × 36 samples of brightness, read straight from a YUV frame's luma plane (no
-    colour conversion); other pixel formats go through a small conversion."""
-    if frame.format.name in ("yuv420p", "yuvj420p", "yuv422p", "yuv444p", "nv12"):
-        plane = frame.planes[0]
+PLANAR_YUV = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"})
+
+
+def _colour_thumbnail(frame: av.VideoFrame) -> np.ndarray:
+    """About 64 × 36 samples of the picture's brightness and colour (Y, U, V on the last axis),
+    read straight from a planar YUV frame's planes (no colour conversion); other pixel formats
+    go through a small conversion. Colour counts: a cut between two shots of the same
+    brightness (a red flash in a blue scene) is a change."""
+    if frame.format.name not in PLANAR_YUV:
+        frame = frame.reformat(width=64, height=36, format="yuv444p")
+    rows_at = np.arange(0, frame.height, max(1, frame.height // 36))[:36]
+    columns_at = np.arange(0, frame.width, max(1, frame.width // 64))[:64]
+    grids = []
+    for plane in frame.planes[:3]:
         rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
-        luma = rows[: frame.height, : frame.width]
-        step_y, step_x = max(1, frame.height // 36), max(1, frame.width // 64)
-        return np.asarray(luma[::step_y, ::step_x][:36, :64], dtype=np.int16)
-    small = frame.reformat(width=64, height=36, format="gray")
-    return np.asarray(small.to_ndarray(), dtype=np.int16)
+        picked_rows = rows_at * plane.height // frame.height
+        picked_columns = columns_at * plane.width // frame.width
+        grids.append(rows[np.ix_(picked_rows, picked_columns)])
+    return np.stack(grids, axis=-1).astype(np.int16)
 
 
 def _fit(width: int, height: int, max_side: int | None) -> tuple[int, int] | None:
@@ -305,8 +313,12 @@ def _fit(width: int, height: int, max_side: int | None) -> tuple[int, int] | Non
 
 
 def picture_change(one: np.ndarray, other: np.ndarray) -> float:
-    """How much two small brightness grids differ: mean absolute difference, 0–1."""
-    return float(np.abs(one - other).mean()) / 255.0
+    """How much two small pictures differ: the mean absolute difference of the channel that
+    changed most (brightness, or a colour channel), 0–1. A grey grid is one channel."""
+    difference = np.abs(one - other)
+    if difference.ndim == 3:
+        return float(difference.mean(axis=(0, 1)).max()) / 255.0
+    return float(difference.mean()) / 255.0
 
 
 class FramePicker:

@@ -73,6 +73,17 @@ def test_a_scene_cut_still_adds_a_sample_between_regular_ones(
     assert len(red) == 1 and 2400 <= red[0] < 2800
 
 
+def test_a_cut_to_another_colour_at_the_same_brightness_adds_a_sample(tmp_path: Path) -> None:
+    # Dark red (luma about 60) from 2.4 s to 2.8 s in a green scene of the same brightness.
+    frames = [solid((200, 0, 0)) if 24 <= index < 28 else solid((0, 102, 0)) for index in range(40)]
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(clip_bytes(frames, fps=10))
+    samples = list(sample_frames(path, 1.0, 0.15))
+    red = [s.timestamp_ms for s in samples if is_red(s.image)]
+    assert len(red) == 1 and 2400 <= red[0] < 2800
+    assert not [s for s in sample_frames(path, 1.0, 0.0) if is_red(s.image)]  # found by the cut
+
+
 @pytest.mark.parametrize(
     "make",
     [
