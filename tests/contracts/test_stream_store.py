@@ -9,10 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from contract_databases import Database
+from sqlalchemy import select
 
 from modgate.db.base import transaction
 from modgate.errors import ResourceNotFoundException
+from modgate.events.tables import EventRow
 from modgate.outbound import OutboundGuard, OutboundPolicy
+from modgate.streams.lifecycle import give_up_if_worn
 from modgate.streams.service import StreamService
 from modgate.streams.settings import StreamSettings
 from modgate.streams.store import SqlStreamStore, held
@@ -75,3 +78,24 @@ def test_each_tenant_reads_only_its_own_streams(database: Database) -> None:
     with pytest.raises(ResourceNotFoundException):
         service.stop(theirs, "acme", actor="cli:tests@localhost")
     assert [item["id"] for item in service.page("acme", 10, None)[0]] == [mine]
+
+
+def test_a_stream_taken_up_too_often_ends_as_failed(database: Database) -> None:
+    service = _service(database)
+    store = SqlStreamStore(database.sessions)
+    stream_id = _start(service)
+    now = START
+    for take in range(1, 5):
+        now += dt.timedelta(seconds=11)  # the last holder's lease ran out
+        assert store.claim(f"w{take}", 10, now) == stream_id
+        with transaction(database.sessions) as session:
+            row = held(session, stream_id, f"w{take}")
+            assert row is not None and row.holds == take
+            worn = give_up_if_worn(session, row, 3, now)
+        assert worn == (take == 4)
+    stream = service.get(stream_id, "acme")
+    assert stream["status"] == "failed" and "taken up 4 times" in stream["reason"]
+    assert store.claim("w5", 10, now + dt.timedelta(seconds=11)) is None
+    with database.sessions() as session:
+        names = session.scalars(select(EventRow.name).where(EventRow.tenant == "acme")).all()
+    assert names.count("stream.ended") == 1

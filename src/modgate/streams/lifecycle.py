@@ -56,3 +56,17 @@ def finish(
             actor=actor,
         ),
     )
+
+
+def give_up_if_worn(session: Session, row: StreamRow, max_holds: int, now: dt.datetime) -> bool:
+    """End ``row`` (locked in ``session``) as failed when it was taken up more than
+    ``max_holds`` times without ending: its run kept failing, or every worker holding it died.
+    True when it ended so; then it is never taken up again."""
+    if row.holds <= max_holds:
+        return False
+    reason = (
+        f"the stream was taken up {row.holds} times without ending (its run kept failing or "
+        "its workers stopped); see the workers' logs"
+    )
+    finish(session, row, "failed", reason, now)
+    return True

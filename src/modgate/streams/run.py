@@ -40,7 +40,7 @@ from modgate.media.blobstore import BlobStore
 from modgate.outbound import OutboundGuard
 from modgate.streams.decide import StreamDecider
 from modgate.streams.hls import HlsSource
-from modgate.streams.lifecycle import finish
+from modgate.streams.lifecycle import finish, give_up_if_worn
 from modgate.streams.models import SEGMENT_FLOOR, row_label
 from modgate.streams.moments import MomentSink
 from modgate.streams.record import SampleWrite, write_sample
@@ -104,7 +104,10 @@ class StreamRun:
             logger.info("stream %s: no longer held by %s", self.stream_id, self.worker)
 
     def _run(self) -> None:
-        row, opened = self._take_up()
+        taken = self._take_up()
+        if taken is None:
+            return  # taken up too many times: it ended as failed
+        row, opened = taken
         tools = self.tools
         self.row_url, self.fps, self.context = row.url, row.fps, dict(row.context or {})
         self.tenant, self.external_id = row.tenant, row.external_id
@@ -150,9 +153,12 @@ class StreamRun:
                 return
 
     # ---- holding ------------------------------------------------------------------------
-    def _take_up(self) -> tuple[StreamRow, list[OpenSegment]]:
+    def _take_up(self) -> tuple[StreamRow, list[OpenSegment]] | None:
         with transaction(self.tools.sessions) as session:
             row = self._held(session)
+            settings = self.tools.settings
+            if give_up_if_worn(session, row, settings.max_holds, self.tools.clock()):
+                return None
             opened = [
                 OpenSegment(row_label(s), s.start_ms, s.last_ms - 1, s.last_ms, s.id)
                 for s in open_segments(session, row.id)

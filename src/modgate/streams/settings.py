@@ -44,6 +44,12 @@ class StreamSettings(BaseModel):
         gt=0,
         description="A source that delivers no new picture for this long counts as lost.",
     )
+    max_holds: int = Field(
+        default=10,
+        ge=1,
+        description="A stream taken up by a worker more than this many times without ending (its "
+        "run kept failing, or the workers holding it died) fails with that reason.",
+    )
     max_lag_seconds: float = Field(
         default=6.0,
         gt=0,

@@ -72,7 +72,8 @@ class StreamSupervisor:
             run.run()
         except Exception:
             # Its lease is left to run out: the next try (here or elsewhere) comes a lease
-            # later, not at once, so a stream that keeps failing costs one try per lease.
+            # later, not at once, so a stream that keeps failing costs one try per lease,
+            # until it was taken up more than streams.max_holds times and ends as failed.
             logger.exception(
                 "stream %s failed on %s; tried again once its lease runs out",
                 run.stream_id,
