@@ -5,8 +5,6 @@ Every route acts for the caller's tenant: another tenant's moderation is not fou
 from __future__ import annotations
 
 import base64
-import json
-import math
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -29,9 +27,14 @@ from modgate.media.previews import thumbnail_bytes
 from modgate.media.sniff import sniff
 from modgate.openapi import schemas
 from modgate.openapi.params import IsoDateTime
-from modgate.openapi.responses import MEDIA_INTAKE, TEXT_INTAKE, errors, image, link, ok
+from modgate.openapi.responses import MEDIA_INTAKE, TEXT_INTAKE, errors, image, ok
+from modgate.pipeline.route_docs import (
+    BODY_DOC,
+    MODERATION_LINKS,
+)
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.service import CONTEXT_KEYS
+from modgate.pipeline.strict_json import json_field, strict_json
 from modgate.policy.model import Action
 from modgate.request_limits import VideoAsBase64Exception, read_form
 
@@ -49,113 +52,6 @@ _HEAD_CHARS = 8192
 READ = Depends(require_scopes("moderations:read"))
 WRITE = Depends(require_scopes("moderations:write"))
 
-# What a client can do next with a moderation it made (OpenAPI links; the conformance run
-# follows them).
-_MODERATION_LINKS = {
-    "GetModeration": link("getModeration", moderation_id="$response.body#/id"),
-    "GetModerationLabels": link("getModerationLabels", moderation_id="$response.body#/id"),
-    "GetViewerDecision": link("getViewerDecision", moderation_id="$response.body#/id"),
-    "AppealModeration": link("createAppeal", moderation_id="$response.body#/id"),
-    "GetMedia": link("getMedia", media_id="$response.body#/media/id"),
-}
-
-_TEXT_DOC = {
-    "type": "string",
-    "minLength": 1,
-    "description": "A text to moderate (a comment, a message, a username) when no media is "
-    "given; beside media, the media's caption. At most 64 KiB of UTF-8 "
-    "(`MODGATE_MAX_TEXT_BYTES`); not empty once white space and invisible characters are "
-    "removed; no NUL character.",
-}
-_LANGUAGE_DOC = {
-    "type": "string",
-    "pattern": "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
-    "description": "The text's language (ISO 639, e.g. `en`, `pt-BR`); detectors that do not "
-    "read it are skipped. Unset: every detector reads the text.",
-}
-_WAIT_DOC = {
-    "type": "boolean",
-    "description": "Answer once decided (images and texts; a video is always queued).",
-}
-_JSON_FIELDS = {
-    "context": {"type": "object"},
-    "external_id": {"type": "string"},
-    "metadata": {"type": "object"},
-    "client_request_token": {"type": "string"},
-    "wait": _WAIT_DOC,
-}
-# A whole (1 × 1 pixel) PNG, for the document's example.
-_PNG_1X1 = (
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
-)
-_BODY_DOC = {
-    "requestBody": {
-        "description": "Media (a multipart `file`, or in JSON `media`), a `text`, or media with "
-        "a `text` as its caption.",
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "text": _TEXT_DOC,
-                        "language": _LANGUAGE_DOC,
-                        "context": {"type": "string", "description": "JSON object"},
-                        **{key: {"type": "string"} for key in CONTEXT_KEYS},
-                        "external_id": {"type": "string"},
-                        "metadata": {"type": "string"},
-                        "client_request_token": {"type": "string"},
-                        "wait": _WAIT_DOC,
-                    },
-                    "anyOf": [{"required": ["file"]}, {"required": ["text"]}],
-                }
-            },
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "media": {
-                            "type": "object",
-                            "properties": {
-                                "base64": {"type": "string"},
-                                "blob_key": {"type": "string"},
-                                "media_id": {"type": "string"},
-                            },
-                        },
-                        "text": _TEXT_DOC,
-                        "language": _LANGUAGE_DOC,
-                        **_JSON_FIELDS,
-                    },
-                    "anyOf": [{"required": ["media"]}, {"required": ["text"]}],
-                },
-                "examples": {
-                    "image": {
-                        "summary": "An image as base64",
-                        "value": {"media": {"base64": _PNG_1X1}, "wait": True},
-                    },
-                    "comment": {
-                        "summary": "A comment",
-                        "value": {
-                            "text": "great stream, add me on snapchat",
-                            "language": "en",
-                            "context": {"surface": "comments"},
-                            "wait": True,
-                        },
-                    },
-                    "caption": {
-                        "summary": "An image with its caption",
-                        "value": {
-                            "media": {"media_id": "med_0231a0d42641483ebc79e5351d00097e"},
-                            "text": "my new bike",
-                        },
-                    },
-                },
-            },
-        },
-        "required": True,
-    }
-}
-
 
 def pipeline_of(request: Request) -> Pipeline:
     pipeline: Pipeline = request.app.state.services.pipeline
@@ -166,42 +62,6 @@ def client_of(request: Request) -> str | None:
     """The API client (its key's name) making the request; None without API keys."""
     key = getattr(request.state, "api_key", None)
     return key.name if key is not None else None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if math.isinf(number):
-        raise ValueError(f"{text} is out of range")
-    return number
-
-
-def _strict_json(data: str | bytes) -> Any:
-    """Strict JSON: ``NaN``, ``Infinity`` and numbers too big for a float are refused, since
-    the answer (and every later read of what was stored) could not be written as JSON; nesting
-    deeper than the parser's recursion limit is refused as well. Bytes may be UTF-8 with a BOM,
-    UTF-16 or UTF-32. Raises ValueError."""
-    try:
-        return json.loads(data, parse_constant=_refuse_constant, parse_float=_finite)
-    except RecursionError as exc:
-        raise ValueError("nested too deeply") from exc
-
-
-def _json_field(value: Any, name: str) -> Any:
-    """A multipart field holding a JSON object; an empty field (a blank form input) is absent,
-    as the other fields' are."""
-    if value is None or value == "" or isinstance(value, dict):
-        return value or None
-    try:
-        parsed = _strict_json(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterException(f"{name} is not valid JSON: {exc}.") from exc
-    if not isinstance(parsed, dict):
-        raise InvalidParameterException(f"{name} must be a JSON object.")
-    return parsed
 
 
 def refuse_video_as_base64(data_base64: str) -> None:
@@ -267,7 +127,7 @@ def _validated(model: type[ModerationFields], data: Any) -> ModerationFields:
 @router.post(
     "/moderations",
     status_code=202,
-    openapi_extra=_BODY_DOC,
+    openapi_extra=BODY_DOC,
     summary="Moderate an image, a video or a text",
     operation_id="createModeration",
     response_model=None,
@@ -278,7 +138,7 @@ def _validated(model: type[ModerationFields], data: Any) -> ModerationFields:
             "Accepted and queued; a video is decided by a worker (poll, or wait for the "
             "webhook). The `Location` header names the moderation. A text's findings are in "
             "`text_findings`.",
-            links=_MODERATION_LINKS,
+            links=MODERATION_LINKS,
         ),
         **ok(201, schemas.Moderation, "Decided within the request (`wait`)."),
         **ok(200, schemas.Moderation, "Made before, with the same `client_request_token`."),
@@ -315,13 +175,13 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
                 "Send the media as one file in the multipart field 'file', or a text in the "
                 "field 'text'."
             )
-        context = _json_field(form.get("context"), "context") or {}
+        context = json_field(form.get("context"), "context") or {}
         context.update({key: form[key] for key in CONTEXT_KEYS if form.get(key)})
         fields = _validated(
             ModerationFields,
             {
                 "context": context,
-                "metadata": _json_field(form.get("metadata"), "metadata"),
+                "metadata": json_field(form.get("metadata"), "metadata"),
                 "external_id": form.get("external_id") or None,
                 "client_request_token": form.get("client_request_token") or None,
                 # As in the query: true/false, 1/0, yes/no, on/off; anything else is a 400.
@@ -339,7 +199,7 @@ async def create_moderation(request: Request, wait: bool = False) -> JSONRespons
             arguments["stream"] = upload.file
     elif content_type == "application/json":
         try:
-            body = _strict_json(await request.body())
+            body = strict_json(await request.body())
         except ValueError as exc:
             raise InvalidParameterException(f"The body is not valid JSON: {exc}.") from exc
         fields = _validated(ModerationCreate, body)
