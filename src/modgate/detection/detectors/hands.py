@@ -91,16 +91,18 @@ class MiddleFingerDetector(Detector):
         except ImportError as exc:  # pragma: no cover - guarded by ``requires``
             raise DetectorLoadError("install modgate[hands] for the hands detector") from exc
         options: Any = self.options
-        self.hands = mediapipe.solutions.hands.Hands(
-            static_image_mode=True,
-            max_num_hands=4,
-            model_complexity=1,
-            min_detection_confidence=options.min_detection_confidence,
-        )
         self.lock = threading.Lock()
-        # The first call creates the TFLite interpreter, which writes C++ log lines straight to
-        # file descriptor 2; do it now, at start, with that descriptor silenced.
+        # Building the graph starts threads, and the first call creates the TFLite interpreter;
+        # both write C++ log lines straight to file descriptor 2, sometimes from another thread
+        # while this one goes on. Do both now, at start, with that descriptor silenced
+        # throughout, so no line is cut in two by the silence starting or ending.
         with _silenced_stderr():
+            self.hands = mediapipe.solutions.hands.Hands(
+                static_image_mode=True,
+                max_num_hands=4,
+                model_complexity=1,
+                min_detection_confidence=options.min_detection_confidence,
+            )
             self.hands.process(np.zeros((64, 64, 3), dtype=np.uint8))
 
     def predict(self, images: Sequence[PreparedImage]) -> list[DetectorOutput]:
