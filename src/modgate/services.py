@@ -45,7 +45,8 @@ from modgate.governance.policy_gate import PolicyGovernance
 from modgate.governance.retention import RetentionService
 from modgate.labels.service import CustomLabelService
 from modgate.media import MediaLimits, MediaService, SqlMediaStore, make_blob_store
-from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore
+from modgate.media.blobstore import BlobStore, LocalBlobStore
+from modgate.media.s3_blobstore import S3BlobStore
 from modgate.media.service import remove_abandoned_spool
 from modgate.metrics.service import MetricsService
 from modgate.moderation.store import SqlModerationStore

@@ -1,8 +1,9 @@
 """Media intake: real-type detection, limits, content addressing, blob stores, previews."""
 
-from modgate.media.blobstore import BlobStore, LocalBlobStore, S3BlobStore, make_blob_store
+from modgate.media.blobstore import BlobStore, LocalBlobStore, make_blob_store
 from modgate.media.inspect import inspect_bytes, inspect_path, sha256_file
 from modgate.media.models import MediaInfo, MediaKind, MediaLimits
+from modgate.media.s3_blobstore import S3BlobStore
 from modgate.media.service import MediaService
 from modgate.media.store import InMemoryMediaStore, MediaRecord, MediaStore, SqlMediaStore
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from modgate import audit
 from modgate.cli_context import command_services, configure_logging
 from modgate.errors import InvalidParameterException, ModgateError
-from modgate.media.blobstore import s3_error, s3_errors
+from modgate.media.s3_blobstore import s3_error, s3_errors
 from modgate.pipeline.executor import PollingWorkers, worker_name
 from modgate.pipeline.runtime import Pipeline
 from modgate.pipeline.settings import PipelineSettings

@@ -21,8 +21,9 @@ from PIL import Image
 from modgate.detection.stored_video import StoredVideoReader
 from modgate.detection.timeline import DetectedTimeline, Sampling, detect_timeline
 from modgate.detection.video import FrameDetector
-from modgate.media.blobstore import BlobStore, S3BlobStore, readable_path
+from modgate.media.blobstore import BlobStore, readable_path
 from modgate.media.previews import to_rgb
+from modgate.media.s3_blobstore import S3BlobStore
 from modgate.media.scale import draft_long_side
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord
