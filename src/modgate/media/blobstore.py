@@ -253,15 +253,3 @@ def readable_path(blobs: BlobStore, key: str) -> Iterator[Path]:
         copy = Path(folder) / "blob"
         blobs.download(key, copy)
         yield copy
-
-
-def make_blob_store(settings: Any) -> BlobStore:
-    """The blob store the settings ask for."""
-    if settings.blob_store == "s3":
-        from modgate.media.s3_blobstore import S3BlobStore  # boto3 only when asked for
-
-        args: dict[str, Any] = {"region_name": settings.s3_region}
-        if settings.s3_endpoint_url:
-            args["endpoint_url"] = settings.s3_endpoint_url
-        return S3BlobStore(settings.s3_bucket, settings.s3_prefix, **args)
-    return LocalBlobStore(settings.resolved_blob_dir)
