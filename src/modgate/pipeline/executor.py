@@ -26,7 +26,7 @@ from modgate.processes import process_alive
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from modgate.pipeline.processor import Fresh, Judged, Outcome
+    from modgate.pipeline.outcomes import Fresh, Judged, Outcome
 
 logger = logging.getLogger(__name__)
 

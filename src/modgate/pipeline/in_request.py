@@ -32,7 +32,7 @@ from modgate.errors import ModgateError
 from modgate.media.store import MediaRecord
 from modgate.pipeline.executor import RunHere
 from modgate.pipeline.jobs import Claim
-from modgate.pipeline.processor import Fresh, Outcome
+from modgate.pipeline.outcomes import Fresh, Outcome
 
 logger = logging.getLogger(__name__)
 

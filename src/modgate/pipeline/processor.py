@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,21 +26,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from modgate.db.base import table_of, transaction, utcnow
 from modgate.detection.store import DetectionStore
 from modgate.detection.tables import DetectionRow
-from modgate.errors import ConflictException, JobCpuBudgetExceededException, ModgateError
+from modgate.errors import ConflictException, ModgateError
 from modgate.events import JobCancelled, JobRetried, record
 from modgate.media.blobstore import BlobStore
 from modgate.media.proxy import ensure_blurred_proxy
 from modgate.media.service import MediaService
 from modgate.media.store import MediaRecord, record_from_row
 from modgate.media.tables import MediaRow
-from modgate.moderation.models import StoredModeration
 from modgate.moderation.store import ModerationStore
 from modgate.moderation.tables import ModerationRow
 from modgate.pipeline.bank_stage import BankStage
-from modgate.pipeline.decide import Ruling, decide, processing_cancelled, processing_failed
+from modgate.pipeline.decide import decide, processing_cancelled, processing_failed
 from modgate.pipeline.detect import Detected, DetectStage, MediaDetector
 from modgate.pipeline.executor import Decided
+from modgate.pipeline.job_guards import CpuBudget, Heartbeat, LeaseLost
 from modgate.pipeline.jobs import Claim, JobStore
+from modgate.pipeline.outcomes import Fresh, Judged, Outcome
 from modgate.pipeline.policies import PolicyResolver
 from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
@@ -89,76 +89,6 @@ _READ = (
 )
 
 
-class LeaseLost(Exception):
-    """The job's lease ran out and another worker took it: this run stops."""
-
-
-class CpuBudget:
-    """Stops a job whose detection has used more than ``seconds`` of CPU time on this thread
-    (``time.thread_time``, counted from when the budget is made; 0: no budget). Called after
-    each video or animation sample, on the thread that runs the job."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.started = time.thread_time()
-
-    def __call__(self) -> None:
-        used = time.thread_time() - self.started
-        if self.seconds and used > self.seconds:
-            raise JobCpuBudgetExceededException(
-                f"detection used {used:.3f} s of CPU time; the budget is {self.seconds:g} s "
-                "(MODGATE_PIPELINE__JOB_CPU_SECONDS)"
-            )
-
-
-class Heartbeat:
-    """Renews a running job's lease as the job makes progress (called after each video or
-    animation sample), at most four times per lease. A long video keeps its lease while its
-    samples keep being detected; only a job that makes no progress for a whole job timeout (a
-    hung worker) loses it and is tried again elsewhere. Checks the job's ``budget`` first."""
-
-    def __init__(
-        self, jobs: JobStore, claim: Claim, worker: str, lease_seconds: float, budget: CpuBudget
-    ) -> None:
-        self.jobs = jobs
-        self.claim = claim
-        self.worker = worker
-        self.lease_seconds = lease_seconds
-        self.budget = budget
-        self.renewed = time.monotonic()
-
-    def __call__(self) -> None:
-        self.budget()
-        now = time.monotonic()
-        if now - self.renewed < self.lease_seconds / 4:
-            return
-        self.renewed = now
-        if not self.jobs.extend(self.claim.job_id, self.worker, self.lease_seconds):
-            raise LeaseLost(f"job {self.claim.job_id} is no longer held by {self.worker}")
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """A decision as this run committed it: the moderation's columns after the decision's
-    ``UPDATE``, its media, its review state and (timelines) its thumbnails."""
-
-    row: StoredModeration
-    record: MediaRecord | None
-    review: dict[str, Any] | None
-    thumbnails: dict[str, str] | None
-    text_findings: list[Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Fresh:
-    """A moderation as its submitter just wrote it, for media that request just stored: the job
-    it runs at once reads nothing back, and there are no stored detections to reuse."""
-
-    record: MediaRecord
-    context: dict[str, Any]
-    created_at: dt.datetime
-
-
 @dataclass(frozen=True, slots=True)
 class _Job:
     """What a run knows of its moderation before deciding it."""
@@ -167,17 +97,6 @@ class _Job:
     context: dict[str, Any]
     surface: str | None
     created_at: dt.datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Judged:
-    """A decision reached and not yet written: the item, what was detected, the ruling, and the
-    surface whose policy decided (None: modgate ruled itself)."""
-
-    record: MediaRecord
-    detected: Detected
-    ruling: Ruling
-    policy_surface: str | None
 
 
 class ModerationProcessor:

@@ -47,7 +47,7 @@ from modgate.pipeline.executor import Decided, Executor, RunHere
 from modgate.pipeline.in_request import decide_text_here
 from modgate.pipeline.inputs import check_language, clean_context, decode_base64
 from modgate.pipeline.jobs import Claim, JobStore
-from modgate.pipeline.processor import Fresh, Outcome
+from modgate.pipeline.outcomes import Fresh, Outcome
 from modgate.pipeline.review_lane import ReviewLane
 from modgate.pipeline.settings import PipelineSettings
 from modgate.pipeline.tables import JobRow

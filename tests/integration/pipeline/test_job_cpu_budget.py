@@ -10,7 +10,7 @@ import pytest
 
 from modgate.app import create_app
 from modgate.errors import JobCpuBudgetExceededException
-from modgate.pipeline.processor import CpuBudget
+from modgate.pipeline.job_guards import CpuBudget
 from modgate.services import Services
 from modgate.settings import load_settings
 from pipeline_helpers import wait_decided
