@@ -174,6 +174,10 @@ def test_a_tenant_at_its_limit_is_refused_and_sees_only_its_streams(tmp_path: Pa
             services.streams.get(first, "acme")
         assert httpx.get(f"{base}/v1/streams/{other['id']}").status_code == 404
         assert httpx.post(f"{base}/v1/streams/{other['id']}/stop").status_code == 404
+        theirs = httpx.get(f"{base}/v1/streams/{other['id']}/segments/sgm_1/thumbnail")
+        missing = httpx.get(f"{base}/v1/streams/str_missing/segments/sgm_1/thumbnail")
+        assert theirs.status_code == missing.status_code == 404
+        assert theirs.json()["error"]["code"] == missing.json()["error"]["code"]
         listed = httpx.get(f"{base}/v1/streams").json()["items"]
         assert [item["id"] for item in listed] == [first]
         httpx.post(f"{base}/v1/streams/{first}/stop").raise_for_status()
